@@ -1,0 +1,7 @@
+"""convcost: what a convolutional layer stack costs, before you train it.
+
+The core (shapes, layers, network, compare) is plain dataclasses and functions; the CLI,
+the YAML/inline front ends and the renderers sit around it.
+"""
+
+__version__ = "1.0.0"

@@ -1,0 +1,374 @@
+"""The command line: parse options, call the core, hand the result to a renderer.
+
+Rich, PyYAML and the renderers are imported only by the commands that use them, so that
+``--version`` and ``--format json`` start fast in shell loops.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable, Sequence
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+
+import typer
+from typer._click import exceptions as click_exceptions
+from typer.core import TyperGroup
+
+from convcost import __version__
+from convcost.errors import ConvcostError
+from convcost.fields import positive_int
+from convcost.layers import Conv, build_layer
+from convcost.render import Format, Unit
+
+if TYPE_CHECKING:
+    from convcost.compare import Comparison
+    from convcost.network import Report
+
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+T = TypeVar("T")
+
+
+class _Group(TyperGroup):
+    """Usage errors as one line on stderr (exit 2), like every other input error."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        standalone = kwargs.pop("standalone_mode", True)
+        try:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        except click_exceptions.ClickException as error:
+            if not standalone:
+                raise
+            _fail(f"convcost: {error.format_message()} (see convcost --help)")
+        except click_exceptions.Abort:
+            _fail("convcost: aborted", 130)
+
+
+app = typer.Typer(
+    cls=_Group,
+    name="convcost",
+    help="What a convolutional layer stack costs: output shapes, MACs, parameters, memory, "
+    "and how much a 1×1 bottleneck saves. Exit codes: 0 success, 1 a failed check, "
+    "2 bad input or usage.",
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    no_args_is_help=True,
+)
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    sys.stderr.write(message + "\n")
+    raise SystemExit(code)
+
+
+def _guard(action: Callable[[], T]) -> T:
+    try:
+        return action()
+    except ConvcostError as error:
+        _fail(error.render())
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"convcost {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """convcost: what a convolutional layer stack costs."""
+
+
+FormatOption = Annotated[
+    Format, typer.Option("--format", "-f", help="table (for people), json, csv or markdown.")
+]
+UnitOption = Annotated[
+    Unit,
+    typer.Option(help="macs (multiply-accumulates) or flops (2 × MACs + bias additions)."),
+]
+ExplainOption = Annotated[
+    bool, typer.Option("--explain", help="Write out each layer's arithmetic.")
+]
+BatchOption = Annotated[
+    int, typer.Option(min=1, help="Batch size: multiplies MACs and activations, not params.")
+]
+NoBiasOption = Annotated[
+    bool, typer.Option("--no-bias", help="Convolutions and dense layers without bias.")
+]
+
+
+def _bias_defaults(no_bias: bool) -> dict[str, object]:
+    return {"bias": False} if no_bias else {}
+
+
+class PoolKind(str, Enum):
+    max = "max"
+    avg = "avg"
+
+
+_KXK_OPTION = re.compile(r"^--(\d+)x(\d+)(?:=(.*))?$")
+
+
+def _kxk_options(extra: Sequence[str]) -> list[tuple[str, str]]:
+    """``--5x5 32`` (or ``--5x5=32``) → [("5x5", "32")]; anything else is a usage error."""
+    found, rest = [], list(extra)
+    while rest:
+        word = rest.pop(0)
+        match = _KXK_OPTION.match(word)
+        if not match:
+            _fail(f"convcost compare: unexpected '{word}'; see convcost compare --help")
+        value = match.group(3)
+        if value is None:
+            if not rest:
+                _fail(f"convcost compare: {word} needs the number of filters, e.g. {word} 32")
+            value = rest.pop(0)
+        found.append((f"{match.group(1)}x{match.group(2)}", value))
+    return found
+
+
+@app.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    epilog="Example: convcost compare 28x28x192 --5x5 32 --bottleneck 16",
+)
+def compare(
+    ctx: typer.Context,
+    input_shape: Annotated[str, typer.Argument(metavar="HxWxC", help="Input, e.g. 28x28x192.")],
+    kernel: Annotated[
+        str | None, typer.Option("--kernel", "-k", help="K×K kernel, e.g. 5x5 (or: --5x5 N).")
+    ] = None,
+    filters: Annotated[
+        int | None, typer.Option("--filters", "-n", min=1, help="Filters of the K×K conv.")
+    ] = None,
+    bottleneck: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--bottleneck", "-b", help="1×1 reduction width; repeat or list: 8,16,32."
+        ),
+    ] = None,
+    stride: Annotated[str, typer.Option(help="Stride of the K×K conv.")] = "1",
+    padding: Annotated[
+        str, typer.Option(help="Padding of the K×K conv: same, valid or N.")
+    ] = "same",
+    no_bias: NoBiasOption = False,
+    batch: BatchOption = 1,
+    unit: UnitOption = Unit.macs,
+    output_format: FormatOption = Format.table,
+    explain: ExplainOption = False,
+) -> None:
+    """A direct K×K conv versus the same conv behind a 1×1 bottleneck (one path per width).
+
+    Give the conv as --KxK FILTERS (--3x3 128, --5x5 32, --7x7 64) or as
+    --kernel KxK --filters N. Prints per-layer MACs and params, path totals, how many times
+    fewer MACs each bottleneck needs, and the break-even width b* above which it stops paying.
+    """
+    from convcost.compare import compare as run_compare
+    from convcost.frontends.inline import scalar
+    from convcost.shapes import parse_shape
+
+    shortcuts = _kxk_options(ctx.args)
+    if len(shortcuts) + (kernel is not None) > 1:
+        _fail("convcost compare: give one conv: --KxK N or --kernel KxK --filters N, not both")
+    if shortcuts:
+        if filters is not None:
+            _fail("convcost compare: --filters goes with --kernel, not with --KxK N")
+        kernel, filters_text = shortcuts[0]
+        filters_value: object = scalar(filters_text)
+    elif kernel is None or filters is None:
+        _fail(
+            "convcost compare: say which conv to compare: --5x5 32, "
+            "or --kernel 5x5 --filters 32"
+        )
+    else:
+        filters_value = filters
+    widths_text = [part for item in bottleneck or [] for part in item.split(",") if part]
+
+    def run() -> Comparison:
+        conv = build_layer(
+            "conv",
+            {"kernel": kernel, "filters": filters_value, "stride": scalar(stride),
+             "padding": scalar(padding)},
+            _bias_defaults(no_bias),
+        )  # fmt: skip
+        assert isinstance(conv, Conv)
+        widths = tuple(_option_value("--bottleneck", positive_int, w) for w in widths_text)
+        return run_compare(parse_shape(input_shape), conv, widths, batch)
+
+    comparison = _guard(run)
+    if output_format is Format.table:
+        from convcost.render.table import print_compare
+
+        print_compare(comparison, unit.value, explain)
+        return
+    from convcost.render import text
+
+    _emit(
+        {
+            Format.json: lambda: text.compare_json(comparison, explain),
+            Format.csv: lambda: text.compare_csv(comparison, explain),
+            Format.markdown: lambda: text.compare_markdown(comparison, unit.value, explain),
+        }[output_format]
+    )
+
+
+def _option_value(option: str, parse: Callable[[object], T], text: str) -> T:
+    from convcost.frontends.inline import scalar
+
+    try:
+        return parse(scalar(text))
+    except ConvcostError as error:
+        raise ConvcostError(f"{option} {text}: {error.message}") from None
+
+
+def _emit(render: Callable[[], str]) -> None:
+    """Write a rendered result in one piece, so a failure never leaves half an output."""
+    sys.stdout.write(render() + "\n")
+
+
+@app.command(epilog="Example: convcost shape 28x28x8 --kernel 3 --stride 2 --padding valid")
+def shape(
+    input_shape: Annotated[str, typer.Argument(metavar="HxWxC", help="Input, e.g. 28x28x8.")],
+    kernel: Annotated[str, typer.Option("--kernel", "-k", help="Kernel: K or KhxKw.")],
+    stride: Annotated[str, typer.Option(help="Stride: S or SHxSW.")] = "1",
+    padding: Annotated[
+        str | None,
+        typer.Option(help="same, valid, N, H,W or T,B,L,R (default: same for conv, valid "
+                     "for pools)."),
+    ] = None,
+    dilation: Annotated[str, typer.Option(help="Dilation: D or DHxDW.")] = "1",
+    filters: Annotated[
+        int | None, typer.Option("--filters", "-n", min=1, help="Output depth (conv).")
+    ] = None,
+    pool: Annotated[
+        PoolKind | None, typer.Option(help="A max or avg pool instead of a conv.")
+    ] = None,
+    ceil_mode: Annotated[
+        bool, typer.Option("--ceil-mode", help="Pools: round up, as PyTorch's ceil_mode.")
+    ] = False,
+    output_format: FormatOption = Format.table,
+    explain: ExplainOption = False,
+) -> None:
+    """The output shape of one conv (or pool) layer, with the formula's numbers filled in.
+
+    The depth stays as it is unless --filters sets it (a conv has as many output channels
+    as filters).
+    """
+    from convcost.frontends.inline import scalar
+    from convcost.network import Network, Node, analyze
+    from convcost.shapes import parse_shape
+
+    def run() -> Report:
+        inp = parse_shape(input_shape)
+        raw: dict[str, object] = {"kernel": scalar(kernel), "stride": scalar(stride)}
+        if padding is not None:
+            raw["padding"] = scalar(padding)
+        if pool is None:
+            raw.update(filters=filters or inp.c, dilation=scalar(dilation))
+        elif filters is not None:
+            raise ConvcostError("--filters applies to a conv, not to a pool")
+        elif ceil_mode is False and dilation == "1":
+            pass
+        if pool is not None:
+            if ceil_mode:
+                raw["ceil_mode"] = True
+            if dilation != "1":
+                raw["dilation"] = scalar(dilation)
+        elif ceil_mode:
+            raise ConvcostError("--ceil-mode applies to pools (--pool max|avg), not to a conv")
+        kind = "conv" if pool is None else f"{pool.value}pool"
+        layer = build_layer(kind, raw)
+        return analyze(Network(inp, (Node(kind, layer),)))
+
+    report = _guard(run)
+    if output_format is Format.table:
+        from convcost.render.table import print_shape
+
+        print_shape(report, Unit.macs.value, explain)
+        return
+    from convcost.render import text
+
+    _emit(
+        {
+            Format.json: lambda: text.shape_json(report, explain),
+            Format.csv: lambda: text.shape_csv(report, explain),
+            Format.markdown: lambda: text.shape_markdown(report, Unit.macs.value, explain),
+        }[output_format]
+    )
+
+
+@app.command(
+    epilog="Examples: convcost analyze net.yaml; "
+    "convcost analyze '28x28x192 | conv 1x1 16 relu | conv 5x5 32'; "
+    "cat net.yaml | convcost analyze -",
+)
+def analyze(
+    spec: Annotated[
+        str,
+        typer.Argument(
+            metavar="SPEC",
+            help="A YAML config file, - for standard input, or an inline spec.",
+        ),
+    ],
+    batch: BatchOption = 1,
+    no_bias: NoBiasOption = False,
+    unit: UnitOption = Unit.macs,
+    output_format: FormatOption = Format.table,
+    explain: ExplainOption = False,
+) -> None:
+    """Per-layer shapes, MACs, params and activations of a layer stack, and totals.
+
+    \b
+    Inline spec: INPUT | LAYER | LAYER ...
+      28x28x192 | conv 1x1 16 relu | conv 5x5 32
+      224x224x3 | conv 7x7 64 s2 bn relu | maxpool 3 2 p1 | gap | fc 1000
+    A layer is a kind, then positional values, words and key=value settings:
+      conv KERNEL FILTERS [s2] [d2] [g4|dw] [p1|same|valid] [nobias]  (padding: same)
+      maxpool|avgpool [KERNEL [STRIDE]] [p1|same] [ceil]               (2, stride = kernel)
+      dense|fc UNITS   flatten   gap   bn   dropout [RATE]   lrn [SIZE]   pad N
+      relu relu6 sigmoid tanh gelu silu softmax ...   name=NAME on any layer
+    A kind name inside a segment starts another layer: 'conv 3x3 64 bn relu'.
+    """
+    defaults = _bias_defaults(no_bias)
+
+    def run() -> Report:
+        from convcost.frontends.inline import looks_inline, parse_inline
+        from convcost.network import analyze as run_analyze
+
+        if spec != "-" and looks_inline(spec):
+            network = parse_inline(spec, defaults)
+        else:
+            from convcost.frontends.config import load_config
+
+            network = load_config(spec, defaults)
+        return run_analyze(network, batch)
+
+    report = _guard(run)
+    if output_format is Format.table:
+        from convcost.render.table import print_analyze
+
+        print_analyze(report, unit.value, explain, title=_title(spec, report))
+        return
+    from convcost.render import text
+
+    _emit(
+        {
+            Format.json: lambda: text.analyze_json(report, explain),
+            Format.csv: lambda: text.analyze_csv(report, explain),
+            Format.markdown: lambda: text.analyze_markdown(report, unit.value, explain),
+        }[output_format]
+    )
+
+
+def _title(spec: str, report: Report) -> str:
+    title = spec if len(spec) < 60 else spec[:57] + "..."
+    return title if report.batch == 1 else f"{title}  (batch {report.batch})"
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,97 @@
+"""Direct K×K convolution versus the same convolution behind a 1×1 bottleneck."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from convcost.errors import ConvcostError
+from convcost.layers import Conv
+from convcost.network import Network, Node, Report, analyze
+from convcost.shapes import Shape
+
+
+@dataclass(frozen=True)
+class Path:
+    name: str
+    report: Report
+    width: int | None  # the bottleneck width, None for the direct path
+
+
+@dataclass(frozen=True)
+class Saving:
+    """How a bottleneck path compares with the direct one (ratios exact)."""
+
+    path: Path
+    macs_ratio: Fraction  # direct / bottleneck: "9.68× fewer"
+    params_ratio: Fraction
+
+    @property
+    def macs_saving(self) -> Fraction:
+        """Fraction of the direct MACs saved (negative when the bottleneck costs more)."""
+        return 1 - 1 / self.macs_ratio
+
+
+@dataclass(frozen=True)
+class Comparison:
+    input_shape: Shape
+    kernel: tuple[int, int]
+    filters: int
+    direct: Path
+    bottlenecks: tuple[Path, ...]
+    savings: tuple[Saving, ...]
+    break_even: Fraction
+    break_even_formula: str
+
+    @property
+    def paths(self) -> tuple[Path, ...]:
+        return (self.direct, *self.bottlenecks)
+
+
+def compare(input_shape: Shape, main: Conv, widths: tuple[int, ...], batch: int = 1) -> Comparison:
+    """The direct path and one bottleneck path per width, with savings and break-even.
+
+    A bottleneck path is a 1×1 conv to ``width`` channels at the input resolution (with the
+    main conv's bias setting), then the main K×K conv.
+    """
+    if main.filters is None or main.groups != 1:
+        raise ConvcostError("compare takes an ordinary conv: filters set, groups 1")
+    kernel, filters, bias = main.kernel, main.filters, main.bias
+    k_name = f"conv_{kernel[0]}x{kernel[1]}"
+    direct_report = analyze(Network(input_shape, (Node(k_name, main),)), batch)
+    direct = Path("direct", direct_report, None)
+    paths: list[Path] = []
+    for width in dict.fromkeys(widths):
+        reduce = Conv(kernel=(1, 1), filters=width, bias=bias)
+        nodes = (Node("reduce_1x1", reduce), Node(k_name, main))
+        paths.append(
+            Path(f"bottleneck {width}", analyze(Network(input_shape, nodes), batch), width)
+        )
+    savings = tuple(
+        Saving(
+            p,
+            Fraction(direct.report.totals.macs, p.report.totals.macs),
+            Fraction(direct.report.totals.params, p.report.totals.params),
+        )
+        for p in paths
+    )
+    # Bottleneck MACs b·(H·W·Cin + Ho·Wo·K²·Cout) equal the direct Ho·Wo·K²·Cin·Cout at b*.
+    out = direct_report.output_shape
+    k2 = kernel[0] * kernel[1]
+    hw, howo = input_shape.h * input_shape.w, out.h * out.w
+    cin = input_shape.c
+    break_even = Fraction(howo * k2 * cin * filters, hw * cin + howo * k2 * filters)
+    if hw == howo:  # the common case reads as in the lecture: K²·Cin·Cout / (Cin + K²·Cout)
+        formula = f"{k2}·{cin}·{filters} / ({cin} + {k2}·{filters})"
+    else:
+        formula = f"{howo}·{k2}·{cin}·{filters} / ({hw}·{cin} + {howo}·{k2}·{filters})"
+    return Comparison(
+        input_shape,
+        kernel,
+        filters,
+        direct,
+        tuple(paths),
+        savings,
+        break_even,
+        f"b* = {formula} = {float(break_even):.1f}",
+    )

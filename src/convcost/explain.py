@@ -1,0 +1,43 @@
+"""The arithmetic behind each figure, written out as the seed notes write it."""
+
+from __future__ import annotations
+
+from convcost.layers import Conv
+from convcost.network import LayerResult
+
+
+def explain_layer(result: LayerResult) -> list[str]:
+    """Lines such as ``MACs: 28 × 28 × 32 × 5 × 5 × 192 = 120,422,400``."""
+    lines: list[str] = []
+    if result.axes is not None:
+        h, w = result.axes
+        if h.formula() == w.formula():
+            lines.append(f"H, W: {h.formula()}")
+        else:
+            lines.append(f"H: {h.formula()}")
+            lines.append(f"W: {w.formula()}")
+    if result.mac_factors:
+        product = " × ".join(str(value) for _, value in result.mac_factors)
+        names = " × ".join(label for label, _ in result.mac_factors)
+        lines.append(f"MACs: {product} = {result.macs:,}  ({names})")
+    layer = result.layer
+    if (
+        isinstance(layer, Conv)
+        and layer.kernel == (1, 1)
+        and layer.groups == 1
+        and layer.stride == (1, 1)
+        and result.input_shape.h == result.output_shape.h
+        and result.input_shape.w == result.output_shape.w
+    ):
+        # The forum thread's reading: one small fully-connected layer, shared by every pixel.
+        positions = result.output_shape.h * result.output_shape.w
+        cin, cout = result.input_shape.c, result.output_shape.c
+        batch = "".join(f"{v} × " for label, v in result.mac_factors if label == "N")
+        lines.append(
+            f"1×1 conv = a fully-connected layer {cin} → {cout} applied at each of the "
+            f"{result.output_shape.h} × {result.output_shape.w} = {positions:,} positions: "
+            f"{batch}{positions:,} × ({cin} × {cout}) = {result.macs:,}"
+        )
+    if result.param_formula:
+        lines.append(f"params: {result.param_formula} = {result.params:,}")
+    return lines

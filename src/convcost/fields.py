@@ -1,0 +1,151 @@
+"""Parsers for layer field values, shared by every front end (YAML, JSON, inline).
+
+Each parser takes the value as the front end decoded it (int, str, bool, float, list) and
+returns the typed value, or raises ConvcostError saying what would be right. Booleans are
+never numbers here, although Python says True == 1: ``filters: yes`` is a mistake.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, Literal
+
+from convcost.errors import ConvcostError
+from convcost.geometry import Padding
+
+Parser = Callable[[object], Any]
+
+_PAIR = re.compile(r"^\s*(\d+)\s*[x×X]\s*(\d+)\s*$")
+_INT = re.compile(r"^\s*(\d+)\s*$")
+
+# Counts beyond this are refused rather than allowed to grow into a slow, huge product:
+# 2**40 (about 10^12) filters or pixels is far beyond any network that exists.
+MAX_SIZE = 2**40
+
+
+def _int(value: object, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConvcostError(f"expected an integer, got {_show(value)}")
+    if value < minimum:
+        what = "positive" if minimum == 1 else f"at least {minimum}"
+        raise ConvcostError(f"must be {what}, got {value}")
+    if value > MAX_SIZE:
+        raise ConvcostError(f"{value} is too large; sizes above 2**40 are refused")
+    return value
+
+
+def positive_int(value: object) -> int:
+    return _int(value, 1)
+
+
+def non_negative_int(value: object) -> int:
+    return _int(value, 0)
+
+
+def pair(value: object) -> tuple[int, int]:
+    """``3``, ``3x5`` or ``[3, 5]`` → (3, 5), both positive."""
+    if isinstance(value, str):
+        match = _PAIR.match(value)
+        if match:
+            return positive_int(int(match.group(1))), positive_int(int(match.group(2)))
+        match = _INT.match(value)
+        if match:
+            n = positive_int(int(match.group(1)))
+            return n, n
+        raise ConvcostError(f"expected N, NxM or [N, M], got {_show(value)}")
+    if isinstance(value, list | tuple):
+        if len(value) != 2:
+            raise ConvcostError(f"expected two numbers [h, w], got {len(value)}")
+        return positive_int(value[0]), positive_int(value[1])
+    n = positive_int(value)
+    return n, n
+
+
+def padding(value: object) -> Padding:
+    """``same``, ``valid``, N, [h, w] or [top, bottom, left, right]."""
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word == "same":
+            return "same"
+        if word == "valid":
+            return (0, 0, 0, 0)
+        if _INT.match(word):
+            return padding(int(word))
+        raise ConvcostError(
+            f"expected same, valid, N, [h, w] or [top, bottom, left, right], got {_show(value)}"
+        )
+    if isinstance(value, list | tuple):
+        if len(value) == 2:
+            h, w = (non_negative_int(v) for v in value)
+            return (h, h, w, w)
+        if len(value) == 4:
+            t, b, left, r = (non_negative_int(v) for v in value)
+            return (t, b, left, r)
+        raise ConvcostError(
+            f"expected [h, w] or [top, bottom, left, right], got a list of {len(value)}"
+        )
+    n = non_negative_int(value)
+    return (n, n, n, n)
+
+
+def explicit_padding(value: object) -> tuple[int, int, int, int]:
+    result = padding(value)
+    if result == "same":
+        raise ConvcostError("expected N, [h, w] or [top, bottom, left, right], not same")
+    return result
+
+
+def boolean(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ConvcostError(f"expected true or false, got {_show(value)}")
+    return value
+
+
+def groups(value: object) -> int | Literal["depthwise"]:
+    """A positive group count, or ``depthwise`` (one group per input channel)."""
+    if isinstance(value, str) and value.strip().lower() in ("depthwise", "dw"):
+        return "depthwise"
+    if isinstance(value, str):
+        raise ConvcostError(f"expected a positive integer or depthwise, got {_show(value)}")
+    return positive_int(value)
+
+
+def rate(value: object) -> float:
+    """A probability in [0, 1)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConvcostError(f"expected a number between 0 and 1, got {_show(value)}")
+    if not 0 <= value < 1:
+        raise ConvcostError(f"must be at least 0 and below 1, got {value}")
+    return float(value)
+
+
+def name(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConvcostError(f"expected a non-empty name, got {_show(value)}")
+    return value.strip()
+
+
+def choice(*options: str) -> Parser:
+    def parse(value: object) -> str:
+        if isinstance(value, str) and value.lower() in options:
+            return value.lower()
+        raise ConvcostError(f"expected one of {', '.join(options)}; got {_show(value)}")
+
+    return parse
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, float):
+        return f"the decimal {value}"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return repr(value)

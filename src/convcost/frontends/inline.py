@@ -1,0 +1,222 @@
+"""The inline spec: a whole layer stack in one shell-friendly string.
+
+Grammar (also in ``convcost analyze --help`` and the README)::
+
+    SPEC  := INPUT ( "|" LAYER )*          28x28x192 | conv 1x1 16 relu | conv 5x5 32
+    INPUT := HxWxC
+    LAYER := KIND TOKEN* ( KIND TOKEN* )*   a kind name inside a segment starts another
+                                            layer: "conv 3x3 64 bn relu" is three layers
+    TOKEN := key=value                      kernel=3x3  padding=1,2  bias=false  name=stem
+           | word                           same valid nobias dw ceil (per kind)
+           | sN dN gN pN                    stride, dilation, groups, padding shorthands
+           | value                          positional: conv KERNEL FILTERS, pool KERNEL
+                                            STRIDE, dense UNITS, dropout RATE, lrn SIZE
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from convcost.errors import ConvcostError, Location
+from convcost.frontends.common import located_layer
+from convcost.layers import REGISTRY, Layer, layer_fields, lookup, unknown_kind_message
+from convcost.network import Network, name_nodes
+from convcost.shapes import parse_shape
+
+SOURCE = "<spec>"
+_SHORTHAND = re.compile(r"^([sdgp])(\d+(?:x\d+)?)$")
+_SHORTHAND_FIELD = {"s": "stride", "d": "dilation", "g": "groups", "p": "padding"}
+_INT = re.compile(r"^-?\d+$")
+_FLOAT = re.compile(r"^-?(\d+\.\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    column: int  # 1-based, in the whole spec
+
+
+def looks_inline(text: str) -> bool:
+    """Whether a command-line SPEC is an inline spec rather than a file name."""
+    head = text.split("|", 1)[0].strip()
+    return "|" in text or bool(re.match(r"^\d+\s*[x×X]\s*\d+\s*[x×X]\s*\d+$", head))
+
+
+def scalar(text: str) -> object:
+    """A token's value as YAML would decode it, so both front ends feed the same parsers."""
+    if "," in text:
+        return [scalar(part) for part in text.split(",")]
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if _INT.match(text):
+        return int(text)
+    if _FLOAT.match(text):
+        return float(text)
+    return text
+
+
+def parse_inline(
+    spec: str, defaults: Mapping[str, object] | None = None, source: str = SOURCE
+) -> Network:
+    where = _Where(spec, source)
+    segments = _segments(spec, where)
+    first = segments[0]
+    if len(first) != 1:
+        raise ConvcostError(
+            "an inline spec starts with the input shape alone, e.g. "
+            "'28x28x192 | conv 1x1 16 relu | conv 5x5 32'",
+            where(first[1]),
+        )
+    try:
+        input_shape = parse_shape(first[0].text)
+    except ConvcostError as error:
+        raise error.located(where(first[0])) from None
+    layers = [
+        _layer(group, defaults or {}, where)
+        for segment in segments[1:]
+        for group in _split_layers(segment, where)
+    ]
+    return Network(input_shape, name_nodes(layers))
+
+
+def parse_layers(
+    text: str,
+    defaults: Mapping[str, object],
+    source: str,
+    line: int,
+    column: int,
+) -> list[tuple[str | None, Layer, Location | None]]:
+    """Layers written in the inline grammar inside a config file (``- conv 5x5 32 relu``).
+
+    ``line``/``column`` are where ``text`` starts in the file, so errors point into it.
+    """
+    where = _Where(text, source, line, column - 1, show_text=False)
+    return [
+        _layer(group, defaults, where)
+        for segment in _segments(text, where)
+        for group in _split_layers(segment, where)
+    ]
+
+
+class _Where:
+    """Locations inside one spec string, for carets under the offending token."""
+
+    def __init__(
+        self, spec: str, source: str, line: int = 1, shift: int = 0, show_text: bool = True
+    ) -> None:
+        self.spec, self.source, self.line, self.shift = spec, source, line, shift
+        self.text = spec if show_text else None
+
+    def __call__(self, token: Token, offset: int = 0, length: int | None = None) -> Location:
+        size = len(token.text) - offset if length is None else length
+        column = self.shift + token.column + offset
+        return Location(self.source, self.line, column, self.text, max(1, size))
+
+    def end(self) -> Location:
+        return self(Token(" ", max(1, len(self.spec))))
+
+
+def _segments(spec: str, where: _Where) -> list[list[Token]]:
+    segments: list[list[Token]] = [[]]
+    for match in re.finditer(r"\||[^\s|]+", spec):
+        if match.group() == "|":
+            if not segments[-1]:
+                raise ConvcostError(
+                    "empty layer: nothing before this '|'; write a layer such as 'relu'",
+                    where(Token("|", match.start() + 1)),
+                )
+            segments.append([])
+        else:
+            segments[-1].append(Token(match.group(), match.start() + 1))
+    if not segments[-1]:
+        raise ConvcostError(
+            "empty spec: write an input shape and layers, e.g. '28x28x192 | conv 5x5 32'"
+            if len(segments) == 1
+            else "empty layer after the last '|'; remove the '|' or add a layer",
+            where.end(),
+        )
+    return segments
+
+
+def _split_layers(segment: list[Token], where: _Where) -> list[list[Token]]:
+    """One segment may hold several layers: each kind name starts a new one."""
+    groups: list[list[Token]] = []
+    for token in segment:
+        word = token.text.lower()
+        starts = word in REGISTRY and not (groups and _is_word_of(groups[-1][0], word))
+        if not groups or starts:
+            if word not in REGISTRY:
+                raise ConvcostError(unknown_kind_message(token.text), where(token))
+            groups.append([token])
+        else:
+            groups[-1].append(token)
+    return groups
+
+
+def _is_word_of(kind_token: Token, word: str) -> bool:
+    cls, _ = REGISTRY[kind_token.text.lower()]
+    return word in cls.words
+
+
+def _layer(
+    group: list[Token], defaults: Mapping[str, object], where: _Where
+) -> tuple[str | None, Layer, Location]:
+    kind_token, *args = group
+    cls, preset = lookup(kind_token.text)
+    declared = {f.name for f in layer_fields(cls)} - set(preset)
+    raw: dict[str, object] = {}
+    at: dict[str, Location] = {}
+    name: str | None = None
+    positional = [p for p in cls.positional if p not in preset]
+    extra: list[Token] = []
+    for token in args:
+        key, eq, value = token.text.partition("=")
+        word = token.text.lower()
+        shorthand = _SHORTHAND.match(word)
+        if eq:
+            if not value:
+                raise ConvcostError(
+                    f"'{key}=' has no value; write {key}=VALUE", where(token)
+                )
+            if key == "name":
+                name = value
+                continue
+            field, parsed, spot = key, scalar(value), where(token, len(key) + 1)
+            if key not in declared:
+                # Let build_layer word the unknown-field message; point at the key.
+                spot = where(token, 0, len(key))
+        elif word in cls.words:
+            field, parsed = cls.words[word]
+            spot = where(token)
+        elif shorthand and _SHORTHAND_FIELD[shorthand.group(1)] in declared:
+            field, parsed = _SHORTHAND_FIELD[shorthand.group(1)], scalar(shorthand.group(2))
+            spot = where(token, 1)
+        else:
+            extra.append(token)
+            continue
+        if field in raw:
+            raise ConvcostError(f"{field} is set twice in this layer", spot)
+        raw[field], at[field] = parsed, spot
+    free = [p for p in positional if p not in raw]
+    if len(extra) > len(free):
+        token = extra[len(free)]
+        takes = (
+            f"takes {len(positional)} positional value(s) ({', '.join(positional)})"
+            if positional
+            else "takes no positional values"
+        )
+        raise ConvcostError(
+            f"{cls.kind} {takes}; '{token.text}' is one too many "
+            "(use key=value, e.g. stride=2)",
+            where(token),
+        )
+    for field, token in zip(free, extra, strict=False):
+        raw[field], at[field] = scalar(token.text), where(token)
+    here = where(kind_token, 0, group[-1].column + len(group[-1].text) - kind_token.column)
+    layer = located_layer(
+        kind_token.text, raw, defaults, lambda field: at.get(field or "", here)
+    )
+    return name, layer, here

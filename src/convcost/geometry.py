@@ -1,0 +1,130 @@
+"""Sliding-window arithmetic for one spatial axis: the padding/stride/dilation formulas.
+
+Rules, checked against PyTorch and TensorFlow in tests/test_geometry.py:
+- explicit padding (``valid`` is padding 0): out = ⌊(n + p₀ + p₁ − e) / s⌋ + 1, where the
+  effective kernel e = d·(k − 1) + 1;
+- ``ceil_mode`` (PyTorch pools, Caffe): out = ⌈(n + p₀ + p₁ − e) / s⌉ + 1, minus one when
+  the last window would start in the trailing padding ((out − 1)·s ≥ n + p₀);
+- ``same`` (TensorFlow): out = ⌈n / s⌉; the padding needed, max((out − 1)·s + e − n, 0), is
+  split with the odd pixel after (bottom/right), so it is asymmetric for stride > 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from convcost.errors import ConvcostError
+
+Rule = Literal["floor", "ceil", "same"]
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One axis through a window: the inputs of the formula and its result."""
+
+    size: int
+    kernel: int
+    stride: int
+    dilation: int
+    pad_before: int
+    pad_after: int
+    rule: Rule
+    output: int
+    last_window_dropped: bool = False
+
+    @property
+    def effective_kernel(self) -> int:
+        return self.dilation * (self.kernel - 1) + 1
+
+    def formula(self) -> str:
+        """The formula with its numbers filled in, e.g. ``⌊(28 + 0 + 0 − 3) / 2⌋ + 1 = 13``."""
+        if self.rule == "same":
+            return (
+                f"⌈{self.size} / {self.stride}⌉ = {self.output}"
+                f"  (same: pad {self.pad_before} before, {self.pad_after} after)"
+            )
+        kernel = str(self.kernel)
+        if self.dilation > 1:
+            kernel = f"({self.dilation}·({self.kernel} − 1) + 1)"
+        body = f"{self.size} + {self.pad_before} + {self.pad_after} − {kernel}"
+        if self.rule == "floor":
+            return f"⌊({body}) / {self.stride}⌋ + 1 = {self.output}"
+        dropped = " − 1 (last window would start in the padding)" if (
+            self.last_window_dropped
+        ) else ""
+        return f"⌈({body}) / {self.stride}⌉ + 1{dropped} = {self.output}"
+
+
+Padding = tuple[int, int, int, int] | Literal["same"]
+"""Layer padding: ``same`` or explicit (top, bottom, left, right); ``valid`` is all zeros."""
+
+
+def describe_padding(padding: Padding) -> str:
+    if padding == "same":
+        return "same"
+    if padding == (0, 0, 0, 0):
+        return "valid"
+    top, bottom, left, right = padding
+    if top == bottom == left == right:
+        return str(top)
+    if top == bottom and left == right:
+        return f"{top},{left}"
+    return f"{top},{bottom},{left},{right}"
+
+
+def window(
+    h: int,
+    w: int,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    padding: Padding,
+    ceil_mode: bool = False,
+) -> tuple[Axis, Axis]:
+    """Both spatial axes through a window; raises ConvcostError when it does not fit."""
+    if padding == "same":
+        pads_h: tuple[int, int] | Literal["same"] = "same"
+        pads_w: tuple[int, int] | Literal["same"] = "same"
+    else:
+        pads_h, pads_w = (padding[0], padding[1]), (padding[2], padding[3])
+    axis_h = slide(h, kernel[0], stride[0], dilation[0], pads_h, ceil_mode)
+    axis_w = slide(w, kernel[1], stride[1], dilation[1], pads_w, ceil_mode)
+    if axis_h is None or axis_w is None:
+        assert padding != "same"
+        need_h = max(1, dilation[0] * (kernel[0] - 1) + 1 - padding[0] - padding[1])
+        need_w = max(1, dilation[1] * (kernel[1] - 1) + 1 - padding[2] - padding[3])
+        dilated = "" if dilation == (1, 1) else f" dilated {dilation[0]}x{dilation[1]}"
+        raise ConvcostError(
+            f"kernel {kernel[0]}x{kernel[1]}{dilated} does not fit the {h}x{w} input "
+            f"with {describe_padding(padding)} padding; the smallest input it fits is "
+            f"{need_h}x{need_w} (or pad more, e.g. padding: same)"
+        )
+    return axis_h, axis_w
+
+
+def slide(
+    size: int,
+    kernel: int,
+    stride: int,
+    dilation: int,
+    padding: tuple[int, int] | Literal["same"],
+    ceil_mode: bool = False,
+) -> Axis | None:
+    """Output size of one axis, or None when the window does not fit the padded input."""
+    effective = dilation * (kernel - 1) + 1
+    if padding == "same":
+        output = -(-size // stride)
+        total = max((output - 1) * stride + effective - size, 0)
+        return Axis(size, kernel, stride, dilation, total // 2, total - total // 2, "same", output)
+    before, after = padding
+    span = size + before + after - effective
+    if span < 0:
+        return None
+    if not ceil_mode:
+        return Axis(size, kernel, stride, dilation, before, after, "floor", span // stride + 1)
+    output = -(-span // stride) + 1
+    dropped = (output - 1) * stride >= size + before
+    if dropped:
+        output -= 1
+    return Axis(size, kernel, stride, dilation, before, after, "ceil", output, dropped)

@@ -1,0 +1,467 @@
+"""Every layer kind: its fields, its shape rule and its cost, each in one class.
+
+A kind is found by name through ``REGISTRY`` (aliases included). Front ends hand
+``build_layer`` a kind name and a mapping of raw field values; the field declarations here
+(``param(...)`` metadata: parser and one-line doc) drive parsing, error messages and help.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from convcost import fields
+from convcost.errors import ConvcostError
+from convcost.geometry import Axis, Padding, describe_padding, window
+from convcost.shapes import Shape
+
+_REQUIRED: Any = dataclasses.MISSING
+
+
+def param(parse: fields.Parser, doc: str, default: Any = _REQUIRED) -> Any:
+    """A layer field: how to parse it from a config value, and what it means."""
+    return field(default=default, metadata={"parse": parse, "doc": doc})
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What one layer does to one sample: its output shape and its costs.
+
+    ``mac_factors`` multiply to ``macs`` and are what ``--explain`` prints;
+    ``bias_adds`` are the additions a bias makes (one per output value), counted in FLOPs.
+    """
+
+    output_shape: Shape
+    macs: int = 0
+    mac_factors: tuple[tuple[str, int], ...] = ()
+    params: int = 0
+    buffers: int = 0
+    bias_adds: int = 0
+    axes: tuple[Axis, Axis] | None = None
+    param_formula: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Layer:
+    """Base of every layer kind."""
+
+    kind: ClassVar[str]
+    aliases: ClassVar[tuple[str, ...]] = ()
+    summary: ClassVar[str] = ""
+    # Inline spec: fields that may be given by position, and bare words that set a field.
+    positional: ClassVar[tuple[str, ...]] = ()
+    words: ClassVar[Mapping[str, tuple[str, object]]] = {}
+
+    @property
+    def kind_name(self) -> str:
+        return self.kind
+
+    def evaluate(self, inp: Shape) -> Evaluation:
+        return Evaluation(inp)
+
+    def config(self) -> str:
+        """Short description of the settings (kernel/stride/padding) for tables."""
+        return ""
+
+
+REGISTRY: dict[str, tuple[type[Layer], Mapping[str, object]]] = {}
+
+
+def register(cls: type[Layer]) -> type[Layer]:
+    for kind_name in (cls.kind, *cls.aliases):
+        REGISTRY[kind_name] = (cls, {})
+    return cls
+
+
+def _spatial(inp: Shape, kind: str) -> None:
+    if inp.flat:
+        raise ConvcostError(
+            f"{kind} needs a spatial H×W×C input, but its input is a flat vector of {inp.c}; "
+            "move it before the flatten/dense layer"
+        )
+
+
+def _xy(value: tuple[int, int]) -> str:
+    return f"{value[0]}x{value[1]}" if value[0] != value[1] else str(value[0])
+
+
+def _window_config(
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    padding: Padding,
+    dilation: tuple[int, int] = (1, 1),
+) -> str:
+    text = f"{kernel[0]}x{kernel[1]} s{_xy(stride)} {describe_padding(padding)}"
+    if dilation != (1, 1):
+        text += f" d{_xy(dilation)}"
+    return text
+
+
+_WINDOW_WORDS: Mapping[str, tuple[str, object]] = {
+    "same": ("padding", "same"),
+    "valid": ("padding", "valid"),
+}
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class Conv(Layer):
+    kind = "conv"
+    aliases = ("conv2d", "convolution")
+    summary = "2-D convolution (grouped and depthwise too)"
+    positional = ("kernel", "filters")
+    words = {
+        **_WINDOW_WORDS,
+        "nobias": ("bias", False),
+        "depthwise": ("groups", "depthwise"),
+        "dw": ("groups", "depthwise"),
+    }
+
+    kernel: tuple[int, int] = param(fields.pair, "kernel size: K, KhxKw or [Kh, Kw]")
+    filters: int | None = param(
+        fields.positive_int, "output channels (default for depthwise: the input channels)", None
+    )
+    stride: tuple[int, int] = param(fields.pair, "stride: S, SHxSW or [sh, sw]", (1, 1))
+    padding: Padding = param(
+        fields.padding, "same (TensorFlow rule), valid, N, [h, w] or [t, b, l, r]", "same"
+    )
+    dilation: tuple[int, int] = param(fields.pair, "dilation: D or [dh, dw]", (1, 1))
+    groups: int | Literal["depthwise"] = param(
+        fields.groups, "channel groups, or depthwise (one per input channel)", 1
+    )
+    bias: bool = param(fields.boolean, "add a bias per output channel", True)
+
+    def evaluate(self, inp: Shape) -> Evaluation:
+        _spatial(inp, "conv")
+        groups = inp.c if self.groups == "depthwise" else self.groups
+        if self.filters is None:
+            if self.groups != "depthwise":
+                raise ConvcostError(
+                    "conv needs filters, the number of output channels (e.g. filters: 32)",
+                    field="filters",
+                )
+            filters = inp.c
+        else:
+            filters = self.filters
+        if inp.c % groups:
+            raise ConvcostError(
+                f"groups {groups} does not divide the {inp.c} input channels; "
+                f"use a divisor of {inp.c}",
+                field="groups",
+            )
+        if filters % groups:
+            raise ConvcostError(
+                f"groups {groups} does not divide the {filters} filters; "
+                f"use a multiple of {groups} filters",
+                field="filters",
+            )
+        axes = window(inp.h, inp.w, self.kernel, self.stride, self.dilation, self.padding)
+        out = Shape(axes[0].output, axes[1].output, filters)
+        per_group = inp.c // groups
+        factors = (
+            ("H_out", out.h),
+            ("W_out", out.w),
+            ("C_out", filters),
+            ("K_h", self.kernel[0]),
+            ("K_w", self.kernel[1]),
+            ("C_in" if groups == 1 else "C_in/groups", per_group),
+        )
+        weights = self.kernel[0] * self.kernel[1] * per_group * filters
+        return Evaluation(
+            out,
+            macs=out.elements * self.kernel[0] * self.kernel[1] * per_group,
+            mac_factors=factors,
+            params=weights + (filters if self.bias else 0),
+            bias_adds=out.elements if self.bias else 0,
+            axes=axes,
+            param_formula=f"{self.kernel[0]} × {self.kernel[1]} × {per_group} × {filters}"
+            + (f" + {filters} (bias)" if self.bias else ""),
+        )
+
+    def config(self) -> str:
+        text = _window_config(self.kernel, self.stride, self.padding, self.dilation)
+        if self.groups != 1:
+            text += " dw" if self.groups == "depthwise" else f" g{self.groups}"
+        return text
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Pool(Layer):
+    positional = ("kernel", "stride")
+    words = {**_WINDOW_WORDS, "ceil": ("ceil_mode", True)}
+
+    kernel: tuple[int, int] = param(fields.pair, "window size: K, KhxKw or [Kh, Kw]", (2, 2))
+    stride: tuple[int, int] | None = param(
+        fields.pair, "stride (default: the window size)", None
+    )
+    padding: Padding = param(
+        fields.padding, "valid (default), same, N, [h, w] or [t, b, l, r]", (0, 0, 0, 0)
+    )
+    ceil_mode: bool = param(
+        fields.boolean, "round the output size up, as PyTorch's ceil_mode and Caffe do", False
+    )
+
+    def _dilation(self) -> tuple[int, int]:
+        return (1, 1)
+
+    def _stride(self) -> tuple[int, int]:
+        return self.kernel if self.stride is None else self.stride
+
+    def evaluate(self, inp: Shape) -> Evaluation:
+        _spatial(inp, self.kind)
+        axes = window(
+            inp.h, inp.w, self.kernel, self._stride(), self._dilation(), self.padding,
+            self.ceil_mode,
+        )
+        return Evaluation(Shape(axes[0].output, axes[1].output, inp.c), axes=axes)
+
+    def config(self) -> str:
+        text = _window_config(self.kernel, self._stride(), self.padding, self._dilation())
+        return text + (" ceil" if self.ceil_mode else "")
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class MaxPool(_Pool):
+    kind = "maxpool"
+    aliases = ("maxpool2d", "max_pool")
+    summary = "max pooling (no MACs)"
+
+    dilation: tuple[int, int] = param(fields.pair, "dilation: D or [dh, dw]", (1, 1))
+
+    def _dilation(self) -> tuple[int, int]:
+        return self.dilation
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class AvgPool(_Pool):
+    kind = "avgpool"
+    aliases = ("avgpool2d", "avg_pool")
+    summary = "average pooling (no MACs)"
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class GlobalAvgPool(Layer):
+    kind = "globalavgpool"
+    aliases = ("gap", "global_avg_pool", "globalaveragepooling")
+    summary = "global average pooling to 1×1×C (no MACs)"
+
+    def evaluate(self, inp: Shape) -> Evaluation:
+        _spatial(inp, self.kind)
+        return Evaluation(Shape(1, 1, inp.c))
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class GlobalMaxPool(Layer):
+    kind = "globalmaxpool"
+    aliases = ("gmp", "global_max_pool")
+    summary = "global max pooling to 1×1×C (no MACs)"
+
+    def evaluate(self, inp: Shape) -> Evaluation:
+        _spatial(inp, self.kind)
+        return Evaluation(Shape(1, 1, inp.c))
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class Dense(Layer):
+    kind = "dense"
+    aliases = ("fc", "linear")
+    summary = "fully connected; flattens its input first"
+    positional = ("units",)
+    words = {"nobias": ("bias", False)}
+
+    units: int = param(fields.positive_int, "output features")
+    bias: bool = param(fields.boolean, "add a bias per output feature", True)
+
+    def evaluate(self, inp: Shape) -> Evaluation:
+        return Evaluation(
+            Shape(1, 1, self.units, flat=True),
+            macs=inp.elements * self.units,
+            mac_factors=(("in", inp.elements), ("out", self.units)),
+            params=inp.elements * self.units + (self.units if self.bias else 0),
+            bias_adds=self.units if self.bias else 0,
+            param_formula=f"{inp.elements} × {self.units}"
+            + (f" + {self.units} (bias)" if self.bias else ""),
+        )
+
+    def config(self) -> str:
+        return "" if self.bias else "no bias"
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class Flatten(Layer):
+    kind = "flatten"
+    summary = "H×W×C → a vector of H·W·C"
+
+    def evaluate(self, inp: Shape) -> Evaluation:
+        return Evaluation(Shape(1, 1, inp.elements, flat=True))
+
+
+ACTIVATIONS = (
+    "relu", "relu6", "leakyrelu", "elu", "selu", "gelu", "silu", "swish", "mish",
+    "sigmoid", "hardsigmoid", "tanh", "hardswish", "softmax", "identity",
+)  # fmt: skip
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class Activation(Layer):
+    kind = "activation"
+    aliases = ("act",)
+    summary = "elementwise nonlinearity (no MACs, no params); also by name: " + ", ".join(
+        ACTIVATIONS
+    )
+    positional = ("fn",)
+
+    fn: str = param(fields.choice(*ACTIVATIONS), "which function: " + ", ".join(ACTIVATIONS))
+
+    @property
+    def kind_name(self) -> str:
+        return self.fn
+
+
+for _fn in ACTIVATIONS:
+    REGISTRY[_fn] = (Activation, {"fn": _fn})
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class BatchNorm(Layer):
+    kind = "batchnorm"
+    aliases = ("bn", "batchnorm2d")
+    summary = "batch normalization: 2·C params (γ, β) and 2·C buffers (running mean, var)"
+    words = {"noaffine": ("affine", False)}
+
+    affine: bool = param(fields.boolean, "learn γ and β (2·C parameters)", True)
+
+    def evaluate(self, inp: Shape) -> Evaluation:
+        return Evaluation(
+            inp,
+            params=2 * inp.c if self.affine else 0,
+            buffers=2 * inp.c,
+            param_formula=f"2 × {inp.c} (γ, β)" if self.affine else "",
+        )
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class Dropout(Layer):
+    kind = "dropout"
+    summary = "dropout (no cost at inference)"
+    positional = ("rate",)
+
+    rate: float = param(fields.rate, "drop probability, 0 ≤ rate < 1", 0.5)
+
+    def config(self) -> str:
+        return f"p={self.rate:g}"
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class LocalResponseNorm(Layer):
+    kind = "lrn"
+    aliases = ("localresponsenorm",)
+    summary = "local response normalization, as in AlexNet/GoogLeNet (no MACs, no params)"
+    positional = ("size",)
+
+    size: int = param(fields.positive_int, "neighbouring channels", 5)
+
+    def config(self) -> str:
+        return f"size {self.size}"
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class ZeroPad(Layer):
+    kind = "pad"
+    aliases = ("zeropad", "zeropadding")
+    summary = "zero padding around H and W"
+    positional = ("padding",)
+
+    padding: tuple[int, int, int, int] = param(
+        fields.explicit_padding, "N, [h, w] or [top, bottom, left, right]"
+    )
+
+    def evaluate(self, inp: Shape) -> Evaluation:
+        _spatial(inp, self.kind)
+        top, bottom, left, right = self.padding
+        return Evaluation(Shape(inp.h + top + bottom, inp.w + left + right, inp.c))
+
+    def config(self) -> str:
+        return describe_padding(self.padding)
+
+
+def layer_fields(cls: type[Layer]) -> list[dataclasses.Field[Any]]:
+    return [f for f in dataclasses.fields(cls) if "parse" in f.metadata]
+
+
+def kind_names() -> list[str]:
+    return sorted(REGISTRY)
+
+
+def lookup(kind: str) -> tuple[type[Layer], Mapping[str, object]]:
+    try:
+        return REGISTRY[kind.lower()]
+    except KeyError:
+        raise ConvcostError(unknown_kind_message(kind), field="type") from None
+
+
+def unknown_kind_message(kind: str) -> str:
+    close = difflib.get_close_matches(kind.lower(), REGISTRY, n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    kinds = sorted({cls.kind for cls, _ in REGISTRY.values()} - {"activation"})
+    return (
+        f"unknown layer kind '{kind}'; {hint}known kinds: {', '.join(kinds)}, "
+        f"and the activations {', '.join(ACTIVATIONS)}"
+    )
+
+
+def build_layer(
+    kind: str, raw: Mapping[str, object], defaults: Mapping[str, object] | None = None
+) -> Layer:
+    """A layer of the named kind from raw field values (as a front end decoded them).
+
+    ``defaults`` (e.g. ``bias: False`` from ``--no-bias``) apply where the kind has the field
+    and the raw values do not set it. Errors name the field (``ConvcostError.field``).
+    """
+    cls, preset = lookup(kind)
+    declared = {f.name: f for f in layer_fields(cls)}
+    values: dict[str, object] = {}
+    for key, value in raw.items():
+        if key not in declared or key in preset:
+            raise ConvcostError(_unknown_field_message(cls, key, preset), field=key)
+        parse: Callable[[object], object] = declared[key].metadata["parse"]
+        try:
+            values[key] = parse(value)
+        except ConvcostError as error:
+            raise ConvcostError(f"{key}: {error.message}", field=key) from None
+    for key, value in {**(defaults or {}), **preset}.items():
+        if key in declared and key not in values:
+            values[key] = declared[key].metadata["parse"](value)
+    missing = [
+        name
+        for name, f in declared.items()
+        if name not in values and f.default is dataclasses.MISSING
+    ]
+    if missing:
+        docs = "; ".join(f"{name}: {declared[name].metadata['doc']}" for name in missing)
+        raise ConvcostError(f"{cls.kind} needs {', '.join(missing)} ({docs})")
+    return cls(**values)
+
+
+def _unknown_field_message(
+    cls: type[Layer], key: str, preset: Mapping[str, object]
+) -> str:
+    known = [f.name for f in layer_fields(cls) if f.name not in preset]
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    takes = f"it takes {', '.join(known)}" if known else "it takes no settings"
+    return f"{cls.kind} has no setting '{key}'; {hint}{takes}"

@@ -1,0 +1,20 @@
+"""Renderers: they format core results (tables, JSON, CSV, Markdown) and never compute.
+
+Each format lives in its own module so that ``--format json`` never imports Rich.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+class Unit(str, Enum):
+    macs = "macs"
+    flops = "flops"

@@ -1,0 +1,48 @@
+"""Number formatting shared by the renderers."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from convcost.network import LayerResult, Totals
+
+_PREFIXES = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k"))
+
+
+def grouped(n: int) -> str:
+    """120422400 → ``120,422,400``."""
+    return f"{n:,}"
+
+
+def short(n: int) -> str:
+    """120422400 → ``120.4M`` (one decimal, rounded half up, as the seed notes write)."""
+    magnitude = abs(n)
+    sign = "-" if n < 0 else ""
+    for i, (scale, prefix) in enumerate(_PREFIXES):
+        if magnitude >= scale or (i + 1 < len(_PREFIXES) and _tenths(magnitude, _PREFIXES[i + 1][0]) >= 10_000):
+            tenths = _tenths(magnitude, scale)
+            return f"{sign}{tenths // 10}.{tenths % 10}{prefix}"
+    return str(n)
+
+
+def _tenths(n: int, scale: int) -> int:
+    """n / scale in tenths, rounded half up, exactly."""
+    return (n * 20 + scale) // (2 * scale)
+
+
+def fixed(value: Fraction, places: int) -> str:
+    """A fraction rounded half up to ``places`` decimals, without float error."""
+    scale = 10**places
+    scaled = (abs(value) * scale * 2 + 1) // 2
+    sign = "-" if value < 0 else ""
+    whole, frac = divmod(int(scaled), scale)
+    return f"{sign}{whole}.{frac:0{places}d}" if places else f"{sign}{whole}"
+
+
+def unit_label(unit: str) -> str:
+    return "FLOPs" if unit == "flops" else "MACs"
+
+
+def count(item: LayerResult | Totals, unit: str) -> int:
+    """The MACs or FLOPs of a layer or total, whichever the user asked to see."""
+    return item.flops if unit == "flops" else item.macs

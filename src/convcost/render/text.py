@@ -1,0 +1,241 @@
+"""Machine-readable renderers: JSON (a stable contract), CSV and Markdown. No Rich here."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from convcost.compare import Comparison, Saving
+from convcost.explain import explain_layer
+from convcost.network import BYTES_PER_VALUE, LayerResult, Report, Totals
+from convcost.render.numbers import count, grouped, short, unit_label
+from convcost.render.words import saving_lines
+
+SCHEMA_VERSION = 1
+
+
+# --- JSON -----------------------------------------------------------------------------------
+
+
+def _layer_json(result: LayerResult, explain: bool) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": result.name,
+        "kind": result.kind,
+        "config": result.config,
+        "input_shape": result.input_shape.as_list(),
+        "output_shape": result.output_shape.as_list(),
+        "macs": result.macs,
+        "flops": result.flops,
+        "params": result.params,
+        "buffers": result.buffers,
+        "activations": result.activations,
+    }
+    if result.axes is not None:
+        h, w = result.axes
+        data["padding"] = {
+            "top": h.pad_before, "bottom": h.pad_after, "left": w.pad_before, "right": w.pad_after
+        }  # fmt: skip
+    if explain:
+        data["explain"] = explain_layer(result)
+    return data
+
+
+def _totals_json(totals: Totals) -> dict[str, Any]:
+    return {
+        "macs": totals.macs,
+        "flops": totals.flops,
+        "params": totals.params,
+        "buffers": totals.buffers,
+        "activations": totals.activations,
+        "param_bytes": totals.param_bytes,
+        "activation_bytes": totals.activation_bytes,
+    }
+
+
+def _report_json(report: Report, explain: bool) -> dict[str, Any]:
+    return {
+        "layers": [_layer_json(r, explain) for r in report.layers],
+        "totals": _totals_json(report.totals),
+    }
+
+
+def _dump(data: dict[str, Any]) -> str:
+    return json.dumps({"schema_version": SCHEMA_VERSION, **data}, indent=2, ensure_ascii=False)
+
+
+def analyze_json(report: Report, explain: bool) -> str:
+    return _dump(
+        {
+            "command": "analyze",
+            "input_shape": report.input_shape.as_list(),
+            "output_shape": report.output_shape.as_list(),
+            "batch": report.batch,
+            "bytes_per_value": BYTES_PER_VALUE,
+            **_report_json(report, explain),
+        }
+    )
+
+
+def _saving_json(saving: Saving) -> dict[str, Any]:
+    return {
+        "path": saving.path.name,
+        "macs_ratio": float(saving.macs_ratio),
+        "macs_saving_percent": float(saving.macs_saving * 100),
+        "params_ratio": float(saving.params_ratio),
+    }
+
+
+def compare_json(comparison: Comparison, explain: bool) -> str:
+    return _dump(
+        {
+            "command": "compare",
+            "input_shape": comparison.input_shape.as_list(),
+            "kernel": list(comparison.kernel),
+            "filters": comparison.filters,
+            "batch": comparison.direct.report.batch,
+            "paths": [
+                {"name": p.name, "bottleneck_width": p.width, **_report_json(p.report, explain)}
+                for p in comparison.paths
+            ],
+            "savings": [_saving_json(s) for s in comparison.savings],
+            "break_even_width": float(comparison.break_even),
+            "break_even_width_exact": str(comparison.break_even),
+        }
+    )
+
+
+def shape_json(report: Report, explain: bool) -> str:
+    (layer,) = report.layers
+    data = _layer_json(layer, explain)
+    assert layer.axes is not None
+    return _dump(
+        {
+            "command": "shape",
+            "input_shape": report.input_shape.as_list(),
+            "output_shape": report.output_shape.as_list(),
+            "formula": {"h": layer.axes[0].formula(), "w": layer.axes[1].formula()},
+            "layer": data,
+        }
+    )
+
+
+# --- CSV ------------------------------------------------------------------------------------
+
+_CSV_HEADER = [
+    "name", "kind", "config", "input_shape", "output_shape",
+    "macs", "flops", "params", "buffers", "activations",
+]  # fmt: skip
+
+
+def _csv_rows(report: Report, explain: bool) -> list[list[object]]:
+    rows: list[list[object]] = []
+    for r in report.layers:
+        row: list[object] = [
+            r.name, r.kind, r.config, r.input_shape.ascii, r.output_shape.ascii,
+            r.macs, r.flops, r.params, r.buffers, r.activations,
+        ]  # fmt: skip
+        if explain:
+            row.append("; ".join(explain_layer(r)))
+        rows.append(row)
+    t = report.totals
+    total: list[object] = [
+        "total", "total", "", report.input_shape.ascii, report.output_shape.ascii,
+        t.macs, t.flops, t.params, t.buffers, t.activations,
+    ]  # fmt: skip
+    rows.append([*total, ""] if explain else total)
+    return rows
+
+
+def _csv(header: list[str], rows: list[list[object]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().rstrip("\n")
+
+
+def analyze_csv(report: Report, explain: bool) -> str:
+    header = _CSV_HEADER + (["explain"] if explain else [])
+    return _csv(header, _csv_rows(report, explain))
+
+
+def compare_csv(comparison: Comparison, explain: bool) -> str:
+    header = ["path", *_CSV_HEADER] + (["explain"] if explain else [])
+    rows = [
+        [path.name, *row] for path in comparison.paths for row in _csv_rows(path.report, explain)
+    ]
+    return _csv(header, rows)
+
+
+def shape_csv(report: Report, explain: bool) -> str:
+    return analyze_csv(report, explain)
+
+
+# --- Markdown -------------------------------------------------------------------------------
+
+
+def _md_table(header: list[str], rows: list[list[str]], right: set[int]) -> str:
+    lines = ["| " + " | ".join(header) + " |"]
+    lines.append(
+        "|" + "|".join("---:" if i in right else "---" for i in range(len(header))) + "|"
+    )
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _md_layers(report: Report, unit: str, prefix: list[str]) -> list[list[str]]:
+    rows = [
+        [
+            *prefix, f"`{r.name}`", r.kind, r.config, str(r.input_shape), str(r.output_shape),
+            grouped(count(r, unit)), short(count(r, unit)), grouped(r.params), grouped(r.activations),
+        ]  # fmt: skip
+        for r in report.layers
+    ]
+    t = report.totals
+    rows.append(
+        [
+            *prefix, "**total**", "", "", "", str(report.output_shape),
+            f"**{grouped(count(t, unit))}**", short(count(t, unit)), f"**{grouped(t.params)}**",
+            grouped(t.activations),
+        ]  # fmt: skip
+    )
+    return rows
+
+
+def _md_header(unit: str) -> list[str]:
+    label = unit_label(unit)
+    return ["layer", "kind", "config", "input", "output", label, "≈", "params", "activations"]
+
+
+_MD_RIGHT = {5, 6, 7, 8}
+
+
+def _md_explain(results: list[LayerResult]) -> str:
+    lines = []
+    for r in results:
+        for line in explain_layer(r):
+            lines.append(f"- `{r.name}`: {line}")
+    return "\n".join(lines)
+
+
+def analyze_markdown(report: Report, unit: str, explain: bool) -> str:
+    text = _md_table(_md_header(unit), _md_layers(report, unit, []), _MD_RIGHT)
+    if explain:
+        text += "\n\n" + _md_explain(list(report.layers))
+    return text
+
+
+def compare_markdown(comparison: Comparison, unit: str, explain: bool) -> str:
+    rows = [row for p in comparison.paths for row in _md_layers(p.report, unit, [p.name])]
+    text = _md_table(["path", *_md_header(unit)], rows, {i + 1 for i in _MD_RIGHT})
+    text += "\n\n" + "\n".join(f"- {line}" for line in saving_lines(comparison))
+    if explain:
+        results = [r for p in comparison.paths for r in p.report.layers]
+        text += "\n\n" + _md_explain(results)
+    return text
+
+
+def shape_markdown(report: Report, unit: str, explain: bool) -> str:
+    return analyze_markdown(report, unit, True)

@@ -1,0 +1,84 @@
+"""Tensor shapes as the seeds write them: height × width × channels."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from convcost.errors import ConvcostError
+
+_SHAPE = re.compile(r"^\s*(\d+)\s*[x×X,]\s*(\d+)\s*[x×X,]\s*(\d+)\s*$")
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One sample's activation shape, H×W×C; ``flat`` marks a vector (after flatten/dense).
+
+    A flat vector of N features is stored as 1×1×N so every layer sees the same three
+    numbers; only its display and its kind of successor differ.
+    """
+
+    h: int
+    w: int
+    c: int
+    flat: bool = False
+
+    @property
+    def elements(self) -> int:
+        return self.h * self.w * self.c
+
+    def as_list(self) -> list[int]:
+        return [self.h, self.w, self.c]
+
+    def __str__(self) -> str:
+        if self.flat:
+            return str(self.c)
+        return f"{self.h}×{self.w}×{self.c}"
+
+    @property
+    def ascii(self) -> str:
+        """Shape in the form the user types it (``28x28x192``), for CSV and messages."""
+        return str(self.c) if self.flat else f"{self.h}x{self.w}x{self.c}"
+
+
+def parse_shape(text: str) -> Shape:
+    """``28x28x192`` (also ``28×28×192`` or ``28,28,192``) → Shape(28, 28, 192)."""
+    match = _SHAPE.match(text)
+    if not match:
+        raise ConvcostError(
+            f"input shape {text!r} is not HxWxC; write it like 28x28x192 "
+            "(height x width x channels)"
+        )
+    h, w, c = (int(g) for g in match.groups())
+    if min(h, w, c) < 1:
+        raise ConvcostError(
+            f"input shape {text!r} has a zero size; every dimension must be at least 1"
+        )
+    return Shape(h, w, c)
+
+
+def shape_from_value(value: object) -> Shape:
+    """A shape from a config value: ``28x28x192``, ``[28, 28, 192]`` or {h:, w:, c:}."""
+    if isinstance(value, str):
+        return parse_shape(value)
+    if isinstance(value, list) and len(value) == 3:
+        return _checked_shape(value[0], value[1], value[2])
+    if isinstance(value, dict) and set(value) == {"h", "w", "c"}:
+        return _checked_shape(value["h"], value["w"], value["c"])
+    if isinstance(value, dict) and set(value) == {"height", "width", "channels"}:
+        return _checked_shape(value["height"], value["width"], value["channels"])
+    raise ConvcostError(
+        f"input shape {value!r} is not a shape; write 28x28x192, [28, 28, 192] "
+        "or {h: 28, w: 28, c: 192}"
+    )
+
+
+def _checked_shape(*dims: object) -> Shape:
+    for dim in dims:
+        if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
+            raise ConvcostError(
+                f"input shape dimension {dim!r} is not a positive integer"
+            )
+    h, w, c = dims
+    assert isinstance(h, int) and isinstance(w, int) and isinstance(c, int)
+    return Shape(h, w, c)
