@@ -13,6 +13,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
+from typer import exceptions as typer_exceptions
 from typer._click import exceptions as click_exceptions
 from typer.core import TyperGroup
 
@@ -35,14 +36,19 @@ class _Group(TyperGroup):
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         standalone = kwargs.pop("standalone_mode", True)
-        try:
+        if not standalone:
             return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except click_exceptions.NoArgsIsHelpError as error:
+            _fail(error.ctx.get_help() if error.ctx else "convcost --help")
         except click_exceptions.ClickException as error:
-            if not standalone:
-                raise
-            _fail(f"convcost: {error.format_message()} (see convcost --help)")
-        except click_exceptions.Abort:
+            command = error.ctx.command_path if getattr(error, "ctx", None) else "convcost"
+            _fail(f"{command}: {error.format_message()} (see {command} --help)")
+        except typer_exceptions.Abort:
             _fail("convcost: aborted", 130)
+        # typer.Exit comes back as its exit code when not standalone.
+        raise SystemExit(code if isinstance(code, int) else EXIT_OK)
 
 
 app = typer.Typer(
