@@ -119,12 +119,17 @@ def slide(
         return Axis(size, kernel, stride, dilation, total // 2, total - total // 2, "same", output)
     before, after = padding
     span = size + before + after - effective
-    if span < 0:
-        return None
     if not ceil_mode:
-        return Axis(size, kernel, stride, dilation, before, after, "floor", span // stride + 1)
+        output = span // stride + 1
+        if output < 1:
+            return None
+        return Axis(size, kernel, stride, dilation, before, after, "floor", output)
+    # PyTorch's pooling_output_shape: a last window may hang over the end, if it starts
+    # inside the input or its leading padding.
     output = -(-span // stride) + 1
     dropped = (output - 1) * stride >= size + before
     if dropped:
         output -= 1
+    if output < 1:
+        return None
     return Axis(size, kernel, stride, dilation, before, after, "ceil", output, dropped)
