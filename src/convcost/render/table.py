@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from rich import box
 from rich.console import Console
 from rich.table import Table
@@ -13,9 +17,14 @@ from convcost.render.numbers import count, grouped, short, unit_label
 from convcost.render.words import saving_lines
 
 
-def _console() -> Console:
+@contextmanager
+def _console() -> Iterator[Console]:
+    """A console whose output is written in one piece at the end, trailing blanks trimmed."""
     # highlight=False: Rich would otherwise colour numbers in plain strings.
-    return Console(highlight=False, soft_wrap=False)
+    console = Console(highlight=False, soft_wrap=False)
+    with console.capture() as capture:
+        yield console
+    sys.stdout.write("".join(line.rstrip() + "\n" for line in capture.get().splitlines()))
 
 
 def _table(title: str, unit: str, compare: bool) -> Table:
@@ -95,25 +104,24 @@ def _print_table(console: Console, table: Table, reports: list[tuple[str | None,
         )
 
 
-def _explain(console: Console, results: list[LayerResult]) -> None:
+def _explain(console: Console, results: list[tuple[str, LayerResult]]) -> None:
     console.print()
-    for r in results:
-        console.print(f"{r.name} ({r.kind}):")
+    for label, r in results:
+        console.print(f"{label} ({r.kind}):")
         for line in explain_layer(r):
             console.print(f"  {line}", overflow="fold")
 
 
 def print_analyze(report: Report, unit: str, explain: bool, title: str) -> None:
-    console = _console()
-    table = _table(title, unit, compare=False)
-    _add_report(table, report, unit, None)
-    _print_table(console, table, [(None, report)], unit)
-    if explain:
-        _explain(console, list(report.layers))
+    with _console() as console:
+        table = _table(title, unit, compare=False)
+        _add_report(table, report, unit, None)
+        _print_table(console, table, [(None, report)], unit)
+        if explain:
+            _explain(console, [(r.name, r) for r in report.layers])
 
 
 def print_compare(comparison: Comparison, unit: str, explain: bool) -> None:
-    console = _console()
     k = comparison.kernel
     conv = comparison.direct.report.layers[-1]
     title = (
@@ -123,24 +131,27 @@ def print_compare(comparison: Comparison, unit: str, explain: bool) -> None:
     table = _table(title, unit, compare=True)
     for path in comparison.paths:
         _add_report(table, path.report, unit, path.name)
-    _print_table(console, table, [(p.name, p.report) for p in comparison.paths], unit)
-    for line in saving_lines(comparison):
-        console.print(line, overflow="fold")
-    if explain:
-        _explain(console, [r for p in comparison.paths for r in p.report.layers])
+    with _console() as console:
+        _print_table(console, table, [(p.name, p.report) for p in comparison.paths], unit)
+        for line in saving_lines(comparison):
+            console.print(line, overflow="fold")
+        if explain:
+            _explain(
+                console, [(f"{p.name}/{r.name}", r) for p in comparison.paths for r in p.report.layers]
+            )
 
 
 def print_shape(report: Report, unit: str, explain: bool) -> None:
-    console = _console()
     (layer,) = report.layers
     assert layer.axes is not None
     h, w = layer.axes
-    console.print(
-        f"{report.input_shape} → {layer.kind} {layer.config} → {report.output_shape}"
-    )
-    console.print(f"H: {h.formula()}", overflow="fold")
-    console.print(f"W: {w.formula()}", overflow="fold")
-    if explain:
-        for line in explain_layer(layer):
-            if not line.startswith(("H:", "W:", "H, W:")):
-                console.print(line, overflow="fold")
+    with _console() as console:
+        console.print(
+            f"{report.input_shape} → {layer.kind} {layer.config} → {report.output_shape}"
+        )
+        console.print(f"H: {h.formula()}", overflow="fold")
+        console.print(f"W: {w.formula()}", overflow="fold")
+        if explain:
+            for line in explain_layer(layer):
+                if not line.startswith(("H:", "W:", "H, W:")):
+                    console.print(line, overflow="fold")

@@ -1,0 +1,313 @@
+"""The command line, driven through CliRunner: exact output and exit codes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from convcost.cli import app
+
+HEADLINE = """\
+28×28×192 → 5×5 conv, 32 filters (5x5 s1 same)
+
+ layer           op                output           MACs       ≈   params
+ ────────────────────────────────────────────────────────────────────────
+ direct:
+   conv_5x5      conv 5x5 s1 same  28×28×32  120,422,400  120.4M  153,632
+   total                           28×28×32  120,422,400  120.4M  153,632
+
+ bottleneck 16:
+   reduce_1x1    conv 1x1 s1 same  28×28×16    2,408,448    2.4M    3,088
+   conv_5x5      conv 5x5 s1 same  28×28×32   10,035,200   10.0M   12,832
+   total                           28×28×32   12,443,648   12.4M   15,920
+
+bottleneck 16: 9.68× fewer MACs (−89.7 %), 9.65× fewer params (−89.6 %)
+break-even width b* = 25·192·32 / (192 + 25·32) = 154.8: bottlenecks of up to 154 channels save
+MACs, wider ones cost more
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["compare", "28x28x192", "--5x5", "32", "--bottleneck", "16"],
+        ["compare", "28x28x192", "--5x5=32", "-b", "16"],
+        ["compare", "28x28x192", "--kernel", "5x5", "--filters", "32", "--bottleneck", "16"],
+        ["compare", "28×28×192", "-k", "5", "-n", "32", "-b", "16"],
+    ],
+)
+def test_headline_compare_table(runner: CliRunner, args: list[str]) -> None:
+    result = runner.invoke(app, args)
+    assert (result.exit_code, result.stdout, result.stderr) == (0, HEADLINE, "")
+
+
+def test_second_seed_compare_json(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["compare", "14x14x480", "--5x5", "48", "-b", "16", "-f", "json"])
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["schema_version"] == 1
+    assert data["command"] == "compare"
+    assert [p["name"] for p in data["paths"]] == ["direct", "bottleneck 16"]
+    direct, bottleneck = data["paths"]
+    assert direct["totals"]["macs"] == 112_896_000
+    assert [layer["macs"] for layer in bottleneck["layers"]] == [1_505_280, 3_763_200]
+    assert bottleneck["totals"]["macs"] == 5_268_480
+    assert bottleneck["layers"][0]["output_shape"] == [14, 14, 16]
+    # 25·480·48 / (480 + 25·48) = 576000 / 1680 = 2400/7
+    assert data["break_even_width_exact"] == "2400/7"
+    assert data["savings"][0]["macs_ratio"] == 112_896_000 / 5_268_480
+
+
+def test_several_bottleneck_widths(runner: CliRunner) -> None:
+    result = runner.invoke(
+        app, ["compare", "28x28x192", "--3x3", "128", "-b", "8,16", "-b", "32", "-f", "csv"]
+    )
+    assert result.exit_code == 0, result.stderr
+    rows = [line.split(",") for line in result.stdout.splitlines()]
+    totals = {row[0]: int(row[6]) for row in rows[1:] if row[1] == "total"}
+    hw = 28 * 28
+    assert totals == {
+        "direct": hw * 128 * 9 * 192,
+        "bottleneck 8": hw * 8 * 192 + hw * 128 * 9 * 8,
+        "bottleneck 16": hw * 16 * 192 + hw * 128 * 9 * 16,
+        "bottleneck 32": hw * 32 * 192 + hw * 128 * 9 * 32,
+    }
+
+
+def test_wider_bottleneck_costs_more(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["compare", "28x28x192", "--5x5", "32", "-b", "160"])
+    assert result.exit_code == 0
+    # 28·28·(160·192 + 32·25·160) = 124,436,480 > 120,422,400
+    assert "bottleneck 160: 1.03× more MACs (+3.3 %)" in result.stdout
+
+
+def test_compare_no_bias_and_flops(runner: CliRunner) -> None:
+    result = runner.invoke(
+        app, ["compare", "28x28x192", "--5x5", "32", "-b", "16", "--no-bias", "-f", "json"]
+    )
+    data = json.loads(result.stdout)
+    direct, bottleneck = data["paths"]
+    assert direct["totals"]["params"] == 153_600
+    assert bottleneck["totals"]["params"] == 3_072 + 12_800
+    # Without bias, FLOPs are exactly twice the MACs.
+    assert direct["totals"]["flops"] == 2 * 120_422_400
+    with_bias = json.loads(
+        runner.invoke(app, ["compare", "28x28x192", "--5x5", "32", "-f", "json"]).stdout
+    )
+    assert with_bias["paths"][0]["totals"]["flops"] == 2 * 120_422_400 + 28 * 28 * 32
+
+
+def test_compare_explain_writes_seed_arithmetic(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["compare", "28x28x192", "--5x5", "32", "-b", "16", "--explain"])
+    out = " ".join(result.stdout.split())  # the console may wrap long lines
+    assert "MACs: 28 × 28 × 32 × 5 × 5 × 192 = 120,422,400" in out
+    assert "MACs: 28 × 28 × 16 × 1 × 1 × 192 = 2,408,448" in out
+    assert (
+        "1×1 conv = a fully-connected layer 192 → 16 applied at each of the 28 × 28 = 784 "
+        "positions: 784 × (192 × 16) = 2,408,448" in out
+    )
+    assert "params: 5 × 5 × 192 × 32 + 32 (bias) = 153,632" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "first_line", "formula"),
+    [
+        (["6x6x1", "-k", "3", "--padding", "valid"], "6×6×1 → conv 3x3 s1 valid → 4×4×1",
+         "⌊(6 + 0 + 0 − 3) / 1⌋ + 1 = 4"),
+        (["28x28x8", "-k", "3", "--padding", "valid"], "28×28×8 → conv 3x3 s1 valid → 26×26×8",
+         "⌊(28 + 0 + 0 − 3) / 1⌋ + 1 = 26"),
+        (["28x28x8", "--kernel", "3", "--stride", "2", "--padding", "valid"],
+         "28×28×8 → conv 3x3 s2 valid → 13×13×8", "⌊(28 + 0 + 0 − 3) / 2⌋ + 1 = 13"),
+        (["28x28x8", "-k", "3", "--padding", "same"], "28×28×8 → conv 3x3 s1 same → 28×28×8",
+         "⌈28 / 1⌉ = 28  (same: pad 1 before, 1 after)"),
+        (["28x28x8", "-k", "3", "--stride", "2", "--filters", "16"],
+         "28×28×8 → conv 3x3 s2 same → 14×14×16", "⌈28 / 2⌉ = 14  (same: pad 0 before, 1 after)"),
+        (["28x28x8", "-k", "3", "--stride", "2", "--pool", "max", "--ceil-mode"],
+         "28×28×8 → maxpool 3x3 s2 valid ceil → 14×14×8", "⌈(28 + 0 + 0 − 3) / 2⌉ + 1 = 14"),
+        (["5x5x1", "-k", "3", "--dilation", "2", "--padding", "1"],
+         "5×5×1 → conv 3x3 s1 1 d2 → 3×3×1", "⌊(5 + 1 + 1 − (2·(3 − 1) + 1)) / 1⌋ + 1 = 3"),
+    ],
+)  # fmt: skip
+def test_shape_seed_table(runner: CliRunner, args: list[str], first_line: str, formula: str) -> None:
+    result = runner.invoke(app, ["shape", *args])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == f"{first_line}\nH: {formula}\nW: {formula}\n"
+
+
+def test_shape_json(runner: CliRunner) -> None:
+    result = runner.invoke(
+        app, ["shape", "28x28x8", "--kernel", "3", "--stride", "2", "--padding", "valid", "-f", "json"]
+    )
+    data = json.loads(result.stdout)
+    assert data["output_shape"] == [13, 13, 8]
+    assert data["formula"]["h"] == "⌊(28 + 0 + 0 − 3) / 2⌋ + 1 = 13"
+
+
+ANALYZE_TABLE = """\
+28x28x192 | conv 1x1 16 relu | conv 5x5 32
+
+ layer   op                input      output          MACs      ≈  params  outputs
+ ─────────────────────────────────────────────────────────────────────────────────
+ conv1   conv 1x1 s1 same  28×28×192  28×28×16   2,408,448   2.4M   3,088    12.5k
+ relu1   relu              28×28×16   28×28×16           0      0       0    12.5k
+ conv2   conv 5x5 s1 same  28×28×16   28×28×32  10,035,200  10.0M  12,832    25.1k
+ total                     28×28×192  28×28×32  12,443,648  12.4M  15,920    50.2k
+
+"""
+
+
+def test_analyze_inline_table(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["analyze", "28x28x192 | conv 1x1 16 relu | conv 5x5 32"])
+    assert (result.exit_code, result.stdout) == (0, ANALYZE_TABLE)
+
+
+def test_analyze_json_contract(runner: CliRunner) -> None:
+    result = runner.invoke(
+        app, ["analyze", "28x28x192 | conv 1x1 16 relu | conv 5x5 32", "-f", "json", "--batch", "2"]
+    )
+    data = json.loads(result.stdout)
+    assert set(data) == {
+        "schema_version", "command", "input_shape", "output_shape", "batch",
+        "bytes_per_value", "layers", "totals",
+    }  # fmt: skip
+    assert data["layers"][0] == {
+        "name": "conv1", "kind": "conv", "config": "1x1 s1 same",
+        "input_shape": [28, 28, 192], "output_shape": [28, 28, 16],
+        "macs": 2 * 2_408_448, "flops": 2 * (2 * 2_408_448 + 28 * 28 * 16),
+        "params": 3_088, "buffers": 0, "activations": 2 * 28 * 28 * 16,
+        "padding": {"top": 0, "bottom": 0, "left": 0, "right": 0},
+    }  # fmt: skip
+    assert data["totals"] == {
+        "macs": 2 * 12_443_648,
+        "flops": 2 * (2 * 12_443_648 + 28 * 28 * 16 + 28 * 28 * 32),
+        "params": 15_920,
+        "buffers": 0,
+        "activations": 2 * 28 * 28 * (16 + 16 + 32),
+        "param_bytes": 4 * 15_920,
+        "activation_bytes": 4 * 2 * 28 * 28 * (16 + 16 + 32),
+    }
+
+
+def test_analyze_csv_and_markdown(runner: CliRunner) -> None:
+    spec = "28x28x192 | conv 1x1 16 relu | conv 5x5 32"
+    csv_out = runner.invoke(app, ["analyze", spec, "-f", "csv"]).stdout
+    assert csv_out.splitlines() == [
+        "name,kind,config,input_shape,output_shape,macs,flops,params,buffers,activations",
+        "conv1,conv,1x1 s1 same,28x28x192,28x28x16,2408448,4829440,3088,0,12544",
+        "relu1,relu,,28x28x16,28x28x16,0,0,0,0,12544",
+        "conv2,conv,5x5 s1 same,28x28x16,28x28x32,10035200,20095488,12832,0,25088",
+        "total,total,,28x28x192,28x28x32,12443648,24924928,15920,0,50176",
+    ]
+    md = runner.invoke(app, ["analyze", spec, "-f", "markdown", "--unit", "flops"]).stdout
+    assert md.splitlines()[0] == (
+        "| layer | kind | config | input | output | FLOPs | ≈ | params | activations |"
+    )
+    assert md.splitlines()[-1] == (
+        "| **total** |  |  |  | 28×28×32 | **24,924,928** | 24.9M | **15,920** | 50,176 |"
+    )
+
+
+def test_analyze_yaml_file_and_stdin(runner: CliRunner, tmp_path: pytest.TempPathFactory) -> None:
+    config = """\
+name: seed
+input: 28x28x192
+layers:
+  - conv: {kernel: 1x1, filters: 16}
+  - relu
+  - type: conv
+    kernel: 5x5
+    filters: 32
+"""
+    path = tmp_path / "net.yaml"  # type: ignore[operator]
+    path.write_text(config)
+    for args, stdin in (([str(path)], None), (["-"], config)):
+        result = runner.invoke(app, ["analyze", *args, "-f", "json"], input=stdin)
+        assert result.exit_code == 0, result.stderr
+        assert json.loads(result.stdout)["totals"]["macs"] == 12_443_648
+
+
+def test_version(runner: CliRunner) -> None:
+    from convcost import __version__
+
+    result = runner.invoke(app, ["--version"])
+    assert (result.exit_code, result.stdout) == (0, f"convcost {__version__}\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "stderr"),
+    [
+        (["compare", "28x28x192"],
+         "convcost compare: say which conv to compare: --5x5 32, or --kernel 5x5 --filters 32"),
+        (["compare", "28x28x192", "--5x5"],
+         "convcost compare: --5x5 needs the number of filters, e.g. --5x5 32"),
+        (["compare", "28x28x192", "--5x5", "32", "--3x3", "8"],
+         "convcost compare: give one conv: --KxK N or --kernel KxK --filters N, not both"),
+        (["compare", "28x28x192", "--5x5", "32", "-b", "0"],
+         "convcost: --bottleneck 0: must be positive, got 0"),
+        (["compare", "28x28", "--5x5", "32"],
+         "convcost: input shape '28x28' is not HxWxC; write it like 28x28x192 (height x width x "
+         "channels)"),
+        (["compare", "28x28x192", "--5x5", "32", "--frobnicate"],
+         "convcost compare: unexpected '--frobnicate'; see convcost compare --help"),
+        (["shape", "3x3x1", "-k", "5", "--padding", "valid"],
+         "convcost: layer 'conv' (conv on 3×3×1): kernel 5x5 does not fit the 3x3 input with "
+         "valid padding; the smallest input it fits is 5x5 (or pad more, e.g. padding: same)"),
+        (["shape", "8x8x1", "-k", "3", "--ceil-mode"],
+         "convcost: --ceil-mode applies to pools (--pool max|avg), not to a conv"),
+        (["analyze", "missing.yaml"],
+         "convcost: missing.yaml: no such file; give a YAML config, '-' for standard input, "
+         "or an inline spec such as '28x28x192 | conv 5x5 32'"),
+    ],
+)  # fmt: skip
+def test_bad_input_is_one_line_exit_2(runner: CliRunner, args: list[str], stderr: str) -> None:
+    result = runner.invoke(app, args)
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", stderr + "\n")
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--format", "xml"), ("--batch", "0"), ("--unit", "ops")]
+)
+def test_usage_errors_are_one_line_exit_2(runner: CliRunner, option: str, value: str) -> None:
+    # The wording after the option name is Typer's own and varies between its releases.
+    result = runner.invoke(app, ["analyze", "28x28x192 | conv 5x5 32", option, value])
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.startswith(f"convcost analyze: Invalid value for '{option}'")
+    assert result.stderr.endswith("(see convcost analyze --help)\n")
+    assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("spec", "message", "caret"),
+    [
+        ("28x28x192 | conv 5x5 32 filtres=3",
+         "<spec>:1:25: conv has no setting 'filtres'; did you mean 'filters'? it takes kernel, "
+         "filters, stride, padding, dilation, groups, bias",
+         "                        ^^^^^^^"),
+        ("28x28x192 | cnv 5x5 32",
+         "<spec>:1:13: unknown layer kind 'cnv'; did you mean 'conv'? known kinds: avgpool, "
+         "batchnorm, conv, dense, dropout, flatten, globalavgpool, globalmaxpool, lrn, maxpool, "
+         "pad, and the activations relu, relu6, leakyrelu, elu, selu, gelu, silu, swish, mish, "
+         "sigmoid, hardsigmoid, tanh, hardswish, softmax, identity",
+         "            ^^^"),
+        ("3x3x1 | conv 5x5 3 valid",
+         "<spec>:1:9: layer 'conv1' (conv on 3×3×1): kernel 5x5 does not fit the 3x3 input with "
+         "valid padding; the smallest input it fits is 5x5 (or pad more, e.g. padding: same)",
+         "        ^^^^^^^^^^^^^^^^"),
+        ("28x28x8 | conv 3x3 0",
+         "<spec>:1:20: filters: must be positive, got 0",
+         "                   ^"),
+        ("28x28x8 | conv 3x3 8 g3",
+         "<spec>:1:11: layer 'conv1' (conv on 28×28×8): groups 3 does not divide the 8 input "
+         "channels; use a divisor of 8",
+         "          ^^^^^^^^^^^^^"),
+    ],
+)  # fmt: skip
+def test_inline_errors_point_at_the_token(
+    runner: CliRunner, spec: str, message: str, caret: str
+) -> None:
+    result = runner.invoke(app, ["analyze", spec])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == f"{message}\n  {spec}\n  {caret}\n"
