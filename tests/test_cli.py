@@ -130,7 +130,9 @@ def test_compare_explain_writes_seed_arithmetic(runner: CliRunner) -> None:
          "5×5×1 → conv 3x3 s1 1 d2 → 3×3×1", "⌊(5 + 1 + 1 − (2·(3 − 1) + 1)) / 1⌋ + 1 = 3"),
     ],
 )  # fmt: skip
-def test_shape_seed_table(runner: CliRunner, args: list[str], first_line: str, formula: str) -> None:
+def test_shape_seed_table(
+    runner: CliRunner, args: list[str], first_line: str, formula: str
+) -> None:
     result = runner.invoke(app, ["shape", *args])
     assert result.exit_code == 0, result.stderr
     assert result.stdout == f"{first_line}\nH: {formula}\nW: {formula}\n"
@@ -138,7 +140,8 @@ def test_shape_seed_table(runner: CliRunner, args: list[str], first_line: str, f
 
 def test_shape_json(runner: CliRunner) -> None:
     result = runner.invoke(
-        app, ["shape", "28x28x8", "--kernel", "3", "--stride", "2", "--padding", "valid", "-f", "json"]
+        app,
+        ["shape", "28x28x8", "--kernel", "3", "--stride", "2", "--padding", "valid", "-f", "json"],
     )
     data = json.loads(result.stdout)
     assert data["output_shape"] == [13, 13, 8]

@@ -5,13 +5,11 @@ from __future__ import annotations
 import itertools
 
 import pytest
+import torch  # the test extra installs it: these checks must run, never skip
+from torch import nn
 
-torch = pytest.importorskip("torch")  # installed by the test extra; .ci/run fails on skips
-
-from torch import nn  # noqa: E402
-
-from convcost.errors import ConvcostError  # noqa: E402
-from convcost.geometry import slide, window  # noqa: E402
+from convcost.errors import ConvcostError
+from convcost.geometry import slide, window
 
 SIZES = (1, 2, 5, 7, 8, 13, 28)
 KERNELS = (1, 2, 3, 5)
@@ -75,9 +73,7 @@ def test_avgpool_output_size_matches_torch(
         assert (axis.output if axis else None) == _torch_size(pool, size), size
 
 
-@pytest.mark.parametrize(
-    ("kernel", "dilation"), list(itertools.product(KERNELS, DILATIONS))
-)
+@pytest.mark.parametrize(("kernel", "dilation"), list(itertools.product(KERNELS, DILATIONS)))
 def test_same_padding_stride_1_matches_torch_same(kernel: int, dilation: int) -> None:
     conv = nn.Conv2d(1, 1, kernel, 1, "same", dilation, bias=False)
     for size in SIZES:
@@ -106,7 +102,9 @@ def test_same_padding_stride_1_matches_torch_same(kernel: int, dilation: int) ->
         (1, 5, 1, (1, 2, 2)),
     ],
 )
-def test_tensorflow_same_rule(size: int, kernel: int, stride: int, expected: tuple[int, ...]) -> None:
+def test_tensorflow_same_rule(
+    size: int, kernel: int, stride: int, expected: tuple[int, ...]
+) -> None:
     axis = slide(size, kernel, stride, 1, "same")
     assert axis is not None
     assert (axis.output, axis.pad_before, axis.pad_after) == expected

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("torch")
-
-from convcost.frontends.inline import parse_inline  # noqa: E402
-from convcost.network import analyze  # noqa: E402
-from tests.torch_bridge import check_against_torch  # noqa: E402
+from convcost.frontends.inline import parse_inline
+from convcost.network import analyze
+from tests.torch_bridge import check_against_torch
 
 SPECS = [
     "28x28x192 | conv 1x1 16 relu | conv 5x5 32",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable, Sequence
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
@@ -36,14 +36,16 @@ class _Group(TyperGroup):
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         standalone = kwargs.pop("standalone_mode", True)
+        kwargs["standalone_mode"] = False
         if not standalone:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            return super().main(*args, **kwargs)
         try:
-            code = super().main(*args, standalone_mode=False, **kwargs)
+            code = super().main(*args, **kwargs)
         except click_exceptions.NoArgsIsHelpError as error:
             _fail(error.ctx.get_help() if error.ctx else "convcost --help")
         except click_exceptions.ClickException as error:
-            command = error.ctx.command_path if getattr(error, "ctx", None) else "convcost"
+            ctx = getattr(error, "ctx", None)
+            command = ctx.command_path if ctx is not None else "convcost"
             _fail(f"{command}: {error.format_message()} (see {command} --help)")
         except typer_exceptions.Abort:
             _fail("convcost: aborted", 130)
@@ -114,7 +116,7 @@ def _bias_defaults(no_bias: bool) -> dict[str, object]:
     return {"bias": False} if no_bias else {}
 
 
-class PoolKind(str, Enum):
+class PoolKind(StrEnum):
     max = "max"
     avg = "avg"
 
@@ -154,9 +156,7 @@ def compare(
     ] = None,
     bottleneck: Annotated[
         list[str] | None,
-        typer.Option(
-            "--bottleneck", "-b", help="1×1 reduction width; repeat or list: 8,16,32."
-        ),
+        typer.Option("--bottleneck", "-b", help="1×1 reduction width; repeat or list: 8,16,32."),
     ] = None,
     stride: Annotated[str, typer.Option(help="Stride of the K×K conv.")] = "1",
     padding: Annotated[
@@ -187,10 +187,7 @@ def compare(
         kernel, filters_text = shortcuts[0]
         filters_value: object = scalar(filters_text)
     elif kernel is None or filters is None:
-        _fail(
-            "convcost compare: say which conv to compare: --5x5 32, "
-            "or --kernel 5x5 --filters 32"
-        )
+        _fail("convcost compare: say which conv to compare: --5x5 32, or --kernel 5x5 --filters 32")
     else:
         filters_value = filters
     widths_text = [part for item in bottleneck or [] for part in item.split(",") if part]
@@ -244,8 +241,9 @@ def shape(
     stride: Annotated[str, typer.Option(help="Stride: S or SHxSW.")] = "1",
     padding: Annotated[
         str | None,
-        typer.Option(help="same, valid, N, H,W or T,B,L,R (default: same for conv, valid "
-                     "for pools)."),
+        typer.Option(
+            help="same, valid, N, H,W or T,B,L,R (default: same for conv, valid for pools)."
+        ),
     ] = None,
     dilation: Annotated[str, typer.Option(help="Dilation: D or DHxDW.")] = "1",
     filters: Annotated[

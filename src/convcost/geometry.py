@@ -50,9 +50,9 @@ class Axis:
         body = f"{self.size} + {self.pad_before} + {self.pad_after} − {kernel}"
         if self.rule == "floor":
             return f"⌊({body}) / {self.stride}⌋ + 1 = {self.output}"
-        dropped = " − 1 (last window would start in the padding)" if (
-            self.last_window_dropped
-        ) else ""
+        dropped = (
+            " − 1 (last window would start in the padding)" if (self.last_window_dropped) else ""
+        )
         return f"⌈({body}) / {self.stride}⌉ + 1{dropped} = {self.output}"
 
 

@@ -194,9 +194,7 @@ class _Pool(Layer):
     words = {**_WINDOW_WORDS, "ceil": ("ceil_mode", True)}
 
     kernel: tuple[int, int] = param(fields.pair, "window size: K, KhxKw or [Kh, Kw]", (2, 2))
-    stride: tuple[int, int] | None = param(
-        fields.pair, "stride (default: the window size)", None
-    )
+    stride: tuple[int, int] | None = param(fields.pair, "stride (default: the window size)", None)
     padding: Padding = param(
         fields.padding, "valid (default), same, N, [h, w] or [t, b, l, r]", (0, 0, 0, 0)
     )
@@ -213,7 +211,12 @@ class _Pool(Layer):
     def evaluate(self, inp: Shape) -> Evaluation:
         _spatial(inp, self.kind)
         axes = window(
-            inp.h, inp.w, self.kernel, self._stride(), self._dilation(), self.padding,
+            inp.h,
+            inp.w,
+            self.kernel,
+            self._stride(),
+            self._dilation(),
+            self.padding,
             self.ceil_mode,
         )
         return Evaluation(Shape(axes[0].output, axes[1].output, inp.c), axes=axes)
@@ -457,9 +460,7 @@ def build_layer(
     return cls(**values)
 
 
-def _unknown_field_message(
-    cls: type[Layer], key: str, preset: Mapping[str, object]
-) -> str:
+def _unknown_field_message(cls: type[Layer], key: str, preset: Mapping[str, object]) -> str:
     known = [f.name for f in layer_fields(cls) if f.name not in preset]
     close = difflib.get_close_matches(key, known, n=1)
     hint = f"did you mean '{close[0]}'? " if close else ""

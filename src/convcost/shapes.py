@@ -76,9 +76,7 @@ def shape_from_value(value: object) -> Shape:
 def _checked_shape(*dims: object) -> Shape:
     for dim in dims:
         if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
-            raise ConvcostError(
-                f"input shape dimension {dim!r} is not a positive integer"
-            )
+            raise ConvcostError(f"input shape dimension {dim!r} is not a positive integer")
     h, w, c = dims
     assert isinstance(h, int) and isinstance(w, int) and isinstance(c, int)
     return Shape(h, w, c)

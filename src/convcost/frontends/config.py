@@ -84,9 +84,7 @@ def load_config(path: str, defaults: Mapping[str, object] | None = None) -> Netw
     return parse_config(text, source, defaults)
 
 
-def parse_config(
-    text: str, source: str, defaults: Mapping[str, object] | None = None
-) -> Network:
+def parse_config(text: str, source: str, defaults: Mapping[str, object] | None = None) -> Network:
     root = _compose(text, source)
     if not isinstance(root.value, dict):
         raise ConvcostError(
@@ -101,8 +99,11 @@ def parse_config(
         if required not in mapping:
             raise ConvcostError(
                 f"the config has no '{required}:'; "
-                + ("write e.g. input: 28x28x192" if required == "input" else
-                   "write layers: followed by a list of layers"),
+                + (
+                    "write e.g. input: 28x28x192"
+                    if required == "input"
+                    else "write layers: followed by a list of layers"
+                ),
                 root.at,
             )
     try:
@@ -150,8 +151,7 @@ def _layers(
             key_at.update(body.key_at)
         elif body.value is not None:
             raise ConvcostError(
-                f"the settings of '{kind}' must be a mapping such as "
-                "{kernel: 5x5, filters: 32}",
+                f"the settings of '{kind}' must be a mapping such as {{kernel: 5x5, filters: 32}}",
                 body.at,
             )
     else:
@@ -204,9 +204,7 @@ def _compose(text: str, source: str) -> YNode:
     finally:
         loader.dispose()
     if node is None:
-        raise ConvcostError(
-            "the config is empty; write input: and layers:", Location(source, 1, 1)
-        )
+        raise ConvcostError("the config is empty; write input: and layers:", Location(source, 1, 1))
     counter = [0]
     return _decode(node, source, yaml.constructor.SafeConstructor(), counter, 0)
 
@@ -226,22 +224,28 @@ def _decode(
         values: dict[str, YNode] = {}
         key_at: dict[str, Location] = {}
         for key_node, value_node in node.value:
-            key = constructor.construct_object(key_node) if isinstance(
-                key_node, yaml.ScalarNode
-            ) else None
+            key = (
+                constructor.construct_object(key_node)
+                if isinstance(key_node, yaml.ScalarNode)
+                else None
+            )
             if not isinstance(key, str):
-                raise ConvcostError("keys must be plain words such as filters", _at(key_node, source))
+                raise ConvcostError(
+                    "keys must be plain words such as filters", _at(key_node, source)
+                )
             if key in values:
                 raise ConvcostError(f"key '{key}' appears twice", _at(key_node, source))
             values[key] = _decode(value_node, source, constructor, counter, depth + 1)
             key_at[key] = _at(key_node, source)
         return YNode(values, at, key_at)
     if isinstance(node, yaml.SequenceNode):
-        return YNode(
-            [_decode(v, source, constructor, counter, depth + 1) for v in node.value], at
-        )
+        return YNode([_decode(v, source, constructor, counter, depth + 1) for v in node.value], at)
     try:
-        return YNode(constructor.construct_object(node), at, quoted=node.style in ("'", '"'))
+        return YNode(
+            constructor.construct_object(node),
+            at,
+            quoted=getattr(node, "style", None) in ("'", '"'),
+        )
     except yaml.YAMLError as error:
         raise ConvcostError(f"bad value: {error}", at) from None
 

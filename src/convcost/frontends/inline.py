@@ -178,9 +178,7 @@ def _layer(
         shorthand = _SHORTHAND.match(word)
         if eq:
             if not value:
-                raise ConvcostError(
-                    f"'{key}=' has no value; write {key}=VALUE", where(token)
-                )
+                raise ConvcostError(f"'{key}=' has no value; write {key}=VALUE", where(token))
             if key == "name":
                 name = value
                 continue
@@ -209,14 +207,11 @@ def _layer(
             else "takes no positional values"
         )
         raise ConvcostError(
-            f"{cls.kind} {takes}; '{token.text}' is one too many "
-            "(use key=value, e.g. stride=2)",
+            f"{cls.kind} {takes}; '{token.text}' is one too many (use key=value, e.g. stride=2)",
             where(token),
         )
     for field, token in zip(free, extra, strict=False):
         raw[field], at[field] = scalar(token.text), where(token)
     here = where(kind_token, 0, group[-1].column + len(group[-1].text) - kind_token.column)
-    layer = located_layer(
-        kind_token.text, raw, defaults, lambda field: at.get(field or "", here)
-    )
+    layer = located_layer(kind_token.text, raw, defaults, lambda field: at.get(field or "", here))
     return name, layer, here

@@ -5,16 +5,16 @@ Each format lives in its own module so that ``--format json`` never imports Rich
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
     markdown = "markdown"
 
 
-class Unit(str, Enum):
+class Unit(StrEnum):
     macs = "macs"
     flops = "flops"

@@ -19,7 +19,9 @@ def short(n: int) -> str:
     magnitude = abs(n)
     sign = "-" if n < 0 else ""
     for i, (scale, prefix) in enumerate(_PREFIXES):
-        if magnitude >= scale or (i + 1 < len(_PREFIXES) and _tenths(magnitude, _PREFIXES[i + 1][0]) >= 10_000):
+        if magnitude >= scale or (
+            i + 1 < len(_PREFIXES) and _tenths(magnitude, _PREFIXES[i + 1][0]) >= 10_000
+        ):
             tenths = _tenths(magnitude, scale)
             return f"{sign}{tenths // 10}.{tenths % 10}{prefix}"
     return str(n)

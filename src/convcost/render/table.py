@@ -74,8 +74,9 @@ def _add_report(table: Table, report: Report, unit: str, path: str | None) -> No
     _row(table, report, None, unit, compare, indent)
 
 
-def _print_table(console: Console, table: Table, reports: list[tuple[str | None, Report]],
-                 unit: str) -> None:
+def _print_table(
+    console: Console, table: Table, reports: list[tuple[str | None, Report]], unit: str
+) -> None:
     """The table, or one block per layer where the terminal is too narrow for the table."""
     # Rich folds the text columns a little; past that the numbers would be cut.
     natural = console.measure(table, options=console.options.update_width(10_000)).maximum
@@ -137,7 +138,8 @@ def print_compare(comparison: Comparison, unit: str, explain: bool) -> None:
             console.print(line, overflow="fold")
         if explain:
             _explain(
-                console, [(f"{p.name}/{r.name}", r) for p in comparison.paths for r in p.report.layers]
+                console,
+                [(f"{p.name}/{r.name}", r) for p in comparison.paths for r in p.report.layers],
             )
 
 
@@ -146,9 +148,7 @@ def print_shape(report: Report, unit: str, explain: bool) -> None:
     assert layer.axes is not None
     h, w = layer.axes
     with _console() as console:
-        console.print(
-            f"{report.input_shape} → {layer.kind} {layer.config} → {report.output_shape}"
-        )
+        console.print(f"{report.input_shape} → {layer.kind} {layer.config} → {report.output_shape}")
         console.print(f"H: {h.formula()}", overflow="fold")
         console.print(f"W: {w.formula()}", overflow="fold")
         if explain:

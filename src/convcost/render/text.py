@@ -178,9 +178,7 @@ def shape_csv(report: Report, explain: bool) -> str:
 
 def _md_table(header: list[str], rows: list[list[str]], right: set[int]) -> str:
     lines = ["| " + " | ".join(header) + " |"]
-    lines.append(
-        "|" + "|".join("---:" if i in right else "---" for i in range(len(header))) + "|"
-    )
+    lines.append("|" + "|".join("---:" if i in right else "---" for i in range(len(header))) + "|")
     lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
     return "\n".join(lines)
 
@@ -188,18 +186,33 @@ def _md_table(header: list[str], rows: list[list[str]], right: set[int]) -> str:
 def _md_layers(report: Report, unit: str, prefix: list[str]) -> list[list[str]]:
     rows = [
         [
-            *prefix, f"`{r.name}`", r.kind, r.config, str(r.input_shape), str(r.output_shape),
-            grouped(count(r, unit)), short(count(r, unit)), grouped(r.params), grouped(r.activations),
-        ]  # fmt: skip
+            *prefix,
+            f"`{r.name}`",
+            r.kind,
+            r.config,
+            str(r.input_shape),
+            str(r.output_shape),
+            grouped(count(r, unit)),
+            short(count(r, unit)),
+            grouped(r.params),
+            grouped(r.activations),
+        ]
         for r in report.layers
     ]
     t = report.totals
     rows.append(
         [
-            *prefix, "**total**", "", "", "", str(report.output_shape),
-            f"**{grouped(count(t, unit))}**", short(count(t, unit)), f"**{grouped(t.params)}**",
+            *prefix,
+            "**total**",
+            "",
+            "",
+            "",
+            str(report.output_shape),
+            f"**{grouped(count(t, unit))}**",
+            short(count(t, unit)),
+            f"**{grouped(t.params)}**",
             grouped(t.activations),
-        ]  # fmt: skip
+        ]
     )
     return rows
 
