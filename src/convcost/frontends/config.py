@@ -29,7 +29,8 @@ from convcost.network import Network, name_nodes
 from convcost.shapes import shape_from_value
 
 TOP_LEVEL = ("name", "description", "input", "layers")
-MAX_NODES = 1_000_000  # an alias "billion laughs" document expands past this: refuse it
+MAX_NODES = 10_000_000  # distinct YAML nodes; aliases are decoded once and shared
+MAX_PLAIN = 100_000  # values in one setting: an aliased "billion laughs" would expand past it
 
 
 @dataclass
@@ -41,11 +42,18 @@ class YNode:
     key_at: dict[str, Location] = field(default_factory=dict)
     quoted: bool = False
 
-    def plain(self) -> Any:
+    def plain(self, budget: list[int] | None = None) -> Any:
+        """The value as plain Python; refuses to expand an alias bomb past MAX_PLAIN values."""
+        budget = [MAX_PLAIN] if budget is None else budget
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise ConvcostError(
+                "this value expands to too many items (an alias bomb?); write it out", self.at
+            )
         if isinstance(self.value, dict):
-            return {k: v.plain() for k, v in self.value.items()}
+            return {k: v.plain(budget) for k, v in self.value.items()}
         if isinstance(self.value, list):
-            return [v.plain() for v in self.value]
+            return [v.plain(budget) for v in self.value]
         return self.value
 
 
@@ -171,7 +179,12 @@ def _layers(
         if not isinstance(name_node.value, str | int) or isinstance(name_node.value, bool):
             raise ConvcostError("name: must be a string", name_node.at)
         name = str(name_node.value)
-    raw = {key: node.plain() for key, node in settings.items()}
+    raw: dict[str, object] = {}
+    for key, node in settings.items():
+        try:
+            raw[key] = node.plain()
+        except ConvcostError as error:
+            raise ConvcostError(f"{key}: {error.message}", node.at) from None
 
     def locate(field_name: str | None) -> Location:
         # An unknown key is shown at the key, a bad value at the value.
@@ -205,15 +218,24 @@ def _compose(text: str, source: str) -> YNode:
         loader.dispose()
     if node is None:
         raise ConvcostError("the config is empty; write input: and layers:", Location(source, 1, 1))
-    counter = [0]
-    return _decode(node, source, yaml.constructor.SafeConstructor(), counter, 0)
+    return _decode(node, source, yaml.constructor.SafeConstructor(), {}, 0)
 
 
 def _decode(
-    node: yaml.Node, source: str, constructor: Any, counter: list[int], depth: int
+    node: yaml.Node, source: str, constructor: Any, seen: dict[int, YNode], depth: int
 ) -> YNode:
-    counter[0] += 1
-    if counter[0] > MAX_NODES or depth > 200:
+    """YAML nodes as YNodes; an aliased node is decoded once and shared, never expanded."""
+    if id(node) in seen:
+        return seen[id(node)]
+    result = _decode_new(node, source, constructor, seen, depth)
+    seen[id(node)] = result
+    return result
+
+
+def _decode_new(
+    node: yaml.Node, source: str, constructor: Any, seen: dict[int, YNode], depth: int
+) -> YNode:
+    if len(seen) > MAX_NODES or depth > 200:
         raise ConvcostError(
             "the YAML document expands to too many values (an alias bomb?) or nests too "
             "deeply; write the layers out",
@@ -235,11 +257,11 @@ def _decode(
                 )
             if key in values:
                 raise ConvcostError(f"key '{key}' appears twice", _at(key_node, source))
-            values[key] = _decode(value_node, source, constructor, counter, depth + 1)
+            values[key] = _decode(value_node, source, constructor, seen, depth + 1)
             key_at[key] = _at(key_node, source)
         return YNode(values, at, key_at)
     if isinstance(node, yaml.SequenceNode):
-        return YNode([_decode(v, source, constructor, counter, depth + 1) for v in node.value], at)
+        return YNode([_decode(v, source, constructor, seen, depth + 1) for v in node.value], at)
     try:
         return YNode(
             constructor.construct_object(node),
