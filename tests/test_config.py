@@ -105,7 +105,8 @@ _BOMB = "description:\n" + "\n".join(
         ("input: 8x8x3\nlayers: *a8\n",
          "bomb.yaml:9:7: a layer is a mapping or a string such as 'conv 5x5 32', not a list"),
         ("input: 8x8x3\nlayers: [{type: conv, filters: 3, kernel: *a8}]\n",
-         "bomb.yaml:10:7: kernel: this value expands to too many items (an alias bomb?); write it out"),
+         "bomb.yaml:10:7: kernel: this value expands to too many items (an alias bomb?); "
+         "write it out"),
     ],
 )  # fmt: skip
 def test_alias_bomb_is_refused_without_expanding(tail: str, message: str) -> None:
