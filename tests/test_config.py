@@ -66,7 +66,7 @@ def test_names_from_config_and_auto_names() -> None:
          "net.yaml:3:19: stride: must be positive, got 0"),
         ("input: 28x28x192\nlayer: []\n",
          "net.yaml:2:1: a config has no key 'layer'; did you mean 'layers'? known keys: name, "
-         "description, input, layers"),
+         "description, input, layers, blocks, separator"),
         ("", "net.yaml:1:1: the config is empty; write input: and layers:"),
         ("- 1\n- 2\n", "net.yaml:1:1: a config is a mapping with input: and layers:, not a list"),
         ("input: 28x28\nlayers: [relu]\n",

@@ -402,6 +402,24 @@ class ZeroPad(Layer):
         return describe_padding(self.padding)
 
 
+@dataclass(frozen=True, kw_only=True)
+class Merge(Layer):
+    """Where branches meet: ``concat`` (channels) or ``add`` (elementwise, no MACs).
+
+    Not in the registry: the network's structure (concat:, residual:) creates merges.
+    """
+
+    kind = "merge"
+    op: str
+
+    @property
+    def kind_name(self) -> str:
+        return self.op
+
+    def config(self) -> str:
+        return "elementwise" if self.op == "add" else "channels"
+
+
 def layer_fields(cls: type[Layer]) -> list[dataclasses.Field[Any]]:
     return [f for f in dataclasses.fields(cls) if "parse" in f.metadata]
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from convcost.errors import ConvcostError, Location
 from convcost.geometry import Axis
-from convcost.layers import Layer
+from convcost.layers import BatchNorm, Conv, Layer, Merge
 from convcost.shapes import Shape
 
 BYTES_PER_VALUE = 4  # float32, what every peer tool assumes by default
@@ -15,48 +15,140 @@ BYTES_PER_VALUE = 4  # float32, what every peer tool assumes by default
 
 @dataclass(frozen=True)
 class Node:
-    """A named layer in a network, with where the user wrote it (for error messages)."""
+    """A layer in a network, with where the user wrote it (for error messages).
 
-    name: str
+    ``name`` is None until ``Network.of`` names it (``conv1``, ``relu2``… per scope).
+    """
+
+    name: str | None
     layer: Layer
     location: Location | None = None
 
 
 @dataclass(frozen=True)
+class Group:
+    """Elements applied one after another. A group with a name is a scope in hierarchical
+    names (``inception_3a/…``); one named "" (a concat branch, say) is transparent.
+
+    ``label`` says what it is in tables: a block's name, ``×4`` for a repeat, ``group``.
+    """
+
+    name: str | None
+    elements: tuple[Element, ...]
+    label: str = "group"
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class Concat:
+    """Branches from one input, concatenated along channels (spatial sizes must agree)."""
+
+    name: str | None
+    branches: tuple[Group, ...]
+    location: Location | None = None
+    merge_name: str | None = None  # the concat row's name, set by Network.of
+
+
+SHORTCUTS = ("identity", "auto", "optional")
+"""identity: the input itself (shapes must agree); auto: identity, or a 1×1 conv (stride to
+match, no bias) + BatchNorm projection where shapes differ, as torchvision's ResNets;
+optional: identity, or no shortcut at all where shapes differ, as MobileNetV2."""
+
+
+@dataclass(frozen=True)
+class Residual:
+    """A body added elementwise to a shortcut: one of SHORTCUTS, or a group of layers."""
+
+    name: str | None
+    body: Group
+    shortcut: Group | str = "identity"
+    location: Location | None = None
+    merge_name: str | None = None  # the add row's name, set by Network.of
+
+
+Element = Node | Group | Concat | Residual
+
+
+@dataclass(frozen=True)
 class Network:
     input_shape: Shape
-    nodes: tuple[Node, ...]
+    nodes: tuple[Element, ...]
     name: str = ""
+    separator: str = "/"
+
+    @classmethod
+    def of(
+        cls,
+        input_shape: Shape,
+        elements: Iterable[Element],
+        name: str = "",
+        separator: str = "/",
+    ) -> Network:
+        """A network whose unnamed elements get names, unique within each scope."""
+        return cls(input_shape, _name_scope(tuple(elements), _Scope()), name, separator)
 
 
-def name_nodes(
-    layers: Iterable[tuple[str | None, Layer, Location | None]],
-) -> tuple[Node, ...]:
-    """Nodes with the user's names, or ``kind1``, ``kind2``… where none was given.
+class _Scope:
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.seen: dict[str, Location | None] = {}
 
-    Names must be unique, so that results (and later, diffs) can be matched by name.
-    """
-    counts: dict[str, int] = {}
-    nodes: list[Node] = []
-    seen: dict[str, Node] = {}
-    for name, layer, location in layers:
+    def claim(self, name: str | None, stem: str, location: Location | None) -> str:
         if name is None:
-            counts[layer.kind_name] = counts.get(layer.kind_name, 0) + 1
-            name = f"{layer.kind_name}{counts[layer.kind_name]}"
-            while name in seen:
-                name += "_"
-        elif name in seen:
-            first = seen[name].location
+            while True:
+                self.counts[stem] = self.counts.get(stem, 0) + 1
+                name = f"{stem}{self.counts[stem]}"
+                if name not in self.seen:
+                    break
+        elif name in self.seen:
+            first = self.seen[name]
             where = f" (first used at {first})" if first else ""
             raise ConvcostError(
                 f"layer name '{name}' is used twice{where}; names must be unique",
                 location,
                 field="name",
             )
-        node = Node(name, layer, location)
-        seen[name] = node
-        nodes.append(node)
-    return tuple(nodes)
+        self.seen[name] = location
+        return name
+
+
+def _name_scope(elements: tuple[Element, ...], scope: _Scope) -> tuple[Element, ...]:
+    return tuple(_named(element, scope) for element in elements)
+
+
+def _named_group(group: Group, scope: _Scope) -> Group:
+    """A transparent group names its elements in the enclosing scope; a named one in its own."""
+    if group.name == "":
+        return replace(group, elements=_name_scope(group.elements, scope))
+    name = scope.claim(group.name, group.label, group.location)
+    return replace(group, name=name, elements=_name_scope(group.elements, _Scope()))
+
+
+def _named(element: Element, scope: _Scope) -> Element:
+    if isinstance(element, Node):
+        return replace(element, name=scope.claim(element.name, element.layer.kind_name,
+                                                 element.location))  # fmt: skip
+    if isinstance(element, Group):
+        return _named_group(element, scope)
+    # A concat or residual named "" is transparent: its layers are named in this scope.
+    transparent = element.name == ""
+    name = "" if transparent else scope.claim(element.name, _stem(element), element.location)
+    inner = scope if transparent else _Scope()
+    merge_name = inner.claim(None, "concat" if isinstance(element, Concat) else "add", None)
+    if isinstance(element, Concat):
+        branches = tuple(_named_group(branch, inner) for branch in element.branches)
+        return replace(element, name=name, branches=branches, merge_name=merge_name)
+    body = replace(element.body, elements=_name_scope(element.body.elements, inner))
+    shortcut = element.shortcut
+    if isinstance(shortcut, Group):
+        shortcut = _named_group(replace(shortcut, name=shortcut.name or "shortcut"), inner)
+    elif shortcut == "auto":
+        inner.claim("downsample", "downsample", None)  # reserved for the projection
+    return replace(element, name=name, body=body, shortcut=shortcut, merge_name=merge_name)
+
+
+def _stem(element: Concat | Residual) -> str:
+    return "concat" if isinstance(element, Concat) else "residual"
 
 
 @dataclass(frozen=True)
@@ -77,6 +169,7 @@ class LayerResult:
     axes: tuple[Axis, Axis] | None
     param_formula: str
     layer: Layer
+    depth: int = 0
 
 
 @dataclass(frozen=True)
@@ -97,21 +190,43 @@ class Totals:
 
 
 @dataclass(frozen=True)
+class GroupResult:
+    """A block, concat or residual: its shapes and the totals of every layer inside it."""
+
+    name: str
+    kind: str
+    input_shape: Shape
+    output_shape: Shape
+    totals: Totals
+    depth: int
+
+
+Row = LayerResult | GroupResult
+
+
+@dataclass(frozen=True)
 class Report:
+    """``layers``: every layer (merges included), in order, with hierarchical names;
+    ``rows``: the same with a GroupResult before each group's layers, for nested tables."""
+
     input_shape: Shape
     output_shape: Shape
     batch: int
     layers: tuple[LayerResult, ...]
     totals: Totals
+    rows: tuple[Row, ...] = ()
 
 
-def evaluate_layer(node: Node, inp: Shape, batch: int = 1) -> LayerResult:
+def evaluate_layer(
+    node: Node, inp: Shape, batch: int = 1, name: str | None = None, depth: int = 0
+) -> LayerResult:
     """One layer's result for one input shape; errors carry the layer's name and location."""
+    name = name or node.name or node.layer.kind_name
     try:
         ev = node.layer.evaluate(inp)
     except ConvcostError as error:
         raise ConvcostError(
-            f"layer '{node.name}' ({node.layer.kind_name} on {inp}): {error.message}",
+            f"layer '{name}' ({node.layer.kind_name} on {inp}): {error.message}",
             error.location or node.location,
             error.field,
         ) from None
@@ -119,7 +234,7 @@ def evaluate_layer(node: Node, inp: Shape, batch: int = 1) -> LayerResult:
     if batch > 1 and ev.macs:
         factors = (("N", batch), *factors)
     return LayerResult(
-        name=node.name,
+        name=name,
         kind=node.layer.kind_name,
         config=node.layer.config(),
         input_shape=inp,
@@ -134,6 +249,7 @@ def evaluate_layer(node: Node, inp: Shape, batch: int = 1) -> LayerResult:
         axes=ev.axes,
         param_formula=ev.param_formula,
         layer=node.layer,
+        depth=depth,
     )
 
 
@@ -151,10 +267,115 @@ def analyze(network: Network, batch: int = 1) -> Report:
     """Propagate the input shape through every layer and count what each costs."""
     if batch < 1:
         raise ConvcostError(f"batch size must be at least 1, got {batch}")
-    shape = network.input_shape
-    results: list[LayerResult] = []
-    for node in network.nodes:
-        result = evaluate_layer(node, shape, batch)
-        results.append(result)
-        shape = result.output_shape
-    return Report(network.input_shape, shape, batch, tuple(results), total(results))
+    run = _Run(batch, network.separator)
+    shape = run.sequence(network.nodes, network.input_shape, "", 0)
+    leaves = tuple(r for r in run.rows if isinstance(r, LayerResult))
+    return Report(network.input_shape, shape, batch, leaves, total(leaves), tuple(run.rows))
+
+
+class _Run:
+    """One pass of shape propagation over the element tree, collecting rows in order."""
+
+    def __init__(self, batch: int, separator: str) -> None:
+        self.batch, self.separator = batch, separator
+        self.rows: list[Row] = []
+
+    def sequence(self, elements: Iterable[Element], shape: Shape, prefix: str, depth: int) -> Shape:
+        for element in elements:
+            shape = self.element(element, shape, prefix, depth)
+        return shape
+
+    def element(self, element: Element, shape: Shape, prefix: str, depth: int) -> Shape:
+        if isinstance(element, Node):
+            result = evaluate_layer(element, shape, self.batch, prefix + str(element.name), depth)
+            self.rows.append(result)
+            return result.output_shape
+        if isinstance(element, Group) and not element.name:
+            return self.sequence(element.elements, shape, prefix, depth)
+        if isinstance(element, Concat | Residual) and not element.name:
+            # Transparent: no row of its own, its layers at this level (torchvision's blocks).
+            if isinstance(element, Concat):
+                return self._concat(element, shape, prefix, depth, prefix.rstrip(self.separator))
+            return self._residual(element, shape, prefix, depth, prefix.rstrip(self.separator))
+        name = prefix + str(element.name)
+        start = len(self.rows)
+        self.rows.append(GroupResult(name, "", shape, shape, total([]), depth))  # filled below
+        inner = name + self.separator
+        if isinstance(element, Group):
+            kind = element.label
+            out = self.sequence(element.elements, shape, inner, depth + 1)
+        elif isinstance(element, Concat):
+            kind = "concat"
+            out = self._concat(element, shape, inner, depth + 1, name)
+        else:
+            kind = "residual"
+            out = self._residual(element, shape, inner, depth + 1, name)
+        leaves = [r for r in self.rows[start + 1 :] if isinstance(r, LayerResult)]
+        self.rows[start] = GroupResult(name, kind, shape, out, total(leaves), depth)
+        return out
+
+    def _merge(self, op: str, inp: Shape, out: Shape, name: str, depth: int) -> None:
+        merge = Merge(op=op)
+        self.rows.append(
+            LayerResult(
+                name=name, kind=op, config=merge.config(), input_shape=inp, output_shape=out,
+                macs=0, flops=0, params=0, buffers=0, activations=out.elements * self.batch,
+                mac_factors=(), axes=None, param_formula="", layer=merge, depth=depth,
+            )
+        )  # fmt: skip
+
+    def _concat(self, concat: Concat, shape: Shape, prefix: str, depth: int, name: str) -> Shape:
+        outputs: list[Shape] = []
+        for branch in concat.branches:
+            out = self.element(branch, shape, prefix, depth)
+            if outputs and (out.h, out.w, out.flat) != (
+                outputs[0].h,
+                outputs[0].w,
+                outputs[0].flat,
+            ):
+                raise ConvcostError(
+                    f"concat '{name}': branch {len(outputs) + 1} gives {out} but branch 1 gives "
+                    f"{outputs[0]}; the branches' height and width must agree",
+                    concat.location,
+                )
+            outputs.append(out)
+        first = outputs[0]
+        merged = Shape(first.h, first.w, sum(o.c for o in outputs), first.flat)
+        self._merge("concat", shape, merged, prefix + str(concat.merge_name), depth)
+        return merged
+
+    def _residual(self, block: Residual, shape: Shape, prefix: str, depth: int, name: str) -> Shape:
+        out = self.sequence(block.body.elements, shape, prefix, depth)
+        shortcut = block.shortcut
+        if shortcut == "optional" and out != shape:
+            return out  # MobileNetV2: no residual connection where shapes differ
+        if shortcut == "auto" and out != shape:
+            shortcut = Group("downsample", _projection(shape, out, name, block.location))
+        if isinstance(shortcut, Group):
+            side = self.element(shortcut, shape, prefix, depth)
+        else:
+            side = shape
+        if side != out:
+            raise ConvcostError(
+                f"residual '{name}': the body gives {out} but the shortcut gives {side}; "
+                "they must agree to be added (use shortcut: auto for a 1×1 projection)",
+                block.location,
+            )
+        self._merge("add", out, out, prefix + str(block.merge_name), depth)
+        return out
+
+
+def _projection(
+    inp: Shape, out: Shape, name: str, location: Location | None
+) -> tuple[Element, ...]:
+    """torchvision's downsample: a 1×1 conv whose stride gives the body's output size, + BN."""
+    for stride in range(1, max(inp.h, inp.w) + 1):
+        if ((inp.h - 1) // stride + 1, (inp.w - 1) // stride + 1) == (out.h, out.w):
+            conv = Conv(kernel=(1, 1), filters=out.c, stride=(stride, stride),
+                        padding=(0, 0, 0, 0), bias=False)  # fmt: skip
+            return (Node("0", conv, location), Node("1", BatchNorm(), location))
+    raise ConvcostError(
+        f"residual '{name}': no 1×1 projection stride turns {inp} into {out}; "
+        "write the shortcut out",
+        location,
+    )

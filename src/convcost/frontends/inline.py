@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from convcost.errors import ConvcostError, Location
 from convcost.frontends.common import located_layer
 from convcost.layers import REGISTRY, Layer, layer_fields, lookup, unknown_kind_message
-from convcost.network import Network, name_nodes
+from convcost.network import Network, Node
 from convcost.shapes import parse_shape
 
 SOURCE = "<spec>"
@@ -79,7 +79,7 @@ def parse_inline(
         for segment in segments[1:]
         for group in _split_layers(segment, where)
     ]
-    return Network(input_shape, name_nodes(layers))
+    return Network.of(input_shape, (Node(name, layer, at) for name, layer, at in layers))
 
 
 def parse_layers(
