@@ -127,7 +127,7 @@ def test_compare_explain_writes_seed_arithmetic(runner: CliRunner) -> None:
         (["28x28x8", "-k", "3", "--stride", "2", "--pool", "max", "--ceil-mode"],
          "28×28×8 → maxpool 3x3 s2 valid ceil → 14×14×8", "⌈(28 + 0 + 0 − 3) / 2⌉ + 1 = 14"),
         (["5x5x1", "-k", "3", "--dilation", "2", "--padding", "1"],
-         "5×5×1 → conv 3x3 s1 1 d2 → 3×3×1", "⌊(5 + 1 + 1 − (2·(3 − 1) + 1)) / 1⌋ + 1 = 3"),
+         "5×5×1 → conv 3x3 s1 p1 d2 → 3×3×1", "⌊(5 + 1 + 1 − (2·(3 − 1) + 1)) / 1⌋ + 1 = 3"),
     ],
 )  # fmt: skip
 def test_shape_seed_table(
@@ -173,13 +173,14 @@ def test_analyze_json_contract(runner: CliRunner) -> None:
     data = json.loads(result.stdout)
     assert set(data) == {
         "schema_version", "command", "input_shape", "output_shape", "batch",
-        "bytes_per_value", "layers", "totals",
+        "bytes_per_value", "layers", "groups", "totals",
     }  # fmt: skip
+    assert data["groups"] == []
     assert data["layers"][0] == {
         "name": "conv1", "kind": "conv", "config": "1x1 s1 same",
         "input_shape": [28, 28, 192], "output_shape": [28, 28, 16],
         "macs": 2 * 2_408_448, "flops": 2 * (2 * 2_408_448 + 28 * 28 * 16),
-        "params": 3_088, "buffers": 0, "activations": 2 * 28 * 28 * 16,
+        "params": 3_088, "buffers": 0, "activations": 2 * 28 * 28 * 16, "depth": 0,
         "padding": {"top": 0, "bottom": 0, "left": 0, "right": 0},
     }  # fmt: skip
     assert data["totals"] == {
@@ -208,7 +209,7 @@ def test_analyze_csv_and_markdown(runner: CliRunner) -> None:
         "| layer | kind | config | input | output | FLOPs | ≈ | params | activations |"
     )
     assert md.splitlines()[-1] == (
-        "| **total** |  |  |  | 28×28×32 | **24,924,928** | 24.9M | **15,920** | 50,176 |"
+        "| **total** |  |  | 28×28×192 | 28×28×32 | **24,924,928** | 24.9M | **15,920** | 50,176 |"
     )
 
 
@@ -289,7 +290,7 @@ def test_usage_errors_are_one_line_exit_2(runner: CliRunner, option: str, value:
          "filters, stride, padding, dilation, groups, bias",
          "                        ^^^^^^^"),
         ("28x28x192 | cnv 5x5 32",
-         "<spec>:1:13: unknown layer kind 'cnv'; did you mean 'conv'? known kinds: avgpool, "
+         "<spec>:1:13: unknown layer kind 'cnv'; did you mean 'conv'? known kinds: adaptiveavgpool, avgpool, "
          "batchnorm, conv, dense, dropout, flatten, globalavgpool, globalmaxpool, lrn, maxpool, "
          "pad, and the activations relu, relu6, leakyrelu, elu, selu, gelu, silu, swish, mish, "
          "sigmoid, hardsigmoid, tanh, hardswish, softmax, identity",

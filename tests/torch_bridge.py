@@ -60,6 +60,8 @@ def torch_module(result: LayerResult) -> nn.Module:
         return _padded(pad, pool)
     if isinstance(layer, L.GlobalAvgPool):
         return nn.AdaptiveAvgPool2d(1)
+    if isinstance(layer, L.AdaptiveAvgPool):
+        return nn.AdaptiveAvgPool2d(layer.size)
     if isinstance(layer, L.GlobalMaxPool):
         return nn.AdaptiveMaxPool2d(1)
     if isinstance(layer, L.Dense):

@@ -67,10 +67,10 @@ def describe_padding(padding: Padding) -> str:
         return "valid"
     top, bottom, left, right = padding
     if top == bottom == left == right:
-        return str(top)
+        return f"p{top}"
     if top == bottom and left == right:
-        return f"{top},{left}"
-    return f"{top},{bottom},{left},{right}"
+        return f"p{top},{left}"
+    return f"p{top},{bottom},{left},{right}"
 
 
 def window(

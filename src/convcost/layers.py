@@ -261,6 +261,24 @@ class GlobalAvgPool(Layer):
 
 @register
 @dataclass(frozen=True, kw_only=True)
+class AdaptiveAvgPool(Layer):
+    kind = "adaptiveavgpool"
+    aliases = ("adaptive_avg_pool",)
+    summary = "average pooling to a fixed H×W, as PyTorch's AdaptiveAvgPool2d (no MACs)"
+    positional = ("size",)
+
+    size: tuple[int, int] = param(fields.pair, "output size: N, HxW or [h, w]", (1, 1))
+
+    def evaluate(self, inp: Shape) -> Evaluation:
+        _spatial(inp, self.kind)
+        return Evaluation(Shape(self.size[0], self.size[1], inp.c))
+
+    def config(self) -> str:
+        return f"{self.size[0]}x{self.size[1]}"
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
 class GlobalMaxPool(Layer):
     kind = "globalmaxpool"
     aliases = ("gmp", "global_max_pool")

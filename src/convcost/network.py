@@ -169,7 +169,8 @@ class LayerResult:
     axes: tuple[Axis, Axis] | None
     param_formula: str
     layer: Layer
-    depth: int = 0
+    depth: int = 0  # nesting level: 0 at the top, +1 inside each named group
+    local_name: str = ""  # the name within its group (``conv1`` of ``layer2.0.conv1``)
 
 
 @dataclass(frozen=True)
@@ -199,6 +200,7 @@ class GroupResult:
     output_shape: Shape
     totals: Totals
     depth: int
+    local_name: str
 
 
 Row = LayerResult | GroupResult
@@ -215,6 +217,25 @@ class Report:
     layers: tuple[LayerResult, ...]
     totals: Totals
     rows: tuple[Row, ...] = ()
+
+    @property
+    def groups(self) -> tuple[GroupResult, ...]:
+        return tuple(r for r in self.rows if isinstance(r, GroupResult))
+
+    def rows_to_depth(self, depth: int | None) -> tuple[Row, ...]:
+        """The rows a table shows with ``--depth``: everything nested less than ``depth``."""
+        return self.rows if depth is None else tuple(r for r in self.rows if r.depth < depth)
+
+    def partition(self, depth: int | None) -> tuple[Row, ...]:
+        """Rows that cover every layer exactly once: layers above ``depth``, and groups at
+        ``depth − 1`` folded into their totals (so the rows' sums are the network's)."""
+        if depth is None:
+            return self.layers
+        return tuple(
+            r
+            for r in self.rows
+            if r.depth < depth and (isinstance(r, LayerResult) or r.depth == depth - 1)
+        )
 
 
 def evaluate_layer(
@@ -250,6 +271,7 @@ def evaluate_layer(
         param_formula=ev.param_formula,
         layer=node.layer,
         depth=depth,
+        local_name=node.name or node.layer.kind_name,
     )
 
 
@@ -299,7 +321,8 @@ class _Run:
             return self._residual(element, shape, prefix, depth, prefix.rstrip(self.separator))
         name = prefix + str(element.name)
         start = len(self.rows)
-        self.rows.append(GroupResult(name, "", shape, shape, total([]), depth))  # filled below
+        local = str(element.name)
+        self.rows.append(GroupResult(name, "", shape, shape, total([]), depth, local))  # filled
         inner = name + self.separator
         if isinstance(element, Group):
             kind = element.label
@@ -311,16 +334,18 @@ class _Run:
             kind = "residual"
             out = self._residual(element, shape, inner, depth + 1, name)
         leaves = [r for r in self.rows[start + 1 :] if isinstance(r, LayerResult)]
-        self.rows[start] = GroupResult(name, kind, shape, out, total(leaves), depth)
+        self.rows[start] = GroupResult(name, kind, shape, out, total(leaves), depth, local)
         return out
 
-    def _merge(self, op: str, inp: Shape, out: Shape, name: str, depth: int) -> None:
+    def _merge(self, op: str, inp: Shape, out: Shape, prefix: str, local: str, depth: int) -> None:
         merge = Merge(op=op)
+        name = prefix + local
         self.rows.append(
             LayerResult(
                 name=name, kind=op, config=merge.config(), input_shape=inp, output_shape=out,
                 macs=0, flops=0, params=0, buffers=0, activations=out.elements * self.batch,
                 mac_factors=(), axes=None, param_formula="", layer=merge, depth=depth,
+                local_name=local,
             )
         )  # fmt: skip
 
@@ -341,7 +366,7 @@ class _Run:
             outputs.append(out)
         first = outputs[0]
         merged = Shape(first.h, first.w, sum(o.c for o in outputs), first.flat)
-        self._merge("concat", shape, merged, prefix + str(concat.merge_name), depth)
+        self._merge("concat", shape, merged, prefix, str(concat.merge_name), depth)
         return merged
 
     def _residual(self, block: Residual, shape: Shape, prefix: str, depth: int, name: str) -> Shape:
@@ -361,7 +386,7 @@ class _Run:
                 "they must agree to be added (use shortcut: auto for a 1×1 projection)",
                 block.location,
             )
-        self._merge("add", out, out, prefix + str(block.merge_name), depth)
+        self._merge("add", out, out, prefix, str(block.merge_name), depth)
         return out
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Literal
 
 from rich import box
 from rich.console import Console
@@ -12,7 +14,7 @@ from rich.table import Table
 
 from convcost.compare import Comparison
 from convcost.explain import explain_layer
-from convcost.network import LayerResult, Report, Totals
+from convcost.network import GroupResult, LayerResult, Report, Row, Totals
 from convcost.render.numbers import count, grouped, short, unit_label
 from convcost.render.words import saving_lines
 
@@ -27,64 +29,107 @@ def _console() -> Iterator[Console]:
     sys.stdout.write("".join(line.rstrip() + "\n" for line in capture.get().splitlines()))
 
 
-def _table(title: str, unit: str, compare: bool) -> Table:
+@dataclass(frozen=True)
+class _Line:
+    """What one table row shows, whatever it stands for (layer, group or total)."""
+
+    name: str
+    op: str
+    input: str
+    output: str
+    figures: LayerResult | Totals | None  # None: a heading row (a compare path's name)
+    bold: bool = False
+    last: bool = False
+
+
+def _line(row: Row | Report, compare: bool, indent: str) -> _Line:
+    if isinstance(row, Report):
+        return _Line(indent + "total", "", str(row.input_shape), str(row.output_shape),
+                     row.totals, bold=True, last=True)  # fmt: skip
+    name = indent + "  " * row.depth + (row.name if compare else row.local_name)
+    if isinstance(row, GroupResult):
+        return _Line(name, row.kind, str(row.input_shape), str(row.output_shape), row.totals,
+                     bold=True)  # fmt: skip
+    op = f"{row.kind} {row.config}".strip()
+    return _Line(name, op, str(row.input_shape), str(row.output_shape), row)
+
+
+def _columns(unit: str) -> dict[str, tuple[bool, Callable[[_Line], str]]]:
+    """header → (numbers: right-aligned and never wrapped, cell)."""
+
+    def figure(cell: Callable[[LayerResult | Totals], str]) -> Callable[[_Line], str]:
+        return lambda x: "" if x.figures is None else cell(x.figures)
+
+    return {
+        "layer": (False, lambda x: x.name),
+        "op": (False, lambda x: x.op),
+        "input": (True, lambda x: x.input),
+        "output": (True, lambda x: x.output),
+        unit_label(unit): (True, figure(lambda f: grouped(count(f, unit)))),
+        "≈": (True, figure(lambda f: short(count(f, unit)))),
+        "params": (True, figure(lambda f: grouped(f.params))),
+        "outputs": (True, figure(lambda f: short(f.activations))),
+    }
+
+
+def _table(title: str, unit: str, lines: list[_Line], headers: list[str]) -> Table:
     table = Table(
         title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False,
         collapse_padding=True, padding=(0, 1),
     )  # fmt: skip
-    # Text columns fold when the terminal is narrow; numbers and shapes never wrap.
-    table.add_column("layer", overflow="fold", min_width=6)
-    table.add_column("op", overflow="fold", min_width=8)
-    if not compare:
-        table.add_column("input", no_wrap=True)
-    table.add_column("output", no_wrap=True)
-    headers = (unit_label(unit), "≈", "params") + (() if compare else ("outputs",))
+    columns = _columns(unit)
     for header in headers:
-        table.add_column(header, justify="right", no_wrap=True)
+        number, _ = columns[header]
+        if number:  # numbers and shapes never wrap; text columns fold when space is short
+            justify: Literal["left", "right"] = "left" if header in ("input", "output") else "right"
+            table.add_column(header, justify=justify, no_wrap=True)
+        else:
+            table.add_column(header, overflow="fold", min_width=6)
+    for line in lines:
+        table.add_row(
+            *(columns[h][1](line) for h in headers),
+            style="bold" if line.bold else None,
+            end_section=line.last,
+        )
     return table
 
 
-def _row(
-    table: Table, report: Report, r: LayerResult | None, unit: str, compare: bool, indent: str
-) -> None:
-    item: LayerResult | Totals = report.totals if r is None else r
-    shapes = [str(report.output_shape if r is None else r.output_shape)]
-    if not compare:
-        shapes.insert(0, str(report.input_shape if r is None else r.input_shape))
-    cells = [
-        indent + ("total" if r is None else r.name),
-        "" if r is None else f"{r.kind} {r.config}".strip(),
-        *shapes,
-        grouped(count(item, unit)),
-        short(count(item, unit)),
-        grouped(item.params),
-    ]
-    if not compare:
-        cells.append(short(item.activations))
-    table.add_row(*cells, style="bold" if r is None else None, end_section=r is None)
-
-
-def _add_report(table: Table, report: Report, unit: str, path: str | None) -> None:
-    compare = path is not None
+def _lines(report: Report, compare: bool, path: str | None, depth: int | None) -> list[_Line]:
+    lines = []
     if path is not None:
-        table.add_row(f"{path}:", style="bold")
+        lines.append(_Line(f"{path}:", "", "", "", None, bold=True))
     indent = "  " if compare else ""
-    for r in report.layers:
-        _row(table, report, r, unit, compare, indent)
-    _row(table, report, None, unit, compare, indent)
+    rows = report.layers if compare else report.rows_to_depth(depth)
+    lines += [_line(row, compare, indent) for row in rows]
+    lines.append(_line(report, compare, indent))
+    return lines
+
+
+def _fits(console: Console, table: Table) -> bool:
+    """Whether every number and shape shows whole (Rich crops them when space runs out)."""
+    with console.capture() as capture:
+        console.print(table)
+    text = capture.get()
+    return all(
+        str(cell) in text for column in table.columns if column.no_wrap for cell in column.cells
+    )
 
 
 def _print_table(
-    console: Console, table: Table, reports: list[tuple[str | None, Report]], unit: str
+    console: Console,
+    title: str,
+    unit: str,
+    lines: list[_Line],
+    header_choices: list[list[str]],
+    reports: list[tuple[str | None, Report]],
 ) -> None:
-    """The table, or one block per layer where the terminal is too narrow for the table."""
-    # Rich folds the text columns a little; past that the numbers would be cut.
-    natural = console.measure(table, options=console.options.update_width(10_000)).maximum
-    if natural - 12 <= console.width:
-        console.print(table)
-        return
-    if table.title:
-        console.print(table.title, overflow="fold")
+    """The widest table that fits the terminal, or one block per layer if none does."""
+    for headers in header_choices:
+        table = _table(title, unit, lines, headers)
+        if _fits(console, table):
+            console.print(table)
+            return
+    console.print(title, overflow="fold")
     for path, report in reports:
         if path is not None:
             console.print(f"{path}:", style="bold")
@@ -113,11 +158,18 @@ def _explain(console: Console, results: list[tuple[str, LayerResult]]) -> None:
             console.print(f"  {line}", overflow="fold")
 
 
-def print_analyze(report: Report, unit: str, explain: bool, title: str) -> None:
+_ANALYZE_HEADERS = ["layer", "op", "input", "output", "MACS", "≈", "params", "outputs"]
+
+
+def print_analyze(
+    report: Report, unit: str, explain: bool, title: str, depth: int | None = None
+) -> None:
+    headers = [unit_label(unit) if h == "MACS" else h for h in _ANALYZE_HEADERS]
+    # Narrower terminals first lose the output-values column, then the input shapes.
+    choices = [headers, headers[:-1], [h for h in headers[:-1] if h != "input"]]
     with _console() as console:
-        table = _table(title, unit, compare=False)
-        _add_report(table, report, unit, None)
-        _print_table(console, table, [(None, report)], unit)
+        lines = _lines(report, False, None, depth)
+        _print_table(console, title, unit, lines, choices, [(None, report)])
         if explain:
             _explain(console, [(r.name, r) for r in report.layers])
 
@@ -129,18 +181,18 @@ def print_compare(comparison: Comparison, unit: str, explain: bool) -> None:
         f"{comparison.input_shape} → {k[0]}×{k[1]} conv, {comparison.filters} filters "
         f"({conv.config})"
     )
-    table = _table(title, unit, compare=True)
-    for path in comparison.paths:
-        _add_report(table, path.report, unit, path.name)
+    lines = [line for p in comparison.paths for line in _lines(p.report, True, p.name, None)]
+    headers = ["layer", "op", "output", unit_label(unit), "≈", "params"]
     with _console() as console:
-        _print_table(console, table, [(p.name, p.report) for p in comparison.paths], unit)
+        reports: list[tuple[str | None, Report]] = [(p.name, p.report) for p in comparison.paths]
+        _print_table(console, title, unit, lines, [headers], reports)
         for line in saving_lines(comparison):
             console.print(line, overflow="fold")
         if explain:
-            _explain(
-                console,
-                [(f"{p.name}/{r.name}", r) for p in comparison.paths for r in p.report.layers],
-            )
+            labelled = [
+                (f"{p.name}/{r.name}", r) for p in comparison.paths for r in p.report.layers
+            ]
+            _explain(console, labelled)
 
 
 def print_shape(report: Report, unit: str, explain: bool) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from convcost.compare import Comparison, Saving
 from convcost.explain import explain_layer
-from convcost.network import BYTES_PER_VALUE, LayerResult, Report, Totals
+from convcost.network import BYTES_PER_VALUE, GroupResult, LayerResult, Report, Row, Totals
 from convcost.render.numbers import count, grouped, short, unit_label
 from convcost.render.words import saving_lines
 
@@ -31,6 +31,7 @@ def _layer_json(result: LayerResult, explain: bool) -> dict[str, Any]:
         "params": result.params,
         "buffers": result.buffers,
         "activations": result.activations,
+        "depth": result.depth,
     }
     if result.axes is not None:
         h, w = result.axes
@@ -54,9 +55,21 @@ def _totals_json(totals: Totals) -> dict[str, Any]:
     }
 
 
+def _group_json(group: GroupResult) -> dict[str, Any]:
+    return {
+        "name": group.name,
+        "kind": group.kind,
+        "depth": group.depth,
+        "input_shape": group.input_shape.as_list(),
+        "output_shape": group.output_shape.as_list(),
+        "totals": _totals_json(group.totals),
+    }
+
+
 def _report_json(report: Report, explain: bool) -> dict[str, Any]:
     return {
         "layers": [_layer_json(r, explain) for r in report.layers],
+        "groups": [_group_json(g) for g in report.groups],
         "totals": _totals_json(report.totals),
     }
 
@@ -129,23 +142,33 @@ _CSV_HEADER = [
 ]  # fmt: skip
 
 
-def _csv_rows(report: Report, explain: bool) -> list[list[object]]:
-    rows: list[list[object]] = []
-    for r in report.layers:
-        row: list[object] = [
-            r.name, r.kind, r.config, r.input_shape.ascii, r.output_shape.ascii,
-            r.macs, r.flops, r.params, r.buffers, r.activations,
-        ]  # fmt: skip
-        if explain:
-            row.append("; ".join(explain_layer(r)))
-        rows.append(row)
-    t = report.totals
-    total: list[object] = [
-        "total", "total", "", report.input_shape.ascii, report.output_shape.ascii,
-        t.macs, t.flops, t.params, t.buffers, t.activations,
+def _figures(row: Row | Report) -> Totals | LayerResult:
+    if isinstance(row, LayerResult):
+        return row
+    return row.totals
+
+
+def _csv_row(row: Row | Report, explain: bool) -> list[object]:
+    f = _figures(row)
+    if isinstance(row, Report):
+        head: list[object] = ["total", "total", ""]
+    elif isinstance(row, GroupResult):
+        head = [row.name, row.kind, ""]
+    else:
+        head = [row.name, row.kind, row.config]
+    cells = [
+        *head, row.input_shape.ascii, row.output_shape.ascii,
+        f.macs, f.flops, f.params, f.buffers, f.activations,
     ]  # fmt: skip
-    rows.append([*total, ""] if explain else total)
-    return rows
+    if explain:
+        cells.append("; ".join(explain_layer(row)) if isinstance(row, LayerResult) else "")
+    return cells
+
+
+def _csv_rows(report: Report, explain: bool, depth: int | None = None) -> list[list[object]]:
+    """Rows that add up to the total: every layer, or with ``depth`` folded groups."""
+    rows = [_csv_row(row, explain) for row in report.partition(depth)]
+    return [*rows, _csv_row(report, explain)]
 
 
 def _csv(header: list[str], rows: list[list[object]]) -> str:
@@ -156,9 +179,9 @@ def _csv(header: list[str], rows: list[list[object]]) -> str:
     return buffer.getvalue().rstrip("\n")
 
 
-def analyze_csv(report: Report, explain: bool) -> str:
+def analyze_csv(report: Report, explain: bool, depth: int | None = None) -> str:
     header = _CSV_HEADER + (["explain"] if explain else [])
-    return _csv(header, _csv_rows(report, explain))
+    return _csv(header, _csv_rows(report, explain, depth))
 
 
 def compare_csv(comparison: Comparison, explain: bool) -> str:
@@ -183,38 +206,27 @@ def _md_table(header: list[str], rows: list[list[str]], right: set[int]) -> str:
     return "\n".join(lines)
 
 
-def _md_layers(report: Report, unit: str, prefix: list[str]) -> list[list[str]]:
-    rows = [
-        [
-            *prefix,
-            f"`{r.name}`",
-            r.kind,
-            r.config,
-            str(r.input_shape),
-            str(r.output_shape),
-            grouped(count(r, unit)),
-            short(count(r, unit)),
-            grouped(r.params),
-            grouped(r.activations),
-        ]
-        for r in report.layers
-    ]
-    t = report.totals
-    rows.append(
-        [
-            *prefix,
-            "**total**",
-            "",
-            "",
-            "",
-            str(report.output_shape),
-            f"**{grouped(count(t, unit))}**",
-            short(count(t, unit)),
-            f"**{grouped(t.params)}**",
-            grouped(t.activations),
-        ]
-    )
-    return rows
+def _md_row(row: Row | Report, unit: str, prefix: list[str]) -> list[str]:
+    f = _figures(row)
+    if isinstance(row, Report):
+        head = ["**total**", "", ""]
+    elif isinstance(row, GroupResult):
+        head = [f"**`{row.name}`**", row.kind, ""]
+    else:
+        head = [f"`{row.name}`", row.kind, row.config]
+    bold = "**" if isinstance(row, Report) else ""
+    return [
+        *prefix, *head, str(row.input_shape), str(row.output_shape),
+        f"{bold}{grouped(count(f, unit))}{bold}", short(count(f, unit)),
+        f"{bold}{grouped(f.params)}{bold}", grouped(f.activations),
+    ]  # fmt: skip
+
+
+def _md_layers(
+    report: Report, unit: str, prefix: list[str], depth: int | None = None
+) -> list[list[str]]:
+    rows = report.layers if prefix else report.rows_to_depth(depth)
+    return [_md_row(row, unit, prefix) for row in (*rows, report)]
 
 
 def _md_header(unit: str) -> list[str]:
@@ -233,8 +245,8 @@ def _md_explain(results: list[LayerResult]) -> str:
     return "\n".join(lines)
 
 
-def analyze_markdown(report: Report, unit: str, explain: bool) -> str:
-    text = _md_table(_md_header(unit), _md_layers(report, unit, []), _MD_RIGHT)
+def analyze_markdown(report: Report, unit: str, explain: bool, depth: int | None = None) -> str:
+    text = _md_table(_md_header(unit), _md_layers(report, unit, [], depth), _MD_RIGHT)
     if explain:
         text += "\n\n" + _md_explain(list(report.layers))
     return text
