@@ -14,7 +14,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from convcost import layers as L
-from convcost.network import LayerResult, Report
+from convcost.network import Concat, Element, Group, LayerResult, Network, Node, Report
 
 _ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU, "relu6": nn.ReLU6, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh,
@@ -110,3 +110,105 @@ def check_against_torch(report: Report) -> None:
         assert running == result.buffers, name
         # flop_counter counts 2 FLOPs per multiply-accumulate of conv and linear layers.
         assert counter.get_total_flops() == 2 * result.macs, name
+
+
+# --- whole networks: branches and residuals wired as convcost wires them ----------------------
+
+
+class _Concat(nn.Module):
+    def __init__(self, branches: list[nn.Module]) -> None:
+        super().__init__()
+        self.branches = nn.ModuleList(branches)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([branch(x) for branch in self.branches], dim=1)
+
+
+class _Residual(nn.Module):
+    def __init__(self, body: nn.Module, shortcut: nn.Module | None, add: bool) -> None:
+        super().__init__()
+        self.body, self.shortcut, self.add = body, shortcut, add
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.body(x)
+        if not self.add:
+            return out
+        return out + (x if self.shortcut is None else self.shortcut(x))
+
+
+class GraphBuilder:
+    """The nn.Module of a whole convcost network; every layer module records its output."""
+
+    def __init__(self, network: Network, report: Report) -> None:
+        self.separator = network.separator
+        self.results = {r.name: r for r in report.layers}
+        self.shapes: list[tuple[str, list[int]]] = []
+        self.module = self.sequence(network.nodes, "")
+
+    def sequence(self, elements: tuple[Element, ...], prefix: str) -> nn.Module:
+        return nn.Sequential(*(self.element(e, prefix) for e in elements))
+
+    def leaf(self, name: str) -> nn.Module:
+        module = torch_module(self.results[name])
+
+        def record(_: nn.Module, __: Any, output: torch.Tensor) -> None:
+            self.shapes.append((name, torch_shape(output)))
+
+        module.register_forward_hook(record)
+        return module
+
+    def element(self, element: Element, prefix: str) -> nn.Module:
+        if isinstance(element, Node):
+            return self.leaf(prefix + str(element.name))
+        inner = prefix + f"{element.name}{self.separator}" if element.name else prefix
+        if isinstance(element, Group):
+            return self.sequence(element.elements, inner)
+        if isinstance(element, Concat):
+            return _Concat([self.element(branch, inner) for branch in element.branches])
+        body = self.sequence(element.body.elements, inner)
+        add = inner + str(element.merge_name) in self.results
+        shortcut: nn.Module | None = None
+        if isinstance(element.shortcut, Group):
+            shortcut = self.element(element.shortcut, inner)
+        elif (
+            element.shortcut == "auto"
+            and inner + "downsample" + self.separator + "0" in self.results
+        ):
+            projection = inner + "downsample" + self.separator
+            shortcut = nn.Sequential(self.leaf(projection + "0"), self.leaf(projection + "1"))
+        return _Residual(body, shortcut, add)
+
+
+def check_network_against_torch(network: Network, report: Report) -> None:
+    """Each layer on its own (shapes, params, buffers, MACs), then the whole wired network:
+    every layer's output shape in a real forward pass, the total params and FLOPs."""
+    for result in report.layers:
+        if result.kind in ("concat", "add"):
+            continue
+        check_layer(result)
+    graph = GraphBuilder(network, report)
+    model = graph.module.eval()
+    s = report.input_shape
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        out = model(torch.zeros(report.batch, s.c, s.h, s.w))
+    assert torch_shape(out) == report.output_shape.as_list()
+    expected = [(r.name, r.output_shape.as_list()) for r in report.layers
+                if r.kind not in ("concat", "add")]  # fmt: skip
+    assert graph.shapes == expected
+    assert sum(p.numel() for p in model.parameters()) == report.totals.params
+    assert counter.get_total_flops() == 2 * report.totals.macs
+
+
+def check_layer(result: LayerResult) -> None:
+    """One layer run alone on its input shape: output shape, params, buffers, MACs."""
+    module = torch_module(result).eval()
+    s = result.input_shape
+    batch = result.activations // result.output_shape.elements
+    x = torch.zeros(batch, s.c) if s.flat else torch.zeros(batch, s.c, s.h, s.w)
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        y = module(x)
+    assert torch_shape(y) == result.output_shape.as_list(), result.name
+    assert sum(p.numel() for p in module.parameters()) == result.params, result.name
+    running = sum(b.numel() for b in module.buffers() if b.is_floating_point())
+    assert running == result.buffers, result.name
+    assert counter.get_total_flops() == 2 * result.macs, result.name

@@ -316,7 +316,8 @@ def analyze(
         str,
         typer.Argument(
             metavar="SPEC",
-            help="A YAML config file, - for standard input, or an inline spec.",
+            help="A YAML config file, - for standard input, a built-in model (see convcost "
+            "models) or an inline spec.",
         ),
     ],
     batch: BatchOption = 1,
@@ -324,6 +325,18 @@ def analyze(
     unit: UnitOption = Unit.macs,
     output_format: FormatOption = Format.table,
     explain: ExplainOption = False,
+    depth: Annotated[
+        int | None,
+        typer.Option(min=1, help="Show N levels of nesting; deeper ones fold into their group."),
+    ] = None,
+    count_buffers: Annotated[
+        bool,
+        typer.Option(
+            "--count-buffers",
+            help="Also show BatchNorm running statistics (Keras counts them as non-trainable "
+            "params).",
+        ),
+    ] = False,
 ) -> None:
     """Per-layer shapes, MACs, params and activations of a layer stack, and totals.
 
@@ -341,30 +354,54 @@ def analyze(
     defaults = _bias_defaults(no_bias)
 
     def run() -> Report:
-        from convcost.frontends.inline import looks_inline, parse_inline
+        from convcost.frontends import load_network
         from convcost.network import analyze as run_analyze
 
-        if spec != "-" and looks_inline(spec):
-            network = parse_inline(spec, defaults)
-        else:
-            from convcost.frontends.config import load_config
-
-            network = load_config(spec, defaults)
-        return run_analyze(network, batch)
+        return run_analyze(load_network(spec, defaults), batch)
 
     report = _guard(run)
     if output_format is Format.table:
         from convcost.render.table import print_analyze
 
-        print_analyze(report, unit.value, explain, title=_title(spec, report))
+        print_analyze(report, unit.value, explain, _title(spec, report), depth, count_buffers)
         return
     from convcost.render import text
 
     _emit(
         {
             Format.json: lambda: text.analyze_json(report, explain),
-            Format.csv: lambda: text.analyze_csv(report, explain),
-            Format.markdown: lambda: text.analyze_markdown(report, unit.value, explain),
+            Format.csv: lambda: text.analyze_csv(report, explain, depth),
+            Format.markdown: lambda: text.analyze_markdown(report, unit.value, explain, depth),
+        }[output_format]
+    )
+
+
+@app.command()
+def models(output_format: FormatOption = Format.table) -> None:
+    """The built-in models (analyze them by name: convcost analyze googlenet), with totals."""
+    from convcost.frontends import zoo
+    from convcost.network import analyze as run_analyze
+
+    def run() -> list[tuple[str, str, Report]]:
+        rows = []
+        for name in zoo.model_names():
+            network = zoo.load_model(name)
+            rows.append((name, network.description, run_analyze(network)))
+        return rows
+
+    rows = _guard(run)
+    if output_format is Format.table:
+        from convcost.render.table import print_models
+
+        print_models(rows)
+        return
+    from convcost.render import text
+
+    _emit(
+        {
+            Format.json: lambda: text.models_json(rows),
+            Format.csv: lambda: text.models_csv(rows),
+            Format.markdown: lambda: text.models_markdown(rows),
         }[output_format]
     )
 

@@ -75,6 +75,7 @@ class Network:
     nodes: tuple[Element, ...]
     name: str = ""
     separator: str = "/"
+    description: str = ""
 
     @classmethod
     def of(
@@ -83,9 +84,11 @@ class Network:
         elements: Iterable[Element],
         name: str = "",
         separator: str = "/",
+        description: str = "",
     ) -> Network:
         """A network whose unnamed elements get names, unique within each scope."""
-        return cls(input_shape, _name_scope(tuple(elements), _Scope()), name, separator)
+        named = _name_scope(tuple(elements), _Scope())
+        return cls(input_shape, named, name, separator, description)
 
 
 class _Scope:
@@ -180,6 +183,11 @@ class Totals:
     params: int
     buffers: int
     activations: int
+
+    @property
+    def params_and_buffers(self) -> int:
+        """What Keras calls "Total params": trainable plus BatchNorm's moving statistics."""
+        return self.params + self.buffers
 
     @property
     def param_bytes(self) -> int:

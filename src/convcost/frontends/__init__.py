@@ -1,1 +1,35 @@
 """Front ends: each turns what the user wrote into the same ``Network``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from convcost.errors import ConvcostError
+from convcost.network import Network
+
+
+def load_network(spec: str, defaults: Mapping[str, object] | None = None) -> Network:
+    """A network from what the user named: an inline spec, ``-`` (YAML on standard input),
+    a config file, or a built-in model such as ``googlenet``."""
+    from convcost.frontends.inline import looks_inline, parse_inline
+
+    if spec != "-" and looks_inline(spec):
+        return parse_inline(spec, defaults)
+    from convcost.frontends import zoo
+
+    if spec != "-" and not Path(spec).exists() and spec in zoo.model_names():
+        return zoo.load_model(spec, defaults)
+    from convcost.frontends.config import load_config
+
+    try:
+        return load_config(spec, defaults)
+    except ConvcostError as error:
+        if error.message.startswith(f"{spec}: no such file") and "/" not in spec:
+            close = zoo.close_model_names(spec)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise ConvcostError(
+                f"{spec}: no such file or built-in model; {hint}built-in models: "
+                f"{', '.join(zoo.model_names())} (see convcost models)"
+            ) from None
+        raise

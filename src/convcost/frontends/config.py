@@ -101,9 +101,10 @@ def parse_config(text: str, source: str, defaults: Mapping[str, object] | None =
             )
         separator = separator_node.value
     name = mapping["name"].value if "name" in mapping else ""
+    description = mapping["description"].value if "description" in mapping else ""
     builder = Builder(defaults or {}, source, blocks)
     elements = builder.items(mapping["layers"], None, ())
-    return Network.of(input_shape, elements, str(name), separator)
+    return Network.of(input_shape, elements, str(name), separator, str(description))
 
 
 def _unknown(key: str, known: tuple[str, ...], where: str) -> str:

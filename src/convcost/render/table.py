@@ -69,6 +69,7 @@ def _columns(unit: str) -> dict[str, tuple[bool, Callable[[_Line], str]]]:
         "≈": (True, figure(lambda f: short(count(f, unit)))),
         "params": (True, figure(lambda f: grouped(f.params))),
         "outputs": (True, figure(lambda f: short(f.activations))),
+        "buffers": (True, figure(lambda f: grouped(f.buffers))),
     }
 
 
@@ -162,14 +163,29 @@ _ANALYZE_HEADERS = ["layer", "op", "input", "output", "MACS", "≈", "params", "
 
 
 def print_analyze(
-    report: Report, unit: str, explain: bool, title: str, depth: int | None = None
+    report: Report,
+    unit: str,
+    explain: bool,
+    title: str,
+    depth: int | None = None,
+    count_buffers: bool = False,
 ) -> None:
     headers = [unit_label(unit) if h == "MACS" else h for h in _ANALYZE_HEADERS]
+    if count_buffers:
+        headers.insert(headers.index("params") + 1, "buffers")
     # Narrower terminals first lose the output-values column, then the input shapes.
     choices = [headers, headers[:-1], [h for h in headers[:-1] if h != "input"]]
     with _console() as console:
         lines = _lines(report, False, None, depth)
         _print_table(console, title, unit, lines, choices, [(None, report)])
+        if count_buffers:
+            t = report.totals
+            console.print(
+                f"params + buffers: {grouped(t.params_and_buffers)} (Keras: trainable "
+                f"{grouped(t.params)} + non-trainable BatchNorm moving mean/variance "
+                f"{grouped(t.buffers)})",
+                overflow="fold",
+            )
         if explain:
             _explain(console, [(r.name, r) for r in report.layers])
 
@@ -207,3 +223,19 @@ def print_shape(report: Report, unit: str, explain: bool) -> None:
             for line in explain_layer(layer):
                 if not line.startswith(("H:", "W:", "H, W:")):
                     console.print(line, overflow="fold")
+
+
+def print_models(rows: list[tuple[str, str, Report]]) -> None:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, padding=(0, 1))
+    table.add_column("model", no_wrap=True)
+    table.add_column("input", no_wrap=True)
+    table.add_column("MACs", justify="right", no_wrap=True)
+    table.add_column("≈", justify="right", no_wrap=True)
+    table.add_column("params", justify="right", no_wrap=True)
+    table.add_column("source", overflow="fold")
+    for name, description, report in rows:
+        t = report.totals
+        table.add_row(name, str(report.input_shape), grouped(t.macs), short(t.macs),
+                      grouped(t.params), description)  # fmt: skip
+    with _console() as console:
+        console.print(table)

@@ -264,3 +264,46 @@ def compare_markdown(comparison: Comparison, unit: str, explain: bool) -> str:
 
 def shape_markdown(report: Report, unit: str, explain: bool) -> str:
     return analyze_markdown(report, unit, True)
+
+
+# --- the model zoo --------------------------------------------------------------------------
+
+
+def models_json(rows: list[tuple[str, str, Report]]) -> str:
+    return _dump(
+        {
+            "command": "models",
+            "models": [
+                {
+                    "name": name,
+                    "description": description,
+                    "input_shape": report.input_shape.as_list(),
+                    "output_shape": report.output_shape.as_list(),
+                    "totals": _totals_json(report.totals),
+                }
+                for name, description, report in rows
+            ],
+        }
+    )
+
+
+def models_csv(rows: list[tuple[str, str, Report]]) -> str:
+    header = ["name", "input_shape", "macs", "params", "buffers", "description"]
+    return _csv(
+        header,
+        [
+            [name, r.input_shape.ascii, r.totals.macs, r.totals.params, r.totals.buffers, d]
+            for name, d, r in rows
+        ],
+    )
+
+
+def models_markdown(rows: list[tuple[str, str, Report]]) -> str:
+    return _md_table(
+        ["model", "input", "MACs", "params", "source"],
+        [
+            [f"`{name}`", str(r.input_shape), grouped(r.totals.macs), grouped(r.totals.params), d]
+            for name, d, r in rows
+        ],
+        {2, 3},
+    )

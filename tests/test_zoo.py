@@ -1,0 +1,79 @@
+"""The model zoo: published figures, and every layer checked against PyTorch."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from convcost.cli import app
+from convcost.frontends import zoo
+from convcost.network import analyze
+from tests.torch_bridge import check_network_against_torch
+
+# MACs and params as published for each model (issue #3's table, which agrees with
+# torch.utils.flop_counter ÷ 2 and torchvision's parameter counts); nin: convcost's own figures,
+# checked against PyTorch layer by layer below.
+PUBLISHED = {
+    "nin": (1_100_188_800, 7_595_176),
+    "inception_3a": (128_049_152, 163_696),
+    "inception_4a": (73_608_192, 376_176),
+    "googlenet": (1_582_671_872, 6_998_552),
+    "alexnet": (714_188_480, 61_100_840),
+    "vgg16": (15_470_264_320, 138_357_544),
+    "resnet18": (1_814_073_344, 11_689_512),
+    "resnet50": (4_089_184_256, 25_557_032),
+    "mobilenet_v1": (568_740_352, 4_231_976),
+    "mobilenet_v2": (300_774_272, 3_504_872),
+    "squeezenet1_0": (818_924_576, 1_248_424),
+}
+
+
+def test_zoo_is_the_published_list() -> None:
+    assert zoo.model_names() == sorted(PUBLISHED)
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_published_totals(name: str) -> None:
+    report = analyze(zoo.load_model(name))
+    assert (report.totals.macs, report.totals.params) == PUBLISHED[name]
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_every_layer_matches_pytorch(name: str) -> None:
+    network = zoo.load_model(name)
+    check_network_against_torch(network, analyze(network))
+
+
+def test_torchvision_names_and_projection_shortcuts() -> None:
+    report = analyze(zoo.load_model("resnet50"))
+    names = [r.name for r in report.layers]
+    assert names[:4] == ["conv1", "bn1", "relu", "maxpool"]
+    assert "layer2.0.conv2" in names
+    assert "layer2.0.downsample.0" in names and "layer2.1.downsample.0" not in names
+    conv2 = next(r for r in report.layers if r.name == "layer2.0.conv2")
+    assert conv2.config == "3x3 s2 p1"  # v1.5: the stride is on the 3×3
+    assert sum(1 for r in report.layers if r.kind == "add") == 16
+
+
+def test_inception_names_follow_caffe() -> None:
+    names = [r.name for r in analyze(zoo.load_model("googlenet")).layers]
+    for name in ("inception_3a/5x5_reduce", "inception_3a/pool_proj", "inception_5b/3x3"):
+        assert name in names
+
+
+def test_models_command_lists_every_model(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["models", "-f", "csv"])
+    assert result.exit_code == 0
+    rows = [line.split(",")[:4] for line in result.stdout.splitlines()[1:]]
+    assert {r[0]: (int(r[2]), int(r[3])) for r in rows} == PUBLISHED
+
+
+def test_analyze_by_model_name(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["analyze", "googlenet", "--depth", "1", "-f", "csv"])
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[-1].split(",")[5] == "1582671872"
+    # Folded to depth 1, the rows add up to the total: every inception is one row.
+    assert "inception_3a,inception,,28x28x192,28x28x256,128049152," in result.stdout
+    rows = [line.split(",") for line in lines[1:-1]]
+    assert sum(int(r[5]) for r in rows) == 1_582_671_872
