@@ -290,8 +290,9 @@ def test_usage_errors_are_one_line_exit_2(runner: CliRunner, option: str, value:
          "filters, stride, padding, dilation, groups, bias",
          "                        ^^^^^^^"),
         ("28x28x192 | cnv 5x5 32",
-         "<spec>:1:13: unknown layer kind 'cnv'; did you mean 'conv'? known kinds: adaptiveavgpool, avgpool, "
-         "batchnorm, conv, dense, dropout, flatten, globalavgpool, globalmaxpool, lrn, maxpool, "
+         "<spec>:1:13: unknown layer kind 'cnv'; did you mean 'conv'? known kinds: "
+         "adaptiveavgpool, avgpool, batchnorm, conv, dense, dropout, flatten, globalavgpool, "
+         "globalmaxpool, lrn, maxpool, "
          "pad, and the activations relu, relu6, leakyrelu, elu, selu, gelu, silu, swish, mish, "
          "sigmoid, hardsigmoid, tanh, hardswish, softmax, identity",
          "            ^^^"),

@@ -58,8 +58,9 @@ def test_names_from_config_and_auto_names() -> None:
          "net.yaml:5:11: layer 'conv2' (conv on 3×3×16): kernel 5x5 does not fit the 3x3 input "
          "with valid padding; the smallest input it fits is 5x5 (or pad more, e.g. padding: same)"),
         (SEED.replace("  - relu", "  - rleu"),
-         "net.yaml:4:5: unknown layer kind 'rleu'; did you mean 'relu'? known kinds: adaptiveavgpool, avgpool, "
-         "batchnorm, conv, dense, dropout, flatten, globalavgpool, globalmaxpool, lrn, maxpool, "
+         "net.yaml:4:5: unknown layer kind 'rleu'; did you mean 'relu'? known kinds: "
+         "adaptiveavgpool, avgpool, batchnorm, conv, dense, dropout, flatten, globalavgpool, "
+         "globalmaxpool, lrn, maxpool, "
          "pad, and the activations relu, relu6, leakyrelu, elu, selu, gelu, silu, swish, mish, "
          "sigmoid, hardsigmoid, tanh, hardswish, softmax, identity"),
         ("input: 28x28x192\nlayers:\n  - 'conv 5x5 32 s0'\n",

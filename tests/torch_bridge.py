@@ -121,7 +121,8 @@ class _Concat(nn.Module):
         self.branches = nn.ModuleList(branches)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.cat([branch(x) for branch in self.branches], dim=1)
+        joined: torch.Tensor = torch.cat([branch(x) for branch in self.branches], dim=1)
+        return joined
 
 
 class _Residual(nn.Module):
@@ -130,10 +131,10 @@ class _Residual(nn.Module):
         self.body, self.shortcut, self.add = body, shortcut, add
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.body(x)
-        if not self.add:
-            return out
-        return out + (x if self.shortcut is None else self.shortcut(x))
+        out: torch.Tensor = self.body(x)
+        if self.add:
+            out = out + (x if self.shortcut is None else self.shortcut(x))
+        return out
 
 
 class GraphBuilder:

@@ -25,7 +25,8 @@ def load_network(spec: str, defaults: Mapping[str, object] | None = None) -> Net
     try:
         return load_config(spec, defaults)
     except ConvcostError as error:
-        if error.message.startswith(f"{spec}: no such file") and "/" not in spec:
+        looks_like_a_name = "/" not in spec and "." not in spec
+        if error.message.startswith(f"{spec}: no such file") and looks_like_a_name:
             close = zoo.close_model_names(spec)
             hint = f"did you mean '{close[0]}'? " if close else ""
             raise ConvcostError(
