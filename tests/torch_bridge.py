@@ -171,12 +171,10 @@ class GraphBuilder:
         shortcut: nn.Module | None = None
         if isinstance(element.shortcut, Group):
             shortcut = self.element(element.shortcut, inner)
-        elif (
-            element.shortcut == "auto"
-            and inner + "downsample" + self.separator + "0" in self.results
-        ):
-            projection = inner + "downsample" + self.separator
-            shortcut = nn.Sequential(self.leaf(projection + "0"), self.leaf(projection + "1"))
+        elif element.shortcut == "auto":
+            projection = inner + f"{element.projection_name}{self.separator}"
+            if projection + "0" in self.results:
+                shortcut = nn.Sequential(self.leaf(projection + "0"), self.leaf(projection + "1"))
         return _Residual(body, shortcut, add)
 
 

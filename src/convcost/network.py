@@ -64,6 +64,7 @@ class Residual:
     shortcut: Group | str = "identity"
     location: Location | None = None
     merge_name: str | None = None  # the add row's name, set by Network.of
+    projection_name: str | None = None  # where shortcut: auto projects, set by Network.of
 
 
 Element = Node | Group | Concat | Residual
@@ -143,11 +144,19 @@ def _named(element: Element, scope: _Scope) -> Element:
         return replace(element, name=name, branches=branches, merge_name=merge_name)
     body = replace(element.body, elements=_name_scope(element.body.elements, inner))
     shortcut = element.shortcut
-    if isinstance(shortcut, Group):
-        shortcut = _named_group(replace(shortcut, name=shortcut.name or "shortcut"), inner)
-    elif shortcut == "auto":
-        inner.claim("downsample", "downsample", None)  # reserved for the projection
-    return replace(element, name=name, body=body, shortcut=shortcut, merge_name=merge_name)
+    if isinstance(shortcut, Group) and shortcut.name is None:
+        free = "shortcut" not in inner.seen
+        shortcut = replace(shortcut, name=inner.claim("shortcut" if free else None, "shortcut",
+                                                      shortcut.location))  # fmt: skip
+        shortcut = replace(shortcut, elements=_name_scope(shortcut.elements, _Scope()))
+    elif isinstance(shortcut, Group):
+        shortcut = _named_group(shortcut, inner)
+    projection = None
+    if shortcut == "auto":  # torchvision's name, made unique if the scope has one already
+        projection = inner.claim(None if "downsample" in inner.seen else "downsample",
+                                 "downsample", None)  # fmt: skip
+    return replace(element, name=name, body=body, shortcut=shortcut, merge_name=merge_name,
+                   projection_name=projection)  # fmt: skip
 
 
 def _stem(element: Concat | Residual) -> str:
@@ -383,7 +392,8 @@ class _Run:
         if shortcut == "optional" and out != shape:
             return out  # MobileNetV2: no residual connection where shapes differ
         if shortcut == "auto" and out != shape:
-            shortcut = Group("downsample", _projection(shape, out, name, block.location))
+            projection = _projection(shape, out, name, block.location)
+            shortcut = Group(block.projection_name or "downsample", projection)
         if isinstance(shortcut, Group):
             side = self.element(shortcut, shape, prefix, depth)
         else:
