@@ -226,16 +226,18 @@ def print_shape(report: Report, unit: str, explain: bool) -> None:
 
 
 def print_models(rows: list[tuple[str, str, Report]]) -> None:
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, padding=(0, 1))
-    table.add_column("model", no_wrap=True)
-    table.add_column("input", no_wrap=True)
-    table.add_column("MACs", justify="right", no_wrap=True)
-    table.add_column("≈", justify="right", no_wrap=True)
-    table.add_column("params", justify="right", no_wrap=True)
-    table.add_column("source", overflow="fold")
-    for name, description, report in rows:
-        t = report.totals
-        table.add_row(name, str(report.input_shape), grouped(t.macs), short(t.macs),
-                      grouped(t.params), description)  # fmt: skip
     with _console() as console:
+        # The sources read badly folded into a narrow column: only where there is room.
+        with_source = console.width >= 120
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, padding=(0, 1))
+        for header in ("model", "input", "MACs", "≈", "params"):
+            table.add_column(header, no_wrap=True, justify="left" if header in
+                             ("model", "input") else "right")  # fmt: skip
+        if with_source:
+            table.add_column("source", overflow="fold")
+        for name, description, report in rows:
+            t = report.totals
+            cells = [name, str(report.input_shape), grouped(t.macs), short(t.macs),
+                     grouped(t.params)]  # fmt: skip
+            table.add_row(*cells, *([description] if with_source else []))
         console.print(table)

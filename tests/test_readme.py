@@ -1,0 +1,41 @@
+"""The README says what the tool does: its tables and examples are the tool's own output."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from convcost.cli import app
+
+README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+def _between(start: str, end: str) -> str:
+    return README.split(start, 1)[1].split(end, 1)[0].strip()
+
+
+def test_zoo_table_is_the_tools_own(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["models", "-f", "markdown"])
+    assert result.exit_code == 0
+    assert _between("<!-- zoo:start -->", "<!-- zoo:end -->") == result.stdout.strip()
+
+
+def test_shown_commands_print_what_the_readme_shows(runner: CliRunner) -> None:
+    # Every "$ convcost ..." block in the README, run, prints exactly what follows it.
+    blocks = re.findall(r"```text\n\$ (convcost [^\n]*)\n(.*?)```", README, flags=re.S)
+    assert len(blocks) >= 2
+    for command, shown in blocks:
+        args = [a.strip("'") for a in re.findall(r"'[^']*'|\S+", command)][1:]
+        result = runner.invoke(app, args)
+        assert result.stdout + result.stderr == shown, command
+
+
+def test_readme_opens_with_the_install_and_test_commands() -> None:
+    first_block = _between("```bash", "```")
+    assert "pip install . && convcost compare 28x28x192 --5x5 32 --bottleneck 16" in first_block
+    test_command = "pip install -e '.[test]' && python -m pytest -q -p no:cacheprovider"
+    assert test_command in first_block
+    ci = (Path(__file__).parent.parent / ".ci" / "run").read_text(encoding="utf-8")
+    assert test_command in ci
