@@ -301,7 +301,7 @@ def test_usage_errors_are_one_line_exit_2(runner: CliRunner, option: str, value:
          "valid padding; the smallest input it fits is 5x5 (or pad more, e.g. padding: same)",
          "        ^^^^^^^^^^^^^^^^"),
         ("28x28x8 | conv 3x3 0",
-         "<spec>:1:20: filters: must be positive, got 0",
+         "<spec>:1:20: conv filters: must be positive, got 0",
          "                   ^"),
         ("28x28x8 | conv 3x3 8 g3",
          "<spec>:1:11: layer 'conv1' (conv on 28×28×8): groups 3 does not divide the 8 input "

@@ -51,9 +51,9 @@ def test_names_from_config_and_auto_names() -> None:
          "net.yaml:7:5: conv has no setting 'filtres'; did you mean 'filters'? it takes kernel, "
          "filters, stride, padding, dilation, groups, bias"),
         (SEED.replace("filters: 32", "filters: yes"),
-         "net.yaml:7:14: filters: expected an integer, got the boolean true"),
+         "net.yaml:7:14: conv filters: expected an integer, got the boolean true"),
         (SEED.replace("filters: 32", "filters: 3.5"),
-         "net.yaml:7:14: filters: expected an integer, got the decimal 3.5"),
+         "net.yaml:7:14: conv filters: expected an integer, got the decimal 3.5"),
         (SEED.replace("kernel: 5x5", "kernel: 5x5\n    padding: valid").replace("28x28", "3x3"),
          "net.yaml:5:11: layer 'conv2' (conv on 3×3×16): kernel 5x5 does not fit the 3x3 input "
          "with valid padding; the smallest input it fits is 5x5 (or pad more, e.g. padding: same)"),
@@ -64,10 +64,11 @@ def test_names_from_config_and_auto_names() -> None:
          "pad, and the activations relu, relu6, leakyrelu, elu, selu, gelu, silu, swish, mish, "
          "sigmoid, hardsigmoid, tanh, hardswish, softmax, identity"),
         ("input: 28x28x192\nlayers:\n  - 'conv 5x5 32 s0'\n",
-         "net.yaml:3:19: stride: must be positive, got 0"),
+         "net.yaml:3:19: conv stride: must be positive, got 0"),
         ("input: 28x28x192\nlayer: []\n",
          "net.yaml:2:1: a config has no key 'layer'; did you mean 'layers'? known keys: name, "
-         "description, input, layers, blocks, separator"),
+         "description, input, layers, blocks, separator\n"
+         "net.yaml:1:1: the config has no 'layers:'; write e.g. layers: [...]"),
         ("", "net.yaml:1:1: the config is empty; write input: and layers:"),
         ("- 1\n- 2\n", "net.yaml:1:1: a config is a mapping with input: and layers:, not a list"),
         ("input: 28x28\nlayers: [relu]\n",

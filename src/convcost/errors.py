@@ -22,29 +22,59 @@ class Location:
         return f"{self.source}:{self.line}:{self.column}"
 
 
+MAX_REPORTED = 20  # errors printed for one input; the rest are counted
+
+
 class ConvcostError(Exception):
     """Bad input: a message saying what is wrong and what would be right, and where.
 
     ``field`` names the layer field at fault when the core raises before it knows the
-    location; the front end that built the layer fills ``location`` in from it.
+    location; the front end that built the layer fills ``location`` in from it. ``more``
+    holds further independent errors found in the same input, reported together.
     """
 
     def __init__(
-        self, message: str, location: Location | None = None, field: str | None = None
+        self,
+        message: str,
+        location: Location | None = None,
+        field: str | None = None,
+        more: tuple[ConvcostError, ...] = (),
     ) -> None:
         super().__init__(message)
         self.message = message
         self.location = location
         self.field = field
+        self.more = more
+
+    @classmethod
+    def several(cls, errors: list[ConvcostError]) -> ConvcostError:
+        """One error carrying all of ``errors`` (each once, in order)."""
+        unique: dict[tuple[str, Location | None], ConvcostError] = {}
+        for error in errors:
+            for one in (error, *error.more):
+                unique.setdefault((one.message, one.location), one.alone())
+        first, *rest = unique.values()
+        return ConvcostError(first.message, first.location, first.field, tuple(rest))
+
+    def alone(self) -> ConvcostError:
+        return ConvcostError(self.message, self.location, self.field) if self.more else self
 
     def located(self, location: Location | None) -> ConvcostError:
         """This error with a location (kept if it has one already)."""
         if self.location is not None or location is None:
             return self
-        return ConvcostError(self.message, location, self.field)
+        return ConvcostError(self.message, location, self.field, self.more)
 
     def render(self) -> str:
-        """The error as printed on stderr: one line, plus a caret line for inline specs."""
+        """As printed on stderr: a line per error (inline specs add the spec and a caret)."""
+        shown = [self.alone(), *self.more][:MAX_REPORTED]
+        lines = [error.render_one() for error in shown]
+        hidden = 1 + len(self.more) - len(shown)
+        if hidden:
+            lines.append(f"convcost: {hidden} more error(s) not shown")
+        return "\n".join(lines)
+
+    def render_one(self) -> str:
         if self.location is None:
             return f"convcost: {self.message}"
         head = f"{self.location}: {self.message}"

@@ -481,7 +481,7 @@ def build_layer(
         try:
             values[key] = parse(value)
         except ConvcostError as error:
-            raise ConvcostError(f"{key}: {error.message}", field=key) from None
+            raise ConvcostError(f"{cls.kind} {key}: {error.message}", field=key) from None
     for key, value in {**(defaults or {}), **preset}.items():
         if key in declared and key not in values:
             values[key] = declared[key].metadata["parse"](value)

@@ -17,16 +17,19 @@ from __future__ import annotations
 
 import difflib
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TypeVar
 
 from convcost.errors import ConvcostError, Location
 from convcost.frontends.structure import Builder, parse_blocks
 from convcost.frontends.yamlnode import YNode, compose, describe
 from convcost.network import Network
-from convcost.shapes import shape_from_value
+from convcost.shapes import Shape, shape_from_value
 
 TOP_LEVEL = ("name", "description", "input", "layers", "blocks", "separator")
+SEPARATORS = ("/", ".", "_", "-", ":")
+T = TypeVar("T")
 
 
 def read_source(path: str) -> tuple[str, str]:
@@ -72,39 +75,54 @@ def parse_config(text: str, source: str, defaults: Mapping[str, object] | None =
             root.at,
         )
     mapping: dict[str, YNode] = root.value
+    errors: list[ConvcostError] = []  # independent faults are all reported at once
     for key in mapping:
         if key not in TOP_LEVEL:
-            raise ConvcostError(_unknown(key, TOP_LEVEL, "a config"), root.key_at[key])
-    for required in ("input", "layers"):
+            errors.append(ConvcostError(_unknown(key, TOP_LEVEL, "a config"), root.key_at[key]))
+    for required, example in (("input", "input: 28x28x192"), ("layers", "layers: [...]")):
         if required not in mapping:
-            raise ConvcostError(
-                f"the config has no '{required}:'; "
-                + (
-                    "write e.g. input: 28x28x192"
-                    if required == "input"
-                    else "write layers: followed by a list of layers"
-                ),
-                root.at,
+            errors.append(
+                ConvcostError(f"the config has no '{required}:'; write e.g. {example}", root.at)
             )
-    try:
-        input_shape = shape_from_value(mapping["input"].plain())
-    except ConvcostError as error:
-        raise error.located(mapping["input"].at) from None
-    blocks = parse_blocks(mapping["blocks"]) if "blocks" in mapping else {}
-    separator = "/"
-    if "separator" in mapping:
-        separator_node = mapping["separator"]
-        if separator_node.value not in ("/", ".", "_", "-", ":"):
-            raise ConvcostError(
-                "separator: one of / . _ - : (what joins hierarchical layer names)",
-                separator_node.at,
-            )
-        separator = separator_node.value
+
+    def attempt(part: Callable[[], T]) -> T | None:
+        try:
+            return part()
+        except ConvcostError as error:
+            errors.append(error)
+            return None
+
+    input_shape = attempt(lambda: _input_shape(mapping["input"])) if "input" in mapping else None
+    blocks = attempt(lambda: parse_blocks(mapping["blocks"])) if "blocks" in mapping else {}
+    separator = attempt(lambda: _separator(mapping.get("separator")))
+    elements = None
+    if "layers" in mapping:
+        builder = Builder(defaults or {}, source, blocks or {})
+        elements = attempt(lambda: builder.items(mapping["layers"], None, ()))
+    if errors:
+        raise ConvcostError.several(errors)
+    assert input_shape is not None and elements is not None and separator is not None
     name = mapping["name"].value if "name" in mapping else ""
     description = mapping["description"].value if "description" in mapping else ""
-    builder = Builder(defaults or {}, source, blocks)
-    elements = builder.items(mapping["layers"], None, ())
     return Network.of(input_shape, elements, str(name), separator, str(description))
+
+
+def _input_shape(node: YNode) -> Shape:
+    try:
+        return shape_from_value(node.plain())
+    except ConvcostError as error:
+        raise error.located(node.at) from None
+
+
+def _separator(node: YNode | None) -> str:
+    if node is None:
+        return "/"
+    if node.value not in SEPARATORS:
+        raise ConvcostError(
+            f"separator: one of {' '.join(SEPARATORS)} (what joins hierarchical layer names)",
+            node.at,
+        )
+    return str(node.value)
 
 
 def _unknown(key: str, known: tuple[str, ...], where: str) -> str:

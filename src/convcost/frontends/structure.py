@@ -119,7 +119,17 @@ class Builder:
                 "'- conv: {kernel: 5x5, filters: 32}')",
                 node.at,
             )
-        return [element for item in node.value for element in self.item(item, env, stack)]
+        # Items are independent: report every faulty one, not just the first.
+        elements: list[Element] = []
+        errors: list[ConvcostError] = []
+        for item in node.value:
+            try:
+                elements.extend(self.item(item, env, stack))
+            except ConvcostError as error:
+                errors.append(error)
+        if errors:
+            raise ConvcostError.several(errors)
+        return elements
 
     def item(
         self, item: YNode, env: Mapping[str, object] | None, stack: tuple[str, ...]

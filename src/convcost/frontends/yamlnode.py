@@ -38,11 +38,30 @@ class YNode:
         return self.value
 
 
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+
+
+class _Frame:
+    """A collection being read: its YNode, and for a mapping the key waiting for a value."""
+
+    def __init__(self, node: YNode, anchor: str | None) -> None:
+        self.node, self.anchor = node, anchor
+        self.key: tuple[str, Location] | None = None
+
+
 def compose(text: str, source: str) -> YNode:
+    """The one YAML document in ``text`` as YNodes, read from the parser's event stream.
+
+    Reading events (libyaml's parser, which keeps its own stack) rather than composing
+    nodes keeps deep nesting from overflowing the C stack, decodes each alias once and
+    shares it (an alias bomb stays small), and refuses tags other than YAML's own, so no
+    Python object is ever built.
+    """
     loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     loader = loader_cls(text)
     try:
-        node = loader.get_single_node()
+        return _compose(loader, source)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         problem = " ".join(p for p in (error.context, error.problem) if p)
@@ -52,74 +71,98 @@ def compose(text: str, source: str) -> YNode:
         ) from None
     except yaml.YAMLError as error:
         raise ConvcostError(f"YAML syntax: {error}", Location(source, 1, 1)) from None
-    except RecursionError:
-        raise ConvcostError(
-            "the YAML document is nested too deeply", Location(source, 1, 1)
-        ) from None
     finally:
         loader.dispose()
-    if node is None:
+
+
+def _compose(loader: Any, source: str) -> YNode:
+    def at(event: Any) -> Location:
+        return Location(source, event.start_mark.line + 1, event.start_mark.column + 1)
+
+    loader.get_event()  # stream start
+    if loader.check_event(yaml.StreamEndEvent):
         raise ConvcostError("the config is empty; write input: and layers:", Location(source, 1, 1))
-    return _decode(node, source, yaml.constructor.SafeConstructor(), {}, 0)
-
-
-def _decode(
-    node: yaml.Node, source: str, constructor: Any, seen: dict[int, YNode], depth: int
-) -> YNode:
-    """YAML nodes as YNodes; an aliased node is decoded once and shared, never expanded."""
-    if id(node) in seen:
-        return seen[id(node)]
-    result = _decode_new(node, source, constructor, seen, depth)
-    seen[id(node)] = result
-    return result
-
-
-def _decode_new(
-    node: yaml.Node, source: str, constructor: Any, seen: dict[int, YNode], depth: int
-) -> YNode:
-    if len(seen) > MAX_NODES or depth > MAX_DEPTH:
-        raise ConvcostError(
-            "the YAML document expands to too many values (an alias bomb?) or nests too "
-            "deeply; write the layers out",
-            _at(node, source),
-        )
-    at = _at(node, source)
-    if isinstance(node, yaml.MappingNode):
-        values: dict[str, YNode] = {}
-        key_at: dict[str, Location] = {}
-        for key_node, value_node in node.value:
-            key = (
-                constructor.construct_object(key_node)
-                if isinstance(key_node, yaml.ScalarNode)
-                else None
-            )
-            if not isinstance(key, str):
+    loader.get_event()  # document start
+    constructor = yaml.constructor.SafeConstructor()
+    anchors: dict[str, YNode] = {}
+    stack: list[_Frame] = []
+    root: YNode | None = None
+    count = 0
+    while root is None:
+        event = loader.get_event()
+        count += 1
+        if count > MAX_NODES:
+            raise ConvcostError("the YAML document has too many values", at(event))
+        if isinstance(event, yaml.CollectionStartEvent):
+            kind = _MAP if isinstance(event, yaml.MappingStartEvent) else _SEQ
+            if event.tag not in (None, "!", kind):
+                raise ConvcostError(f"YAML tag {event.tag} is not allowed here", at(event))
+            if len(stack) >= MAX_DEPTH:
                 raise ConvcostError(
-                    "keys must be plain words such as filters", _at(key_node, source)
+                    f"the YAML document nests more than {MAX_DEPTH} levels deep", at(event)
                 )
-            if key in values:
-                raise ConvcostError(f"key '{key}' appears twice", _at(key_node, source))
-            values[key] = _decode(value_node, source, constructor, seen, depth + 1)
-            key_at[key] = _at(key_node, source)
-        return YNode(values, at, key_at)
-    if isinstance(node, yaml.SequenceNode):
-        return YNode([_decode(v, source, constructor, seen, depth + 1) for v in node.value], at)
-    try:
-        return YNode(
-            constructor.construct_object(node),
-            at,
-            quoted=getattr(node, "style", None) in ("'", '"'),
+            value: dict[str, YNode] | list[YNode] = {} if kind == _MAP else []
+            stack.append(_Frame(YNode(value, at(event)), event.anchor))
+            continue
+        if isinstance(event, yaml.CollectionEndEvent):
+            frame = stack.pop()
+            node = frame.node
+            if frame.anchor is not None:
+                anchors[frame.anchor] = node
+        elif isinstance(event, yaml.AliasEvent):
+            if event.anchor not in anchors:
+                raise ConvcostError(
+                    f"alias *{event.anchor} names no anchor before it (or the collection it "
+                    "is in: recursive aliases are refused)",
+                    at(event),
+                )
+            node = anchors[event.anchor]
+        else:  # a scalar: resolved and built as YAML 1.1 says, by PyYAML's safe constructor
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+            scalar = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark,
+                                     event.style)  # fmt: skip
+            try:
+                decoded = constructor.construct_object(scalar)
+            except yaml.YAMLError as error:
+                problem = getattr(error, "problem", None) or str(error)
+                raise ConvcostError(f"bad value: {problem}", at(event)) from None
+            node = YNode(decoded, at(event), quoted=event.style in ("'", '"'))
+            if event.anchor is not None:
+                anchors[event.anchor] = node
+        if not stack:
+            root = node
+        else:
+            _attach(stack[-1], node)
+    if not loader.check_event(yaml.DocumentEndEvent):
+        raise ConvcostError("unexpected YAML after the document", None)
+    loader.get_event()
+    if not loader.check_event(yaml.StreamEndEvent):
+        event = loader.peek_event()
+        raise ConvcostError(
+            "a config is one YAML document, but this stream has another (after ---); "
+            "put each network in its own file",
+            at(event),
         )
-    except yaml.YAMLError as error:
-        raise ConvcostError(f"bad value: {error}", at) from None
+    return root
 
 
-def text_offset(item: YNode) -> int:
-    return 1 if item.quoted else 0
-
-
-def _at(node: yaml.Node, source: str) -> Location:
-    return Location(source, node.start_mark.line + 1, node.start_mark.column + 1)
+def _attach(frame: _Frame, node: YNode) -> None:
+    container = frame.node
+    if isinstance(container.value, list):
+        container.value.append(node)
+    elif frame.key is None:
+        if not isinstance(node.value, str) or isinstance(node.value, bool):
+            raise ConvcostError("keys must be plain words such as filters", node.at)
+        if node.value in container.value:
+            raise ConvcostError(f"key '{node.value}' appears twice", node.at)
+        frame.key = (node.value, node.at)
+    else:
+        key, key_at = frame.key
+        container.value[key] = node
+        container.key_at[key] = key_at
+        frame.key = None
 
 
 def describe(value: object) -> str:
