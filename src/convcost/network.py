@@ -412,7 +412,7 @@ def _projection(
     inp: Shape, out: Shape, name: str, location: Location | None
 ) -> tuple[Element, ...]:
     """torchvision's downsample: a 1×1 conv whose stride gives the body's output size, + BN."""
-    for stride in range(1, max(inp.h, inp.w) + 1):
+    for stride in (_smallest_stride(inp.h, out.h), _smallest_stride(inp.w, out.w)):
         if ((inp.h - 1) // stride + 1, (inp.w - 1) // stride + 1) == (out.h, out.w):
             conv = Conv(kernel=(1, 1), filters=out.c, stride=(stride, stride),
                         padding=(0, 0, 0, 0), bias=False)  # fmt: skip
@@ -422,3 +422,10 @@ def _projection(
         "write the shortcut out",
         location,
     )
+
+
+def _smallest_stride(size: int, out: int) -> int:
+    """The smallest s with (size − 1) // s + 1 == out, if any (else one that fails)."""
+    if out <= 1:
+        return max(size, 1)
+    return (size - 1) // out + 1

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from convcost.errors import ConvcostError
+from convcost.fields import MAX_SIZE
 
 _SHAPE = re.compile(r"^\s*(\d+)\s*[x×X,]\s*(\d+)\s*[x×X,]\s*(\d+)\s*$")
 
@@ -49,12 +50,7 @@ def parse_shape(text: str) -> Shape:
             f"input shape {text!r} is not HxWxC; write it like 28x28x192 "
             "(height x width x channels)"
         )
-    h, w, c = (int(g) for g in match.groups())
-    if min(h, w, c) < 1:
-        raise ConvcostError(
-            f"input shape {text!r} has a zero size; every dimension must be at least 1"
-        )
-    return Shape(h, w, c)
+    return _checked_shape(*(int(g) for g in match.groups()))
 
 
 def shape_from_value(value: object) -> Shape:
@@ -76,7 +72,12 @@ def shape_from_value(value: object) -> Shape:
 def _checked_shape(*dims: object) -> Shape:
     for dim in dims:
         if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
-            raise ConvcostError(f"input shape dimension {dim!r} is not a positive integer")
+            raise ConvcostError(
+                f"input shape dimension {dim!r} is not a positive integer; every dimension "
+                "must be at least 1"
+            )
+        if dim > MAX_SIZE:
+            raise ConvcostError(f"input shape dimension {dim} is too large (above 2**40)")
     h, w, c = dims
     assert isinstance(h, int) and isinstance(w, int) and isinstance(c, int)
     return Shape(h, w, c)

@@ -8,6 +8,7 @@ else of Python is reachable from a config.
 from __future__ import annotations
 
 import ast
+import difflib
 import operator
 import re
 from collections.abc import Callable, Mapping
@@ -45,8 +46,10 @@ def _value(match: re.Match[str], env: Mapping[str, object]) -> object:
 
 def _lookup(name: str, env: Mapping[str, object]) -> object:
     if name not in env:
+        close = difflib.get_close_matches(name, list(env), n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
         known = ", ".join(sorted(env)) or "none"
-        raise ConvcostError(f"unknown parameter '{name}' (this block's parameters: {known})")
+        raise ConvcostError(f"unknown parameter '{name}'; {hint}this block's parameters: {known}")
     return env[name]
 
 

@@ -74,11 +74,7 @@ def parse_inline(
         input_shape = parse_shape(first[0].text)
     except ConvcostError as error:
         raise error.located(where(first[0])) from None
-    layers = [
-        _layer(group, defaults or {}, where)
-        for segment in segments[1:]
-        for group in _split_layers(segment, where)
-    ]
+    layers = _layers(segments[1:], defaults or {}, where)
     return Network.of(input_shape, (Node(name, layer, at) for name, layer, at in layers))
 
 
@@ -94,11 +90,23 @@ def parse_layers(
     ``line``/``column`` are where ``text`` starts in the file, so errors point into it.
     """
     where = _Where(text, source, line, column - 1, show_text=False)
-    return [
-        _layer(group, defaults, where)
-        for segment in _segments(text, where)
-        for group in _split_layers(segment, where)
-    ]
+    return _layers(_segments(text, where), defaults, where)
+
+
+def _layers(
+    segments: list[list[Token]], defaults: Mapping[str, object], where: _Where
+) -> list[tuple[str | None, Layer, Location | None]]:
+    """Every segment's layers; the faults of all segments are reported together."""
+    layers: list[tuple[str | None, Layer, Location | None]] = []
+    errors: list[ConvcostError] = []
+    for segment in segments:
+        try:
+            layers.extend(_layer(group, defaults, where) for group in _split_layers(segment, where))
+        except ConvcostError as error:
+            errors.append(error)
+    if errors:
+        raise ConvcostError.several(errors)
+    return layers
 
 
 class _Where:

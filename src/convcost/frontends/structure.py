@@ -313,7 +313,12 @@ class Builder:
             p for p, default in block.params.items() if default is REQUIRED and p not in args
         ]
         if missing:
-            raise ConvcostError(f"block '{block.name}' needs {', '.join(missing)}", at)
+            example = ", ".join(f"{p}: ..." for p in missing)
+            raise ConvcostError(
+                f"block '{block.name}' needs {', '.join(missing)}; "
+                f"call it as {block.name}: {{{example}}}",
+                at,
+            )
         env = {p: d for p, d in block.params.items() if d is not REQUIRED} | args
         inner = (*stack, block.name)
 

@@ -96,7 +96,7 @@ def _compose(loader: Any, source: str) -> YNode:
         if isinstance(event, yaml.CollectionStartEvent):
             kind = _MAP if isinstance(event, yaml.MappingStartEvent) else _SEQ
             if event.tag not in (None, "!", kind):
-                raise ConvcostError(f"YAML tag {event.tag} is not allowed here", at(event))
+                raise ConvcostError(_tag_message(event.tag), at(event))
             if len(stack) >= MAX_DEPTH:
                 raise ConvcostError(
                     f"the YAML document nests more than {MAX_DEPTH} levels deep", at(event)
@@ -121,6 +121,8 @@ def _compose(loader: Any, source: str) -> YNode:
             tag = event.tag
             if tag is None or tag == "!":
                 tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+            elif tag not in _SCALAR_TAGS:
+                raise ConvcostError(_tag_message(tag), at(event))
             scalar = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark,
                                      event.style)  # fmt: skip
             try:
@@ -146,6 +148,14 @@ def _compose(loader: Any, source: str) -> YNode:
             at(event),
         )
     return root
+
+
+_SCALAR_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null")}
+
+
+def _tag_message(tag: str) -> str:
+    shown = tag.replace("tag:yaml.org,2002:", "!!")
+    return f"YAML tag {shown} is not allowed: a config is plain data (numbers, words, lists)"
 
 
 def _attach(frame: _Frame, node: YNode) -> None:

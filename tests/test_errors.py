@@ -1,0 +1,325 @@
+"""Every class of bad input: one exact message on stderr, exit 2, nothing on stdout.
+
+``CASES`` is also the README's table of error classes (a test keeps the two identical).
+"""
+
+from __future__ import annotations
+
+import tracemalloc
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from convcost.cli import app
+from convcost.errors import ConvcostError
+from convcost.frontends.config import parse_config
+
+# (class, how the input is given, the input, stderr). yaml: the text of net.yaml; bytes: its
+# bytes ("\\xff" is one byte); spec: an inline spec; args: the SPEC argument as typed.
+CASES = [
+    (
+        "YAML syntax",
+        "yaml",
+        "input: 8x8x3\nlayers: [\n",
+        "net.yaml:3:1: YAML syntax: while parsing a flow node did not find expected node content\n",
+    ),
+    ("empty file", "yaml", "", "net.yaml:1:1: the config is empty; write input: and layers:\n"),
+    (
+        "a list, not a mapping",
+        "yaml",
+        "- relu\n",
+        "net.yaml:1:1: a config is a mapping with input: and layers:, not a list\n",
+    ),
+    (
+        "a scalar, not a mapping",
+        "yaml",
+        "hello\n",
+        "net.yaml:1:1: a config is a mapping with input: and layers:, not the scalar 'hello'\n",
+    ),
+    (
+        "unknown top-level key",
+        "yaml",
+        "input: 8x8x3\nlayers:\n  - relu\nlayres: []\n",
+        "net.yaml:4:1: a config has no key 'layres'; did you mean 'layers'? known keys: name, description, input, layers, blocks, separator\n",
+    ),
+    (
+        "missing input",
+        "yaml",
+        "layers: [relu]\n",
+        "net.yaml:1:1: the config has no 'input:'; write e.g. input: 28x28x192\n",
+    ),
+    (
+        "unknown layer setting",
+        "yaml",
+        "input: 8x8x3\nlayers:\n  - {type: conv, kernel: 3, filtres: 8}\n",
+        "net.yaml:3:29: conv has no setting 'filtres'; did you mean 'filters'? it takes kernel, filters, stride, padding, dilation, groups, bias\n",
+    ),
+    (
+        "unknown layer kind",
+        "yaml",
+        "input: 8x8x3\nlayers:\n  - rleu\n",
+        "net.yaml:3:5: unknown layer kind 'rleu'; did you mean 'relu'? known kinds: adaptiveavgpool, avgpool, batchnorm, conv, dense, dropout, flatten, globalavgpool, globalmaxpool, lrn, maxpool, pad, and the activations relu, relu6, leakyrelu, elu, selu, gelu, silu, swish, mish, sigmoid, hardsigmoid, tanh, hardswish, softmax, identity\n",
+    ),
+    (
+        "a string for a number",
+        "yaml",
+        "input: 8x8x3\nlayers:\n  - {type: conv, kernel: 3, filters: many}\n",
+        "net.yaml:3:38: conv filters: expected an integer, got 'many'\n",
+    ),
+    (
+        "a decimal for a number",
+        "yaml",
+        "input: 8x8x3\nlayers:\n  - {type: conv, kernel: 3, filters: 3.5}\n",
+        "net.yaml:3:38: conv filters: expected an integer, got the decimal 3.5\n",
+    ),
+    (
+        "YAML's yes for a number",
+        "yaml",
+        "input: 8x8x3\nlayers:\n  - {type: conv, kernel: 3, filters: yes}\n",
+        "net.yaml:3:38: conv filters: expected an integer, got the boolean true\n",
+    ),
+    (
+        "null for a number",
+        "yaml",
+        "input: 8x8x3\nlayers:\n  - {type: conv, kernel: 3, filters: }\n",
+        "net.yaml:3:38: conv filters: expected an integer, got nothing (null)\n",
+    ),
+    (
+        "a list for a number",
+        "yaml",
+        "input: 8x8x3\nlayers:\n  - {type: conv, kernel: 3, filters: [1, 2]}\n",
+        "net.yaml:3:38: conv filters: expected an integer, got a list\n",
+    ),
+    (
+        "zero filters",
+        "yaml",
+        "input: 8x8x3\nlayers:\n  - conv 3x3 0\n",
+        "net.yaml:3:14: conv filters: must be positive, got 0\n",
+    ),
+    (
+        "negative stride",
+        "yaml",
+        "input: 8x8x3\nlayers:\n  - {type: conv, kernel: 3, filters: 8, stride: -1}\n",
+        "net.yaml:3:49: conv stride: must be positive, got -1\n",
+    ),
+    (
+        "zero groups",
+        "yaml",
+        "input: 8x8x3\nlayers:\n  - conv 3x3 8 g0\n",
+        "net.yaml:3:17: conv groups: must be positive, got 0\n",
+    ),
+    (
+        "kernel larger than the padded input",
+        "yaml",
+        "input: 3x3x1\nlayers:\n  - conv 5x5 8 valid\n",
+        "net.yaml:3:5: layer 'conv1' (conv on 3×3×1): kernel 5x5 does not fit the 3x3 input with valid padding; the smallest input it fits is 5x5 (or pad more, e.g. padding: same)\n",
+    ),
+    (
+        "groups that do not divide the channels",
+        "yaml",
+        "input: 8x8x3\nlayers:\n  - conv 3x3 8 g2\n",
+        "net.yaml:3:5: layer 'conv1' (conv on 8×8×3): groups 2 does not divide the 3 input channels; use a divisor of 3\n",
+    ),
+    (
+        "a pool after flatten",
+        "yaml",
+        "input: 8x8x3\nlayers:\n  - flatten\n  - maxpool 2\n",
+        "net.yaml:4:5: layer 'maxpool1' (maxpool on 192): maxpool needs a spatial H×W×C input, but its input is a flat vector of 192; move it before the flatten/dense layer\n",
+    ),
+    (
+        "branches of different sizes",
+        "yaml",
+        "input: 8x8x3\nlayers:\n  - concat:\n      - [conv 3x3 4]\n      - [conv 3x3 4 s2]\n    name: mix\n",
+        "net.yaml:3:5: concat 'mix': branch 2 gives 4×4×4 but branch 1 gives 8×8×4; the branches' height and width must agree\n",
+    ),
+    (
+        "adding different shapes",
+        "yaml",
+        "input: 8x8x3\nlayers:\n  - residual:\n      body: [conv 3x3 4]\n    name: res\n",
+        "net.yaml:3:5: residual 'res': the body gives 8×8×4 but the shortcut gives 8×8×3; they must agree to be added (use shortcut: auto for a 1×1 projection)\n",
+    ),
+    (
+        "a block that uses itself",
+        "yaml",
+        "input: 8x8x3\nblocks:\n  a: {layers: [b: {}]}\n  b: {layers: [a: {}]}\nlayers:\n  - a: {}\n",
+        "net.yaml:4:16: block 'a' uses itself (a → b → a)\n",
+    ),
+    (
+        "a missing block argument",
+        "yaml",
+        "input: 8x8x3\nblocks:\n  unit: {params: [width], layers: [conv 3x3 $width]}\nlayers:\n  - unit: {}\n",
+        "net.yaml:5:5: block 'unit' needs width; call it as unit: {width: ...}\n",
+    ),
+    (
+        "an unknown parameter in a block",
+        "yaml",
+        "input: 8x8x3\nblocks:\n  unit: {params: [width], layers: [conv 3x3 $widht]}\nlayers:\n  - unit: {width: 4}\n",
+        "net.yaml:3:36: unknown parameter 'widht'; did you mean 'width'? this block's parameters: width\n",
+    ),
+    (
+        "an absurdly large number",
+        "yaml",
+        "input: 8x8x3\nlayers:\n  - {type: conv, kernel: 3, filters: 1000000000000000000000000000000}\n",
+        "net.yaml:3:38: conv filters: 1000000000000000000000000000000 is too large; sizes above 2**40 are refused\n",
+    ),
+    (
+        "a duplicate key",
+        "yaml",
+        "input: 8x8x3\nlayers:\n  - {type: conv, kernel: 3, kernel: 5, filters: 4}\n",
+        "net.yaml:3:29: key 'kernel' appears twice\n",
+    ),
+    (
+        "a duplicate layer name",
+        "yaml",
+        "input: 8x8x3\nlayers:\n  - relu name=a\n  - relu name=a\n",
+        "net.yaml:4:5: layer name 'a' is used twice (first used at net.yaml:3:5); names must be unique\n",
+    ),
+    (
+        "a Python object tag",
+        "yaml",
+        "input: !!python/object/apply:os.system [ls]\nlayers: [relu]\n",
+        "net.yaml:1:8: YAML tag !!python/object/apply:os.system is not allowed: a config is plain data (numbers, words, lists)\n",
+    ),
+    (
+        "several documents",
+        "yaml",
+        "input: 8x8x3\nlayers:\n  - relu\n---\ninput: 8x8x3\nlayers:\n  - relu\n",
+        "net.yaml:4:1: a config is one YAML document, but this stream has another (after ---); put each network in its own file\n",
+    ),
+    (
+        "several errors at once",
+        "yaml",
+        "input: 8x8x3\nlayers:\n  - conv 3x3 0\n  - rleu\n",
+        "net.yaml:3:14: conv filters: must be positive, got 0\nnet.yaml:4:5: unknown layer kind 'rleu'; did you mean 'relu'? known kinds: adaptiveavgpool, avgpool, batchnorm, conv, dense, dropout, flatten, globalavgpool, globalmaxpool, lrn, maxpool, pad, and the activations relu, relu6, leakyrelu, elu, selu, gelu, silu, swish, mish, sigmoid, hardsigmoid, tanh, hardswish, softmax, identity\n",
+    ),
+    (
+        "inline: a misspelt setting",
+        "spec",
+        "28x28x192 | conv 5x5 32 filtres=3",
+        "<spec>:1:25: conv has no setting 'filtres'; did you mean 'filters'? it takes kernel, filters, stride, padding, dilation, groups, bias\n  28x28x192 | conv 5x5 32 filtres=3\n                          ^^^^^^^\n",
+    ),
+    (
+        "inline: too many values",
+        "spec",
+        "28x28x192 | maxpool 2 2 7",
+        "<spec>:1:25: maxpool takes 2 positional value(s) (kernel, stride); '7' is one too many (use key=value, e.g. stride=2)\n  28x28x192 | maxpool 2 2 7\n                          ^\n",
+    ),
+    (
+        "inline: not a shape",
+        "spec",
+        "28x28 | relu",
+        "<spec>:1:1: input shape '28x28' is not HxWxC; write it like 28x28x192 (height x width x channels)\n  28x28 | relu\n  ^^^^^\n",
+    ),
+    (
+        "not UTF-8 text",
+        "bytes",
+        "input: \\xff\n",
+        "net.yaml:1:8: byte 0xff is not UTF-8 text; save the config as UTF-8\n",
+    ),
+    (
+        "a missing file",
+        "args",
+        "missing.yaml",
+        "convcost: missing.yaml: no such file; give a YAML config, '-' for standard input, or an inline spec such as '28x28x192 | conv 5x5 32'\n",
+    ),
+    (
+        "a directory",
+        "args",
+        "configs",
+        "convcost: configs: is a directory; give a YAML config file\n",
+    ),
+    (
+        "a misspelt built-in model",
+        "args",
+        "resnet5",
+        "convcost: resnet5: no such file or built-in model; did you mean 'resnet50'? built-in models: alexnet, googlenet, inception_3a, inception_4a, mobilenet_v1, mobilenet_v2, nin, resnet18, resnet50, squeezenet1_0, vgg16 (see convcost models)\n",
+    ),
+]
+
+README = Path(__file__).parent.parent / "README.md"
+
+
+def _shown(kind: str, text: str) -> str:
+    shown = text.replace("\n", " ⏎ ").strip() if kind in ("yaml", "bytes") else text
+    if kind == "args":
+        shown = f"convcost analyze {text}"
+    return "`" + shown.replace("|", "\\|") + "`" if shown else "(empty)"
+
+
+def error_table() -> str:
+    rows = ["| error | input (⏎: a new line) | message (stderr, first line) |", "|---|---|---|"]
+    for name, kind, text, stderr in CASES:
+        first = stderr.splitlines()[0].replace("|", "\\|")
+        rows.append(f"| {name} | {_shown(kind, text)} | {first} |")
+    return "\n".join(rows)
+
+
+@pytest.mark.parametrize(("name", "kind", "text", "stderr"), CASES, ids=[c[0] for c in CASES])
+def test_error_message_and_exit_code(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    name: str, kind: str, text: str, stderr: str,
+) -> None:  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "configs").mkdir()
+    spec = "net.yaml"
+    if kind == "yaml":
+        (tmp_path / "net.yaml").write_text(text, encoding="utf-8")
+    elif kind == "bytes":
+        (tmp_path / "net.yaml").write_bytes(
+            text.encode("latin-1").decode("unicode_escape").encode("latin-1")
+        )
+    else:
+        spec = text
+    result = runner.invoke(app, ["analyze", spec])
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", stderr)
+
+
+def test_readme_error_table_is_these_cases() -> None:
+    readme = README.read_text(encoding="utf-8")
+    table = readme.split("<!-- errors:start -->", 1)[1].split("<!-- errors:end -->", 1)[0]
+    assert table.strip() == error_table()
+
+
+def _alias_bomb(depth: int) -> str:
+    lines = ["description:", "  a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"  a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, depth)]
+    return "\n".join(lines) + f"\ninput: 8x8x3\nlayers: *a{depth - 1}\n"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        _alias_bomb(9),  # 10^9 values once expanded
+        "input: 8x8x3\nlayers: " + "[" * 100_000 + "]" * 100_000 + "\n",
+        "input: 8x8x3\nlayers:\n" + "".join("  " * i + "- \n" for i in range(1, 3000)),
+    ],
+    ids=["billion laughs", "100,000 nested lists", "3,000 nested block lists"],
+)
+def test_resource_attacks_are_refused_in_bounded_memory(text: str) -> None:
+    tracemalloc.start()
+    try:
+        with pytest.raises(ConvcostError):
+            parse_config(text, "attack.yaml")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 2**20, peak  # the text itself is at most 0.2 MB
+
+
+def test_deep_block_nesting_is_refused() -> None:
+    blocks = "".join(f"  b{i}: {{layers: [b{i + 1}: {{}}]}}\n" for i in range(3000))
+    text = f"input: 8x8x3\nblocks:\n{blocks}  b3000: {{layers: [relu]}}\nlayers:\n  - b0: {{}}\n"
+    with pytest.raises(ConvcostError) as error:
+        parse_config(text, "deep.yaml")
+    assert error.value.message == "blocks are nested more than 64 deep"
+
+
+def test_huge_but_valid_numbers_are_exact() -> None:
+    # Sizes up to 2**40 are counted exactly, with Python's integers, not floats.
+    text = "input: 1x1x1099511627776\nlayers: [conv 1x1 1099511627776]\n"
+    from convcost.network import analyze
+
+    report = analyze(parse_config(text, "big.yaml"))
+    assert report.totals.macs == 2**80
+    assert report.totals.params == 2**80 + 2**40
