@@ -18,7 +18,7 @@ def load_network(spec: str, defaults: Mapping[str, object] | None = None) -> Net
         return parse_inline(spec, defaults)
     from convcost.frontends import zoo
 
-    if spec != "-" and not Path(spec).exists() and spec in zoo.model_names():
+    if spec != "-" and spec in zoo.model_names() and not _exists(spec):
         return zoo.load_model(spec, defaults)
     from convcost.frontends.config import load_config
 
@@ -34,3 +34,10 @@ def load_network(spec: str, defaults: Mapping[str, object] | None = None) -> Net
                 f"{', '.join(zoo.model_names())} (see convcost models)"
             ) from None
         raise
+
+
+def _exists(path: str) -> bool:
+    try:
+        return Path(path).exists()
+    except (OSError, ValueError):  # a name the system cannot take (a NUL byte, too long)
+        return False

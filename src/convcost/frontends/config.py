@@ -51,6 +51,8 @@ def read_source(path: str) -> tuple[str, str]:
             raise ConvcostError(f"{path}: is a directory; give a YAML config file") from None
         except OSError as error:
             raise ConvcostError(f"{path}: cannot be read ({error.strerror})") from None
+        except ValueError:  # Python refuses names with NUL bytes before asking the system
+            raise ConvcostError(f"{path!r} is not a file name (it has a NUL byte)") from None
     try:
         return data.decode("utf-8"), source
     except UnicodeDecodeError as error:
