@@ -14,13 +14,16 @@ from convcost.layers import REGISTRY, layer_fields
 
 _runner = CliRunner(env={"COLUMNS": "80", "NO_COLOR": "1"})
 _FIELDS = sorted({f.name for cls, _ in REGISTRY.values() for f in layer_fields(cls)})
-_WORDS = sorted(REGISTRY) + [
+_WORDS = [
+    *sorted(REGISTRY),
     "same", "valid", "nobias", "dw", "ceil", "s2", "d2", "g2", "p1", "3x3", "1x1", "5x5", "7",
     "0", "-1", "3.5", "1e3", "99999999999999999999", "x", "=", "name=", "|", "||", "é", "🙂",
     "28x28x3", "0x0x0", "true", "null", "[", "]", "{", "}", ",", "$x", "${1/0}",
 ]  # fmt: skip
-_KEYS = [*_FIELDS, "input", "layers", "type", "name", "blocks", "params", "concat",
-         "residual", "body", "shortcut", "repeat", "first", "start", "group", "separator"]  # fmt: skip
+_KEYS = [
+    *_FIELDS, "input", "layers", "type", "name", "blocks", "params", "concat", "residual",
+    "body", "shortcut", "repeat", "first", "start", "group", "separator",
+]  # fmt: skip
 
 settings.register_profile("fuzz", max_examples=1000, deadline=None,
                           suppress_health_check=list(HealthCheck))  # fmt: skip
@@ -86,7 +89,7 @@ def test_random_yaml_documents(document: object) -> None:
         st.tuples(st.integers(0, 10**6), st.integers(0, 3), st.text(max_size=3)),
         min_size=1,
         max_size=4,
-    ),  # fmt: skip
+    ),
 )
 def test_mutated_zoo_configs(name: str, edits: list[tuple[int, int, str]]) -> None:
     text = zoo.model_text(name)
