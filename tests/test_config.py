@@ -67,7 +67,7 @@ def test_names_from_config_and_auto_names() -> None:
          "net.yaml:3:19: conv stride: must be positive, got 0"),
         ("input: 28x28x192\nlayer: []\n",
          "net.yaml:2:1: a config has no key 'layer'; did you mean 'layers'? known keys: name, "
-         "description, input, layers, blocks, separator\n"
+         "description, input, layers, blocks, separator, budget\n"
          "net.yaml:1:1: the config has no 'layers:'; write e.g. layers: [...]"),
         ("", "net.yaml:1:1: the config is empty; write input: and layers:"),
         ("- 1\n- 2\n", "net.yaml:1:1: a config is a mapping with input: and layers:, not a list"),

@@ -41,7 +41,7 @@ CASES = [
         "unknown top-level key",
         "yaml",
         "input: 8x8x3\nlayers:\n  - relu\nlayres: []\n",
-        "net.yaml:4:1: a config has no key 'layres'; did you mean 'layers'? known keys: name, description, input, layers, blocks, separator\n",
+        "net.yaml:4:1: a config has no key 'layres'; did you mean 'layers'? known keys: name, description, input, layers, blocks, separator, budget\n",
     ),
     (
         "missing input",

@@ -8,9 +8,8 @@ from dataclasses import dataclass, replace
 from convcost.errors import ConvcostError, Location
 from convcost.geometry import Axis
 from convcost.layers import BatchNorm, Conv, Layer, Merge
+from convcost.quantities import BYTES_PER_VALUE, Limit
 from convcost.shapes import Shape
-
-BYTES_PER_VALUE = 4  # float32, what every peer tool assumes by default
 
 
 @dataclass(frozen=True)
@@ -77,6 +76,7 @@ class Network:
     name: str = ""
     separator: str = "/"
     description: str = ""
+    budget: tuple[Limit, ...] = ()  # from a config's budget: section
 
     @classmethod
     def of(
@@ -86,10 +86,11 @@ class Network:
         name: str = "",
         separator: str = "/",
         description: str = "",
+        budget: tuple[Limit, ...] = (),
     ) -> Network:
         """A network whose unnamed elements get names, unique within each scope."""
         named = _name_scope(tuple(elements), _Scope())
-        return cls(input_shape, named, name, separator, description)
+        return cls(input_shape, named, name, separator, description, budget)
 
 
 class _Scope:

@@ -25,9 +25,10 @@ from convcost.errors import ConvcostError, Location
 from convcost.frontends.structure import Builder, parse_blocks
 from convcost.frontends.yamlnode import YNode, compose, describe
 from convcost.network import Network
+from convcost.quantities import METRICS, Limit, parse_quantity
 from convcost.shapes import Shape, shape_from_value
 
-TOP_LEVEL = ("name", "description", "input", "layers", "blocks", "separator")
+TOP_LEVEL = ("name", "description", "input", "layers", "blocks", "separator", "budget")
 SEPARATORS = ("/", ".", "_", "-", ":")
 T = TypeVar("T")
 
@@ -97,6 +98,7 @@ def parse_config(text: str, source: str, defaults: Mapping[str, object] | None =
     input_shape = attempt(lambda: _input_shape(mapping["input"])) if "input" in mapping else None
     blocks = attempt(lambda: parse_blocks(mapping["blocks"])) if "blocks" in mapping else {}
     separator = attempt(lambda: _separator(mapping.get("separator")))
+    budget = attempt(lambda: _budget(mapping.get("budget")))
     elements = None
     if "layers" in mapping:
         builder = Builder(defaults or {}, source, blocks or {})
@@ -106,7 +108,26 @@ def parse_config(text: str, source: str, defaults: Mapping[str, object] | None =
     assert input_shape is not None and elements is not None and separator is not None
     name = mapping["name"].value if "name" in mapping else ""
     description = mapping["description"].value if "description" in mapping else ""
-    return Network.of(input_shape, elements, str(name), separator, str(description))
+    return Network.of(input_shape, elements, str(name), separator, str(description), budget or ())
+
+
+def _budget(node: YNode | None) -> tuple[Limit, ...]:
+    """``budget: {macs: 1.6G, params: 7M, activations: 12M, memory: 100MB}``."""
+    if node is None:
+        return ()
+    if not isinstance(node.value, dict):
+        raise ConvcostError(
+            "budget: maps macs, params, activations or memory to a limit such as 1.6G", node.at
+        )
+    limits = []
+    for metric, value in node.value.items():
+        if metric not in METRICS:
+            raise ConvcostError(_unknown(metric, tuple(METRICS), "budget"), node.key_at[metric])
+        try:
+            limits.append(Limit(metric, parse_quantity(value.value, metric), node.key_at[metric]))
+        except ConvcostError as error:
+            raise ConvcostError(f"budget {error.message}", value.at) from None
+    return tuple(limits)
 
 
 def _input_shape(node: YNode) -> Shape:

@@ -9,7 +9,8 @@ from typing import Any
 
 from convcost.compare import Comparison, Saving
 from convcost.explain import explain_layer
-from convcost.network import BYTES_PER_VALUE, GroupResult, LayerResult, Report, Row, Totals
+from convcost.network import GroupResult, LayerResult, Report, Row, Totals
+from convcost.quantities import BYTES_PER_VALUE
 from convcost.render.numbers import count, grouped, short, unit_label
 from convcost.render.words import saving_lines
 
