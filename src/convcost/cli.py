@@ -21,6 +21,7 @@ from convcost import __version__
 from convcost.errors import ConvcostError
 from convcost.fields import positive_int
 from convcost.layers import Conv, build_layer
+from convcost.quantities import METRICS, Limit, parse_quantity
 from convcost.render import Format, Unit
 
 if TYPE_CHECKING:
@@ -404,6 +405,93 @@ def models(output_format: FormatOption = Format.table) -> None:
             Format.markdown: lambda: text.models_markdown(rows),
         }[output_format]
     )
+
+
+class CheckFormat(StrEnum):
+    table = "table"
+    json = "json"
+    github = "github"
+    junit = "junit"
+
+
+def _limit_option(metric: str, example: str) -> Any:
+    return typer.Option(
+        f"--max-{metric}",
+        metavar="QUANTITY",
+        help=f"Budget for {METRICS[metric][0]}, e.g. {example}.",
+    )
+
+
+@app.command(
+    epilog="Example: convcost check configs/*.yaml --max-macs 1.6G --format github",
+)
+def check(
+    configs: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="CONFIG...", help="Configs (files, built-in models or inline specs)."
+        ),
+    ],
+    max_macs: Annotated[str | None, _limit_option("macs", "1.6G")] = None,
+    max_params: Annotated[str | None, _limit_option("params", "7M")] = None,
+    max_activations: Annotated[str | None, _limit_option("activations", "12M")] = None,
+    max_memory: Annotated[str | None, _limit_option("memory", "100MB or 95MiB")] = None,
+    output_format: Annotated[
+        CheckFormat,
+        typer.Option("--format", "-f", help="table, json, github (workflow commands) or junit."),
+    ] = CheckFormat.table,
+) -> None:
+    """Check configs against compute budgets: exit 0 when all are within them, 1 when any
+    budget is exceeded (or a config has none), 2 on bad input.
+
+    Budgets come from each config's budget: section (macs, params, activations, memory);
+    flags override them. Quantities are integers or take k, M, G, T (bytes: kB, MB, GB or
+    KiB, MiB, GiB). A value exactly at its limit passes.
+    """
+    from convcost.budget import ConfigCheck, exit_code, limits_for
+    from convcost.budget import check as run_check
+    from convcost.frontends import load_network
+    from convcost.network import analyze as run_analyze
+
+    flags: dict[str, Limit] = {}
+    for metric, text in (("macs", max_macs), ("params", max_params),
+                         ("activations", max_activations), ("memory", max_memory)):  # fmt: skip
+        if text is not None:
+            try:
+                flags[metric] = Limit(metric, parse_quantity(text, metric))
+            except ConvcostError as error:
+                _fail(f"convcost check: --max-{error.message}")
+    checks: list[ConfigCheck] = []
+    for config in configs:
+        try:
+            network = load_network(config)
+            report = run_analyze(network)
+        except ConvcostError as error:
+            sys.stderr.write(error.render() + "\n")
+            checks.append(ConfigCheck(config, error=error))
+            continue
+        limits = limits_for(network.budget, flags)
+        if not limits:
+            sys.stderr.write(
+                f"{config}: no budget: add a budget: section (macs, params, activations, "
+                "memory) or pass --max-macs and the like\n"
+            )
+        checks.append(ConfigCheck(config, tuple(run_check(report, limits))))
+    from convcost.render import checks as render
+
+    if output_format is CheckFormat.table:
+        from convcost.render.table import print_checks
+
+        print_checks(render.checks_table_rows(checks))
+    else:
+        _emit(
+            {
+                CheckFormat.json: lambda: render.checks_json(checks),
+                CheckFormat.github: lambda: render.checks_github(checks),
+                CheckFormat.junit: lambda: render.checks_junit(checks),
+            }[output_format]
+        )
+    raise SystemExit(exit_code(checks))
 
 
 def _title(spec: str, report: Report) -> str:

@@ -241,3 +241,16 @@ def print_models(rows: list[tuple[str, str, Report]]) -> None:
                      grouped(t.params)]  # fmt: skip
             table.add_row(*cells, *([description] if with_source else []))
         console.print(table)
+
+
+def print_checks(rows: list[list[str]]) -> None:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, padding=(0, 1))
+    table.add_column("config", overflow="fold")
+    table.add_column("budget", no_wrap=True)
+    for header in ("actual", "limit", "headroom", "%"):
+        table.add_column(header, justify="right", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    for row in rows:
+        table.add_row(*row, style="bold" if row[-1] != "PASS" else None)
+    with _console() as console:
+        console.print(table)

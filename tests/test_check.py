@@ -1,0 +1,203 @@
+"""convcost check: budgets from configs and flags, every exit code and format."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+from typer.testing import CliRunner
+
+from convcost.cli import app
+from convcost.errors import ConvcostError
+from convcost.quantities import parse_quantity
+
+GOOD = """\
+input: 28x28x192
+budget:
+  macs: 13M
+  params: 16k
+layers:
+  - conv 1x1 16 relu
+  - conv 5x5 32
+"""
+BAD = """\
+input: 28x28x192
+budget:
+  macs: 100M
+  memory: 1MB
+layers:
+  - conv 5x5 32
+"""
+NO_BUDGET = "input: 8x8x3\nlayers: [relu]\n"
+
+
+@pytest.fixture
+def configs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for name, text in (("good", GOOD), ("bad", BAD), ("none", NO_BUDGET)):
+        (tmp_path / f"{name}.yaml").write_text(text)
+    (tmp_path / "broken.yaml").write_text("input: 8x8x3\nlayers: [rleu]\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("text", "metric", "value"),
+    [
+        ("1.6G", "macs", 1_600_000_000), ("7M", "params", 7_000_000), ("12k", "macs", 12_000),
+        ("2T", "macs", 2 * 10**12), ("12443648", "macs", 12_443_648), (42, "params", 42),
+        ("1_000", "params", 1000), ("100MB", "memory", 100_000_000), ("95MiB", "memory", 95 * 2**20),
+        ("1.5GiB", "memory", 3 * 2**29), ("512KiB", "memory", 2**19), ("64kB", "memory", 64_000),
+        ("2GB", "memory", 2 * 10**9), ("4096", "memory", 4096), ("0", "macs", 0),
+    ],
+)  # fmt: skip
+def test_quantities_are_exact(text: str | int, metric: str, value: int) -> None:
+    assert parse_quantity(text, metric) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "metric"),
+    [
+        ("1.6g", "macs"),
+        ("7 m", "params"),
+        ("100MB", "macs"),
+        ("1.2345k", "macs"),
+        ("-5", "macs"),
+        ("M", "macs"),
+        ("1e9", "macs"),
+        ("10Mb", "memory"),
+        ("", "macs"),
+    ],  # fmt: skip
+)
+def test_malformed_quantities_are_refused(text: str, metric: str) -> None:
+    with pytest.raises(ConvcostError):
+        parse_quantity(text, metric)
+
+
+TABLE = """\
+
+ config     budget       actual        limit     headroom        %  status
+ ─────────────────────────────────────────────────────────────────────────
+ good.yaml  macs     12,443,648   13,000,000     +556,352   +4.3 %  PASS
+ good.yaml  params       15,920       16,000          +80   +0.5 %  PASS
+ bad.yaml   macs    120,422,400  100,000,000  −20,422,400  −20.4 %  FAIL
+ bad.yaml   memory      714,880    1,000,000     +285,120  +28.5 %  PASS
+
+"""
+
+
+def test_table_and_exit_1_when_a_budget_is_exceeded(runner: CliRunner, configs: Path) -> None:
+    result = runner.invoke(app, ["check", "good.yaml", "bad.yaml"])
+    assert (result.exit_code, result.stdout, result.stderr) == (1, TABLE, "")
+
+
+def test_exit_0_when_all_within_budget(runner: CliRunner, configs: Path) -> None:
+    result = runner.invoke(app, ["check", "good.yaml", "-f", "github"])
+    assert (result.exit_code, result.stdout) == (
+        0,
+        "convcost check: 2 of 2 budgets within limits\n",
+    )
+
+
+def test_exactly_at_the_limit_passes(runner: CliRunner, configs: Path) -> None:
+    result = runner.invoke(
+        app, ["check", "good.yaml", "--max-macs", "12443648", "--max-params", "15920", "-f", "json"]
+    )
+    assert result.exit_code == 0
+    budgets = json.loads(result.stdout)["configs"][0]["budgets"]
+    assert [(b["metric"], b["headroom"], b["passed"]) for b in budgets] == [
+        ("macs", 0, True),
+        ("params", 0, True),
+    ]
+    over = runner.invoke(app, ["check", "good.yaml", "--max-macs", "12443647"])
+    assert over.exit_code == 1
+
+
+def test_flags_override_the_config_budget(runner: CliRunner, configs: Path) -> None:
+    result = runner.invoke(app, ["check", "bad.yaml", "--max-macs", "121M", "-f", "json"])
+    data = json.loads(result.stdout)
+    assert result.exit_code == 0
+    assert data["passed"] is True
+    assert data["configs"][0]["budgets"] == [
+        {"metric": "macs", "actual": 120_422_400, "limit": 121_000_000, "headroom": 577_600,
+         "passed": True, "source": "flag", "line": None},
+        {"metric": "memory", "actual": 714_880, "limit": 1_000_000, "headroom": 285_120,
+         "passed": True, "source": "config", "line": 4},
+    ]  # fmt: skip
+
+
+def test_github_annotations_point_at_the_budget_line(runner: CliRunner, configs: Path) -> None:
+    result = runner.invoke(app, ["check", "good.yaml", "bad.yaml", "none.yaml", "-f", "github"])
+    assert result.exit_code == 1
+    assert result.stdout == (
+        "::error file=bad.yaml,line=3,title=convcost budget::macs 120,422,400 exceed the budget "
+        "100,000,000 by 20,422,400 (+20.4 %25)\n"
+        "::error file=none.yaml,title=convcost::no budget: add a budget: section (macs, params, "
+        "activations, memory) or pass --max-macs and the like\n"
+        "convcost check: 3 of 4 budgets within limits\n"
+    )
+
+
+def test_a_config_without_budget_is_reported_not_passed(runner: CliRunner, configs: Path) -> None:
+    result = runner.invoke(app, ["check", "none.yaml"])
+    assert result.exit_code == 1
+    assert "NO BUDGET" in result.stdout
+    assert result.stderr == (
+        "none.yaml: no budget: add a budget: section (macs, params, activations, memory) or "
+        "pass --max-macs and the like\n"
+    )
+
+
+def test_bad_input_is_exit_2_and_the_others_are_still_checked(
+    runner: CliRunner, configs: Path
+) -> None:
+    result = runner.invoke(app, ["check", "good.yaml", "broken.yaml", "-f", "json"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("broken.yaml:2:10: unknown layer kind 'rleu'")
+    data = json.loads(result.stdout)
+    assert [c["status"] for c in data["configs"]] == ["PASS", "ERROR"]
+
+
+@pytest.mark.parametrize(
+    "flag", ["--max-macs", "--max-params", "--max-activations", "--max-memory"]
+)
+def test_malformed_flag_is_a_usage_error(runner: CliRunner, configs: Path, flag: str) -> None:
+    result = runner.invoke(app, ["check", "good.yaml", flag, "lots"])
+    assert (result.exit_code, result.stdout) == (2, "")
+    metric = flag.removeprefix("--max-")
+    assert result.stderr.startswith(f"convcost check: --max-{metric}: 'lots' is not a quantity")
+
+
+def test_junit_xml(runner: CliRunner, configs: Path) -> None:
+    result = runner.invoke(app, ["check", "good.yaml", "bad.yaml", "broken.yaml", "-f", "junit"])
+    assert result.exit_code == 2
+    root = ElementTree.fromstring(result.stdout)
+    assert root.tag == "testsuites"
+    assert {k: root.get(k) for k in ("tests", "failures", "errors")} == {
+        "tests": "5", "failures": "1", "errors": "1",
+    }  # fmt: skip
+    suites = root.findall("testsuite")
+    assert [s.get("name") for s in suites] == ["good.yaml", "bad.yaml", "broken.yaml"]
+    cases = [(c.get("classname"), c.get("name")) for c in root.iter("testcase")]
+    assert cases == [
+        ("good.yaml", "macs"), ("good.yaml", "params"), ("bad.yaml", "macs"),
+        ("bad.yaml", "memory"), ("broken.yaml", "config"),
+    ]  # fmt: skip
+    failure = root.find(".//failure")
+    assert failure is not None
+    assert failure.get("message") == (
+        "macs 120,422,400 exceed the budget 100,000,000 by 20,422,400 (+20.4 %)"
+    )
+
+
+def test_budget_section_errors_are_located(runner: CliRunner, configs: Path) -> None:
+    (configs / "typo.yaml").write_text(GOOD.replace("macs: 13M", "macs: 13m"))
+    result = runner.invoke(app, ["check", "typo.yaml"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == (
+        "typo.yaml:3:9: budget macs: '13m' is not a quantity; write an integer or a number "
+        "with one of k, M, G, T (e.g. 1.6G)"
+    )
