@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -49,7 +47,8 @@ def configs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     [
         ("1.6G", "macs", 1_600_000_000), ("7M", "params", 7_000_000), ("12k", "macs", 12_000),
         ("2T", "macs", 2 * 10**12), ("12443648", "macs", 12_443_648), (42, "params", 42),
-        ("1_000", "params", 1000), ("100MB", "memory", 100_000_000), ("95MiB", "memory", 95 * 2**20),
+        ("1_000", "params", 1000), ("100MB", "memory", 100_000_000),
+        ("95MiB", "memory", 95 * 2**20),
         ("1.5GiB", "memory", 3 * 2**29), ("512KiB", "memory", 2**19), ("64kB", "memory", 64_000),
         ("2GB", "memory", 2 * 10**9), ("4096", "memory", 4096), ("0", "macs", 0),
     ],
@@ -70,7 +69,7 @@ def test_quantities_are_exact(text: str | int, metric: str, value: int) -> None:
         ("1e9", "macs"),
         ("10Mb", "memory"),
         ("", "macs"),
-    ],  # fmt: skip
+    ],
 )
 def test_malformed_quantities_are_refused(text: str, metric: str) -> None:
     with pytest.raises(ConvcostError):
