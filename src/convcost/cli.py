@@ -494,6 +494,64 @@ def check(
     raise SystemExit(exit_code(checks))
 
 
+class DiffFormat(StrEnum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+@app.command(epilog="Example: convcost diff old/net.yaml net.yaml --format markdown")
+def diff(
+    old: Annotated[str, typer.Argument(metavar="OLD", help="The network before the change.")],
+    new: Annotated[str, typer.Argument(metavar="NEW", help="The network after it.")],
+    fail_above: Annotated[
+        float | None,
+        typer.Option(
+            metavar="PCT",
+            help="Exit 1 when total MACs or params grow by more than PCT percent.",
+        ),
+    ] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="List unchanged layers too.")] = False,
+    output_format: Annotated[
+        DiffFormat, typer.Option("--format", "-f", help="table, json or markdown.")
+    ] = DiffFormat.table,
+) -> None:
+    """What a change costs: layers matched by hierarchical name (changed, added, removed),
+    with the MACs and params delta per layer and in total."""
+    from fractions import Fraction
+
+    from convcost.diff import diff as run_diff
+    from convcost.frontends import load_network
+    from convcost.network import analyze as run_analyze
+
+    if fail_above is not None and fail_above < 0:
+        _fail("convcost diff: --fail-above takes a percentage of at least 0")
+    result = _guard(
+        lambda: run_diff(run_analyze(load_network(old)), run_analyze(load_network(new)))
+    )
+    from convcost.render import diffs
+
+    if output_format is DiffFormat.table:
+        from convcost.render.table import print_diff
+
+        print_diff(diffs.table_rows(result, show_all), diffs.TABLE_HEADERS,
+                   f"{old} → {new}", diffs.summary(result))  # fmt: skip
+    else:
+        _emit(
+            {
+                DiffFormat.json: lambda: diffs.diff_json(result, old, new, show_all),
+                DiffFormat.markdown: lambda: diffs.diff_markdown(result, old, new, show_all),
+            }[output_format]
+        )
+    if fail_above is not None:
+        grown = result.grows_more_than(Fraction(str(fail_above)))
+        if grown:
+            sys.stderr.write(
+                f"convcost diff: {' and '.join(grown)} grow by more than {fail_above:g} %\n"
+            )
+            raise SystemExit(EXIT_CHECK_FAILED)
+
+
 def _title(spec: str, report: Report) -> str:
     title = spec if len(spec) < 60 else spec[:57] + "..."
     return title if report.batch == 1 else f"{title}  (batch {report.batch})"

@@ -254,3 +254,20 @@ def print_checks(rows: list[list[str]]) -> None:
         table.add_row(*row, style="bold" if row[-1] != "PASS" else None)
     with _console() as console:
         console.print(table)
+
+
+def print_diff(rows: list[list[str]], headers: list[str], title: str, summary: str) -> None:
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                  collapse_padding=True, padding=(0, 1))  # fmt: skip
+    for header in headers:
+        numeric = header not in ("layer", "change")
+        table.add_column(header, justify="right" if numeric else "left", overflow="fold",
+                         no_wrap=numeric)  # fmt: skip
+    for row in rows:
+        table.add_row(*row)
+    with _console() as console:
+        if rows:
+            console.print(table)
+        else:
+            console.print(title)
+        console.print(summary, overflow="fold")

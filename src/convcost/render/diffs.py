@@ -1,0 +1,141 @@
+"""Renderers for ``convcost diff``: JSON, Markdown (for pull-request comments), table rows."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from typing import Any
+
+from convcost.diff import Diff, LayerChange
+from convcost.network import LayerResult, Totals
+from convcost.render.numbers import fixed, grouped
+from convcost.render.text import SCHEMA_VERSION
+
+
+def signed(n: int) -> str:
+    return f"+{grouped(n)}" if n > 0 else ("0" if n == 0 else f"−{grouped(-n)}")
+
+
+def percent(delta: int, old: int) -> str:
+    if old == 0:
+        return "new" if delta else "0 %"
+    value = Fraction(100 * delta, old)
+    sign = "+" if value > 0 else ("−" if value < 0 else "")
+    return f"{sign}{fixed(abs(value), 1)} %"
+
+
+def _side(result: LayerResult | None) -> dict[str, Any] | None:
+    if result is None:
+        return None
+    return {
+        "kind": result.kind,
+        "config": result.config,
+        "input_shape": result.input_shape.as_list(),
+        "output_shape": result.output_shape.as_list(),
+        "macs": result.macs,
+        "params": result.params,
+    }
+
+
+def _total(old: Totals, new: Totals, metric: str) -> dict[str, Any]:
+    a, b = getattr(old, metric), getattr(new, metric)
+    return {"old": a, "new": b, "delta": b - a, "percent": None if a == 0 else (b - a) * 100 / a}
+
+
+def diff_json(result: Diff, old_name: str, new_name: str, show_all: bool) -> str:
+    layers = result.layers if show_all else result.changed
+    return json.dumps(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "command": "diff",
+            "old": old_name,
+            "new": new_name,
+            "totals": {
+                m: _total(result.old.totals, result.new.totals, m) for m in ("macs", "params")
+            },
+            "layers": [
+                {
+                    "name": c.name,
+                    "status": c.status,
+                    "changes": list(c.what),
+                    "old": _side(c.old),
+                    "new": _side(c.new),
+                    "macs_delta": c.macs_delta,
+                    "params_delta": c.params_delta,
+                }
+                for c in layers
+            ],
+            "unchanged": len(result.layers) - len(result.changed),
+        },
+        indent=2,
+        ensure_ascii=False,
+    )
+
+
+def _was(change: LayerChange, attribute: str) -> int:
+    side = change.old
+    return 0 if side is None else int(getattr(side, attribute))
+
+
+def rows(result: Diff, show_all: bool) -> list[list[str]]:
+    """layer, change, MACs old → new, Δ MACs, Δ %, params old → new, Δ params; total last."""
+
+    def pair(old: int, new: int) -> str:
+        return f"{grouped(old)} → {grouped(new)}"
+
+    out = []
+    for c in result.layers if show_all else result.changed:
+        what = c.status if c.status != "changed" else "changed: " + ", ".join(c.what)
+        new_macs, new_params = (c.new.macs, c.new.params) if c.new else (0, 0)
+        out.append([
+            c.name, what, pair(_was(c, "macs"), new_macs), signed(c.macs_delta),
+            percent(c.macs_delta, _was(c, "macs")), pair(_was(c, "params"), new_params),
+            signed(c.params_delta),
+        ])  # fmt: skip
+    old, new = result.old.totals, result.new.totals
+    out.append([
+        "total", f"{len(result.changed)} of {len(result.layers)} layers differ",
+        pair(old.macs, new.macs), signed(new.macs - old.macs),
+        percent(new.macs - old.macs, old.macs), pair(old.params, new.params),
+        signed(new.params - old.params),
+    ])  # fmt: skip
+    return out
+
+
+TABLE_HEADERS = ["layer", "change", "Δ MACs", "Δ %", "Δ params"]
+
+
+def table_rows(result: Diff, show_all: bool) -> list[list[str]]:
+    """The terminal's narrower table: the deltas, without the before/after columns."""
+    return [[row[0], row[1].removeprefix("changed: "), row[3], row[4], row[6]]
+            for row in rows(result, show_all)[:-1]]  # fmt: skip
+
+
+def summary(result: Diff) -> str:
+    old, new = result.old.totals, result.new.totals
+    return (
+        f"MACs {grouped(old.macs)} → {grouped(new.macs)} ({signed(new.macs - old.macs)}, "
+        f"{percent(new.macs - old.macs, old.macs)}); params {grouped(old.params)} → "
+        f"{grouped(new.params)} ({signed(new.params - old.params)}, "
+        f"{percent(new.params - old.params, old.params)}); {len(result.changed)} of "
+        f"{len(result.layers)} layers differ"
+    )
+
+
+HEADERS = ["layer", "change", "MACs", "Δ MACs", "Δ %", "params", "Δ params"]
+
+
+def diff_markdown(result: Diff, old_name: str, new_name: str, show_all: bool) -> str:
+    old, new = result.old.totals, result.new.totals
+    lines = [
+        f"**convcost diff** `{old_name}` → `{new_name}`: MACs {signed(new.macs - old.macs)} "
+        f"({percent(new.macs - old.macs, old.macs)}), params {signed(new.params - old.params)} "
+        f"({percent(new.params - old.params, old.params)})",
+        "",
+        "| " + " | ".join(HEADERS) + " |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows(result, show_all):
+        cells = [f"`{row[0]}`" if row[0] != "total" else "**total**", *row[1:]]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(lines)
