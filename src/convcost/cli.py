@@ -552,6 +552,18 @@ def diff(
             raise SystemExit(EXIT_CHECK_FAILED)
 
 
+@app.command()
+def schema() -> None:
+    """The JSON Schema of the config format (for editors and validators), generated from the
+    parser's own definitions. Save it beside your configs and start each with
+    '# yaml-language-server: $schema=./convcost.schema.json'."""
+    import json
+
+    from convcost.schema import config_schema
+
+    _emit(lambda: json.dumps(config_schema(), indent=2, ensure_ascii=False))
+
+
 def _title(spec: str, report: Report) -> str:
     title = spec if len(spec) < 60 else spec[:57] + "..."
     return title if report.batch == 1 else f"{title}  (batch {report.batch})"

@@ -9,12 +9,28 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from convcost.errors import ConvcostError
 from convcost.geometry import Padding
 
 Parser = Callable[[object], Any]
+
+# JSON Schema of what each parser accepts, for ``convcost schema``: kept beside the parser.
+SCHEMAS: dict[Callable[..., Any], dict[str, Any]] = {}
+_SIZE = {"type": "integer", "minimum": 1, "maximum": 2**40}
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _schema(schema: dict[str, Any]) -> Callable[[F], F]:
+    def register(parse: F) -> F:
+        SCHEMAS[parse] = schema
+        return parse
+
+    return register
+
 
 _PAIR = re.compile(r"^\s*(\d+)\s*[x×X]\s*(\d+)\s*$")
 _INT = re.compile(r"^\s*(\d+)\s*$")
@@ -35,14 +51,25 @@ def _int(value: object, minimum: int) -> int:
     return value
 
 
+@_schema(_SIZE)
 def positive_int(value: object) -> int:
     return _int(value, 1)
 
 
+@_schema({"type": "integer", "minimum": 0, "maximum": 2**40})
 def non_negative_int(value: object) -> int:
     return _int(value, 0)
 
 
+@_schema(
+    {
+        "anyOf": [
+            _SIZE,
+            {"type": "string", "pattern": r"^\s*\d+\s*([x×X]\s*\d+\s*)?$"},
+            {"type": "array", "items": _SIZE, "minItems": 2, "maxItems": 2},
+        ]
+    }
+)
 def pair(value: object) -> tuple[int, int]:
     """``3``, ``3x5`` or ``[3, 5]`` → (3, 5), both positive."""
     if isinstance(value, str):
@@ -62,6 +89,25 @@ def pair(value: object) -> tuple[int, int]:
     return n, n
 
 
+_PADDING_LISTS = {
+    "type": "array",
+    "items": {"type": "integer", "minimum": 0},
+    "minItems": 2,
+    "maxItems": 4,
+    "not": {"maxItems": 3, "minItems": 3},
+}
+
+
+@_schema(
+    {
+        "anyOf": [
+            {"enum": ["same", "valid"]},
+            {"type": "integer", "minimum": 0},
+            {"type": "string", "pattern": r"^\s*\d+\s*$"},
+            _PADDING_LISTS,
+        ]
+    }
+)
 def padding(value: object) -> Padding:
     """``same``, ``valid``, N, [h, w] or [top, bottom, left, right]."""
     if isinstance(value, str):
@@ -89,6 +135,16 @@ def padding(value: object) -> Padding:
     return (n, n, n, n)
 
 
+@_schema(
+    {
+        "anyOf": [
+            {"const": "valid"},
+            {"type": "integer", "minimum": 0},
+            {"type": "string", "pattern": r"^\s*\d+\s*$"},
+            _PADDING_LISTS,
+        ]
+    }
+)
 def explicit_padding(value: object) -> tuple[int, int, int, int]:
     result = padding(value)
     if result == "same":
@@ -96,12 +152,14 @@ def explicit_padding(value: object) -> tuple[int, int, int, int]:
     return result
 
 
+@_schema({"type": "boolean"})
 def boolean(value: object) -> bool:
     if not isinstance(value, bool):
         raise ConvcostError(f"expected true or false, got {_show(value)}")
     return value
 
 
+@_schema({"anyOf": [_SIZE, {"enum": ["depthwise", "dw"]}]})
 def groups(value: object) -> int | Literal["depthwise"]:
     """A positive group count, or ``depthwise`` (one group per input channel)."""
     if isinstance(value, str) and value.strip().lower() in ("depthwise", "dw"):
@@ -111,6 +169,7 @@ def groups(value: object) -> int | Literal["depthwise"]:
     return positive_int(value)
 
 
+@_schema({"type": "number", "minimum": 0, "exclusiveMaximum": 1})
 def rate(value: object) -> float:
     """A probability in [0, 1)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -120,6 +179,7 @@ def rate(value: object) -> float:
     return float(value)
 
 
+@_schema({"type": "string", "minLength": 1})
 def name(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConvcostError(f"expected a non-empty name, got {_show(value)}")
@@ -132,6 +192,7 @@ def choice(*options: str) -> Parser:
             return value.lower()
         raise ConvcostError(f"expected one of {', '.join(options)}; got {_show(value)}")
 
+    SCHEMAS[parse] = {"enum": list(options)}
     return parse
 
 

@@ -33,6 +33,9 @@ from convcost.network import SHORTCUTS, Concat, Element, Group, Node, Residual
 
 STRUCTURES = ("concat", "residual", "group")
 CALL_KEYS = ("name", "repeat", "start", "first")
+BLOCK_KEYS = ("params", "layers", "description")
+BRANCH_KEYS = ("name", "layers")
+RESIDUAL_KEYS = ("body", "shortcut", "name")
 MAX_NESTING = 64  # block calls inside block calls; deeper is refused, not a stack overflow
 
 
@@ -61,9 +64,9 @@ def parse_blocks(node: YNode) -> dict[str, Block]:
                 f"block '{name}' must be a mapping with params: and layers:", spec.at
             )
         for key in spec.value:
-            if key not in ("params", "layers", "description"):
+            if key not in BLOCK_KEYS:
                 raise ConvcostError(
-                    _unknown(key, ("params", "layers", "description"), f"block '{name}'"),
+                    _unknown(key, BLOCK_KEYS, f"block '{name}'"),
                     spec.key_at[key],
                 )
         if "layers" not in spec.value:
@@ -234,7 +237,7 @@ class Builder:
         if isinstance(node.value, list):
             return Group("", tuple(self.items(node, None, stack)), "branch", node.at)
         if isinstance(node.value, dict) and "layers" in node.value:
-            extra = set(node.value) - {"layers", "name"}
+            extra = set(node.value) - set(BRANCH_KEYS)
             if extra:
                 key = sorted(extra)[0]
                 raise ConvcostError(

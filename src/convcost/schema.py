@@ -1,0 +1,200 @@
+"""The JSON Schema of the config format, generated from what the parser itself uses: the
+layer registry and its fields' parsers, the top-level keys, the structures, the budget
+metrics. ``convcost schema`` prints it; ``configs/convcost.schema.json`` is a copy that a
+test keeps current."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from convcost import fields
+from convcost.frontends.config import SEPARATORS, TOP_LEVEL
+from convcost.frontends.structure import (
+    BLOCK_KEYS,
+    BRANCH_KEYS,
+    CALL_KEYS,
+    RESIDUAL_KEYS,
+    STRUCTURES,
+)  # fmt: skip
+from convcost.layers import REGISTRY, layer_fields
+from convcost.network import SHORTCUTS
+from convcost.quantities import METRICS
+
+SCHEMA_ID = "https://convcost.invalid/schema/config-v1.json"
+_PARAMETER = {"type": "string", "pattern": r"\$", "description": "a block parameter: $name"}
+_NAME = {"type": ["string", "integer"], "description": "the layer's name in its group"}
+_LAYERS = {"$ref": "#/$defs/layers"}
+
+
+def _field_schema(parse: fields.Parser, doc: str) -> dict[str, Any]:
+    return {"anyOf": [fields.SCHEMAS[parse], _PARAMETER], "description": doc}
+
+
+def _definition(kind: str) -> str:
+    """The $defs entry of a kind's settings: aliases share their kind's."""
+    cls, preset = REGISTRY[kind]
+    return f"settings_{kind if preset else cls.kind}"
+
+
+def _settings(kind: str) -> dict[str, Any]:
+    cls, preset = REGISTRY[kind]
+    properties: dict[str, Any] = {
+        f.name: _field_schema(f.metadata["parse"], f.metadata["doc"])
+        for f in layer_fields(cls)
+        if f.name not in preset
+    }
+    properties["name"] = _NAME
+    return {"type": ["object", "null"], "properties": properties, "description": cls.summary}
+
+
+def _ref(kind: str, **more: Any) -> dict[str, Any]:
+    return {"$ref": f"#/$defs/{_definition(kind)}", **more, "unevaluatedProperties": False}
+
+
+def _typed_layer() -> dict[str, Any]:
+    """``{type: conv, kernel: 3, ...}``; a type that is no layer kind calls a block."""
+    conditions = []
+    for kind in sorted(REGISTRY):
+        then = _ref(kind, properties={"type": {"const": kind}})
+        conditions.append({"if": {"properties": {"type": {"const": kind}}}, "then": then})
+    return {
+        "type": "object",
+        "required": ["type"],
+        "properties": {"type": {"type": "string"}},
+        "allOf": conditions,
+    }
+
+
+def _keyed_layer() -> dict[str, Any]:
+    """``{conv: {...}}``, a structure (``concat: [...]``…) or a block call ``{NAME: {...}}``."""
+    properties: dict[str, Any] = {kind: _ref(kind) for kind in sorted(REGISTRY)}
+    branch = {
+        "anyOf": [
+            _LAYERS,
+            {
+                "type": "object",
+                "required": ["layers"],
+                "properties": {"name": _NAME, "layers": _LAYERS},
+                "additionalProperties": False,
+            },
+            {"$ref": "#/$defs/layer"},
+        ]
+    }
+    assert set(BRANCH_KEYS) == {"name", "layers"} and set(RESIDUAL_KEYS) == {
+        "body", "shortcut", "name",
+    }  # fmt: skip
+    structures = {
+        "concat": {"type": "array", "minItems": 2, "items": branch},
+        "residual": {
+            "anyOf": [
+                _LAYERS,
+                {
+                    "type": "object",
+                    "required": ["body"],
+                    "properties": {
+                        "body": _LAYERS,
+                        "shortcut": {"anyOf": [{"enum": list(SHORTCUTS)}, _LAYERS]},
+                        "name": _NAME,
+                    },
+                    "additionalProperties": False,
+                },
+            ]
+        },
+        "group": _LAYERS,
+    }
+    assert set(structures) == set(STRUCTURES)
+    properties.update(structures)
+    properties["name"] = _NAME
+    call = {
+        "type": ["object", "null"],
+        "description": "a block call: its parameters, and " + ", ".join(CALL_KEYS),
+        "properties": {
+            "name": _NAME,
+            "repeat": {"type": "integer", "minimum": 1},
+            "start": {"type": "integer", "minimum": 0},
+            "first": {"type": "object"},
+        },
+    }
+    return {
+        "type": "object",
+        "minProperties": 1,
+        "maxProperties": 2,
+        "properties": properties,
+        "additionalProperties": call,
+    }
+
+
+def config_schema() -> dict[str, Any]:
+    count = {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string"}]}
+    top: dict[str, Any] = {
+        "name": {"type": "string"},
+        "description": {"type": "string"},
+        "input": {
+            "anyOf": [
+                {"type": "string", "pattern": r"^\s*\d+\s*[x×X,]\s*\d+\s*[x×X,]\s*\d+\s*$"},
+                {
+                    "type": "array",
+                    "items": {"type": "integer", "minimum": 1},
+                    "minItems": 3,
+                    "maxItems": 3,
+                },
+                {
+                    "type": "object",
+                    "required": ["h", "w", "c"],
+                    "properties": {k: {"type": "integer", "minimum": 1} for k in "hwc"},
+                    "additionalProperties": False,
+                },
+            ]
+        },
+        "layers": _LAYERS,
+        "blocks": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["layers"],
+                "properties": {
+                    "params": {
+                        "anyOf": [
+                            {"type": "array", "items": {"type": "string"}},
+                            {"type": "object"},
+                            {"type": "null"},
+                        ]
+                    },
+                    "layers": _LAYERS,
+                    "description": {"type": "string"},
+                },
+                "additionalProperties": False,
+            },
+        },
+        "separator": {"enum": list(SEPARATORS)},
+        "budget": {
+            "type": "object",
+            "properties": {
+                metric: {**count, "description": f"at most this many {what}"}
+                for metric, (what, _) in METRICS.items()
+            },
+            "additionalProperties": False,
+        },
+    }
+    assert set(top) == set(TOP_LEVEL), "the schema and the parser disagree on top-level keys"
+    assert set(BLOCK_KEYS) == set(top["blocks"]["additionalProperties"]["properties"])
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "convcost network config",
+        "type": "object",
+        "required": ["input", "layers"],
+        "properties": top,
+        "additionalProperties": False,
+        "$defs": {
+            **{_definition(kind): _settings(kind) for kind in sorted(REGISTRY)},
+            "layers": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/layer"}},
+            "layer": {
+                "anyOf": [
+                    {"type": "string", "description": "a layer in the inline grammar"},
+                    _typed_layer(),
+                    _keyed_layer(),
+                ]
+            },
+        },
+    }
