@@ -87,7 +87,7 @@ def _extend(children: st.SearchStrategy[Element]) -> st.SearchStrategy[Element]:
 
 networks = st.builds(
     Network.of,
-    st.builds(Shape, st.integers(3, 14), st.integers(3, 14), st.integers(1, 6)),
+    st.builds(Shape, st.integers(3, 14), st.integers(3, 14), st.integers(1, 6), st.just(False)),
     st.lists(st.recursive(leaves, _extend, max_leaves=8), min_size=1, max_size=4),
 )
 

@@ -11,16 +11,14 @@ Rules, checked against PyTorch and TensorFlow in tests/test_geometry.py:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from convcost.errors import ConvcostError
 
 Rule = Literal["floor", "ceil", "same"]
 
 
-@dataclass(frozen=True)
-class Axis:
+class Axis(NamedTuple):
     """One axis through a window: the inputs of the formula and its result."""
 
     size: int
@@ -101,6 +99,28 @@ def window(
             f"{need_h}x{need_w} (or pad more, e.g. padding: same)"
         )
     return axis_h, axis_w
+
+
+def window_size(
+    h: int,
+    w: int,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    padding: Padding,
+    ceil_mode: bool = False,
+) -> tuple[int, int]:
+    """The output height and width alone: what every layer needs, made cheaply (the same
+    rules as ``slide``, which ``window`` uses when the formula itself is wanted)."""
+    if padding == "same":
+        return -(-h // stride[0]), -(-w // stride[1])
+    if not ceil_mode:
+        out_h = (h + padding[0] + padding[1] - dilation[0] * (kernel[0] - 1) - 1) // stride[0] + 1
+        out_w = (w + padding[2] + padding[3] - dilation[1] * (kernel[1] - 1) - 1) // stride[1] + 1
+        if out_h >= 1 and out_w >= 1:
+            return out_h, out_w
+    axis_h, axis_w = window(h, w, kernel, stride, dilation, padding, ceil_mode)
+    return axis_h.output, axis_w.output
 
 
 def slide(

@@ -11,11 +11,11 @@ import dataclasses
 import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, NamedTuple
 
 from convcost import fields
 from convcost.errors import ConvcostError
-from convcost.geometry import Axis, Padding, describe_padding, window
+from convcost.geometry import Axis, Padding, describe_padding, window, window_size
 from convcost.shapes import Shape
 
 _REQUIRED: Any = dataclasses.MISSING
@@ -26,22 +26,18 @@ def param(parse: fields.Parser, doc: str, default: Any = _REQUIRED) -> Any:
     return field(default=default, metadata={"parse": parse, "doc": doc})
 
 
-@dataclass(frozen=True)
-class Evaluation:
+class Evaluation(NamedTuple):
     """What one layer does to one sample: its output shape and its costs.
 
-    ``mac_factors`` multiply to ``macs`` and are what ``--explain`` prints;
     ``bias_adds`` are the additions a bias makes (one per output value), counted in FLOPs.
+    (A named tuple: made once per layer, it has to be cheap to make.)
     """
 
     output_shape: Shape
     macs: int = 0
-    mac_factors: tuple[tuple[str, int], ...] = ()
     params: int = 0
     buffers: int = 0
     bias_adds: int = 0
-    axes: tuple[Axis, Axis] | None = None
-    param_formula: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,6 +60,18 @@ class Layer:
 
     def config(self) -> str:
         """Short description of the settings (kernel/stride/padding) for tables."""
+        return ""
+
+    def mac_factors(self, inp: Shape, out: Shape) -> tuple[tuple[str, int], ...]:
+        """Named numbers whose product is the MACs, for ``--explain``."""
+        return ()
+
+    def axes(self, inp: Shape) -> tuple[Axis, Axis] | None:
+        """For window layers: each axis through the output-size formula (padding included)."""
+        return None
+
+    def param_formula(self, inp: Shape, out: Shape) -> str:
+        """How the parameters add up, for ``--explain`` ("" when there are none)."""
         return ""
 
 
@@ -134,18 +142,21 @@ class Conv(Layer):
     )
     bias: bool = param(fields.boolean, "add a bias per output channel", True)
 
-    def evaluate(self, inp: Shape) -> Evaluation:
-        _spatial(inp, "conv")
+    def _groups_and_filters(self, inp: Shape) -> tuple[int, int]:
         groups = inp.c if self.groups == "depthwise" else self.groups
-        if self.filters is None:
-            if self.groups != "depthwise":
-                raise ConvcostError(
-                    "conv needs filters, the number of output channels (e.g. filters: 32)",
-                    field="filters",
-                )
-            filters = inp.c
-        else:
-            filters = self.filters
+        if self.filters is not None:
+            return groups, self.filters
+        if self.groups != "depthwise":
+            raise ConvcostError(
+                "conv needs filters, the number of output channels (e.g. filters: 32)",
+                field="filters",
+            )
+        return groups, inp.c
+
+    def evaluate(self, inp: Shape) -> Evaluation:
+        if inp.flat:
+            _spatial(inp, "conv")
+        groups, filters = self._groups_and_filters(inp)
         if inp.c % groups:
             raise ConvcostError(
                 f"groups {groups} does not divide the {inp.c} input channels; "
@@ -158,28 +169,35 @@ class Conv(Layer):
                 f"use a multiple of {groups} filters",
                 field="filters",
             )
-        axes = window(inp.h, inp.w, self.kernel, self.stride, self.dilation, self.padding)
-        out = Shape(axes[0].output, axes[1].output, filters)
-        per_group = inp.c // groups
-        factors = (
+        out_h, out_w = window_size(
+            inp.h, inp.w, self.kernel, self.stride, self.dilation, self.padding
+        )
+        outputs = out_h * out_w * filters
+        weights = self.kernel[0] * self.kernel[1] * (inp.c // groups)
+        bias = filters if self.bias else 0
+        return Evaluation(
+            Shape(out_h, out_w, filters), outputs * weights, weights * filters + bias, 0,
+            outputs if bias else 0,
+        )  # fmt: skip
+
+    def axes(self, inp: Shape) -> tuple[Axis, Axis] | None:
+        return window(inp.h, inp.w, self.kernel, self.stride, self.dilation, self.padding)
+
+    def mac_factors(self, inp: Shape, out: Shape) -> tuple[tuple[str, int], ...]:
+        groups, _ = self._groups_and_filters(inp)
+        return (
             ("H_out", out.h),
             ("W_out", out.w),
-            ("C_out", filters),
+            ("C_out", out.c),
             ("K_h", self.kernel[0]),
             ("K_w", self.kernel[1]),
-            ("C_in" if groups == 1 else "C_in/groups", per_group),
+            ("C_in" if groups == 1 else "C_in/groups", inp.c // groups),
         )
-        weights = self.kernel[0] * self.kernel[1] * per_group * filters
-        return Evaluation(
-            out,
-            macs=out.elements * self.kernel[0] * self.kernel[1] * per_group,
-            mac_factors=factors,
-            params=weights + (filters if self.bias else 0),
-            bias_adds=out.elements if self.bias else 0,
-            axes=axes,
-            param_formula=f"{self.kernel[0]} × {self.kernel[1]} × {per_group} × {filters}"
-            + (f" + {filters} (bias)" if self.bias else ""),
-        )
+
+    def param_formula(self, inp: Shape, out: Shape) -> str:
+        groups, filters = self._groups_and_filters(inp)
+        bias = f" + {filters} (bias)" if self.bias else ""
+        return f"{self.kernel[0]} × {self.kernel[1]} × {inp.c // groups} × {filters}{bias}"
 
     def config(self) -> str:
         text = _window_config(self.kernel, self.stride, self.padding, self.dilation)
@@ -210,16 +228,13 @@ class _Pool(Layer):
 
     def evaluate(self, inp: Shape) -> Evaluation:
         _spatial(inp, self.kind)
-        axes = window(
-            inp.h,
-            inp.w,
-            self.kernel,
-            self._stride(),
-            self._dilation(),
-            self.padding,
-            self.ceil_mode,
-        )
-        return Evaluation(Shape(axes[0].output, axes[1].output, inp.c), axes=axes)
+        size = window_size(inp.h, inp.w, self.kernel, self._stride(), self._dilation(),
+                           self.padding, self.ceil_mode)  # fmt: skip
+        return Evaluation(Shape(size[0], size[1], inp.c))
+
+    def axes(self, inp: Shape) -> tuple[Axis, Axis] | None:
+        return window(inp.h, inp.w, self.kernel, self._stride(), self._dilation(),
+                      self.padding, self.ceil_mode)  # fmt: skip
 
     def config(self) -> str:
         text = _window_config(self.kernel, self._stride(), self.padding, self._dilation())
@@ -302,15 +317,18 @@ class Dense(Layer):
     bias: bool = param(fields.boolean, "add a bias per output feature", True)
 
     def evaluate(self, inp: Shape) -> Evaluation:
+        n = inp.h * inp.w * inp.c
+        bias = self.units if self.bias else 0
         return Evaluation(
-            Shape(1, 1, self.units, flat=True),
-            macs=inp.elements * self.units,
-            mac_factors=(("in", inp.elements), ("out", self.units)),
-            params=inp.elements * self.units + (self.units if self.bias else 0),
-            bias_adds=self.units if self.bias else 0,
-            param_formula=f"{inp.elements} × {self.units}"
-            + (f" + {self.units} (bias)" if self.bias else ""),
+            Shape(1, 1, self.units, True), n * self.units, n * self.units + bias, 0, bias
         )
+
+    def mac_factors(self, inp: Shape, out: Shape) -> tuple[tuple[str, int], ...]:
+        return (("in", inp.elements), ("out", self.units))
+
+    def param_formula(self, inp: Shape, out: Shape) -> str:
+        bias = f" + {self.units} (bias)" if self.bias else ""
+        return f"{inp.elements} × {self.units}{bias}"
 
     def config(self) -> str:
         return "" if self.bias else "no bias"
@@ -364,12 +382,10 @@ class BatchNorm(Layer):
     affine: bool = param(fields.boolean, "learn γ and β (2·C parameters)", True)
 
     def evaluate(self, inp: Shape) -> Evaluation:
-        return Evaluation(
-            inp,
-            params=2 * inp.c if self.affine else 0,
-            buffers=2 * inp.c,
-            param_formula=f"2 × {inp.c} (γ, β)" if self.affine else "",
-        )
+        return Evaluation(inp, 0, 2 * inp.c if self.affine else 0, 2 * inp.c)
+
+    def param_formula(self, inp: Shape, out: Shape) -> str:
+        return f"2 × {inp.c} (γ, β)" if self.affine else ""
 
 
 @register

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from convcost.errors import ConvcostError, Location
 from convcost.geometry import Axis
@@ -164,30 +166,63 @@ def _stem(element: Concat | Residual) -> str:
     return "concat" if isinstance(element, Concat) else "residual"
 
 
-@dataclass(frozen=True)
-class LayerResult:
-    """One layer's shapes and costs, already multiplied by the batch size (but params)."""
+class LayerResult(NamedTuple):
+    """One layer's shapes and costs, already multiplied by the batch size (but params).
 
-    name: str
-    kind: str
-    config: str
+    A named tuple holding only what cannot be derived, as one is kept per layer and a
+    network may have 100,000 of them; the rest (full name, FLOPs, output values, config
+    text, MAC factors, params formula, the window's axes) is computed when asked for.
+    """
+
+    prefix: str  # the groups it is in, joined: ``layer2.0.``
+    local_name: str  # its name within its group: ``conv1``
+    layer: Layer
     input_shape: Shape
     output_shape: Shape
     macs: int
-    flops: int
     params: int
     buffers: int
-    activations: int
-    mac_factors: tuple[tuple[str, int], ...]
-    axes: tuple[Axis, Axis] | None
-    param_formula: str
-    layer: Layer
+    bias_adds: int  # additions of biases (for FLOPs), batch included
     depth: int = 0  # nesting level: 0 at the top, +1 inside each named group
-    local_name: str = ""  # the name within its group (``conv1`` of ``layer2.0.conv1``)
+    batch: int = 1
+
+    @property
+    def name(self) -> str:
+        return self.prefix + self.local_name
+
+    @property
+    def kind(self) -> str:
+        return self.layer.kind_name
+
+    @property
+    def flops(self) -> int:
+        """A multiply and an add per MAC, and the bias additions."""
+        return 2 * self.macs + self.bias_adds
+
+    @property
+    def activations(self) -> int:
+        out = self.output_shape
+        return out.h * out.w * out.c * self.batch
+
+    @property
+    def config(self) -> str:
+        return self.layer.config()
+
+    @property
+    def axes(self) -> tuple[Axis, Axis] | None:
+        return self.layer.axes(self.input_shape)
+
+    @property
+    def mac_factors(self) -> tuple[tuple[str, int], ...]:
+        factors = self.layer.mac_factors(self.input_shape, self.output_shape)
+        return (("N", self.batch), *factors) if self.batch > 1 and factors else factors
+
+    @property
+    def param_formula(self) -> str:
+        return self.layer.param_formula(self.input_shape, self.output_shape)
 
 
-@dataclass(frozen=True)
-class Totals:
+class Totals(NamedTuple):
     macs: int
     flops: int
     params: int
@@ -208,8 +243,7 @@ class Totals:
         return self.activations * BYTES_PER_VALUE
 
 
-@dataclass(frozen=True)
-class GroupResult:
+class GroupResult(NamedTuple):
     """A block, concat or residual: its shapes and the totals of every layer inside it."""
 
     name: str
@@ -257,50 +291,34 @@ class Report:
 
 
 def evaluate_layer(
-    node: Node, inp: Shape, batch: int = 1, name: str | None = None, depth: int = 0
+    node: Node, inp: Shape, batch: int = 1, prefix: str = "", depth: int = 0
 ) -> LayerResult:
     """One layer's result for one input shape; errors carry the layer's name and location."""
-    name = name or node.name or node.layer.kind_name
+    layer = node.layer
+    local = node.name or layer.kind_name
     try:
-        ev = node.layer.evaluate(inp)
+        ev = layer.evaluate(inp)
     except ConvcostError as error:
         raise ConvcostError(
-            f"layer '{name}' ({node.layer.kind_name} on {inp}): {error.message}",
+            f"layer '{prefix}{local}' ({layer.kind_name} on {inp}): {error.message}",
             error.location or node.location,
             error.field,
         ) from None
-    factors = ev.mac_factors
-    if batch > 1 and ev.macs:
-        factors = (("N", batch), *factors)
     return LayerResult(
-        name=name,
-        kind=node.layer.kind_name,
-        config=node.layer.config(),
-        input_shape=inp,
-        output_shape=ev.output_shape,
-        macs=ev.macs * batch,
-        # FLOPs count a multiply and an add per MAC, and the bias additions.
-        flops=(2 * ev.macs + ev.bias_adds) * batch,
-        params=ev.params,
-        buffers=ev.buffers,
-        activations=ev.output_shape.elements * batch,
-        mac_factors=factors,
-        axes=ev.axes,
-        param_formula=ev.param_formula,
-        layer=node.layer,
-        depth=depth,
-        local_name=node.name or node.layer.kind_name,
-    )
+        prefix, local, layer, inp, ev.output_shape, ev.macs * batch, ev.params, ev.buffers,
+        ev.bias_adds * batch, depth, batch,
+    )  # fmt: skip
 
 
 def total(results: Sequence[LayerResult]) -> Totals:
-    return Totals(
-        macs=sum(r.macs for r in results),
-        flops=sum(r.flops for r in results),
-        params=sum(r.params for r in results),
-        buffers=sum(r.buffers for r in results),
-        activations=sum(r.activations for r in results),
-    )
+    macs = flops = params = buffers = activations = 0
+    for r in results:
+        macs += r.macs
+        flops += r.flops
+        params += r.params
+        buffers += r.buffers
+        activations += r.activations
+    return Totals(macs, flops, params, buffers, activations)
 
 
 def analyze(network: Network, batch: int = 1) -> Report:
@@ -308,9 +326,18 @@ def analyze(network: Network, batch: int = 1) -> Report:
     if batch < 1:
         raise ConvcostError(f"batch size must be at least 1, got {batch}")
     run = _Run(batch, network.separator)
-    shape = run.sequence(network.nodes, network.input_shape, "", 0)
+    # The pass makes several objects per layer and no reference cycles: pausing the cyclic
+    # garbage collector keeps it from rescanning them all, again and again, as they pile up
+    # (which made 100,000 layers take 20 times as long as 10,000, not 10).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        shape = run.sequence(network.nodes, network.input_shape, "", 0)
+    finally:
+        if collecting:
+            gc.enable()
     leaves = tuple(r for r in run.rows if isinstance(r, LayerResult))
-    return Report(network.input_shape, shape, batch, leaves, total(leaves), tuple(run.rows))
+    return Report(network.input_shape, shape, batch, leaves, Totals(*run.sums), tuple(run.rows))
 
 
 class _Run:
@@ -319,16 +346,39 @@ class _Run:
     def __init__(self, batch: int, separator: str) -> None:
         self.batch, self.separator = batch, separator
         self.rows: list[Row] = []
+        # Running sums of every layer so far: a group's totals are the difference between
+        # its end and its start, so nesting costs nothing extra.
+        self.sums = [0, 0, 0, 0, 0]
+
+    def _add(self, result: LayerResult) -> None:
+        self.rows.append(result)
+        sums = self.sums
+        sums[0] += result.macs
+        sums[1] += result.flops
+        sums[2] += result.params
+        sums[3] += result.buffers
+        sums[4] += result.activations
 
     def sequence(self, elements: Iterable[Element], shape: Shape, prefix: str, depth: int) -> Shape:
+        batch, rows, sums = self.batch, self.rows, self.sums
         for element in elements:
-            shape = self.element(element, shape, prefix, depth)
+            if type(element) is Node:  # the common case, inline: most elements are layers
+                result = evaluate_layer(element, shape, batch, prefix, depth)
+                rows.append(result)
+                shape = result.output_shape
+                sums[0] += result.macs
+                sums[1] += 2 * result.macs + result.bias_adds
+                sums[2] += result.params
+                sums[3] += result.buffers
+                sums[4] += shape.h * shape.w * shape.c * batch
+            else:
+                shape = self.element(element, shape, prefix, depth)
         return shape
 
     def element(self, element: Element, shape: Shape, prefix: str, depth: int) -> Shape:
         if isinstance(element, Node):
-            result = evaluate_layer(element, shape, self.batch, prefix + str(element.name), depth)
-            self.rows.append(result)
+            result = evaluate_layer(element, shape, self.batch, prefix, depth)
+            self._add(result)
             return result.output_shape
         if isinstance(element, Group) and not element.name:
             return self.sequence(element.elements, shape, prefix, depth)
@@ -341,6 +391,7 @@ class _Run:
         start = len(self.rows)
         local = str(element.name)
         self.rows.append(GroupResult(name, "", shape, shape, total([]), depth, local))  # filled
+        before = list(self.sums)
         inner = name + self.separator
         if isinstance(element, Group):
             kind = element.label
@@ -351,20 +402,14 @@ class _Run:
         else:
             kind = "residual"
             out = self._residual(element, shape, inner, depth + 1, name)
-        leaves = [r for r in self.rows[start + 1 :] if isinstance(r, LayerResult)]
-        self.rows[start] = GroupResult(name, kind, shape, out, total(leaves), depth, local)
+        totals = Totals(*(after - b for after, b in zip(self.sums, before, strict=True)))
+        self.rows[start] = GroupResult(name, kind, shape, out, totals, depth, local)
         return out
 
     def _merge(self, op: str, inp: Shape, out: Shape, prefix: str, local: str, depth: int) -> None:
         merge = Merge(op=op)
-        name = prefix + local
-        self.rows.append(
-            LayerResult(
-                name=name, kind=op, config=merge.config(), input_shape=inp, output_shape=out,
-                macs=0, flops=0, params=0, buffers=0, activations=out.elements * self.batch,
-                mac_factors=(), axes=None, param_formula="", layer=merge, depth=depth,
-                local_name=local,
-            )
+        self._add(
+            LayerResult(prefix, local, merge, inp, out, 0, 0, 0, 0, depth, self.batch)
         )  # fmt: skip
 
     def _concat(self, concat: Concat, shape: Shape, prefix: str, depth: int, name: str) -> Shape:

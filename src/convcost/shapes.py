@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from convcost.errors import ConvcostError
 from convcost.fields import MAX_SIZE
@@ -11,12 +11,12 @@ from convcost.fields import MAX_SIZE
 _SHAPE = re.compile(r"^\s*(\d+)\s*[x×X,]\s*(\d+)\s*[x×X,]\s*(\d+)\s*$")
 
 
-@dataclass(frozen=True)
-class Shape:
+class Shape(NamedTuple):
     """One sample's activation shape, H×W×C; ``flat`` marks a vector (after flatten/dense).
 
     A flat vector of N features is stored as 1×1×N so every layer sees the same three
-    numbers; only its display and its kind of successor differ.
+    numbers; only its display and its kind of successor differ. (A named tuple: one is made
+    per layer, so it has to be cheap.)
     """
 
     h: int

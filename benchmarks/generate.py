@@ -1,0 +1,85 @@
+"""Generated networks for the benchmarks: mixed conv/pool/bn/relu layers with concat
+branches and residuals every few layers, as YAML or JSON configs or as a core Network."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from convcost.layers import Activation, BatchNorm, Conv, MaxPool
+from convcost.network import Concat, Element, Group, Network, Node, Residual
+from convcost.shapes import Shape
+
+INPUT = "32x32x16"
+
+
+def config(layers: int) -> dict[str, Any]:
+    """A config document with ``layers`` layers (merges not counted), a tenth in branches."""
+    items: list[Any] = []
+    count = 0
+    i = 0
+    while count < layers:
+        width = 16 + 8 * (i % 4)
+        if i % 10 == 9:
+            items.append({"concat": [[f"conv 1x1 {width // 2} nobias", "relu"],
+                                     ["maxpool 3 1 p1", f"conv 1x1 {width // 2}"]],
+                          "name": f"mix{i}"})  # fmt: skip
+            count += 5
+        elif i % 10 == 4:
+            items.append({"residual": {"body": [{"conv": {"kernel": 3, "filters": 16}}, "bn"],
+                                       "shortcut": "auto"}, "name": f"res{i}"})  # fmt: skip
+            count += 4
+        elif i % 3 == 0:
+            items.append({"type": "conv", "kernel": "3x3", "filters": width, "bias": False})
+            count += 1
+        elif i % 3 == 1:
+            items.append("bn")
+            count += 1
+        else:
+            items.append({"relu": None})
+            count += 1
+        i += 1
+    return {"name": f"generated-{layers}", "input": INPUT, "layers": items}
+
+
+def yaml_text(layers: int) -> str:
+    import yaml
+
+    return yaml.safe_dump(config(layers), sort_keys=False, width=200)
+
+
+def json_text(layers: int) -> str:
+    return json.dumps(config(layers))
+
+
+def network(layers: int) -> Network:
+    """The same kind of network built directly through the Python API."""
+    elements: list[Element] = []
+    count = 0
+    i = 0
+    while count < layers:
+        width = 16 + 8 * (i % 4)
+        if i % 10 == 9:
+            branches = (
+                Group("", (Node(None, Conv(kernel=(1, 1), filters=width // 2, bias=False)),
+                           Node(None, Activation(fn="relu")))),
+                Group("", (Node(None, MaxPool(kernel=(3, 3), stride=(1, 1), padding=(1, 1, 1, 1))),
+                           Node(None, Conv(kernel=(1, 1), filters=width // 2)))),
+            )  # fmt: skip
+            elements.append(Concat(f"mix{i}", branches))
+            count += 5
+        elif i % 10 == 4:
+            body = Group("", (Node(None, Conv(kernel=(3, 3), filters=16)), Node(None, BatchNorm())))
+            elements.append(Residual(f"res{i}", body, "auto"))
+            count += 4
+        elif i % 3 == 0:
+            elements.append(Node(None, Conv(kernel=(3, 3), filters=width, bias=False)))
+            count += 1
+        elif i % 3 == 1:
+            elements.append(Node(None, BatchNorm()))
+            count += 1
+        else:
+            elements.append(Node(None, Activation(fn="relu")))
+            count += 1
+        i += 1
+    return Network.of(Shape(32, 32, 16), elements)
