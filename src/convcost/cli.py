@@ -19,14 +19,12 @@ from typer.core import TyperGroup
 
 from convcost import __version__
 from convcost.errors import ConvcostError
-from convcost.fields import positive_int
-from convcost.layers import Conv, build_layer
-from convcost.quantities import METRICS, Limit, parse_quantity
 from convcost.render import Format, Unit
 
 if TYPE_CHECKING:
     from convcost.compare import Comparison
     from convcost.network import Report
+    from convcost.quantities import Limit
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 T = TypeVar("T")
@@ -194,6 +192,9 @@ def compare(
     widths_text = [part for item in bottleneck or [] for part in item.split(",") if part]
 
     def run() -> Comparison:
+        from convcost.fields import positive_int
+        from convcost.layers import Conv, build_layer
+
         conv = build_layer(
             "conv",
             {"kernel": kernel, "filters": filters_value, "stride": scalar(stride),
@@ -265,6 +266,7 @@ def shape(
     as filters).
     """
     from convcost.frontends.inline import scalar
+    from convcost.layers import build_layer
     from convcost.network import Network, Node, analyze
     from convcost.shapes import parse_shape
 
@@ -415,10 +417,11 @@ class CheckFormat(StrEnum):
 
 
 def _limit_option(metric: str, example: str) -> Any:
+    from convcost.quantities import METRICS
+
+    what = METRICS[metric][0]
     return typer.Option(
-        f"--max-{metric}",
-        metavar="QUANTITY",
-        help=f"Budget for {METRICS[metric][0]}, e.g. {example}.",
+        f"--max-{metric}", metavar="QUANTITY", help=f"Budget for {what}, e.g. {example}."
     )
 
 
@@ -452,6 +455,7 @@ def check(
     from convcost.budget import check as run_check
     from convcost.frontends import load_network
     from convcost.network import analyze as run_analyze
+    from convcost.quantities import Limit, parse_quantity
 
     flags: dict[str, Limit] = {}
     for metric, text in (("macs", max_macs), ("params", max_params),

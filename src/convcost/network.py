@@ -363,14 +363,35 @@ class _Run:
         batch, rows, sums = self.batch, self.rows, self.sums
         for element in elements:
             if type(element) is Node:  # the common case, inline: most elements are layers
-                result = evaluate_layer(element, shape, batch, prefix, depth)
-                rows.append(result)
-                shape = result.output_shape
-                sums[0] += result.macs
-                sums[1] += 2 * result.macs + result.bias_adds
-                sums[2] += result.params
-                sums[3] += result.buffers
-                sums[4] += shape.h * shape.w * shape.c * batch
+                layer = element.layer
+                try:
+                    out, macs, params, buffers, bias_adds = layer.evaluate(shape)
+                except ConvcostError:
+                    evaluate_layer(element, shape, batch, prefix, depth)  # raises, located
+                    raise
+                macs *= batch
+                bias_adds *= batch
+                rows.append(
+                    LayerResult(
+                        prefix,
+                        element.name or layer.kind_name,
+                        layer,
+                        shape,
+                        out,
+                        macs,
+                        params,
+                        buffers,
+                        bias_adds,
+                        depth,
+                        batch,
+                    )
+                )
+                shape = out
+                sums[0] += macs
+                sums[1] += 2 * macs + bias_adds
+                sums[2] += params
+                sums[3] += buffers
+                sums[4] += out.h * out.w * out.c * batch
             else:
                 shape = self.element(element, shape, prefix, depth)
         return shape

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from convcost.errors import ConvcostError, Location
 
@@ -49,6 +48,8 @@ def parse_quantity(value: object, metric: str) -> int:
             f"{metric}: {value!r} is not a quantity; write an integer or a number with one of "
             f"{units} (e.g. {_example(metric)})"
         )
+    from decimal import Decimal, InvalidOperation  # only here: it is slow to import
+
     try:
         number = Decimal(match.group(1).replace("_", "").replace(",", ""))
     except InvalidOperation:
@@ -63,8 +64,7 @@ def _example(metric: str) -> str:
     return "100MB" if metric == "memory" else "1.6G"
 
 
-@dataclass(frozen=True)
-class Limit:
+class Limit(NamedTuple):
     metric: str
     value: int
     location: Location | None = None  # where the config sets it; None: a command-line flag
