@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -170,18 +171,35 @@ def test_malformed_flag_is_a_usage_error(runner: CliRunner, configs: Path, flag:
     assert result.stderr.startswith(f"convcost check: --max-{metric}: 'lots' is not a quantity")
 
 
-def test_junit_xml(runner: CliRunner, configs: Path) -> None:
+def test_junit_xml_follows_the_common_schema(runner: CliRunner, configs: Path) -> None:
+    # The structure the Apache Ant JUnitReport schema (the one CI dashboards read) requires of
+    # an aggregated report, checked element by element.
     result = runner.invoke(app, ["check", "good.yaml", "bad.yaml", "broken.yaml", "-f", "junit"])
     assert result.exit_code == 2
     root = ElementTree.fromstring(result.stdout)
-    assert root.tag == "testsuites"
-    assert {k: root.get(k) for k in ("tests", "failures", "errors")} == {
-        "tests": "5", "failures": "1", "errors": "1",
-    }  # fmt: skip
+    assert root.tag == "testsuites" and root.attrib == {}
     suites = root.findall("testsuite")
     assert [s.get("name") for s in suites] == ["good.yaml", "bad.yaml", "broken.yaml"]
-    cases = [(c.get("classname"), c.get("name")) for c in root.iter("testcase")]
-    assert cases == [
+    required = {"package", "id", "name", "timestamp", "hostname", "tests", "failures", "errors",
+                "time"}  # fmt: skip
+    for index, suite in enumerate(suites):
+        assert required <= set(suite.attrib) <= required | {"skipped"}
+        assert suite.get("id") == str(index)
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", suite.get("timestamp", ""))
+        children = [child.tag for child in suite]
+        assert children[0] == "properties" and children[-2:] == ["system-out", "system-err"]
+        cases = suite.findall("testcase")
+        assert children[1:-2] == ["testcase"] * len(cases)
+        for case in cases:
+            assert set(case.attrib) == {"name", "classname", "time"}
+            assert len(case) <= 1 and all(c.tag in ("failure", "error", "skipped") for c in case)
+            assert all(c.get("type") for c in case)
+        failures = sum(1 for case in cases for c in case if c.tag == "failure")
+        errors = sum(1 for case in cases for c in case if c.tag == "error")
+        assert suite.get("tests") == str(len(cases))
+        assert (suite.get("failures"), suite.get("errors")) == (str(failures), str(errors))
+    names = [(c.get("classname"), c.get("name")) for c in root.iter("testcase")]
+    assert names == [
         ("good.yaml", "macs"), ("good.yaml", "params"), ("bad.yaml", "macs"),
         ("bad.yaml", "memory"), ("broken.yaml", "config"),
     ]  # fmt: skip

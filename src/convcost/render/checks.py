@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from fractions import Fraction
 from xml.etree import ElementTree
 
@@ -106,52 +107,47 @@ def checks_github(checks: list[ConfigCheck]) -> str:
     return "\n".join(lines)
 
 
-def checks_junit(checks: list[ConfigCheck]) -> str:
-    """JUnit XML: a test suite per config, a test case per budget."""
-    suites = ElementTree.Element("testsuites", name="convcost check")
-    totals = {"tests": 0, "failures": 0, "errors": 0}
-    for c in checks:
-        suite = ElementTree.SubElement(suites, "testsuite", name=c.config)
-        counts = {"tests": 0, "failures": 0, "errors": 0}
-        if c.error is not None:
-            case = ElementTree.SubElement(
-                suite, "testcase", classname=c.config, name="config", time="0"
-            )
-            error = ElementTree.SubElement(
-                case, "error", message=c.error.alone().message, type="ConvcostError"
-            )
-            error.text = c.error.render()
-            counts["tests"] += 1
-            counts["errors"] += 1
-        elif not c.verdicts:
-            case = ElementTree.SubElement(
-                suite, "testcase", classname=c.config, name="budget", time="0"
-            )
-            ElementTree.SubElement(case, "failure", message="no budget", type="NoBudget")
-            counts["tests"] += 1
-            counts["failures"] += 1
-        for v in c.verdicts:
-            case = ElementTree.SubElement(
-                suite, "testcase", classname=c.config, name=v.metric, time="0"
-            )
-            counts["tests"] += 1
-            if not v.passed:
-                failure = ElementTree.SubElement(
-                    case, "failure", message=describe(v), type="BudgetExceeded"
-                )
-                failure.text = describe(v)
-                counts["failures"] += 1
-        for key, value in counts.items():
-            suite.set(key, str(value))
-            totals[key] += value
-        suite.set("skipped", "0")
-        suite.set("time", "0")
-    for key, value in totals.items():
-        suites.set(key, str(value))
-    suites.set("time", "0")
+def checks_junit(checks: list[ConfigCheck], now: datetime | None = None) -> str:
+    """JUnit XML as the common (Apache Ant JUnitReport) schema has it: an aggregated
+    <testsuites> of one <testsuite> per config (package, id, name, timestamp, hostname,
+    counts, time; properties, test cases, system-out, system-err), a test case per budget."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%S")
+    suites = ElementTree.Element("testsuites")
+    for index, check in enumerate(checks):
+        _suite(suites, index, check, stamp)
     ElementTree.indent(suites)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(
-        suites, encoding="unicode"
+    xml = ElementTree.tostring(suites, encoding="unicode")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + xml
+
+
+def _suite(suites: ElementTree.Element, index: int, check: ConfigCheck, stamp: str) -> None:
+    suite = ElementTree.SubElement(suites, "testsuite")
+    suite.attrib.update(
+        package="convcost", id=str(index), name=check.config, timestamp=stamp,
+        hostname="localhost",
+    )  # fmt: skip
+    ElementTree.SubElement(suite, "properties")
+    outcomes: list[tuple[str, str | None, str, str]] = []  # name, failure|error, type, text
+    if check.error is not None:
+        outcomes.append(("config", "error", "ConvcostError", check.error.render()))
+    elif not check.verdicts:
+        outcomes.append(("budget", "failure", "NoBudget", "no budget"))
+    for v in check.verdicts:
+        outcomes.append((v.metric, None if v.passed else "failure", "BudgetExceeded", describe(v)))
+    for name, outcome, kind, text in outcomes:
+        case = ElementTree.SubElement(suite, "testcase", name=name, classname=check.config)
+        case.set("time", "0")
+        if outcome is not None:
+            first_line = text.splitlines()[0]
+            ElementTree.SubElement(case, outcome, message=first_line, type=kind).text = text
+    ElementTree.SubElement(suite, "system-out")
+    ElementTree.SubElement(suite, "system-err")
+    suite.attrib.update(
+        tests=str(len(outcomes)),
+        failures=str(sum(1 for o in outcomes if o[1] == "failure")),
+        errors=str(sum(1 for o in outcomes if o[1] == "error")),
+        skipped="0",
+        time="0",
     )
 
 
