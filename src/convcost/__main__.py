@@ -1,3 +1,3 @@
-from convcost.cli import main
+from convcost.entry import main
 
 main()

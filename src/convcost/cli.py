@@ -52,17 +52,21 @@ class _Group(TyperGroup):
         raise SystemExit(code if isinstance(code, int) else EXIT_OK)
 
 
-app = typer.Typer(
-    cls=_Group,
-    name="convcost",
-    help="What a convolutional layer stack costs: output shapes, MACs, parameters, memory, "
-    "and how much a 1×1 bottleneck saves. Exit codes: 0 success, 1 a failed check, "
-    "2 bad input or usage.",
-    rich_markup_mode=None,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-    no_args_is_help=True,
-)
+def _typer() -> typer.Typer:
+    return typer.Typer(
+        cls=_Group,
+        name="convcost",
+        help="What a convolutional layer stack costs: output shapes, MACs, parameters, memory, "
+        "and how much a 1×1 bottleneck saves. Exit codes: 0 success, 1 a failed check, "
+        "2 bad input or usage.",
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+        no_args_is_help=True,
+    )
+
+
+app = _typer()
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
@@ -357,10 +361,9 @@ def analyze(
     defaults = _bias_defaults(no_bias)
 
     def run() -> Report:
-        from convcost.frontends import load_network
-        from convcost.network import analyze as run_analyze
+        from convcost.frontends import analyze_spec
 
-        return run_analyze(load_network(spec, defaults), batch)
+        return analyze_spec(spec, defaults, batch)[1]
 
     report = _guard(run)
     if output_format is Format.table:
@@ -453,8 +456,7 @@ def check(
     """
     from convcost.budget import ConfigCheck, exit_code, limits_for
     from convcost.budget import check as run_check
-    from convcost.frontends import load_network
-    from convcost.network import analyze as run_analyze
+    from convcost.frontends import analyze_spec
     from convcost.quantities import Limit, parse_quantity
 
     flags: dict[str, Limit] = {}
@@ -468,8 +470,7 @@ def check(
     checks: list[ConfigCheck] = []
     for config in configs:
         try:
-            network = load_network(config)
-            report = run_analyze(network)
+            network, report = analyze_spec(config)
         except ConvcostError as error:
             sys.stderr.write(error.render() + "\n")
             checks.append(ConfigCheck(config, error=error))
@@ -525,14 +526,11 @@ def diff(
     from fractions import Fraction
 
     from convcost.diff import diff as run_diff
-    from convcost.frontends import load_network
-    from convcost.network import analyze as run_analyze
+    from convcost.frontends import analyze_spec
 
     if fail_above is not None and fail_above < 0:
         _fail("convcost diff: --fail-above takes a percentage of at least 0")
-    result = _guard(
-        lambda: run_diff(run_analyze(load_network(old)), run_analyze(load_network(new)))
-    )
+    result = _guard(lambda: run_diff(analyze_spec(old)[1], analyze_spec(new)[1]))
     from convcost.render import diffs
 
     if output_format is DiffFormat.table:
@@ -574,4 +572,15 @@ def _title(spec: str, report: Report) -> str:
 
 
 def main() -> None:
-    app()
+    """The console script. Typer turns every command's signature into options on each run;
+    when the command is named, only that one is built (the rest cost start-up time)."""
+    args = sys.argv[1:]
+    names = {info.name or info.callback.__name__: info for info in app.registered_commands
+             if info.callback is not None}  # fmt: skip
+    if args and args[0] in names and "--help" not in args:
+        single = _typer()
+        single.registered_callback = app.registered_callback
+        single.registered_commands = [names[args[0]]]
+        single()
+    else:
+        app()

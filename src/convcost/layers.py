@@ -454,8 +454,15 @@ class Merge(Layer):
         return "elementwise" if self.op == "add" else "channels"
 
 
-def layer_fields(cls: type[Layer]) -> list[dataclasses.Field[Any]]:
-    return [f for f in dataclasses.fields(cls) if "parse" in f.metadata]
+_FIELDS: dict[type[Layer], tuple[dataclasses.Field[Any], ...]] = {}
+
+
+def layer_fields(cls: type[Layer]) -> tuple[dataclasses.Field[Any], ...]:
+    """The settings of a kind (asked once per layer built; a class's fields never change)."""
+    found = _FIELDS.get(cls)
+    if found is None:
+        found = _FIELDS[cls] = tuple(f for f in dataclasses.fields(cls) if "parse" in f.metadata)
+    return found
 
 
 def kind_names() -> list[str]:

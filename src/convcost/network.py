@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from convcost.errors import ConvcostError, Location
+from convcost.gcpause import gc_paused
 from convcost.geometry import Axis
 from convcost.layers import BatchNorm, Conv, Layer, Merge
 from convcost.quantities import BYTES_PER_VALUE, Limit
@@ -91,7 +91,8 @@ class Network:
         budget: tuple[Limit, ...] = (),
     ) -> Network:
         """A network whose unnamed elements get names, unique within each scope."""
-        named = _name_scope(tuple(elements), _Scope())
+        with gc_paused():
+            named = _name_scope(tuple(elements), _Scope())
         return cls(input_shape, named, name, separator, description, budget)
 
 
@@ -133,8 +134,8 @@ def _named_group(group: Group, scope: _Scope) -> Group:
 
 def _named(element: Element, scope: _Scope) -> Element:
     if isinstance(element, Node):
-        return replace(element, name=scope.claim(element.name, element.layer.kind_name,
-                                                 element.location))  # fmt: skip
+        name = scope.claim(element.name, element.layer.kind_name, element.location)
+        return Node(name, element.layer, element.location)
     if isinstance(element, Group):
         return _named_group(element, scope)
     # A concat or residual named "" is transparent: its layers are named in this scope.
@@ -326,16 +327,8 @@ def analyze(network: Network, batch: int = 1) -> Report:
     if batch < 1:
         raise ConvcostError(f"batch size must be at least 1, got {batch}")
     run = _Run(batch, network.separator)
-    # The pass makes several objects per layer and no reference cycles: pausing the cyclic
-    # garbage collector keeps it from rescanning them all, again and again, as they pile up
-    # (which made 100,000 layers take 20 times as long as 10,000, not 10).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         shape = run.sequence(network.nodes, network.input_shape, "", 0)
-    finally:
-        if collecting:
-            gc.enable()
     leaves = tuple(r for r in run.rows if isinstance(r, LayerResult))
     return Report(network.input_shape, shape, batch, leaves, Totals(*run.sums), tuple(run.rows))
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from convcost.errors import ConvcostError
-from convcost.network import Network
+from convcost.network import Network, Report
 
 
 def load_network(spec: str, defaults: Mapping[str, object] | None = None) -> Network:
@@ -41,3 +41,24 @@ def _exists(path: str) -> bool:
         return Path(path).exists()
     except (OSError, ValueError):  # a name the system cannot take (a NUL byte, too long)
         return False
+
+
+def analyze_spec(
+    spec: str, defaults: Mapping[str, object] | None = None, batch: int = 1
+) -> tuple[Network, Report]:
+    """``load_network`` and ``analyze``. A JSON config is read without line and column; when
+    its layers turn out wrong (a kernel larger than its input, say), it is read again with
+    them, so that the error says where."""
+    from convcost.network import analyze
+
+    network = load_network(spec, defaults)
+    try:
+        return network, analyze(network, batch)
+    except ConvcostError:
+        if not spec.lower().endswith(".json"):
+            raise
+    from convcost.frontends.config import parse_config, read_source
+
+    text, source = read_source(spec)
+    located = parse_config(text, source, defaults)
+    return located, analyze(located, batch)

@@ -21,7 +21,14 @@ from dataclasses import dataclass
 
 from convcost.errors import ConvcostError, Location
 from convcost.frontends.common import located_layer
-from convcost.layers import REGISTRY, Layer, layer_fields, lookup, unknown_kind_message
+from convcost.layers import (
+    REGISTRY,
+    Layer,
+    build_layer,
+    layer_fields,
+    lookup,
+    unknown_kind_message,
+)
 from convcost.network import Network, Node
 from convcost.shapes import parse_shape
 
@@ -89,6 +96,14 @@ def parse_layers(
 
     ``line``/``column`` are where ``text`` starts in the file, so errors point into it.
     """
+    word = text.strip().lower()
+    if word in REGISTRY and " " not in word:  # "- bn", "- relu": the common case, quickly
+        try:
+            layer = build_layer(word, {}, defaults)
+        except ConvcostError:
+            pass  # the general path below words the error and places it
+        else:
+            return [(None, layer, Location(source, line, column + text.index(text.strip())))]
     where = _Where(text, source, line, column - 1, show_text=False)
     return _layers(_segments(text, where), defaults, where)
 
