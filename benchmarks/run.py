@@ -1,0 +1,214 @@
+"""convcost's performance targets, measured against baselines taken in the same run.
+
+    python -m benchmarks.run            # start-up, engine, big configs, hostile input
+    python -m benchmarks.run --peers    # also fvcore, ptflops, thop, torchinfo on ResNet-50
+                                        # (pip install -e '.[bench]')
+
+Prints one row per target: the median of several runs, the baseline's median, their ratio,
+the goal and PASS/FAIL; exits 1 when a target is missed, so it can serve as a check. No
+result is cached between runs: every command is a fresh process doing all its work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.generate import json_text, network, yaml_text
+
+PYTHON = sys.executable
+CONVCOST = shutil.which("convcost", path=str(Path(PYTHON).parent)) or "convcost"
+HERE = Path(__file__).parent
+
+
+@dataclass
+class Row:
+    target: str
+    measured: float
+    baseline: float | None
+    ratio: float
+    goal: str
+    passed: bool
+    unit: str = "s"
+
+
+def wall(command: list[str], repeat: int) -> float:
+    """Median wall time of a command, run ``repeat`` times after one warm-up run."""
+    subprocess.run(command, capture_output=True, check=False)
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(command, capture_output=True, check=False)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def max_rss_kb(command: list[str]) -> int:
+    """Peak resident memory of a command, as the kernel counts it for the child."""
+    code = (
+        "import resource, subprocess, sys;"
+        "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL);"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    out = subprocess.run([PYTHON, "-c", code, *command], capture_output=True, text=True)
+    return int(out.stdout.strip())
+
+
+def ratio_row(target: str, measured: float, baseline: float, limit: float) -> Row:
+    ratio = measured / baseline
+    return Row(target, measured, baseline, ratio, f"≤ {limit}×", ratio <= limit)
+
+
+def startup(repeat: int) -> list[Row]:
+    typer = wall([PYTHON, "-c", "import typer"], repeat)
+    typer_rich = wall([PYTHON, "-c", "import typer, rich.table"], repeat)
+    compare = [CONVCOST, "compare", "28x28x192", "--5x5", "32", "--bottleneck", "16"]
+    return [
+        ratio_row("start: compare (table) vs import typer, rich.table", wall(compare, repeat),
+                  typer_rich, 1.25),
+        ratio_row("start: compare -f json vs import typer", wall([*compare, "-f", "json"], repeat),
+                  typer, 1.25),
+        ratio_row("start: --version vs import typer", wall([CONVCOST, "--version"], repeat),
+                  typer, 1.1),
+    ]  # fmt: skip
+
+
+def engine(repeat: int) -> list[Row]:
+    from convcost.network import analyze
+
+    medians = {}
+    for size in (10_000, 100_000):
+        net = network(size)
+        count = len(analyze(net).layers)
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            analyze(net)
+            times.append(time.perf_counter() - start)
+        medians[size] = (statistics.median(times), count)
+    seconds, count = medians[100_000]
+    rate = count / seconds
+    growth = medians[100_000][0] / medians[10_000][0]
+    return [
+        Row(f"engine: {count:,} layers through analyze()", rate, None, rate / 200_000,
+            "≥ 200,000 layers/s", rate >= 200_000, "layers/s"),
+        Row("engine: 100k vs 10k layers", medians[100_000][0], medians[10_000][0], growth,
+            "≤ 11×", growth <= 11),
+    ]  # fmt: skip
+
+
+def big_configs(repeat: int, folder: Path) -> list[Row]:
+    rows = []
+    for size in (10_000, 100_000):
+        yaml_file, json_file = folder / f"net{size}.yaml", folder / f"net{size}.json"
+        yaml_file.write_text(yaml_text(size))
+        json_file.write_text(json_text(size))
+        loader_code = "import sys, yaml; yaml.load(open(sys.argv[1]), Loader=yaml.CSafeLoader)"
+        load = [PYTHON, "-c", loader_code, str(yaml_file)]
+        runs = max(3, repeat // 3) if size == 10_000 else 3
+        loader = wall(load, runs)
+        analyze_yaml = wall([CONVCOST, "analyze", str(yaml_file), "-f", "csv"], runs)
+        analyze_json = wall([CONVCOST, "analyze", str(json_file), "-f", "csv"], runs)
+        rows.append(ratio_row(f"config: analyze {size:,}-layer YAML vs CSafeLoader load",
+                              analyze_yaml, loader, 1.2))  # fmt: skip
+        speedup = analyze_yaml / analyze_json
+        rows.append(Row(f"config: {size:,}-layer JSON vs the same YAML", analyze_json,
+                        analyze_yaml, speedup, "≥ 5× faster", speedup >= 5))  # fmt: skip
+        if size == 100_000:
+            rss = max_rss_kb([CONVCOST, "analyze", str(yaml_file), "-f", "csv"])
+            base = max_rss_kb(load)
+            rows.append(Row("config: peak memory, 100k YAML vs CSafeLoader", rss / 1024,
+                            base / 1024, rss / base, "≤ 2×", rss <= 2 * base, "MiB"))  # fmt: skip
+    return rows
+
+
+def hostile(folder: Path) -> list[Row]:
+    """Issue #5's resource attacks: refused (exit 2) within a second, whole process."""
+    bomb = ["description:", "  a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    bomb += [f"  a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    cases = {
+        "billion laughs": "\n".join(bomb) + "\ninput: 8x8x3\nlayers: *a8\n",
+        "100,000 nested lists": "input: 8x8x3\nlayers: " + "[" * 100_000 + "]" * 100_000,
+    }
+    rows = []
+    for name, text in cases.items():
+        path = folder / "attack.yaml"
+        path.write_text(text)
+        start = time.perf_counter()
+        code = subprocess.run([CONVCOST, "analyze", str(path)], capture_output=True).returncode
+        seconds = time.perf_counter() - start
+        rows.append(Row(f"hostile: {name} refused (exit {code})", seconds, None, seconds,
+                        "≤ 1 s, exit 2", seconds <= 1 and code == 2))  # fmt: skip
+    return rows
+
+
+def peers() -> list[Row]:
+    script = str(HERE / "peers_resnet50.py")
+    rows = []
+    convcost = wall([CONVCOST, "analyze", "resnet50", "-f", "csv"], 5)
+    out = subprocess.run([CONVCOST, "analyze", "resnet50", "-f", "csv"], capture_output=True,
+                         text=True).stdout.splitlines()[-1].split(",")  # fmt: skip
+    print(f"\n{'tool':14s} {'seconds':>8s} {'MACs':>15s} {'params':>12s}")
+    print(f"{'convcost':14s} {convcost:8.2f} {int(out[5]):15,d} {int(out[7]):12,d}")
+    fastest = float("inf")
+    for tool in ("fvcore", "ptflops", "thop", "torchinfo", "flop_counter"):
+        seconds = wall([PYTHON, script, tool], 3)
+        line = subprocess.run([PYTHON, script, tool], capture_output=True, text=True).stdout
+        _, macs, params = line.split()[-3:]
+        print(f"{tool:14s} {seconds:8.2f} {int(macs):15,d} {int(params):12,d}")
+        if tool != "flop_counter":
+            fastest = min(fastest, seconds)
+    print("(fvcore counts conv and linear MACs and BatchNorm; ptflops and thop add BatchNorm,")
+    print(" ReLU, pooling and bias work; torchinfo adds BatchNorm; flop_counter ÷ 2 is conv and")
+    print(" linear only, as convcost counts.)")
+    speedup = fastest / convcost
+    rows.append(Row("peers: ResNet-50, fastest peer vs convcost", convcost, fastest, speedup,
+                    "≥ 20× faster", speedup >= 20))  # fmt: skip
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--peers", action="store_true", help="also time the peer tools")
+    parser.add_argument("--repeat", type=int, default=15, help="runs per timing (median)")
+    args = parser.parse_args()
+    # An installed package has its bytecode compiled (pip does it); an editable checkout run
+    # with PYTHONDONTWRITEBYTECODE set (as on these machines) would recompile every module of
+    # convcost on every start, while the baselines' packages are compiled. Compile it first.
+    import convcost
+
+    subprocess.run([PYTHON, "-m", "compileall", "-q", str(Path(convcost.__file__).parent)],
+                   check=True)  # fmt: skip
+    sections: list[Callable[[], list[Row]]] = [
+        lambda: startup(args.repeat),
+        lambda: engine(max(5, args.repeat // 2)),
+    ]
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        sections += [lambda: big_configs(args.repeat, folder), lambda: hostile(folder)]
+        if args.peers:
+            sections.append(peers)
+        rows = [row for section in sections for row in section()]
+    header = f"{'target':58s} {'measured':>12s} {'baseline':>10s} {'ratio':>7s}  {'goal':18s}"
+    print(f"\n{header} result")
+    for r in rows:
+        base = "" if r.baseline is None else f"{r.baseline:.3f}"
+        measured = f"{r.measured:,.0f}" if r.unit == "layers/s" else f"{r.measured:.3f}"
+        print(f"{r.target:58s} {measured:>12s} {base:>10s} {r.ratio:7.2f}  {r.goal:18s} "
+              f"{'PASS' if r.passed else 'FAIL'}")  # fmt: skip
+    print(f"\n{sum(r.passed for r in rows)} of {len(rows)} targets met "
+          f"(python {sys.version.split()[0]}, {os.cpu_count()} cores)")  # fmt: skip
+    return 0 if all(r.passed for r in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
