@@ -10,7 +10,9 @@ from typer.testing import CliRunner
 
 from convcost.cli import app
 from convcost.frontends import zoo
-from convcost.layers import REGISTRY, layer_fields
+from convcost.layers import all_kinds, layer_fields
+
+REGISTRY = all_kinds()
 
 _runner = CliRunner(env={"COLUMNS": "80", "NO_COLOR": "1"})
 _FIELDS = sorted({f.name for cls, _ in REGISTRY.values() for f in layer_fields(cls)})

@@ -108,6 +108,11 @@ def _window_config(
     return text
 
 
+ACTIVATIONS = (
+    "relu", "relu6", "leakyrelu", "elu", "selu", "gelu", "silu", "swish", "mish",
+    "sigmoid", "hardsigmoid", "tanh", "hardswish", "softmax", "identity",
+)  # fmt: skip
+
 _WINDOW_WORDS: Mapping[str, tuple[str, object]] = {
     "same": ("padding", "same"),
     "valid": ("padding", "valid"),
@@ -207,236 +212,6 @@ class Conv(Layer):
 
 
 @dataclass(frozen=True, kw_only=True)
-class _Pool(Layer):
-    positional = ("kernel", "stride")
-    words = {**_WINDOW_WORDS, "ceil": ("ceil_mode", True)}
-
-    kernel: tuple[int, int] = param(fields.pair, "window size: K, KhxKw or [Kh, Kw]", (2, 2))
-    stride: tuple[int, int] | None = param(fields.pair, "stride (default: the window size)", None)
-    padding: Padding = param(
-        fields.padding, "valid (default), same, N, [h, w] or [t, b, l, r]", (0, 0, 0, 0)
-    )
-    ceil_mode: bool = param(
-        fields.boolean, "round the output size up, as PyTorch's ceil_mode and Caffe do", False
-    )
-
-    def _dilation(self) -> tuple[int, int]:
-        return (1, 1)
-
-    def _stride(self) -> tuple[int, int]:
-        return self.kernel if self.stride is None else self.stride
-
-    def evaluate(self, inp: Shape) -> Evaluation:
-        _spatial(inp, self.kind)
-        size = window_size(inp.h, inp.w, self.kernel, self._stride(), self._dilation(),
-                           self.padding, self.ceil_mode)  # fmt: skip
-        return Evaluation(Shape(size[0], size[1], inp.c))
-
-    def axes(self, inp: Shape) -> tuple[Axis, Axis] | None:
-        return window(inp.h, inp.w, self.kernel, self._stride(), self._dilation(),
-                      self.padding, self.ceil_mode)  # fmt: skip
-
-    def config(self) -> str:
-        text = _window_config(self.kernel, self._stride(), self.padding, self._dilation())
-        return text + (" ceil" if self.ceil_mode else "")
-
-
-@register
-@dataclass(frozen=True, kw_only=True)
-class MaxPool(_Pool):
-    kind = "maxpool"
-    aliases = ("maxpool2d", "max_pool")
-    summary = "max pooling (no MACs)"
-
-    dilation: tuple[int, int] = param(fields.pair, "dilation: D or [dh, dw]", (1, 1))
-
-    def _dilation(self) -> tuple[int, int]:
-        return self.dilation
-
-
-@register
-@dataclass(frozen=True, kw_only=True)
-class AvgPool(_Pool):
-    kind = "avgpool"
-    aliases = ("avgpool2d", "avg_pool")
-    summary = "average pooling (no MACs)"
-
-
-@register
-@dataclass(frozen=True, kw_only=True)
-class GlobalAvgPool(Layer):
-    kind = "globalavgpool"
-    aliases = ("gap", "global_avg_pool", "globalaveragepooling")
-    summary = "global average pooling to 1×1×C (no MACs)"
-
-    def evaluate(self, inp: Shape) -> Evaluation:
-        _spatial(inp, self.kind)
-        return Evaluation(Shape(1, 1, inp.c))
-
-
-@register
-@dataclass(frozen=True, kw_only=True)
-class AdaptiveAvgPool(Layer):
-    kind = "adaptiveavgpool"
-    aliases = ("adaptive_avg_pool",)
-    summary = "average pooling to a fixed H×W, as PyTorch's AdaptiveAvgPool2d (no MACs)"
-    positional = ("size",)
-
-    size: tuple[int, int] = param(fields.pair, "output size: N, HxW or [h, w]", (1, 1))
-
-    def evaluate(self, inp: Shape) -> Evaluation:
-        _spatial(inp, self.kind)
-        return Evaluation(Shape(self.size[0], self.size[1], inp.c))
-
-    def config(self) -> str:
-        return f"{self.size[0]}x{self.size[1]}"
-
-
-@register
-@dataclass(frozen=True, kw_only=True)
-class GlobalMaxPool(Layer):
-    kind = "globalmaxpool"
-    aliases = ("gmp", "global_max_pool")
-    summary = "global max pooling to 1×1×C (no MACs)"
-
-    def evaluate(self, inp: Shape) -> Evaluation:
-        _spatial(inp, self.kind)
-        return Evaluation(Shape(1, 1, inp.c))
-
-
-@register
-@dataclass(frozen=True, kw_only=True)
-class Dense(Layer):
-    kind = "dense"
-    aliases = ("fc", "linear")
-    summary = "fully connected; flattens its input first"
-    positional = ("units",)
-    words = {"nobias": ("bias", False)}
-
-    units: int = param(fields.positive_int, "output features")
-    bias: bool = param(fields.boolean, "add a bias per output feature", True)
-
-    def evaluate(self, inp: Shape) -> Evaluation:
-        n = inp.h * inp.w * inp.c
-        bias = self.units if self.bias else 0
-        return Evaluation(
-            Shape(1, 1, self.units, True), n * self.units, n * self.units + bias, 0, bias
-        )
-
-    def mac_factors(self, inp: Shape, out: Shape) -> tuple[tuple[str, int], ...]:
-        return (("in", inp.elements), ("out", self.units))
-
-    def param_formula(self, inp: Shape, out: Shape) -> str:
-        bias = f" + {self.units} (bias)" if self.bias else ""
-        return f"{inp.elements} × {self.units}{bias}"
-
-    def config(self) -> str:
-        return "" if self.bias else "no bias"
-
-
-@register
-@dataclass(frozen=True, kw_only=True)
-class Flatten(Layer):
-    kind = "flatten"
-    summary = "H×W×C → a vector of H·W·C"
-
-    def evaluate(self, inp: Shape) -> Evaluation:
-        return Evaluation(Shape(1, 1, inp.elements, flat=True))
-
-
-ACTIVATIONS = (
-    "relu", "relu6", "leakyrelu", "elu", "selu", "gelu", "silu", "swish", "mish",
-    "sigmoid", "hardsigmoid", "tanh", "hardswish", "softmax", "identity",
-)  # fmt: skip
-
-
-@register
-@dataclass(frozen=True, kw_only=True)
-class Activation(Layer):
-    kind = "activation"
-    aliases = ("act",)
-    summary = "elementwise nonlinearity (no MACs, no params); also by name: " + ", ".join(
-        ACTIVATIONS
-    )
-    positional = ("fn",)
-
-    fn: str = param(fields.choice(*ACTIVATIONS), "which function: " + ", ".join(ACTIVATIONS))
-
-    @property
-    def kind_name(self) -> str:
-        return self.fn
-
-
-for _fn in ACTIVATIONS:
-    REGISTRY[_fn] = (Activation, {"fn": _fn})
-
-
-@register
-@dataclass(frozen=True, kw_only=True)
-class BatchNorm(Layer):
-    kind = "batchnorm"
-    aliases = ("bn", "batchnorm2d")
-    summary = "batch normalization: 2·C params (γ, β) and 2·C buffers (running mean, var)"
-    words = {"noaffine": ("affine", False)}
-
-    affine: bool = param(fields.boolean, "learn γ and β (2·C parameters)", True)
-
-    def evaluate(self, inp: Shape) -> Evaluation:
-        return Evaluation(inp, 0, 2 * inp.c if self.affine else 0, 2 * inp.c)
-
-    def param_formula(self, inp: Shape, out: Shape) -> str:
-        return f"2 × {inp.c} (γ, β)" if self.affine else ""
-
-
-@register
-@dataclass(frozen=True, kw_only=True)
-class Dropout(Layer):
-    kind = "dropout"
-    summary = "dropout (no cost at inference)"
-    positional = ("rate",)
-
-    rate: float = param(fields.rate, "drop probability, 0 ≤ rate < 1", 0.5)
-
-    def config(self) -> str:
-        return f"p={self.rate:g}"
-
-
-@register
-@dataclass(frozen=True, kw_only=True)
-class LocalResponseNorm(Layer):
-    kind = "lrn"
-    aliases = ("localresponsenorm",)
-    summary = "local response normalization, as in AlexNet/GoogLeNet (no MACs, no params)"
-    positional = ("size",)
-
-    size: int = param(fields.positive_int, "neighbouring channels", 5)
-
-    def config(self) -> str:
-        return f"size {self.size}"
-
-
-@register
-@dataclass(frozen=True, kw_only=True)
-class ZeroPad(Layer):
-    kind = "pad"
-    aliases = ("zeropad", "zeropadding")
-    summary = "zero padding around H and W"
-    positional = ("padding",)
-
-    padding: tuple[int, int, int, int] = param(
-        fields.explicit_padding, "N, [h, w] or [top, bottom, left, right]"
-    )
-
-    def evaluate(self, inp: Shape) -> Evaluation:
-        _spatial(inp, self.kind)
-        top, bottom, left, right = self.padding
-        return Evaluation(Shape(inp.h + top + bottom, inp.w + left + right, inp.c))
-
-    def config(self) -> str:
-        return describe_padding(self.padding)
-
-
-@dataclass(frozen=True, kw_only=True)
 class Merge(Layer):
     """Where branches meet: ``concat`` (channels) or ``add`` (elementwise, no MACs).
 
@@ -465,19 +240,40 @@ def layer_fields(cls: type[Layer]) -> tuple[dataclasses.Field[Any], ...]:
     return found
 
 
+def all_kinds() -> dict[str, tuple[type[Layer], Mapping[str, object]]]:
+    """The registry with every kind in it. Only ``conv`` is defined here: the other kinds
+    live in ``layer_kinds`` and are imported the first time a name is not found, so that
+    commands that need only a conv (``compare``) start faster."""
+    import convcost.layer_kinds  # noqa: F401  (registers the kinds)
+
+    return REGISTRY
+
+
+def __getattr__(name: str) -> Any:
+    """``from convcost.layers import MaxPool`` still works: it imports the other kinds."""
+    if name.startswith("__"):  # the import system asks for __path__ and the like: not kinds
+        raise AttributeError(name)
+    import convcost.layer_kinds as kinds
+
+    try:
+        return getattr(kinds, name)
+    except AttributeError:
+        raise AttributeError(f"module 'convcost.layers' has no attribute {name!r}") from None
+
+
 def kind_names() -> list[str]:
     return sorted(REGISTRY)
 
 
 def lookup(kind: str) -> tuple[type[Layer], Mapping[str, object]]:
-    try:
-        return REGISTRY[kind.lower()]
-    except KeyError:
-        raise ConvcostError(unknown_kind_message(kind), field="type") from None
+    found = REGISTRY.get(kind.lower()) or all_kinds().get(kind.lower())
+    if found is None:
+        raise ConvcostError(unknown_kind_message(kind), field="type")
+    return found
 
 
 def unknown_kind_message(kind: str) -> str:
-    close = difflib.get_close_matches(kind.lower(), REGISTRY, n=1)
+    close = difflib.get_close_matches(kind.lower(), all_kinds(), n=1)
     hint = f"did you mean '{close[0]}'? " if close else ""
     kinds = sorted({cls.kind for cls, _ in REGISTRY.values()} - {"activation"})
     return (

@@ -9,7 +9,7 @@ from typing import NamedTuple
 from convcost.errors import ConvcostError, Location
 from convcost.gcpause import gc_paused
 from convcost.geometry import Axis
-from convcost.layers import BatchNorm, Conv, Layer, Merge
+from convcost.layers import Conv, Layer, Merge
 from convcost.quantities import BYTES_PER_VALUE, Limit
 from convcost.shapes import Shape
 
@@ -474,6 +474,8 @@ def _projection(
     """torchvision's downsample: a 1×1 conv whose stride gives the body's output size, + BN."""
     for stride in (_smallest_stride(inp.h, out.h), _smallest_stride(inp.w, out.w)):
         if ((inp.h - 1) // stride + 1, (inp.w - 1) // stride + 1) == (out.h, out.w):
+            from convcost.layer_kinds import BatchNorm
+
             conv = Conv(kernel=(1, 1), filters=out.c, stride=(stride, stride),
                         padding=(0, 0, 0, 0), bias=False)  # fmt: skip
             return (Node("0", conv, location), Node("1", BatchNorm(), location))

@@ -16,10 +16,11 @@ from convcost.frontends.structure import (
     RESIDUAL_KEYS,
     STRUCTURES,
 )  # fmt: skip
-from convcost.layers import REGISTRY, layer_fields
+from convcost.layers import all_kinds, layer_fields
 from convcost.network import SHORTCUTS
 from convcost.quantities import METRICS
 
+REGISTRY = all_kinds()
 SCHEMA_ID = "https://convcost.invalid/schema/config-v1.json"
 _PARAMETER = {"type": "string", "pattern": r"\$", "description": "a block parameter: $name"}
 _NAME = {"type": ["string", "integer"], "description": "the layer's name in its group"}

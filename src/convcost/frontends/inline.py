@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from convcost.errors import ConvcostError, Location
 from convcost.frontends.common import located_layer
 from convcost.layers import (
-    REGISTRY,
     Layer,
+    all_kinds,
     build_layer,
     layer_fields,
     lookup,
@@ -97,7 +97,7 @@ def parse_layers(
     ``line``/``column`` are where ``text`` starts in the file, so errors point into it.
     """
     word = text.strip().lower()
-    if word in REGISTRY and " " not in word:  # "- bn", "- relu": the common case, quickly
+    if word in all_kinds() and " " not in word:  # "- bn", "- relu": the common case, quickly
         try:
             layer = build_layer(word, {}, defaults)
         except ConvcostError:
@@ -169,9 +169,9 @@ def _split_layers(segment: list[Token], where: _Where) -> list[list[Token]]:
     groups: list[list[Token]] = []
     for token in segment:
         word = token.text.lower()
-        starts = word in REGISTRY and not (groups and _is_word_of(groups[-1][0], word))
+        starts = word in all_kinds() and not (groups and _is_word_of(groups[-1][0], word))
         if not groups or starts:
-            if word not in REGISTRY:
+            if word not in all_kinds():
                 raise ConvcostError(unknown_kind_message(token.text), where(token))
             groups.append([token])
         else:
@@ -180,7 +180,7 @@ def _split_layers(segment: list[Token], where: _Where) -> list[list[Token]]:
 
 
 def _is_word_of(kind_token: Token, word: str) -> bool:
-    cls, _ = REGISTRY[kind_token.text.lower()]
+    cls, _ = all_kinds()[kind_token.text.lower()]
     return word in cls.words
 
 
