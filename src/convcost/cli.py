@@ -283,8 +283,6 @@ def shape(
             raw.update(filters=filters or inp.c, dilation=scalar(dilation))
         elif filters is not None:
             raise ConvcostError("--filters applies to a conv, not to a pool")
-        elif ceil_mode is False and dilation == "1":
-            pass
         if pool is not None:
             if ceil_mode:
                 raw["ceil_mode"] = True

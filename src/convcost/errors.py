@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -20,6 +22,12 @@ class Location:
 
     def __str__(self) -> str:
         return f"{self.source}:{self.line}:{self.column}"
+
+
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """``did you mean 'filters'? `` for a near miss among ``known``; "" when none is near."""
+    close = difflib.get_close_matches(word, list(known), n=1)
+    return f"did you mean '{close[0]}'? " if close else ""
 
 
 MAX_REPORTED = 20  # errors printed for one input; the rest are counted

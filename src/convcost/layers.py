@@ -8,13 +8,12 @@ A kind is found by name through ``REGISTRY`` (aliases included). Front ends hand
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, NamedTuple
 
 from convcost import fields
-from convcost.errors import ConvcostError
+from convcost.errors import ConvcostError, did_you_mean
 from convcost.geometry import Axis, Padding, describe_padding, window, window_size
 from convcost.shapes import Shape
 
@@ -261,10 +260,6 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'convcost.layers' has no attribute {name!r}") from None
 
 
-def kind_names() -> list[str]:
-    return sorted(REGISTRY)
-
-
 def lookup(kind: str) -> tuple[type[Layer], Mapping[str, object]]:
     found = REGISTRY.get(kind.lower()) or all_kinds().get(kind.lower())
     if found is None:
@@ -273,8 +268,7 @@ def lookup(kind: str) -> tuple[type[Layer], Mapping[str, object]]:
 
 
 def unknown_kind_message(kind: str) -> str:
-    close = difflib.get_close_matches(kind.lower(), all_kinds(), n=1)
-    hint = f"did you mean '{close[0]}'? " if close else ""
+    hint = did_you_mean(kind.lower(), all_kinds())
     kinds = sorted({cls.kind for cls, _ in REGISTRY.values()} - {"activation"})
     return (
         f"unknown layer kind '{kind}'; {hint}known kinds: {', '.join(kinds)}, "
@@ -317,7 +311,6 @@ def build_layer(
 
 def _unknown_field_message(cls: type[Layer], key: str, preset: Mapping[str, object]) -> str:
     known = [f.name for f in layer_fields(cls) if f.name not in preset]
-    close = difflib.get_close_matches(key, known, n=1)
-    hint = f"did you mean '{close[0]}'? " if close else ""
+    hint = did_you_mean(key, known)
     takes = f"it takes {', '.join(known)}" if known else "it takes no settings"
     return f"{cls.kind} has no setting '{key}'; {hint}{takes}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
@@ -311,17 +311,6 @@ def evaluate_layer(
     )  # fmt: skip
 
 
-def total(results: Sequence[LayerResult]) -> Totals:
-    macs = flops = params = buffers = activations = 0
-    for r in results:
-        macs += r.macs
-        flops += r.flops
-        params += r.params
-        buffers += r.buffers
-        activations += r.activations
-    return Totals(macs, flops, params, buffers, activations)
-
-
 def analyze(network: Network, batch: int = 1) -> Report:
     """Propagate the input shape through every layer and count what each costs."""
     if batch < 1:
@@ -391,9 +380,7 @@ class _Run:
 
     def element(self, element: Element, shape: Shape, prefix: str, depth: int) -> Shape:
         if isinstance(element, Node):
-            result = evaluate_layer(element, shape, self.batch, prefix, depth)
-            self._add(result)
-            return result.output_shape
+            return self.sequence((element,), shape, prefix, depth)
         if isinstance(element, Group) and not element.name:
             return self.sequence(element.elements, shape, prefix, depth)
         if isinstance(element, Concat | Residual) and not element.name:
@@ -404,7 +391,9 @@ class _Run:
         name = prefix + str(element.name)
         start = len(self.rows)
         local = str(element.name)
-        self.rows.append(GroupResult(name, "", shape, shape, total([]), depth, local))  # filled
+        self.rows.append(
+            GroupResult(name, "", shape, shape, Totals(0, 0, 0, 0, 0), depth, local)
+        )  # filled
         before = list(self.sums)
         inner = name + self.separator
         if isinstance(element, Group):

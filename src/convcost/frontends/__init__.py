@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from convcost.errors import ConvcostError
+from convcost.errors import ConvcostError, did_you_mean
 from convcost.network import Network, Report
 
 
@@ -27,8 +27,7 @@ def load_network(spec: str, defaults: Mapping[str, object] | None = None) -> Net
     except ConvcostError as error:
         looks_like_a_name = "/" not in spec and "." not in spec
         if error.message.startswith(f"{spec}: no such file") and looks_like_a_name:
-            close = zoo.close_model_names(spec)
-            hint = f"did you mean '{close[0]}'? " if close else ""
+            hint = did_you_mean(spec, zoo.model_names())
             raise ConvcostError(
                 f"{spec}: no such file or built-in model; {hint}built-in models: "
                 f"{', '.join(zoo.model_names())} (see convcost models)"

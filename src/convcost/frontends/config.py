@@ -15,13 +15,12 @@ Schema (version 1)::
 
 from __future__ import annotations
 
-import difflib
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TypeVar
 
-from convcost.errors import ConvcostError, Location
+from convcost.errors import ConvcostError, Location, did_you_mean
 from convcost.frontends.structure import Builder, parse_blocks
 from convcost.frontends.yamlnode import YNode, compose, describe
 from convcost.gcpause import gc_paused
@@ -191,6 +190,4 @@ def _separator(node: YNode | None) -> str:
 
 
 def _unknown(key: str, known: tuple[str, ...], where: str) -> str:
-    close = difflib.get_close_matches(key, known, n=1)
-    hint = f"did you mean '{close[0]}'? " if close else ""
-    return f"{where} has no key '{key}'; {hint}known keys: {', '.join(known)}"
+    return f"{where} has no key '{key}'; {did_you_mean(key, known)}known keys: {', '.join(known)}"

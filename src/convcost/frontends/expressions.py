@@ -8,12 +8,11 @@ else of Python is reachable from a config.
 from __future__ import annotations
 
 import ast
-import difflib
 import operator
 import re
 from collections.abc import Callable, Mapping
 
-from convcost.errors import ConvcostError
+from convcost.errors import ConvcostError, did_you_mean
 
 _TOKEN = re.compile(r"\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 _OPERATORS: dict[type, Callable[[int, int], int]] = {
@@ -46,8 +45,7 @@ def _value(match: re.Match[str], env: Mapping[str, object]) -> object:
 
 def _lookup(name: str, env: Mapping[str, object]) -> object:
     if name not in env:
-        close = difflib.get_close_matches(name, list(env), n=1)
-        hint = f"did you mean '{close[0]}'? " if close else ""
+        hint = did_you_mean(name, env)
         known = ", ".join(sorted(env)) or "none"
         raise ConvcostError(f"unknown parameter '{name}'; {hint}this block's parameters: {known}")
     return env[name]

@@ -17,12 +17,11 @@ and use their parameters as ``$name`` or ``${expression}`` in any value.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from convcost.errors import ConvcostError, Location
+from convcost.errors import ConvcostError, Location, did_you_mean
 from convcost.fields import positive_int
 from convcost.frontends.common import located_layer
 from convcost.frontends.expressions import has_parameters, interpolate
@@ -259,10 +258,8 @@ class Builder:
                 "residual: takes a list of layers, or {body: [...], shortcut: auto}", body.at
             )
         for key in body.value:
-            if key not in ("body", "shortcut", "name"):
-                raise ConvcostError(
-                    _unknown(key, ("body", "shortcut", "name"), "residual"), body.key_at[key]
-                )
+            if key not in RESIDUAL_KEYS:
+                raise ConvcostError(_unknown(key, RESIDUAL_KEYS, "residual"), body.key_at[key])
         if "name" in body.value:
             name = _name(body.value["name"])
         main = Group("", tuple(self.items(body.value["body"], None, stack)))
@@ -385,6 +382,5 @@ def _count(node: YNode | None, minimum: int) -> int | None:
 
 
 def _unknown(key: str, known: tuple[str, ...], where: str, what: str = "key") -> str:
-    close = difflib.get_close_matches(key, known, n=1)
-    hint = f"did you mean '{close[0]}'? " if close else ""
+    hint = did_you_mean(key, known)
     return f"{where} has no {what} '{key}'; {hint}known: {', '.join(known) or 'none'}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from importlib import resources
 
@@ -17,10 +16,6 @@ def model_names() -> list[str]:
         for entry in folder.iterdir()
         if entry.name.endswith(".yaml") and not entry.name.startswith("_")
     )
-
-
-def close_model_names(name: str) -> list[str]:
-    return difflib.get_close_matches(name, model_names(), n=1)
 
 
 def model_text(name: str) -> str:
