@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
+from typing import NamedTuple
 
 from convcost.errors import ConvcostError
 from convcost.layers import Conv
@@ -11,15 +11,13 @@ from convcost.network import Network, Node, Report, analyze
 from convcost.shapes import Shape
 
 
-@dataclass(frozen=True)
-class Path:
+class Path(NamedTuple):
     name: str
     report: Report
     width: int | None  # the bottleneck width, None for the direct path
 
 
-@dataclass(frozen=True)
-class Saving:
+class Saving(NamedTuple):
     """How a bottleneck path compares with the direct one (ratios exact)."""
 
     path: Path
@@ -32,8 +30,7 @@ class Saving:
         return 1 - 1 / self.macs_ratio
 
 
-@dataclass(frozen=True)
-class Comparison:
+class Comparison(NamedTuple):
     input_shape: Shape
     kernel: tuple[int, int]
     filters: int

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from convcost.errors import ConvcostError, Location
@@ -14,8 +13,7 @@ from convcost.quantities import BYTES_PER_VALUE, Limit
 from convcost.shapes import Shape
 
 
-@dataclass(frozen=True)
-class Node:
+class Node(NamedTuple):
     """A layer in a network, with where the user wrote it (for error messages).
 
     ``name`` is None until ``Network.of`` names it (``conv1``, ``relu2``… per scope).
@@ -26,8 +24,7 @@ class Node:
     location: Location | None = None
 
 
-@dataclass(frozen=True)
-class Group:
+class Group(NamedTuple):
     """Elements applied one after another. A group with a name is a scope in hierarchical
     names (``inception_3a/…``); one named "" (a concat branch, say) is transparent.
 
@@ -40,8 +37,7 @@ class Group:
     location: Location | None = None
 
 
-@dataclass(frozen=True)
-class Concat:
+class Concat(NamedTuple):
     """Branches from one input, concatenated along channels (spatial sizes must agree)."""
 
     name: str | None
@@ -56,8 +52,7 @@ match, no bias) + BatchNorm projection where shapes differ, as torchvision's Res
 optional: identity, or no shortcut at all where shapes differ, as MobileNetV2."""
 
 
-@dataclass(frozen=True)
-class Residual:
+class Residual(NamedTuple):
     """A body added elementwise to a shortcut: one of SHORTCUTS, or a group of layers."""
 
     name: str | None
@@ -71,8 +66,7 @@ class Residual:
 Element = Node | Group | Concat | Residual
 
 
-@dataclass(frozen=True)
-class Network:
+class Network(NamedTuple):
     input_shape: Shape
     nodes: tuple[Element, ...]
     name: str = ""
@@ -127,9 +121,9 @@ def _name_scope(elements: tuple[Element, ...], scope: _Scope) -> tuple[Element, 
 def _named_group(group: Group, scope: _Scope) -> Group:
     """A transparent group names its elements in the enclosing scope; a named one in its own."""
     if group.name == "":
-        return replace(group, elements=_name_scope(group.elements, scope))
+        return group._replace(elements=_name_scope(group.elements, scope))
     name = scope.claim(group.name, group.label, group.location)
-    return replace(group, name=name, elements=_name_scope(group.elements, _Scope()))
+    return group._replace(name=name, elements=_name_scope(group.elements, _Scope()))
 
 
 def _named(element: Element, scope: _Scope) -> Element:
@@ -145,21 +139,21 @@ def _named(element: Element, scope: _Scope) -> Element:
     merge_name = inner.claim(None, "concat" if isinstance(element, Concat) else "add", None)
     if isinstance(element, Concat):
         branches = tuple(_named_group(branch, inner) for branch in element.branches)
-        return replace(element, name=name, branches=branches, merge_name=merge_name)
-    body = replace(element.body, elements=_name_scope(element.body.elements, inner))
+        return element._replace(name=name, branches=branches, merge_name=merge_name)
+    body = element.body._replace(elements=_name_scope(element.body.elements, inner))
     shortcut = element.shortcut
     if isinstance(shortcut, Group) and shortcut.name is None:
         free = "shortcut" not in inner.seen
-        shortcut = replace(shortcut, name=inner.claim("shortcut" if free else None, "shortcut",
+        shortcut = shortcut._replace(name=inner.claim("shortcut" if free else None, "shortcut",
                                                       shortcut.location))  # fmt: skip
-        shortcut = replace(shortcut, elements=_name_scope(shortcut.elements, _Scope()))
+        shortcut = shortcut._replace(elements=_name_scope(shortcut.elements, _Scope()))
     elif isinstance(shortcut, Group):
         shortcut = _named_group(shortcut, inner)
     projection = None
     if shortcut == "auto":  # torchvision's name, made unique if the scope has one already
         projection = inner.claim(None if "downsample" in inner.seen else "downsample",
                                  "downsample", None)  # fmt: skip
-    return replace(element, name=name, body=body, shortcut=shortcut, merge_name=merge_name,
+    return element._replace(name=name, body=body, shortcut=shortcut, merge_name=merge_name,
                    projection_name=projection)  # fmt: skip
 
 
@@ -259,8 +253,7 @@ class GroupResult(NamedTuple):
 Row = LayerResult | GroupResult
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(NamedTuple):
     """``layers``: every layer (merges included), in order, with hierarchical names;
     ``rows``: the same with a GroupResult before each group's layers, for nested tables."""
 
