@@ -158,31 +158,35 @@ class Conv(Layer):
         return groups, inp.c
 
     def evaluate(self, inp: Shape) -> Evaluation:
-        if inp.flat:
+        h, w, c, flat = inp
+        if flat:
             _spatial(inp, "conv")
-        groups, filters = self._groups_and_filters(inp)
-        if inp.c % groups:
-            raise ConvcostError(
-                f"groups {groups} does not divide the {inp.c} input channels; "
-                f"use a divisor of {inp.c}",
-                field="groups",
-            )
-        if filters % groups:
-            raise ConvcostError(
-                f"groups {groups} does not divide the {filters} filters; "
-                f"use a multiple of {groups} filters",
-                field="filters",
-            )
-        out_h, out_w = window_size(
-            inp.h, inp.w, self.kernel, self.stride, self.dilation, self.padding
-        )
+        groups, filters = self.groups, self.filters
+        if groups != 1 or filters is None:  # the plain conv skips this (it runs per layer)
+            groups, filters = self._groups_and_filters(inp)
+            if c % groups:
+                raise ConvcostError(
+                    f"groups {groups} does not divide the {c} input channels; "
+                    f"use a divisor of {c}",
+                    field="groups",
+                )
+            if filters % groups:
+                raise ConvcostError(
+                    f"groups {groups} does not divide the {filters} filters; "
+                    f"use a multiple of {groups} filters",
+                    field="filters",
+                )
+        kernel, stride, padding = self.kernel, self.stride, self.padding
+        if padding == "same":  # window_size's first rule, written out: the common case
+            out_h, out_w = -(-h // stride[0]), -(-w // stride[1])
+        else:
+            out_h, out_w = window_size(h, w, kernel, stride, self.dilation, padding)
         outputs = out_h * out_w * filters
-        weights = self.kernel[0] * self.kernel[1] * (inp.c // groups)
-        bias = filters if self.bias else 0
-        return Evaluation(
-            Shape(out_h, out_w, filters), outputs * weights, weights * filters + bias, 0,
-            outputs if bias else 0,
-        )  # fmt: skip
+        weights = kernel[0] * kernel[1] * (c // groups)
+        if self.bias:
+            return Evaluation(Shape(out_h, out_w, filters), outputs * weights,
+                              weights * filters + filters, 0, outputs)  # fmt: skip
+        return Evaluation(Shape(out_h, out_w, filters), outputs * weights, weights * filters)
 
     def axes(self, inp: Shape) -> tuple[Axis, Axis] | None:
         return window(inp.h, inp.w, self.kernel, self.stride, self.dilation, self.padding)

@@ -336,6 +336,8 @@ class _Run:
 
     def sequence(self, elements: Iterable[Element], shape: Shape, prefix: str, depth: int) -> Shape:
         batch, rows, sums = self.batch, self.rows, self.sums
+        append, new = rows.append, tuple.__new__  # tuple.__new__: no Python-level call per row
+        macs_sum, flops_sum, params_sum, buffers_sum, activations_sum = sums
         for element in elements:
             if type(element) is Node:  # the common case, inline: most elements are layers
                 layer = element.layer
@@ -344,31 +346,23 @@ class _Run:
                 except ConvcostError:
                     evaluate_layer(element, shape, batch, prefix, depth)  # raises, located
                     raise
-                macs *= batch
-                bias_adds *= batch
-                rows.append(
-                    LayerResult(
-                        prefix,
-                        element.name or layer.kind_name,
-                        layer,
-                        shape,
-                        out,
-                        macs,
-                        params,
-                        buffers,
-                        bias_adds,
-                        depth,
-                        batch,
-                    )
-                )
+                if batch != 1:
+                    macs *= batch
+                    bias_adds *= batch
+                local = element.name or layer.kind_name
+                append(new(LayerResult, (prefix, local, layer, shape, out, macs, params, buffers,
+                                         bias_adds, depth, batch)))  # fmt: skip
                 shape = out
-                sums[0] += macs
-                sums[1] += 2 * macs + bias_adds
-                sums[2] += params
-                sums[3] += buffers
-                sums[4] += out.h * out.w * out.c * batch
+                macs_sum += macs
+                flops_sum += 2 * macs + bias_adds
+                params_sum += params
+                buffers_sum += buffers
+                activations_sum += out[0] * out[1] * out[2] * batch
             else:
+                sums[:] = macs_sum, flops_sum, params_sum, buffers_sum, activations_sum
                 shape = self.element(element, shape, prefix, depth)
+                macs_sum, flops_sum, params_sum, buffers_sum, activations_sum = sums
+        sums[:] = macs_sum, flops_sum, params_sum, buffers_sum, activations_sum
         return shape
 
     def element(self, element: Element, shape: Shape, prefix: str, depth: int) -> Shape:
