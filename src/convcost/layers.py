@@ -8,7 +8,7 @@ A kind is found by name through ``REGISTRY`` (aliases included). Front ends hand
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, NamedTuple
 
@@ -166,8 +166,7 @@ class Conv(Layer):
             groups, filters = self._groups_and_filters(inp)
             if c % groups:
                 raise ConvcostError(
-                    f"groups {groups} does not divide the {c} input channels; "
-                    f"use a divisor of {c}",
+                    f"groups {groups} does not divide the {c} input channels; use a divisor of {c}",
                     field="groups",
                 )
             if filters % groups:
@@ -233,6 +232,7 @@ class Merge(Layer):
 
 
 _FIELDS: dict[type[Layer], tuple[dataclasses.Field[Any], ...]] = {}
+_PARSERS: dict[type[Layer], tuple[dict[str, fields.Parser], tuple[str, ...]]] = {}
 
 
 def layer_fields(cls: type[Layer]) -> tuple[dataclasses.Field[Any], ...]:
@@ -240,6 +240,18 @@ def layer_fields(cls: type[Layer]) -> tuple[dataclasses.Field[Any], ...]:
     found = _FIELDS.get(cls)
     if found is None:
         found = _FIELDS[cls] = tuple(f for f in dataclasses.fields(cls) if "parse" in f.metadata)
+    return found
+
+
+def _parsers(cls: type[Layer]) -> tuple[dict[str, fields.Parser], tuple[str, ...]]:
+    """A kind's parser per setting, and the settings without a default (made once)."""
+    found = _PARSERS.get(cls)
+    if found is None:
+        declared = layer_fields(cls)
+        found = _PARSERS[cls] = (
+            {f.name: f.metadata["parse"] for f in declared},
+            tuple(f.name for f in declared if f.default is dataclasses.MISSING),
+        )
     return found
 
 
@@ -289,25 +301,25 @@ def build_layer(
     and the raw values do not set it. Errors name the field (``ConvcostError.field``).
     """
     cls, preset = lookup(kind)
-    declared = {f.name: f for f in layer_fields(cls)}
+    parsers, required = _parsers(cls)
     values: dict[str, object] = {}
     for key, value in raw.items():
-        if key not in declared or key in preset:
+        parse = parsers.get(key)
+        if parse is None or key in preset:
             raise ConvcostError(_unknown_field_message(cls, key, preset), field=key)
-        parse: Callable[[object], object] = declared[key].metadata["parse"]
         try:
             values[key] = parse(value)
         except ConvcostError as error:
             raise ConvcostError(f"{cls.kind} {key}: {error.message}", field=key) from None
-    for key, value in {**(defaults or {}), **preset}.items():
-        if key in declared and key not in values:
-            values[key] = declared[key].metadata["parse"](value)
-    missing = [
-        name
-        for name, f in declared.items()
-        if name not in values and f.default is dataclasses.MISSING
-    ]
+    if defaults:
+        for key, value in defaults.items():
+            if key in parsers and key not in values and key not in preset:
+                values[key] = parsers[key](value)
+    for key, value in preset.items():  # a kind's preset (relu: fn=relu) is never overridden
+        values[key] = parsers[key](value)
+    missing = [name for name in required if name not in values]
     if missing:
+        declared = {f.name: f for f in layer_fields(cls)}
         docs = "; ".join(f"{name}: {declared[name].metadata['doc']}" for name in missing)
         raise ConvcostError(f"{cls.kind} needs {', '.join(missing)} ({docs})")
     return cls(**values)

@@ -202,12 +202,15 @@ class Builder:
         except ConvcostError as error:
             hint = f", or one of the blocks {', '.join(self.blocks)}" if self.blocks else ""
             raise ConvcostError(error.message + hint, kind_at) from None
-        declared = {f.name for f in layer_fields(cls)} - set(preset)
-        raw = {key: _plain(key, node) for key, node in settings.items()}
+        raw = {
+            key: node.value if type(node.value) not in (dict, list) else _plain(key, node)
+            for key, node in settings.items()
+        }
 
         def locate(field_name: str | None) -> Location:
             # An unknown key is shown at the key, a bad value at the value.
             if field_name in settings:
+                declared = {f.name for f in layer_fields(cls)} - set(preset)
                 return settings[field_name].at if field_name in declared else key_at[field_name]
             return kind_at
 
