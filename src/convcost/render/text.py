@@ -13,6 +13,7 @@ from convcost.network import GroupResult, LayerResult, Report, Row, Totals
 from convcost.quantities import BYTES_PER_VALUE
 from convcost.render.numbers import count, grouped, short, unit_label
 from convcost.render.words import saving_lines
+from convcost.shapes import Shape
 
 SCHEMA_VERSION = 1
 
@@ -168,7 +169,18 @@ def _csv_row(row: Row | Report, explain: bool) -> list[object]:
 
 def _csv_rows(report: Report, explain: bool, depth: int | None = None) -> list[list[object]]:
     """Rows that add up to the total: every layer, or with ``depth`` folded groups."""
-    rows = [_csv_row(row, explain) for row in report.partition(depth)]
+    if explain or depth is not None:
+        rows = [_csv_row(row, explain) for row in report.partition(depth)]
+        return [*rows, _csv_row(report, explain)]
+    # Every layer, written out here: this runs once per layer of networks of 100,000 layers.
+    texts: dict[Shape, str] = {}  # a shape's text, made once per distinct shape
+    rows = []
+    for r in report.layers:
+        layer, inp, out = r.layer, r.input_shape, r.output_shape
+        inp_text = texts.get(inp) or texts.setdefault(inp, inp.ascii)
+        out_text = texts.get(out) or texts.setdefault(out, out.ascii)
+        rows.append([r.prefix + r.local_name, layer.kind_name, layer.config(), inp_text, out_text,
+                     r.macs, r.flops, r.params, r.buffers, r.activations])  # fmt: skip
     return [*rows, _csv_row(report, explain)]
 
 
