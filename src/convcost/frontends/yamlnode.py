@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+import re
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -14,13 +14,20 @@ MAX_PLAIN = 100_000  # values in one setting: an aliased "billion laughs" would 
 MAX_DEPTH = 200  # nesting of YAML collections
 
 
-@dataclass
-class YNode:
-    """A decoded YAML value with where it was written; mappings keep their keys' places."""
+_NO_KEYS: dict[str, Location] = {}
+_QUOTES = ("'", '"')
+
+
+class YNode(NamedTuple):
+    """A decoded YAML value with where it was written; mappings keep their keys' places.
+
+    (A named tuple: one is made per value of configs with 100,000 layers. A mapping's
+    ``key_at`` must be its own dict: the default one is shared and stays empty.)
+    """
 
     value: Any
     at: Location
-    key_at: dict[str, Location] = field(default_factory=dict)
+    key_at: dict[str, Location] = _NO_KEYS  # read-only: a mapping's YNode gets its own
     quoted: bool = False
 
     def plain(self, budget: list[int] | None = None) -> Any:
@@ -51,13 +58,26 @@ class _Frame:
 
 
 def compose(text: str, source: str) -> YNode:
-    """The one YAML document in ``text`` as YNodes, read from the parser's event stream.
+    """The one YAML document in ``text`` as YNodes.
 
-    Reading events (libyaml's parser, which keeps its own stack) rather than composing
-    nodes keeps deep nesting from overflowing the C stack, decodes each alias once and
-    shares it (an alias bomb stays small), and refuses tags other than YAML's own, so no
-    Python object is ever built.
+    Two readers give the same YNodes. The fast one lets libyaml compose the node tree in C;
+    its recursion could overflow the C stack on deep nesting, so it runs only when the text
+    provably nests shallowly (``_shallow``), and it hands anything unusual (a fault, a tag,
+    a recursive alias) to the careful one. The careful one reads the parser's event stream
+    (libyaml keeps its own stack), so deep nesting is refused with a message, not a crash;
+    it words every error. Both decode each alias once and share it (an alias bomb stays
+    small) and refuse tags other than YAML's own, so no Python object is ever built.
     """
+    if _FastLoader is not None and _shallow(text):
+        try:
+            return _compose_nodes(text, source)
+        except _Unusual:
+            pass  # the careful reader says what is wrong, and where
+    return compose_events(text, source)
+
+
+def compose_events(text: str, source: str) -> YNode:
+    """The careful reader alone (see ``compose``)."""
     loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     loader = loader_cls(text)
     try:
@@ -73,6 +93,155 @@ def compose(text: str, source: str) -> YNode:
         raise ConvcostError(f"YAML syntax: {error}", Location(source, 1, 1)) from None
     finally:
         loader.dispose()
+
+
+# --- the fast reader: libyaml composes, Python converts ---------------------------------------
+
+# Nesting bound for the fast reader. A block collection nested in another starts further
+# right, except a sequence that is a mapping's value, so block depth < 2 × (the column where
+# a line's content starts, after indentation and "- "/"? "/": " indicators) + 2; flow
+# collections add their own depth. Lines starting past column 64 and flow nesting past 32
+# go to the careful reader, so the fast one never recurses deeper than ~165 < MAX_DEPTH.
+_DEEP_LINE = re.compile(r"^[ \t?:-]{64}", re.MULTILINE)
+_INNER_FLOW = re.compile(r"\[[^\[\]{}]*\]|\{[^\[\]{}]*\}")
+_MAX_FLOW = 32
+
+
+def _shallow(text: str) -> bool:
+    if _DEEP_LINE.search(text):
+        return False
+    for _ in range(_MAX_FLOW):
+        if "[" not in text and "{" not in text:
+            return True
+        text, removed = _INNER_FLOW.subn("", text)  # one level of flow nesting per pass
+        if not removed:
+            return False  # brackets in quotes or comments: the careful reader decides
+    return False
+
+
+class _Unusual(Exception):
+    """Something the fast reader leaves to the careful one (which words the error)."""
+
+
+_STR, _INT, _FLOAT = "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_BOOL, _NULL = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"
+_BOOLS = yaml.constructor.SafeConstructor.bool_values
+_IMPLICIT = yaml.resolver.Resolver.yaml_implicit_resolvers
+
+
+def _resolve_plain(value: str) -> str:
+    """The tag YAML 1.1 gives a plain scalar: PyYAML's own implicit resolvers, in order."""
+    for tag, regexp in _IMPLICIT.get(value[:1], []) + _IMPLICIT.get(None, []):
+        if regexp.match(value):
+            return str(tag)
+    return _STR
+
+
+def _fast_loader() -> Any:
+    if not getattr(yaml, "__with_libyaml__", False):
+        return None  # PyYAML built without libyaml: the careful reader only
+    from yaml._yaml import CParser
+
+    class FastLoader(CParser):
+        """libyaml's parser and composer, with the resolver calls it makes per node cut to a
+        lookup (plain scalars repeat: keys, kinds): the work CSafeLoader does in Python."""
+
+        def __init__(self, stream: str) -> None:
+            super().__init__(stream)
+            self.tags: dict[str, str] = {}
+
+        def resolve(self, kind: Any, value: str | None, implicit: tuple[bool, bool]) -> str:
+            if kind is yaml.ScalarNode:
+                if not implicit[0]:
+                    return _STR
+                assert value is not None
+                tag = self.tags.get(value)
+                if tag is None:
+                    tag = self.tags[value] = _resolve_plain(value)
+                return tag
+            return _SEQ if kind is yaml.SequenceNode else _MAP
+
+        def descend_resolver(self, parent: Any, index: Any) -> None:
+            pass  # path resolvers: none are used
+
+        def ascend_resolver(self) -> None:
+            pass
+
+    return FastLoader
+
+
+_FastLoader: Any = _fast_loader()
+
+
+def _compose_nodes(text: str, source: str) -> YNode:
+    loader = _FastLoader(text)
+    try:
+        root = loader.get_single_node()
+    except yaml.YAMLError:
+        raise _Unusual from None
+    finally:
+        loader.dispose()
+    if root is None:
+        raise _Unusual  # empty
+    done: dict[int, YNode | None] = {}  # collections converted (aliases share them)
+    constructor = yaml.constructor.SafeConstructor()
+    new = tuple.__new__  # named tuples made without a Python-level call: one per value
+
+    def convert(node: Any) -> YNode:
+        mark = node.start_mark
+        at = new(Location, (source, mark.line + 1, mark.column + 1, None, 1))
+        tag = node.tag
+        if tag == _STR:
+            return new(YNode, (node.value, at, _NO_KEYS, node.style in _QUOTES))
+        if tag in (_MAP, _SEQ):
+            if id(node) in done:
+                seen = done[id(node)]
+                if seen is None:
+                    raise _Unusual  # a recursive alias
+                return seen
+            done[id(node)] = None
+            if len(done) > MAX_NODES:
+                raise _Unusual
+            if tag == _SEQ:
+                items = [convert(item) for item in node.value]
+                converted = new(YNode, (items, at, _NO_KEYS, False))
+            else:
+                values: dict[str, YNode] = {}
+                key_at: dict[str, Location] = {}
+                for key_node, value_node in node.value:
+                    key = key_node.value
+                    if key_node.tag != _STR or key in values:
+                        raise _Unusual  # not a word, or twice
+                    values[key] = convert(value_node)
+                    mark = key_node.start_mark
+                    key_at[key] = new(Location, (source, mark.line + 1, mark.column + 1, None, 1))
+                converted = new(YNode, (values, at, key_at, False))
+            done[id(node)] = converted
+            return converted
+        value = node.value
+        if tag == _INT and value.isdecimal() and value.isascii() and value[0] != "0":
+            decoded = int(value) if len(value) < 20 else _decoded(constructor, node)
+        elif tag == _BOOL:
+            decoded = _BOOLS[value.lower()]
+        elif tag == _NULL:
+            decoded = None
+        elif tag in (_INT, _FLOAT):
+            decoded = _decoded(constructor, node)
+        else:
+            raise _Unusual  # another tag: the careful reader refuses it in words
+        return new(YNode, (decoded, at, _NO_KEYS, False))
+
+    return convert(root)
+
+
+def _decoded(constructor: Any, node: Any) -> object:
+    try:
+        return constructor.construct_object(node)
+    except (yaml.YAMLError, ValueError):
+        raise _Unusual from None
+
+
+# --- the careful reader: the parser's events --------------------------------------------------
 
 
 def _compose(loader: Any, source: str) -> YNode:
@@ -101,8 +270,10 @@ def _compose(loader: Any, source: str) -> YNode:
                 raise ConvcostError(
                     f"the YAML document nests more than {MAX_DEPTH} levels deep", at(event)
                 )
-            value: dict[str, YNode] | list[YNode] = {} if kind == _MAP else []
-            stack.append(_Frame(YNode(value, at(event)), event.anchor))
+            if kind == _MAP:
+                stack.append(_Frame(YNode({}, at(event), {}), event.anchor))
+            else:
+                stack.append(_Frame(YNode([], at(event)), event.anchor))
             continue
         if isinstance(event, yaml.CollectionEndEvent):
             frame = stack.pop()
@@ -130,6 +301,12 @@ def _compose(loader: Any, source: str) -> YNode:
             except yaml.YAMLError as error:
                 problem = getattr(error, "problem", None) or str(error)
                 raise ConvcostError(f"bad value: {problem}", at(event)) from None
+            except ValueError:  # Python refuses to read integers of over 4,300 digits
+                raise ConvcostError(
+                    f"a number of {len(event.value)} characters is too large; "
+                    "sizes above 2**40 are refused",
+                    at(event),
+                ) from None
             node = YNode(decoded, at(event), quoted=event.style in ("'", '"'))
             if event.anchor is not None:
                 anchors[event.anchor] = node

@@ -1,0 +1,154 @@
+"""The two YAML readers (frontends/yamlnode.py) give the same YNodes, and the same errors.
+
+The fast reader (libyaml composes the tree) runs on shallow documents and defers anything
+unusual to the careful one (the event stream), which words every error. These tests check
+that the fast one is really taken where it should be, and that it never changes an outcome.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from convcost.cli import app
+from convcost.errors import ConvcostError
+from convcost.frontends import zoo
+from convcost.frontends.yamlnode import (
+    YNode,
+    _compose_nodes,
+    _shallow,
+    _Unusual,
+    compose,
+    compose_events,
+)
+
+
+def _outcome(read: object, text: str) -> tuple[str, object]:
+    assert callable(read)
+    try:
+        return "ok", read(text, "net.yaml")
+    except ConvcostError as error:
+        return "error", error.render()
+
+
+@pytest.mark.parametrize("name", zoo.model_names())
+def test_zoo_configs_take_the_fast_reader_and_read_the_same(name: str) -> None:
+    text = zoo.model_text(name)
+    assert _shallow(text)
+    fast = _compose_nodes(text, "net.yaml")  # raises _Unusual if it deferred
+    assert fast == compose_events(text, "net.yaml")
+    assert compose(text, "net.yaml") == fast
+
+
+SAME = {
+    "scalars of every kind": (
+        "a: [1, -3, +5, 0x10, 0o7, 020, 1_000, 0, 190:20:30, 12345678901234567890123]\n"
+        "b: [1.5, -2e3, .inf, -.Inf, .nan, 1_0.5, 6.8523015e+5]\n"
+        "c: [yes, No, on, OFF, true, False, y, n]\n"
+        "d: [~, null, Null, '', \"\"]\n"
+        "e: ['quoted', \"double\", plain words, 'yes', \"12\"]\n"
+        "f:\n"
+    ),
+    "anchors and aliases": "base: &b {kernel: 3, filters: 8}\nlayers: [*b, *b, {conv: *b}]\n",
+    "an aliased scalar": "x: &w 16\ny: [*w, *w]\n",
+    "block and flow mixed": (
+        "input: 8x8x3\nlayers:\n  - conv: {kernel: [3, 3], filters: 8}\n"
+        "  - concat:\n    - [relu]\n    - - bn\n      - {type: relu}\n"
+    ),
+    "compact nested sequences": "- - - a\n    - b\n  - c\n- d\n",
+    "complex keys are refused alike": "? [a, b]\n: c\n",
+    "a key that is a number": "1: a\n",
+    "a duplicate key": "a: 1\na: 2\n",
+    "an empty document": "",
+    "only a comment": "# nothing\n",
+    "two documents": "a: 1\n---\nb: 2\n",
+    "a syntax error": "a: [1, 2\n",
+    "an undefined alias": "a: *nowhere\n",
+    "a recursive alias": "a: &x [1, *x]\n",
+    "a timestamp": "a: 2001-12-14\n",
+    "a merge key": "a: &x {b: 1}\nc: {<<: *x}\n",
+    "a python tag": "a: !!python/name:os.system x\n",
+    "a local tag": "a: !mine x\n",
+    "a binary tag": "a: !!binary aGk=\n",
+    "a non-specific tag": "a: ! 12\nb: ! [1]\n",
+    "brackets in quotes": "a: 'x[y'\nb: \"{\"\n",
+    "deep flow": "a: " + "[" * 40 + "]" * 40 + "\n",
+    "deep block": "".join("  " * i + f"k{i}:\n" for i in range(40)) + "  " * 40 + "v\n",
+    "a huge integer": "a: " + "7" * 5000 + "\n",
+    "a tab in a value": "a: \tb\n",
+    "a byte-order mark": "\ufeffa: 1\n",
+}
+
+
+@pytest.mark.parametrize("text", SAME.values(), ids=SAME.keys())
+def test_fast_and_careful_readers_agree(text: str) -> None:
+    assert _outcome(compose, text) == _outcome(compose_events, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "fast"),
+    [
+        ("a: 1\n", True),
+        ("a: " + "[" * 31 + "]" * 31 + "\n", True),
+        ("a: " + "[" * 32 + "]" * 32 + "\n", False),  # flow nesting past the bound
+        (" " * 63 + "a: 1\n", True),
+        (" " * 64 + "a: 1\n", False),  # content past column 64
+        ("- " * 32 + "a\n", False),  # compact sequences: 32 levels on one line
+        ("a: 'x[y'\n", False),  # unbalanced brackets in a string: the careful reader
+    ],
+)
+def test_shallow_bound(text: str, fast: bool) -> None:
+    assert _shallow(text) is fast
+
+
+def test_deep_documents_never_reach_the_fast_reader() -> None:
+    # 100,000 nested lists would overflow the C stack if composed: refused, with a message.
+    text = "input: 8x8x3\nlayers: " + "[" * 100_000 + "]" * 100_000 + "\n"
+    assert not _shallow(text)
+    with pytest.raises(ConvcostError, match="nests more than 200 levels deep"):
+        compose(text, "net.yaml")
+
+
+def test_the_fast_reader_defers_what_is_unusual() -> None:
+    for text in ("a: &x [1, *x]\n", "a: 2001-12-14\n", "", "a: 1\na: 2\n"):
+        with pytest.raises(_Unusual):
+            _compose_nodes(text, "net.yaml")
+
+
+def test_alias_shares_one_node() -> None:
+    root = compose("a: &x [1, 2]\nb: *x\n", "net.yaml")
+    assert root.value["a"] is root.value["b"]
+    assert isinstance(root.value["a"], YNode)
+
+
+def test_huge_integer_is_an_error_not_a_traceback() -> None:
+    # Python refuses to read integers of over 4,300 digits; this was a traceback once.
+    text = "input: 8x8x3\nlayers:\n- conv: {kernel: 3, filters: " + "1" * 5000 + "}\n"
+    result = CliRunner().invoke(app, ["analyze", "-"], input=text)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "<stdin>:3:30: a number of 5000 characters is too large; sizes above 2**40 are refused\n"
+    )
+    assert result.stdout == ""
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(zoo.model_names()),
+    st.lists(
+        st.tuples(st.integers(0, 10**6), st.integers(0, 3), st.sampled_from(
+            ["", " ", "\n", "-", ":", "[", "]", "{", "}", "&a", "*a", "'", '"', "#", "!", "!!str",
+             "? ", "0x", "1", "yes", "~", "\t", ",", "|"]
+        )),
+        min_size=1,
+        max_size=4,
+    ),
+)  # fmt: skip
+def test_mutated_configs_read_the_same(name: str, edits: list[tuple[int, int, str]]) -> None:
+    text = zoo.model_text(name)
+    for position, cut, insert in edits:
+        at = position % (len(text) + 1)
+        text = text[:at] + insert + text[at + cut :]
+    assert _outcome(compose, text) == _outcome(compose_events, text)
