@@ -232,7 +232,18 @@ class Merge(Layer):
 
 
 _FIELDS: dict[type[Layer], tuple[dataclasses.Field[Any], ...]] = {}
-_PARSERS: dict[type[Layer], tuple[dict[str, fields.Parser], tuple[str, ...]]] = {}
+
+
+class _Spec(NamedTuple):
+    """A kind's parser per setting, the settings without a default, and every field's
+    default (made once per kind: build_layer runs once per layer)."""
+
+    parsers: dict[str, fields.Parser]
+    required: tuple[str, ...]
+    defaults: dict[str, object]
+
+
+_SPECS: dict[type[Layer], _Spec] = {}
 
 
 def layer_fields(cls: type[Layer]) -> tuple[dataclasses.Field[Any], ...]:
@@ -243,14 +254,20 @@ def layer_fields(cls: type[Layer]) -> tuple[dataclasses.Field[Any], ...]:
     return found
 
 
-def _parsers(cls: type[Layer]) -> tuple[dict[str, fields.Parser], tuple[str, ...]]:
-    """A kind's parser per setting, and the settings without a default (made once)."""
-    found = _PARSERS.get(cls)
+def _spec(cls: type[Layer]) -> _Spec:
+    found = _SPECS.get(cls)
     if found is None:
         declared = layer_fields(cls)
-        found = _PARSERS[cls] = (
+        defaults = {
+            f.name: f.default for f in dataclasses.fields(cls) if f.default is not _REQUIRED
+        }
+        bare = [f.name for f in dataclasses.fields(cls) if f not in declared and f.name not in
+                defaults]  # fmt: skip
+        assert not bare, f"{cls.__name__}.{bare[0]}: give it param() or a default"
+        found = _SPECS[cls] = _Spec(
             {f.name: f.metadata["parse"] for f in declared},
-            tuple(f.name for f in declared if f.default is dataclasses.MISSING),
+            tuple(f.name for f in declared if f.default is _REQUIRED),
+            defaults,
         )
     return found
 
@@ -259,8 +276,8 @@ def all_kinds() -> dict[str, tuple[type[Layer], Mapping[str, object]]]:
     """The registry with every kind in it. Only ``conv`` is defined here: the other kinds
     live in ``layer_kinds`` and are imported the first time a name is not found, so that
     commands that need only a conv (``compare``) start faster."""
-    import convcost.layer_kinds  # noqa: F401  (registers the kinds)
-
+    if "pool" not in REGISTRY:  # asked per token by the inline parser: import only once
+        import convcost.layer_kinds  # noqa: F401  (registers the kinds)
     return REGISTRY
 
 
@@ -301,7 +318,7 @@ def build_layer(
     and the raw values do not set it. Errors name the field (``ConvcostError.field``).
     """
     cls, preset = lookup(kind)
-    parsers, required = _parsers(cls)
+    parsers, required, field_defaults = _spec(cls)
     values: dict[str, object] = {}
     for key, value in raw.items():
         parse = parsers.get(key)
@@ -322,7 +339,12 @@ def build_layer(
         declared = {f.name: f for f in layer_fields(cls)}
         docs = "; ".join(f"{name}: {declared[name].metadata['doc']}" for name in missing)
         raise ConvcostError(f"{cls.kind} needs {', '.join(missing)} ({docs})")
-    return cls(**values)
+    # What the dataclass's __init__ does (one object.__setattr__ per field), several times
+    # faster: every field has a parsed value or its default, and no kind has __post_init__.
+    layer = object.__new__(cls)
+    layer.__dict__.update(field_defaults)
+    layer.__dict__.update(values)
+    return layer
 
 
 def _unknown_field_message(cls: type[Layer], key: str, preset: Mapping[str, object]) -> str:

@@ -36,6 +36,7 @@ SOURCE = "<spec>"
 _SHORTHAND = re.compile(r"^([sdgp])(\d+(?:x\d+)?)$")
 _SHORTHAND_FIELD = {"s": "stride", "d": "dilation", "g": "groups", "p": "padding"}
 _INT = re.compile(r"^-?\d+$")
+_TOKEN = re.compile(r"\||[^\s|]+")
 _FLOAT = re.compile(r"^-?(\d+\.\d*|\.\d+)([eE][-+]?\d+)?$")
 
 
@@ -143,7 +144,7 @@ class _Where:
 
 def _segments(spec: str, where: _Where) -> list[list[Token]]:
     segments: list[list[Token]] = [[]]
-    for match in re.finditer(r"\||[^\s|]+", spec):
+    for match in _TOKEN.finditer(spec):
         if match.group() == "|":
             if not segments[-1]:
                 raise ConvcostError(
@@ -166,11 +167,12 @@ def _segments(spec: str, where: _Where) -> list[list[Token]]:
 def _split_layers(segment: list[Token], where: _Where) -> list[list[Token]]:
     """One segment may hold several layers: each kind name starts a new one."""
     groups: list[list[Token]] = []
+    kinds = all_kinds()
     for token in segment:
         word = token.text.lower()
-        starts = word in all_kinds() and not (groups and _is_word_of(groups[-1][0], word))
+        starts = word in kinds and not (groups and _is_word_of(groups[-1][0], word))
         if not groups or starts:
-            if word not in all_kinds():
+            if word not in kinds:
                 raise ConvcostError(unknown_kind_message(token.text), where(token))
             groups.append([token])
         else:
@@ -183,57 +185,87 @@ def _is_word_of(kind_token: Token, word: str) -> bool:
     return word in cls.words
 
 
+class _Kind(NamedTuple):
+    """What parsing a kind's tokens needs to know of it (made once per kind name)."""
+
+    cls: type[Layer]
+    preset: Mapping[str, object]
+    declared: frozenset[str]  # the settings a user may give (a preset's are taken)
+    positional: tuple[str, ...]
+
+
+_KINDS: dict[str, _Kind] = {}
+
+
+def _kind(name: str) -> _Kind:
+    found = _KINDS.get(name)
+    if found is None:
+        cls, preset = lookup(name)
+        declared = frozenset(f.name for f in layer_fields(cls)) - set(preset)
+        positional = tuple(p for p in cls.positional if p not in preset)
+        found = _KINDS[name] = _Kind(cls, preset, declared, positional)
+    return found
+
+
 def _layer(
     group: list[Token], defaults: Mapping[str, object], where: _Where
 ) -> tuple[str | None, Layer, Location]:
     kind_token, *args = group
-    cls, preset = lookup(kind_token.text)
-    declared = {f.name for f in layer_fields(cls)} - set(preset)
+    cls, _, declared, positional = _kind(kind_token.text.lower())
+    words = cls.words
     raw: dict[str, object] = {}
-    at: dict[str, Location] = {}
+    # Where each setting was written, as (token, offset, length): a Location only on error.
+    at: dict[str, tuple[Token, int, int | None]] = {}
     name: str | None = None
-    positional = [p for p in cls.positional if p not in preset]
     extra: list[Token] = []
     for token in args:
-        key, eq, value = token.text.partition("=")
-        word = token.text.lower()
-        shorthand = _SHORTHAND.match(word)
+        text = token.text
+        key, eq, value = text.partition("=")
         if eq:
             if not value:
                 raise ConvcostError(f"'{key}=' has no value; write {key}=VALUE", where(token))
             if key == "name":
                 name = value
                 continue
-            field, parsed, spot = key, scalar(value), where(token, len(key) + 1)
-            if key not in declared:
-                # Let build_layer word the unknown-field message; point at the key.
-                spot = where(token, 0, len(key))
-        elif word in cls.words:
-            field, parsed = cls.words[word]
-            spot = where(token)
-        elif shorthand and _SHORTHAND_FIELD[shorthand.group(1)] in declared:
-            field, parsed = _SHORTHAND_FIELD[shorthand.group(1)], scalar(shorthand.group(2))
-            spot = where(token, 1)
+            # An unknown key: build_layer words the message, the caret marks the key.
+            field, parsed = key, scalar(value)
+            spot = (token, len(key) + 1, None) if key in declared else (token, 0, len(key))
         else:
-            extra.append(token)
-            continue
+            word = text.lower()
+            if word in words:
+                field, parsed = words[word]
+                spot = (token, 0, None)
+            else:
+                shorthand = _SHORTHAND.match(word)
+                if shorthand and _SHORTHAND_FIELD[shorthand.group(1)] in declared:
+                    field, parsed = _SHORTHAND_FIELD[shorthand.group(1)], scalar(shorthand.group(2))
+                    spot = (token, 1, None)
+                else:
+                    extra.append(token)
+                    continue
         if field in raw:
-            raise ConvcostError(f"{field} is set twice in this layer", spot)
+            raise ConvcostError(f"{field} is set twice in this layer", where(*spot))
         raw[field], at[field] = parsed, spot
-    free = [p for p in positional if p not in raw]
-    if len(extra) > len(free):
-        token = extra[len(free)]
-        takes = (
-            f"takes {len(positional)} positional value(s) ({', '.join(positional)})"
-            if positional
-            else "takes no positional values"
-        )
-        raise ConvcostError(
-            f"{cls.kind} {takes}; '{token.text}' is one too many (use key=value, e.g. stride=2)",
-            where(token),
-        )
-    for field, token in zip(free, extra, strict=False):
-        raw[field], at[field] = scalar(token.text), where(token)
+    if extra:
+        free = [p for p in positional if p not in raw]
+        if len(extra) > len(free):
+            token = extra[len(free)]
+            takes = (
+                f"takes {len(positional)} positional value(s) ({', '.join(positional)})"
+                if positional
+                else "takes no positional values"
+            )
+            raise ConvcostError(
+                f"{cls.kind} {takes}; '{token.text}' is one too many (use key=value, e.g. "
+                "stride=2)",
+                where(token),
+            )
+        for field, token in zip(free, extra, strict=False):
+            raw[field], at[field] = scalar(token.text), (token, 0, None)
     here = where(kind_token, 0, group[-1].column + len(group[-1].text) - kind_token.column)
-    layer = located_layer(kind_token.text, raw, defaults, lambda field: at.get(field or "", here))
-    return name, layer, here
+
+    def locate(field: str | None) -> Location:
+        spot = at.get(field or "")
+        return here if spot is None else where(*spot)
+
+    return name, located_layer(kind_token.text, raw, defaults, locate), here

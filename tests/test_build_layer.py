@@ -1,0 +1,66 @@
+"""``build_layer`` makes its layers without the dataclass's ``__init__`` (for speed): they
+must be exactly what ``__init__`` makes: equal, same hash, same repr, same fields, frozen."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from convcost.frontends import zoo
+from convcost.layers import Layer, all_kinds, build_layer
+from convcost.network import Concat, Element, Group, Residual
+
+# A valid value for each setting some kind requires.
+REQUIRED_VALUES = {"kernel": 3, "units": 10, "padding": 1, "fn": "relu"}
+
+
+def _same_as_init(layer: Layer) -> None:
+    values = {f.name: getattr(layer, f.name) for f in dataclasses.fields(layer)}
+    made = type(layer)(**values)
+    assert layer == made and made == layer
+    assert hash(layer) == hash(made)
+    assert repr(layer) == repr(made)
+    assert vars(layer) == vars(made)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        layer.kind_name_ = "x"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("kind", sorted(all_kinds()))
+def test_every_kind_with_its_defaults(kind: str) -> None:
+    cls, preset = all_kinds()[kind]
+    needed = {f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING}
+    raw = {name: REQUIRED_VALUES[name] for name in needed - set(preset)}
+    _same_as_init(build_layer(kind, raw))
+
+
+def test_defaults_and_settings_together() -> None:
+    layer = build_layer("conv", {"kernel": "3x5", "stride": 2, "padding": [1, 2]}, {"bias": False})
+    _same_as_init(layer)
+    assert repr(layer) == (
+        "Conv(kernel=(3, 5), filters=None, stride=(2, 2), padding=(1, 1, 2, 2), "
+        "dilation=(1, 1), groups=1, bias=False)"
+    )
+
+
+def _layers(elements: tuple[Element, ...]) -> list[Layer]:
+    found: list[Layer] = []
+    for element in elements:
+        if isinstance(element, Group):
+            found += _layers(element.elements)
+        elif isinstance(element, Concat):
+            found += _layers(tuple(element.branches))
+        elif isinstance(element, Residual):
+            shortcut = element.shortcut
+            found += _layers((element.body, *((shortcut,) if isinstance(shortcut, Group) else ())))
+        else:
+            found.append(element.layer)
+    return found
+
+
+@pytest.mark.parametrize("name", zoo.model_names())
+def test_every_layer_of_the_zoo(name: str) -> None:
+    layers = _layers(zoo.load_model(name).nodes)
+    assert layers
+    for layer in layers:
+        _same_as_init(layer)
