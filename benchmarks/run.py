@@ -43,13 +43,21 @@ class Row:
 
 def wall(command: list[str], repeat: int) -> float:
     """Median wall time of a command, run ``repeat`` times after one warm-up run."""
-    subprocess.run(command, capture_output=True, check=False)
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run(command, capture_output=True, check=False)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return walls([command], repeat)[0]
+
+
+def walls(commands: list[list[str]], repeat: int) -> list[float]:
+    """Median wall time of each command, the commands taking turns (a warm-up round first):
+    on a shared machine whose speed drifts, a target and its baseline then see the same
+    drift, and their ratio is fair even when the absolute times are not."""
+    times: list[list[float]] = [[] for _ in commands]
+    for round_ in range(repeat + 1):
+        for command, taken in zip(commands, times, strict=True):
+            start = time.perf_counter()
+            subprocess.run(command, capture_output=True, check=False)
+            if round_:
+                taken.append(time.perf_counter() - start)
+    return [statistics.median(taken) for taken in times]
 
 
 def max_rss_kb(command: list[str]) -> int:
@@ -69,17 +77,17 @@ def ratio_row(target: str, measured: float, baseline: float, limit: float) -> Ro
 
 
 def startup(repeat: int) -> list[Row]:
-    typer = wall([PYTHON, "-c", "import typer"], repeat)
-    typer_rich = wall([PYTHON, "-c", "import typer, rich.table"], repeat)
     compare = [CONVCOST, "compare", "28x28x192", "--5x5", "32", "--bottleneck", "16"]
+    typer, typer_rich, table, json, version = walls(
+        [[PYTHON, "-c", "import typer"], [PYTHON, "-c", "import typer, rich.table"], compare,
+         [*compare, "-f", "json"], [CONVCOST, "--version"]],
+        repeat,
+    )  # fmt: skip
     return [
-        ratio_row("start: compare (table) vs import typer, rich.table", wall(compare, repeat),
-                  typer_rich, 1.25),
-        ratio_row("start: compare -f json vs import typer", wall([*compare, "-f", "json"], repeat),
-                  typer, 1.25),
-        ratio_row("start: --version vs import typer", wall([CONVCOST, "--version"], repeat),
-                  typer, 1.1),
-    ]  # fmt: skip
+        ratio_row("start: compare (table) vs import typer, rich.table", table, typer_rich, 1.25),
+        ratio_row("start: compare -f json vs import typer", json, typer, 1.25),
+        ratio_row("start: --version vs import typer", version, typer, 1.1),
+    ]
 
 
 def engine(repeat: int) -> list[Row]:
@@ -115,9 +123,11 @@ def big_configs(repeat: int, folder: Path) -> list[Row]:
         loader_code = "import sys, yaml; yaml.load(open(sys.argv[1]), Loader=yaml.CSafeLoader)"
         load = [PYTHON, "-c", loader_code, str(yaml_file)]
         runs = max(3, repeat // 3) if size == 10_000 else 3
-        loader = wall(load, runs)
-        analyze_yaml = wall([CONVCOST, "analyze", str(yaml_file), "-f", "csv"], runs)
-        analyze_json = wall([CONVCOST, "analyze", str(json_file), "-f", "csv"], runs)
+        loader, analyze_yaml, analyze_json = walls(
+            [load, [CONVCOST, "analyze", str(yaml_file), "-f", "csv"],
+             [CONVCOST, "analyze", str(json_file), "-f", "csv"]],
+            runs,
+        )  # fmt: skip
         rows.append(ratio_row(f"config: analyze {size:,}-layer YAML vs CSafeLoader load",
                               analyze_yaml, loader, 1.2))  # fmt: skip
         speedup = analyze_yaml / analyze_json
@@ -154,19 +164,18 @@ def hostile(folder: Path) -> list[Row]:
 def peers() -> list[Row]:
     script = str(HERE / "peers_resnet50.py")
     rows = []
-    convcost = wall([CONVCOST, "analyze", "resnet50", "-f", "csv"], 5)
-    out = subprocess.run([CONVCOST, "analyze", "resnet50", "-f", "csv"], capture_output=True,
-                         text=True).stdout.splitlines()[-1].split(",")  # fmt: skip
+    tools = ("fvcore", "ptflops", "thop", "torchinfo", "flop_counter")
+    ours = [CONVCOST, "analyze", "resnet50", "-f", "csv"]
+    convcost, *seconds = walls([ours, *([PYTHON, script, tool] for tool in tools)], 5)
+    out = subprocess.run(ours, capture_output=True, text=True).stdout.splitlines()[-1].split(",")
     print(f"\n{'tool':14s} {'seconds':>8s} {'MACs':>15s} {'params':>12s}")
     print(f"{'convcost':14s} {convcost:8.2f} {int(out[5]):15,d} {int(out[7]):12,d}")
-    fastest = float("inf")
-    for tool in ("fvcore", "ptflops", "thop", "torchinfo", "flop_counter"):
-        seconds = wall([PYTHON, script, tool], 3)
+    for tool, taken in zip(tools, seconds, strict=True):
         line = subprocess.run([PYTHON, script, tool], capture_output=True, text=True).stdout
         _, macs, params = line.split()[-3:]
-        print(f"{tool:14s} {seconds:8.2f} {int(macs):15,d} {int(params):12,d}")
-        if tool != "flop_counter":
-            fastest = min(fastest, seconds)
+        print(f"{tool:14s} {taken:8.2f} {int(macs):15,d} {int(params):12,d}")
+    fastest = min(taken for tool, taken in zip(tools, seconds, strict=True)
+                  if tool != "flop_counter")  # fmt: skip
     print("(fvcore counts conv and linear MACs and BatchNorm; ptflops and thop add BatchNorm,")
     print(" ReLU, pooling and bias work; torchinfo adds BatchNorm; flop_counter ÷ 2 is conv and")
     print(" linear only, as convcost counts.)")
