@@ -23,7 +23,7 @@ from convcost.layers import (
 from convcost.shapes import Shape
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class _Pool(Layer):
     positional = ("kernel", "stride")
     words = {**_WINDOW_WORDS, "ceil": ("ceil_mode", True)}
@@ -59,7 +59,7 @@ class _Pool(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class MaxPool(_Pool):
     kind = "maxpool"
     aliases = ("maxpool2d", "max_pool")
@@ -72,7 +72,7 @@ class MaxPool(_Pool):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class AvgPool(_Pool):
     kind = "avgpool"
     aliases = ("avgpool2d", "avg_pool")
@@ -80,7 +80,7 @@ class AvgPool(_Pool):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class GlobalAvgPool(Layer):
     kind = "globalavgpool"
     aliases = ("gap", "global_avg_pool", "globalaveragepooling")
@@ -92,7 +92,7 @@ class GlobalAvgPool(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class AdaptiveAvgPool(Layer):
     kind = "adaptiveavgpool"
     aliases = ("adaptive_avg_pool",)
@@ -110,7 +110,7 @@ class AdaptiveAvgPool(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class GlobalMaxPool(Layer):
     kind = "globalmaxpool"
     aliases = ("gmp", "global_max_pool")
@@ -122,7 +122,7 @@ class GlobalMaxPool(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class Dense(Layer):
     kind = "dense"
     aliases = ("fc", "linear")
@@ -152,7 +152,7 @@ class Dense(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class Flatten(Layer):
     kind = "flatten"
     summary = "H×W×C → a vector of H·W·C"
@@ -162,7 +162,7 @@ class Flatten(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class Activation(Layer):
     kind = "activation"
     aliases = ("act",)
@@ -183,7 +183,7 @@ for _fn in ACTIVATIONS:
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class BatchNorm(Layer):
     kind = "batchnorm"
     aliases = ("bn", "batchnorm2d")
@@ -200,7 +200,7 @@ class BatchNorm(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class Dropout(Layer):
     kind = "dropout"
     summary = "dropout (no cost at inference)"
@@ -213,7 +213,7 @@ class Dropout(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class LocalResponseNorm(Layer):
     kind = "lrn"
     aliases = ("localresponsenorm",)
@@ -227,7 +227,7 @@ class LocalResponseNorm(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class ZeroPad(Layer):
     kind = "pad"
     aliases = ("zeropad", "zeropadding")

@@ -39,9 +39,14 @@ class Evaluation(NamedTuple):
     bias_adds: int = 0
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class Layer:
-    """Base of every layer kind."""
+    """Base of every layer kind.
+
+    Kinds are frozen dataclasses whose equality, hash and repr are these, written once:
+    dataclass() would generate and compile them anew for every kind, which made importing
+    the kinds a noticeable part of start-up. They behave as the generated ones do.
+    """
 
     kind: ClassVar[str]
     aliases: ClassVar[tuple[str, ...]] = ()
@@ -49,6 +54,29 @@ class Layer:
     # Inline spec: fields that may be given by position, and bare words that set a field.
     positional: ClassVar[tuple[str, ...]] = ()
     words: ClassVar[Mapping[str, tuple[str, object]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # A docstring, so dataclass() need not make one from inspect.signature (slow).
+        if cls.__doc__ is None:
+            cls.__doc__ = cls.summary or cls.__name__
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in _field_names(type(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Layer)
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        names = _field_names(type(self))
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in names)
+        return f"{type(self).__qualname__}({shown})"
 
     @property
     def kind_name(self) -> str:
@@ -119,7 +147,7 @@ _WINDOW_WORDS: Mapping[str, tuple[str, object]] = {
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class Conv(Layer):
     kind = "conv"
     aliases = ("conv2d", "convolution")
@@ -213,7 +241,7 @@ class Conv(Layer):
         return text
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class Merge(Layer):
     """Where branches meet: ``concat`` (channels) or ``add`` (elementwise, no MACs).
 
@@ -232,6 +260,14 @@ class Merge(Layer):
 
 
 _FIELDS: dict[type[Layer], tuple[dataclasses.Field[Any], ...]] = {}
+_NAMES: dict[type[Layer], tuple[str, ...]] = {}
+
+
+def _field_names(cls: type[Layer]) -> tuple[str, ...]:
+    found = _NAMES.get(cls)
+    if found is None:
+        found = _NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return found
 
 
 class _Spec(NamedTuple):
