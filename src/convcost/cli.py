@@ -178,7 +178,7 @@ def compare(
     fewer MACs each bottleneck needs, and the break-even width b* above which it stops paying.
     """
     from convcost.compare import compare as run_compare
-    from convcost.frontends.inline import scalar
+    from convcost.fields import scalar
     from convcost.shapes import parse_shape
 
     shortcuts = _kxk_options(ctx.args)
@@ -227,7 +227,7 @@ def compare(
 
 
 def _option_value(option: str, parse: Callable[[object], T], text: str) -> T:
-    from convcost.frontends.inline import scalar
+    from convcost.fields import scalar
 
     try:
         return parse(scalar(text))
@@ -269,7 +269,7 @@ def shape(
     The depth stays as it is unless --filters sets it (a conv has as many output channels
     as filters).
     """
-    from convcost.frontends.inline import scalar
+    from convcost.fields import scalar
     from convcost.layers import build_layer
     from convcost.network import Network, Node, analyze
     from convcost.shapes import parse_shape

@@ -32,6 +32,25 @@ def _schema(schema: dict[str, Any]) -> Callable[[F], F]:
     return register
 
 
+_SCALAR_INT = re.compile(r"^-?\d+$")
+_SCALAR_FLOAT = re.compile(r"^-?(\d+\.\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
+def scalar(text: str) -> object:
+    """A command-line or inline-spec token's value as YAML would decode it (``3`` → 3,
+    ``true`` → True, ``1,2`` → [1, 2]), so every front end feeds these parsers alike."""
+    if "," in text:
+        return [scalar(part) for part in text.split(",")]
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if _SCALAR_INT.match(text):
+        return int(text)
+    if _SCALAR_FLOAT.match(text):
+        return float(text)
+    return text
+
+
 _PAIR = re.compile(r"^\s*(\d+)\s*[x×X]\s*(\d+)\s*$")
 _INT = re.compile(r"^\s*(\d+)\s*$")
 

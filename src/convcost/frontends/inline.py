@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 from convcost.errors import ConvcostError, Location
+from convcost.fields import scalar
 from convcost.frontends.common import located_layer
 from convcost.layers import (
     Layer,
@@ -35,9 +36,7 @@ from convcost.shapes import parse_shape
 SOURCE = "<spec>"
 _SHORTHAND = re.compile(r"^([sdgp])(\d+(?:x\d+)?)$")
 _SHORTHAND_FIELD = {"s": "stride", "d": "dilation", "g": "groups", "p": "padding"}
-_INT = re.compile(r"^-?\d+$")
 _TOKEN = re.compile(r"\||[^\s|]+")
-_FLOAT = re.compile(r"^-?(\d+\.\d*|\.\d+)([eE][-+]?\d+)?$")
 
 
 class Token(NamedTuple):
@@ -49,20 +48,6 @@ def looks_inline(text: str) -> bool:
     """Whether a command-line SPEC is an inline spec rather than a file name."""
     head = text.split("|", 1)[0].strip()
     return "|" in text or bool(re.match(r"^\d+\s*[x×X]\s*\d+\s*[x×X]\s*\d+$", head))
-
-
-def scalar(text: str) -> object:
-    """A token's value as YAML would decode it, so both front ends feed the same parsers."""
-    if "," in text:
-        return [scalar(part) for part in text.split(",")]
-    lowered = text.lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    if _INT.match(text):
-        return int(text)
-    if _FLOAT.match(text):
-        return float(text)
-    return text
 
 
 def parse_inline(

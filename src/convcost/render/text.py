@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from typing import Any
@@ -185,6 +184,8 @@ def _csv_rows(report: Report, explain: bool, depth: int | None = None) -> list[l
 
 
 def _csv(header: list[str], rows: list[list[object]]) -> str:
+    import csv  # here: the other formats start faster without it
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
