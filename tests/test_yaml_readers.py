@@ -1,4 +1,4 @@
-"""The two YAML readers (frontends/yamlnode.py) give the same YNodes, and the same errors.
+"""The two YAML readers (frontends/yamlread.py) give the same YNodes, and the same errors.
 
 The fast reader (libyaml composes the tree) runs on shallow documents and defers anything
 unusual to the careful one (the event stream), which words every error. These tests check
@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 from convcost.cli import app
 from convcost.errors import ConvcostError
 from convcost.frontends import zoo
-from convcost.frontends.yamlnode import (
-    YNode,
+from convcost.frontends.yamlnode import YNode
+from convcost.frontends.yamlread import (
     _compose_nodes,
     _shallow,
     _Unusual,

@@ -22,7 +22,7 @@ from typing import TypeVar
 
 from convcost.errors import ConvcostError, Location, did_you_mean
 from convcost.frontends.structure import Builder, parse_blocks
-from convcost.frontends.yamlnode import YNode, compose, describe
+from convcost.frontends.yamlnode import YNode, describe
 from convcost.gcpause import gc_paused
 from convcost.network import Network
 from convcost.quantities import METRICS, Limit, parse_quantity
@@ -74,6 +74,8 @@ def load_config(path: str, defaults: Mapping[str, object] | None = None) -> Netw
 
 
 def parse_config(text: str, source: str, defaults: Mapping[str, object] | None = None) -> Network:
+    from convcost.frontends.yamlread import compose  # PyYAML: only for YAML text
+
     return _network(compose(text, source), source, defaults)
 
 

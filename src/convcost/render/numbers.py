@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
+from typing import TYPE_CHECKING
 
-from convcost.network import LayerResult, Totals
+if TYPE_CHECKING:
+    from fractions import Fraction
+
+    from convcost.network import LayerResult, Totals
 
 _PREFIXES = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k"))
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from convcost.compare import Comparison, Saving
 from convcost.explain import explain_layer
 from convcost.network import GroupResult, LayerResult, Report, Row, Totals
 from convcost.quantities import BYTES_PER_VALUE
 from convcost.render.numbers import count, grouped, short, unit_label
 from convcost.render.words import saving_lines
 from convcost.shapes import Shape
+
+if TYPE_CHECKING:  # compare (and fractions) only when a comparison is rendered
+    from convcost.compare import Comparison, Saving
 
 SCHEMA_VERSION = 1
 

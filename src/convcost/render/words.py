@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
+from typing import TYPE_CHECKING
 
-from convcost.compare import Comparison
 from convcost.render.numbers import fixed
+
+if TYPE_CHECKING:
+    from fractions import Fraction
+
+    from convcost.compare import Comparison
 
 
 def saving_lines(comparison: Comparison) -> list[str]:

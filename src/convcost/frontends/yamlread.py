@@ -1,0 +1,321 @@
+"""Reading YAML text into YNodes: a fast reader and a careful one (see ``compose``)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from convcost.errors import ConvcostError, Location
+from convcost.frontends.yamlnode import NO_KEYS, YNode
+
+MAX_NODES = 10_000_000  # distinct YAML nodes; aliases are decoded once and shared
+MAX_DEPTH = 200  # nesting of YAML collections
+_QUOTES = ("'", '"')
+
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+
+
+class _Frame:
+    """A collection being read: its YNode, and for a mapping the key waiting for a value."""
+
+    def __init__(self, node: YNode, anchor: str | None) -> None:
+        self.node, self.anchor = node, anchor
+        self.key: tuple[str, Location] | None = None
+
+
+def compose(text: str, source: str) -> YNode:
+    """The one YAML document in ``text`` as YNodes.
+
+    Two readers give the same YNodes. The fast one lets libyaml compose the node tree in C;
+    its recursion could overflow the C stack on deep nesting, so it runs only when the text
+    provably nests shallowly (``_shallow``), and it hands anything unusual (a fault, a tag,
+    a recursive alias) to the careful one. The careful one reads the parser's event stream
+    (libyaml keeps its own stack), so deep nesting is refused with a message, not a crash;
+    it words every error. Both decode each alias once and share it (an alias bomb stays
+    small) and refuse tags other than YAML's own, so no Python object is ever built.
+    """
+    if _FastLoader is not None and _shallow(text):
+        try:
+            return _compose_nodes(text, source)
+        except _Unusual:
+            pass  # the careful reader says what is wrong, and where
+    return compose_events(text, source)
+
+
+def compose_events(text: str, source: str) -> YNode:
+    """The careful reader alone (see ``compose``)."""
+    loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = loader_cls(text)
+    try:
+        return _compose(loader, source)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        problem = " ".join(p for p in (error.context, error.problem) if p)
+        raise ConvcostError(
+            f"YAML syntax: {problem}",
+            Location(source, mark.line + 1, mark.column + 1) if mark else None,
+        ) from None
+    except yaml.YAMLError as error:
+        raise ConvcostError(f"YAML syntax: {error}", Location(source, 1, 1)) from None
+    finally:
+        loader.dispose()
+
+
+# --- the fast reader: libyaml composes, Python converts ---------------------------------------
+
+# Nesting bound for the fast reader. A block collection nested in another starts further
+# right, except a sequence that is a mapping's value, so block depth < 2 × (the column where
+# a line's content starts, after indentation and "- "/"? "/": " indicators) + 2; flow
+# collections add their own depth. Lines starting past column 64 and flow nesting past 32
+# go to the careful reader, so the fast one never recurses deeper than ~165 < MAX_DEPTH.
+_DEEP_LINE = re.compile(r"^[ \t?:-]{64}", re.MULTILINE)
+_INNER_FLOW = re.compile(r"\[[^\[\]{}]*\]|\{[^\[\]{}]*\}")
+_MAX_FLOW = 32
+
+
+def _shallow(text: str) -> bool:
+    if _DEEP_LINE.search(text):
+        return False
+    for _ in range(_MAX_FLOW):
+        if "[" not in text and "{" not in text:
+            return True
+        text, removed = _INNER_FLOW.subn("", text)  # one level of flow nesting per pass
+        if not removed:
+            return False  # brackets in quotes or comments: the careful reader decides
+    return False
+
+
+class _Unusual(Exception):
+    """Something the fast reader leaves to the careful one (which words the error)."""
+
+
+_STR, _INT, _FLOAT = "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_BOOL, _NULL = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"
+_BOOLS = yaml.constructor.SafeConstructor.bool_values
+_IMPLICIT = yaml.resolver.Resolver.yaml_implicit_resolvers
+
+
+def _resolve_plain(value: str) -> str:
+    """The tag YAML 1.1 gives a plain scalar: PyYAML's own implicit resolvers, in order."""
+    for tag, regexp in _IMPLICIT.get(value[:1], []) + _IMPLICIT.get(None, []):
+        if regexp.match(value):
+            return str(tag)
+    return _STR
+
+
+def _fast_loader() -> Any:
+    if not getattr(yaml, "__with_libyaml__", False):
+        return None  # PyYAML built without libyaml: the careful reader only
+    from yaml._yaml import CParser
+
+    class FastLoader(CParser):
+        """libyaml's parser and composer, with the resolver calls it makes per node cut to a
+        lookup (plain scalars repeat: keys, kinds): the work CSafeLoader does in Python."""
+
+        def __init__(self, stream: str) -> None:
+            super().__init__(stream)
+            self.tags: dict[str, str] = {}
+
+        def resolve(self, kind: Any, value: str | None, implicit: tuple[bool, bool]) -> str:
+            if kind is yaml.ScalarNode:
+                if not implicit[0]:
+                    return _STR
+                assert value is not None
+                tag = self.tags.get(value)
+                if tag is None:
+                    tag = self.tags[value] = _resolve_plain(value)
+                return tag
+            return _SEQ if kind is yaml.SequenceNode else _MAP
+
+        def descend_resolver(self, parent: Any, index: Any) -> None:
+            pass  # path resolvers: none are used
+
+        def ascend_resolver(self) -> None:
+            pass
+
+    return FastLoader
+
+
+_FastLoader: Any = _fast_loader()
+
+
+def _compose_nodes(text: str, source: str) -> YNode:
+    loader = _FastLoader(text)
+    try:
+        root = loader.get_single_node()
+    except yaml.YAMLError:
+        raise _Unusual from None
+    finally:
+        loader.dispose()
+    if root is None:
+        raise _Unusual  # empty
+    done: dict[int, YNode | None] = {}  # collections converted (aliases share them)
+    constructor = yaml.constructor.SafeConstructor()
+    new = tuple.__new__  # named tuples made without a Python-level call: one per value
+
+    def convert(node: Any) -> YNode:
+        mark = node.start_mark
+        at = new(Location, (source, mark.line + 1, mark.column + 1, None, 1))
+        tag = node.tag
+        if tag == _STR:
+            return new(YNode, (node.value, at, NO_KEYS, node.style in _QUOTES))
+        if tag in (_MAP, _SEQ):
+            if id(node) in done:
+                seen = done[id(node)]
+                if seen is None:
+                    raise _Unusual  # a recursive alias
+                return seen
+            done[id(node)] = None
+            if len(done) > MAX_NODES:
+                raise _Unusual
+            if tag == _SEQ:
+                items = [convert(item) for item in node.value]
+                converted = new(YNode, (items, at, NO_KEYS, False))
+            else:
+                values: dict[str, YNode] = {}
+                key_at: dict[str, Location] = {}
+                for key_node, value_node in node.value:
+                    key = key_node.value
+                    if key_node.tag != _STR or key in values:
+                        raise _Unusual  # not a word, or twice
+                    values[key] = convert(value_node)
+                    mark = key_node.start_mark
+                    key_at[key] = new(Location, (source, mark.line + 1, mark.column + 1, None, 1))
+                converted = new(YNode, (values, at, key_at, False))
+            done[id(node)] = converted
+            return converted
+        value = node.value
+        if tag == _INT and value.isdecimal() and value.isascii() and value[0] != "0":
+            decoded = int(value) if len(value) < 20 else _decoded(constructor, node)
+        elif tag == _BOOL:
+            decoded = _BOOLS[value.lower()]
+        elif tag == _NULL:
+            decoded = None
+        elif tag in (_INT, _FLOAT):
+            decoded = _decoded(constructor, node)
+        else:
+            raise _Unusual  # another tag: the careful reader refuses it in words
+        return new(YNode, (decoded, at, NO_KEYS, False))
+
+    return convert(root)
+
+
+def _decoded(constructor: Any, node: Any) -> object:
+    try:
+        return constructor.construct_object(node)
+    except (yaml.YAMLError, ValueError):
+        raise _Unusual from None
+
+
+# --- the careful reader: the parser's events --------------------------------------------------
+
+
+def _compose(loader: Any, source: str) -> YNode:
+    def at(event: Any) -> Location:
+        return Location(source, event.start_mark.line + 1, event.start_mark.column + 1)
+
+    loader.get_event()  # stream start
+    if loader.check_event(yaml.StreamEndEvent):
+        raise ConvcostError("the config is empty; write input: and layers:", Location(source, 1, 1))
+    loader.get_event()  # document start
+    constructor = yaml.constructor.SafeConstructor()
+    anchors: dict[str, YNode] = {}
+    stack: list[_Frame] = []
+    root: YNode | None = None
+    count = 0
+    while root is None:
+        event = loader.get_event()
+        count += 1
+        if count > MAX_NODES:
+            raise ConvcostError("the YAML document has too many values", at(event))
+        if isinstance(event, yaml.CollectionStartEvent):
+            kind = _MAP if isinstance(event, yaml.MappingStartEvent) else _SEQ
+            if event.tag not in (None, "!", kind):
+                raise ConvcostError(_tag_message(event.tag), at(event))
+            if len(stack) >= MAX_DEPTH:
+                raise ConvcostError(
+                    f"the YAML document nests more than {MAX_DEPTH} levels deep", at(event)
+                )
+            if kind == _MAP:
+                stack.append(_Frame(YNode({}, at(event), {}), event.anchor))
+            else:
+                stack.append(_Frame(YNode([], at(event)), event.anchor))
+            continue
+        if isinstance(event, yaml.CollectionEndEvent):
+            frame = stack.pop()
+            node = frame.node
+            if frame.anchor is not None:
+                anchors[frame.anchor] = node
+        elif isinstance(event, yaml.AliasEvent):
+            if event.anchor not in anchors:
+                raise ConvcostError(
+                    f"alias *{event.anchor} names no anchor before it (or the collection it "
+                    "is in: recursive aliases are refused)",
+                    at(event),
+                )
+            node = anchors[event.anchor]
+        else:  # a scalar: resolved and built as YAML 1.1 says, by PyYAML's safe constructor
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+            elif tag not in _SCALAR_TAGS:
+                raise ConvcostError(_tag_message(tag), at(event))
+            scalar = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark,
+                                     event.style)  # fmt: skip
+            try:
+                decoded = constructor.construct_object(scalar)
+            except yaml.YAMLError as error:
+                problem = getattr(error, "problem", None) or str(error)
+                raise ConvcostError(f"bad value: {problem}", at(event)) from None
+            except ValueError:  # Python refuses to read integers of over 4,300 digits
+                raise ConvcostError(
+                    f"a number of {len(event.value)} characters is too large; "
+                    "sizes above 2**40 are refused",
+                    at(event),
+                ) from None
+            node = YNode(decoded, at(event), quoted=event.style in ("'", '"'))
+            if event.anchor is not None:
+                anchors[event.anchor] = node
+        if not stack:
+            root = node
+        else:
+            _attach(stack[-1], node)
+    if not loader.check_event(yaml.DocumentEndEvent):
+        raise ConvcostError("unexpected YAML after the document", None)
+    loader.get_event()
+    if not loader.check_event(yaml.StreamEndEvent):
+        event = loader.peek_event()
+        raise ConvcostError(
+            "a config is one YAML document, but this stream has another (after ---); "
+            "put each network in its own file",
+            at(event),
+        )
+    return root
+
+
+_SCALAR_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null")}
+
+
+def _tag_message(tag: str) -> str:
+    shown = tag.replace("tag:yaml.org,2002:", "!!")
+    return f"YAML tag {shown} is not allowed: a config is plain data (numbers, words, lists)"
+
+
+def _attach(frame: _Frame, node: YNode) -> None:
+    container = frame.node
+    if isinstance(container.value, list):
+        container.value.append(node)
+    elif frame.key is None:
+        if not isinstance(node.value, str) or isinstance(node.value, bool):
+            raise ConvcostError("keys must be plain words such as filters", node.at)
+        if node.value in container.value:
+            raise ConvcostError(f"key '{node.value}' appears twice", node.at)
+        frame.key = (node.value, node.at)
+    else:
+        key, key_at = frame.key
+        container.value[key] = node
+        container.key_at[key] = key_at
+        frame.key = None
