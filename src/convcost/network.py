@@ -397,7 +397,7 @@ class _Run:
         return out
 
     def _merge(self, op: str, inp: Shape, out: Shape, prefix: str, local: str, depth: int) -> None:
-        merge = Merge(op=op)
+        merge = _MERGES[op]
         self._add(
             LayerResult(prefix, local, merge, inp, out, 0, 0, 0, 0, depth, self.batch)
         )  # fmt: skip
@@ -442,6 +442,9 @@ class _Run:
             )
         self._merge("add", out, out, prefix, str(block.merge_name), depth)
         return out
+
+
+_MERGES = {op: Merge(op=op) for op in ("concat", "add")}  # immutable: one of each serves all
 
 
 def _projection(
