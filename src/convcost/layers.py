@@ -270,41 +270,11 @@ def _field_names(cls: type[Layer]) -> tuple[str, ...]:
     return found
 
 
-class _Spec(NamedTuple):
-    """A kind's parser per setting, the settings without a default, and every field's
-    default (made once per kind: build_layer runs once per layer)."""
-
-    parsers: dict[str, fields.Parser]
-    required: tuple[str, ...]
-    defaults: dict[str, object]
-
-
-_SPECS: dict[type[Layer], _Spec] = {}
-
-
 def layer_fields(cls: type[Layer]) -> tuple[dataclasses.Field[Any], ...]:
     """The settings of a kind (asked once per layer built; a class's fields never change)."""
     found = _FIELDS.get(cls)
     if found is None:
         found = _FIELDS[cls] = tuple(f for f in dataclasses.fields(cls) if "parse" in f.metadata)
-    return found
-
-
-def _spec(cls: type[Layer]) -> _Spec:
-    found = _SPECS.get(cls)
-    if found is None:
-        declared = layer_fields(cls)
-        defaults = {
-            f.name: f.default for f in dataclasses.fields(cls) if f.default is not _REQUIRED
-        }
-        bare = [f.name for f in dataclasses.fields(cls) if f not in declared and f.name not in
-                defaults]  # fmt: skip
-        assert not bare, f"{cls.__name__}.{bare[0]}: give it param() or a default"
-        found = _SPECS[cls] = _Spec(
-            {f.name: f.metadata["parse"] for f in declared},
-            tuple(f.name for f in declared if f.default is _REQUIRED),
-            defaults,
-        )
     return found
 
 
@@ -345,6 +315,40 @@ def unknown_kind_message(kind: str) -> str:
     )
 
 
+class _Recipe(NamedTuple):
+    """How build_layer makes a kind, worked out once per kind name (it runs once per layer)."""
+
+    cls: type[Layer]
+    preset: Mapping[str, object]
+    parsers: dict[str, fields.Parser]  # the settings a user may give (a preset's are taken)
+    required: tuple[str, ...]  # of those, the ones without a default
+    start: dict[str, object]  # every field's default, and the preset's values, parsed
+
+
+_RECIPES: dict[str, _Recipe] = {}
+
+
+def _recipe(kind: str) -> _Recipe:
+    found = _RECIPES.get(kind.lower())
+    if found is None:
+        cls, preset = lookup(kind)  # an unknown kind is named as the user wrote it
+        declared = layer_fields(cls)
+        every = dataclasses.fields(cls)
+        start = {f.name: f.default for f in every if f.default is not _REQUIRED}
+        bare = [f.name for f in every if f not in declared and f.name not in start]
+        assert not bare, f"{cls.__name__}.{bare[0]}: give it param() or a default"
+        parse = {f.name: f.metadata["parse"] for f in declared}
+        start.update({key: parse[key](value) for key, value in preset.items()})
+        found = _RECIPES[kind.lower()] = _Recipe(
+            cls,
+            preset,
+            {name: parser for name, parser in parse.items() if name not in preset},
+            tuple(f.name for f in declared if f.default is _REQUIRED and f.name not in preset),
+            start,
+        )
+    return found
+
+
 def build_layer(
     kind: str, raw: Mapping[str, object], defaults: Mapping[str, object] | None = None
 ) -> Layer:
@@ -353,12 +357,11 @@ def build_layer(
     ``defaults`` (e.g. ``bias: False`` from ``--no-bias``) apply where the kind has the field
     and the raw values do not set it. Errors name the field (``ConvcostError.field``).
     """
-    cls, preset = lookup(kind)
-    parsers, required, field_defaults = _spec(cls)
+    cls, preset, parsers, required, start = _recipe(kind)
     values: dict[str, object] = {}
     for key, value in raw.items():
         parse = parsers.get(key)
-        if parse is None or key in preset:
+        if parse is None:
             raise ConvcostError(_unknown_field_message(cls, key, preset), field=key)
         try:
             values[key] = parse(value)
@@ -366,19 +369,18 @@ def build_layer(
             raise ConvcostError(f"{cls.kind} {key}: {error.message}", field=key) from None
     if defaults:
         for key, value in defaults.items():
-            if key in parsers and key not in values and key not in preset:
+            if key not in values and key in parsers:
                 values[key] = parsers[key](value)
-    for key, value in preset.items():  # a kind's preset (relu: fn=relu) is never overridden
-        values[key] = parsers[key](value)
-    missing = [name for name in required if name not in values]
-    if missing:
-        declared = {f.name: f for f in layer_fields(cls)}
-        docs = "; ".join(f"{name}: {declared[name].metadata['doc']}" for name in missing)
-        raise ConvcostError(f"{cls.kind} needs {', '.join(missing)} ({docs})")
+    for name in required:
+        if name not in values:
+            missing = [name for name in required if name not in values]
+            declared = {f.name: f for f in layer_fields(cls)}
+            docs = "; ".join(f"{name}: {declared[name].metadata['doc']}" for name in missing)
+            raise ConvcostError(f"{cls.kind} needs {', '.join(missing)} ({docs})")
     # What the dataclass's __init__ does (one object.__setattr__ per field), several times
     # faster: every field has a parsed value or its default, and no kind has __post_init__.
     layer = object.__new__(cls)
-    layer.__dict__.update(field_defaults)
+    layer.__dict__.update(start)
     layer.__dict__.update(values)
     return layer
 
