@@ -23,11 +23,10 @@ from typing import Any
 
 from convcost.errors import ConvcostError, Location, did_you_mean
 from convcost.fields import positive_int
-from convcost.frontends.common import located_layer
 from convcost.frontends.expressions import has_parameters, interpolate
 from convcost.frontends.inline import parse_layers
 from convcost.frontends.yamlnode import YNode, describe
-from convcost.layers import layer_fields, lookup
+from convcost.layers import build_layer, layer_fields, lookup
 from convcost.network import SHORTCUTS, Concat, Element, Group, Node, Residual
 
 STRUCTURES = ("concat", "residual", "group")
@@ -157,7 +156,9 @@ class Builder:
                 raise ConvcostError("type: must be a layer kind such as conv", kind_node.at)
             kind, kind_at, body = kind_node.value, kind_node.at, None
         else:
-            keys = [k for k in settings if k != "name"]
+            keys = list(settings)
+            if "name" in settings:
+                keys.remove("name")
             if len(keys) != 1:
                 raise ConvcostError(
                     "this layer has no 'type:'; write type: conv (or make the kind the only "
@@ -197,24 +198,25 @@ class Builder:
         name: str | None,
         kind_at: Location,
     ) -> Node:
-        try:
-            cls, preset = lookup(kind)
-        except ConvcostError as error:
-            hint = f", or one of the blocks {', '.join(self.blocks)}" if self.blocks else ""
-            raise ConvcostError(error.message + hint, kind_at) from None
         raw = {
             key: node.value if type(node.value) not in (dict, list) else _plain(key, node)
             for key, node in settings.items()
         }
 
-        def locate(field_name: str | None) -> Location:
+        try:
+            layer = build_layer(kind, raw, self.defaults)
+        except ConvcostError as error:
+            if error.field == "type":  # an unknown kind: it may be a misspelt block, too
+                hint = f", or one of the blocks {', '.join(self.blocks)}" if self.blocks else ""
+                raise ConvcostError(error.message + hint, kind_at) from None
             # An unknown key is shown at the key, a bad value at the value.
-            if field_name in settings:
+            at = kind_at
+            if error.field in settings:
+                cls, preset = lookup(kind)
                 declared = {f.name for f in layer_fields(cls)} - set(preset)
-                return settings[field_name].at if field_name in declared else key_at[field_name]
-            return kind_at
-
-        return Node(name, located_layer(kind, raw, self.defaults, locate), kind_at)
+                at = settings[error.field].at if error.field in declared else key_at[error.field]
+            raise error.located(at) from None
+        return Node(name, layer, kind_at)
 
     def _structure(
         self,
