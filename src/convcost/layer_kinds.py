@@ -15,6 +15,7 @@ from convcost.layers import (
     REGISTRY,
     Evaluation,
     Layer,
+    _new,
     _spatial,
     _window_config,
     param,
@@ -193,7 +194,7 @@ class BatchNorm(Layer):
     affine: bool = param(fields.boolean, "learn γ and β (2·C parameters)", True)
 
     def evaluate(self, inp: Shape) -> Evaluation:
-        return Evaluation(inp, 0, 2 * inp.c if self.affine else 0, 2 * inp.c)
+        return _new(Evaluation, (inp, 0, 2 * inp.c if self.affine else 0, 2 * inp.c, 0))
 
     def param_formula(self, inp: Shape, out: Shape) -> str:
         return f"2 × {inp.c} (γ, β)" if self.affine else ""

@@ -25,6 +25,11 @@ def param(parse: fields.Parser, doc: str, default: Any = _REQUIRED) -> Any:
     return field(default=default, metadata={"parse": parse, "doc": doc})
 
 
+# Named tuples made with tuple.__new__ skip the Python-level __new__ the class would call:
+# evaluate() runs once per layer, so the two per layer are worth saving. (No defaults then.)
+_new = tuple.__new__
+
+
 class Evaluation(NamedTuple):
     """What one layer does to one sample: its output shape and its costs.
 
@@ -83,7 +88,7 @@ class Layer:
         return self.kind
 
     def evaluate(self, inp: Shape) -> Evaluation:
-        return Evaluation(inp)
+        return _new(Evaluation, (inp, 0, 0, 0, 0))
 
     def config(self) -> str:
         """Short description of the settings (kernel/stride/padding) for tables."""
@@ -210,10 +215,12 @@ class Conv(Layer):
             out_h, out_w = window_size(h, w, kernel, stride, self.dilation, padding)
         outputs = out_h * out_w * filters
         weights = kernel[0] * kernel[1] * (c // groups)
+        out = _new(Shape, (out_h, out_w, filters, False))
         if self.bias:
-            return Evaluation(Shape(out_h, out_w, filters), outputs * weights,
-                              weights * filters + filters, 0, outputs)  # fmt: skip
-        return Evaluation(Shape(out_h, out_w, filters), outputs * weights, weights * filters)
+            return _new(
+                Evaluation, (out, outputs * weights, weights * filters + filters, 0, outputs)
+            )
+        return _new(Evaluation, (out, outputs * weights, weights * filters, 0, 0))
 
     def axes(self, inp: Shape) -> tuple[Axis, Axis] | None:
         return window(inp.h, inp.w, self.kernel, self.stride, self.dilation, self.padding)
