@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from convcost.errors import ConvcostError, Location
 from convcost.gcpause import gc_paused
 from convcost.geometry import Axis
 from convcost.layers import Conv, Layer, Merge
-from convcost.quantities import BYTES_PER_VALUE, Limit
 from convcost.shapes import Shape
+
+if TYPE_CHECKING:
+    from convcost.quantities import Limit
+
+BYTES_PER_VALUE = 4  # float32, what every peer tool assumes by default
 
 
 class Node(NamedTuple):

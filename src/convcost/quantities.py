@@ -6,8 +6,7 @@ import re
 from typing import NamedTuple
 
 from convcost.errors import ConvcostError, Location
-
-BYTES_PER_VALUE = 4  # float32, what every peer tool assumes by default
+from convcost.network import BYTES_PER_VALUE
 
 COUNT_SUFFIXES = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 BYTE_SUFFIXES = {

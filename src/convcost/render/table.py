@@ -5,8 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from rich import box
 from rich.console import Console
@@ -29,8 +28,7 @@ def _console() -> Iterator[Console]:
     sys.stdout.write("".join(line.rstrip() + "\n" for line in capture.get().splitlines()))
 
 
-@dataclass(frozen=True)
-class _Line:
+class _Line(NamedTuple):
     """What one table row shows, whatever it stands for (layer, group or total)."""
 
     name: str

@@ -7,8 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from convcost.explain import explain_layer
-from convcost.network import GroupResult, LayerResult, Report, Row, Totals
-from convcost.quantities import BYTES_PER_VALUE
+from convcost.network import BYTES_PER_VALUE, GroupResult, LayerResult, Report, Row, Totals
 from convcost.render.numbers import count, grouped, short, unit_label
 from convcost.render.words import saving_lines
 from convcost.shapes import Shape
