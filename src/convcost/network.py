@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import sub
 from typing import TYPE_CHECKING, NamedTuple
 
 from convcost.errors import ConvcostError, Location
@@ -315,7 +316,7 @@ def analyze(network: Network, batch: int = 1) -> Report:
     run = _Run(batch, network.separator)
     with gc_paused():
         shape = run.sequence(network.nodes, network.input_shape, "", 0)
-    leaves = tuple(r for r in run.rows if isinstance(r, LayerResult))
+    leaves = tuple([r for r in run.rows if type(r) is LayerResult])  # a list: no generator
     return Report(network.input_shape, shape, batch, leaves, Totals(*run.sums), tuple(run.rows))
 
 
@@ -328,15 +329,6 @@ class _Run:
         # Running sums of every layer so far: a group's totals are the difference between
         # its end and its start, so nesting costs nothing extra.
         self.sums = [0, 0, 0, 0, 0]
-
-    def _add(self, result: LayerResult) -> None:
-        self.rows.append(result)
-        sums = self.sums
-        sums[0] += result.macs
-        sums[1] += result.flops
-        sums[2] += result.params
-        sums[3] += result.buffers
-        sums[4] += result.activations
 
     def sequence(self, elements: Iterable[Element], shape: Shape, prefix: str, depth: int) -> Shape:
         batch, rows, sums = self.batch, self.rows, self.sums
@@ -396,15 +388,14 @@ class _Run:
         else:
             kind = "residual"
             out = self._residual(element, shape, inner, depth + 1, name)
-        totals = Totals(*(after - b for after, b in zip(self.sums, before, strict=True)))
+        totals = Totals._make(map(sub, self.sums, before))
         self.rows[start] = GroupResult(name, kind, shape, out, totals, depth, local)
         return out
 
     def _merge(self, op: str, inp: Shape, out: Shape, prefix: str, local: str, depth: int) -> None:
-        merge = _MERGES[op]
-        self._add(
-            LayerResult(prefix, local, merge, inp, out, 0, 0, 0, 0, depth, self.batch)
-        )  # fmt: skip
+        row = LayerResult(prefix, local, _MERGES[op], inp, out, 0, 0, 0, 0, depth, self.batch)
+        self.rows.append(row)
+        self.sums[4] += row.activations  # a merge's only cost: its output
 
     def _concat(self, concat: Concat, shape: Shape, prefix: str, depth: int, name: str) -> Shape:
         outputs: list[Shape] = []
