@@ -152,3 +152,21 @@ def test_mutated_configs_read_the_same(name: str, edits: list[tuple[int, int, st
         at = position % (len(text) + 1)
         text = text[:at] + insert + text[at + cut :]
     assert _outcome(compose, text) == _outcome(compose_events, text)
+
+
+def test_long_texts_go_to_the_careful_reader(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The fast reader composes a whole document before looking at it, so a text that could
+    # hold more values than MAX_NODES never reaches it; the careful reader counts and refuses.
+    import convcost.frontends.yamlread as yamlread
+
+    def composed(text: str, source: str) -> YNode:
+        raise AssertionError("the fast reader was used")
+
+    monkeypatch.setattr(yamlread, "MAX_NODES", 20)
+    monkeypatch.setattr(yamlread, "_compose_nodes", composed)
+    assert (
+        compose("a: [1, 2]  # a text of over 20 characters\n", "net.yaml").value["a"].value[1].value
+        == 2
+    )
+    with pytest.raises(ConvcostError, match="too many values"):
+        compose("a: [" + ", ".join("1" * 10) + "]\nb: [" + ", ".join("2" * 10) + "]\n", "net.yaml")

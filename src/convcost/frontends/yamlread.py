@@ -37,7 +37,9 @@ def compose(text: str, source: str) -> YNode:
     it words every error. Both decode each alias once and share it (an alias bomb stays
     small) and refuse tags other than YAML's own, so no Python object is ever built.
     """
-    if _FastLoader is not None and _shallow(text):
+    # Every value takes at least a character, so a text no longer than MAX_NODES cannot hold
+    # more values than the careful reader allows: the fast one may compose it whole first.
+    if _FastLoader is not None and len(text) <= MAX_NODES and _shallow(text):
         try:
             return _compose_nodes(text, source)
         except _Unusual:
@@ -169,8 +171,6 @@ def _compose_nodes(text: str, source: str) -> YNode:
                     raise _Unusual  # a recursive alias
                 return seen
             done[id(node)] = None
-            if len(done) > MAX_NODES:
-                raise _Unusual
             if tag == _SEQ:
                 items = [convert(item) for item in node.value]
                 converted = new(YNode, (items, at, NO_KEYS, False))
