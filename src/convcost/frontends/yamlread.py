@@ -185,6 +185,10 @@ def _compose_nodes(text: str, source: str) -> YNode:
                     mark = key_node.start_mark
                     key_at[key] = new(Location, (source, mark.line + 1, mark.column + 1, None, 1))
                 converted = new(YNode, (values, at, key_at, False))
+            # Let the converted children go (an alias still holds what it shares), so the
+            # composed tree shrinks as the YNodes grow. No node is made from here on, so no
+            # live node can take the id of a freed one.
+            node.value = None
             done[id(node)] = converted
             return converted
         value = node.value
