@@ -188,6 +188,33 @@ def peers() -> list[Row]:
     return rows
 
 
+_ONE_ROW_TABLE = (
+    "import typer, rich.table, rich.console;"
+    "table = rich.table.Table('a', 'b'); table.add_row('1', '2');"
+    "rich.console.Console().print(table)"
+)
+
+
+def floors(repeat: int) -> None:
+    """What the environment alone costs, before convcost does anything: the floor under the
+    start-up and peer targets (printed for the reader; these are not targets)."""
+    commands = {
+        "python -c pass": [PYTHON, "-c", "pass"],
+        "import typer": [PYTHON, "-c", "import typer"],
+        "import typer, rich.table": [PYTHON, "-c", "import typer, rich.table"],
+        "the same + Console, print a one-row table": [PYTHON, "-c", _ONE_ROW_TABLE],
+        "import typer, yaml": [PYTHON, "-c", "import typer, yaml"],
+    }
+    seconds = dict(zip(commands, walls(list(commands.values()), repeat), strict=True))
+    table_base = seconds["import typer, rich.table"]
+    print("\nwhat the environment alone costs (not targets)")
+    for label, taken in seconds.items():
+        note = ""
+        if label.startswith("the same"):
+            note = f"  {taken / table_base:.2f}× the compare-table baseline"
+        print(f"  {label:44s} {taken:6.3f}{note}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--peers", action="store_true", help="also time the peer tools")
@@ -210,6 +237,7 @@ def main() -> int:
         if args.peers:
             sections.append(peers)
         rows = [row for section in sections for row in section()]
+    floors(args.repeat)
     header = f"{'target':58s} {'measured':>12s} {'baseline':>10s} {'ratio':>7s}  {'goal':18s}"
     print(f"\n{header} result")
     for r in rows:
