@@ -344,6 +344,8 @@ def _recipe(kind: str) -> _Recipe:
         start = {f.name: f.default for f in every if f.default is not _REQUIRED}
         bare = [f.name for f in every if f not in declared and f.name not in start]
         assert not bare, f"{cls.__name__}.{bare[0]}: give it param() or a default"
+        # build_layer fills fields without __init__: a check in __post_init__ would be skipped.
+        assert not hasattr(cls, "__post_init__"), f"{cls.__name__}: validate in evaluate()"
         parse = {f.name: f.metadata["parse"] for f in declared}
         start.update({key: parse[key](value) for key, value in preset.items()})
         found = _RECIPES[kind.lower()] = _Recipe(
