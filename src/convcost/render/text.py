@@ -150,16 +150,20 @@ def _figures(row: Row | Report) -> Totals | LayerResult:
     return row.totals
 
 
-def _csv_row(row: Row | Report, explain: bool) -> list[object]:
+def _csv_row(row: Row | Report, explain: bool, texts: dict[Shape, str]) -> list[object]:
+    """One CSV row; ``texts`` holds each distinct shape's text, made once (a network of
+    100,000 layers has only a few hundred shapes)."""
     f = _figures(row)
-    if isinstance(row, Report):
-        head: list[object] = ["total", "total", ""]
+    if isinstance(row, LayerResult):
+        head: list[object] = [row.name, row.kind, row.config]
     elif isinstance(row, GroupResult):
         head = [row.name, row.kind, ""]
     else:
-        head = [row.name, row.kind, row.config]
+        head = ["total", "total", ""]
+    inp, out = row.input_shape, row.output_shape
     cells = [
-        *head, row.input_shape.ascii, row.output_shape.ascii,
+        *head, texts.get(inp) or texts.setdefault(inp, inp.ascii),
+        texts.get(out) or texts.setdefault(out, out.ascii),
         f.macs, f.flops, f.params, f.buffers, f.activations,
     ]  # fmt: skip
     if explain:
@@ -169,19 +173,9 @@ def _csv_row(row: Row | Report, explain: bool) -> list[object]:
 
 def _csv_rows(report: Report, explain: bool, depth: int | None = None) -> list[list[object]]:
     """Rows that add up to the total: every layer, or with ``depth`` folded groups."""
-    if explain or depth is not None:
-        rows = [_csv_row(row, explain) for row in report.partition(depth)]
-        return [*rows, _csv_row(report, explain)]
-    # Every layer, written out here: this runs once per layer of networks of 100,000 layers.
-    texts: dict[Shape, str] = {}  # a shape's text, made once per distinct shape
-    rows = []
-    for r in report.layers:
-        layer, inp, out = r.layer, r.input_shape, r.output_shape
-        inp_text = texts.get(inp) or texts.setdefault(inp, inp.ascii)
-        out_text = texts.get(out) or texts.setdefault(out, out.ascii)
-        rows.append([r.prefix + r.local_name, layer.kind_name, layer.config(), inp_text, out_text,
-                     r.macs, r.flops, r.params, r.buffers, r.activations])  # fmt: skip
-    return [*rows, _csv_row(report, explain)]
+    texts: dict[Shape, str] = {}
+    rows = [_csv_row(row, explain, texts) for row in report.partition(depth)]
+    return [*rows, _csv_row(report, explain, texts)]
 
 
 def _csv(header: list[str], rows: list[list[object]]) -> str:
