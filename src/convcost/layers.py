@@ -322,8 +322,9 @@ def unknown_kind_message(kind: str) -> str:
     )
 
 
-class _Recipe(NamedTuple):
-    """How build_layer makes a kind, worked out once per kind name (it runs once per layer)."""
+class Recipe(NamedTuple):
+    """How build_layer makes a kind, worked out once per kind name (it runs once per layer).
+    ``parsers`` is also the one answer to "which settings may a user give this kind"."""
 
     cls: type[Layer]
     preset: Mapping[str, object]
@@ -332,10 +333,10 @@ class _Recipe(NamedTuple):
     start: dict[str, object]  # every field's default, and the preset's values, parsed
 
 
-_RECIPES: dict[str, _Recipe] = {}
+_RECIPES: dict[str, Recipe] = {}
 
 
-def _recipe(kind: str) -> _Recipe:
+def recipe(kind: str) -> Recipe:
     found = _RECIPES.get(kind.lower())
     if found is None:
         cls, preset = lookup(kind)  # an unknown kind is named as the user wrote it
@@ -348,7 +349,7 @@ def _recipe(kind: str) -> _Recipe:
         assert not hasattr(cls, "__post_init__"), f"{cls.__name__}: validate in evaluate()"
         parse = {f.name: f.metadata["parse"] for f in declared}
         start.update({key: parse[key](value) for key, value in preset.items()})
-        found = _RECIPES[kind.lower()] = _Recipe(
+        found = _RECIPES[kind.lower()] = Recipe(
             cls,
             preset,
             {name: parser for name, parser in parse.items() if name not in preset},
@@ -366,12 +367,12 @@ def build_layer(
     ``defaults`` (e.g. ``bias: False`` from ``--no-bias``) apply where the kind has the field
     and the raw values do not set it. Errors name the field (``ConvcostError.field``).
     """
-    cls, preset, parsers, required, start = _recipe(kind)
+    cls, _, parsers, required, start = recipe(kind)
     values: dict[str, object] = {}
     for key, value in raw.items():
         parse = parsers.get(key)
         if parse is None:
-            raise ConvcostError(_unknown_field_message(cls, key, preset), field=key)
+            raise ConvcostError(_unknown_field_message(cls, key, parsers), field=key)
         try:
             values[key] = parse(value)
         except ConvcostError as error:
@@ -394,8 +395,8 @@ def build_layer(
     return layer
 
 
-def _unknown_field_message(cls: type[Layer], key: str, preset: Mapping[str, object]) -> str:
-    known = [f.name for f in layer_fields(cls) if f.name not in preset]
+def _unknown_field_message(cls: type[Layer], key: str, parsers: Mapping[str, object]) -> str:
+    known = list(parsers)
     hint = did_you_mean(key, known)
     takes = f"it takes {', '.join(known)}" if known else "it takes no settings"
     return f"{cls.kind} has no setting '{key}'; {hint}{takes}"

@@ -26,8 +26,7 @@ from convcost.layers import (
     Layer,
     all_kinds,
     build_layer,
-    layer_fields,
-    lookup,
+    recipe,
     unknown_kind_message,
 )
 from convcost.network import Network, Node
@@ -185,8 +184,8 @@ _KINDS: dict[str, _Kind] = {}
 def _kind(name: str) -> _Kind:
     found = _KINDS.get(name)
     if found is None:
-        cls, preset = lookup(name)
-        declared = frozenset(f.name for f in layer_fields(cls)) - set(preset)
+        cls, preset, parsers, _, _ = recipe(name)
+        declared = frozenset(parsers)
         positional = tuple(p for p in cls.positional if p not in preset)
         found = _KINDS[name] = _Kind(cls, preset, declared, positional)
     return found

@@ -26,7 +26,7 @@ from convcost.fields import positive_int
 from convcost.frontends.expressions import has_parameters, interpolate
 from convcost.frontends.inline import parse_layers
 from convcost.frontends.yamlnode import YNode, describe
-from convcost.layers import build_layer, layer_fields, lookup
+from convcost.layers import build_layer, lookup, recipe
 from convcost.network import SHORTCUTS, Concat, Element, Group, Node, Residual
 
 STRUCTURES = ("concat", "residual", "group")
@@ -212,8 +212,7 @@ class Builder:
             # An unknown key is shown at the key, a bad value at the value.
             at = kind_at
             if error.field in settings:
-                cls, preset = lookup(kind)
-                declared = {f.name for f in layer_fields(cls)} - set(preset)
+                declared = recipe(kind).parsers
                 at = settings[error.field].at if error.field in declared else key_at[error.field]
             raise error.located(at) from None
         return Node(name, layer, kind_at)
