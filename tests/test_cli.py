@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -316,3 +317,84 @@ def test_inline_errors_point_at_the_token(
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr == f"{message}\n  {spec}\n  {caret}\n"
+
+
+NARROW_SPEC = "28x28x192 | conv 1x1 16 relu | conv 5x5 32"
+NARROW_TABLES = {
+    # 70 columns: the output-values column goes first ...
+    70: """\
+28x28x192 | conv 1x1 16 relu | conv 5x5 32
+
+ layer   op            input      output          MACs      ≈  params
+ ────────────────────────────────────────────────────────────────────
+ conv1   conv 1x1 s1   28×28×192  28×28×16   2,408,448   2.4M   3,088
+         same
+ relu1   relu          28×28×16   28×28×16           0      0       0
+ conv2   conv 5x5 s1   28×28×16   28×28×32  10,035,200  10.0M  12,832
+         same
+ total                 28×28×192  28×28×32  12,443,648  12.4M  15,920
+
+""",
+    # ... then the input shapes ...
+    60: """\
+28x28x192 | conv 1x1 16 relu | conv 5x5 32
+
+ layer   op             output          MACs      ≈  params
+ ──────────────────────────────────────────────────────────
+ conv1   conv 1x1 s1    28×28×16   2,408,448   2.4M   3,088
+         same
+ relu1   relu           28×28×16           0      0       0
+ conv2   conv 5x5 s1    28×28×32  10,035,200  10.0M  12,832
+         same
+ total                  28×28×32  12,443,648  12.4M  15,920
+
+""",
+    # ... and where no table shows every number whole, one block per layer.
+    40: """\
+28x28x192 | conv 1x1 16 relu | conv 5x5
+32
+conv1: conv 1x1 s1 same
+  28×28×192 → 28×28×16
+  MACs 2,408,448 (2.4M), params 3,088
+relu1: relu
+  28×28×16 → 28×28×16
+  MACs 0 (0), params 0
+conv2: conv 5x5 s1 same
+  28×28×16 → 28×28×32
+  MACs 10,035,200 (10.0M), params 12,832
+total: MACs 12,443,648 (12.4M), params
+15,920
+""",
+}
+
+
+@pytest.mark.parametrize("columns", sorted(NARROW_TABLES))
+def test_analyze_table_in_narrow_terminals(columns: int) -> None:
+    runner = CliRunner(env={"COLUMNS": str(columns), "NO_COLOR": "1", "TERM": "dumb"})
+    result = runner.invoke(app, ["analyze", NARROW_SPEC])
+    assert (result.exit_code, result.stdout) == (0, NARROW_TABLES[columns])
+
+
+def test_table_shows_names_as_given(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Rich would read "[...]" as a style tag ("[/]" raised MarkupError) and ":smile:" as an emoji.
+    monkeypatch.chdir(tmp_path)
+    Path("names.yaml").write_text(
+        "input: 8x8x3\nlayers:\n"
+        '  - {name: "a[red]b", type: conv, filters: 4, kernel: 3}\n'
+        '  - {name: ":smile:", type: conv, filters: 4, kernel: 3}\n'
+        '  - {name: "x[/]", type: conv, filters: 4, kernel: 3}\n'
+    )
+    result = runner.invoke(app, ["analyze", "names.yaml"])
+    assert (result.exit_code, result.stdout) == (0, """\
+names.yaml
+
+ layer    op                input  output    MACs      ≈  params  outputs
+ ────────────────────────────────────────────────────────────────────────
+ a[red]b  conv 3x3 s1 same  8×8×3  8×8×4    6,912   6.9k     112      256
+ :smile:  conv 3x3 s1 same  8×8×4  8×8×4    9,216   9.2k     148      256
+ x[/]     conv 3x3 s1 same  8×8×4  8×8×4    9,216   9.2k     148      256
+ total                      8×8×3  8×8×4   25,344  25.3k     408      768
+
+""")  # fmt: skip

@@ -9,6 +9,7 @@ from typing import Literal, NamedTuple
 
 from rich import box
 from rich.console import Console
+from rich.segment import Segment, Segments
 from rich.table import Table
 
 from convcost.compare import Comparison
@@ -21,8 +22,9 @@ from convcost.render.words import saving_lines
 @contextmanager
 def _console() -> Iterator[Console]:
     """A console whose output is written in one piece at the end, trailing blanks trimmed."""
-    # highlight=False: Rich would otherwise colour numbers in plain strings.
-    console = Console(highlight=False, soft_wrap=False)
+    # Text is shown as given: Rich would otherwise colour numbers (highlight), read "[...]"
+    # in a layer's name as a style tag (markup; "[/]" was a crash) and ":name:" as an emoji.
+    console = Console(highlight=False, markup=False, emoji=False, soft_wrap=False)
     with console.capture() as capture:
         yield console
     sys.stdout.write("".join(line.rstrip() + "\n" for line in capture.get().splitlines()))
@@ -104,14 +106,17 @@ def _lines(report: Report, compare: bool, path: str | None, depth: int | None) -
     return lines
 
 
-def _fits(console: Console, table: Table) -> bool:
-    """Whether every number and shape shows whole (Rich crops them when space runs out)."""
-    with console.capture() as capture:
-        console.print(table)
-    text = capture.get()
-    return all(
+def _if_fits(console: Console, table: Table) -> Segments | None:
+    """The table rendered, if every number and shape shows whole (Rich crops them when space
+    runs out). Rendered once: printing the segments costs nothing more."""
+    # What console.print(table) would write: its lines cropped to the console's width.
+    lines = Segment.split_and_crop_lines(console.render(table), console.width, pad=False)
+    segments = [segment for line in lines for segment in line]
+    text = "".join(segment.text for segment in segments)
+    whole = all(
         str(cell) in text for column in table.columns if column.no_wrap for cell in column.cells
     )
+    return Segments(segments) if whole else None
 
 
 def _print_table(
@@ -124,9 +129,9 @@ def _print_table(
 ) -> None:
     """The widest table that fits the terminal, or one block per layer if none does."""
     for headers in header_choices:
-        table = _table(title, unit, lines, headers)
-        if _fits(console, table):
-            console.print(table)
+        rendered = _if_fits(console, _table(title, unit, lines, headers))
+        if rendered is not None:
+            console.print(rendered)
             return
     console.print(title, overflow="fold")
     for path, report in reports:
