@@ -2,13 +2,42 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
-from typing import NamedTuple
+from math import gcd
+from typing import TYPE_CHECKING, NamedTuple
 
 from convcost.errors import ConvcostError
 from convcost.layers import Conv
 from convcost.network import Network, Node, Report, analyze
 from convcost.shapes import Shape
+
+if TYPE_CHECKING:
+    from fractions import Fraction
+
+
+class Ratio(NamedTuple):
+    """An exact ratio of two whole numbers, kept as the pair (denominator > 0).
+
+    ``float()`` and ``str()`` need no ``fractions``: int / int is correctly rounded, as
+    ``float(Fraction)`` is, and the JSON output then starts ~4 ms sooner (fractions pulls in
+    decimal). The human formats do arithmetic on ``exact()``.
+    """
+
+    numerator: int
+    denominator: int
+
+    def __float__(self) -> float:
+        return self.numerator / self.denominator
+
+    def __str__(self) -> str:
+        """As ``str(Fraction)``: lowest terms, ``"n"`` when whole."""
+        common = gcd(self.numerator, self.denominator)
+        n, d = self.numerator // common, self.denominator // common
+        return str(n) if d == 1 else f"{n}/{d}"
+
+    def exact(self) -> Fraction:
+        from fractions import Fraction
+
+        return Fraction(self.numerator, self.denominator)
 
 
 class Path(NamedTuple):
@@ -21,13 +50,14 @@ class Saving(NamedTuple):
     """How a bottleneck path compares with the direct one (ratios exact)."""
 
     path: Path
-    macs_ratio: Fraction  # direct / bottleneck: "9.68× fewer"
-    params_ratio: Fraction
+    macs_ratio: Ratio  # direct / bottleneck: "9.68× fewer"
+    params_ratio: Ratio
 
     @property
-    def macs_saving(self) -> Fraction:
-        """Fraction of the direct MACs saved (negative when the bottleneck costs more)."""
-        return 1 - 1 / self.macs_ratio
+    def macs_saving_percent(self) -> Ratio:
+        """Per cent of the direct MACs saved (negative when the bottleneck costs more)."""
+        direct, path = self.macs_ratio
+        return Ratio(100 * (direct - path), direct)
 
 
 class Comparison(NamedTuple):
@@ -37,7 +67,7 @@ class Comparison(NamedTuple):
     direct: Path
     bottlenecks: tuple[Path, ...]
     savings: tuple[Saving, ...]
-    break_even: Fraction
+    break_even: Ratio
     break_even_formula: str
 
     @property
@@ -67,8 +97,8 @@ def compare(input_shape: Shape, main: Conv, widths: tuple[int, ...], batch: int 
     savings = tuple(
         Saving(
             p,
-            Fraction(direct.report.totals.macs, p.report.totals.macs),
-            Fraction(direct.report.totals.params, p.report.totals.params),
+            Ratio(direct.report.totals.macs, p.report.totals.macs),
+            Ratio(direct.report.totals.params, p.report.totals.params),
         )
         for p in paths
     )
@@ -77,7 +107,7 @@ def compare(input_shape: Shape, main: Conv, widths: tuple[int, ...], batch: int 
     k2 = kernel[0] * kernel[1]
     hw, howo = input_shape.h * input_shape.w, out.h * out.w
     cin = input_shape.c
-    break_even = Fraction(howo * k2 * cin * filters, hw * cin + howo * k2 * filters)
+    break_even = Ratio(howo * k2 * cin * filters, hw * cin + howo * k2 * filters)
     if hw == howo:  # the common case reads as in the lecture: K²·Cin·Cout / (Cin + K²·Cout)
         formula = f"{k2}·{cin}·{filters} / ({cin} + {k2}·{filters})"
     else:

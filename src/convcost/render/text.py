@@ -97,7 +97,7 @@ def _saving_json(saving: Saving) -> dict[str, Any]:
     return {
         "path": saving.path.name,
         "macs_ratio": float(saving.macs_ratio),
-        "macs_saving_percent": float(saving.macs_saving * 100),
+        "macs_saving_percent": float(saving.macs_saving_percent),
         "params_ratio": float(saving.params_ratio),
     }
 

@@ -15,11 +15,11 @@ if TYPE_CHECKING:
 def saving_lines(comparison: Comparison) -> list[str]:
     """``bottleneck 16: 9.68× fewer MACs (−89.7 %), …`` and the break-even width."""
     lines = [
-        f"{saving.path.name}: {_times(saving.macs_ratio, 'MACs')}, "
-        f"{_times(saving.params_ratio, 'params')}"
+        f"{saving.path.name}: {_times(saving.macs_ratio.exact(), 'MACs')}, "
+        f"{_times(saving.params_ratio.exact(), 'params')}"
         for saving in comparison.savings
     ]
-    b = comparison.break_even
+    b = comparison.break_even.exact()
     if b.denominator == 1:
         verdict = f"up to {b.numerator - 1} channels save MACs, {b.numerator} breaks even"
     else:

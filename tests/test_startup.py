@@ -1,0 +1,62 @@
+"""What each start-up path imports: the deferrals issue #6 measures, kept from creeping back.
+
+Each case runs the console script's entry point in a fresh interpreter and lists the modules
+it loaded (timings stay in benchmarks/; which modules load is exact and not flaky).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+_CHILD = """
+import json, sys
+from convcost.entry import main
+sys.argv = ["convcost", *json.loads(sys.argv[1])]
+try:
+    main()
+except SystemExit as exit:
+    assert exit.code in (None, 0), exit.code
+sys.stderr.write(json.dumps(sorted(sys.modules)))
+"""
+COMPARE = ["compare", "28x28x192", "--5x5", "32", "--bottleneck", "16"]
+
+
+def loaded_modules(args: list[str]) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, json.dumps(args)], capture_output=True, text=True, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stderr))
+
+
+@pytest.mark.parametrize(
+    ("args", "absent", "present"),
+    [
+        (["--version"], {"typer", "rich", "yaml", "convcost.cli"}, set()),
+        ([*COMPARE, "-f", "json"], {"rich.console", "rich.table", "fractions", "yaml", "csv"},
+         {"json", "convcost.compare"}),
+        (COMPARE, {"yaml", "csv"}, {"rich.table", "fractions"}),
+        (["analyze", "28x28x192 | conv 5x5 32", "-f", "csv"],
+         {"rich.console", "rich.table", "yaml", "fractions", "convcost.compare"}, {"csv"}),
+        (["analyze", "configs/resnet50.yaml", "-f", "json"], {"rich.console", "fractions"},
+         {"yaml"}),
+    ],
+)  # fmt: skip
+def test_start_up_imports_only_what_the_path_needs(
+    args: list[str], absent: set[str], present: set[str]
+) -> None:
+    loaded = loaded_modules(args)
+    assert (absent & loaded, present - loaded) == (set(), set())
+
+
+def test_json_config_does_not_import_yaml(tmp_path: Path) -> None:
+    config = tmp_path / "net.json"
+    config.write_text('{"input": "8x8x3", "layers": [{"type": "conv", "filters": 4, "kernel": 3}]}')
+    loaded = loaded_modules(["analyze", str(config), "-f", "json"])
+    assert {"yaml", "_yaml", "rich.console"} & loaded == set()
