@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 from convcost.cli import app
 from convcost.errors import ConvcostError
 from convcost.frontends.config import parse_config
-from convcost.network import analyze
+from convcost.layers import BatchNorm, Conv
+from convcost.network import Node, analyze
 
 SEED = """\
 input: 28x28x192
@@ -85,6 +86,43 @@ def test_config_errors_are_located(text: str, message: str) -> None:
     with pytest.raises(ConvcostError) as error:
         analyze(parse_config(text, "net.yaml"))
     assert error.value.render() == message
+
+
+REPEATS = """\
+input: 8x8x3
+layers:
+  - {type: conv, filters: 4, kernel: 3, bias: true}
+  - {type: conv, filters: 4, kernel: 3, bias: 1}
+  - {type: conv, filters: 4.0, kernel: 3, bias: true}
+  - conv 3x3 4 nobias bn
+  -    conv 3x3 4 nobias bn
+  - "conv 3x3 4 stride=9x"
+  - "conv 3x3 4 stride=9x"
+"""
+
+
+def test_repeated_layers_are_each_checked_and_located() -> None:
+    # The builder parses each distinct layer once: a fault must still be reported at every
+    # occurrence, and equal values of other types (1 and 1.0 for true and 4) not taken as equal.
+    with pytest.raises(ConvcostError) as error:
+        parse_config(REPEATS, "net.yaml")
+    assert error.value.render() == (
+        "net.yaml:4:47: conv bias: expected true or false, got 1\n"
+        "net.yaml:5:27: conv filters: expected an integer, got the decimal 4.0\n"
+        "net.yaml:8:24: conv stride: expected N, NxM or [N, M], got '9x'\n"
+        "net.yaml:9:24: conv stride: expected N, NxM or [N, M], got '9x'"
+    )
+    lines = REPEATS.splitlines()
+    good = "\n".join([*lines[:3], lines[5], lines[6], lines[2]])
+    nodes = [n for n in parse_config(good, "net.yaml").nodes if isinstance(n, Node)]
+    assert [(n.name, n.layer, tuple(n.location or ())) for n in nodes] == [
+        ("conv1", Conv(kernel=(3, 3), filters=4, bias=True), ("net.yaml", 3, 12, None, 1)),
+        ("conv2", Conv(kernel=(3, 3), filters=4, bias=False), ("net.yaml", 4, 5, None, 17)),
+        ("batchnorm1", BatchNorm(), ("net.yaml", 4, 23, None, 2)),
+        ("conv3", Conv(kernel=(3, 3), filters=4, bias=False), ("net.yaml", 5, 8, None, 17)),
+        ("batchnorm2", BatchNorm(), ("net.yaml", 5, 26, None, 2)),
+        ("conv4", Conv(kernel=(3, 3), filters=4, bias=True), ("net.yaml", 6, 12, None, 1)),
+    ]
 
 
 def test_yaml_syntax_error_is_located() -> None:

@@ -75,7 +75,7 @@ def parse_layers(
     source: str,
     line: int,
     column: int,
-) -> list[tuple[str | None, Layer, Location | None]]:
+) -> list[tuple[str | None, Layer, Location]]:
     """Layers written in the inline grammar inside a config file (``- conv 5x5 32 relu``).
 
     ``line``/``column`` are where ``text`` starts in the file, so errors point into it.
@@ -94,9 +94,9 @@ def parse_layers(
 
 def _layers(
     segments: list[list[Token]], defaults: Mapping[str, object], where: _Where
-) -> list[tuple[str | None, Layer, Location | None]]:
+) -> list[tuple[str | None, Layer, Location]]:
     """Every segment's layers; the faults of all segments are reported together."""
-    layers: list[tuple[str | None, Layer, Location | None]] = []
+    layers: list[tuple[str | None, Layer, Location]] = []
     errors: list[ConvcostError] = []
     for segment in segments:
         try:

@@ -26,7 +26,7 @@ from convcost.fields import positive_int
 from convcost.frontends.expressions import has_parameters, interpolate
 from convcost.frontends.inline import parse_layers
 from convcost.frontends.yamlnode import YNode, describe
-from convcost.layers import build_layer, lookup, recipe
+from convcost.layers import Layer, build_layer, lookup, recipe
 from convcost.network import SHORTCUTS, Concat, Element, Group, Node, Residual
 
 STRUCTURES = ("concat", "residual", "group")
@@ -46,6 +46,7 @@ class Block:
 
 
 REQUIRED = object()
+_Settings = tuple[str, tuple[tuple[str, type, object], ...]]  # a layer's kind and raw values
 
 
 def parse_blocks(node: YNode) -> dict[str, Block]:
@@ -110,6 +111,12 @@ class Builder:
 
     def __init__(self, defaults: Mapping[str, object], source: str, blocks: dict[str, Block]):
         self.defaults, self.source, self.blocks = defaults, source, blocks
+        # Layers are immutable values, and the same text or settings make the same layer:
+        # each distinct one is parsed once per config ("- bn", "- conv 1x1 64 nobias" recur
+        # through a network). Inline text → (name, layer, column offset, length) per layer;
+        # (kind, settings) → layer. A fault is never stored: each occurrence is reported.
+        self._inline: dict[str, list[tuple[str | None, Layer, int, int]]] = {}
+        self._built: dict[_Settings, Layer] = {}
 
     def items(
         self, node: YNode, env: Mapping[str, object] | None, stack: tuple[str, ...]
@@ -140,8 +147,7 @@ class Builder:
         if isinstance(item.value, str):
             # A layer in the inline grammar; a quoted string starts one column further in.
             column = item.at.column + (1 if item.quoted else 0)
-            layers = parse_layers(item.value, self.defaults, self.source, item.at.line, column)
-            return [Node(name, layer, at) for name, layer, at in layers]
+            return self._inline_layers(item.value, item.at.line, column)
         if not isinstance(item.value, dict) or not item.value:
             raise ConvcostError(
                 "a layer is a mapping or a string such as 'conv 5x5 32', "
@@ -190,6 +196,20 @@ class Builder:
             return [self._call(self.blocks[kind], settings, key_at, name, kind_at, stack)]
         return [self._layer(kind, settings, key_at, name, kind_at)]
 
+    def _inline_layers(self, text: str, line: int, column: int) -> list[Element]:
+        known = self._inline.get(text)
+        if known is None:
+            layers = parse_layers(text, self.defaults, self.source, line, column)
+            assert all(at.text is None for _, _, at in layers)  # only inline specs show it
+            known = self._inline[text] = [
+                (name, layer, at.column - column, at.length) for name, layer, at in layers
+            ]
+        source, new = self.source, tuple.__new__
+        return [
+            Node(name, layer, new(Location, (source, line, column + shift, None, length)))
+            for name, layer, shift, length in known
+        ]
+
     def _layer(
         self,
         kind: str,
@@ -202,7 +222,14 @@ class Builder:
             key: node.value if type(node.value) not in (dict, list) else _plain(key, node)
             for key, node in settings.items()
         }
-
+        # Types in the key: 1, 1.0 and true are equal in Python, not to every parser.
+        key: _Settings = (kind, tuple((k, type(v), v) for k, v in raw.items()))
+        try:
+            layer, remember = self._built.get(key), True
+        except TypeError:  # a list value (padding: [1, 2]): built each time
+            layer, remember = None, False
+        if layer is not None:
+            return Node(name, layer, kind_at)
         try:
             layer = build_layer(kind, raw, self.defaults)
         except ConvcostError as error:
@@ -215,6 +242,8 @@ class Builder:
                 declared = recipe(kind).parsers
                 at = settings[error.field].at if error.field in declared else key_at[error.field]
             raise error.located(at) from None
+        if remember:
+            self._built[key] = layer
         return Node(name, layer, kind_at)
 
     def _structure(
