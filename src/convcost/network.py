@@ -329,6 +329,7 @@ class _Run:
         # Running sums of every layer so far: a group's totals are the difference between
         # its end and its start, so nesting costs nothing extra.
         self.sums = [0, 0, 0, 0, 0]
+        self.projections: dict[tuple[int, int], tuple[Layer, Layer]] = {}  # see _projection
 
     def sequence(self, elements: Iterable[Element], shape: Shape, prefix: str, depth: int) -> Shape:
         batch, rows, sums = self.batch, self.rows, self.sums
@@ -364,13 +365,14 @@ class _Run:
     def element(self, element: Element, shape: Shape, prefix: str, depth: int) -> Shape:
         if isinstance(element, Node):
             return self.sequence((element,), shape, prefix, depth)
-        if isinstance(element, Group) and not element.name:
-            return self.sequence(element.elements, shape, prefix, depth)
-        if isinstance(element, Concat | Residual) and not element.name:
+        if not element.name:
             # Transparent: no row of its own, its layers at this level (torchvision's blocks).
-            if isinstance(element, Concat):
+            if type(element) is Group:
+                return self.sequence(element.elements, shape, prefix, depth)
+            if type(element) is Concat:
                 return self._concat(element, shape, prefix, depth, prefix.rstrip(self.separator))
-            return self._residual(element, shape, prefix, depth, prefix.rstrip(self.separator))
+            if isinstance(element, Residual):
+                return self._residual(element, shape, prefix, depth, prefix.rstrip(self.separator))
         name = prefix + str(element.name)
         start = len(self.rows)
         local = str(element.name)
@@ -393,14 +395,18 @@ class _Run:
         return out
 
     def _merge(self, op: str, inp: Shape, out: Shape, prefix: str, local: str, depth: int) -> None:
-        row = LayerResult(prefix, local, _MERGES[op], inp, out, 0, 0, 0, 0, depth, self.batch)
-        self.rows.append(row)
-        self.sums[4] += row.activations  # a merge's only cost: its output
+        batch = self.batch
+        row = (prefix, local, _MERGES[op], inp, out, 0, 0, 0, 0, depth, batch)
+        self.rows.append(tuple.__new__(LayerResult, row))
+        self.sums[4] += out[0] * out[1] * out[2] * batch  # a merge's only cost: its output
 
     def _concat(self, concat: Concat, shape: Shape, prefix: str, depth: int, name: str) -> Shape:
         outputs: list[Shape] = []
         for branch in concat.branches:
-            out = self.element(branch, shape, prefix, depth)
+            if branch.name:
+                out = self.element(branch, shape, prefix, depth)
+            else:  # the usual unnamed branch: its layers at this level
+                out = self.sequence(branch.elements, shape, prefix, depth)
             if outputs and (out.h, out.w, out.flat) != (
                 outputs[0].h,
                 outputs[0].w,
@@ -423,7 +429,7 @@ class _Run:
         if shortcut == "optional" and out != shape:
             return out  # MobileNetV2: no residual connection where shapes differ
         if shortcut == "auto" and out != shape:
-            projection = _projection(shape, out, name, block.location)
+            projection = _projection(shape, out, name, block.location, self.projections)
             shortcut = Group(block.projection_name or "downsample", projection)
         if isinstance(shortcut, Group):
             side = self.element(shortcut, shape, prefix, depth)
@@ -443,16 +449,24 @@ _MERGES = {op: Merge(op=op) for op in ("concat", "add")}  # immutable: one of ea
 
 
 def _projection(
-    inp: Shape, out: Shape, name: str, location: Location | None
+    inp: Shape,
+    out: Shape,
+    name: str,
+    location: Location | None,
+    made: dict[tuple[int, int], tuple[Layer, Layer]],
 ) -> tuple[Element, ...]:
-    """torchvision's downsample: a 1×1 conv whose stride gives the body's output size, + BN."""
+    """torchvision's downsample: a 1×1 conv whose stride gives the body's output size, + BN.
+    ``made``: the layers already made in this run, by (stride, channels); layers are values."""
     for stride in (_smallest_stride(inp.h, out.h), _smallest_stride(inp.w, out.w)):
         if ((inp.h - 1) // stride + 1, (inp.w - 1) // stride + 1) == (out.h, out.w):
-            from convcost.layer_kinds import BatchNorm
+            layers = made.get((stride, out.c))
+            if layers is None:
+                from convcost.layer_kinds import BatchNorm
 
-            conv = Conv(kernel=(1, 1), filters=out.c, stride=(stride, stride),
-                        padding=(0, 0, 0, 0), bias=False)  # fmt: skip
-            return (Node("0", conv, location), Node("1", BatchNorm(), location))
+                conv = Conv(kernel=(1, 1), filters=out.c, stride=(stride, stride),
+                            padding=(0, 0, 0, 0), bias=False)  # fmt: skip
+                layers = made[stride, out.c] = (conv, BatchNorm())
+            return (Node("0", layers[0], location), Node("1", layers[1], location))
     raise ConvcostError(
         f"residual '{name}': no 1×1 projection stride turns {inp} into {out}; "
         "write the shortcut out",
