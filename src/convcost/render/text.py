@@ -150,12 +150,19 @@ def _figures(row: Row | Report) -> Totals | LayerResult:
     return row.totals
 
 
-def _csv_row(row: Row | Report, explain: bool, texts: dict[Shape, str]) -> list[object]:
-    """One CSV row; ``texts`` holds each distinct shape's text, made once (a network of
-    100,000 layers has only a few hundred shapes)."""
+def _csv_row(
+    row: Row | Report, explain: bool, texts: dict[Shape, str], configs: dict[int, str]
+) -> list[object]:
+    """One CSV row. ``texts`` holds each distinct shape's text and ``configs`` each layer
+    object's settings text, made once (a network of 100,000 layers has only a few hundred
+    shapes, and a config's repeated layers are one object: see structure.Builder)."""
     f = _figures(row)
     if isinstance(row, LayerResult):
-        head: list[object] = [row.name, row.kind, row.config]
+        layer = row.layer
+        config = configs.get(id(layer))
+        if config is None:
+            config = configs[id(layer)] = layer.config()
+        head: list[object] = [row.name, row.kind, config]
     elif isinstance(row, GroupResult):
         head = [row.name, row.kind, ""]
     else:
@@ -174,8 +181,9 @@ def _csv_row(row: Row | Report, explain: bool, texts: dict[Shape, str]) -> list[
 def _csv_rows(report: Report, explain: bool, depth: int | None = None) -> list[list[object]]:
     """Rows that add up to the total: every layer, or with ``depth`` folded groups."""
     texts: dict[Shape, str] = {}
-    rows = [_csv_row(row, explain, texts) for row in report.partition(depth)]
-    return [*rows, _csv_row(report, explain, texts)]
+    configs: dict[int, str] = {}  # by id: the report keeps every layer alive meanwhile
+    rows = [_csv_row(row, explain, texts, configs) for row in report.partition(depth)]
+    return [*rows, _csv_row(report, explain, texts, configs)]
 
 
 def _csv(header: list[str], rows: list[list[object]]) -> str:
