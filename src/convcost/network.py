@@ -101,26 +101,40 @@ class _Scope:
         self.seen: dict[str, Location | None] = {}
 
     def claim(self, name: str | None, stem: str, location: Location | None) -> str:
+        seen = self.seen
         if name is None:
-            while True:
-                self.counts[stem] = self.counts.get(stem, 0) + 1
-                name = f"{stem}{self.counts[stem]}"
-                if name not in self.seen:
-                    break
-        elif name in self.seen:
-            first = self.seen[name]
+            number = self.counts.get(stem, 0) + 1
+            name = f"{stem}{number}"
+            while name in seen:
+                number += 1
+                name = f"{stem}{number}"
+            self.counts[stem] = number
+        elif name in seen:
+            first = seen[name]
             where = f" (first used at {first})" if first else ""
             raise ConvcostError(
                 f"layer name '{name}' is used twice{where}; names must be unique",
                 location,
                 field="name",
             )
-        self.seen[name] = location
+        seen[name] = location
         return name
 
 
 def _name_scope(elements: tuple[Element, ...], scope: _Scope) -> tuple[Element, ...]:
-    return tuple(_named(element, scope) for element in elements)
+    named: list[Element] = []
+    append, claim, new = named.append, scope.claim, tuple.__new__
+    for element in elements:
+        if type(element) is Node:  # most elements: inline, and kept when already named
+            name, layer, location = element
+            if name is None:
+                element = new(Node, (claim(None, layer.kind_name, location), layer, location))
+            else:
+                claim(name, "", location)
+            append(element)
+        else:
+            append(_named(element, scope))
+    return tuple(named)
 
 
 def _named_group(group: Group, scope: _Scope) -> Group:
