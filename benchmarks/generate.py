@@ -13,13 +13,15 @@ from convcost.shapes import Shape
 INPUT = "32x32x16"
 
 
-def config(layers: int) -> dict[str, Any]:
-    """A config document with ``layers`` layers (merges not counted), a tenth in branches."""
+def config(layers: int, distinct: bool = False) -> dict[str, Any]:
+    """A config document with ``layers`` layers (merges not counted), a tenth in branches.
+    Its layers repeat, as a network's do; ``distinct``: every conv's width differs instead,
+    so that no two convs are alike (what the builder's per-config memo cannot help)."""
     items: list[Any] = []
     count = 0
     i = 0
     while count < layers:
-        width = 16 + 8 * (i % 4)
+        width = 16 + i if distinct else 16 + 8 * (i % 4)
         if i % 10 == 9:
             items.append({"concat": [[f"conv 1x1 {width // 2} nobias", "relu"],
                                      ["maxpool 3 1 p1", f"conv 1x1 {width // 2}"]],
@@ -42,10 +44,10 @@ def config(layers: int) -> dict[str, Any]:
     return {"name": f"generated-{layers}", "input": INPUT, "layers": items}
 
 
-def yaml_text(layers: int) -> str:
+def yaml_text(layers: int, distinct: bool = False) -> str:
     import yaml
 
-    return yaml.safe_dump(config(layers), sort_keys=False, width=200)
+    return yaml.safe_dump(config(layers, distinct), sort_keys=False, width=200)
 
 
 def json_text(layers: int) -> str:

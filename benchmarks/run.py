@@ -144,6 +144,24 @@ def big_configs(repeat: int, folder: Path) -> list[Row]:
     return rows
 
 
+def distinct_layers(repeat: int, folder: Path) -> None:
+    """The builder parses each distinct layer once per config, and the generated configs
+    repeat their layers as networks do; this shows the same size with no two convs alike
+    (printed for the reader; not a target)."""
+    print("\nrepeating vs distinct layers, 10,000-layer YAML (not a target)")
+    load_code = "import sys, yaml; yaml.load(open(sys.argv[1]), Loader=yaml.CSafeLoader)"
+    for distinct in (False, True):
+        path = folder / f"net10000-{'distinct' if distinct else 'repeating'}.yaml"
+        path.write_text(yaml_text(10_000, distinct))
+        loader, analyze_yaml = walls(
+            [[PYTHON, "-c", load_code, str(path)], [CONVCOST, "analyze", str(path), "-f", "csv"]],
+            max(3, repeat // 3),
+        )
+        label = "no two convs alike" if distinct else "repeating (as above)"
+        ratio = analyze_yaml / loader
+        print(f"  {label:44s} {analyze_yaml:6.3f}  {ratio:.2f}× its CSafeLoader load")
+
+
 def hostile(folder: Path) -> list[Row]:
     """Issue #5's resource attacks: refused (exit 2) within a second, whole process."""
     bomb = ["description:", "  a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
@@ -237,6 +255,7 @@ def main() -> int:
         if args.peers:
             sections.append(peers)
         rows = [row for section in sections for row in section()]
+        distinct_layers(args.repeat, folder)
     floors(args.repeat)
     header = f"{'target':58s} {'measured':>12s} {'baseline':>10s} {'ratio':>7s}  {'goal':18s}"
     print(f"\n{header} result")
