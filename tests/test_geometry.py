@@ -73,6 +73,8 @@ def test_avgpool_output_size_matches_torch(
         assert (axis.output if axis else None) == _torch_size(pool, size), size
 
 
+# PyTorch warns that even kernels under padding='same' copy the input padded: expected here.
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths")
 @pytest.mark.parametrize(("kernel", "dilation"), list(itertools.product(KERNELS, DILATIONS)))
 def test_same_padding_stride_1_matches_torch_same(kernel: int, dilation: int) -> None:
     conv = nn.Conv2d(1, 1, kernel, 1, "same", dilation, bias=False)

@@ -18,11 +18,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from convcost.errors import ConvcostError, Location, did_you_mean
 from convcost.frontends.structure import Builder, parse_blocks
-from convcost.frontends.yamlnode import YNode, describe
+from convcost.frontends.yamlnode import NO_KEYS, YNode, describe
 from convcost.gcpause import gc_paused
 from convcost.network import Network
 from convcost.quantities import METRICS, Limit, parse_quantity
@@ -104,14 +104,22 @@ def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
     return mapping
 
 
-def _ynode(value: object, at: Location) -> YNode:
-    """YNodes for decoded JSON, all placed at the start of the file (see above)."""
-    if isinstance(value, dict):
-        values = {key: _ynode(item, at) for key, item in value.items()}
-        return YNode(values, at, dict.fromkeys(values, at))
-    if isinstance(value, list):
-        return YNode([_ynode(item, at) for item in value], at)
-    return YNode(value, at, quoted=isinstance(value, str))
+def _ynode(document: object, at: Location) -> YNode:
+    """YNodes for decoded JSON, all placed at the start of the file (see above). The json
+    module makes only dicts, lists, str, int, float, bool and None: dispatch on the exact
+    type, and make each YNode with tuple.__new__ (one per value: 100,000-layer configs)."""
+    new = tuple.__new__
+
+    def convert(value: Any) -> YNode:
+        kind = type(value)
+        if kind is dict:
+            values = {key: convert(item) for key, item in value.items()}
+            return new(YNode, (values, at, dict.fromkeys(values, at), False))
+        if kind is list:
+            return new(YNode, ([convert(item) for item in value], at, NO_KEYS, False))
+        return new(YNode, (value, at, NO_KEYS, kind is str))
+
+    return convert(document)
 
 
 def _network(root: YNode, source: str, defaults: Mapping[str, object] | None) -> Network:
