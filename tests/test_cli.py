@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from convcost.cli import app
+from convcost.render.text import json_text
 
 HEADLINE = """\
 28×28×192 → 5×5 conv, 32 filters (5x5 s1 same)
@@ -193,6 +194,41 @@ def test_analyze_json_contract(runner: CliRunner) -> None:
         "param_bytes": 4 * 15_920,
         "activation_bytes": 4 * 2 * 28 * 28 * (16 + 16 + 32),
     }
+
+
+def test_json_layout_one_record_a_line(runner: CliRunner) -> None:
+    # Containers that hold objects spread over lines; every record (layer, totals) is one line.
+    result = runner.invoke(app, ["analyze", "8x8x3 | conv 3x3 4 | relu", "-f", "json"])
+    assert (result.exit_code, result.stdout) == (0, """\
+{
+  "schema_version": 1,
+  "command": "analyze",
+  "input_shape": [8, 8, 3],
+  "output_shape": [8, 8, 4],
+  "batch": 1,
+  "bytes_per_value": 4,
+  "layers": [
+    {"name": "conv1", "kind": "conv", "config": "3x3 s1 same", "input_shape": [8, 8, 3], \
+"output_shape": [8, 8, 4], "macs": 6912, "flops": 14080, "params": 112, "buffers": 0, \
+"activations": 256, "depth": 0, "padding": {"top": 1, "bottom": 1, "left": 1, "right": 1}},
+    {"name": "relu1", "kind": "relu", "config": "", "input_shape": [8, 8, 4], \
+"output_shape": [8, 8, 4], "macs": 0, "flops": 0, "params": 0, "buffers": 0, \
+"activations": 256, "depth": 0}
+  ],
+  "groups": [],
+  "totals": {"macs": 6912, "flops": 14080, "params": 112, "buffers": 0, "activations": 512, \
+"param_bytes": 448, "activation_bytes": 2048}
+}
+""")  # fmt: skip
+
+
+def test_json_text_spreads_only_containers_of_objects() -> None:
+    data = {"a": [1, "ü"], "b": [{"x": 1}, {"y": [2]}], "c": {"d": [{"e": {}}]}, "f": [], "g": {}}
+    assert json_text(data) == (
+        '{\n  "a": [1, "ü"],\n  "b": [\n    {"x": 1},\n    {"y": [2]}\n  ],\n'
+        '  "c": {\n    "d": [\n      {"e": {}}\n    ]\n  },\n  "f": [],\n  "g": {}\n}'
+    )
+    assert json.loads(json_text(data)) == data
 
 
 def test_analyze_csv_and_markdown(runner: CliRunner) -> None:

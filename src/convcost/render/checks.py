@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from fractions import Fraction
 from xml.etree import ElementTree
 
 from convcost.budget import ConfigCheck, Verdict
 from convcost.render.numbers import fixed, grouped
-from convcost.render.text import SCHEMA_VERSION
+from convcost.render.text import SCHEMA_VERSION, json_text
 
 
 def describe(verdict: Verdict) -> str:
@@ -54,15 +53,13 @@ def checks_json(checks: list[ConfigCheck]) -> str:
             for v in c.verdicts
         ]
         results.append(entry)
-    return json.dumps(
+    return json_text(
         {
             "schema_version": SCHEMA_VERSION,
             "command": "check",
             "passed": all(c.status == "PASS" for c in checks),
             "configs": results,
-        },
-        indent=2,
-        ensure_ascii=False,
+        }
     )
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from fractions import Fraction
 from typing import Any
 
 from convcost.diff import Diff, LayerChange
 from convcost.network import LayerResult, Totals
 from convcost.render.numbers import fixed, grouped
-from convcost.render.text import SCHEMA_VERSION
+from convcost.render.text import SCHEMA_VERSION, json_text
 
 
 def signed(n: int) -> str:
@@ -44,7 +43,7 @@ def _total(old: Totals, new: Totals, metric: str) -> dict[str, Any]:
 
 def diff_json(result: Diff, old_name: str, new_name: str, show_all: bool) -> str:
     layers = result.layers if show_all else result.changed
-    return json.dumps(
+    return json_text(
         {
             "schema_version": SCHEMA_VERSION,
             "command": "diff",
@@ -66,9 +65,7 @@ def diff_json(result: Diff, old_name: str, new_name: str, show_all: bool) -> str
                 for c in layers
             ],
             "unchanged": len(result.layers) - len(result.changed),
-        },
-        indent=2,
-        ensure_ascii=False,
+        }
     )
 
 
