@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -17,6 +18,7 @@ def grouped(n: int) -> str:
     return f"{n:,}"
 
 
+@lru_cache(maxsize=1 << 16)  # pure; big tables repeat their values (outputs, MACs)
 def short(n: int) -> str:
     """120422400 → ``120.4M`` (one decimal, rounded half up, as the seed notes write)."""
     magnitude = abs(n)

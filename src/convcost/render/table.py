@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Literal, NamedTuple
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console
 from rich.segment import Segment, Segments
 from rich.table import Table
@@ -17,6 +18,7 @@ from convcost.explain import explain_layer
 from convcost.network import GroupResult, LayerResult, Report, Row, Totals
 from convcost.render.numbers import count, grouped, short, unit_label
 from convcost.render.words import saving_lines
+from convcost.shapes import Shape
 
 
 @contextmanager
@@ -42,16 +44,35 @@ class _Line(NamedTuple):
     last: bool = False
 
 
-def _line(row: Row | Report, compare: bool, indent: str) -> _Line:
+class _Texts:
+    """Each distinct shape's text and each layer object's op text, made once per table (a
+    big network has few shapes, and a config's repeated layers are one object)."""
+
+    def __init__(self) -> None:
+        self.shapes: dict[Shape, str] = {}
+        self.ops: dict[int, str] = {}
+
+    def shape(self, shape: Shape) -> str:
+        text = self.shapes.get(shape)
+        if text is None:
+            text = self.shapes[shape] = str(shape)
+        return text
+
+    def op(self, row: LayerResult) -> str:
+        text = self.ops.get(id(row.layer))
+        if text is None:
+            text = self.ops[id(row.layer)] = f"{row.kind} {row.config}".strip()
+        return text
+
+
+def _line(row: Row | Report, compare: bool, indent: str, texts: _Texts) -> _Line:
+    shapes = texts.shape(row.input_shape), texts.shape(row.output_shape)
     if isinstance(row, Report):
-        return _Line(indent + "total", "", str(row.input_shape), str(row.output_shape),
-                     row.totals, bold=True, last=True)  # fmt: skip
+        return _Line(indent + "total", "", *shapes, row.totals, bold=True, last=True)
     name = indent + "  " * row.depth + (row.name if compare else row.local_name)
     if isinstance(row, GroupResult):
-        return _Line(name, row.kind, str(row.input_shape), str(row.output_shape), row.totals,
-                     bold=True)  # fmt: skip
-    op = f"{row.kind} {row.config}".strip()
-    return _Line(name, op, str(row.input_shape), str(row.output_shape), row)
+        return _Line(name, row.kind, *shapes, row.totals, bold=True)
+    return _Line(name, texts.op(row), *shapes, row)
 
 
 def _columns(unit: str) -> dict[str, tuple[bool, Callable[[_Line], str]]]:
@@ -73,7 +94,22 @@ def _columns(unit: str) -> dict[str, tuple[bool, Callable[[_Line], str]]]:
     }
 
 
-def _table(title: str, unit: str, lines: list[_Line], headers: list[str]) -> Table:
+_TEXT_MIN_WIDTH = 6  # a text column (layer, op) folds when space is short, but not below this
+
+
+def _justify(header: str, number: bool) -> Literal["left", "right"]:
+    return "right" if number and header not in ("input", "output") else "left"
+
+
+def _cells(unit: str, lines: list[_Line], headers: list[str]) -> list[list[str]]:
+    columns = _columns(unit)
+    cell_of = [columns[h][1] for h in headers]
+    return [[cell(line) for cell in cell_of] for line in lines]
+
+
+def _table(
+    title: str, unit: str, lines: list[_Line], headers: list[str], cells: list[list[str]]
+) -> Table:
     table = Table(
         title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False,
         collapse_padding=True, padding=(0, 1),
@@ -82,17 +118,57 @@ def _table(title: str, unit: str, lines: list[_Line], headers: list[str]) -> Tab
     for header in headers:
         number, _ = columns[header]
         if number:  # numbers and shapes never wrap; text columns fold when space is short
-            justify: Literal["left", "right"] = "left" if header in ("input", "output") else "right"
-            table.add_column(header, justify=justify, no_wrap=True)
+            table.add_column(header, justify=_justify(header, number), no_wrap=True)
         else:
-            table.add_column(header, overflow="fold", min_width=6)
-    for line in lines:
-        table.add_row(
-            *(columns[h][1](line) for h in headers),
-            style="bold" if line.bold else None,
-            end_section=line.last,
-        )
+            table.add_column(header, overflow="fold", min_width=_TEXT_MIN_WIDTH)
+    for line, row in zip(lines, cells, strict=True):
+        table.add_row(*row, style="bold" if line.bold else None, end_section=line.last)
     return table
+
+
+def _plain(
+    console: Console,
+    title: str,
+    unit: str,
+    lines: list[_Line],
+    headers: list[str],
+    cells: list[list[str]],
+) -> str | None:
+    """The text Rich writes for ``_table`` when nothing needs folding and no style shows (not
+    a terminal), made directly: Rich renders ~1,000 rows a second, which made a 10,000-layer
+    table take 14 s. None when Rich's own layout is needed (tests keep the two identical)."""
+    if console.is_terminal or any("\n" in c or "\r" in c for row in cells for c in row):
+        return None
+    columns = _columns(unit)
+    numbers = [columns[h][0] for h in headers]
+    widths = [
+        max(cell_len(h), 0 if n else _TEXT_MIN_WIDTH) for h, n in zip(headers, numbers, strict=True)
+    ]
+    for row in cells:
+        for i, cell in enumerate(row):
+            if len(cell) > widths[i] or not cell.isascii():
+                widths[i] = max(widths[i], cell_len(cell))
+    # SIMPLE_HEAD, padding 1 collapsed between cells, none at the edges: " a  b  c "
+    width = sum(widths) + 2 * (len(widths) - 1) + 2
+    if width > console.width or cell_len(title) > width:
+        return None
+    right = [_justify(h, n) == "right" for h, n in zip(headers, numbers, strict=True)]
+
+    def row_text(row: list[str]) -> str:
+        padded = []
+        for cell, w, r in zip(row, widths, right, strict=True):
+            fill = " " * (w - (len(cell) if cell.isascii() else cell_len(cell)))
+            padded.append(fill + cell if r else cell + fill)
+        return (" " + "  ".join(padded)).rstrip()
+
+    out = [title, "", row_text(headers), " " + "─" * (width - 2)]
+    last = len(cells) - 1
+    for i, (line, row) in enumerate(zip(lines, cells, strict=True)):
+        out.append(row_text(row))
+        if line.last and i != last:
+            out.append("")  # a section's end: SIMPLE_HEAD's row line is blank
+    out.append("")  # the bottom edge
+    return "\n".join(out) + "\n"
 
 
 def _lines(report: Report, compare: bool, path: str | None, depth: int | None) -> list[_Line]:
@@ -101,8 +177,9 @@ def _lines(report: Report, compare: bool, path: str | None, depth: int | None) -
         lines.append(_Line(f"{path}:", "", "", "", None, bold=True))
     indent = "  " if compare else ""
     rows = report.layers if compare else report.rows_to_depth(depth)
-    lines += [_line(row, compare, indent) for row in rows]
-    lines.append(_line(report, compare, indent))
+    texts = _Texts()
+    lines += [_line(row, compare, indent, texts) for row in rows]
+    lines.append(_line(report, compare, indent, texts))
     return lines
 
 
@@ -129,7 +206,12 @@ def _print_table(
 ) -> None:
     """The widest table that fits the terminal, or one block per layer if none does."""
     for headers in header_choices:
-        rendered = _if_fits(console, _table(title, unit, lines, headers))
+        cells = _cells(unit, lines, headers)
+        plain = _plain(console, title, unit, lines, headers, cells)
+        if plain is not None:
+            console.print(Segments([Segment(plain)]), crop=False)
+            return
+        rendered = _if_fits(console, _table(title, unit, lines, headers, cells))
         if rendered is not None:
             console.print(rendered)
             return
