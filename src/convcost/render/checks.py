@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from fractions import Fraction
 from xml.etree import ElementTree
 
 from convcost.budget import ConfigCheck, Verdict
@@ -27,7 +26,7 @@ def describe(verdict: Verdict) -> str:
 
 
 def _percent(part: int, whole: int) -> str:
-    return "∞ %" if whole == 0 else f"{fixed(Fraction(100 * part, whole), 1)} %"
+    return "∞ %" if whole == 0 else f"{fixed(100 * part, whole, 1)} %"
 
 
 def _source(verdict: Verdict) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import Any
 
 from convcost.diff import Diff, LayerChange
@@ -18,9 +17,8 @@ def signed(n: int) -> str:
 def percent(delta: int, old: int) -> str:
     if old == 0:
         return "new" if delta else "0 %"
-    value = Fraction(100 * delta, old)
-    sign = "+" if value > 0 else ("−" if value < 0 else "")
-    return f"{sign}{fixed(abs(value), 1)} %"
+    sign = "+" if delta * old > 0 else ("−" if delta * old < 0 else "")
+    return f"{sign}{fixed(100 * abs(delta), abs(old), 1)} %"
 
 
 def _side(result: LayerResult | None) -> dict[str, Any] | None:

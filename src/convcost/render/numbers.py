@@ -6,8 +6,6 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from fractions import Fraction
-
     from convcost.network import LayerResult, Totals
 
 _PREFIXES = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k"))
@@ -37,12 +35,15 @@ def _tenths(n: int, scale: int) -> int:
     return (n * 20 + scale) // (2 * scale)
 
 
-def fixed(value: Fraction, places: int) -> str:
-    """A fraction rounded half up to ``places`` decimals, without float error."""
+def fixed(numerator: int, denominator: int, places: int) -> str:
+    """numerator / denominator rounded half up (away from zero) to ``places`` decimals, in
+    integers: no float error, and no ``fractions`` import on the way to a table."""
+    if denominator < 0:
+        numerator, denominator = -numerator, -denominator
     scale = 10**places
-    scaled = (abs(value) * scale * 2 + 1) // 2
-    sign = "-" if value < 0 else ""
-    whole, frac = divmod(int(scaled), scale)
+    scaled = (2 * abs(numerator) * scale + denominator) // (2 * denominator)
+    sign = "-" if numerator < 0 else ""
+    whole, frac = divmod(scaled, scale)
     return f"{sign}{whole}.{frac:0{places}d}" if places else f"{sign}{whole}"
 
 
