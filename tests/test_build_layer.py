@@ -1,5 +1,6 @@
-"""``build_layer`` makes its layers without the dataclass's ``__init__`` (for speed): they
-must be exactly what ``__init__`` makes: equal, same hash, same repr, same fields, frozen."""
+"""``build_layer`` fills a layer's fields directly (for speed): its layers must be exactly
+what ``__init__`` makes: equal, same hash, same repr, same fields, frozen. (``__init__``
+itself is ``Layer``'s, shared by every kind: see ``layers.layer_kind``.)"""
 
 from __future__ import annotations
 
@@ -64,3 +65,23 @@ def test_every_layer_of_the_zoo(name: str) -> None:
     assert layers
     for layer in layers:
         _same_as_init(layer)
+
+
+def test_init_is_keyword_only_checked_and_frozen() -> None:
+    from convcost.layers import Conv
+
+    with pytest.raises(
+        TypeError, match=r"^Conv.__init__\(\) got an unexpected keyword argument 'size'$"
+    ):
+        Conv(kernel=(3, 3), size=2)  # type: ignore[call-arg]
+    with pytest.raises(
+        TypeError,
+        match=r"^Conv.__init__\(\) missing 1 required keyword-only argument\(s\): 'kernel'$",
+    ):
+        Conv(filters=2)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="positional"):
+        Conv((3, 3))  # type: ignore[call-arg]
+    conv = Conv(kernel=(3, 3))
+    with pytest.raises(dataclasses.FrozenInstanceError, match="cannot delete field 'kernel'"):
+        del conv.kernel
+    assert [f.name for f in dataclasses.fields(conv)] == list(vars(conv))  # in field order

@@ -5,8 +5,6 @@ LRN and padding. Each kind's fields, shape rule and cost are here, in one class;
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from convcost import fields
 from convcost.geometry import Axis, Padding, describe_padding, window, window_size
 from convcost.layers import (
@@ -18,24 +16,31 @@ from convcost.layers import (
     _new,
     _spatial,
     _window_config,
+    layer_kind,
     param,
     register,
 )
 from convcost.shapes import Shape
 
 
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+@layer_kind
 class _Pool(Layer):
     positional = ("kernel", "stride")
     words = {**_WINDOW_WORDS, "ceil": ("ceil_mode", True)}
 
-    kernel: tuple[int, int] = param(fields.pair, "window size: K, KhxKw or [Kh, Kw]", (2, 2))
-    stride: tuple[int, int] | None = param(fields.pair, "stride (default: the window size)", None)
+    kernel: tuple[int, int] = param(
+        fields.pair, "window size: K, KhxKw or [Kh, Kw]", default=(2, 2)
+    )
+    stride: tuple[int, int] | None = param(
+        fields.pair, "stride (default: the window size)", default=None
+    )
     padding: Padding = param(
-        fields.padding, "valid (default), same, N, [h, w] or [t, b, l, r]", (0, 0, 0, 0)
+        fields.padding, "valid (default), same, N, [h, w] or [t, b, l, r]", default=(0, 0, 0, 0)
     )
     ceil_mode: bool = param(
-        fields.boolean, "round the output size up, as PyTorch's ceil_mode and Caffe do", False
+        fields.boolean,
+        "round the output size up, as PyTorch's ceil_mode and Caffe do",
+        default=False,
     )
 
     def _dilation(self) -> tuple[int, int]:
@@ -60,20 +65,20 @@ class _Pool(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+@layer_kind
 class MaxPool(_Pool):
     kind = "maxpool"
     aliases = ("maxpool2d", "max_pool")
     summary = "max pooling (no MACs)"
 
-    dilation: tuple[int, int] = param(fields.pair, "dilation: D or [dh, dw]", (1, 1))
+    dilation: tuple[int, int] = param(fields.pair, "dilation: D or [dh, dw]", default=(1, 1))
 
     def _dilation(self) -> tuple[int, int]:
         return self.dilation
 
 
 @register
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+@layer_kind
 class AvgPool(_Pool):
     kind = "avgpool"
     aliases = ("avgpool2d", "avg_pool")
@@ -81,7 +86,7 @@ class AvgPool(_Pool):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+@layer_kind
 class GlobalAvgPool(Layer):
     kind = "globalavgpool"
     aliases = ("gap", "global_avg_pool", "globalaveragepooling")
@@ -93,14 +98,14 @@ class GlobalAvgPool(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+@layer_kind
 class AdaptiveAvgPool(Layer):
     kind = "adaptiveavgpool"
     aliases = ("adaptive_avg_pool",)
     summary = "average pooling to a fixed H×W, as PyTorch's AdaptiveAvgPool2d (no MACs)"
     positional = ("size",)
 
-    size: tuple[int, int] = param(fields.pair, "output size: N, HxW or [h, w]", (1, 1))
+    size: tuple[int, int] = param(fields.pair, "output size: N, HxW or [h, w]", default=(1, 1))
 
     def evaluate(self, inp: Shape) -> Evaluation:
         _spatial(inp, self.kind)
@@ -111,7 +116,7 @@ class AdaptiveAvgPool(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+@layer_kind
 class GlobalMaxPool(Layer):
     kind = "globalmaxpool"
     aliases = ("gmp", "global_max_pool")
@@ -123,7 +128,7 @@ class GlobalMaxPool(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+@layer_kind
 class Dense(Layer):
     kind = "dense"
     aliases = ("fc", "linear")
@@ -132,7 +137,7 @@ class Dense(Layer):
     words = {"nobias": ("bias", False)}
 
     units: int = param(fields.positive_int, "output features")
-    bias: bool = param(fields.boolean, "add a bias per output feature", True)
+    bias: bool = param(fields.boolean, "add a bias per output feature", default=True)
 
     def evaluate(self, inp: Shape) -> Evaluation:
         n = inp.h * inp.w * inp.c
@@ -153,7 +158,7 @@ class Dense(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+@layer_kind
 class Flatten(Layer):
     kind = "flatten"
     summary = "H×W×C → a vector of H·W·C"
@@ -163,7 +168,7 @@ class Flatten(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+@layer_kind
 class Activation(Layer):
     kind = "activation"
     aliases = ("act",)
@@ -184,14 +189,14 @@ for _fn in ACTIVATIONS:
 
 
 @register
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+@layer_kind
 class BatchNorm(Layer):
     kind = "batchnorm"
     aliases = ("bn", "batchnorm2d")
     summary = "batch normalization: 2·C params (γ, β) and 2·C buffers (running mean, var)"
     words = {"noaffine": ("affine", False)}
 
-    affine: bool = param(fields.boolean, "learn γ and β (2·C parameters)", True)
+    affine: bool = param(fields.boolean, "learn γ and β (2·C parameters)", default=True)
 
     def evaluate(self, inp: Shape) -> Evaluation:
         return _new(Evaluation, (inp, 0, 2 * inp.c if self.affine else 0, 2 * inp.c, 0))
@@ -201,34 +206,34 @@ class BatchNorm(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+@layer_kind
 class Dropout(Layer):
     kind = "dropout"
     summary = "dropout (no cost at inference)"
     positional = ("rate",)
 
-    rate: float = param(fields.rate, "drop probability, 0 ≤ rate < 1", 0.5)
+    rate: float = param(fields.rate, "drop probability, 0 ≤ rate < 1", default=0.5)
 
     def config(self) -> str:
         return f"p={self.rate:g}"
 
 
 @register
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+@layer_kind
 class LocalResponseNorm(Layer):
     kind = "lrn"
     aliases = ("localresponsenorm",)
     summary = "local response normalization, as in AlexNet/GoogLeNet (no MACs, no params)"
     positional = ("size",)
 
-    size: int = param(fields.positive_int, "neighbouring channels", 5)
+    size: int = param(fields.positive_int, "neighbouring channels", default=5)
 
     def config(self) -> str:
         return f"size {self.size}"
 
 
 @register
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+@layer_kind
 class ZeroPad(Layer):
     kind = "pad"
     aliases = ("zeropad", "zeropadding")

@@ -10,7 +10,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, NamedTuple
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Literal,
+    NamedTuple,
+    TypeVar,
+    dataclass_transform,
+)
 
 from convcost import fields
 from convcost.errors import ConvcostError, did_you_mean
@@ -20,9 +28,21 @@ from convcost.shapes import Shape
 _REQUIRED: Any = dataclasses.MISSING
 
 
-def param(parse: fields.Parser, doc: str, default: Any = _REQUIRED) -> Any:
+def param(parse: fields.Parser, doc: str, *, default: Any = _REQUIRED) -> Any:
     """A layer field: how to parse it from a config value, and what it means."""
     return field(default=default, metadata={"parse": parse, "doc": doc})
+
+
+_Kind = TypeVar("_Kind", bound=type)
+
+
+@dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(param, field))
+def layer_kind(cls: _Kind) -> _Kind:
+    """Declares a layer kind: a frozen, keyword-only dataclass whose ``__init__``, equality,
+    hash, repr and immutability are ``Layer``'s, written once. dataclass() would generate and
+    compile them anew for every kind: most of what importing the kinds cost (~7 ms)."""
+    dataclass(init=False, eq=False, repr=False, kw_only=True)(cls)  # fills in cls itself
+    return cls
 
 
 # Named tuples made with tuple.__new__ skip the Python-level __new__ the class would call:
@@ -44,13 +64,12 @@ class Evaluation(NamedTuple):
     bias_adds: int = 0
 
 
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+@layer_kind
 class Layer:
     """Base of every layer kind.
 
-    Kinds are frozen dataclasses whose equality, hash and repr are these, written once:
-    dataclass() would generate and compile them anew for every kind, which made importing
-    the kinds a noticeable part of start-up. They behave as the generated ones do.
+    Kinds are frozen dataclasses (``@layer_kind``) whose ``__init__``, equality, hash, repr
+    and immutability are these, written once; they behave as dataclass()'s generated ones do.
     """
 
     kind: ClassVar[str]
@@ -65,6 +84,30 @@ class Layer:
         # A docstring, so dataclass() need not make one from inspect.signature (slow).
         if cls.__doc__ is None:
             cls.__doc__ = cls.summary or cls.__name__
+
+    def __init__(self, **values: Any) -> None:
+        names, defaults = _init_facts(type(self))
+        for name in values:
+            if name not in names:
+                raise TypeError(
+                    f"{type(self).__qualname__}.__init__() got an unexpected keyword argument "
+                    f"'{name}'"
+                )
+        missing = [name for name in names if name not in values and name not in defaults]
+        if missing:
+            raise TypeError(
+                f"{type(self).__qualname__}.__init__() missing {len(missing)} required "
+                f"keyword-only argument(s): {', '.join(map(repr, missing))}"
+            )
+        self.__dict__.update({n: values[n] if n in values else defaults[n] for n in names})
+
+    if not TYPE_CHECKING:  # mypy knows kinds are frozen (layer_kind); this is the runtime's
+
+        def __setattr__(self, name: str, value: object) -> None:
+            raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+
+        def __delattr__(self, name: str) -> None:
+            raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
 
     def _values(self) -> tuple[object, ...]:
         return tuple(getattr(self, name) for name in _field_names(type(self)))
@@ -152,7 +195,7 @@ _WINDOW_WORDS: Mapping[str, tuple[str, object]] = {
 
 
 @register
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+@layer_kind
 class Conv(Layer):
     kind = "conv"
     aliases = ("conv2d", "convolution")
@@ -167,17 +210,19 @@ class Conv(Layer):
 
     kernel: tuple[int, int] = param(fields.pair, "kernel size: K, KhxKw or [Kh, Kw]")
     filters: int | None = param(
-        fields.positive_int, "output channels (default for depthwise: the input channels)", None
+        fields.positive_int,
+        "output channels (default for depthwise: the input channels)",
+        default=None,
     )
-    stride: tuple[int, int] = param(fields.pair, "stride: S, SHxSW or [sh, sw]", (1, 1))
+    stride: tuple[int, int] = param(fields.pair, "stride: S, SHxSW or [sh, sw]", default=(1, 1))
     padding: Padding = param(
-        fields.padding, "same (TensorFlow rule), valid, N, [h, w] or [t, b, l, r]", "same"
+        fields.padding, "same (TensorFlow rule), valid, N, [h, w] or [t, b, l, r]", default="same"
     )
-    dilation: tuple[int, int] = param(fields.pair, "dilation: D or [dh, dw]", (1, 1))
+    dilation: tuple[int, int] = param(fields.pair, "dilation: D or [dh, dw]", default=(1, 1))
     groups: int | Literal["depthwise"] = param(
-        fields.groups, "channel groups, or depthwise (one per input channel)", 1
+        fields.groups, "channel groups, or depthwise (one per input channel)", default=1
     )
-    bias: bool = param(fields.boolean, "add a bias per output channel", True)
+    bias: bool = param(fields.boolean, "add a bias per output channel", default=True)
 
     def _groups_and_filters(self, inp: Shape) -> tuple[int, int]:
         groups = inp.c if self.groups == "depthwise" else self.groups
@@ -248,7 +293,7 @@ class Conv(Layer):
         return text
 
 
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+@layer_kind
 class Merge(Layer):
     """Where branches meet: ``concat`` (channels) or ``add`` (elementwise, no MACs).
 
@@ -274,6 +319,20 @@ def _field_names(cls: type[Layer]) -> tuple[str, ...]:
     found = _NAMES.get(cls)
     if found is None:
         found = _NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return found
+
+
+_INIT: dict[type[Layer], tuple[tuple[str, ...], dict[str, object]]] = {}
+
+
+def _init_facts(cls: type[Layer]) -> tuple[tuple[str, ...], dict[str, object]]:
+    """A kind's field names, in order, and the defaults of those that have one."""
+    found = _INIT.get(cls)
+    if found is None:
+        every = dataclasses.fields(cls)
+        assert not any(f.default_factory is not dataclasses.MISSING for f in every)
+        defaults = {f.name: f.default for f in every if f.default is not _REQUIRED}
+        found = _INIT[cls] = (tuple(f.name for f in every), defaults)
     return found
 
 
