@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 from typing import TYPE_CHECKING, Any
 
 from convcost.explain import explain_layer
@@ -27,6 +26,8 @@ def json_text(data: Any) -> str:
     shape) takes one line. One line per layer is easy to grep and quick to write: the json
     module's C encoder writes each, where ``indent=`` would make it fall back to its Python
     encoder for everything (~4× slower on a 100,000-layer report)."""
+    import json  # here: the CSV and Markdown formats start faster without it
+
     encode = json.JSONEncoder(ensure_ascii=False).encode
     parts: list[str] = []
 
