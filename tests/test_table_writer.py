@@ -22,6 +22,15 @@ layers:
     name: "ブロック"
 """
 
+# Names Rich does not print as written (it expands tabs, drops control codes): Rich's job.
+CONTROL_NAMES = """\
+input: 8x8x3
+layers:
+  - {name: "tab\\there", type: relu}
+  - {name: "zero\\u200bwidth", type: relu}
+  - {name: "bell\\a", type: relu}
+"""
+
 CASES = [
     *(["analyze", name] for name in model_names()),
     ["analyze", "googlenet", "--depth", "1"],
@@ -31,6 +40,7 @@ CASES = [
     ["compare", "14x14x480", "--5x5", "48", "--bottleneck", "16", "--explain"],
     ["analyze", "wide.yaml", "--depth", "1"],
     ["analyze", "wide.yaml"],
+    ["analyze", "names.yaml"],
 ]
 
 
@@ -41,6 +51,7 @@ def test_plain_tables_are_what_rich_writes(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     Path("wide.yaml").write_text(WIDE_NAMES)
+    Path("names.yaml").write_text(CONTROL_NAMES)
     runner = CliRunner(env={"COLUMNS": str(columns), "NO_COLOR": "1", "TERM": "dumb"})
     ours = runner.invoke(app, args)
     with monkeypatch.context() as patch:

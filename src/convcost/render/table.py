@@ -137,7 +137,7 @@ def _plain(
     """The text Rich writes for ``_table`` when nothing needs folding and no style shows (not
     a terminal), made directly: Rich renders ~1,000 rows a second, which made a 10,000-layer
     table take 14 s. None when Rich's own layout is needed (tests keep the two identical)."""
-    if console.is_terminal or any("\n" in c or "\r" in c for row in cells for c in row):
+    if console.is_terminal or not title.isprintable():
         return None
     columns = _columns(unit)
     numbers = [columns[h][0] for h in headers]
@@ -145,6 +145,8 @@ def _plain(
         max(cell_len(h), 0 if n else _TEXT_MIN_WIDTH) for h, n in zip(headers, numbers, strict=True)
     ]
     for row in cells:
+        if not "".join(row).isprintable():  # Rich expands tabs, drops control codes, ...
+            return None
         for i, cell in enumerate(row):
             if len(cell) > widths[i] or not cell.isascii():
                 widths[i] = max(widths[i], cell_len(cell))
