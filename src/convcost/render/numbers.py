@@ -1,4 +1,4 @@
-"""Number formatting shared by the renderers."""
+"""Number and text formatting shared by the renderers."""
 
 from __future__ import annotations
 
@@ -6,9 +6,43 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from convcost.layers import Layer
     from convcost.network import LayerResult, Totals
+    from convcost.shapes import Shape
 
 _PREFIXES = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k"))
+
+
+class Texts:
+    """Texts a big report repeats, made once per rendering: each distinct shape's (a network
+    of 100,000 layers has a few hundred) and each layer object's settings (a config's repeated
+    layers are one object: see structure.Builder). Layers are keyed by id: the report being
+    rendered keeps them alive meanwhile."""
+
+    def __init__(self) -> None:
+        self._shapes: dict[Shape, str] = {}
+        self._ascii: dict[Shape, str] = {}
+        self._configs: dict[int, str] = {}
+
+    def shape(self, shape: Shape) -> str:
+        """``28×28×192``, for tables."""
+        text = self._shapes.get(shape)
+        if text is None:
+            text = self._shapes[shape] = str(shape)
+        return text
+
+    def ascii(self, shape: Shape) -> str:
+        """``28x28x192``, for CSV."""
+        text = self._ascii.get(shape)
+        if text is None:
+            text = self._ascii[shape] = shape.ascii
+        return text
+
+    def config(self, layer: Layer) -> str:
+        text = self._configs.get(id(layer))
+        if text is None:
+            text = self._configs[id(layer)] = layer.config()
+        return text
 
 
 def grouped(n: int) -> str:

@@ -16,9 +16,8 @@ from rich.table import Table
 from convcost.compare import Comparison
 from convcost.explain import explain_layer
 from convcost.network import GroupResult, LayerResult, Report, Row, Totals
-from convcost.render.numbers import count, grouped, short, unit_label
+from convcost.render.numbers import Texts, count, grouped, short, unit_label
 from convcost.render.words import saving_lines
-from convcost.shapes import Shape
 
 
 @contextmanager
@@ -44,35 +43,14 @@ class _Line(NamedTuple):
     last: bool = False
 
 
-class _Texts:
-    """Each distinct shape's text and each layer object's op text, made once per table (a
-    big network has few shapes, and a config's repeated layers are one object)."""
-
-    def __init__(self) -> None:
-        self.shapes: dict[Shape, str] = {}
-        self.ops: dict[int, str] = {}
-
-    def shape(self, shape: Shape) -> str:
-        text = self.shapes.get(shape)
-        if text is None:
-            text = self.shapes[shape] = str(shape)
-        return text
-
-    def op(self, row: LayerResult) -> str:
-        text = self.ops.get(id(row.layer))
-        if text is None:
-            text = self.ops[id(row.layer)] = f"{row.kind} {row.config}".strip()
-        return text
-
-
-def _line(row: Row | Report, compare: bool, indent: str, texts: _Texts) -> _Line:
+def _line(row: Row | Report, compare: bool, indent: str, texts: Texts) -> _Line:
     shapes = texts.shape(row.input_shape), texts.shape(row.output_shape)
     if isinstance(row, Report):
         return _Line(indent + "total", "", *shapes, row.totals, bold=True, last=True)
     name = indent + "  " * row.depth + (row.name if compare else row.local_name)
     if isinstance(row, GroupResult):
         return _Line(name, row.kind, *shapes, row.totals, bold=True)
-    return _Line(name, texts.op(row), *shapes, row)
+    return _Line(name, f"{row.kind} {texts.config(row.layer)}".strip(), *shapes, row)
 
 
 def _columns(unit: str) -> dict[str, tuple[bool, Callable[[_Line], str]]]:
@@ -179,7 +157,7 @@ def _lines(report: Report, compare: bool, path: str | None, depth: int | None) -
         lines.append(_Line(f"{path}:", "", "", "", None, bold=True))
     indent = "  " if compare else ""
     rows = report.layers if compare else report.rows_to_depth(depth)
-    texts = _Texts()
+    texts = Texts()
     lines += [_line(row, compare, indent, texts) for row in rows]
     lines.append(_line(report, compare, indent, texts))
     return lines

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from convcost.explain import explain_layer
 from convcost.network import BYTES_PER_VALUE, GroupResult, LayerResult, Report, Row, Totals
-from convcost.render.numbers import count, grouped, short, unit_label
+from convcost.render.numbers import Texts, count, grouped, short, unit_label
 from convcost.render.words import saving_lines
 from convcost.shapes import Shape
 
@@ -61,20 +61,16 @@ def _spreads(value: Any) -> bool:
 
 
 def _layers_json(layers: tuple[LayerResult, ...], explain: bool) -> list[dict[str, Any]]:
-    # A config's repeated layers are one object (structure.Builder): each one's settings
-    # text, and its padding on each input shape, are made once.
-    configs: dict[int, str] = {}
+    # As Texts does for settings, each layer object's padding on each input shape is made once.
+    texts = Texts()
     paddings: dict[tuple[int, Shape], dict[str, int] | None] = {}
     rows = []
     for result in layers:
         layer, inp = result.layer, result.input_shape
-        config = configs.get(id(layer))
-        if config is None:
-            config = configs[id(layer)] = layer.config()
         data: dict[str, Any] = {
             "name": result.name,
             "kind": result.kind,
-            "config": config,
+            "config": texts.config(layer),
             "input_shape": inp.as_list(),
             "output_shape": result.output_shape.as_list(),
             "macs": result.macs,
@@ -205,27 +201,17 @@ def _figures(row: Row | Report) -> Totals | LayerResult:
     return row.totals
 
 
-def _csv_row(
-    row: Row | Report, explain: bool, texts: dict[Shape, str], configs: dict[int, str]
-) -> list[object]:
-    """One CSV row. ``texts`` holds each distinct shape's text and ``configs`` each layer
-    object's settings text, made once (a network of 100,000 layers has only a few hundred
-    shapes, and a config's repeated layers are one object: see structure.Builder)."""
+def _csv_row(row: Row | Report, explain: bool, texts: Texts) -> list[object]:
     f = _figures(row)
     if isinstance(row, LayerResult):
-        layer = row.layer
-        config = configs.get(id(layer))
-        if config is None:
-            config = configs[id(layer)] = layer.config()
-        head: list[object] = [row.name, row.kind, config]
+        head: list[object] = [row.name, row.kind, texts.config(row.layer)]
     elif isinstance(row, GroupResult):
         head = [row.name, row.kind, ""]
     else:
         head = ["total", "total", ""]
     inp, out = row.input_shape, row.output_shape
     cells = [
-        *head, texts.get(inp) or texts.setdefault(inp, inp.ascii),
-        texts.get(out) or texts.setdefault(out, out.ascii),
+        *head, texts.ascii(inp), texts.ascii(out),
         f.macs, f.flops, f.params, f.buffers, f.activations,
     ]  # fmt: skip
     if explain:
@@ -235,10 +221,9 @@ def _csv_row(
 
 def _csv_rows(report: Report, explain: bool, depth: int | None = None) -> list[list[object]]:
     """Rows that add up to the total: every layer, or with ``depth`` folded groups."""
-    texts: dict[Shape, str] = {}
-    configs: dict[int, str] = {}  # by id: the report keeps every layer alive meanwhile
-    rows = [_csv_row(row, explain, texts, configs) for row in report.partition(depth)]
-    return [*rows, _csv_row(report, explain, texts, configs)]
+    texts = Texts()
+    rows = [_csv_row(row, explain, texts) for row in report.partition(depth)]
+    return [*rows, _csv_row(report, explain, texts)]
 
 
 def _csv(header: list[str], rows: list[list[object]]) -> str:
