@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 import tracemalloc
 from pathlib import Path
 
@@ -272,7 +273,13 @@ def test_error_message_and_exit_code(
     else:
         spec = text
     result = runner.invoke(app, ["analyze", spec])
-    assert (result.exit_code, result.stdout, result.stderr) == (2, "", stderr)
+    assert (result.exit_code, result.stdout, ours(result.stderr)) == (2, "", ours(stderr))
+
+
+def ours(stderr: str) -> str:
+    """The message as convcost words it: after "YAML syntax: " come PyYAML's own words,
+    which change between its releases (only that some follow is convcost's promise)."""
+    return re.sub(r"(: YAML syntax: )\S.*", r"\1…", stderr)
 
 
 def test_readme_error_table_is_these_cases() -> None:

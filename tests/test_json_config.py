@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from convcost.cli import app
 from convcost.entry import main
 from convcost.frontends import analyze_spec, zoo
+from tests.test_errors import ours
 
 
 @pytest.mark.parametrize("name", ["googlenet", "resnet50", "mobilenet_v2", "squeezenet1_0"])
@@ -47,7 +48,7 @@ def test_json_errors_are_located(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "net.json").write_text(text)
     result = runner.invoke(app, ["analyze", "net.json"])
-    assert (result.exit_code, result.stdout, result.stderr) == (2, "", message + "\n")
+    assert (result.exit_code, result.stdout, ours(result.stderr)) == (2, "", ours(message + "\n"))
 
 
 def test_version_answers_without_the_cli(

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from convcost.cli import app
-from convcost.errors import ConvcostError
+from convcost.errors import ConvcostError, Location
 from convcost.frontends import zoo
 from convcost.frontends.yamlnode import YNode
 from convcost.frontends.yamlread import (
@@ -103,12 +103,30 @@ def test_shallow_bound(text: str, fast: bool) -> None:
     assert _shallow(text) is fast
 
 
-def test_deep_documents_never_reach_the_fast_reader() -> None:
-    # 100,000 nested lists would overflow the C stack if composed: refused, with a message.
-    text = "input: 8x8x3\nlayers: " + "[" * 100_000 + "]" * 100_000 + "\n"
+DEEP = "the YAML document nests more than 200 levels deep; flatten it (blocks: name a repeated \
+structure once)"
+
+
+@pytest.mark.parametrize(
+    ("layers", "line", "column"),
+    [
+        ("[" * 100_000 + "]" * 100_000, 2, 208),  # past libyaml's own limit, in its look-ahead
+        ("[" * 250 + "]" * 250, 2, 208),  # refused by the event reader
+        ("[\n" * 250 + "]" * 250, 201, 1),  # one a line: the event reader
+        ("[" * 150 + "{a: " * 100 + "1" + "}" * 100 + "]" * 150, 2, 159 + 4 * 49),
+        ('["' + "[" * 1000 + '", ' + "[" * 1000 + "]" * 1001, 2, 1212),  # quoted: not a list
+        ("{a: " * 5000 + "1" + "}" * 5000, 2, 9 + 4 * 199),
+    ],
+)
+def test_deep_documents_are_refused_in_convcost_words(layers: str, line: int, column: int) -> None:
+    # Deep nesting would overflow the C stack if composed, so it never reaches the fast
+    # reader; it is refused at the collection that goes too deep, whatever libyaml's own
+    # limit and wording are.
+    text = "input: 8x8x3\nlayers: " + layers + "\n"
     assert not _shallow(text)
-    with pytest.raises(ConvcostError, match="nests more than 200 levels deep"):
+    with pytest.raises(ConvcostError) as error:
         compose(text, "net.yaml")
+    assert (error.value.message, error.value.location) == (DEEP, Location("net.yaml", line, column))
 
 
 def test_the_fast_reader_defers_what_is_unusual() -> None:

@@ -52,7 +52,7 @@ def compose_events(text: str, source: str) -> YNode:
     loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     loader = loader_cls(text)
     try:
-        return _compose(loader, source)
+        return _compose(loader, text, source)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         problem = " ".join(p for p in (error.context, error.problem) if p)
@@ -64,6 +64,42 @@ def compose_events(text: str, source: str) -> YNode:
         raise ConvcostError(f"YAML syntax: {error}", Location(source, 1, 1)) from None
     finally:
         loader.dispose()
+
+
+def _too_deep(at: Location) -> ConvcostError:
+    return ConvcostError(
+        f"the YAML document nests more than {MAX_DEPTH} levels deep; flatten it (blocks: "
+        "name a repeated structure once)",
+        at,
+    )
+
+
+# What can open or close a flow collection in text libyaml has looked ahead through:
+# quoted scalars and comments hide brackets; flow plain scalars cannot hold them.
+_FLOW_TOKEN = re.compile(
+    r"""[\[\]{}]|"(?:\\.|[^"\\])*"?|'(?:''|[^'])*'?|(?:^|(?<=\s))#[^\n]*""", re.MULTILINE
+)
+
+
+def _refuse_deep(text: str, source: str, depth: int, start: int, fault: Any) -> None:
+    """Raise the nesting error if the text nests past MAX_DEPTH before libyaml's ``fault``.
+
+    libyaml looks ahead of the events it has given (within a line, at most 1,024
+    characters, to find simple keys) and refuses nesting past its own limit there, in
+    words that vary by release. Where the text between the last event (``start``, at
+    ``depth`` open collections) and the fault opens more than MAX_DEPTH, that is reported
+    here, at the collection that went too deep, as the event reader would have."""
+    end = fault.index if fault is not None else len(text)
+    for token in _FLOW_TOKEN.finditer(text, start, end + 1):
+        char = token.group()
+        if char in "[{":
+            if depth >= MAX_DEPTH:
+                at = token.start()
+                line_start = text.rfind("\n", 0, at) + 1
+                raise _too_deep(Location(source, text.count("\n", 0, at) + 1, at - line_start + 1))
+            depth += 1
+        elif char in "]}":
+            depth -= 1
 
 
 # --- the fast reader: libyaml composes, Python converts ---------------------------------------
@@ -217,7 +253,7 @@ def _decoded(constructor: Any, node: Any) -> object:
 # --- the careful reader: the parser's events --------------------------------------------------
 
 
-def _compose(loader: Any, source: str) -> YNode:
+def _compose(loader: Any, text: str, source: str) -> YNode:
     def at(event: Any) -> Location:
         return Location(source, event.start_mark.line + 1, event.start_mark.column + 1)
 
@@ -230,8 +266,14 @@ def _compose(loader: Any, source: str) -> YNode:
     stack: list[_Frame] = []
     root: YNode | None = None
     count = 0
+    last = 0  # where the last event ended
     while root is None:
-        event = loader.get_event()
+        try:
+            event = loader.get_event()
+        except yaml.MarkedYAMLError as error:
+            _refuse_deep(text, source, len(stack), last, error.problem_mark)
+            raise
+        last = event.end_mark.index
         count += 1
         if count > MAX_NODES:
             raise ConvcostError("the YAML document has too many values", at(event))
@@ -240,9 +282,7 @@ def _compose(loader: Any, source: str) -> YNode:
             if event.tag not in (None, "!", kind):
                 raise ConvcostError(_tag_message(event.tag), at(event))
             if len(stack) >= MAX_DEPTH:
-                raise ConvcostError(
-                    f"the YAML document nests more than {MAX_DEPTH} levels deep", at(event)
-                )
+                raise _too_deep(at(event))
             if kind == _MAP:
                 stack.append(_Frame(YNode({}, at(event), {}), event.anchor))
             else:
