@@ -19,6 +19,7 @@ from typer.core import TyperGroup
 
 from convcost import __version__
 from convcost.errors import ConvcostError
+from convcost.limits import MAX_LAYERS, MAX_SIZE
 from convcost.render import Format, Unit
 
 if TYPE_CHECKING:
@@ -108,7 +109,20 @@ ExplainOption = Annotated[
     bool, typer.Option("--explain", help="Write out each layer's arithmetic.")
 ]
 BatchOption = Annotated[
-    int, typer.Option(min=1, help="Batch size: multiplies MACs and activations, not params.")
+    int,
+    typer.Option(
+        min=1, max=MAX_SIZE, help="Batch size: multiplies MACs and activations, not params."
+    ),
+]
+MaxLayersOption = Annotated[
+    int,
+    typer.Option(
+        "--max-layers",
+        min=1,
+        max=MAX_SIZE,
+        metavar="N",
+        help=f"Refuse networks that expand to more layers than N (default {MAX_LAYERS:,}).",
+    ),
 ]
 NoBiasOption = Annotated[
     bool, typer.Option("--no-bias", help="Convolutions and dense layers without bias.")
@@ -342,6 +356,7 @@ def analyze(
             "params).",
         ),
     ] = False,
+    max_layers: MaxLayersOption = MAX_LAYERS,
 ) -> None:
     """Per-layer shapes, MACs, params and activations of a layer stack, and totals.
 
@@ -361,7 +376,7 @@ def analyze(
     def run() -> Report:
         from convcost.frontends import analyze_spec
 
-        return analyze_spec(spec, defaults, batch)[1]
+        return analyze_spec(spec, defaults, batch, max_layers)[1]
 
     report = _guard(run)
     if output_format is Format.table:
@@ -444,6 +459,7 @@ def check(
         CheckFormat,
         typer.Option("--format", "-f", help="table, json, github (workflow commands) or junit."),
     ] = CheckFormat.table,
+    max_layers: MaxLayersOption = MAX_LAYERS,
 ) -> None:
     """Check configs against compute budgets: exit 0 when all are within them, 1 when any
     budget is exceeded (or a config has none), 2 on bad input.
@@ -468,7 +484,7 @@ def check(
     checks: list[ConfigCheck] = []
     for config in configs:
         try:
-            network, report = analyze_spec(config)
+            network, report = analyze_spec(config, max_layers=max_layers)
         except ConvcostError as error:
             sys.stderr.write(error.render() + "\n")
             checks.append(ConfigCheck(config, error=error))
@@ -518,6 +534,7 @@ def diff(
     output_format: Annotated[
         DiffFormat, typer.Option("--format", "-f", help="table, json or markdown.")
     ] = DiffFormat.table,
+    max_layers: MaxLayersOption = MAX_LAYERS,
 ) -> None:
     """What a change costs: layers matched by hierarchical name (changed, added, removed),
     with the MACs and params delta per layer and in total."""
@@ -528,7 +545,11 @@ def diff(
 
     if fail_above is not None and fail_above < 0:
         _fail("convcost diff: --fail-above takes a percentage of at least 0")
-    result = _guard(lambda: run_diff(analyze_spec(old)[1], analyze_spec(new)[1]))
+    result = _guard(
+        lambda: run_diff(
+            analyze_spec(old, max_layers=max_layers)[1], analyze_spec(new, max_layers=max_layers)[1]
+        )
+    )
     from convcost.render import diffs
 
     if output_format is DiffFormat.table:

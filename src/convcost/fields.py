@@ -13,6 +13,7 @@ from typing import Any, Literal, TypeVar
 
 from convcost.errors import ConvcostError
 from convcost.geometry import Padding
+from convcost.limits import MAX_SIZE
 
 Parser = Callable[[object], Any]
 
@@ -53,10 +54,6 @@ def scalar(text: str) -> object:
 
 _PAIR = re.compile(r"^\s*(\d+)\s*[x×X]\s*(\d+)\s*$")
 _INT = re.compile(r"^\s*(\d+)\s*$")
-
-# Counts beyond this are refused rather than allowed to grow into a slow, huge product:
-# 2**40 (about 10^12) filters or pixels is far beyond any network that exists.
-MAX_SIZE = 2**40
 
 
 def _int(value: object, minimum: int) -> int:

@@ -10,6 +10,7 @@ from convcost.errors import ConvcostError, Location
 from convcost.gcpause import gc_paused
 from convcost.geometry import Axis
 from convcost.layers import Conv, Layer, Merge
+from convcost.limits import MAX_SIZE
 from convcost.shapes import Shape
 
 if TYPE_CHECKING:
@@ -93,6 +94,29 @@ class Network(NamedTuple):
         with gc_paused():
             named = _name_scope(tuple(elements), _Scope())
         return cls(input_shape, named, name, separator, description, budget)
+
+
+def layer_count(element: Element, counted: dict[int, int]) -> int:
+    """The rows ``analyze`` makes for ``element`` (layers and merges; a shortcut: auto counts
+    its projection), by arithmetic: an element shared at several places (the front ends
+    share repeated and aliased ones) is counted once and multiplied, never walked again.
+    ``counted`` holds the counts made so far, by id (the elements must stay alive)."""
+    if type(element) is Node:
+        return 1
+    known = counted.get(id(element))
+    if known is not None:
+        return known
+    if isinstance(element, Group):
+        total = sum(layer_count(e, counted) for e in element.elements)
+    elif isinstance(element, Concat):
+        total = 1 + sum(layer_count(b, counted) for b in element.branches)
+    else:
+        assert isinstance(element, Residual)
+        shortcut = element.shortcut
+        side = layer_count(shortcut, counted) if isinstance(shortcut, Group) else 2
+        total = 1 + layer_count(element.body, counted) + side
+    counted[id(element)] = total
+    return total
 
 
 class _Scope:
@@ -357,6 +381,8 @@ class _Run:
                 except ConvcostError:
                     evaluate_layer(element, shape, batch, prefix, depth)  # raises, located
                     raise
+                if out[0] > MAX_SIZE or out[1] > MAX_SIZE or out[2] > MAX_SIZE:
+                    raise _too_large(element, prefix, shape, out)
                 if batch != 1:
                     macs *= batch
                     bias_adds *= batch
@@ -434,6 +460,12 @@ class _Run:
             outputs.append(out)
         first = outputs[0]
         merged = Shape(first.h, first.w, sum(o.c for o in outputs), first.flat)
+        if merged.c > MAX_SIZE:
+            raise ConvcostError(
+                f"concat '{name}': its output {merged} has more than 2**40 channels; sizes "
+                "above 2**40 are refused",
+                concat.location,
+            )
         self._merge("concat", shape, merged, prefix, str(concat.merge_name), depth)
         return merged
 
@@ -457,6 +489,15 @@ class _Run:
             )
         self._merge("add", out, out, prefix, str(block.merge_name), depth)
         return out
+
+
+def _too_large(node: Node, prefix: str, inp: Shape, out: Shape) -> ConvcostError:
+    return ConvcostError(
+        f"layer '{prefix}{node.name or node.layer.kind_name}' ({node.layer.kind_name} on "
+        f"{inp}): its output {out} is larger than 2**40 in a dimension; sizes above 2**40 "
+        "are refused",
+        node.location,
+    )
 
 
 _MERGES = {op: Merge(op=op) for op in ("concat", "add")}  # immutable: one of each serves all

@@ -6,7 +6,7 @@ import re
 from typing import NamedTuple
 
 from convcost.errors import ConvcostError
-from convcost.fields import MAX_SIZE
+from convcost.limits import MAX_SIZE
 
 _SHAPE = re.compile(r"^\s*(\d+)\s*[x×X,]\s*(\d+)\s*[x×X,]\s*(\d+)\s*$")
 

@@ -6,10 +6,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from convcost.errors import ConvcostError, did_you_mean
+from convcost.limits import MAX_LAYERS
 from convcost.network import Network, Report
 
 
-def load_network(spec: str, defaults: Mapping[str, object] | None = None) -> Network:
+def load_network(
+    spec: str, defaults: Mapping[str, object] | None = None, max_layers: int = MAX_LAYERS
+) -> Network:
     """A network from what the user named: an inline spec, ``-`` (YAML on standard input),
     a config file, or a built-in model such as ``googlenet``."""
     from convcost.frontends.inline import looks_inline, parse_inline
@@ -23,7 +26,7 @@ def load_network(spec: str, defaults: Mapping[str, object] | None = None) -> Net
     from convcost.frontends.config import load_config
 
     try:
-        return load_config(spec, defaults)
+        return load_config(spec, defaults, max_layers)
     except ConvcostError as error:
         looks_like_a_name = "/" not in spec and "." not in spec
         if error.message.startswith(f"{spec}: no such file") and looks_like_a_name:
@@ -43,14 +46,17 @@ def _exists(path: str) -> bool:
 
 
 def analyze_spec(
-    spec: str, defaults: Mapping[str, object] | None = None, batch: int = 1
+    spec: str,
+    defaults: Mapping[str, object] | None = None,
+    batch: int = 1,
+    max_layers: int = MAX_LAYERS,
 ) -> tuple[Network, Report]:
     """``load_network`` and ``analyze``. A JSON config is read without line and column; when
     its layers turn out wrong (a kernel larger than its input, say), it is read again with
     them, so that the error says where."""
     from convcost.network import analyze
 
-    network = load_network(spec, defaults)
+    network = load_network(spec, defaults, max_layers)
     try:
         return network, analyze(network, batch)
     except ConvcostError:
@@ -59,5 +65,5 @@ def analyze_spec(
     from convcost.frontends.config import parse_config, read_source
 
     text, source = read_source(spec)
-    located = parse_config(text, source, defaults)
+    located = parse_config(text, source, defaults, max_layers)
     return located, analyze(located, batch)

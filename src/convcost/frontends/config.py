@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from convcost.errors import ConvcostError, Location, did_you_mean
 from convcost.frontends.structure import Builder, parse_blocks
 from convcost.frontends.yamlnode import NO_KEYS, YNode, describe
 from convcost.gcpause import gc_paused
+from convcost.limits import MAX_INPUT_BYTES, MAX_LAYERS
 from convcost.network import Network
 from convcost.quantities import METRICS, Limit, parse_quantity
 from convcost.shapes import Shape, shape_from_value
@@ -36,13 +36,13 @@ T = TypeVar("T")
 def read_source(path: str) -> tuple[str, str]:
     """The text of a config file (or ``-``: standard input) and the name to report."""
     if path == "-":
-        data = sys.stdin.buffer.read()
         source = "<stdin>"
+        data = _read_bounded(sys.stdin.buffer, source)
     else:
         source = path
-        file = Path(path)
         try:
-            data = file.read_bytes()
+            with open(path, "rb") as file:
+                data = _read_bounded(file, source)
         except FileNotFoundError:
             raise ConvcostError(
                 f"{path}: no such file; give a YAML config, '-' for standard input, "
@@ -65,22 +65,44 @@ def read_source(path: str) -> tuple[str, str]:
         ) from None
 
 
-def load_config(path: str, defaults: Mapping[str, object] | None = None) -> Network:
+def _read_bounded(stream: BinaryIO, source: str) -> bytes:
+    """At most MAX_INPUT_BYTES of ``stream`` (a pipe, a device, a sparse file: whatever its
+    size claims); more is refused without being read."""
+    data = stream.read(MAX_INPUT_BYTES + 1)
+    if len(data) > MAX_INPUT_BYTES:
+        raise ConvcostError(
+            f"{source}: more than {MAX_INPUT_BYTES // 2**20} MiB; a config is at most that "
+            "long (name a repeated structure once with blocks: and repeat:)"
+        )
+    return data
+
+
+def load_config(
+    path: str, defaults: Mapping[str, object] | None = None, max_layers: int = MAX_LAYERS
+) -> Network:
     text, source = read_source(path)
     with gc_paused():
         if path.lower().endswith(".json"):
-            return parse_json_config(text, source, defaults)
-        return parse_config(text, source, defaults)
+            return parse_json_config(text, source, defaults, max_layers)
+        return parse_config(text, source, defaults, max_layers)
 
 
-def parse_config(text: str, source: str, defaults: Mapping[str, object] | None = None) -> Network:
+def parse_config(
+    text: str,
+    source: str,
+    defaults: Mapping[str, object] | None = None,
+    max_layers: int = MAX_LAYERS,
+) -> Network:
     from convcost.frontends.yamlread import compose  # PyYAML: only for YAML text
 
-    return _network(compose(text, source), source, defaults)
+    return _network(compose(text, source), source, defaults, max_layers)
 
 
 def parse_json_config(
-    text: str, source: str, defaults: Mapping[str, object] | None = None
+    text: str,
+    source: str,
+    defaults: Mapping[str, object] | None = None,
+    max_layers: int = MAX_LAYERS,
 ) -> Network:
     """A JSON config (same schema), read by the json module: several times faster than the
     YAML reader, but it knows no line and column. So on any fault the same text is read
@@ -89,9 +111,9 @@ def parse_json_config(
 
     try:
         document = json.loads(text, object_pairs_hook=_unique_keys)
-        return _network(_ynode(document, Location(source, 1, 1)), source, defaults)
+        return _network(_ynode(document, Location(source, 1, 1)), source, defaults, max_layers)
     except (ConvcostError, ValueError, RecursionError) as fault:
-        located = parse_config(text, source, defaults)  # raises the located error
+        located = parse_config(text, source, defaults, max_layers)  # raises the located error
         if isinstance(fault, ConvcostError):
             raise fault from None
         return located
@@ -122,7 +144,9 @@ def _ynode(document: object, at: Location) -> YNode:
     return convert(document)
 
 
-def _network(root: YNode, source: str, defaults: Mapping[str, object] | None) -> Network:
+def _network(
+    root: YNode, source: str, defaults: Mapping[str, object] | None, max_layers: int
+) -> Network:
     if not isinstance(root.value, dict):
         raise ConvcostError(
             f"a config is a mapping with input: and layers:, not {describe(root.value)}",
@@ -152,8 +176,8 @@ def _network(root: YNode, source: str, defaults: Mapping[str, object] | None) ->
     budget = attempt(lambda: _budget(mapping.get("budget")))
     elements = None
     if "layers" in mapping:
-        builder = Builder(defaults or {}, source, blocks or {})
-        elements = attempt(lambda: builder.items(mapping["layers"], None, ()))
+        builder = Builder(defaults or {}, source, blocks or {}, max_layers)
+        elements = attempt(lambda: builder.network(mapping["layers"]))
     if errors:
         raise ConvcostError.several(errors)
     assert input_shape is not None and elements is not None and separator is not None

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 
 from convcost.errors import ConvcostError, did_you_mean
+from convcost.limits import MAX_EXPRESSION, MAX_SIZE
 
 _TOKEN = re.compile(r"\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 _OPERATORS: dict[type, Callable[[int, int], int]] = {
@@ -52,7 +53,14 @@ def _lookup(name: str, env: Mapping[str, object]) -> object:
 
 
 def evaluate(expression: str, env: Mapping[str, object]) -> int:
-    """Integer arithmetic: + − × // % and exact /, on integers and parameters."""
+    """Integer arithmetic: + − × // % and exact /, on integers and parameters. Every
+    value, given or worked out, stays within ±MAX_SIZE, and the text within MAX_EXPRESSION
+    characters, so no expression costs more than a moment."""
+    if len(expression) > MAX_EXPRESSION:
+        raise ConvcostError(
+            f"an expression of {len(expression):,} characters is too long (at most "
+            f"{MAX_EXPRESSION}); give the block a parameter instead"
+        )
     try:
         tree = ast.parse(expression.strip(), mode="eval")
     except SyntaxError:
@@ -60,16 +68,30 @@ def evaluate(expression: str, env: Mapping[str, object]) -> int:
     return _eval(tree.body, env, expression)
 
 
+def _bounded(value: int, text: str) -> int:
+    if -MAX_SIZE <= value <= MAX_SIZE:
+        return value
+    raise ConvcostError(
+        f"${{{text}}} reaches a number beyond ±2**40 ({_digits(value)}); sizes above 2**40 "
+        "are refused"
+    )
+
+
+def _digits(value: int) -> str:
+    digits = abs(value).bit_length() * 3 // 10 + 1  # no str(): huge ints are slow to print
+    return f"about {digits:,} digits" if digits > 20 else f"{value:,}"
+
+
 def _eval(node: ast.AST, env: Mapping[str, object], text: str) -> int:
     if isinstance(node, ast.Constant) and type(node.value) is int:
-        return node.value
+        return _bounded(node.value, text)
     if isinstance(node, ast.Name):
         value = _lookup(node.id, env)
         if type(value) is not int:
             raise ConvcostError(
                 f"parameter '{node.id}' is {value!r}, not an integer, in ${{{text}}}"
             )
-        return value
+        return _bounded(value, text)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         return -_eval(node.operand, env, text)
     if isinstance(node, ast.BinOp):
@@ -84,5 +106,5 @@ def _eval(node: ast.AST, env: Mapping[str, object], text: str) -> int:
             raise ConvcostError(f"${{{text}}}: powers are not supported; multiply instead")
         op = _OPERATORS.get(type(node.op))
         if op is not None:
-            return op(left, right)
+            return _bounded(op(left, right), text)
     raise ConvcostError(f"${{{text}}}: only integers, parameters and + - * / // % ( ) are allowed")

@@ -27,7 +27,8 @@ from convcost.frontends.expressions import has_parameters, interpolate
 from convcost.frontends.inline import parse_layers
 from convcost.frontends.yamlnode import YNode, describe
 from convcost.layers import Layer, build_layer, lookup, recipe
-from convcost.network import SHORTCUTS, Concat, Element, Group, Node, Residual
+from convcost.limits import MAX_LAYERS
+from convcost.network import SHORTCUTS, Concat, Element, Group, Node, Residual, layer_count
 
 STRUCTURES = ("concat", "residual", "group")
 CALL_KEYS = ("name", "repeat", "start", "first")
@@ -107,10 +108,27 @@ def _is_layer_kind(name: str) -> bool:
 
 
 class Builder:
-    """Builds elements from config items; one per config, holding its blocks and defaults."""
+    """Builds elements from config items; one per config, holding its blocks and defaults.
 
-    def __init__(self, defaults: Mapping[str, object], source: str, blocks: dict[str, Block]):
+    What is written once is built once: a list of items reached again (a YAML alias) and a
+    block called again with the same arguments give the same elements, shared. So the
+    elements form a graph no larger than the config, whose expanded size ``layer_count``
+    knows by arithmetic; past ``max_layers`` it is refused before anything walks it whole.
+    """
+
+    def __init__(
+        self,
+        defaults: Mapping[str, object],
+        source: str,
+        blocks: dict[str, Block],
+        max_layers: int = MAX_LAYERS,
+    ):
         self.defaults, self.source, self.blocks = defaults, source, blocks
+        self.max_layers = max_layers
+        self._counted: dict[int, int] = {}  # layer_count's memo
+        # Lists of items already built, by id (the node is kept, so its id stays its own).
+        self._lists: dict[int, tuple[YNode, list[Element]]] = {}
+        self._instances: dict[tuple[str, str], tuple[Element, ...]] = {}  # (block, arguments)
         # Layers are immutable values, and the same text or settings make the same layer:
         # each distinct one is parsed once per config ("- bn", "- conv 1x1 64 nobias" recur
         # through a network). Inline text → (name, layer, column offset, length) per layer;
@@ -118,7 +136,45 @@ class Builder:
         self._inline: dict[str, list[tuple[str | None, Layer, int, int]]] = {}
         self._built: dict[_Settings, Layer] = {}
 
+    def network(self, node: YNode) -> list[Element]:
+        """The top-level ``layers:``, refused when it expands past ``max_layers``."""
+        elements = self.items(node, None, ())
+        self._refuse_oversize(Group(None, tuple(elements), "network", node.at))
+        return elements
+
+    def _count(self, element: Element) -> int:
+        return layer_count(element, self._counted)
+
+    def _refuse_oversize(self, element: Element) -> None:
+        """Refuse ``element`` if it expands past the limit, naming the smallest construct
+        in it that does (where the fault was written)."""
+        total = self._count(element)
+        if total <= self.max_layers:
+            return
+        while True:
+            inner = _parts(element)
+            big = next((e for e in inner if self._count(e) > self.max_layers), None)
+            if big is None:
+                break
+            element = big
+        raise ConvcostError(
+            f"{_what(element)} expands to {self._count(element):,} layers, more than the "
+            f"limit of {self.max_layers:,}; shrink it, or raise the limit with --max-layers",
+            element.location,
+        )
+
     def items(
+        self, node: YNode, env: Mapping[str, object] | None, stack: tuple[str, ...]
+    ) -> list[Element]:
+        known = self._lists.get(id(node))
+        if known is not None and env is None:
+            return known[1]
+        elements = self._items(node, env, stack)
+        if env is None:
+            self._lists[id(node)] = (node, elements)
+        return elements
+
+    def _items(
         self, node: YNode, env: Mapping[str, object] | None, stack: tuple[str, ...]
     ) -> list[Element]:
         if not isinstance(node.value, list) or not node.value:
@@ -356,35 +412,86 @@ class Builder:
         inner = (*stack, block.name)
 
         def instance(values: dict[str, object], instance_name: str | None) -> Group:
-            try:
-                elements = self.items(block.layers, values, inner)
-            except ConvcostError as error:
-                raise error.located(at) from None
-            return Group(instance_name, tuple(elements), block.name, at)
+            # The same arguments make the same layers: built once, shared by every call.
+            key = (block.name, repr(sorted(values.items())))
+            elements = self._instances.get(key)
+            if elements is None:
+                try:
+                    elements = tuple(self.items(block.layers, values, inner))
+                except ConvcostError as error:
+                    raise error.located(at) from None
+                self._instances[key] = elements
+            return Group(instance_name, elements, block.name, at)
 
         if repeat is None:
             return instance(env, name)
         overrides = {k: _plain(k, v) for k, v in first.items()}
         offset = start or 0
-        copies = [
-            instance(env | overrides if i == 0 else env, str(offset + i)) for i in range(repeat)
-        ]
+        head = instance(env | overrides, str(offset))
+        if repeat > 1:
+            # Known before the copies are made: the first, then repeat − 1 alike.
+            rest = self._count(instance(env, str(offset + 1)))
+            total = self._count(head) + (repeat - 1) * rest
+            if total > self.max_layers:
+                raise ConvcostError(
+                    f"block '{block.name}' repeated {repeat:,} times expands to {total:,} "
+                    f"layers, more than the limit of {self.max_layers:,}; repeat it less, or "
+                    "raise the limit with --max-layers",
+                    at,
+                )
+        copies = [head, *(instance(env, str(offset + i)) for i in range(1, repeat))]
         return Group(name, tuple(copies), f"{block.name}×{repeat}", at)
 
 
-def substitute(node: YNode, env: Mapping[str, object]) -> YNode:
-    """The node with ``$name`` / ``${expression}`` replaced by the block's arguments."""
+def substitute(
+    node: YNode, env: Mapping[str, object], done: dict[int, YNode] | None = None
+) -> YNode:
+    """The node with ``$name`` / ``${expression}`` replaced by the block's arguments. A node
+    reached twice (a YAML alias) is substituted once and shared (``done``, by id), so an
+    aliased structure stays as small as it was written."""
+    done = {} if done is None else done
+    known = done.get(id(node))
+    if known is not None:
+        return known
     value = node.value
     try:
         if isinstance(value, str) and has_parameters(value):
             return YNode(interpolate(value, env), node.at, quoted=node.quoted)
     except ConvcostError as error:
         raise error.located(node.at) from None
+    result = node
     if isinstance(value, dict):
-        return YNode({k: substitute(v, env) for k, v in value.items()}, node.at, node.key_at)
-    if isinstance(value, list):
-        return YNode([substitute(v, env) for v in value], node.at)
-    return node
+        result = YNode(
+            {k: substitute(v, env, done) for k, v in value.items()}, node.at, node.key_at
+        )
+    elif isinstance(value, list):
+        result = YNode([substitute(v, env, done) for v in value], node.at)
+    done[id(node)] = result
+    return result
+
+
+def _parts(element: Element) -> tuple[Element, ...]:
+    if isinstance(element, Group):
+        return element.elements
+    if isinstance(element, Concat):
+        return element.branches
+    if isinstance(element, Residual):
+        shortcut = element.shortcut
+        return (element.body, shortcut) if isinstance(shortcut, Group) else (element.body,)
+    return ()
+
+
+def _what(element: Element) -> str:
+    """A construct as the user wrote it, for messages."""
+    if isinstance(element, Concat | Residual):
+        return f"this {'concat' if isinstance(element, Concat) else 'residual'}"
+    assert isinstance(element, Group)
+    label = element.label
+    if label in ("group", "branch", "shortcut"):
+        return f"this {label}"
+    if label == "network":
+        return "the network"
+    return f"block '{label.split('×')[0]}'"
 
 
 def _plain(key: str, node: YNode) -> object:
