@@ -1,0 +1,281 @@
+"""Bounded work: no config of a few kilobytes may cost seconds or gigabytes. The expanded
+size is known before expansion (and refused past --max-layers), every integer stays within
+2**40, and no input is read past its bound. Memory is measured (tracemalloc), never time."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tracemalloc
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from convcost.cli import app
+from convcost.errors import ConvcostError
+from convcost.frontends.config import parse_config
+from convcost.limits import MAX_INPUT_BYTES, MAX_LAYERS
+from convcost.network import analyze
+
+BLOCK_CHAIN = (
+    "input: 8x8x3\nblocks:\n"
+    + "".join(f"  b{i}: {{layers: [b{i + 1}: {{}}, b{i + 1}: {{}}]}}\n" for i in range(30))
+    + "  b30: {layers: [relu]}\nlayers:\n  - b0: {}\n"
+)
+GROUP_ALIASES = "input: 8x8x3\nlayers:\n  - group: &a0 [relu, relu]\n" + "".join(
+    f"  - group: &a{i} [{{group: *a{i - 1}}}, {{group: *a{i - 1}}}]\n" for i in range(1, 31)
+)
+CONCAT_ALIASES = "input: 8x8x3\nlayers:\n  - &c0 {concat: [[relu], [relu]]}\n" + "".join(
+    f"  - &c{i} {{concat: [[*c{i - 1}], [*c{i - 1}]]}}\n" for i in range(1, 31)
+)
+ALIAS_IN_BLOCK = (
+    "input: 8x8x3\nblocks:\n  b:\n    params: [n]\n    layers:\n"
+    "      - group: &g0 [conv 1 $n]\n"
+    + "".join(
+        f"      - group: &g{i} [{{group: *g{i - 1}}}, {{group: *g{i - 1}}}]\n" for i in range(1, 31)
+    )
+    + "layers:\n  - b: {n: 4}\n"
+)
+SQUARES = (
+    "input: 8x8x3\nblocks:\n"
+    + "".join(
+        f"  b{i}: {{params: [p], layers: [b{i + 1}: {{p: '${{p*p}}'}}]}}\n" for i in range(30)
+    )
+    + "  b30: {params: [p], layers: [conv 1 $p]}\nlayers:\n  - b0: {p: 3}\n"
+)
+
+
+def _expression(body: str) -> str:
+    return (
+        "input: 8x8x3\nblocks:\n  b: {params: [p], layers: ['conv 1 ${" + body + "}']}\n"
+        "layers:\n  - b: {p: 1}\n"
+    )
+
+
+LIMIT = f"more than the limit of {MAX_LAYERS:,}"
+CASES = [
+    ("blocks calling the next twice, 30 deep", BLOCK_CHAIN,
+     f"net.yaml:17:18: block 'b15' expands to 32,768 layers, {LIMIT}; shrink it, or raise the "
+     "limit with --max-layers"),
+    ("aliases through group bodies", GROUP_ALIASES,
+     f"net.yaml:17:5: this group expands to 32,768 layers, {LIMIT}; shrink it, or raise the "
+     "limit with --max-layers"),
+    ("aliases through concat branches", CONCAT_ALIASES,
+     f"net.yaml:16:11: this concat expands to 32,767 layers, {LIMIT}; shrink it, or raise the "
+     "limit with --max-layers"),
+    ("aliases inside a block", ALIAS_IN_BLOCK,
+     f"net.yaml:21:9: this group expands to 32,768 layers, {LIMIT}; shrink it, or raise the "
+     "limit with --max-layers"),
+    ("a billion repeats",
+     "input: 8x8x3\nblocks:\n  r: {layers: [relu, bn]}\nlayers:\n  - r: {repeat: 1000000000}\n",
+     f"net.yaml:5:5: block 'r' repeated 1,000,000,000 times expands to 2,000,000,000 layers, "
+     f"{LIMIT}; repeat it less, or raise the limit with --max-layers"),
+    ("repeats of repeats",
+     "input: 8x8x3\nblocks:\n  r: {layers: [relu]}\n  s: {layers: [r: {repeat: 1000}]}\n"
+     "layers:\n  - s: {repeat: 1000}\n",
+     f"net.yaml:6:5: block 's' repeated 1,000 times expands to 1,000,000 layers, {LIMIT}; "
+     "repeat it less, or raise the limit with --max-layers"),
+    ("a parameter squared through chained blocks", SQUARES,
+     "net.yaml:7:38: ${p*p} reaches a number beyond ±2**40 (1,853,020,188,851,841); sizes "
+     "above 2**40 are refused"),
+    ("an expression of a thousand terms", _expression("+".join(["p"] * 1000)),
+     "net.yaml:3:29: an expression of 1,999 characters is too long (at most 200); give the "
+     "block a parameter instead"),
+    ("a number of 4,000 digits through a parameter",
+     "input: 8x8x3\nblocks:\n  b: {params: [p], layers: ['conv 1 ${p}']}\nlayers:\n"
+     "  - b: {p: " + "9" * 4000 + "}\n",
+     "net.yaml:3:29: ${p} reaches a number beyond ±2**40 (about 3,987 digits); sizes above "
+     "2**40 are refused"),
+    ("a product past 2**40", _expression("1048576 * 1048576 * 2"),
+     "net.yaml:3:29: ${1048576 * 1048576 * 2} reaches a number beyond ±2**40 "
+     "(2,199,023,255,552); sizes above 2**40 are refused"),
+    ("padding past 2**40", "input: 8x8x3\nlayers:\n  - pad 549755813888\n  - pad 549755813888\n",
+     "net.yaml:3:5: layer 'pad1' (pad on 8×8×3): its output 1099511627784×1099511627784×3 is "
+     "larger than 2**40 in a dimension; sizes above 2**40 are refused"),
+    ("a concat past 2**40 channels",
+     "input: 1x1x1\nlayers:\n  - conv 1 1099511627776\n  - concat: [[relu], [relu]]\n",
+     "net.yaml:4:5: concat 'concat1': its output 1×1×2199023255552 has more than 2**40 "
+     "channels; sizes above 2**40 are refused"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "message"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_explosive_configs_are_refused_small(text: str, message: str) -> None:
+    tracemalloc.start()
+    try:
+        with pytest.raises(ConvcostError) as error:
+            analyze(parse_config(text, "net.yaml"))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert error.value.render() == message
+    assert peak < 30 * 2**20, peak  # ~20k layers' worth at most, never the expansion
+
+
+def test_shared_structures_analyse_as_if_written_out() -> None:
+    # Aliases and repeated calls are built once and shared; the report is the same as for
+    # the network written out in full (names, shapes, costs).
+    shared = (
+        "input: 16x16x8\nblocks:\n  b: {params: [n], layers: [conv 3 $n, bn, relu]}\n"
+        "layers:\n  - group: &g [conv 1 8, {concat: [[b: {n: 4}], [b: {n: 4}]]}]\n"
+        "  - group: *g\n  - group: [b: {n: 8}, b: {n: 8}, b: {n: 8}]\n"
+    )
+    branch = "[b: {n: 4}]"
+    written = (
+        "input: 16x16x8\nblocks:\n  b: {params: [n], layers: [conv 3 $n, bn, relu]}\n"
+        f"layers:\n  - group: [conv 1 8, {{concat: [{branch}, {branch}]}}]\n"
+        f"  - group: [conv 1 8, {{concat: [{branch}, {branch}]}}]\n"
+        "  - group: [b: {n: 8}, b: {n: 8}, b: {n: 8}]\n"
+    )
+    a, b = analyze(parse_config(shared, "a.yaml")), analyze(parse_config(written, "b.yaml"))
+    assert [(r.name, r.output_shape, r.macs, r.params) for r in a.layers] == [
+        (r.name, r.output_shape, r.macs, r.params) for r in b.layers
+    ]
+    assert a.totals == b.totals
+
+
+@pytest.mark.parametrize("command", ["analyze", "check", "diff"])
+def test_max_layers_raises_and_lowers_the_limit(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("r.yaml").write_text(
+        "input: 8x8x3\nbudget: {macs: 1}\nblocks:\n  r: {layers: [relu]}\nlayers:\n"
+        "  - r: {repeat: 30}\n"
+    )
+    specs = ["r.yaml", "r.yaml"] if command == "diff" else ["r.yaml"]
+    refused = runner.invoke(app, [command, *specs, "--max-layers", "29", "-f", "json"])
+    assert refused.exit_code == 2
+    assert command == "check" or refused.stdout == ""  # check reports each config's fault
+    assert refused.stderr.startswith(
+        "r.yaml:6:5: block 'r' repeated 30 times expands to 30 layers, more than the limit of "
+        "29; repeat it less, or raise the limit with --max-layers\n"
+    )
+    allowed = runner.invoke(app, [command, *specs, "--max-layers", "30", "-f", "json"])
+    assert allowed.exit_code == 0, allowed.stderr
+
+
+def _installed() -> str:
+    found = shutil.which("convcost", path=str(Path(sys.executable).parent))
+    assert found, "the test extra installs the console script beside the interpreter"
+    return found
+
+
+@pytest.mark.parametrize("source", ["sparse file", "/dev/zero", "stdin"])
+def test_inputs_are_read_no_further_than_the_limit(tmp_path: Path, source: str) -> None:
+    args, stdin = [_installed(), "analyze"], None
+    if source == "sparse file":
+        big = tmp_path / "big.yaml"
+        with open(big, "wb") as file:
+            file.truncate(2 * 2**30)  # 2 GB that take no room on disk
+        args.append(str(big))
+        shown = str(big)
+    elif source == "/dev/zero":
+        args.append("/dev/zero")
+        shown = "/dev/zero"
+    else:
+        args.append("-")
+        stdin = subprocess.Popen(["yes", "  - relu"], stdout=subprocess.PIPE)
+        shown = "<stdin>"
+    try:
+        done = subprocess.run(
+            args, stdin=stdin.stdout if stdin else None, capture_output=True, text=True,
+            timeout=120, preexec_fn=_memory_cap,
+        )  # fmt: skip
+    finally:
+        if stdin:
+            stdin.kill()
+            stdin.wait()
+    mib = MAX_INPUT_BYTES // 2**20
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        f"convcost: {shown}: more than {mib} MiB; a config is at most that long (name a "
+        "repeated structure once with blocks: and repeat:)\n"
+    )
+
+
+def _memory_cap() -> None:
+    import resource
+
+    # Reading the whole input would need gigabytes; the bound needs the limit, and Python.
+    cap = 1536 * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+
+# Structure generated at random: nested groups, concats, residuals, repeats and block calls,
+# some of them aliased. Whatever the shape, the outcome is a result or a located refusal in
+# bounded memory: never a traceback, a hang or an expansion walked whole.
+_LEAVES = st.sampled_from(["relu", "bn", "conv 3 8", "conv 1 4", "maxpool 2", "pad 1", "b: {}"])
+
+
+def _item(children: list[object], kind: int, repeat: int) -> object:
+    if kind == 0:
+        return {"group": children}
+    if kind == 1:
+        return {"concat": [[c] for c in children] * 2}
+    if kind == 2:
+        return {"residual": {"body": children, "shortcut": "auto"}}
+    return {"b2": {"repeat": repeat}} if repeat else {"group": children}
+
+
+_items = st.recursive(
+    _LEAVES,
+    lambda inner: st.builds(
+        _item,
+        st.lists(inner, min_size=1, max_size=3),
+        st.integers(0, 3),
+        st.sampled_from([0, 1, 7, 1000, 10**6]),
+    ),
+    max_leaves=12,
+)
+
+
+def _yaml(item: object) -> str:
+    if isinstance(item, int):
+        return str(item)
+    if isinstance(item, str):
+        return item if ":" not in item else "{" + item + "}"
+    if isinstance(item, list):
+        return "[" + ", ".join(_yaml(i) for i in item) + "]"
+    assert isinstance(item, dict)
+    return "{" + ", ".join(f"{k}: {_yaml(v)}" for k, v in item.items()) + "}"
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_items, min_size=1, max_size=4), st.integers(1, 6))
+def test_generated_structure_is_analysed_or_refused_in_bounded_memory(
+    items: list[object], aliases: int
+) -> None:
+    lines = [f"  - &x{i} {_yaml(item)}" for i, item in enumerate(items)]
+    # Each alias doubles what the one before it reaches.
+    for i in range(aliases):
+        lines.append(f"  - &y{i} {{group: [*{'x0' if i == 0 else f'y{i - 1}'}, *x0]}}")
+        lines.append(f"  - {{group: [*y{i}, *y{i}]}}")
+    text = (
+        "input: 32x32x8\nblocks:\n  b: {layers: [conv 1 8, relu]}\n"
+        "  b2: {layers: [b: {repeat: 3}, conv 3 8]}\nlayers:\n" + "\n".join(lines) + "\n"
+    )
+    tracemalloc.start()
+    try:
+        try:
+            network = parse_config(text, "gen.yaml")
+            report = analyze(network)
+            assert len(report.layers) <= MAX_LAYERS
+        except ConvcostError as error:
+            assert error.location is not None or error.message.startswith("layer ")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 120 * 2**20, peak
+
+
+def test_the_default_limit_is_documented() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert f"--max-layers N` (default {MAX_LAYERS:,})" in readme
+    assert f"{MAX_INPUT_BYTES // 2**20} MiB" in readme
+    assert os.path.exists("/dev/zero")
