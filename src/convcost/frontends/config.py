@@ -36,8 +36,13 @@ T = TypeVar("T")
 def read_source(path: str) -> tuple[str, str]:
     """The text of a config file (or ``-``: standard input) and the name to report."""
     if path == "-":
-        data = sys.stdin.buffer.read()
         source = "<stdin>"
+        if sys.stdin is None:  # Python leaves it None when started with stdin closed (<&-)
+            raise ConvcostError("standard input is closed; pipe a config into - or name a file")
+        try:
+            data = sys.stdin.buffer.read()
+        except OSError as error:
+            raise ConvcostError(f"standard input cannot be read ({error.strerror})") from None
     else:
         source = path
         file = Path(path)
