@@ -185,4 +185,6 @@ def main() -> None:
     # would only rescan, again and again, every object made so far (imports included), which
     # costs more than a second on 100,000-layer configs. Reference counting frees as usual.
     gc.disable()
-    raise SystemExit(guarded(_command))
+    status = guarded(_command)
+    if status:
+        raise SystemExit(status)
