@@ -45,7 +45,7 @@ def loaded_modules(args: list[str]) -> set[str]:
 @pytest.mark.parametrize(
     ("args", "absent", "present"),
     [
-        (["--version"], {"typer", "rich", "yaml", "convcost.cli"}, set()),
+        (["--version"], {"typer", "rich", "yaml", "convcost.cli", "typing"}, set()),
         ([*COMPARE, "-f", "json"], {"rich.console", "rich.table", "fractions", "yaml", "csv"},
          {"json", "convcost.compare"}),
         (COMPARE, {"yaml", "csv"}, {"rich.table"}),  # rich.table imports fractions itself

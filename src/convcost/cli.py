@@ -18,6 +18,12 @@ from typer._click import exceptions as click_exceptions
 from typer.core import TyperGroup
 
 from convcost import __version__
+from convcost.entry import (
+    EXIT_BROKEN_PIPE,
+    EXIT_INTERRUPTED,
+    EXIT_NO_RESOURCES,
+    EXIT_OUTPUT_FAILED,
+)
 from convcost.errors import ConvcostError
 from convcost.limits import MAX_LAYERS, MAX_SIZE
 from convcost.render import Format, Unit
@@ -28,6 +34,16 @@ if TYPE_CHECKING:
     from convcost.quantities import Limit
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+# What --help lists (the README's table says the same, at more length; a test compares them).
+EXIT_CODES = (
+    (EXIT_OK, "success"),
+    (EXIT_CHECK_FAILED, "a failed check"),
+    (EXIT_BAD_INPUT, "bad input or usage"),
+    (EXIT_NO_RESOURCES, "out of memory or nesting too deep"),
+    (EXIT_OUTPUT_FAILED, "the output cannot be written"),
+    (EXIT_INTERRUPTED, "interrupted"),
+    (EXIT_BROKEN_PIPE, "the output's reader went away"),
+)
 T = TypeVar("T")
 
 
@@ -48,7 +64,7 @@ class _Group(TyperGroup):
             command = ctx.command_path if ctx is not None else "convcost"
             _fail(f"{command}: {error.format_message()} (see {command} --help)")
         except typer_exceptions.Abort:
-            _fail("convcost: aborted", 130)
+            _fail("convcost: aborted", EXIT_INTERRUPTED)
         # typer.Exit comes back as its exit code when not standalone.
         raise SystemExit(code if isinstance(code, int) else EXIT_OK)
 
@@ -58,8 +74,9 @@ def _typer() -> typer.Typer:
         cls=_Group,
         name="convcost",
         help="What a convolutional layer stack costs: output shapes, MACs, parameters, memory, "
-        "and how much a 1×1 bottleneck saves. Exit codes: 0 success, 1 a failed check, "
-        "2 bad input or usage.",
+        "and how much a 1×1 bottleneck saves. Exit codes: "
+        + ", ".join(f"{code} {meaning}" for code, meaning in EXIT_CODES)
+        + ".",
         rich_markup_mode=None,
         pretty_exceptions_enable=False,
         add_completion=False,
@@ -250,7 +267,8 @@ def _option_value(option: str, parse: Callable[[object], T], text: str) -> T:
 
 
 def _emit(render: Callable[[], str]) -> None:
-    """Write a rendered result in one piece, so a failure never leaves half an output."""
+    """Write a rendered result in one piece, so a failure never leaves half an output (the
+    console script's guard, entry.guarded, writes all of a command's output at its end)."""
     sys.stdout.write(render() + "\n")
 
 

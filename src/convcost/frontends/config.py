@@ -37,7 +37,12 @@ def read_source(path: str) -> tuple[str, str]:
     """The text of a config file (or ``-``: standard input) and the name to report."""
     if path == "-":
         source = "<stdin>"
-        data = _read_bounded(sys.stdin.buffer, source)
+        if sys.stdin is None:  # Python leaves it None when started with stdin closed (<&-)
+            raise ConvcostError("standard input is closed; pipe a config into - or name a file")
+        try:
+            data = _read_bounded(sys.stdin.buffer, source)
+        except OSError as error:
+            raise ConvcostError(f"standard input cannot be read ({error.strerror})") from None
     else:
         source = path
         try:
