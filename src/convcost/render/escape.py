@@ -66,12 +66,12 @@ def md_code(text: str) -> str:
     """A code span that shows ``text`` literally: no link, image, HTML or emphasis, however
     many backticks it holds (the fence is longer than its longest run of them)."""
     text = visible(text)
+    if "`" not in text:
+        return f"`{text}`"
     longest = run = 0
     for char in text:
         run = run + 1 if char == "`" else 0
         longest = max(longest, run)
-    if not longest:
-        return f"`{text}`"
     fence = "`" * (longest + 1)
     return f"{fence} {text} {fence}"  # spaced: a backtick may begin or end the text
 
@@ -80,7 +80,7 @@ def md_text(text: str) -> str:
     """Free text outside a code span (a group's kind, which is a block's name): as it is
     when made of letters, digits, spaces, ``_ - ×`` only, a code span otherwise (GitHub
     links bare URLs and www. addresses, and reads HTML)."""
-    plain = all(char.isalnum() or char in " _-×" for char in text)
+    plain = text.isalnum() or all(char.isalnum() or char in " _-×" for char in text)
     return text if plain else md_code(text)
 
 
