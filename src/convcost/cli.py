@@ -490,6 +490,7 @@ def check(
     from convcost.budget import check as run_check
     from convcost.frontends import analyze_spec
     from convcost.quantities import Limit, parse_quantity
+    from convcost.render.escape import visible
 
     flags: dict[str, Limit] = {}
     for metric, text in (("macs", max_macs), ("params", max_params),
@@ -510,7 +511,7 @@ def check(
         limits = limits_for(network.budget, flags)
         if not limits:
             sys.stderr.write(
-                f"{config}: no budget: add a budget: section (macs, params, activations, "
+                f"{visible(config)}: no budget: add a budget: section (macs, params, activations, "
                 "memory) or pass --max-macs and the like\n"
             )
         checks.append(ConfigCheck(config, tuple(run_check(report, limits))))

@@ -84,11 +84,18 @@ class ConvcostError(Exception):
         return "\n".join(lines)
 
     def render_one(self) -> str:
+        """One line (three with an inline spec's text and caret), whatever a name or file
+        name in it holds: control characters and the like are shown as escapes."""
+        from convcost.render.escape import visible  # here: only a failing run needs it
+
         if self.location is None:
-            return f"convcost: {self.message}"
-        head = f"{self.location}: {self.message}"
-        if self.location.text is None:
+            return f"convcost: {visible(self.message)}"
+        where = self.location
+        head = f"{visible(where.source)}:{where.line}:{where.column}: {visible(self.message)}"
+        if where.text is None:
             return head
-        pad = " " * (self.location.column - 1)
-        caret = "^" * max(1, self.location.length)
-        return f"{head}\n  {self.location.text}\n  {pad}{caret}"
+        # The caret under the escaped text: as wide as the escapes before and under it.
+        start = where.column - 1
+        pad = " " * len(visible(where.text[:start]))
+        caret = "^" * max(1, len(visible(where.text[start : start + where.length])))
+        return f"{head}\n  {visible(where.text)}\n  {pad}{caret}"

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from xml.etree import ElementTree
 
 from convcost.budget import ConfigCheck, Verdict
+from convcost.render.escape import github_data, github_property, visible, xml_text
 from convcost.render.numbers import fixed, grouped
 from convcost.render.text import SCHEMA_VERSION, json_text
 
@@ -62,19 +63,11 @@ def checks_json(checks: list[ConfigCheck]) -> str:
     )
 
 
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
 def checks_github(checks: list[ConfigCheck]) -> str:
     """GitHub Actions workflow commands: an annotation on the budget line of each failure."""
     lines = []
     for c in checks:
-        file = _escape_property(c.config)
+        file = github_property(c.config)
         if c.error is not None:
             first = c.error.alone()
             where = (
@@ -82,9 +75,7 @@ def checks_github(checks: list[ConfigCheck]) -> str:
                 if (first.location and first.location.source == c.config)
                 else ""
             )
-            lines.append(
-                f"::error file={file}{where},title=convcost::{_escape_data(first.message)}"
-            )
+            lines.append(f"::error file={file}{where},title=convcost::{github_data(first.message)}")
         elif not c.verdicts:
             lines.append(
                 f"::error file={file},title=convcost::no budget: add a budget: section "
@@ -95,7 +86,7 @@ def checks_github(checks: list[ConfigCheck]) -> str:
                 continue
             line = "" if v.limit.location is None else f",line={v.limit.location.line}"
             lines.append(
-                f"::error file={file}{line},title=convcost budget::{_escape_data(describe(v))}"
+                f"::error file={file}{line},title=convcost budget::{github_data(describe(v))}"
             )
     total = sum(len(c.verdicts) for c in checks)
     failed = sum(1 for c in checks for v in c.verdicts if not v.passed)
@@ -118,8 +109,9 @@ def checks_junit(checks: list[ConfigCheck], now: datetime | None = None) -> str:
 
 def _suite(suites: ElementTree.Element, index: int, check: ConfigCheck, stamp: str) -> None:
     suite = ElementTree.SubElement(suites, "testsuite")
+    config = visible(check.config)  # a name is one line; the error text keeps its lines
     suite.attrib.update(
-        package="convcost", id=str(index), name=check.config, timestamp=stamp,
+        package="convcost", id=str(index), name=config, timestamp=stamp,
         hostname="localhost",
     )  # fmt: skip
     ElementTree.SubElement(suite, "properties")
@@ -131,10 +123,11 @@ def _suite(suites: ElementTree.Element, index: int, check: ConfigCheck, stamp: s
     for v in check.verdicts:
         outcomes.append((v.metric, None if v.passed else "failure", "BudgetExceeded", describe(v)))
     for name, outcome, kind, text in outcomes:
-        case = ElementTree.SubElement(suite, "testcase", name=name, classname=check.config)
+        case = ElementTree.SubElement(suite, "testcase", name=name, classname=config)
         case.set("time", "0")
         if outcome is not None:
-            first_line = text.splitlines()[0]
+            text = xml_text(text)
+            first_line = text.split("\n")[0]
             ElementTree.SubElement(case, outcome, message=first_line, type=kind).text = text
     ElementTree.SubElement(suite, "system-out")
     ElementTree.SubElement(suite, "system-err")

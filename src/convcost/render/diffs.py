@@ -6,6 +6,7 @@ from typing import Any
 
 from convcost.diff import Diff, LayerChange
 from convcost.network import LayerResult, Totals
+from convcost.render.escape import md_cell, md_code
 from convcost.render.numbers import fixed, grouped
 from convcost.render.text import SCHEMA_VERSION, json_text
 
@@ -123,14 +124,16 @@ HEADERS = ["layer", "change", "MACs", "Δ MACs", "Δ %", "params", "Δ params"]
 def diff_markdown(result: Diff, old_name: str, new_name: str, show_all: bool) -> str:
     old, new = result.old.totals, result.new.totals
     lines = [
-        f"**convcost diff** `{old_name}` → `{new_name}`: MACs {signed(new.macs - old.macs)} "
-        f"({percent(new.macs - old.macs, old.macs)}), params {signed(new.params - old.params)} "
+        f"**convcost diff** {md_code(old_name)} → {md_code(new_name)}: "
+        f"MACs {signed(new.macs - old.macs)} ({percent(new.macs - old.macs, old.macs)}), "
+        f"params {signed(new.params - old.params)} "
         f"({percent(new.params - old.params, old.params)})",
         "",
         "| " + " | ".join(HEADERS) + " |",
         "|---|---|---:|---:|---:|---:|---:|",
     ]
-    for row in rows(result, show_all):
-        cells = [f"`{row[0]}`" if row[0] != "total" else "**total**", *row[1:]]
-        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    *changes, total = rows(result, show_all)
+    # The total row by its place: a layer may be called "total" too.
+    cells = [[md_code(row[0]), *row[1:]] for row in changes] + [["**total**", *total[1:]]]
+    lines += ["| " + " | ".join(map(md_cell, row)) + " |" for row in cells]
     return "\n".join(lines)

@@ -5,19 +5,31 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from rich import box
 from rich.cells import cell_len
 from rich.console import Console
 from rich.segment import Segment, Segments
 from rich.table import Table
+from rich.text import Text
 
 from convcost.compare import Comparison
 from convcost.explain import explain_layer
 from convcost.network import GroupResult, LayerResult, Report, Row, Totals
+from convcost.render.escape import visible
 from convcost.render.numbers import Texts, count, grouped, short, unit_label
 from convcost.render.words import saving_lines
+
+
+class _Console(Console):
+    """Every string Rich shows (cells, titles, lines) becomes Text here: the one place where
+    names and file names enter the terminal, made ``visible`` (an escape sequence in a name
+    would clear the screen or retitle it; Rich writes ESC as it is). The plain writer leaves
+    any text that is not printable to Rich, and so to this."""
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        return super().render_str(visible(text), **options)
 
 
 @contextmanager
@@ -25,7 +37,7 @@ def _console() -> Iterator[Console]:
     """A console whose output is written in one piece at the end, trailing blanks trimmed."""
     # Text is shown as given: Rich would otherwise colour numbers (highlight), read "[...]"
     # in a layer's name as a style tag (markup; "[/]" was a crash) and ":name:" as an emoji.
-    console = Console(highlight=False, markup=False, emoji=False, soft_wrap=False)
+    console = _Console(highlight=False, markup=False, emoji=False, soft_wrap=False)
     with console.capture() as capture:
         yield console
     sys.stdout.write("".join(line.rstrip() + "\n" for line in capture.get().splitlines()))
