@@ -88,7 +88,9 @@ app = _typer()
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    sys.stderr.write(message + "\n")
+    from convcost.render.escape import visible_lines  # usage errors echo what was typed
+
+    sys.stderr.write(visible_lines(message) + "\n")
     raise SystemExit(code)
 
 
