@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import shlex
 import tracemalloc
 from pathlib import Path
 
@@ -16,7 +17,8 @@ from convcost.errors import ConvcostError
 from convcost.frontends.config import parse_config
 
 # (class, how the input is given, the input, stderr). yaml: the text of net.yaml; bytes: its
-# bytes ("\\xff" is one byte); spec: an inline spec; args: the SPEC argument as typed.
+# bytes ("\\xff" is one byte); spec: an inline spec; args: the SPEC argument of analyze;
+# command: a whole command line after "convcost", as a shell splits it.
 CASES = [
     (
         "YAML syntax",
@@ -224,6 +226,12 @@ CASES = [
         "convcost: missing.yaml: no such file; give a YAML config, '-' for standard input, or an inline spec such as '28x28x192 | conv 5x5 32'\n",
     ),
     (
+        "an empty spec",
+        "args",
+        "",
+        "convcost: the spec is empty; give a YAML config file, '-' for standard input, a built-in model (see convcost models) or an inline spec such as '28x28x192 | conv 5x5 32'\n",
+    ),
+    (
         "a directory",
         "args",
         "configs",
@@ -243,7 +251,9 @@ README = Path(__file__).parent.parent / "README.md"
 def _shown(kind: str, text: str) -> str:
     shown = text.replace("\n", " ⏎ ").strip() if kind in ("yaml", "bytes") else text
     if kind == "args":
-        shown = f"convcost analyze {text}"
+        shown = f"convcost analyze {shlex.quote(text)}"
+    elif kind == "command":
+        shown = f"convcost {text}"
     return "`" + shown.replace("|", "\\|") + "`" if shown else "(empty)"
 
 
@@ -271,7 +281,8 @@ def test_error_message_and_exit_code(
         )
     else:
         spec = text
-    result = runner.invoke(app, ["analyze", spec])
+    args = shlex.split(text) if kind == "command" else ["analyze", spec]
+    result = runner.invoke(app, args)
     assert (result.exit_code, result.stdout, result.stderr) == (2, "", stderr)
 
 
