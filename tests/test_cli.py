@@ -308,6 +308,28 @@ def test_bad_input_is_one_line_exit_2(runner: CliRunner, args: list[str], stderr
 
 
 @pytest.mark.parametrize(
+    ("args", "stderr"),
+    [
+        (["analyze", "-f", "json", "-8x8x3 | relu"],
+         "<spec>:1:1: {shape}\n  -8x8x3 | relu\n  ^^^^^^"),
+        (["diff", "8x8x3|relu", "-8x8x3|relu"], "<spec>:1:1: {shape}\n  -8x8x3|relu\n  ^^^^^^"),
+        (["shape", "-8x8x3", "-k", "3"], "convcost: {shape}"),
+        (["compare", "-8x8x3", "--5x5", "32"], "convcost: {shape}"),
+        (["compare", "8x8x3", "--5x5", "-32"], "convcost: conv filters: must be positive, got -32"),
+    ],
+)  # fmt: skip
+def test_values_that_start_with_a_minus_are_values(
+    runner: CliRunner, args: list[str], stderr: str
+) -> None:
+    # No option starts with '-' and a digit or holds a '|': such an argument is refused as the
+    # value it is, not as an unknown option.
+    shape = "input shape dimension -8 is not a positive integer; every dimension must be at least 1"
+    result = runner.invoke(app, args)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == stderr.format(shape=shape) + "\n"
+
+
+@pytest.mark.parametrize(
     ("option", "value"), [("--format", "xml"), ("--batch", "0"), ("--unit", "ops")]
 )
 def test_usage_errors_are_one_line_exit_2(runner: CliRunner, option: str, value: str) -> None:

@@ -214,6 +214,12 @@ CASES = [
         "<spec>:1:1: input shape '28x28' is not HxWxC; write it like 28x28x192 (height x width x channels)\n  28x28 | relu\n  ^^^^^\n",
     ),
     (
+        "inline: a spec that starts with '-'",
+        "args",
+        "-8x8x3|relu",
+        "<spec>:1:1: input shape dimension -8 is not a positive integer; every dimension must be at least 1\n  -8x8x3|relu\n  ^^^^^^\n",
+    ),
+    (
         "not UTF-8 text",
         "bytes",
         "input: \\xff\n",

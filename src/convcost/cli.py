@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 import typer
 from typer import exceptions as typer_exceptions
 from typer._click import exceptions as click_exceptions
-from typer.core import TyperGroup
+from typer._click.parser import _OptionParser
+from typer.core import TyperCommand, TyperGroup
 
 from convcost import __version__
 from convcost.errors import ConvcostError
@@ -50,6 +51,32 @@ class _Group(TyperGroup):
             _fail("convcost: aborted", 130)
         # typer.Exit comes back as its exit code when not standalone.
         raise SystemExit(code if isinstance(code, int) else EXIT_OK)
+
+
+# An argument in an option's place that starts with '-' and a digit, or holds a '|', is a
+# value: no option is named so. It is a shape or spec with a sign ('-8x8x3|relu'), which
+# convcost then refuses in its own words rather than Click's "No such option: -8".
+_VALUE_NOT_OPTION = re.compile(r"-[0-9]|[^|]*\|")
+
+
+class _Parser(_OptionParser):
+    def _process_opts(self, arg: str, state: Any) -> None:
+        name = arg.split("=", 1)[0]
+        known = name in self._long_opt or name in self._short_opt
+        if not known and _VALUE_NOT_OPTION.match(arg):
+            state.largs.append(arg)
+            return
+        super()._process_opts(arg, state)
+
+
+class _Command(TyperCommand):
+    """A command whose arguments may start with '-' where they cannot be an option."""
+
+    def make_parser(self, ctx: Any) -> _OptionParser:
+        parser = _Parser(ctx)
+        for param in self.get_params(ctx):
+            param.add_to_parser(parser, ctx)
+        return parser
 
 
 def _typer() -> typer.Typer:
@@ -145,6 +172,7 @@ def _kxk_options(extra: Sequence[str]) -> list[tuple[str, str]]:
 
 
 @app.command(
+    cls=_Command,
     context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
     epilog="Example: convcost compare 28x28x192 --5x5 32 --bottleneck 16",
 )
@@ -240,7 +268,9 @@ def _emit(render: Callable[[], str]) -> None:
     sys.stdout.write(render() + "\n")
 
 
-@app.command(epilog="Example: convcost shape 28x28x8 --kernel 3 --stride 2 --padding valid")
+@app.command(
+    cls=_Command, epilog="Example: convcost shape 28x28x8 --kernel 3 --stride 2 --padding valid"
+)
 def shape(
     input_shape: Annotated[str, typer.Argument(metavar="HxWxC", help="Input, e.g. 28x28x8.")],
     kernel: Annotated[str, typer.Option("--kernel", "-k", help="Kernel: K or KhxKw.")],
@@ -312,6 +342,7 @@ def shape(
 
 
 @app.command(
+    cls=_Command,
     epilog="Examples: convcost analyze net.yaml; "
     "convcost analyze '28x28x192 | conv 1x1 16 relu | conv 5x5 32'; "
     "cat net.yaml | convcost analyze -",
@@ -427,6 +458,7 @@ def _limit_option(metric: str, example: str) -> Any:
 
 
 @app.command(
+    cls=_Command,
     epilog="Example: convcost check configs/*.yaml --max-macs 1.6G --format github",
 )
 def check(
@@ -503,7 +535,7 @@ class DiffFormat(StrEnum):
     markdown = "markdown"
 
 
-@app.command(epilog="Example: convcost diff old/net.yaml net.yaml --format markdown")
+@app.command(cls=_Command, epilog="Example: convcost diff old/net.yaml net.yaml --format markdown")
 def diff(
     old: Annotated[str, typer.Argument(metavar="OLD", help="The network before the change.")],
     new: Annotated[str, typer.Argument(metavar="NEW", help="The network after it.")],

@@ -46,7 +46,7 @@ class Token(NamedTuple):
 def looks_inline(text: str) -> bool:
     """Whether a command-line SPEC is an inline spec rather than a file name."""
     head = text.split("|", 1)[0].strip()
-    return "|" in text or bool(re.match(r"^\d+\s*[x×X]\s*\d+\s*[x×X]\s*\d+$", head))
+    return "|" in text or bool(re.match(r"^-?\d+\s*[x×X]\s*-?\d+\s*[x×X]\s*-?\d+$", head))
 
 
 def parse_inline(
