@@ -297,6 +297,9 @@ def test_version(runner: CliRunner) -> None:
          "valid padding; the smallest input it fits is 5x5 (or pad more, e.g. padding: same)"),
         (["shape", "8x8x1", "-k", "3", "--ceil-mode"],
          "convcost: --ceil-mode applies to pools (--pool max|avg), not to a conv"),
+        (["check", "-", "configs/nin.yaml", "-", "-"],
+         "convcost check: standard input can be read only once, but '-' is given 3 times; give "
+         "'-' for one config and the others as files"),
         (["analyze", "missing.yaml"],
          "convcost: missing.yaml: no such file; give a YAML config, '-' for standard input, "
          "or an inline spec such as '28x28x192 | conv 5x5 32'"),

@@ -238,6 +238,12 @@ CASES = [
         "convcost: the spec is empty; give a YAML config file, '-' for standard input, a built-in model (see convcost models) or an inline spec such as '28x28x192 | conv 5x5 32'\n",
     ),
     (
+        "standard input twice",
+        "command",
+        "diff - -",
+        "convcost diff: standard input can be read only once, but '-' is given 2 times; give '-' for one config and the others as files\n",
+    ),
+    (
         "a directory",
         "args",
         "configs",

@@ -254,6 +254,16 @@ def compare(
     )
 
 
+def _stdin_once(command: str, specs: Sequence[str]) -> None:
+    """'-' at most once: a second read of standard input would find it empty."""
+    times = list(specs).count("-")
+    if times > 1:
+        _fail(
+            f"convcost {command}: standard input can be read only once, but '-' is given "
+            f"{times} times; give '-' for one config and the others as files"
+        )
+
+
 def _option_value(option: str, parse: Callable[[object], T], text: str) -> T:
     from convcost.fields import scalar
 
@@ -489,6 +499,7 @@ def check(
     from convcost.frontends import analyze_spec
     from convcost.quantities import Limit, parse_quantity
 
+    _stdin_once("check", configs)
     flags: dict[str, Limit] = {}
     for metric, text in (("macs", max_macs), ("params", max_params),
                          ("activations", max_activations), ("memory", max_memory)):  # fmt: skip
@@ -560,6 +571,7 @@ def diff(
 
     if fail_above is not None and fail_above < 0:
         _fail("convcost diff: --fail-above takes a percentage of at least 0")
+    _stdin_once("diff", (old, new))
     result = _guard(lambda: run_diff(analyze_spec(old)[1], analyze_spec(new)[1]))
     from convcost.render import diffs
 
