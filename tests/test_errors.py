@@ -208,6 +208,12 @@ CASES = [
         "<spec>:1:25: maxpool takes 2 positional value(s) (kernel, stride); '7' is one too many (use key=value, e.g. stride=2)\n  28x28x192 | maxpool 2 2 7\n                          ^\n",
     ),
     (
+        "inline: a setting the kind has not",
+        "spec",
+        "8x8x3 | avgpool 2 d2",
+        "<spec>:1:19: avgpool has no setting 'dilation' (PyTorch's AvgPool2d has none); it takes kernel, stride, padding, ceil_mode\n  8x8x3 | avgpool 2 d2\n                    ^^\n",
+    ),
+    (
         "inline: not a shape",
         "spec",
         "28x28 | relu",

@@ -221,9 +221,11 @@ def _layer(
                 spot = (token, 0, None)
             else:
                 shorthand = _SHORTHAND.match(word)
-                if shorthand and _SHORTHAND_FIELD[shorthand.group(1)] in declared:
+                if shorthand:
+                    # Always the setting it abbreviates: a kind without it says so
+                    # (build_layer), with the caret under the whole token.
                     field, parsed = _SHORTHAND_FIELD[shorthand.group(1)], scalar(shorthand.group(2))
-                    spot = (token, 1, None)
+                    spot = (token, 1 if field in declared else 0, None)
                 else:
                     extra.append(token)
                     continue
