@@ -160,6 +160,12 @@ CASES = [
         "net.yaml:3:36: unknown parameter 'widht'; did you mean 'width'? this block's parameters: width\n",
     ),
     (
+        "a reserved word as a parameter",
+        "yaml",
+        "input: 8x8x3\nblocks:\n  unit: {params: [class], layers: ['conv 3x3 ${class}']}\nlayers:\n  - relu\n",
+        "net.yaml:3:19: block 'unit': parameter 'class' is a reserved word in ${...} expressions; call it e.g. class_\n",
+    ),
+    (
         "an absurdly large number",
         "yaml",
         "input: 8x8x3\nlayers:\n  - {type: conv, kernel: 3, filters: 1000000000000000000000000000000}\n",

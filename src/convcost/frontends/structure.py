@@ -23,7 +23,7 @@ from typing import Any
 
 from convcost.errors import ConvcostError, Location, did_you_mean
 from convcost.fields import positive_int
-from convcost.frontends.expressions import has_parameters, interpolate
+from convcost.frontends.expressions import has_parameters, interpolate, name_problem
 from convcost.frontends.inline import parse_layers
 from convcost.frontends.yamlnode import YNode, describe
 from convcost.layers import Layer, build_layer, lookup, recipe
@@ -81,19 +81,22 @@ def _params(node: YNode | None, block: str) -> dict[str, Any]:
     if isinstance(node.value, list):
         names = [item.value for item in node.value]
         defaults = dict.fromkeys(names, REQUIRED)
+        written = {item.value: item.at for item in reversed(node.value)}
     elif isinstance(node.value, dict):
         defaults = {k: REQUIRED if v.value is None else v.plain() for k, v in node.value.items()}
+        written = node.key_at
     else:
         raise ConvcostError(
             f"params of block '{block}' must be a list of names or a mapping name: default",
             node.at,
         )
     for name in defaults:
-        if not isinstance(name, str) or not name.isidentifier() or name in CALL_KEYS:
+        problem = name_problem(name)
+        if problem is None and name in CALL_KEYS:
+            problem = f"is taken by the keys of every call ({', '.join(CALL_KEYS)})"
+        if problem is not None:
             raise ConvcostError(
-                f"block '{block}': parameter {name!r} must be a plain name "
-                f"(not {', '.join(CALL_KEYS)})",
-                node.at,
+                f"block '{block}': parameter {name!r} {problem}", written.get(name, node.at)
             )
     return defaults
 
