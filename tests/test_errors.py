@@ -190,6 +190,12 @@ CASES = [
         "net.yaml:1:8: YAML tag !!python/object/apply:os.system is not allowed: a config is plain data (numbers, words, lists)\n",
     ),
     (
+        "a YAML merge key",
+        "yaml",
+        "input: 8x8x3\nlayers:\n  - &conv {type: conv, kernel: 3, filters: 8}\n  - {<<: *conv, stride: 2}\n",
+        "net.yaml:4:6: YAML merge keys (<<) are not supported; write the settings out in full (a block under blocks: can hold what repeats)\n",
+    ),
+    (
         "several documents",
         "yaml",
         "input: 8x8x3\nlayers:\n  - relu\n---\ninput: 8x8x3\nlayers:\n  - relu\n",

@@ -112,7 +112,7 @@ def test_deep_documents_never_reach_the_fast_reader() -> None:
 
 
 def test_the_fast_reader_defers_what_is_unusual() -> None:
-    for text in ("a: &x [1, *x]\n", "a: 2001-12-14\n", "", "a: 1\na: 2\n"):
+    for text in ("a: &x [1, *x]\n", "a: 2001-12-14\n", "", "a: 1\na: 2\n", "a: {<<: {b: 1}}\n"):
         with pytest.raises(_Unusual):
             _compose_nodes(text, "net.yaml")
 

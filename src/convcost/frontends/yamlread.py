@@ -265,8 +265,14 @@ def _compose(loader: Any, source: str) -> YNode:
             tag = event.tag
             if tag is None or tag == "!":
                 tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
-            elif tag not in _SCALAR_TAGS:
+            elif tag not in _SCALAR_TAGS and tag != _MERGE:
                 raise ConvcostError(_tag_message(tag), at(event))
+            if tag == _MERGE:  # << (the fast reader leaves it here, as every unusual tag)
+                raise ConvcostError(
+                    "YAML merge keys (<<) are not supported; write the settings out in full "
+                    "(a block under blocks: can hold what repeats)",
+                    at(event),
+                )
             scalar = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark,
                                      event.style)  # fmt: skip
             try:
@@ -301,6 +307,7 @@ def _compose(loader: Any, source: str) -> YNode:
 
 
 _SCALAR_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null")}
+_MERGE = "tag:yaml.org,2002:merge"
 
 
 def _tag_message(tag: str) -> str:
