@@ -208,6 +208,12 @@ CASES = [
         "net.yaml:3:14: conv filters: must be positive, got 0\nnet.yaml:4:5: unknown layer kind 'rleu'; did you mean 'relu'? known kinds: adaptiveavgpool, avgpool, batchnorm, conv, dense, dropout, flatten, globalavgpool, globalmaxpool, lrn, maxpool, pad, and the activations relu, relu6, leakyrelu, elu, selu, gelu, silu, swish, mish, sigmoid, hardsigmoid, tanh, hardswish, softmax, identity\n",
     ),
     (
+        "faults in several branches",
+        "yaml",
+        "input: 8x8x3\nlayers:\n  - concat:\n      - [conv 3x3 0]\n      - [conv 3x3 4 s0]\n",
+        "net.yaml:4:19: conv filters: must be positive, got 0\nnet.yaml:5:22: conv stride: must be positive, got 0\n",
+    ),
+    (
         "inline: a misspelt setting",
         "spec",
         "28x28x192 | conv 5x5 32 filtres=3",
