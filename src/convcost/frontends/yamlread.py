@@ -51,19 +51,51 @@ def compose_events(text: str, source: str) -> YNode:
     """The careful reader alone (see ``compose``)."""
     loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     loader = loader_cls(text)
+    place = _Places(text, source)
     try:
-        return _compose(loader, source)
+        return _compose(loader, place)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         problem = " ".join(p for p in (error.context, error.problem) if p)
-        raise ConvcostError(
-            f"YAML syntax: {problem}",
-            Location(source, mark.line + 1, mark.column + 1) if mark else None,
-        ) from None
+        raise ConvcostError(f"YAML syntax: {problem}", place(mark) if mark else None) from None
     except yaml.YAMLError as error:
         raise ConvcostError(f"YAML syntax: {error}", Location(source, 1, 1)) from None
     finally:
         loader.dispose()
+
+
+# YAML 1.1 (libyaml, PyYAML) also ends lines at NEL, LS and PS, which editors show inside a
+# line: where a text has any, places are counted again (only \r\n, \r and \n end a line).
+_ODD_BREAKS = ("\x85", "\u2028", "\u2029")
+_YAML_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def _odd_breaks(text: str) -> bool:
+    return any(odd in text for odd in _ODD_BREAKS)
+
+
+class _Places:
+    """A mark's place as editors show it: for each of YAML's lines, the editor's line it is
+    on and how many characters of that line come before it."""
+
+    def __init__(self, text: str, source: str) -> None:
+        self.source = source
+        self.lines: list[tuple[int, int]] | None = None
+        if _odd_breaks(text):
+            line, start = 0, 1 if text.startswith("\ufeff") else 0  # a BOM takes no column
+            self.lines = [(0, 0)]
+            for found in _YAML_BREAK.finditer(text):
+                if found.group() in _ODD_BREAKS:
+                    self.lines.append((line, found.end() - start))
+                else:
+                    line, start = line + 1, found.end()
+                    self.lines.append((line, 0))
+
+    def __call__(self, mark: Any) -> Location:
+        if self.lines is None:
+            return Location(self.source, mark.line + 1, mark.column + 1)
+        line, before = self.lines[mark.line]
+        return Location(self.source, line + 1, before + mark.column + 1)
 
 
 # --- the fast reader: libyaml composes, Python converts ---------------------------------------
@@ -145,6 +177,8 @@ _FastLoader: Any = _fast_loader()
 
 
 def _compose_nodes(text: str, source: str) -> YNode:
+    if _odd_breaks(text):
+        raise _Unusual  # its places need counting again (_Places): the careful reader's job
     loader = _FastLoader(text)
     try:
         root = loader.get_single_node()
@@ -217,9 +251,11 @@ def _decoded(constructor: Any, node: Any) -> object:
 # --- the careful reader: the parser's events --------------------------------------------------
 
 
-def _compose(loader: Any, source: str) -> YNode:
+def _compose(loader: Any, place: _Places) -> YNode:
+    source = place.source
+
     def at(event: Any) -> Location:
-        return Location(source, event.start_mark.line + 1, event.start_mark.column + 1)
+        return place(event.start_mark)
 
     loader.get_event()  # stream start
     if loader.check_event(yaml.StreamEndEvent):
