@@ -297,6 +297,9 @@ def test_version(runner: CliRunner) -> None:
          "valid padding; the smallest input it fits is 5x5 (or pad more, e.g. padding: same)"),
         (["shape", "8x8x1", "-k", "3", "--ceil-mode"],
          "convcost: --ceil-mode applies to pools (--pool max|avg), not to a conv"),
+        (["check", "-", "configs/nin.yaml", "-", "-"],
+         "convcost check: standard input can be read only once, but '-' is given 3 times; give "
+         "'-' for one config and the others as files"),
         (["analyze", "missing.yaml"],
          "convcost: missing.yaml: no such file; give a YAML config, '-' for standard input, "
          "or an inline spec such as '28x28x192 | conv 5x5 32'"),
@@ -305,6 +308,28 @@ def test_version(runner: CliRunner) -> None:
 def test_bad_input_is_one_line_exit_2(runner: CliRunner, args: list[str], stderr: str) -> None:
     result = runner.invoke(app, args)
     assert (result.exit_code, result.stdout, result.stderr) == (2, "", stderr + "\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "stderr"),
+    [
+        (["analyze", "-f", "json", "-8x8x3 | relu"],
+         "<spec>:1:1: {shape}\n  -8x8x3 | relu\n  ^^^^^^"),
+        (["diff", "8x8x3|relu", "-8x8x3|relu"], "<spec>:1:1: {shape}\n  -8x8x3|relu\n  ^^^^^^"),
+        (["shape", "-8x8x3", "-k", "3"], "convcost: {shape}"),
+        (["compare", "-8x8x3", "--5x5", "32"], "convcost: {shape}"),
+        (["compare", "8x8x3", "--5x5", "-32"], "convcost: conv filters: must be positive, got -32"),
+    ],
+)  # fmt: skip
+def test_values_that_start_with_a_minus_are_values(
+    runner: CliRunner, args: list[str], stderr: str
+) -> None:
+    # No option starts with '-' and a digit or holds a '|': such an argument is refused as the
+    # value it is, not as an unknown option.
+    shape = "input shape dimension -8 is not a positive integer; every dimension must be at least 1"
+    result = runner.invoke(app, args)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == stderr.format(shape=shape) + "\n"
 
 
 @pytest.mark.parametrize(

@@ -70,6 +70,16 @@ def test_names_from_config_and_auto_names() -> None:
          "net.yaml:2:1: a config has no key 'layer'; did you mean 'layers'? known keys: name, "
          "description, input, layers, blocks, separator, budget\n"
          "net.yaml:1:1: the config has no 'layers:'; write e.g. layers: [...]"),
+        ("input: 8x8x3\nlayers:\n  - residual:\n      body: [conv 3x3 0]\n      shortcut: proj\n",
+         "net.yaml:4:23: conv filters: must be positive, got 0\n"
+         "net.yaml:5:17: shortcut: expected identity, auto, optional or a list of layers, got "
+         "'proj'"),
+        ("input: 8x8x3\nlayers:\n  - residual:\n      body: [conv 3x3 0]\n      shortcut: [rleu]\n",
+         "net.yaml:4:23: conv filters: must be positive, got 0\n"
+         "net.yaml:5:18: unknown layer kind 'rleu'; did you mean 'relu'? known kinds: "
+         "adaptiveavgpool, avgpool, batchnorm, conv, dense, dropout, flatten, globalavgpool, "
+         "globalmaxpool, lrn, maxpool, pad, and the activations relu, relu6, leakyrelu, elu, "
+         "selu, gelu, silu, swish, mish, sigmoid, hardsigmoid, tanh, hardswish, softmax, identity"),
         ("", "net.yaml:1:1: the config is empty; write input: and layers:"),
         ("- 1\n- 2\n", "net.yaml:1:1: a config is a mapping with input: and layers:, not a list"),
         ("input: 28x28\nlayers: [relu]\n",

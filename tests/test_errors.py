@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import tracemalloc
 from pathlib import Path
 
@@ -17,7 +18,8 @@ from convcost.errors import ConvcostError
 from convcost.frontends.config import parse_config
 
 # (class, how the input is given, the input, stderr). yaml: the text of net.yaml; bytes: its
-# bytes ("\\xff" is one byte); spec: an inline spec; args: the SPEC argument as typed.
+# bytes ("\\xff" is one byte); spec: an inline spec; args: the SPEC argument of analyze;
+# command: a whole command line after "convcost", as a shell splits it.
 CASES = [
     (
         "YAML syntax",
@@ -159,6 +161,12 @@ CASES = [
         "net.yaml:3:36: unknown parameter 'widht'; did you mean 'width'? this block's parameters: width\n",
     ),
     (
+        "a reserved word as a parameter",
+        "yaml",
+        "input: 8x8x3\nblocks:\n  unit: {params: [class], layers: ['conv 3x3 ${class}']}\nlayers:\n  - relu\n",
+        "net.yaml:3:19: block 'unit': parameter 'class' is a reserved word in ${...} expressions; call it e.g. class_\n",
+    ),
+    (
         "an absurdly large number",
         "yaml",
         "input: 8x8x3\nlayers:\n  - {type: conv, kernel: 3, filters: 1000000000000000000000000000000}\n",
@@ -183,6 +191,12 @@ CASES = [
         "net.yaml:1:8: YAML tag !!python/object/apply:os.system is not allowed: a config is plain data (numbers, words, lists)\n",
     ),
     (
+        "a YAML merge key",
+        "yaml",
+        "input: 8x8x3\nlayers:\n  - &conv {type: conv, kernel: 3, filters: 8}\n  - {<<: *conv, stride: 2}\n",
+        "net.yaml:4:6: YAML merge keys (<<) are not supported; write the settings out in full (a block under blocks: can hold what repeats)\n",
+    ),
+    (
         "several documents",
         "yaml",
         "input: 8x8x3\nlayers:\n  - relu\n---\ninput: 8x8x3\nlayers:\n  - relu\n",
@@ -193,6 +207,12 @@ CASES = [
         "yaml",
         "input: 8x8x3\nlayers:\n  - conv 3x3 0\n  - rleu\n",
         "net.yaml:3:14: conv filters: must be positive, got 0\nnet.yaml:4:5: unknown layer kind 'rleu'; did you mean 'relu'? known kinds: adaptiveavgpool, avgpool, batchnorm, conv, dense, dropout, flatten, globalavgpool, globalmaxpool, lrn, maxpool, pad, and the activations relu, relu6, leakyrelu, elu, selu, gelu, silu, swish, mish, sigmoid, hardsigmoid, tanh, hardswish, softmax, identity\n",
+    ),
+    (
+        "faults in several branches",
+        "yaml",
+        "input: 8x8x3\nlayers:\n  - concat:\n      - [conv 3x3 0]\n      - [conv 3x3 4 s0]\n",
+        "net.yaml:4:19: conv filters: must be positive, got 0\nnet.yaml:5:22: conv stride: must be positive, got 0\n",
     ),
     (
         "inline: a misspelt setting",
@@ -207,10 +227,22 @@ CASES = [
         "<spec>:1:25: maxpool takes 2 positional value(s) (kernel, stride); '7' is one too many (use key=value, e.g. stride=2)\n  28x28x192 | maxpool 2 2 7\n                          ^\n",
     ),
     (
+        "inline: a setting the kind has not",
+        "spec",
+        "8x8x3 | avgpool 2 d2",
+        "<spec>:1:19: avgpool has no setting 'dilation' (PyTorch's AvgPool2d has none); it takes kernel, stride, padding, ceil_mode\n  8x8x3 | avgpool 2 d2\n                    ^^\n",
+    ),
+    (
         "inline: not a shape",
         "spec",
         "28x28 | relu",
         "<spec>:1:1: input shape '28x28' is not HxWxC; write it like 28x28x192 (height x width x channels)\n  28x28 | relu\n  ^^^^^\n",
+    ),
+    (
+        "inline: a spec that starts with '-'",
+        "args",
+        "-8x8x3|relu",
+        "<spec>:1:1: input shape dimension -8 is not a positive integer; every dimension must be at least 1\n  -8x8x3|relu\n  ^^^^^^\n",
     ),
     (
         "not UTF-8 text",
@@ -223,6 +255,18 @@ CASES = [
         "args",
         "missing.yaml",
         "convcost: missing.yaml: no such file; give a YAML config, '-' for standard input, or an inline spec such as '28x28x192 | conv 5x5 32'\n",
+    ),
+    (
+        "an empty spec",
+        "args",
+        "",
+        "convcost: the spec is empty; give a YAML config file, '-' for standard input, a built-in model (see convcost models) or an inline spec such as '28x28x192 | conv 5x5 32'\n",
+    ),
+    (
+        "standard input twice",
+        "command",
+        "diff - -",
+        "convcost diff: standard input can be read only once, but '-' is given 2 times; give '-' for one config and the others as files\n",
     ),
     (
         "a directory",
@@ -244,7 +288,9 @@ README = Path(__file__).parent.parent / "README.md"
 def _shown(kind: str, text: str) -> str:
     shown = text.replace("\n", " ⏎ ").strip() if kind in ("yaml", "bytes") else text
     if kind == "args":
-        shown = f"convcost analyze {text}"
+        shown = f"convcost analyze {shlex.quote(text)}"
+    elif kind == "command":
+        shown = f"convcost {text}"
     return "`" + shown.replace("|", "\\|") + "`" if shown else "(empty)"
 
 
@@ -272,7 +318,8 @@ def test_error_message_and_exit_code(
         )
     else:
         spec = text
-    result = runner.invoke(app, ["analyze", spec])
+    args = shlex.split(text) if kind == "command" else ["analyze", spec]
+    result = runner.invoke(app, args)
     assert (result.exit_code, result.stdout, ours(result.stderr)) == (2, "", ours(stderr))
 
 

@@ -7,6 +7,8 @@ that the fast one is really taken where it should be, and that it never changes 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,6 +17,7 @@ from typer.testing import CliRunner
 from convcost.cli import app
 from convcost.errors import ConvcostError, Location
 from convcost.frontends import zoo
+from convcost.frontends.config import parse_config
 from convcost.frontends.yamlnode import YNode
 from convcost.frontends.yamlread import (
     _compose_nodes,
@@ -23,6 +26,7 @@ from convcost.frontends.yamlread import (
     compose,
     compose_events,
 )
+from convcost.network import analyze
 
 
 def _outcome(read: object, text: str) -> tuple[str, object]:
@@ -130,7 +134,7 @@ def test_deep_documents_are_refused_in_convcost_words(layers: str, line: int, co
 
 
 def test_the_fast_reader_defers_what_is_unusual() -> None:
-    for text in ("a: &x [1, *x]\n", "a: 2001-12-14\n", "", "a: 1\na: 2\n"):
+    for text in ("a: &x [1, *x]\n", "a: 2001-12-14\n", "", "a: 1\na: 2\n", "a: {<<: {b: 1}}\n"):
         with pytest.raises(_Unusual):
             _compose_nodes(text, "net.yaml")
 
@@ -188,3 +192,43 @@ def test_long_texts_go_to_the_careful_reader(monkeypatch: pytest.MonkeyPatch) ->
     )
     with pytest.raises(ConvcostError, match="too many values"):
         compose("a: [" + ", ".join("1" * 10) + "]\nb: [" + ", ".join("2" * 10) + "]\n", "net.yaml")
+
+
+ODD_BREAKS = pytest.mark.parametrize("odd", ["\x85", "\u2028", "\u2029"], ids=["NEL", "LS", "PS"])
+
+
+@ODD_BREAKS
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("input: 8x8x3\n# a comment{odd}{odd}\nlayers:\n  - conv 3x3 0\n", "4:14"),
+        ("input: 8x8x3\n# a{odd}# b{odd}# c\nlayers:\n  - conv 3x3 0\n", "4:14"),
+        ("input: 8x8x3\nlayers: ['relu{odd}{odd}', conv 3x3 0]\n", "2:29"),
+        ("\ufeffinput: 8x8x3 # {odd}\nlayers: [relu, conv 3x3 0]\n", "2:25"),
+        ("\ufeffinput: 8x8x3 # {odd}{odd}  \nlayers: [relu, conv 3x3 0]\n", "2:25"),
+        ("input: 8x8x3\r\n# {odd}\rlayers:\r\n  - conv 3x3 0\r\n", "4:14"),
+    ],
+)  # fmt: skip
+def test_places_are_lines_as_editors_show_them(odd: str, text: str, place: str) -> None:
+    # YAML 1.1 also ends lines at NEL, LS and PS; editors show them inside a line, and only
+    # \r\n, \r and \n end one: every place is counted as editors do.
+    text = text.format(odd=odd)
+    with pytest.raises(ConvcostError) as error:
+        analyze(parse_config(text, "net.yaml"))
+    assert error.value.render() == f"net.yaml:{place}: conv filters: must be positive, got 0"
+    assert _outcome(compose, text) == _outcome(compose_events, text)
+
+
+@ODD_BREAKS
+def test_yaml_syntax_and_encoding_errors_are_placed_as_editors_show_them(
+    runner: CliRunner, tmp_path: Path, odd: str
+) -> None:
+    path = tmp_path / "net.yaml"
+    path.write_text(f"input: 8x8x3\n# a{odd}{odd}\nlayers:\n  - [relu\n", encoding="utf-8")
+    with pytest.raises(ConvcostError) as error:
+        parse_config(path.read_text(encoding="utf-8"), "net.yaml")
+    assert error.value.render().startswith("net.yaml:5:1: YAML syntax: ")  # then PyYAML's words
+    path.write_bytes(f"input: 8x8x3\n# a{odd}{odd}\nlayers: [é".encode() + b"\xff]\n")
+    result = runner.invoke(app, ["analyze", str(path)])
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"{path}:3:11: byte 0xff is not UTF-8 text; save the config as UTF-8\n"

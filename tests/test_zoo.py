@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
@@ -77,3 +79,21 @@ def test_analyze_by_model_name(runner: CliRunner) -> None:
     assert "inception_3a,inception,,28x28x192,28x28x256,128049152," in result.stdout
     rows = [line.split(",") for line in lines[1:-1]]
     assert sum(int(r[5]) for r in rows) == 1_582_671_872
+
+
+@pytest.mark.parametrize(
+    ("beside", "total"),
+    [("directory", "1814073344"), ("file", "3048192")],  # resnet18's MACs; the file's
+)
+def test_a_file_by_a_models_name_is_read_a_directory_is_not(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, beside: str, total: str
+) -> None:
+    # A directory can never be a config: it must not hide the built-in model of its name.
+    monkeypatch.chdir(tmp_path)
+    if beside == "directory":
+        (tmp_path / "resnet18").mkdir()
+    else:
+        (tmp_path / "resnet18").write_text("input: 28x28x3\nlayers: [conv 3x3 144]\n")
+    result = runner.invoke(app, ["analyze", "resnet18", "-f", "csv"])
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout.splitlines()[-1].split(",")[5] == total

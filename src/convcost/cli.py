@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 import typer
 from typer import exceptions as typer_exceptions
 from typer._click import exceptions as click_exceptions
-from typer.core import TyperGroup
+from typer._click.parser import _OptionParser
+from typer.core import TyperCommand, TyperGroup
 
 from convcost import __version__
 from convcost.entry import (
@@ -67,6 +68,32 @@ class _Group(TyperGroup):
             _fail("convcost: aborted", EXIT_INTERRUPTED)
         # typer.Exit comes back as its exit code when not standalone.
         raise SystemExit(code if isinstance(code, int) else EXIT_OK)
+
+
+# An argument in an option's place that starts with '-' and a digit, or holds a '|', is a
+# value: no option is named so. It is a shape or spec with a sign ('-8x8x3|relu'), which
+# convcost then refuses in its own words rather than Click's "No such option: -8".
+_VALUE_NOT_OPTION = re.compile(r"-[0-9]|[^|]*\|")
+
+
+class _Parser(_OptionParser):
+    def _process_opts(self, arg: str, state: Any) -> None:
+        name = arg.split("=", 1)[0]
+        known = name in self._long_opt or name in self._short_opt
+        if not known and _VALUE_NOT_OPTION.match(arg):
+            state.largs.append(arg)
+            return
+        super()._process_opts(arg, state)
+
+
+class _Command(TyperCommand):
+    """A command whose arguments may start with '-' where they cannot be an option."""
+
+    def make_parser(self, ctx: Any) -> _OptionParser:
+        parser = _Parser(ctx)
+        for param in self.get_params(ctx):
+            param.add_to_parser(parser, ctx)
+        return parser
 
 
 def _typer() -> typer.Typer:
@@ -178,6 +205,7 @@ def _kxk_options(extra: Sequence[str]) -> list[tuple[str, str]]:
 
 
 @app.command(
+    cls=_Command,
     context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
     epilog="Example: convcost compare 28x28x192 --5x5 32 --bottleneck 16",
 )
@@ -259,6 +287,16 @@ def compare(
     )
 
 
+def _stdin_once(command: str, specs: Sequence[str]) -> None:
+    """'-' at most once: a second read of standard input would find it empty."""
+    times = list(specs).count("-")
+    if times > 1:
+        _fail(
+            f"convcost {command}: standard input can be read only once, but '-' is given "
+            f"{times} times; give '-' for one config and the others as files"
+        )
+
+
 def _option_value(option: str, parse: Callable[[object], T], text: str) -> T:
     from convcost.fields import scalar
 
@@ -274,7 +312,9 @@ def _emit(render: Callable[[], str]) -> None:
     sys.stdout.write(render() + "\n")
 
 
-@app.command(epilog="Example: convcost shape 28x28x8 --kernel 3 --stride 2 --padding valid")
+@app.command(
+    cls=_Command, epilog="Example: convcost shape 28x28x8 --kernel 3 --stride 2 --padding valid"
+)
 def shape(
     input_shape: Annotated[str, typer.Argument(metavar="HxWxC", help="Input, e.g. 28x28x8.")],
     kernel: Annotated[str, typer.Option("--kernel", "-k", help="Kernel: K or KhxKw.")],
@@ -346,6 +386,7 @@ def shape(
 
 
 @app.command(
+    cls=_Command,
     epilog="Examples: convcost analyze net.yaml; "
     "convcost analyze '28x28x192 | conv 1x1 16 relu | conv 5x5 32'; "
     "cat net.yaml | convcost analyze -",
@@ -462,6 +503,7 @@ def _limit_option(metric: str, example: str) -> Any:
 
 
 @app.command(
+    cls=_Command,
     epilog="Example: convcost check configs/*.yaml --max-macs 1.6G --format github",
 )
 def check(
@@ -494,6 +536,7 @@ def check(
     from convcost.quantities import Limit, parse_quantity
     from convcost.render.escape import visible
 
+    _stdin_once("check", configs)
     flags: dict[str, Limit] = {}
     for metric, text in (("macs", max_macs), ("params", max_params),
                          ("activations", max_activations), ("memory", max_memory)):  # fmt: skip
@@ -540,7 +583,7 @@ class DiffFormat(StrEnum):
     markdown = "markdown"
 
 
-@app.command(epilog="Example: convcost diff old/net.yaml net.yaml --format markdown")
+@app.command(cls=_Command, epilog="Example: convcost diff old/net.yaml net.yaml --format markdown")
 def diff(
     old: Annotated[str, typer.Argument(metavar="OLD", help="The network before the change.")],
     new: Annotated[str, typer.Argument(metavar="NEW", help="The network after it.")],
@@ -566,6 +609,7 @@ def diff(
 
     if fail_above is not None and fail_above < 0:
         _fail("convcost diff: --fail-above takes a percentage of at least 0")
+    _stdin_once("diff", (old, new))
     result = _guard(
         lambda: run_diff(
             analyze_spec(old, max_layers=max_layers)[1], analyze_spec(new, max_layers=max_layers)[1]

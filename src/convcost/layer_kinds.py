@@ -83,6 +83,7 @@ class AvgPool(_Pool):
     kind = "avgpool"
     aliases = ("avgpool2d", "avg_pool")
     summary = "average pooling (no MACs)"
+    absent = {"dilation": "PyTorch's AvgPool2d has none"}
 
 
 @register

@@ -78,6 +78,8 @@ class Layer:
     # Inline spec: fields that may be given by position, and bare words that set a field.
     positional: ClassVar[tuple[str, ...]] = ()
     words: ClassVar[Mapping[str, tuple[str, object]]] = {}
+    # Settings a kind lacks although its likes have them, and why: said when one is given.
+    absent: ClassVar[Mapping[str, str]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -458,4 +460,5 @@ def _unknown_field_message(cls: type[Layer], key: str, parsers: Mapping[str, obj
     known = list(parsers)
     hint = did_you_mean(key, known)
     takes = f"it takes {', '.join(known)}" if known else "it takes no settings"
-    return f"{cls.kind} has no setting '{key}'; {hint}{takes}"
+    why = f" ({cls.absent[key]})" if key in cls.absent else ""
+    return f"{cls.kind} has no setting '{key}'{why}; {hint}{takes}"

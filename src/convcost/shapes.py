@@ -8,7 +8,8 @@ from typing import NamedTuple
 from convcost.errors import ConvcostError
 from convcost.limits import MAX_SIZE
 
-_SHAPE = re.compile(r"^\s*(\d+)\s*[x×X,]\s*(\d+)\s*[x×X,]\s*(\d+)\s*$")
+# A minus sign is read so that a negative dimension is refused as such, not as "not HxWxC".
+_SHAPE = re.compile(r"^\s*(-?\d+)\s*[x×X,]\s*(-?\d+)\s*[x×X,]\s*(-?\d+)\s*$")
 
 
 class Shape(NamedTuple):

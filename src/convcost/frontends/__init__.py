@@ -17,11 +17,16 @@ def load_network(
     a config file, or a built-in model such as ``googlenet``."""
     from convcost.frontends.inline import looks_inline, parse_inline
 
+    if not spec.strip():  # as a path, "" would name the current directory
+        raise ConvcostError(
+            "the spec is empty; give a YAML config file, '-' for standard input, a built-in "
+            "model (see convcost models) or an inline spec such as '28x28x192 | conv 5x5 32'"
+        )
     if spec != "-" and looks_inline(spec):
         return parse_inline(spec, defaults)
     from convcost.frontends import zoo
 
-    if spec != "-" and spec in zoo.model_names() and not _exists(spec):
+    if spec != "-" and spec in zoo.model_names() and not _names_a_file(spec):
         return zoo.load_model(spec, defaults)
     from convcost.frontends.config import load_config
 
@@ -38,9 +43,11 @@ def load_network(
         raise
 
 
-def _exists(path: str) -> bool:
+def _names_a_file(path: str) -> bool:
+    """Whether a file by this name is there to read (a file shadows a built-in model of the
+    same name; a directory does not: it could never be read as a config)."""
     try:
-        return Path(path).exists()
+        return Path(path).exists() and not Path(path).is_dir()
     except (OSError, ValueError):  # a name the system cannot take (a NUL byte, too long)
         return False
 

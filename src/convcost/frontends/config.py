@@ -15,6 +15,7 @@ Schema (version 1)::
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any, BinaryIO, TypeVar
@@ -31,6 +32,7 @@ from convcost.shapes import Shape, shape_from_value
 TOP_LEVEL = ("name", "description", "input", "layers", "blocks", "separator", "budget")
 SEPARATORS = ("/", ".", "_", "-", ":")
 T = TypeVar("T")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def read_source(path: str) -> tuple[str, str]:
@@ -62,8 +64,10 @@ def read_source(path: str) -> tuple[str, str]:
     try:
         return data.decode("utf-8"), source
     except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        # As editors count: lines end at \r\n, \r or \n, and columns are characters.
+        before = data[: error.start].decode("utf-8").removeprefix("\ufeff")
+        line = len(_LINE_BREAK.findall(before)) + 1
+        column = len(before) - max(before.rfind("\n"), before.rfind("\r"))
         raise ConvcostError(
             f"byte 0x{data[error.start]:02x} is not UTF-8 text; save the config as UTF-8",
             Location(source, line, column),

@@ -8,6 +8,7 @@ else of Python is reachable from a config.
 from __future__ import annotations
 
 import ast
+import keyword
 import operator
 import re
 from collections.abc import Callable, Mapping
@@ -15,7 +16,8 @@ from collections.abc import Callable, Mapping
 from convcost.errors import ConvcostError, did_you_mean
 from convcost.limits import MAX_EXPRESSION, MAX_SIZE
 
-_TOKEN = re.compile(r"\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_TOKEN = re.compile(r"\$\{([^}]*)\}|\$(" + _NAME.pattern + ")")
 _OPERATORS: dict[type, Callable[[int, int], int]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
@@ -23,6 +25,16 @@ _OPERATORS: dict[type, Callable[[int, int], int]] = {
     ast.FloorDiv: operator.floordiv,
     ast.Mod: operator.mod,
 }
+
+
+def name_problem(name: object) -> str | None:
+    """Why ``name`` cannot be a block parameter (None: it can): ``$name`` and ``${...}``
+    must both read it, and Python's parser takes keywords (``class``) for syntax."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        return "is not a name of letters, digits and _ that starts with a letter or _"
+    if keyword.iskeyword(name):
+        return f"is a reserved word in ${{...}} expressions; call it e.g. {name}_"
+    return None
 
 
 def has_parameters(text: str) -> bool:

@@ -46,7 +46,7 @@ class Token(NamedTuple):
 def looks_inline(text: str) -> bool:
     """Whether a command-line SPEC is an inline spec rather than a file name."""
     head = text.split("|", 1)[0].strip()
-    return "|" in text or bool(re.match(r"^\d+\s*[x×X]\s*\d+\s*[x×X]\s*\d+$", head))
+    return "|" in text or bool(re.match(r"^-?\d+\s*[x×X]\s*-?\d+\s*[x×X]\s*-?\d+$", head))
 
 
 def parse_inline(
@@ -221,9 +221,11 @@ def _layer(
                 spot = (token, 0, None)
             else:
                 shorthand = _SHORTHAND.match(word)
-                if shorthand and _SHORTHAND_FIELD[shorthand.group(1)] in declared:
+                if shorthand:
+                    # Always the setting it abbreviates: a kind without it says so
+                    # (build_layer), with the caret under the whole token.
                     field, parsed = _SHORTHAND_FIELD[shorthand.group(1)], scalar(shorthand.group(2))
-                    spot = (token, 1, None)
+                    spot = (token, 1 if field in declared else 0, None)
                 else:
                     extra.append(token)
                     continue

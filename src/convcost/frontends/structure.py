@@ -17,13 +17,14 @@ and use their parameters as ``$name`` or ``${expression}`` in any value.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from convcost.errors import ConvcostError, Location, did_you_mean
 from convcost.fields import positive_int
-from convcost.frontends.expressions import has_parameters, interpolate
+from convcost.frontends.expressions import has_parameters, interpolate, name_problem
 from convcost.frontends.inline import parse_layers
 from convcost.frontends.yamlnode import YNode, describe
 from convcost.layers import Layer, build_layer, lookup, recipe
@@ -47,6 +48,7 @@ class Block:
 
 
 REQUIRED = object()
+T = TypeVar("T")
 _Settings = tuple[str, tuple[tuple[str, type, object], ...]]  # a layer's kind and raw values
 
 
@@ -82,19 +84,22 @@ def _params(node: YNode | None, block: str) -> dict[str, Any]:
     if isinstance(node.value, list):
         names = [item.value for item in node.value]
         defaults = dict.fromkeys(names, REQUIRED)
+        written = {item.value: item.at for item in reversed(node.value)}
     elif isinstance(node.value, dict):
         defaults = {k: REQUIRED if v.value is None else v.plain() for k, v in node.value.items()}
+        written = node.key_at
     else:
         raise ConvcostError(
             f"params of block '{block}' must be a list of names or a mapping name: default",
             node.at,
         )
     for name in defaults:
-        if not isinstance(name, str) or not name.isidentifier() or name in CALL_KEYS:
+        problem = name_problem(name)
+        if problem is None and name in CALL_KEYS:
+            problem = f"is taken by the keys of every call ({', '.join(CALL_KEYS)})"
+        if problem is not None:
             raise ConvcostError(
-                f"block '{block}': parameter {name!r} must be a plain name "
-                f"(not {', '.join(CALL_KEYS)})",
-                node.at,
+                f"block '{block}': parameter {name!r} {problem}", written.get(name, node.at)
             )
     return defaults
 
@@ -318,7 +323,8 @@ class Builder:
         if kind == "concat":
             if not isinstance(body.value, list) or len(body.value) < 2:
                 raise ConvcostError("concat: needs a list of two or more branches", body.at)
-            return Concat(name, tuple(self._branch(b, stack) for b in body.value), at)
+            branches = _every(partial(self._branch, branch, stack) for branch in body.value)
+            return Concat(name, tuple(branches), at)
         return self._residual(body, name, at, stack)
 
     def _branch(self, node: YNode, stack: tuple[str, ...]) -> Group:
@@ -351,22 +357,28 @@ class Builder:
                 raise ConvcostError(_unknown(key, RESIDUAL_KEYS, "residual"), body.key_at[key])
         if "name" in body.value:
             name = _name(body.value["name"])
-        main = Group("", tuple(self.items(body.value["body"], None, stack)))
-        shortcut_node = body.value.get("shortcut")
-        shortcut: Group | str = "identity"
-        if shortcut_node is not None:
-            if isinstance(shortcut_node.value, str):
-                if shortcut_node.value not in SHORTCUTS:
-                    raise ConvcostError(
-                        f"shortcut: expected {', '.join(SHORTCUTS)} or a list of layers, "
-                        f"got {shortcut_node.value!r}",
-                        shortcut_node.at,
-                    )
-                shortcut = shortcut_node.value
-            else:
-                shortcut = Group(None, tuple(self.items(shortcut_node, None, stack)), "shortcut",
-                                 shortcut_node.at)  # fmt: skip
+        main_node = body.value["body"]
+        main, shortcut = _every(
+            (
+                lambda: Group("", tuple(self.items(main_node, None, stack))),
+                partial(self._shortcut, body.value.get("shortcut"), stack),
+            )
+        )
+        assert isinstance(main, Group)
         return Residual(name, main, shortcut, at)
+
+    def _shortcut(self, node: YNode | None, stack: tuple[str, ...]) -> Group | str:
+        if node is None:
+            return "identity"
+        if isinstance(node.value, str):
+            if node.value not in SHORTCUTS:
+                raise ConvcostError(
+                    f"shortcut: expected {', '.join(SHORTCUTS)} or a list of layers, "
+                    f"got {node.value!r}",
+                    node.at,
+                )
+            return node.value
+        return Group(None, tuple(self.items(node, None, stack)), "shortcut", node.at)
 
     def _call(
         self,
@@ -441,6 +453,21 @@ class Builder:
                 )
         copies = [head, *(instance(env, str(offset + i)) for i in range(1, repeat))]
         return Group(name, tuple(copies), f"{block.name}×{repeat}", at)
+
+
+def _every(builds: Iterable[Callable[[], T]]) -> list[T]:
+    """What each build makes; the parts are independent, so every one's faults are reported
+    (as ``Builder.items`` does for items), not just the first part's."""
+    made: list[T] = []
+    errors: list[ConvcostError] = []
+    for build in builds:
+        try:
+            made.append(build())
+        except ConvcostError as error:
+            errors.append(error)
+    if errors:
+        raise ConvcostError.several(errors)
+    return made
 
 
 def substitute(

@@ -51,15 +51,13 @@ def compose_events(text: str, source: str) -> YNode:
     """The careful reader alone (see ``compose``)."""
     loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     loader = loader_cls(text)
+    place = _Places(text, source)
     try:
-        return _compose(loader, text, source)
+        return _compose(loader, text, place)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         problem = " ".join(p for p in (error.context, error.problem) if p)
-        raise ConvcostError(
-            f"YAML syntax: {problem}",
-            Location(source, mark.line + 1, mark.column + 1) if mark else None,
-        ) from None
+        raise ConvcostError(f"YAML syntax: {problem}", place(mark) if mark else None) from None
     except yaml.YAMLError as error:
         raise ConvcostError(f"YAML syntax: {error}", Location(source, 1, 1)) from None
     finally:
@@ -100,6 +98,40 @@ def _refuse_deep(text: str, source: str, depth: int, start: int, fault: Any) -> 
             depth += 1
         elif char in "]}":
             depth -= 1
+
+
+# YAML 1.1 (libyaml, PyYAML) also ends lines at NEL, LS and PS, which editors show inside a
+# line: where a text has any, places are counted again (only \r\n, \r and \n end a line).
+_ODD_BREAKS = ("\x85", "\u2028", "\u2029")
+_YAML_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def _odd_breaks(text: str) -> bool:
+    return any(odd in text for odd in _ODD_BREAKS)
+
+
+class _Places:
+    """A mark's place as editors show it: for each of YAML's lines, the editor's line it is
+    on and how many characters of that line come before it."""
+
+    def __init__(self, text: str, source: str) -> None:
+        self.source = source
+        self.lines: list[tuple[int, int]] | None = None
+        if _odd_breaks(text):
+            line, start = 0, 1 if text.startswith("\ufeff") else 0  # a BOM takes no column
+            self.lines = [(0, 0)]
+            for found in _YAML_BREAK.finditer(text):
+                if found.group() in _ODD_BREAKS:
+                    self.lines.append((line, found.end() - start))
+                else:
+                    line, start = line + 1, found.end()
+                    self.lines.append((line, 0))
+
+    def __call__(self, mark: Any) -> Location:
+        if self.lines is None:
+            return Location(self.source, mark.line + 1, mark.column + 1)
+        line, before = self.lines[mark.line]
+        return Location(self.source, line + 1, before + mark.column + 1)
 
 
 # --- the fast reader: libyaml composes, Python converts ---------------------------------------
@@ -181,6 +213,8 @@ _FastLoader: Any = _fast_loader()
 
 
 def _compose_nodes(text: str, source: str) -> YNode:
+    if _odd_breaks(text):
+        raise _Unusual  # its places need counting again (_Places): the careful reader's job
     loader = _FastLoader(text)
     try:
         root = loader.get_single_node()
@@ -253,9 +287,11 @@ def _decoded(constructor: Any, node: Any) -> object:
 # --- the careful reader: the parser's events --------------------------------------------------
 
 
-def _compose(loader: Any, text: str, source: str) -> YNode:
+def _compose(loader: Any, text: str, place: _Places) -> YNode:
+    source = place.source
+
     def at(event: Any) -> Location:
-        return Location(source, event.start_mark.line + 1, event.start_mark.column + 1)
+        return place(event.start_mark)
 
     loader.get_event()  # stream start
     if loader.check_event(yaml.StreamEndEvent):
@@ -305,8 +341,14 @@ def _compose(loader: Any, text: str, source: str) -> YNode:
             tag = event.tag
             if tag is None or tag == "!":
                 tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
-            elif tag not in _SCALAR_TAGS:
+            elif tag not in _SCALAR_TAGS and tag != _MERGE:
                 raise ConvcostError(_tag_message(tag), at(event))
+            if tag == _MERGE:  # << (the fast reader leaves it here, as every unusual tag)
+                raise ConvcostError(
+                    "YAML merge keys (<<) are not supported; write the settings out in full "
+                    "(a block under blocks: can hold what repeats)",
+                    at(event),
+                )
             scalar = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark,
                                      event.style)  # fmt: skip
             try:
@@ -341,6 +383,7 @@ def _compose(loader: Any, text: str, source: str) -> YNode:
 
 
 _SCALAR_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null")}
+_MERGE = "tag:yaml.org,2002:merge"
 
 
 def _tag_message(tag: str) -> str:
