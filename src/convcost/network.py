@@ -204,8 +204,9 @@ def _named(element: Element, scope: _Scope) -> Element:
         free = "shortcut" not in inner.seen
         shortcut = shortcut._replace(name=inner.claim("shortcut" if free else None, "shortcut",
                                                       shortcut.location))  # fmt: skip
-        shortcut = shortcut._replace(elements=_name_scope(shortcut.elements,
-                                                          inner.inner(str(shortcut.name))))
+        shortcut = shortcut._replace(
+            elements=_name_scope(shortcut.elements, inner.inner(str(shortcut.name)))
+        )
     elif isinstance(shortcut, Group):
         shortcut = _named_group(shortcut, inner)
     projection = None
