@@ -52,6 +52,8 @@ def configs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         ("95MiB", "memory", 95 * 2**20),
         ("1.5GiB", "memory", 3 * 2**29), ("512KiB", "memory", 2**19), ("64kB", "memory", 64_000),
         ("2GB", "memory", 2 * 10**9), ("4096", "memory", 4096), ("0", "macs", 0),
+        ("1,600,000", "macs", 1_600_000), ("1,600.5M", "macs", 1_600_500_000),
+        ("12,443,648", "macs", 12_443_648), ("1_000_000", "params", 10**6), ("1_0", "params", 10),
     ],
 )  # fmt: skip
 def test_quantities_are_exact(text: str | int, metric: str, value: int) -> None:
@@ -70,6 +72,9 @@ def test_quantities_are_exact(text: str | int, metric: str, value: int) -> None:
         ("1e9", "macs"),
         ("10Mb", "memory"),
         ("", "macs"),
+        ("inf", "macs"),
+        ("nan", "macs"),
+        ("1e400", "macs"),
     ],
 )
 def test_malformed_quantities_are_refused(text: str, metric: str) -> None:
@@ -169,6 +174,47 @@ def test_malformed_flag_is_a_usage_error(runner: CliRunner, configs: Path, flag:
     assert (result.exit_code, result.stdout) == (2, "")
     metric = flag.removeprefix("--max-")
     assert result.stderr.startswith(f"convcost check: --max-{metric}: 'lots' is not a quantity")
+
+
+GROUPS = (
+    "a comma only groups digits in threes (1,600,000 or 1,600.5M); write the number without commas"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("1,6G", "'1,6G' is ambiguous: 1.6G (a decimal comma) or 16G (a thousands separator)? "
+                 "write 1.6G or 16G"),
+        ("1,600G", "'1,600G' is ambiguous: 1.600G (a decimal comma) or 1600G (a thousands "
+                   "separator)? write 1.600G or 1600G"),
+        ("7,000", "'7,000' is ambiguous: 7.000 (a decimal comma) or 7000 (a thousands "
+                  "separator)? write 7.000 or 7000"),
+        ("2,,,,0", f"'2,,,,0' is not a quantity: {GROUPS}"),
+        ("1,60,000", f"'1,60,000' is not a quantity: {GROUPS}"),
+        ("1,6,0G", f"'1,6,0G' is not a quantity: {GROUPS}"),
+        ("1,6.5G", f"'1,6.5G' is not a quantity: {GROUPS}"),
+        ("1,000_000", f"'1,000_000' is not a quantity: {GROUPS}"),
+        ("1__000", "'1__000' is not a quantity: an underscore only stands between two digits "
+                   "(1_000_000)"),
+        ("1_", "'1_' is not a quantity: an underscore only stands between two digits "
+               "(1_000_000)"),
+    ],
+)  # fmt: skip
+def test_a_number_that_reads_two_ways_is_refused(
+    runner: CliRunner, configs: Path, text: str, message: str
+) -> None:
+    # resnet18 has 1.8G MACs: --max-macs 1,6G read as 16G passed it once.
+    with pytest.raises(ConvcostError) as error:
+        parse_quantity(text, "macs")
+    assert error.value.message == f"macs: {message}"
+    result = runner.invoke(app, ["check", "resnet18", "--max-macs", text])
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        2, "", f"convcost check: --max-macs: {message}\n"
+    )  # fmt: skip
+    (configs / "comma.yaml").write_text(GOOD.replace("macs: 13M", f"macs: '{text}'"))
+    result = runner.invoke(app, ["check", "comma.yaml"])  # its row says ERROR on stdout
+    assert (result.exit_code, result.stderr) == (2, f"comma.yaml:3:9: budget macs: {message}\n")
 
 
 def test_junit_xml_follows_the_common_schema(runner: CliRunner, configs: Path) -> None:

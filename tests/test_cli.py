@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -333,8 +336,10 @@ def test_values_that_start_with_a_minus_are_values(
 
 
 @pytest.mark.parametrize(
-    ("option", "value"), [("--format", "xml"), ("--batch", "0"), ("--unit", "ops")]
-)
+    ("option", "value"),
+    [("--format", "xml"), ("--batch", "0"), ("--unit", "ops"), ("--batch", "nan"),
+     ("--batch", "1e400"), ("--batch", str(2**40 + 1)), ("--depth", "inf")],
+)  # fmt: skip
 def test_usage_errors_are_one_line_exit_2(runner: CliRunner, option: str, value: str) -> None:
     # The wording about the option is Click's own and varies between its releases.
     result = runner.invoke(app, ["analyze", "28x28x192 | conv 5x5 32", option, value])
@@ -464,3 +469,54 @@ names.yaml
  total                      8×8×3  8×8×4   25,344  25.3k     408      768
 
 """)  # fmt: skip
+
+
+_CONVCOST = shutil.which("convcost", path=str(Path(sys.executable).parent))
+_SPEC = "8x8x3 | conv 3x3 4"
+
+
+# Every numeric option of every command, and numbers in inline layers, given nan, inf and
+# 1e400 (inf as a float): refused before any output, one line, exit 2, no traceback.
+@pytest.mark.parametrize("number", ["nan", "inf", "1e400"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["compare", "8x8x3", "--3x3", "{}"],
+        ["compare", "8x8x3", "--kernel", "3x3", "--filters", "{}"],
+        ["compare", "8x8x3", "--3x3", "4", "--bottleneck", "{}"],
+        ["compare", "8x8x3", "--3x3", "4", "--stride", "{}"],
+        ["compare", "8x8x3", "--3x3", "4", "--padding", "{}"],
+        ["compare", "8x8x3", "--3x3", "4", "--batch", "{}"],
+        ["shape", "8x8x3", "--kernel", "{}"],
+        ["shape", "8x8x3", "--kernel", "3", "--stride", "{}"],
+        ["shape", "8x8x3", "--kernel", "3", "--padding", "{}"],
+        ["shape", "8x8x3", "--kernel", "3", "--dilation", "{}"],
+        ["shape", "8x8x3", "--kernel", "3", "--filters", "{}"],
+        ["analyze", _SPEC, "--batch", "{}"],
+        ["analyze", _SPEC, "--depth", "{}"],
+        ["analyze", "8x8x3 | dropout {}"],
+        ["analyze", "8x8x3 | conv 3x3 {}"],
+        ["check", _SPEC, "--max-macs", "{}"],
+        ["check", _SPEC, "--max-params", "{}"],
+        ["check", _SPEC, "--max-activations", "{}"],
+        ["check", _SPEC, "--max-memory", "{}"],
+        ["diff", _SPEC, _SPEC, "--fail-above", "{}"],
+    ],
+)
+def test_non_finite_numbers_are_refused_before_any_output(args: list[str], number: str) -> None:
+    assert _CONVCOST, "the convcost command is installed beside this Python"
+    argv = [_CONVCOST, *(a.replace("{}", number) for a in args)]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout) == (2, ""), done.stderr
+    assert done.stderr.count("\n") in (1, 3), done.stderr  # inline specs add spec and caret
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("number", ["nan", "inf", "1e400", "-1"])
+def test_fail_above_takes_a_finite_percentage(runner: CliRunner, number: str) -> None:
+    result = runner.invoke(app, ["diff", _SPEC, _SPEC, f"--fail-above={number}"])
+    shown = {"nan": "nan", "inf": "inf", "1e400": "inf", "-1": "-1"}[number]
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        2, "", "convcost diff: --fail-above takes a percentage of at least 0, such as 5 or 2.5; "
+        f"got {shown}\n",
+    )  # fmt: skip

@@ -183,3 +183,32 @@ def test_unreadable_files(runner: CliRunner, tmp_path: Path, setup: str, message
     result = runner.invoke(app, ["analyze", str(path)])
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == message.format(p=path) + "\n"
+
+
+# Full (hierarchical) names are unique: a name holding the separator may not repeat another
+# element's full name, or diff would match two layers as one.
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("separator: .\nlayers:\n  - group: [relu name=b]\n    name: a\n  - relu name=a.b\n",
+         "net.yaml:6:5: layer name 'a.b' makes the full name 'a.b', which another element has "
+         "(at net.yaml:4:13); rename one (full names join the levels with '.')"),
+        ("layers:\n  - {type: relu, name: ''}\n  - relu name=relu\n",
+         "net.yaml:4:5: layer name 'relu' makes the full name 'relu', which another element "
+         "has (at net.yaml:3:12); rename one (full names join the levels with '/')"),
+        ("layers:\n  - relu name=a/relu1\n  - group: [relu]\n    name: a\n",
+         "net.yaml:4:13: layer name 'relu1' makes the full name 'a/relu1', which another "
+         "element has (at net.yaml:3:5); rename one (full names join the levels with '/')"),
+    ],
+)  # fmt: skip
+def test_full_names_never_repeat(text: str, message: str) -> None:
+    with pytest.raises(ConvcostError) as error:
+        parse_config("input: 8x8x3\n" + text, "net.yaml")
+    assert error.value.render() == message
+
+
+def test_names_holding_the_separator_are_kept_where_they_repeat_nothing() -> None:
+    # Caffe's names (GoogLeNet's conv1/7x7_s2) hold the default separator.
+    text = "input: 8x8x3\nlayers:\n  - relu name=a/b\n  - group: [relu name=c]\n    name: a\n"
+    names = [layer.name for layer in analyze(parse_config(text, "net.yaml")).layers]
+    assert names == ["a/b", "a/c"]

@@ -162,11 +162,13 @@ def test_output_that_cannot_be_encoded_is_one_line_not_a_traceback() -> None:
 
 
 def test_running_out_of_memory_is_one_line(tmp_path: Path) -> None:
-    # A 60 MiB config (within the read bound) of 7 million layers, under a 300 MiB
-    # address-space limit, which convcost's own start-up stays well within.
+    # A 1 GiB config (sparse: no disk used) under a 72 MiB address-space limit: convcost's
+    # start-up fits (a small input is analysed under it), the one 64 MiB read buffer of the
+    # input bound does not. One large allocation fails, so the failure is deterministic.
     huge = tmp_path / "huge.yaml"
-    huge.write_text("input: 8x8x3\nlayers:\n" + "  - relu\n" * (60 * 2**20 // 9))
-    limit = 300 << 20
+    with huge.open("wb") as file:
+        file.truncate(1 << 30)
+    limit = 72 << 20
 
     def limit_memory() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -179,6 +181,14 @@ def test_running_out_of_memory_is_one_line(tmp_path: Path) -> None:
         timeout=120,
     )
     assert (done.returncode, done.stdout, done.stderr) == (71, "", OUT_OF_MEMORY)
+    small = subprocess.run(
+        [CONVCOST, "analyze", "8x8x3 | relu", "-f", "csv"],
+        capture_output=True,
+        text=True,
+        preexec_fn=limit_memory,
+        timeout=120,
+    )
+    assert (small.returncode, small.stderr) == (0, "")
 
 
 def test_ctrl_c_while_waiting_for_input_ends_quietly_with_130() -> None:

@@ -215,6 +215,48 @@ CASES = [
         "net.yaml:4:19: conv filters: must be positive, got 0\nnet.yaml:5:22: conv stride: must be positive, got 0\n",
     ),
     (
+        "a leading zero (YAML 1.1 octal)",
+        "yaml",
+        "input: 8x8x3\nlayers:\n  - {type: conv, kernel: 3, filters: 017}\n",
+        "net.yaml:3:38: 017: a leading zero makes it octal in YAML 1.1 (15), not 17; write 17 (or '017' in quotes for text)\n",
+    ),
+    (
+        "colons in a number (YAML 1.1 base 60)",
+        "yaml",
+        "input: 8x8x3\nlayers:\n  - {type: relu, name: 1:20}\n",
+        "net.yaml:3:24: 1:20: YAML 1.1 reads numbers with colons in base 60 (80), not as the text 1:20; write 80, or '1:20' in quotes for text\n",
+    ),
+    (
+        "a decimal comma in a budget",
+        "yaml",
+        "input: 8x8x3\nbudget:\n  macs: 1,6G\nlayers: [relu]\n",
+        "net.yaml:3:9: budget macs: '1,6G' is ambiguous: 1.6G (a decimal comma) or 16G (a thousands separator)? write 1.6G or 16G\n",
+    ),
+    (
+        "pool padding above half the kernel",
+        "yaml",
+        "input: 8x8x3\nlayers:\n  - maxpool 1 1 p1\n",
+        "net.yaml:3:5: layer 'maxpool1' (maxpool on 8×8×3): padding p1 is more than half the 1x1 window; PyTorch pads a pool by at most kernel // 2 = 0 on each side: pad less, or put a pad layer before the pool\n",
+    ),
+    (
+        "first: without repeat:",
+        "yaml",
+        "input: 8x8x3\nblocks:\n  unit: {params: {width: 4}, layers: [conv 3x3 $width]}\nlayers:\n  - unit: {width: 8, first: {width: 16}}\n",
+        "net.yaml:5:22: first: overrides copy 0 of a repeat:, but this call has no repeat:; put its arguments beside the others, or add repeat: N\n",
+    ),
+    (
+        "a name that repeats a full name",
+        "yaml",
+        "input: 8x8x3\nlayers:\n  - relu name=a/b\n  - group: [relu name=b]\n    name: a\n",
+        "net.yaml:4:13: layer name 'b' makes the full name 'a/b', which another element has (at net.yaml:3:5); rename one (full names join the levels with '/')\n",
+    ),
+    (
+        "a .json config that is not JSON",
+        "json",
+        "input: 8x8x3\nlayers: [relu]\n",
+        "net.json:1:1: not valid JSON: Expecting value; a .json config is read as JSON only (a YAML config is named .yaml)\n",
+    ),
+    (
         "inline: a misspelt setting",
         "spec",
         "28x28x192 | conv 5x5 32 filtres=3",
@@ -286,7 +328,7 @@ README = Path(__file__).parent.parent / "README.md"
 
 
 def _shown(kind: str, text: str) -> str:
-    shown = text.replace("\n", " ⏎ ").strip() if kind in ("yaml", "bytes") else text
+    shown = text.replace("\n", " ⏎ ").strip() if kind in ("yaml", "json", "bytes") else text
     if kind == "args":
         shown = f"convcost analyze {shlex.quote(text)}"
     elif kind == "command":
@@ -310,8 +352,9 @@ def test_error_message_and_exit_code(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "configs").mkdir()
     spec = "net.yaml"
-    if kind == "yaml":
-        (tmp_path / "net.yaml").write_text(text, encoding="utf-8")
+    if kind in ("yaml", "json"):
+        spec = f"net.{kind}"
+        (tmp_path / spec).write_text(text, encoding="utf-8")
     elif kind == "bytes":
         (tmp_path / "net.yaml").write_bytes(
             text.encode("latin-1").decode("unicode_escape").encode("latin-1")

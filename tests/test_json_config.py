@@ -38,8 +38,6 @@ def test_json_and_yaml_give_the_same_report(name: str, tmp_path: Path) -> None:
          "filters, stride, padding, dilation, groups, bias"),
         ('{"input": "3x3x1", "input": "3x3x2", "layers": ["relu"]}',
          "net.json:1:20: key 'input' appears twice"),
-        ('{"input": "3x3x1", "layers": ["relu"]', "net.json:2:1: YAML syntax: while parsing a "
-         "flow mapping did not find expected ',' or '}'"),
     ],
 )  # fmt: skip
 def test_json_errors_are_located(
@@ -49,6 +47,51 @@ def test_json_errors_are_located(
     (tmp_path / "net.json").write_text(text)
     result = runner.invoke(app, ["analyze", "net.json"])
     assert (result.exit_code, result.stdout, ours(result.stderr)) == (2, "", ours(message + "\n"))
+
+
+# Text that is not JSON is refused where the json module stops; never re-read as YAML.
+NOT_JSON = [
+    ('{"input": "3x3x1", "layers": ["relu"]', 1, 38),
+    ("input: 8x8x3\nlayers: [relu]\n", 1, 1),  # YAML in a .json file: analysed once
+    ('{"input": "8x8x3",\n "layers": [\'relu\']}', 2, 13),
+    ('{"input": "8x8x3", "layers": ["relu"], "budget": {"macs": 017}}', 1, 60),
+    ("", 1, 1),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "column"), NOT_JSON)
+def test_a_json_config_that_is_not_json_is_refused(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    text: str, line: int, column: int,
+) -> None:  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "net.json").write_text(text)
+    with pytest.raises(json.JSONDecodeError) as fault:  # its words are the json module's
+        json.loads(text)
+    result = runner.invoke(app, ["analyze", "net.json"])
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        2, "", f"net.json:{line}:{column}: not valid JSON: {fault.value.msg}; a .json config "
+        "is read as JSON only (a YAML config is named .yaml)\n",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"input": "8x8x3",\n "layers": [{"type": "dropout", "rate": NaN}]}',
+         "net.json:2:41: NaN is not JSON (JSON numbers are finite); write a number"),
+        ('{"name": "NaN -Infinity", "input": "8x8x3", "layers": [{"dropout": {"rate": -Infinity'
+         "}}]}", "net.json:1:77: -Infinity is not JSON (JSON numbers are finite); write a number"),
+    ],
+)  # fmt: skip
+def test_nan_and_infinity_are_not_json(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, message: str
+) -> None:
+    # Python's json module reads them, although JSON has neither.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "net.json").write_text(text)
+    result = runner.invoke(app, ["analyze", "net.json"])
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", message + "\n")
 
 
 def test_version_answers_without_the_cli(

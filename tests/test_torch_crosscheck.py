@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
+from convcost.errors import ConvcostError
 from convcost.frontends.inline import parse_inline
 from convcost.network import analyze
 from tests.torch_bridge import check_against_torch
@@ -35,3 +38,34 @@ def test_batch_multiplies_macs_and_activations_not_params() -> None:
     assert four.totals.macs == 4 * one.totals.macs == 4 * 12_443_648
     assert four.totals.activations == 4 * one.totals.activations
     assert four.totals.params == one.totals.params == 15_920
+
+
+# Pool padding: PyTorch refuses more than kernel // 2 on a side (dilation aside) for max and
+# avg pools; convcost refuses exactly the same settings, never counting a pool torch won't run.
+@pytest.mark.parametrize(
+    ("kind", "dilation"), [("maxpool", 1), ("maxpool", 2), ("maxpool", 3), ("avgpool", 1)]
+)
+def test_pool_padding_is_refused_exactly_where_pytorch_refuses(kind: str, dilation: int) -> None:
+    import torch
+    from torch import nn
+
+    x = torch.zeros(1, 1, 24, 24)
+    for kh, kw, ph, pw in itertools.product(range(1, 6), range(1, 6), range(4), range(4)):
+        if kind == "maxpool":
+            pool: nn.Module = nn.MaxPool2d((kh, kw), 1, (ph, pw), dilation)
+            spec = f"24x24x1 | maxpool {kh}x{kw} 1 padding={ph},{pw} dilation={dilation}"
+        else:
+            pool = nn.AvgPool2d((kh, kw), 1, (ph, pw))
+            spec = f"24x24x1 | avgpool {kh}x{kw} 1 padding={ph},{pw}"
+        try:
+            pool(x)
+            torch_runs = True
+        except RuntimeError:
+            torch_runs = False
+        try:
+            analyze(parse_inline(spec))
+            convcost_counts = True
+        except ConvcostError as error:
+            assert "PyTorch pads a pool by at most kernel // 2" in error.message, error.message
+            convcost_counts = False
+        assert convcost_counts == torch_runs, spec

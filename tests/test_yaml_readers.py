@@ -48,7 +48,7 @@ def test_zoo_configs_take_the_fast_reader_and_read_the_same(name: str) -> None:
 
 SAME = {
     "scalars of every kind": (
-        "a: [1, -3, +5, 0x10, 0o7, 020, 1_000, 0, 190:20:30, 12345678901234567890123]\n"
+        "a: [1, -3, +5, 0x10, 0o7, 00, 0b101, 1_000, 0, 12345678901234567890123]\n"
         "b: [1.5, -2e3, .inf, -.Inf, .nan, 1_0.5, 6.8523015e+5]\n"
         "c: [yes, No, on, OFF, true, False, y, n]\n"
         "d: [~, null, Null, '', \"\"]\n"
@@ -83,6 +83,8 @@ SAME = {
     "a huge integer": "a: " + "7" * 5000 + "\n",
     "a tab in a value": "a: \tb\n",
     "a byte-order mark": "\ufeffa: 1\n",
+    "an octal number": "a: [1, 020]\n",
+    "a base-60 number": "a: {b: 190:20:30}\n",
 }
 
 
@@ -232,3 +234,69 @@ def test_yaml_syntax_and_encoding_errors_are_placed_as_editors_show_them(
     result = runner.invoke(app, ["analyze", str(path)])
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == f"{path}:3:11: byte 0xff is not UTF-8 text; save the config as UTF-8\n"
+
+
+# YAML 1.1 reads these plain numbers otherwise than people do: both readers refuse them, at
+# the value, with both readings; the fast one defers them to the careful one.
+MISREAD = [
+    ("017", "1:20: 017: a leading zero makes it octal in YAML 1.1 (15), not 17; write 17 "
+     "(or '017' in quotes for text)"),
+    ("-0_17", "1:20: -0_17: a leading zero makes it octal in YAML 1.1 (-15), not -17; write "
+     "-17 (or '-0_17' in quotes for text)"),
+    ("1:20", "1:20: 1:20: YAML 1.1 reads numbers with colons in base 60 (80), not as the text "
+     "1:20; write 80, or '1:20' in quotes for text"),
+    ("1:20.5", "1:20: 1:20.5: YAML 1.1 reads numbers with colons in base 60 (80.5), not as the "
+     "text 1:20.5; write 80.5, or '1:20.5' in quotes for text"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("value", "message"), MISREAD)
+@pytest.mark.parametrize("read", [compose, compose_events])
+def test_octal_and_base_60_numbers_are_refused(read: object, value: str, message: str) -> None:
+    text = f"layers: [{{filters: {value}}}]\n"
+    assert _outcome(read, text) == ("error", f"net.yaml:{message}")
+    with pytest.raises(_Unusual):
+        _compose_nodes(text, "net.yaml")
+
+
+@pytest.mark.parametrize(
+    ("value", "decoded"),
+    [("0x1F", 31), ("0b101", 5), ("1_000", 1000), ("+5", 5), ("00", 0), ("08", "08"),
+     ("'017'", "017"), ("'1:20'", "1:20"), ("0.17", 0.17)],
+)  # fmt: skip
+@pytest.mark.parametrize("read", [compose, compose_events])
+def test_numbers_that_read_as_they_look_are_kept(read: object, value: str, decoded: object) -> None:
+    assert callable(read)
+    assert read(f"a: {value}\n", "net.yaml").plain() == {"a": decoded}
+
+
+@pytest.mark.parametrize(
+    ("spec", "stderr"),
+    [
+        ("layers:\n  - {type: conv, kernel: 3, filters: 017}\n",
+         "net.yaml:3:38: 017: a leading zero makes it octal in YAML 1.1 (15), not 17; write 17 "
+         "(or '017' in quotes for text)\n"),
+        ("layers:\n  - {type: relu, name: 1:20}\n",
+         "net.yaml:3:24: 1:20: YAML 1.1 reads numbers with colons in base 60 (80), not as the "
+         "text 1:20; write 80, or '1:20' in quotes for text\n"),
+        ("budget: {params: 0700}\nlayers: [relu]\n",
+         "net.yaml:2:18: 0700: a leading zero makes it octal in YAML 1.1 (448), not 700; write "
+         "700 (or '0700' in quotes for text)\n"),
+    ],
+)  # fmt: skip
+def test_a_config_never_reads_octal_or_base_60(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spec: str, stderr: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "net.yaml").write_text("input: 8x8x3\n" + spec)
+    result = runner.invoke(app, ["analyze", "net.yaml"])
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", stderr)
+
+
+def test_inline_specs_read_leading_zeros_as_decimal() -> None:
+    # Not YAML: a token's digits are decimal, as people read them; 1:20 is no number there.
+    from convcost.frontends.inline import parse_inline
+
+    assert analyze(parse_inline("8x8x3 | conv 3 017")).output_shape.c == 17
+    with pytest.raises(ConvcostError, match="conv filters: expected an integer, got '1:20'"):
+        parse_inline("8x8x3 | conv 3 1:20")

@@ -602,13 +602,16 @@ def diff(
 ) -> None:
     """What a change costs: layers matched by hierarchical name (changed, added, removed),
     with the MACs and params delta per layer and in total."""
+    import math
     from fractions import Fraction
 
     from convcost.diff import diff as run_diff
     from convcost.frontends import analyze_spec
 
-    if fail_above is not None and fail_above < 0:
-        _fail("convcost diff: --fail-above takes a percentage of at least 0")
+    # Before any output: nan and inf (1e400 is inf) compare false with every number.
+    if fail_above is not None and not (math.isfinite(fail_above) and fail_above >= 0):
+        _fail(f"convcost diff: --fail-above takes a percentage of at least 0, such as 5 or "
+              f"2.5; got {fail_above:g}")  # fmt: skip
     _stdin_once("diff", (old, new))
     result = _guard(
         lambda: run_diff(

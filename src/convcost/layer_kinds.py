@@ -6,6 +6,7 @@ LRN and padding. Each kind's fields, shape rule and cost are here, in one class;
 from __future__ import annotations
 
 from convcost import fields
+from convcost.errors import ConvcostError
 from convcost.geometry import Axis, Padding, describe_padding, window, window_size
 from convcost.layers import (
     _WINDOW_WORDS,
@@ -51,6 +52,8 @@ class _Pool(Layer):
 
     def evaluate(self, inp: Shape) -> Evaluation:
         _spatial(inp, self.kind)
+        if self.padding != "same":
+            _check_pool_padding(self.padding, self.kernel)
         size = window_size(inp.h, inp.w, self.kernel, self._stride(), self._dilation(),
                            self.padding, self.ceil_mode)  # fmt: skip
         return Evaluation(Shape(size[0], size[1], inp.c))
@@ -62,6 +65,22 @@ class _Pool(Layer):
     def config(self) -> str:
         text = _window_config(self.kernel, self._stride(), self.padding, self._dilation())
         return text + (" ceil" if self.ceil_mode else "")
+
+
+def _check_pool_padding(padding: tuple[int, int, int, int], kernel: tuple[int, int]) -> None:
+    """PyTorch's rule for max and avg pools: at most kernel // 2 on each side (dilation
+    aside), so that no window lies wholly in the padding; convcost does not count what
+    PyTorch refuses to run. (``same`` padding never exceeds it.)"""
+    top, bottom, left, right = padding
+    half_h, half_w = kernel[0] // 2, kernel[1] // 2
+    if max(top, bottom) > half_h or max(left, right) > half_w:
+        limit = str(half_h) if half_h == half_w else f"{half_h} (height), {half_w} (width)"
+        raise ConvcostError(
+            f"padding {describe_padding(padding)} is more than half the {kernel[0]}x"
+            f"{kernel[1]} window; PyTorch pads a pool by at most kernel // 2 = {limit} on each "
+            "side: pad less, or put a pad layer before the pool",
+            field="padding",
+        )
 
 
 @register

@@ -92,7 +92,10 @@ class Network(NamedTuple):
     ) -> Network:
         """A network whose unnamed elements get names, unique within each scope."""
         with gc_paused():
-            named = _name_scope(tuple(elements), _Scope())
+            names = _Names(separator)
+            named = _name_scope(tuple(elements), _Scope(names))
+            if names.compound:  # a name holds the separator (or is ""): see _Names
+                _name_scope(named, _Scope(_Names(separator, {})))
         return cls(input_shape, named, name, separator, description, budget)
 
 
@@ -119,12 +122,32 @@ def layer_count(element: Element, counted: dict[int, int]) -> int:
     return total
 
 
+class _Names:
+    """What the scopes of one naming pass share. Names are unique within a level, but a
+    name holding the separator can still repeat a full (hierarchical) name: 'a/b' beside a
+    group 'a' holding 'b'. Reports, tables and diff know layers by full name, so that is
+    refused too. (Caffe names such as GoogLeNet's conv1/7x7_s2 hold the separator:
+    refusing it in names outright would refuse them.) Without such a name no full name can
+    repeat, so the first pass only notes one (``compound``); a second pass with ``full``
+    checks every full name then."""
+
+    def __init__(self, separator: str, full: dict[str, Location | None] | None = None) -> None:
+        self.separator, self.full, self.compound = separator, full, False
+
+
 class _Scope:
-    def __init__(self) -> None:
+    def __init__(self, names: _Names, prefix: str = "") -> None:
         self.counts: dict[str, int] = {}
         self.seen: dict[str, Location | None] = {}
+        self.names, self.prefix = names, prefix
+
+    def inner(self, name: str) -> _Scope:
+        """The scope of this one's element ``name``."""
+        return _Scope(self.names, self.prefix + name + self.names.separator)
 
     def claim(self, name: str | None, stem: str, location: Location | None) -> str:
+        """``name`` (None: ``stem`` and the next free number), claimed in this scope. A layer
+        named "" is shown by its kind, ``stem``: that is in its full name."""
         seen = self.seen
         if name is None:
             number = self.counts.get(stem, 0) + 1
@@ -142,6 +165,22 @@ class _Scope:
                 field="name",
             )
         seen[name] = location
+        names = self.names
+        if names.full is None:
+            if not name or names.separator in name:
+                names.compound = True
+            return name
+        full = self.prefix + (name or stem)
+        if full in names.full:
+            first = names.full[full]
+            where = f" (at {first})" if first else ""
+            raise ConvcostError(
+                f"layer name '{name}' makes the full name '{full}', which another element has"
+                f"{where}; rename one (full names join the levels with '{names.separator}')",
+                location,
+                field="name",
+            )
+        names.full[full] = location
         return name
 
 
@@ -154,7 +193,7 @@ def _name_scope(elements: tuple[Element, ...], scope: _Scope) -> tuple[Element, 
             if name is None:
                 element = new(Node, (claim(None, layer.kind_name, location), layer, location))
             else:
-                claim(name, "", location)
+                claim(name, layer.kind_name, location)
             append(element)
         else:
             append(_named(element, scope))
@@ -166,7 +205,7 @@ def _named_group(group: Group, scope: _Scope) -> Group:
     if group.name == "":
         return group._replace(elements=_name_scope(group.elements, scope))
     name = scope.claim(group.name, group.label, group.location)
-    return group._replace(name=name, elements=_name_scope(group.elements, _Scope()))
+    return group._replace(name=name, elements=_name_scope(group.elements, scope.inner(name)))
 
 
 def _named(element: Element, scope: _Scope) -> Element:
@@ -178,7 +217,7 @@ def _named(element: Element, scope: _Scope) -> Element:
     # A concat or residual named "" is transparent: its layers are named in this scope.
     transparent = element.name == ""
     name = "" if transparent else scope.claim(element.name, _stem(element), element.location)
-    inner = scope if transparent else _Scope()
+    inner = scope if transparent else scope.inner(name)
     merge_name = inner.claim(None, "concat" if isinstance(element, Concat) else "add", None)
     if isinstance(element, Concat):
         branches = tuple(_named_group(branch, inner) for branch in element.branches)
@@ -189,13 +228,17 @@ def _named(element: Element, scope: _Scope) -> Element:
         free = "shortcut" not in inner.seen
         shortcut = shortcut._replace(name=inner.claim("shortcut" if free else None, "shortcut",
                                                       shortcut.location))  # fmt: skip
-        shortcut = shortcut._replace(elements=_name_scope(shortcut.elements, _Scope()))
+        shortcut = shortcut._replace(
+            elements=_name_scope(shortcut.elements, inner.inner(str(shortcut.name)))
+        )
     elif isinstance(shortcut, Group):
         shortcut = _named_group(shortcut, inner)
     projection = None
     if shortcut == "auto":  # torchvision's name, made unique if the scope has one already
         projection = inner.claim(None if "downsample" in inner.seen else "downsample",
                                  "downsample", None)  # fmt: skip
+        for index in ("0", "1"):  # the projection's conv and BatchNorm (see _projection)
+            inner.inner(projection).claim(index, "", None)
     return element._replace(name=name, body=body, shortcut=shortcut, merge_name=merge_name,
                    projection_name=projection)  # fmt: skip
 

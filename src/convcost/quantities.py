@@ -26,11 +26,19 @@ METRICS = {
     ),
 }
 
-_QUANTITY = re.compile(r"^\s*([0-9][0-9_,]*(?:\.[0-9]+)?)\s*([A-Za-z]*)\s*$")
+_QUANTITY = re.compile(r"^\s*([0-9][0-9_,]*)(\.[0-9]+)?\s*([A-Za-z]*)\s*$")
+# A comma groups thousands only where it cannot be a decimal comma: in groups of exactly
+# three digits, and with a second comma or a decimal point to prove it (1,600,000; 1,600.5M).
+_THOUSANDS = re.compile(r"^[0-9]{1,3}(?:,[0-9]{3})+$")
+_UNDERSCORES = re.compile(r"^[0-9]+(?:_[0-9]+)*$")  # as Python's 1_000_000
 
 
 def parse_quantity(value: object, metric: str) -> int:
-    """``1.6G`` → 1600000000, ``100MB`` → 100000000, ``1GiB`` → 1073741824; exact or refused."""
+    """``1.6G`` → 1600000000, ``100MB`` → 100000000, ``1GiB`` → 1073741824; exact or refused.
+
+    A number that reads two ways (``1,6G``: 1.6G with a decimal comma, 16G with a thousands
+    separator) is refused with both readings, never guessed: a budget misread passes a check.
+    """
     suffixes = METRICS[metric][1]
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise ConvcostError(
@@ -41,19 +49,35 @@ def parse_quantity(value: object, metric: str) -> int:
             raise ConvcostError(f"{metric}: a budget cannot be negative, got {value}")
         return value
     match = _QUANTITY.match(value)
-    if not match or match.group(2) not in suffixes:
+    if not match or match.group(3) not in suffixes:
         units = ", ".join(s for s in suffixes if s)
         raise ConvcostError(
             f"{metric}: {value!r} is not a quantity; write an integer or a number with one of "
             f"{units} (e.g. {_example(metric)})"
         )
-    from decimal import Decimal, InvalidOperation  # only here: it is slow to import
+    whole, fraction, suffix = match.group(1), match.group(2) or "", match.group(3)
+    if "," in whole:
+        if whole.count(",") == 1 and not fraction and re.fullmatch(r"[0-9]+,[0-9]+", whole):
+            decimal, grouped = whole.replace(",", "."), whole.replace(",", "")
+            raise ConvcostError(
+                f"{metric}: {value!r} is ambiguous: {decimal}{suffix} (a decimal comma) or "
+                f"{grouped}{suffix} (a thousands separator)? write {decimal}{suffix} or "
+                f"{grouped}{suffix}"
+            )
+        if not _THOUSANDS.match(whole):
+            raise ConvcostError(
+                f"{metric}: {value!r} is not a quantity: a comma only groups digits in threes "
+                "(1,600,000 or 1,600.5M); write the number without commas"
+            )
+        whole = whole.replace(",", "")
+    elif not _UNDERSCORES.match(whole):
+        raise ConvcostError(
+            f"{metric}: {value!r} is not a quantity: an underscore only stands between two "
+            "digits (1_000_000)"
+        )
+    from decimal import Decimal  # only here: it is slow to import
 
-    try:
-        number = Decimal(match.group(1).replace("_", "").replace(",", ""))
-    except InvalidOperation:
-        raise ConvcostError(f"{metric}: {value!r} is not a number") from None
-    exact = number * suffixes[match.group(2)]
+    exact = Decimal(whole.replace("_", "") + fraction) * suffixes[suffix]
     if exact != exact.to_integral_value():
         raise ConvcostError(f"{metric}: {value!r} is not a whole number of units")
     return int(exact)

@@ -114,18 +114,55 @@ def parse_json_config(
     max_layers: int = MAX_LAYERS,
 ) -> Network:
     """A JSON config (same schema), read by the json module: several times faster than the
-    YAML reader, but it knows no line and column. So on any fault the same text is read
-    again by the YAML reader (JSON is YAML), which says where the fault is."""
+    YAML reader, but it knows no line and column. Text that is not JSON is refused where
+    the json module stops (never re-read as YAML: a .json file holding YAML is a mistake);
+    a fault in valid JSON is found again by the YAML reader (JSON is YAML), which says
+    where it is."""
     import json
 
     try:
-        document = json.loads(text, object_pairs_hook=_unique_keys)
+        document = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_constant)
+    except json.JSONDecodeError as error:
+        raise ConvcostError(
+            f"not valid JSON: {error.msg}; a .json config is read as JSON only "
+            "(a YAML config is named .yaml)",
+            Location(source, error.lineno, error.colno),
+        ) from None
+    except _NotJson as error:
+        raise ConvcostError(
+            f"{error.args[0]} is not JSON (JSON numbers are finite); write a number",
+            _constant_at(text, source),
+        ) from None
+    except (ValueError, RecursionError):  # a key twice, or nesting too deep for the json module
+        return parse_config(
+            text, source, defaults, max_layers
+        )  # the YAML reader says which, and where
+    try:
         return _network(_ynode(document, Location(source, 1, 1)), source, defaults, max_layers)
-    except (ConvcostError, ValueError, RecursionError) as fault:
+    except (ConvcostError, RecursionError) as fault:
         located = parse_config(text, source, defaults, max_layers)  # raises the located error
         if isinstance(fault, ConvcostError):
             raise fault from None
         return located
+
+
+class _NotJson(Exception):
+    """NaN or Infinity, which Python's json module takes although JSON has neither."""
+
+
+def _constant(name: str) -> object:
+    raise _NotJson(name)
+
+
+def _constant_at(text: str, source: str) -> Location:
+    """Where the first NaN or Infinity outside a string is (the json module does not say)."""
+    import re
+
+    for match in re.finditer(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)', text):
+        if match.group(1):
+            line = text.count("\n", 0, match.start()) + 1
+            return Location(source, line, match.start() - text.rfind("\n", 0, match.start()))
+    return Location(source, 1, 1)
 
 
 def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:

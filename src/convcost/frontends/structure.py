@@ -399,6 +399,12 @@ class Builder:
         first_node = settings.pop("first", None)
         first: dict[str, YNode] = {}
         if first_node is not None:
+            if repeat is None:  # one copy: first: would override nothing, silently
+                raise ConvcostError(
+                    "first: overrides copy 0 of a repeat:, but this call has no repeat:; "
+                    "put its arguments beside the others, or add repeat: N",
+                    key_at["first"],
+                )
             if not isinstance(first_node.value, dict):
                 raise ConvcostError("first: must map parameters to values", first_node.at)
             first = first_node.value

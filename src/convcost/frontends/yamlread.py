@@ -168,12 +168,50 @@ _BOOLS = yaml.constructor.SafeConstructor.bool_values
 _IMPLICIT = yaml.resolver.Resolver.yaml_implicit_resolvers
 
 
+_MISREAD = "convcost:misread"  # a plain number YAML 1.1 reads otherwise than people do
+_OCTAL = re.compile(r"[-+]?0[0-7_]+")
+
+
 def _resolve_plain(value: str) -> str:
-    """The tag YAML 1.1 gives a plain scalar: PyYAML's own implicit resolvers, in order."""
+    """The tag YAML 1.1 gives a plain scalar: PyYAML's own implicit resolvers, in order; or
+    _MISREAD for a number YAML 1.1 reads otherwise than people do (``misread``). Both
+    readers resolve plain scalars here: the fast one hands _MISREAD to the careful one, which
+    refuses it with ``misread``'s message."""
     for tag, regexp in _IMPLICIT.get(value[:1], []) + _IMPLICIT.get(None, []):
         if regexp.match(value):
+            if tag in (_INT, _FLOAT) and misread(value) is not None:
+                return _MISREAD
             return str(tag)
     return _STR
+
+
+def misread(value: str) -> str | None:
+    """Why YAML 1.1 reads this plain number otherwise than a person would, or None.
+
+    ``017`` is octal (15) and ``1:20`` base 60 (80) in YAML 1.1: a size or a budget silently
+    off by that much is worse than a refusal. ``0x1F``, ``0b101``, ``1_000`` and ``+5`` read
+    as they look, and ``00`` is 0 either way: those are kept.
+    """
+    if ":" in value:  # only the base-60 forms of int and float have colons
+        reading = _yaml_number(value)
+        return (
+            f"{value}: YAML 1.1 reads numbers with colons in base 60 ({reading}), not as the "
+            f"text {value}; write {reading}, or '{value}' in quotes for text"
+        )
+    if _OCTAL.fullmatch(value):
+        octal, decimal = _yaml_number(value), int(value.replace("_", ""))
+        if octal != decimal:
+            return (
+                f"{value}: a leading zero makes it octal in YAML 1.1 ({octal}), not "
+                f"{decimal}; write {decimal} (or '{value}' in quotes for text)"
+            )
+    return None
+
+
+def _yaml_number(value: str) -> object:
+    """What PyYAML's safe constructor makes of a plain int or float scalar."""
+    tag = _FLOAT if "." in value else _INT
+    return yaml.constructor.SafeConstructor().construct_object(yaml.ScalarNode(tag, value))
 
 
 def _fast_loader() -> Any:
@@ -340,7 +378,9 @@ def _compose(loader: Any, text: str, place: _Places) -> YNode:
         else:  # a scalar: resolved and built as YAML 1.1 says, by PyYAML's safe constructor
             tag = event.tag
             if tag is None or tag == "!":
-                tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+                tag = _resolve_plain(event.value) if event.implicit[0] else _STR
+                if tag == _MISREAD:
+                    raise ConvcostError(str(misread(event.value)), at(event))
             elif tag not in _SCALAR_TAGS and tag != _MERGE:
                 raise ConvcostError(_tag_message(tag), at(event))
             if tag == _MERGE:  # << (the fast reader leaves it here, as every unusual tag)
