@@ -39,6 +39,8 @@ ONE_MB = 1_000_000  # the target's bound on an input, and its unit of memory
 SECONDS, MEGABYTES = 2.0, 300.0  # the target
 TIMEOUT, MEMORY_LIMIT = 20.0, 4 * 10**9  # where a run is stopped: the machine must survive
 HEAD = "input: 8x8x3\nlayers:\n"
+# Tables are as wide as COLUMNS says (80 off a terminal): the same width for every run.
+ENVIRONMENT = {key: value for key, value in os.environ.items() if key not in ("COLUMNS", "LINES")}
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class Result:
     size: int | None
     exit: int | None  # None: killed at the timeout; negative: killed by that signal
     seconds: float
+    cpu: float  # user + system seconds: steadier than wall time on a busy host
     megabytes: float
     traceback: bool
     stdout: int  # bytes written to stdout
@@ -421,6 +424,7 @@ def run(case: Case, folder: Path, timeout: float, memory: int, clean: bool = Tru
             stderr=err,
             preexec_fn=_limits(memory),
             start_new_session=True,  # the timeout kills its whole group
+            env=ENVIRONMENT,
         )
         feeder = None
         if attack.endless_stdin:
@@ -447,8 +451,9 @@ def run(case: Case, folder: Path, timeout: float, memory: int, clean: bool = Tru
     stderr = _read_ends(err_path)
     result = Result(
         case, attack.size, None if killed else child.returncode, seconds,
-        usage.ru_maxrss * 1024 / ONE_MB, "Traceback (most recent call last)" in stderr,
-        out_path.stat().st_size, stderr, err_path.stat().st_size, _count_lines(err_path),
+        usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024 / ONE_MB,
+        "Traceback (most recent call last)" in stderr, out_path.stat().st_size, stderr,
+        err_path.stat().st_size, _count_lines(err_path),
     )  # fmt: skip
     if clean:  # the next case starts in an empty folder
         for path in folder.iterdir():
@@ -551,16 +556,16 @@ def _clip(faults: list[str], said: str, tail: str = "", width: int = 90) -> str:
     return head + (said if len(said) <= room else said[: max(room - 3, 0)] + "...") + tail
 
 
-HEADER = (
-    f"{'case':46s} {'input bytes':>13s} {'exit':>5s} {'seconds':>8s} {'peak MB':>8s}  verdict  what"
-)
+HEADER = (f"{'case':46s} {'input bytes':>13s} {'exit':>5s} {'seconds':>8s} {'cpu s':>6s} "
+          f"{'peak MB':>8s}  verdict  what")  # fmt: skip
 
 
 def _row(result: Result) -> str:
     code = "kill" if result.exit is None else str(result.exit)
     verdict = "PASS" if result.passed else "FAIL"
-    return (f"{result.case.name:46s} {human(result.size):>13s} {code:>5s} {result.seconds:8.2f} "
-            f"{result.megabytes:8.0f}  {verdict:7s}  {_what(result)}")  # fmt: skip
+    return (f"{result.case.name:46s} {human(result.size):>13s} {code:>5s} "
+            f"{result.seconds:8.2f} {result.cpu:6.2f} {result.megabytes:8.0f}  {verdict:7s}  "
+            f"{_what(result)}")  # fmt: skip
 
 
 def report(results: list[Result], timeout: float) -> None:
