@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import resource
 import shutil
@@ -27,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -412,8 +414,34 @@ def _feed(pipe: IO[bytes]) -> None:
         pass
 
 
+def prepare(case: Case, folder: Path) -> Attack:
+    """The case's input, made in a forked child. A child's peak resident memory starts at its
+    parent's at the fork (the pages it inherits count until exec), so this process must stay
+    small: the megabytes a generator allocates are a throwaway child's, not its own."""
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: make the input, send back what to run, leave at once
+        code = 0
+        try:
+            attack = case.make(folder)
+            message = [attack.args, attack.size, attack.endless_stdin]
+            with os.fdopen(writer, "wb") as pipe:
+                pipe.write(json.dumps(message).encode())
+        except BaseException:
+            traceback.print_exc()
+            code = 1
+        os._exit(code)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as pipe:
+        data = pipe.read()
+    if os.waitpid(pid, 0)[1]:
+        raise RuntimeError(f"making the input of {case.name!r} failed (see above)")
+    args, size, endless = json.loads(data)
+    return Attack(args, size, endless)
+
+
 def run(case: Case, folder: Path, timeout: float, memory: int, clean: bool = True) -> Result:
-    attack = case.make(folder)
+    attack = prepare(case, folder)
     out_path, err_path = folder / "stdout", folder / "stderr"
     with out_path.open("wb") as out, err_path.open("wb") as err:
         start = time.perf_counter()
@@ -461,7 +489,7 @@ def run(case: Case, folder: Path, timeout: float, memory: int, clean: bool = Tru
     return result
 
 
-def _read_ends(path: Path, size: int = 64 * 1024) -> str:
+def _read_ends(path: Path, size: int = 4096) -> str:
     """The start and the end of a file that may be huge."""
     with path.open("rb") as file:
         head = file.read(size)
