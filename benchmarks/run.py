@@ -3,6 +3,7 @@
     python -m benchmarks.run            # start-up, engine, big configs, hostile input
     python -m benchmarks.run --peers    # also fvcore, ptflops, thop, torchinfo on ResNet-50
                                         # (pip install -e '.[bench]')
+    python -m benchmarks.run --hostile  # also the catalogue of hostile inputs (hostile.py)
 
 Prints one row per target: the median of several runs, the baseline's median, their ratio,
 the goal and PASS/FAIL; exits 1 when a target is missed, so it can serve as a check. No
@@ -184,6 +185,29 @@ def hostile(folder: Path) -> list[Row]:
     return rows
 
 
+def hostile_catalogue() -> list[Row]:
+    """Issue #11's target over benchmarks/hostile.py's catalogue (its table printed first):
+    every input of up to 1 MB refused or analysed in ≤ 2 s and ≤ 300 MB, without a crash."""
+    from benchmarks import hostile as catalogue
+
+    timeout = catalogue.TIMEOUT
+    results = catalogue.run_all(catalogue.catalogue(), timeout, catalogue.MEMORY_LIMIT, None,
+                                progress=False)  # fmt: skip
+    catalogue.report(results, timeout)
+    target = [r for r in results if not r.case.context]
+    slowest = max(r.seconds for r in target)
+    biggest = max(r.megabytes for r in target)
+    clean = sum(r.exit in (0, 2) and not r.traceback for r in target)
+    return [
+        Row(f"hostile: worst time of {len(target)} inputs ≤ 1 MB", slowest, None,
+            slowest / catalogue.SECONDS, "≤ 2 s", slowest <= catalogue.SECONDS),
+        Row(f"hostile: worst peak MB of {len(target)} inputs ≤ 1 MB", biggest, None,
+            biggest / catalogue.MEGABYTES, "≤ 300 MB", biggest <= catalogue.MEGABYTES, "MB"),
+        Row("hostile: refused or analysed (exit 0/2, no traceback)", clean, len(target),
+            clean / len(target), "all", clean == len(target), "cases"),
+    ]  # fmt: skip
+
+
 def peers() -> list[Row]:
     script = str(HERE / "peers_resnet50.py")
     rows = []
@@ -238,6 +262,8 @@ def floors(repeat: int) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--peers", action="store_true", help="also time the peer tools")
+    parser.add_argument("--hostile", action="store_true",
+                        help="also run the hostile-input catalogue (a few minutes)")  # fmt: skip
     parser.add_argument("--repeat", type=int, default=15, help="runs per timing (median)")
     args = parser.parse_args()
     # An installed package has its bytecode compiled (pip does it); an editable checkout run
@@ -254,6 +280,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         sections += [lambda: big_configs(args.repeat, folder), lambda: hostile(folder)]
+        if args.hostile:
+            sections.append(hostile_catalogue)
         if args.peers:
             sections.append(peers)
         rows = [row for section in sections for row in section()]
@@ -263,7 +291,8 @@ def main() -> int:
     print(f"\n{header} result")
     for r in rows:
         base = "" if r.baseline is None else f"{r.baseline:.3f}"
-        measured = f"{r.measured:,.0f}" if r.unit == "layers/s" else f"{r.measured:.3f}"
+        base = f"{r.baseline:,.0f}" if r.unit == "cases" else base
+        measured = f"{r.measured:,.0f}" if r.unit in ("layers/s", "cases") else f"{r.measured:.3f}"
         print(f"{r.target:58s} {measured:>12s} {base:>10s} {r.ratio:7.2f}  {r.goal:18s} "
               f"{'PASS' if r.passed else 'FAIL'}")  # fmt: skip
     print(f"\n{sum(r.passed for r in rows)} of {len(rows)} targets met "
