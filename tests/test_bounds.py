@@ -89,8 +89,8 @@ CASES = [
     ("a number of 4,000 digits through a parameter",
      "input: 8x8x3\nblocks:\n  b: {params: [p], layers: ['conv 1 ${p}']}\nlayers:\n"
      "  - b: {p: " + "9" * 4000 + "}\n",
-     "net.yaml:3:29: ${p} reaches a number beyond ±2**40 (about 3,987 digits); sizes above "
-     "2**40 are refused"),
+     "net.yaml:3:29: ${p} reaches a number beyond ±2**40 (a number of about 3,987 digits); "
+     "sizes above 2**40 are refused"),
     ("a product past 2**40", _expression("1048576 * 1048576 * 2"),
      "net.yaml:3:29: ${1048576 * 1048576 * 2} reaches a number beyond ±2**40 "
      "(2,199,023,255,552); sizes above 2**40 are refused"),
@@ -279,3 +279,34 @@ def test_the_default_limit_is_documented() -> None:
     assert f"--max-layers N` (default {MAX_LAYERS:,})" in readme
     assert f"{MAX_INPUT_BYTES // 2**20} MiB" in readme
     assert os.path.exists("/dev/zero")
+
+
+@pytest.mark.parametrize(
+    ("args", "stderr"),
+    [
+        (["analyze", "9" * 5000 + "x8x3 | relu"],
+         "<spec>:1:1: a number of 5,000 digits is too large; sizes above 2**40 are refused"),
+        (["analyze", "8x8x3 | conv 1x1 " + "9" * 100_000],
+         "convcost: a number of 100,000 digits is too large; sizes above 2**40 are refused"),
+        (["analyze", "net.yaml"],
+         "net.yaml:2:38: conv filters: a number of about 4,500 digits is too large; sizes above "
+         "2**40 are refused"),
+        (["analyze", "shape.yaml"],
+         "shape.yaml:1:8: a number of 5,000 digits is too large; sizes above 2**40 are refused"),
+        (["shape", "8x8x3", "--kernel", "9" * 5000],
+         "convcost: a number of 5,000 digits is too large; sizes above 2**40 are refused"),
+    ],
+)  # fmt: skip
+def test_numbers_of_thousands_of_digits_are_refused_unread(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], stderr: str
+) -> None:
+    # Python refuses to read an integer of more than 4,300 digits (and reading thousands is
+    # slow): no size has more than 14, so longer ones are refused before they are read.
+    monkeypatch.chdir(tmp_path)
+    Path("net.yaml").write_text(
+        "input: 8x8x3\nlayers: [{conv: {kernel: 3, filters: 0" + "7" * 4999 + "}}]\n"
+    )
+    Path("shape.yaml").write_text("input: " + "9" * 5000 + "x8x3\nlayers: [relu]\n")
+    result = runner.invoke(app, args)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.split("\n")[0] == stderr

@@ -269,6 +269,9 @@ def _exit(code: int) -> Callable[[], NoReturn]:
         (_recurse, 71, TOO_DEEP),
         (_raise(RecursionError()), 71, TOO_DEEP),
         (_raise(KeyboardInterrupt()), 130, ""),
+        (_raise(ValueError("a\x1b[2Jb")), 70,
+         "convcost: internal error (ValueError: a\\x1b[2Jb); this is a bug in convcost: please "
+         "report it with the command that gave it\n"),
         (_exit(0), 0, ""),
         (_exit(1), 1, ""),
         (_exit(2), 2, ""),
@@ -305,8 +308,8 @@ def test_help_and_readme_list_the_same_exit_codes() -> None:
     readme_codes = [int(code) for code in re.findall(r"^\| (\d+) \|", table, flags=re.M)]
     assert readme_codes == [code for code, _ in EXIT_CODES]
     assert [code for code, _ in EXIT_CODES] == [
-        0, 1, 2, entry.EXIT_NO_RESOURCES, entry.EXIT_OUTPUT_FAILED, entry.EXIT_INTERRUPTED,
-        entry.EXIT_BROKEN_PIPE,
+        0, 1, 2, entry.EXIT_INTERNAL, entry.EXIT_NO_RESOURCES, entry.EXIT_OUTPUT_FAILED,
+        entry.EXIT_INTERRUPTED, entry.EXIT_BROKEN_PIPE,
     ]  # fmt: skip
 
 

@@ -21,6 +21,7 @@ from typer.core import TyperCommand, TyperGroup
 from convcost import __version__
 from convcost.entry import (
     EXIT_BROKEN_PIPE,
+    EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_NO_RESOURCES,
     EXIT_OUTPUT_FAILED,
@@ -40,6 +41,7 @@ EXIT_CODES = (
     (EXIT_OK, "success"),
     (EXIT_CHECK_FAILED, "a failed check"),
     (EXIT_BAD_INPUT, "bad input or usage"),
+    (EXIT_INTERNAL, "an internal error (a bug)"),
     (EXIT_NO_RESOURCES, "out of memory or nesting too deep"),
     (EXIT_OUTPUT_FAILED, "the output cannot be written"),
     (EXIT_INTERRUPTED, "interrupted"),

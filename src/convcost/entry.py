@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from typing import TextIO
 
 # 0, 1 and 2 are the command's own (see cli.py); these are the environment's.
+EXIT_INTERNAL = 70  # EX_SOFTWARE: a fault of convcost's own (a bug), said in one line
 EXIT_NO_RESOURCES = 71  # out of memory, or nesting deeper than Python's stack allows
 EXIT_OUTPUT_FAILED = 74  # EX_IOERR: the output could not be written
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
@@ -164,6 +165,14 @@ def guarded(command: Callable[[], object]) -> int:
         except RecursionError:
             sys.stderr.write(_TOO_DEEP + "\n")
             return EXIT_NO_RESOURCES
+        except Exception as error:  # a bug: said in one line, never as a silent success
+            from convcost.render.escape import visible
+
+            sys.stderr.write(
+                f"convcost: internal error ({type(error).__name__}: {visible(str(error))[:200]}); "
+                "this is a bug in convcost: please report it with the command that gave it\n"
+            )
+            return EXIT_INTERNAL
         return 0
     finally:
         sys.stdout, sys.stderr = stdout, stderr

@@ -33,6 +33,27 @@ def _schema(schema: dict[str, Any]) -> Callable[[F], F]:
     return register
 
 
+_MAX_DIGITS = len(str(MAX_SIZE)) + 1  # past this, a number is too large to be any size
+
+
+def whole_number(digits: str) -> int:
+    """``int(digits)`` for a run of ASCII digits (a sign allowed), refused past any size's
+    digits: Python refuses to read more than 4,300, and reading thousands is slow. Numbers
+    just past 2**40 still read, for the parsers' own message."""
+    if len(digits.lstrip("+-").lstrip("0")) > _MAX_DIGITS:
+        raise ConvcostError(
+            f"a number of {len(digits):,} digits is too large; sizes above 2**40 are refused"
+        )
+    return int(digits)
+
+
+def shown_int(value: int) -> str:
+    """A number for a message: itself, or for a huge one its size (printing an integer of
+    thousands of digits is slow, and past 4,300 Python refuses)."""
+    digits = abs(value).bit_length() * 3 // 10 + 1
+    return str(value) if digits <= 20 else f"a number of about {digits:,} digits"
+
+
 _SCALAR_INT = re.compile(r"^-?\d+$")
 _SCALAR_FLOAT = re.compile(r"^-?(\d+\.\d*|\.\d+)([eE][-+]?\d+)?$")
 
@@ -46,7 +67,7 @@ def scalar(text: str) -> object:
     if lowered in ("true", "false"):
         return lowered == "true"
     if _SCALAR_INT.match(text):
-        return int(text)
+        return whole_number(text)
     if _SCALAR_FLOAT.match(text):
         return float(text)
     return text
@@ -63,7 +84,7 @@ def _int(value: object, minimum: int) -> int:
         what = "positive" if minimum == 1 else f"at least {minimum}"
         raise ConvcostError(f"must be {what}, got {value}")
     if value > MAX_SIZE:
-        raise ConvcostError(f"{value} is too large; sizes above 2**40 are refused")
+        raise ConvcostError(f"{shown_int(value)} is too large; sizes above 2**40 are refused")
     return value
 
 
@@ -91,10 +112,12 @@ def pair(value: object) -> tuple[int, int]:
     if isinstance(value, str):
         match = _PAIR.match(value)
         if match:
-            return positive_int(int(match.group(1))), positive_int(int(match.group(2)))
+            return positive_int(whole_number(match.group(1))), positive_int(
+                whole_number(match.group(2))
+            )
         match = _INT.match(value)
         if match:
-            n = positive_int(int(match.group(1)))
+            n = positive_int(whole_number(match.group(1)))
             return n, n
         raise ConvcostError(f"expected N, NxM or [N, M], got {_show(value)}")
     if isinstance(value, list | tuple):
@@ -133,7 +156,7 @@ def padding(value: object) -> Padding:
         if word == "valid":
             return (0, 0, 0, 0)
         if _INT.match(word):
-            return padding(int(word))
+            return padding(whole_number(word))
         raise ConvcostError(
             f"expected same, valid, N, [h, w] or [top, bottom, left, right], got {_show(value)}"
         )

@@ -6,6 +6,7 @@ import re
 from typing import NamedTuple
 
 from convcost.errors import ConvcostError
+from convcost.fields import whole_number
 from convcost.limits import MAX_SIZE
 
 # A minus sign is read so that a negative dimension is refused as such, not as "not HxWxC".
@@ -51,7 +52,7 @@ def parse_shape(text: str) -> Shape:
             f"input shape {text!r} is not HxWxC; write it like 28x28x192 "
             "(height x width x channels)"
         )
-    return _checked_shape(*(int(g) for g in match.groups()))
+    return _checked_shape(*(whole_number(g) for g in match.groups()))
 
 
 def shape_from_value(value: object) -> Shape:

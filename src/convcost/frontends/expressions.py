@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 
 from convcost.errors import ConvcostError, did_you_mean
+from convcost.fields import shown_int
 from convcost.limits import MAX_EXPRESSION, MAX_SIZE
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -84,14 +85,13 @@ def _bounded(value: int, text: str) -> int:
     if -MAX_SIZE <= value <= MAX_SIZE:
         return value
     raise ConvcostError(
-        f"${{{text}}} reaches a number beyond ±2**40 ({_digits(value)}); sizes above 2**40 "
+        f"${{{text}}} reaches a number beyond ±2**40 ({shown(value)}); sizes above 2**40 "
         "are refused"
     )
 
 
-def _digits(value: int) -> str:
-    digits = abs(value).bit_length() * 3 // 10 + 1  # no str(): huge ints are slow to print
-    return f"about {digits:,} digits" if digits > 20 else f"{value:,}"
+def shown(value: int) -> str:
+    return f"{value:,}" if abs(value) < 10**20 else shown_int(value)
 
 
 def _eval(node: ast.AST, env: Mapping[str, object], text: str) -> int:

@@ -198,7 +198,7 @@ def misread(value: str) -> str | None:
             f"{value}: YAML 1.1 reads numbers with colons in base 60 ({reading}), not as the "
             f"text {value}; write {reading}, or '{value}' in quotes for text"
         )
-    if _OCTAL.fullmatch(value):
+    if len(value) <= 20 and _OCTAL.fullmatch(value):  # longer: refused as too large
         octal, decimal = _yaml_number(value), int(value.replace("_", ""))
         if octal != decimal:
             return (
