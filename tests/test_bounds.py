@@ -310,3 +310,37 @@ def test_numbers_of_thousands_of_digits_are_refused_unread(
     result = runner.invoke(app, args)
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr.split("\n")[0] == stderr
+
+
+def test_gathering_faults_stops_past_what_is_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every fault is reported at once, up to what is shown: past that, a megabyte of
+    # misspelt layers would cost a fault (and a search for a near miss) each.
+    import convcost.frontends.structure as structure
+
+    built = []
+    original = structure.build_layer  # type: ignore[attr-defined]
+
+    def counting(*args: object, **kwargs: object) -> object:
+        built.append(args[0])
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(structure, "build_layer", counting)
+    items = "".join(f"  - {{type: rleu, name: l{i}}}\n" for i in range(1000))
+    with pytest.raises(ConvcostError) as error:
+        parse_config("input: 8x8x3\nlayers:\n" + items, "net.yaml")
+    lines = error.value.render().split("\n")
+    assert len(built) == 21
+    assert len(lines) == 21
+    assert lines[0].startswith("net.yaml:3:12: unknown layer kind 'rleu'; did you mean 'relu'?")
+    assert lines[19].startswith("net.yaml:22:12: unknown layer kind 'rleu'")
+    assert lines[20] == (
+        "convcost: more errors not shown (checking stops after 20); fix these first"
+    )
+
+
+def test_fewer_faults_than_shown_are_all_counted() -> None:
+    items = "".join(f"  - {{type: rleu, name: l{i}}}\n" for i in range(20))
+    with pytest.raises(ConvcostError) as error:
+        parse_config("input: 8x8x3\nlayers:\n" + items + "  - relu\n", "net.yaml")
+    assert error.value.stopped is False
+    assert len(error.value.render().split("\n")) == 20

@@ -31,7 +31,7 @@ def did_you_mean(word: str, known: Iterable[str]) -> str:
     return f"did you mean '{close[0]}'? " if close else ""
 
 
-MAX_REPORTED = 20  # errors printed for one input; the rest are counted
+MAX_REPORTED = 20  # errors printed for one input; past it, gathering stops (see Faults)
 
 
 class ConvcostError(Exception):
@@ -48,38 +48,48 @@ class ConvcostError(Exception):
         location: Location | None = None,
         field: str | None = None,
         more: tuple[ConvcostError, ...] = (),
+        stopped: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.location = location
         self.field = field
         self.more = more
+        self.stopped = stopped  # gathering stopped: the input may hold more faults
 
     @classmethod
-    def several(cls, errors: list[ConvcostError]) -> ConvcostError:
+    def several(cls, errors: list[ConvcostError], stopped: bool = False) -> ConvcostError:
         """One error carrying all of ``errors`` (each once, in order)."""
         unique: dict[tuple[str, Location | None], ConvcostError] = {}
         for error in errors:
+            stopped = stopped or error.stopped
             for one in (error, *error.more):
                 unique.setdefault((one.message, one.location), one.alone())
         first, *rest = unique.values()
-        return ConvcostError(first.message, first.location, first.field, tuple(rest))
+        return ConvcostError(first.message, first.location, first.field, tuple(rest), stopped)
 
     def alone(self) -> ConvcostError:
-        return ConvcostError(self.message, self.location, self.field) if self.more else self
+        if self.more or self.stopped:
+            return ConvcostError(self.message, self.location, self.field)
+        return self
 
     def located(self, location: Location | None) -> ConvcostError:
         """This error with a location (kept if it has one already)."""
         if self.location is not None or location is None:
             return self
-        return ConvcostError(self.message, location, self.field, self.more)
+        return ConvcostError(self.message, location, self.field, self.more, self.stopped)
 
     def render(self) -> str:
         """As printed on stderr: a line per error (inline specs add the spec and a caret)."""
         shown = [self.alone(), *self.more][:MAX_REPORTED]
         lines = [error.render_one() for error in shown]
         hidden = 1 + len(self.more) - len(shown)
-        if hidden:
+        if self.stopped:
+            lines.append(
+                f"convcost: more errors not shown (checking stops after {MAX_REPORTED}); "
+                "fix these first"
+            )
+        elif hidden:
             lines.append(f"convcost: {hidden} more error(s) not shown")
         return "\n".join(lines)
 
@@ -99,3 +109,24 @@ class ConvcostError(Exception):
         pad = " " * len(visible(where.text[:start]))
         caret = "^" * max(1, len(visible(where.text[start : start + where.length])))
         return f"{head}\n  {visible(where.text)}\n  {pad}{caret}"
+
+
+class Faults:
+    """Independent faults of one input, gathered so that all are reported at once. Once
+    more are gathered than are shown, gathering stops (``add`` raises them): a megabyte of
+    misspelt layers would otherwise cost a fault, and a search for a near miss, each."""
+
+    def __init__(self) -> None:
+        self.errors: list[ConvcostError] = []
+        self.count = 0
+
+    def add(self, error: ConvcostError) -> None:
+        self.errors.append(error)
+        self.count += 1 + len(error.more)
+        if self.count > MAX_REPORTED or error.stopped:
+            raise ConvcostError.several(self.errors, stopped=True)
+
+    def check(self) -> None:
+        """Raise what was gathered, if anything."""
+        if self.errors:
+            raise ConvcostError.several(self.errors)

@@ -51,7 +51,7 @@ def shown_int(value: int) -> str:
     """A number for a message: itself, or for a huge one its size (printing an integer of
     thousands of digits is slow, and past 4,300 Python refuses)."""
     digits = abs(value).bit_length() * 3 // 10 + 1
-    return str(value) if digits <= 20 else f"a number of about {digits:,} digits"
+    return str(value) if digits <= 100 else f"a number of about {digits:,} digits"
 
 
 _SCALAR_INT = re.compile(r"^-?\d+$")

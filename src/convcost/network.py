@@ -106,7 +106,9 @@ def layer_count(element: Element, counted: dict[int, int]) -> int:
     ``counted`` holds the counts made so far, by id (the elements must stay alive)."""
     if type(element) is Node:
         return 1
-    known = counted.get(id(element))
+    # Groups made of one shared tuple (a repeated call, an aliased list) count it once.
+    key = id(element.elements) if isinstance(element, Group) else id(element)
+    known = counted.get(key)
     if known is not None:
         return known
     if isinstance(element, Group):
@@ -118,7 +120,7 @@ def layer_count(element: Element, counted: dict[int, int]) -> int:
         shortcut = element.shortcut
         side = layer_count(shortcut, counted) if isinstance(shortcut, Group) else 2
         total = 1 + layer_count(element.body, counted) + side
-    counted[id(element)] = total
+    counted[key] = total
     return total
 
 

@@ -20,7 +20,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any, BinaryIO, TypeVar
 
-from convcost.errors import ConvcostError, Location, did_you_mean
+from convcost.errors import ConvcostError, Faults, Location, did_you_mean
 from convcost.frontends.structure import Builder, parse_blocks
 from convcost.frontends.yamlnode import NO_KEYS, YNode, describe
 from convcost.gcpause import gc_paused
@@ -199,13 +199,13 @@ def _network(
             root.at,
         )
     mapping: dict[str, YNode] = root.value
-    errors: list[ConvcostError] = []  # independent faults are all reported at once
+    faults = Faults()  # independent faults are all reported at once
     for key in mapping:
         if key not in TOP_LEVEL:
-            errors.append(ConvcostError(_unknown(key, TOP_LEVEL, "a config"), root.key_at[key]))
+            faults.add(ConvcostError(_unknown(key, TOP_LEVEL, "a config"), root.key_at[key]))
     for required, example in (("input", "input: 28x28x192"), ("layers", "layers: [...]")):
         if required not in mapping:
-            errors.append(
+            faults.add(
                 ConvcostError(f"the config has no '{required}:'; write e.g. {example}", root.at)
             )
 
@@ -213,7 +213,7 @@ def _network(
         try:
             return part()
         except ConvcostError as error:
-            errors.append(error)
+            faults.add(error)
             return None
 
     input_shape = attempt(lambda: _input_shape(mapping["input"])) if "input" in mapping else None
@@ -224,8 +224,7 @@ def _network(
     if "layers" in mapping:
         builder = Builder(defaults or {}, source, blocks or {}, max_layers)
         elements = attempt(lambda: builder.network(mapping["layers"]))
-    if errors:
-        raise ConvcostError.several(errors)
+    faults.check()
     assert input_shape is not None and elements is not None and separator is not None
     name = mapping["name"].value if "name" in mapping else ""
     description = mapping["description"].value if "description" in mapping else ""

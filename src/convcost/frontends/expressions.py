@@ -91,7 +91,7 @@ def _bounded(value: int, text: str) -> int:
 
 
 def shown(value: int) -> str:
-    return f"{value:,}" if abs(value) < 10**20 else shown_int(value)
+    return f"{value:,}" if abs(value) < 10**100 else shown_int(value)
 
 
 def _eval(node: ast.AST, env: Mapping[str, object], text: str) -> int:

@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from convcost.errors import ConvcostError, Location
+from convcost.errors import ConvcostError, Faults, Location
 from convcost.fields import scalar
 from convcost.frontends.common import located_layer
 from convcost.layers import (
@@ -97,14 +97,13 @@ def _layers(
 ) -> list[tuple[str | None, Layer, Location]]:
     """Every segment's layers; the faults of all segments are reported together."""
     layers: list[tuple[str | None, Layer, Location]] = []
-    errors: list[ConvcostError] = []
+    faults = Faults()
     for segment in segments:
         try:
             layers.extend(_layer(group, defaults, where) for group in _split_layers(segment, where))
         except ConvcostError as error:
-            errors.append(error)
-    if errors:
-        raise ConvcostError.several(errors)
+            faults.add(error)
+    faults.check()
     return layers
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
-from convcost.errors import ConvcostError, Location, did_you_mean
+from convcost.errors import ConvcostError, Faults, Location, did_you_mean
 from convcost.fields import positive_int
 from convcost.frontends.expressions import has_parameters, interpolate, name_problem
 from convcost.frontends.inline import parse_layers
@@ -132,7 +132,7 @@ class Builder:
         self.max_layers = max_layers
         self._counted: dict[int, int] = {}  # layer_count's memo
         # Lists of items already built, by id (the node is kept, so its id stays its own).
-        self._lists: dict[int, tuple[YNode, list[Element]]] = {}
+        self._lists: dict[int, tuple[YNode, tuple[Element, ...]]] = {}
         self._instances: dict[tuple[str, str], tuple[Element, ...]] = {}  # (block, arguments)
         # Layers are immutable values, and the same text or settings make the same layer:
         # each distinct one is parsed once per config ("- bn", "- conv 1x1 64 nobias" recur
@@ -141,10 +141,10 @@ class Builder:
         self._inline: dict[str, list[tuple[str | None, Layer, int, int]]] = {}
         self._built: dict[_Settings, Layer] = {}
 
-    def network(self, node: YNode) -> list[Element]:
+    def network(self, node: YNode) -> tuple[Element, ...]:
         """The top-level ``layers:``, refused when it expands past ``max_layers``."""
         elements = self.items(node, None, ())
-        self._refuse_oversize(Group(None, tuple(elements), "network", node.at))
+        self._refuse_oversize(Group(None, elements, "network", node.at))
         return elements
 
     def _count(self, element: Element) -> int:
@@ -170,11 +170,13 @@ class Builder:
 
     def items(
         self, node: YNode, env: Mapping[str, object] | None, stack: tuple[str, ...]
-    ) -> list[Element]:
+    ) -> tuple[Element, ...]:
+        """The elements of a list of items; one list reached again (through a YAML alias)
+        gives the very same tuple, so the groups made of it share it (see layer_count)."""
         known = self._lists.get(id(node))
         if known is not None and env is None:
             return known[1]
-        elements = self._items(node, env, stack)
+        elements = tuple(self._items(node, env, stack))
         if env is None:
             self._lists[id(node)] = (node, elements)
         return elements
@@ -190,14 +192,13 @@ class Builder:
             )
         # Items are independent: report every faulty one, not just the first.
         elements: list[Element] = []
-        errors: list[ConvcostError] = []
+        faults = Faults()
         for item in node.value:
             try:
                 elements.extend(self.item(item, env, stack))
             except ConvcostError as error:
-                errors.append(error)
-        if errors:
-            raise ConvcostError.several(errors)
+                faults.add(error)
+        faults.check()
         return elements
 
     def item(
@@ -465,14 +466,13 @@ def _every(builds: Iterable[Callable[[], T]]) -> list[T]:
     """What each build makes; the parts are independent, so every one's faults are reported
     (as ``Builder.items`` does for items), not just the first part's."""
     made: list[T] = []
-    errors: list[ConvcostError] = []
+    faults = Faults()
     for build in builds:
         try:
             made.append(build())
         except ConvcostError as error:
-            errors.append(error)
-    if errors:
-        raise ConvcostError.several(errors)
+            faults.add(error)
+    faults.check()
     return made
 
 
