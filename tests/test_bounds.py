@@ -344,3 +344,33 @@ def test_fewer_faults_than_shown_are_all_counted() -> None:
         parse_config("input: 8x8x3\nlayers:\n" + items + "  - relu\n", "net.yaml")
     assert error.value.stopped is False
     assert len(error.value.render().split("\n")) == 20
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("input: 8x8x3\nlayers:\n  - {relu: null, name: " + "a" * 201 + "}\n",
+         "net.yaml:3:24: a name of 201 characters is too long (at most 200); shorten it"),
+        ("input: 8x8x3\nlayers:\n  - group: [relu]\n    name: " + "é" * 300 + "\n",
+         "net.yaml:4:11: a name of 300 characters is too long (at most 200); shorten it"),
+        ("input: 8x8x3\nlayers:\n  - relu name=" + "a" * 201 + "\n",
+         "net.yaml:3:10: a name of 201 characters is too long (at most 200); shorten it"),
+        ("input: 8x8x3\nblocks:\n  " + "b" * 201 + ": {layers: [relu]}\nlayers: [relu]\n",
+         "net.yaml:3:3: a name of 201 characters is too long (at most 200); shorten it"),
+        ("name: " + "n" * 201 + "\ninput: 8x8x3\nlayers: [relu]\n",
+         "net.yaml:1:7: a name of 201 characters is too long (at most 200); shorten it"),
+    ],
+)  # fmt: skip
+def test_names_are_bounded(text: str, message: str) -> None:
+    # Tables lay out every name: a megabyte-long one took seconds to fold.
+    with pytest.raises(ConvcostError) as error:
+        parse_config(text, "net.yaml")
+    assert error.value.render() == message
+
+
+def test_names_of_the_limit_are_kept() -> None:
+    text = (
+        f"input: 8x8x3\nlayers:\n  - relu name={'a' * 200}\n  - {{relu: null, name: {'b' * 200}}}\n"
+    )
+    report = analyze(parse_config(text, "net.yaml"))
+    assert [r.name for r in report.layers] == ["a" * 200, "b" * 200]

@@ -13,7 +13,7 @@ from typing import Any, Literal, TypeVar
 
 from convcost.errors import ConvcostError
 from convcost.geometry import Padding
-from convcost.limits import MAX_SIZE
+from convcost.limits import MAX_NAME, MAX_SIZE
 
 Parser = Callable[[object], Any]
 
@@ -31,6 +31,15 @@ def _schema(schema: dict[str, Any]) -> Callable[[F], F]:
         return parse
 
     return register
+
+
+def bounded_name(name: str) -> str:
+    """``name``, refused past MAX_NAME characters."""
+    if len(name) > MAX_NAME:
+        raise ConvcostError(
+            f"a name of {len(name):,} characters is too long (at most {MAX_NAME}); shorten it"
+        )
+    return name
 
 
 _MAX_DIGITS = len(str(MAX_SIZE)) + 1  # past this, a number is too large to be any size

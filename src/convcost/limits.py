@@ -22,3 +22,7 @@ MAX_INPUT_BYTES = 64 * 2**20
 
 MAX_EXPRESSION = 200
 """Characters in one ``${...}`` expression."""
+
+MAX_NAME = 200
+"""Characters in a name (a layer's, a group's, a block's, the network's): tables lay out
+every name, and a megabyte-long one would cost seconds to fold."""

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, BinaryIO, TypeVar
 
 from convcost.errors import ConvcostError, Faults, Location, did_you_mean
+from convcost.fields import bounded_name
 from convcost.frontends.structure import Builder, parse_blocks
 from convcost.frontends.yamlnode import NO_KEYS, YNode, describe
 from convcost.gcpause import gc_paused
@@ -134,16 +135,20 @@ def parse_json_config(
             _constant_at(text, source),
         ) from None
     except (ValueError, RecursionError):  # a key twice, or nesting too deep for the json module
-        return parse_config(
-            text, source, defaults, max_layers
-        )  # the YAML reader says which, and where
+        # The YAML reader says which, and where.
+        return parse_config(text, source, defaults, max_layers)
+    fault: ConvcostError | RecursionError
     try:
         return _network(_ynode(document, Location(source, 1, 1)), source, defaults, max_layers)
-    except (ConvcostError, RecursionError) as fault:
-        located = parse_config(text, source, defaults, max_layers)  # raises the located error
-        if isinstance(fault, ConvcostError):
-            raise fault from None
-        return located
+    except (ConvcostError, RecursionError) as caught:
+        fault = caught.with_traceback(None)
+    # The decoded JSON (and, with the traceback dropped, what its frames held) goes before the
+    # YAML reader reads the text again: both at once would double the peak.
+    del document
+    located = parse_config(text, source, defaults, max_layers)  # raises the located error
+    if isinstance(fault, ConvcostError):
+        raise fault from None
+    return located
 
 
 class _NotJson(Exception):
@@ -227,6 +232,10 @@ def _network(
     faults.check()
     assert input_shape is not None and elements is not None and separator is not None
     name = mapping["name"].value if "name" in mapping else ""
+    try:
+        bounded_name(str(name))
+    except ConvcostError as error:
+        raise error.located(mapping["name"].at) from None
     description = mapping["description"].value if "description" in mapping else ""
     return Network.of(input_shape, elements, str(name), separator, str(description), budget or ())
 

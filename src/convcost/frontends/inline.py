@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 from convcost.errors import ConvcostError, Faults, Location
-from convcost.fields import scalar
+from convcost.fields import bounded_name, scalar
 from convcost.frontends.common import located_layer
 from convcost.layers import (
     Layer,
@@ -208,7 +208,10 @@ def _layer(
             if not value:
                 raise ConvcostError(f"'{key}=' has no value; write {key}=VALUE", where(token))
             if key == "name":
-                name = value
+                try:
+                    name = bounded_name(value)
+                except ConvcostError as error:
+                    raise error.located(where(token)) from None
                 continue
             # An unknown key: build_layer words the message, the caret marks the key.
             field, parsed = key, scalar(value)

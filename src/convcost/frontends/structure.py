@@ -23,7 +23,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from convcost.errors import ConvcostError, Faults, Location, did_you_mean
-from convcost.fields import positive_int
+from convcost.fields import bounded_name, positive_int
 from convcost.frontends.expressions import has_parameters, interpolate, name_problem
 from convcost.frontends.inline import parse_layers
 from convcost.frontends.yamlnode import YNode, describe
@@ -57,6 +57,10 @@ def parse_blocks(node: YNode) -> dict[str, Block]:
         raise ConvcostError("blocks: must map block names to {params:, layers:}", node.at)
     blocks: dict[str, Block] = {}
     for name, spec in node.value.items():
+        try:
+            bounded_name(name)
+        except ConvcostError as error:
+            raise error.located(node.key_at[name]) from None
         if name in STRUCTURES or _is_layer_kind(name):
             raise ConvcostError(
                 f"block name '{name}' is taken by a layer kind; choose another", node.key_at[name]
@@ -539,7 +543,10 @@ def _name(node: YNode | None) -> str | None:
         return None
     if isinstance(node.value, bool) or not isinstance(node.value, str | int):
         raise ConvcostError("name: must be a string", node.at)
-    return str(node.value)
+    try:
+        return bounded_name(str(node.value))
+    except ConvcostError as error:
+        raise error.located(node.at) from None
 
 
 def _count(node: YNode | None, minimum: int) -> int | None:
