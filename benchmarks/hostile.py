@@ -147,6 +147,17 @@ def wide_alias(refs: int, width: int = 1000) -> str:
     return HEAD + f"  - group: &a [{', '.join(['relu'] * width)}]\n" + "  - group: *a\n" * refs
 
 
+def deep_items(lines: int, depth: int = 40, inner: str = "") -> str:
+    """Items each nested ``depth`` flow lists deep: past the fast reader's bound (32), so
+    the careful one reads every event (two a character)."""
+    return HEAD + ("  - " + "[" * depth + inner + "]" * depth + "\n") * lines
+
+
+def nested_groups(lines: int, depth: int = 20) -> str:
+    """Items each ``depth`` groups deep: a row per group, past the fast reader's bound."""
+    return HEAD + ("  - " + "{group: [" * depth + "relu" + "]}" * depth + "\n") * lines
+
+
 def block_doubling(depth: int) -> str:
     """Each block calls the next twice: 2**depth layers."""
     blocks = "".join(f"  b{i}: {{layers: [{{b{i + 1}: null}}, {{b{i + 1}: null}}]}}\n"
@@ -338,6 +349,9 @@ def catalogue() -> list[Case]:
             "1 MB of nested flow lists",
             partial(nested, "[", "", "]", head="input: 8x8x3\nlayers: "),
         ),
+        filled("1 MB of items 40 flow lists deep", deep_items),
+        filled("1 MB of relu 40 flow lists deep", partial(deep_items, inner="relu")),
+        filled("1 MB of items 20 groups deep", nested_groups),
         config("100,000 nested block lists - - - relu", partial(nested, "- ", "relu", "", 100_000)),
         filled("1 MB of nested block lists", partial(nested, "- ", "relu", "")),
         filled("nested block mappings, 1 MB deep (~1,400)", nested_mappings),

@@ -7,6 +7,7 @@ that the fast one is really taken where it should be, and that it never changes 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -124,15 +125,32 @@ structure once)"
         ("{a: " * 5000 + "1" + "}" * 5000, 2, 9 + 4 * 199),
     ],
 )
-def test_deep_documents_are_refused_in_convcost_words(layers: str, line: int, column: int) -> None:
-    # Deep nesting would overflow the C stack if composed, so it never reaches the fast
-    # reader; it is refused at the collection that goes too deep, whatever libyaml's own
-    # limit and wording are.
+@pytest.mark.parametrize("read", [compose, compose_events])
+def test_deep_documents_are_refused_in_convcost_words(
+    read: Callable[[str, str], YNode], layers: str, line: int, column: int
+) -> None:
+    # Refused at the collection that goes too deep, whatever libyaml's own limit and
+    # wording are, by either reader.
     text = "input: 8x8x3\nlayers: " + layers + "\n"
     assert not _shallow(text)
     with pytest.raises(ConvcostError) as error:
-        compose(text, "net.yaml")
+        read(text, "net.yaml")
     assert (error.value.message, error.value.location) == (DEEP, Location("net.yaml", line, column))
+
+
+@pytest.mark.parametrize(
+    "layers",
+    ["[" * 201 + "]" * 201, "[\n" * 300 + "]" * 300, "[" * 100 + "{a: " * 150 + "1" + "}" * 150
+     + "]" * 100, "\n" + "".join(" " * i + f"- k{i}:\n" for i in range(0, 600, 2))],
+)  # fmt: skip
+def test_the_fast_reader_refuses_depth_as_the_careful_one(layers: str) -> None:
+    # Should the fast reader ever meet nesting past the bound (a few hundred levels are
+    # safe for libyaml's composer), it refuses it where and as the careful one does.
+    text = "input: 8x8x3\nlayers: " + layers + "\n"
+    outcome = _outcome(compose_events, text)
+    assert _outcome(_compose_nodes, text) == outcome
+    assert outcome[0] == "error"
+    assert str(outcome[1]).startswith("net.yaml:") and str(outcome[1]).endswith(DEEP)
 
 
 def test_the_fast_reader_defers_what_is_unusual() -> None:

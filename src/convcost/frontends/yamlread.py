@@ -30,12 +30,14 @@ def compose(text: str, source: str) -> YNode:
     """The one YAML document in ``text`` as YNodes.
 
     Two readers give the same YNodes. The fast one lets libyaml compose the node tree in C;
-    its recursion could overflow the C stack on deep nesting, so it runs only when the text
-    provably nests shallowly (``_shallow``), and it hands anything unusual (a fault, a tag,
-    a recursive alias) to the careful one. The careful one reads the parser's event stream
-    (libyaml keeps its own stack), so deep nesting is refused with a message, not a crash;
-    it words every error. Both decode each alias once and share it (an alias bomb stays
-    small) and refuse tags other than YAML's own, so no Python object is ever built.
+    its recursion could overflow the C stack on deep nesting (and the tree it makes takes
+    twice the memory of the events), so it runs only when the text provably nests shallowly
+    (``_shallow``); it refuses nesting past MAX_DEPTH as the careful one does, and hands
+    anything else unusual (a fault, a tag, a recursive alias) to the careful one. The
+    careful one reads the parser's event stream (libyaml keeps its own stack), so deep
+    nesting is refused with a message, not a crash; it words every error. Both decode each
+    alias once and share it (an alias bomb stays small) and refuse tags other than YAML's
+    own, so no Python object is ever built.
     """
     # Every value takes at least a character, so a text no longer than MAX_NODES cannot hold
     # more values than the careful reader allows: the fast one may compose it whole first.
@@ -266,7 +268,7 @@ def _compose_nodes(text: str, source: str) -> YNode:
     constructor = yaml.constructor.SafeConstructor()
     new = tuple.__new__  # named tuples made without a Python-level call: one per value
 
-    def convert(node: Any) -> YNode:
+    def convert(node: Any, depth: int) -> YNode:
         mark = node.start_mark
         at = new(Location, (source, mark.line + 1, mark.column + 1, None, 1))
         tag = node.tag
@@ -278,9 +280,12 @@ def _compose_nodes(text: str, source: str) -> YNode:
                 if seen is None:
                     raise _Unusual  # a recursive alias
                 return seen
+            if depth >= MAX_DEPTH:  # refused where and as the careful reader does
+                raise _too_deep(at)
             done[id(node)] = None
+            inner = depth + 1
             if tag == _SEQ:
-                items = [convert(item) for item in node.value]
+                items = [convert(item, inner) for item in node.value]
                 converted = new(YNode, (items, at, NO_KEYS, False))
             else:
                 values: dict[str, YNode] = {}
@@ -289,7 +294,7 @@ def _compose_nodes(text: str, source: str) -> YNode:
                     key = key_node.value
                     if key_node.tag != _STR or key in values:
                         raise _Unusual  # not a word, or twice
-                    values[key] = convert(value_node)
+                    values[key] = convert(value_node, inner)
                     mark = key_node.start_mark
                     key_at[key] = new(Location, (source, mark.line + 1, mark.column + 1, None, 1))
                 converted = new(YNode, (values, at, key_at, False))
@@ -312,7 +317,7 @@ def _compose_nodes(text: str, source: str) -> YNode:
             raise _Unusual  # another tag: the careful reader refuses it in words
         return new(YNode, (decoded, at, NO_KEYS, False))
 
-    return convert(root)
+    return convert(root, 0)
 
 
 def _decoded(constructor: Any, node: Any) -> object:
@@ -341,74 +346,73 @@ def _compose(loader: Any, text: str, place: _Places) -> YNode:
     root: YNode | None = None
     count = 0
     last = 0  # where the last event ended
+    # One event per value, up to a million in a megabyte: records are made with
+    # tuple.__new__ (no Python-level call) and events told apart by their exact type.
+    new, get_event, odd = tuple.__new__, loader.get_event, place.lines is not None
     while root is None:
         try:
-            event = loader.get_event()
+            event = get_event()
         except yaml.MarkedYAMLError as error:
             _refuse_deep(text, source, len(stack), last, error.problem_mark)
             raise
+        mark = event.start_mark
         last = event.end_mark.index
         count += 1
         if count > MAX_NODES:
             raise ConvcostError("the YAML document has too many values", at(event))
-        if isinstance(event, yaml.CollectionStartEvent):
-            kind = _MAP if isinstance(event, yaml.MappingStartEvent) else _SEQ
-            if event.tag not in (None, "!", kind):
-                raise ConvcostError(_tag_message(event.tag), at(event))
+        here = place(mark) if odd else new(Location, (source, mark.line + 1, mark.column + 1,
+                                                      None, 1))  # fmt: skip
+        kind = type(event)
+        if kind is _SEQUENCE_START or kind is _MAPPING_START:
+            tag = _MAP if kind is _MAPPING_START else _SEQ
+            if event.tag not in (None, "!", tag):
+                raise ConvcostError(_tag_message(event.tag), here)
             if len(stack) >= MAX_DEPTH:
-                raise _too_deep(at(event))
-            if kind == _MAP:
-                stack.append(_Frame(YNode({}, at(event), {}), event.anchor))
+                raise _too_deep(here)
+            if tag is _MAP:
+                stack.append(_Frame(new(YNode, ({}, here, {}, False)), event.anchor))
             else:
-                stack.append(_Frame(YNode([], at(event)), event.anchor))
+                stack.append(_Frame(new(YNode, ([], here, NO_KEYS, False)), event.anchor))
             continue
-        if isinstance(event, yaml.CollectionEndEvent):
+        if kind is _SEQUENCE_END or kind is _MAPPING_END:
             frame = stack.pop()
             node = frame.node
             if frame.anchor is not None:
                 anchors[frame.anchor] = node
-        elif isinstance(event, yaml.AliasEvent):
+        elif kind is _ALIAS:
             if event.anchor not in anchors:
                 raise ConvcostError(
                     f"alias *{event.anchor} names no anchor before it (or the collection it "
                     "is in: recursive aliases are refused)",
-                    at(event),
+                    here,
                 )
             node = anchors[event.anchor]
         else:  # a scalar: resolved and built as YAML 1.1 says, by PyYAML's safe constructor
-            tag = event.tag
+            tag, value = event.tag, event.value
             if tag is None or tag == "!":
-                tag = _resolve_plain(event.value) if event.implicit[0] else _STR
+                tag = _resolve_plain(value) if event.implicit[0] else _STR
                 if tag == _MISREAD:
-                    raise ConvcostError(str(misread(event.value)), at(event))
+                    raise ConvcostError(str(misread(value)), here)
             elif tag not in _SCALAR_TAGS and tag != _MERGE:
-                raise ConvcostError(_tag_message(tag), at(event))
-            if tag == _MERGE:  # << (the fast reader leaves it here, as every unusual tag)
-                raise ConvcostError(
-                    "YAML merge keys (<<) are not supported; write the settings out in full "
-                    "(a block under blocks: can hold what repeats)",
-                    at(event),
-                )
-            scalar = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark,
-                                     event.style)  # fmt: skip
-            try:
-                decoded = constructor.construct_object(scalar)
-            except yaml.YAMLError as error:
-                problem = getattr(error, "problem", None) or str(error)
-                raise ConvcostError(f"bad value: {problem}", at(event)) from None
-            except ValueError:  # Python refuses to read integers of over 4,300 digits
-                raise ConvcostError(
-                    f"a number of {len(event.value)} characters is too large; "
-                    "sizes above 2**40 are refused",
-                    at(event),
-                ) from None
-            node = YNode(decoded, at(event), quoted=event.style in ("'", '"'))
+                raise ConvcostError(_tag_message(tag), here)
+            if tag == _STR:
+                decoded = value  # what the constructor gives a string, without it
+            elif tag == _INT and value.isdecimal() and value.isascii() and value[0] != "0":
+                decoded = _decimal(value, here)
+            else:
+                decoded = _scalar(constructor, tag, event, here)
+            node = new(YNode, (decoded, here, NO_KEYS, event.style in _QUOTES))
             if event.anchor is not None:
                 anchors[event.anchor] = node
         if not stack:
             root = node
         else:
-            _attach(stack[-1], node)
+            frame = stack[-1]
+            container = frame.node.value
+            if type(container) is list:
+                container.append(node)
+            else:
+                _attach(frame, node)
     if not loader.check_event(yaml.DocumentEndEvent):
         raise ConvcostError("unexpected YAML after the document", None)
     loader.get_event()
@@ -424,6 +428,40 @@ def _compose(loader: Any, text: str, place: _Places) -> YNode:
 
 _SCALAR_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null")}
 _MERGE = "tag:yaml.org,2002:merge"
+_SEQUENCE_START, _SEQUENCE_END = yaml.SequenceStartEvent, yaml.SequenceEndEvent
+_MAPPING_START, _MAPPING_END = yaml.MappingStartEvent, yaml.MappingEndEvent
+_ALIAS = yaml.AliasEvent
+
+
+def _decimal(value: str, here: Location) -> int:
+    if len(value) > 4300:  # Python refuses to read longer integers
+        raise ConvcostError(
+            f"a number of {len(value)} characters is too large; sizes above 2**40 are refused",
+            here,
+        )
+    return int(value)
+
+
+def _scalar(constructor: Any, tag: str, event: Any, here: Location) -> object:
+    """A scalar of another tag, decoded by PyYAML's safe constructor."""
+    if tag == _MERGE:  # << (the fast reader leaves it here, as every unusual tag)
+        raise ConvcostError(
+            "YAML merge keys (<<) are not supported; write the settings out in full "
+            "(a block under blocks: can hold what repeats)",
+            here,
+        )
+    scalar = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+    try:
+        return constructor.construct_object(scalar)
+    except yaml.YAMLError as error:
+        problem = getattr(error, "problem", None) or str(error)
+        raise ConvcostError(f"bad value: {problem}", here) from None
+    except ValueError:  # Python refuses to read integers of over 4,300 digits
+        raise ConvcostError(
+            f"a number of {len(event.value)} characters is too large; "
+            "sizes above 2**40 are refused",
+            here,
+        ) from None
 
 
 def _tag_message(tag: str) -> str:
