@@ -84,3 +84,29 @@ def test_plain_writer_is_used_off_a_terminal(monkeypatch: pytest.MonkeyPatch) ->
     runner = CliRunner(env={"COLUMNS": "120", "NO_COLOR": "1", "TERM": "dumb"})
     assert runner.invoke(app, ["analyze", "resnet18"]).exit_code == 0
     assert used == [True]
+
+
+@pytest.mark.parametrize("columns", [40, 250])
+def test_long_tables_are_printed_at_their_natural_width(
+    columns: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Past BIG_TABLE rows a table is not fitted to the terminal (Rich lays out ~1,000 rows a
+    # second): the same rows, at the table's own width, whatever COLUMNS says.
+    monkeypatch.chdir(tmp_path)
+    repeat = table.BIG_TABLE // 2  # the repeat's row, a row and a layer per copy, the total
+    Path("long.yaml").write_text(
+        "input: 8x8x3\nblocks:\n  b: {layers: [relu name=a_rather_long_layer_name]}\n"
+        f"layers:\n  - b: {{repeat: {repeat}}}\n"
+    )
+    runner = CliRunner(env={"COLUMNS": str(columns), "NO_COLOR": "1", "TERM": "dumb"})
+    result = runner.invoke(app, ["analyze", "long.yaml"])
+    assert (result.exit_code, result.stderr) == (0, "")
+    rows = words(result.stdout)[2:]  # after the title and the header
+    assert len(rows) == table.BIG_TABLE + 2
+    assert [row[0] for row in rows[:5]] == [f"b×{repeat}1", "0", "a_rather_long_layer_name", "1",
+                                            "a_rather_long_layer_name"]  # fmt: skip
+    assert rows[-1][0] == "total"
+    widths = {cell_len(line) for line in result.stdout.splitlines()[2:-1] if line}
+    assert max(widths) > 40  # not fitted to a 40-column terminal
+    wide = CliRunner(env={"COLUMNS": "250", "NO_COLOR": "1", "TERM": "dumb"})
+    assert words(wide.invoke(app, ["analyze", "long.yaml"]).stdout) == words(result.stdout)

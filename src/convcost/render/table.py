@@ -123,11 +123,17 @@ def _plain(
     lines: list[_Line],
     headers: list[str],
     cells: list[list[str]],
+    any_width: bool = False,
 ) -> str | None:
     """The text Rich writes for ``_table`` when nothing needs folding and no style shows (not
     a terminal), made directly: Rich renders ~1,000 rows a second, which made a 10,000-layer
-    table take 14 s. None when Rich's own layout is needed (tests keep the two identical)."""
-    if console.is_terminal or not title.isprintable():
+    table take 14 s. None when Rich's own layout is needed (tests keep the two identical).
+    ``any_width``: made whatever the console, at the table's natural width, names escaped
+    (for tables too long for Rich to lay out in time: see BIG_TABLE)."""
+    if any_width:
+        title = visible(title)
+        cells = [row if "".join(row).isprintable() else [visible(c) for c in row] for row in cells]
+    elif console.is_terminal or not title.isprintable():
         return None
     columns = _columns(unit)
     numbers = [columns[h][0] for h in headers]
@@ -142,7 +148,7 @@ def _plain(
                 widths[i] = max(widths[i], cell_len(cell))
     # SIMPLE_HEAD, padding 1 collapsed between cells, none at the edges: " a  b  c "
     width = sum(widths) + 2 * (len(widths) - 1) + 2
-    if width > console.width or cell_len(title) > width:
+    if not any_width and (width > console.width or cell_len(title) > width):
         return None
     right = [_justify(h, n) == "right" for h, n in zip(headers, numbers, strict=True)]
 
@@ -188,6 +194,11 @@ def _if_fits(console: Console, table: Table) -> Segments | None:
     return Segments(segments) if whole else None
 
 
+BIG_TABLE = 2_000
+"""Rows past which a table is not fitted to the terminal: Rich lays out ~1,000 rows a
+second, so a 20,000-row table that needed folding took 20 s."""
+
+
 def _print_table(
     console: Console,
     title: str,
@@ -196,7 +207,14 @@ def _print_table(
     header_choices: list[list[str]],
     reports: list[tuple[str | None, Report]],
 ) -> None:
-    """The widest table that fits the terminal, or one block per layer if none does."""
+    """The widest table that fits the terminal, or one block per layer if none does; a table
+    of more than BIG_TABLE rows at its natural width, whatever the terminal's."""
+    if len(lines) > BIG_TABLE:
+        cells = _cells(unit, lines, header_choices[0])
+        text = _plain(console, title, unit, lines, header_choices[0], cells, any_width=True)
+        assert text is not None
+        console.print(Segments([Segment(text)]), crop=False)
+        return
     for headers in header_choices:
         cells = _cells(unit, lines, headers)
         plain = _plain(console, title, unit, lines, headers, cells)
