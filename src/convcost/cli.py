@@ -169,7 +169,8 @@ MaxLayersOption = Annotated[
         min=1,
         max=MAX_SIZE,
         metavar="N",
-        help=f"Refuse networks that expand to more layers than N (default {MAX_LAYERS:,}).",
+        help="Refuse networks that expand to more than N layers and groups (rows; default "
+        f"{MAX_LAYERS:,}).",
     ),
 ]
 NoBiasOption = Annotated[

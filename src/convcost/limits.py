@@ -13,7 +13,8 @@ MAX_SIZE = 2**40
 2**40 (about 10^12) filters or pixels is far beyond any network that exists."""
 
 MAX_LAYERS = 20_000
-"""Layers (merges included) a network may expand to; ``--max-layers`` raises it. Real CNNs
+"""Layers and groups (the rows of an analysis: merges and named groups included) a network
+may expand to; ``--max-layers`` raises it. Real CNNs
 have hundreds to a few thousand; at this bound every command answers within about two
 seconds (benchmarks/hostile.py), whatever the config asks for."""
 

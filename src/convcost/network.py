@@ -99,28 +99,34 @@ class Network(NamedTuple):
         return cls(input_shape, named, name, separator, description, budget)
 
 
-def layer_count(element: Element, counted: dict[int, int]) -> int:
-    """The rows ``analyze`` makes for ``element`` (layers and merges; a shortcut: auto counts
-    its projection), by arithmetic: an element shared at several places (the front ends
-    share repeated and aliased ones) is counted once and multiplied, never walked again.
-    ``counted`` holds the counts made so far, by id (the elements must stay alive)."""
+def row_count(element: Element, counted: dict[int, int]) -> int:
+    """The rows ``analyze`` makes for ``element``, or a few more: its layers and merges, a
+    row for each group, concat or residual that is not transparent (named ""), and for a
+    shortcut: auto the three rows of a projection (made only where shapes differ). By
+    arithmetic: what the front ends share (a repeated call, an aliased list) is counted
+    once and multiplied, never walked again. ``counted`` holds the counts made so far, by
+    id (what they count must stay alive)."""
     if type(element) is Node:
         return 1
-    # Groups made of one shared tuple (a repeated call, an aliased list) count it once.
-    key = id(element.elements) if isinstance(element, Group) else id(element)
-    known = counted.get(key)
+    own = element.name != ""
+    if isinstance(element, Group):
+        # Groups made of one shared tuple count it once, whatever their names.
+        inner = counted.get(id(element.elements))
+        if inner is None:
+            inner = sum(row_count(e, counted) for e in element.elements)
+            counted[id(element.elements)] = inner
+        return own + inner
+    known = counted.get(id(element))
     if known is not None:
         return known
-    if isinstance(element, Group):
-        total = sum(layer_count(e, counted) for e in element.elements)
-    elif isinstance(element, Concat):
-        total = 1 + sum(layer_count(b, counted) for b in element.branches)
+    if isinstance(element, Concat):
+        total = own + 1 + sum(row_count(b, counted) for b in element.branches)
     else:
         assert isinstance(element, Residual)
         shortcut = element.shortcut
-        side = layer_count(shortcut, counted) if isinstance(shortcut, Group) else 2
-        total = 1 + layer_count(element.body, counted) + side
-    counted[key] = total
+        side = row_count(shortcut, counted) if isinstance(shortcut, Group) else 3
+        total = own + 1 + row_count(element.body, counted) + side
+    counted[id(element)] = total
     return total
 
 

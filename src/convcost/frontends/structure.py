@@ -29,7 +29,7 @@ from convcost.frontends.inline import parse_layers
 from convcost.frontends.yamlnode import YNode, describe
 from convcost.layers import Layer, build_layer, lookup, recipe
 from convcost.limits import MAX_LAYERS
-from convcost.network import SHORTCUTS, Concat, Element, Group, Node, Residual, layer_count
+from convcost.network import SHORTCUTS, Concat, Element, Group, Node, Residual, row_count
 
 STRUCTURES = ("concat", "residual", "group")
 CALL_KEYS = ("name", "repeat", "start", "first")
@@ -121,7 +121,7 @@ class Builder:
 
     What is written once is built once: a list of items reached again (a YAML alias) and a
     block called again with the same arguments give the same elements, shared. So the
-    elements form a graph no larger than the config, whose expanded size ``layer_count``
+    elements form a graph no larger than the config, whose expanded size ``row_count``
     knows by arithmetic; past ``max_layers`` it is refused before anything walks it whole.
     """
 
@@ -134,7 +134,7 @@ class Builder:
     ):
         self.defaults, self.source, self.blocks = defaults, source, blocks
         self.max_layers = max_layers
-        self._counted: dict[int, int] = {}  # layer_count's memo
+        self._counted: dict[int, int] = {}  # row_count's memo
         # Lists of items already built, by id (the node is kept, so its id stays its own).
         self._lists: dict[int, tuple[YNode, tuple[Element, ...]]] = {}
         self._instances: dict[tuple[str, str], tuple[Element, ...]] = {}  # (block, arguments)
@@ -148,35 +148,38 @@ class Builder:
     def network(self, node: YNode) -> tuple[Element, ...]:
         """The top-level ``layers:``, refused when it expands past ``max_layers``."""
         elements = self.items(node, None, ())
-        self._refuse_oversize(Group(None, elements, "network", node.at))
+        self._refuse_oversize(Group("", elements, "network", node.at))
         return elements
 
     def _count(self, element: Element) -> int:
-        return layer_count(element, self._counted)
+        return row_count(element, self._counted)
 
     def _refuse_oversize(self, element: Element) -> None:
         """Refuse ``element`` if it expands past the limit, naming the smallest construct
-        in it that does (where the fault was written)."""
-        total = self._count(element)
-        if total <= self.max_layers:
+        in it that does and was written somewhere (a residual's body is not: the residual)."""
+        if self._count(element) <= self.max_layers:
             return
+        culprit = element
         while True:
             inner = _parts(element)
             big = next((e for e in inner if self._count(e) > self.max_layers), None)
             if big is None:
                 break
             element = big
+            if element.location is not None:
+                culprit = element
         raise ConvcostError(
-            f"{_what(element)} expands to {self._count(element):,} layers, more than the "
-            f"limit of {self.max_layers:,}; shrink it, or raise the limit with --max-layers",
-            element.location,
+            f"{_what(culprit)} expands to {self._count(culprit):,} layers and groups, more "
+            f"than the limit of {self.max_layers:,}; shrink it, or raise the limit with "
+            "--max-layers",
+            culprit.location,
         )
 
     def items(
         self, node: YNode, env: Mapping[str, object] | None, stack: tuple[str, ...]
     ) -> tuple[Element, ...]:
         """The elements of a list of items; one list reached again (through a YAML alias)
-        gives the very same tuple, so the groups made of it share it (see layer_count)."""
+        gives the very same tuple, so the groups made of it share it (see row_count)."""
         known = self._lists.get(id(node))
         if known is not None and env is None:
             return known[1]
@@ -454,12 +457,12 @@ class Builder:
         if repeat > 1:
             # Known before the copies are made: the first, then repeat − 1 alike.
             rest = self._count(instance(env, str(offset + 1)))
-            total = self._count(head) + (repeat - 1) * rest
+            total = 1 + self._count(head) + (repeat - 1) * rest
             if total > self.max_layers:
                 raise ConvcostError(
                     f"block '{block.name}' repeated {repeat:,} times expands to {total:,} "
-                    f"layers, more than the limit of {self.max_layers:,}; repeat it less, or "
-                    "raise the limit with --max-layers",
+                    f"layers and groups, more than the limit of {self.max_layers:,}; repeat "
+                    "it less, or raise the limit with --max-layers",
                     at,
                 )
         copies = [head, *(instance(env, str(offset + i)) for i in range(1, repeat))]
