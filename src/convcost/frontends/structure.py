@@ -146,10 +146,9 @@ class Builder:
         self._built: dict[_Settings, Layer] = {}
 
     def network(self, node: YNode) -> tuple[Element, ...]:
-        """The top-level ``layers:``, refused when it expands past ``max_layers``."""
-        elements = self.items(node, None, ())
-        self._refuse_oversize(Group("", elements, "network", node.at))
-        return elements
+        """The top-level ``layers:``, refused when it expands past ``max_layers``: as soon
+        as the items built so far do (a megabyte of items need not all be built to know)."""
+        return tuple(self._items(node, None, (), top=True))
 
     def _count(self, element: Element) -> int:
         return row_count(element, self._counted)
@@ -189,8 +188,14 @@ class Builder:
         return elements
 
     def _items(
-        self, node: YNode, env: Mapping[str, object] | None, stack: tuple[str, ...]
+        self,
+        node: YNode,
+        env: Mapping[str, object] | None,
+        stack: tuple[str, ...],
+        top: bool = False,
     ) -> list[Element]:
+        """The items' elements; at the ``top`` (the network's), refused past the limit as
+        soon as the elements so far are."""
         if not isinstance(node.value, list) or not node.value:
             raise ConvcostError(
                 "expected a non-empty list of layers (each line '- conv 5x5 32' or "
@@ -200,11 +205,26 @@ class Builder:
         # Items are independent: report every faulty one, not just the first.
         elements: list[Element] = []
         faults = Faults()
+        rows = 0
         for item in node.value:
             try:
-                elements.extend(self.item(item, env, stack))
+                made = self.item(item, env, stack)
             except ConvcostError as error:
                 faults.add(error)
+                continue
+            elements.extend(made)
+            if top:
+                rows += sum(self._count(element) for element in made)
+                if rows > self.max_layers:
+                    faults.check()  # faults before it come first
+                    for element in made:  # one that passes the limit alone is named
+                        self._refuse_oversize(element)
+                    raise ConvcostError(
+                        f"the network passes the limit of {self.max_layers:,} layers and "
+                        f"groups here ({rows:,} so far); shrink it, or raise the limit with "
+                        "--max-layers",
+                        item.at,
+                    )
         faults.check()
         return elements
 
@@ -529,8 +549,6 @@ def _what(element: Element) -> str:
     label = element.label
     if label in ("group", "branch", "shortcut"):
         return f"this {label}"
-    if label == "network":
-        return "the network"
     return f"block '{label.split('×')[0]}'"
 
 
