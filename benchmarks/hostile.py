@@ -158,6 +158,19 @@ def nested_groups(lines: int, depth: int = 20) -> str:
     return HEAD + ("  - " + "{group: [" * depth + "relu" + "]}" * depth + "\n") * lines
 
 
+def distinct_doubling(depth: int) -> str:
+    """Each block calls the next twice with arguments of its own: nothing can be shared."""
+    blocks = "".join(
+        f"  b{i}: {{params: [p], layers: [b{i + 1}: {{p: '${{p*2}}'}}, "
+        f"b{i + 1}: {{p: '${{p*2+1}}'}}]}}\n"
+        for i in range(depth)
+    )
+    return (
+        f"input: 8x8x3\nblocks:\n{blocks}  b{depth}: {{params: [p], layers: ['conv 1 $p']}}\n"
+        "layers: [{b0: {p: 1}}]\n"
+    )
+
+
 def block_doubling(depth: int) -> str:
     """Each block calls the next twice: 2**depth layers."""
     blocks = "".join(f"  b{i}: {{layers: [{{b{i + 1}: null}}, {{b{i + 1}: null}}]}}\n"
@@ -302,6 +315,7 @@ def catalogue() -> list[Case]:
         filled("alias of 1,000 relu, 1 MB of references", wide_alias),
         # blocks and repeats
         config("blocks calling the next twice, 30 deep", partial(block_doubling, 30)),
+        config("the same, each call its own arguments", partial(distinct_doubling, 30)),
         config(
             "repeat: 1,000,000,000 on a block call",
             partial(in_block, "relu", "{repeat: 1000000000}"),

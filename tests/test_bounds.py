@@ -41,6 +41,15 @@ ALIAS_IN_BLOCK = (
     )
     + "layers:\n  - b: {n: 4}\n"
 )
+DISTINCT_CALLS = (
+    "input: 8x8x3\nblocks:\n"
+    + "".join(
+        f"  b{i}: {{params: [p], layers: [b{i + 1}: {{p: '${{p*2}}'}}, "
+        f"b{i + 1}: {{p: '${{p*2+1}}'}}]}}\n"
+        for i in range(30)
+    )
+    + "  b30: {params: [p], layers: ['conv 1 $p']}\nlayers:\n  - b0: {p: 1}\n"
+)
 SQUARES = (
     "input: 8x8x3\nblocks:\n"
     + "".join(
@@ -62,6 +71,9 @@ CASES = [
     ("blocks calling the next twice, 30 deep", BLOCK_CHAIN,
      f"net.yaml:19:18: block 'b17' expands to 24,575 layers and groups, {LIMIT}; shrink it, "
      "or raise the limit with --max-layers"),
+    ("blocks calling the next twice, each call its own arguments", DISTINCT_CALLS,
+     "net.yaml:32:31: the network passes the limit of 20,000 layers and groups here; shrink "
+     "it, or raise the limit with --max-layers"),
     ("aliases through group bodies", GROUP_ALIASES,
      "net.yaml:15:5: the network passes the limit of 20,000 layers and groups here (32,751 "
      "so far); shrink it, or raise the limit with --max-layers"),

@@ -49,6 +49,7 @@ class ConvcostError(Exception):
         field: str | None = None,
         more: tuple[ConvcostError, ...] = (),
         stopped: bool = False,
+        final: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -56,17 +57,22 @@ class ConvcostError(Exception):
         self.field = field
         self.more = more
         self.stopped = stopped  # gathering stopped: the input may hold more faults
+        self.final = final  # nothing more is checked after it (more would only cost time)
 
     @classmethod
     def several(cls, errors: list[ConvcostError], stopped: bool = False) -> ConvcostError:
         """One error carrying all of ``errors`` (each once, in order)."""
         unique: dict[tuple[str, Location | None], ConvcostError] = {}
+        final = False
         for error in errors:
             stopped = stopped or error.stopped
+            final = final or error.final
             for one in (error, *error.more):
                 unique.setdefault((one.message, one.location), one.alone())
         first, *rest = unique.values()
-        return ConvcostError(first.message, first.location, first.field, tuple(rest), stopped)
+        return ConvcostError(
+            first.message, first.location, first.field, tuple(rest), stopped, final
+        )
 
     def alone(self) -> ConvcostError:
         if self.more or self.stopped:
@@ -77,7 +83,9 @@ class ConvcostError(Exception):
         """This error with a location (kept if it has one already)."""
         if self.location is not None or location is None:
             return self
-        return ConvcostError(self.message, location, self.field, self.more, self.stopped)
+        return ConvcostError(
+            self.message, location, self.field, self.more, self.stopped, self.final
+        )
 
     def render(self) -> str:
         """As printed on stderr: a line per error (inline specs add the spec and a caret)."""
@@ -125,6 +133,8 @@ class Faults:
         self.count += 1 + len(error.more)
         if self.count > MAX_REPORTED or error.stopped:
             raise ConvcostError.several(self.errors, stopped=True)
+        if error.final:
+            raise ConvcostError.several(self.errors)
 
     def check(self) -> None:
         """Raise what was gathered, if anything."""

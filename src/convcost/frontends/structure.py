@@ -135,6 +135,10 @@ class Builder:
         self.defaults, self.source, self.blocks = defaults, source, blocks
         self.max_layers = max_layers
         self._counted: dict[int, int] = {}  # row_count's memo
+        # Elements built so far (what is shared is built once): each is in the network at
+        # least once, so past max_layers the network is too; this bounds the work of any
+        # config, even one whose every block call has arguments of its own.
+        self._made = 0
         # Lists of items already built, by id (the node is kept, so its id stays its own).
         self._lists: dict[int, tuple[YNode, tuple[Element, ...]]] = {}
         self._instances: dict[tuple[str, str], tuple[Element, ...]] = {}  # (block, arguments)
@@ -172,6 +176,14 @@ class Builder:
             f"than the limit of {self.max_layers:,}; shrink it, or raise the limit with "
             "--max-layers",
             culprit.location,
+        )
+
+    def _passed(self, at: Location, count: str = "") -> ConvcostError:
+        return ConvcostError(
+            f"the network passes the limit of {self.max_layers:,} layers and groups here"
+            f"{count}; shrink it, or raise the limit with --max-layers",
+            at,
+            final=True,
         )
 
     def items(
@@ -213,18 +225,17 @@ class Builder:
                 faults.add(error)
                 continue
             elements.extend(made)
+            self._made += len(made)
+            if self._made > self.max_layers:
+                faults.check()  # faults before it come first
+                raise self._passed(item.at)
             if top:
                 rows += sum(self._count(element) for element in made)
                 if rows > self.max_layers:
-                    faults.check()  # faults before it come first
+                    faults.check()
                     for element in made:  # one that passes the limit alone is named
                         self._refuse_oversize(element)
-                    raise ConvcostError(
-                        f"the network passes the limit of {self.max_layers:,} layers and "
-                        f"groups here ({rows:,} so far); shrink it, or raise the limit with "
-                        "--max-layers",
-                        item.at,
-                    )
+                    raise self._passed(item.at, f" ({rows:,} so far)")
         faults.check()
         return elements
 
