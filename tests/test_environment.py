@@ -25,8 +25,8 @@ from typing import NoReturn
 
 import pytest
 
-from convcost import entry
-from convcost.cli import EXIT_CODES
+from convcost import entry, exits
+from convcost.exits import EXIT_CODES
 
 _FOUND = shutil.which("convcost", path=str(Path(sys.executable).parent))
 assert _FOUND is not None, "install convcost first: pip install -e '.[test]'"
@@ -308,8 +308,8 @@ def test_help_and_readme_list_the_same_exit_codes() -> None:
     readme_codes = [int(code) for code in re.findall(r"^\| (\d+) \|", table, flags=re.M)]
     assert readme_codes == [code for code, _ in EXIT_CODES]
     assert [code for code, _ in EXIT_CODES] == [
-        0, 1, 2, entry.EXIT_INTERNAL, entry.EXIT_NO_RESOURCES, entry.EXIT_OUTPUT_FAILED,
-        entry.EXIT_INTERRUPTED, entry.EXIT_BROKEN_PIPE,
+        0, 1, 2, exits.EXIT_INTERNAL, exits.EXIT_NO_RESOURCES, exits.EXIT_OUTPUT_FAILED,
+        exits.EXIT_INTERRUPTED, exits.EXIT_BROKEN_PIPE,
     ]  # fmt: skip
 
 

@@ -19,14 +19,8 @@ from typer._click.parser import _OptionParser
 from typer.core import TyperCommand, TyperGroup
 
 from convcost import __version__
-from convcost.entry import (
-    EXIT_BROKEN_PIPE,
-    EXIT_INTERNAL,
-    EXIT_INTERRUPTED,
-    EXIT_NO_RESOURCES,
-    EXIT_OUTPUT_FAILED,
-)
 from convcost.errors import ConvcostError
+from convcost.exits import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_CODES, EXIT_INTERRUPTED, EXIT_OK
 from convcost.limits import MAX_LAYERS, MAX_SIZE
 from convcost.render import Format, Unit
 
@@ -35,18 +29,6 @@ if TYPE_CHECKING:
     from convcost.network import Report
     from convcost.quantities import Limit
 
-EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
-# What --help lists (the README's table says the same, at more length; a test compares them).
-EXIT_CODES = (
-    (EXIT_OK, "success"),
-    (EXIT_CHECK_FAILED, "a failed check"),
-    (EXIT_BAD_INPUT, "bad input or usage"),
-    (EXIT_INTERNAL, "an internal error (a bug)"),
-    (EXIT_NO_RESOURCES, "out of memory or nesting too deep"),
-    (EXIT_OUTPUT_FAILED, "the output cannot be written"),
-    (EXIT_INTERRUPTED, "interrupted"),
-    (EXIT_BROKEN_PIPE, "the output's reader went away"),
-)
 T = TypeVar("T")
 
 

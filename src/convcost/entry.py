@@ -14,17 +14,19 @@ import io
 import os
 import sys
 
+from convcost.exits import (
+    EXIT_BROKEN_PIPE,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_NO_RESOURCES,
+    EXIT_OUTPUT_FAILED,
+)
+
 TYPE_CHECKING = False  # typing itself costs --version tens of milliseconds
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import TextIO
 
-# 0, 1 and 2 are the command's own (see cli.py); these are the environment's.
-EXIT_INTERNAL = 70  # EX_SOFTWARE: a fault of convcost's own (a bug), said in one line
-EXIT_NO_RESOURCES = 71  # out of memory, or nesting deeper than Python's stack allows
-EXIT_OUTPUT_FAILED = 74  # EX_IOERR: the output could not be written
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
-EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a filter whose reader went away
 
 _OUT_OF_MEMORY = "convcost: out of memory; the input is too large for the memory available"
 _TOO_DEEP = (
