@@ -18,14 +18,6 @@ _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 
 
-class _Frame:
-    """A collection being read: its YNode, and for a mapping the key waiting for a value."""
-
-    def __init__(self, node: YNode, anchor: str | None) -> None:
-        self.node, self.anchor = node, anchor
-        self.key: tuple[str, Location] | None = None
-
-
 def compose(text: str, source: str) -> YNode:
     """The one YAML document in ``text`` as YNodes.
 
@@ -342,7 +334,11 @@ def _compose(loader: Any, text: str, place: _Places) -> YNode:
     loader.get_event()  # document start
     constructor = yaml.constructor.SafeConstructor()
     anchors: dict[str, YNode] = {}
-    stack: list[_Frame] = []
+    # The collections being read, outermost first; by depth, the anchors they will take and,
+    # for mappings, the key waiting for its value (both rare: kept apart from the stack).
+    stack: list[YNode] = []
+    opened_anchors: dict[int, str] = {}
+    keys: dict[int, tuple[str, Location]] = {}
     root: YNode | None = None
     count = 0
     last = 0  # where the last event ended
@@ -369,16 +365,19 @@ def _compose(loader: Any, text: str, place: _Places) -> YNode:
                 raise ConvcostError(_tag_message(event.tag), here)
             if len(stack) >= MAX_DEPTH:
                 raise _too_deep(here)
+            if event.anchor is not None:
+                opened_anchors[len(stack)] = event.anchor
             if tag is _MAP:
-                stack.append(_Frame(new(YNode, ({}, here, {}, False)), event.anchor))
+                stack.append(new(YNode, ({}, here, {}, False)))
             else:
-                stack.append(_Frame(new(YNode, ([], here, NO_KEYS, False)), event.anchor))
+                stack.append(new(YNode, ([], here, NO_KEYS, False)))
             continue
         if kind is _SEQUENCE_END or kind is _MAPPING_END:
-            frame = stack.pop()
-            node = frame.node
-            if frame.anchor is not None:
-                anchors[frame.anchor] = node
+            node = stack.pop()
+            if opened_anchors:
+                anchor = opened_anchors.pop(len(stack), None)
+                if anchor is not None:
+                    anchors[anchor] = node
         elif kind is _ALIAS:
             if event.anchor not in anchors:
                 raise ConvcostError(
@@ -407,12 +406,11 @@ def _compose(loader: Any, text: str, place: _Places) -> YNode:
         if not stack:
             root = node
         else:
-            frame = stack[-1]
-            container = frame.node.value
-            if type(container) is list:
-                container.append(node)
+            container = stack[-1]
+            if type(container.value) is list:
+                container.value.append(node)
             else:
-                _attach(frame, node)
+                _put(container, node, keys, len(stack))
     if not loader.check_event(yaml.DocumentEndEvent):
         raise ConvcostError("unexpected YAML after the document", None)
     loader.get_event()
@@ -469,18 +467,17 @@ def _tag_message(tag: str) -> str:
     return f"YAML tag {shown} is not allowed: a config is plain data (numbers, words, lists)"
 
 
-def _attach(frame: _Frame, node: YNode) -> None:
-    container = frame.node
-    if isinstance(container.value, list):
-        container.value.append(node)
-    elif frame.key is None:
+def _put(mapping: YNode, node: YNode, keys: dict[int, tuple[str, Location]], depth: int) -> None:
+    """``node`` into the mapping being read at ``depth``: a key, or the value of the key
+    before it (``keys``)."""
+    waiting = keys.pop(depth, None)
+    if waiting is None:
         if not isinstance(node.value, str) or isinstance(node.value, bool):
             raise ConvcostError("keys must be plain words such as filters", node.at)
-        if node.value in container.value:
+        if node.value in mapping.value:
             raise ConvcostError(f"key '{node.value}' appears twice", node.at)
-        frame.key = (node.value, node.at)
+        keys[depth] = (node.value, node.at)
     else:
-        key, key_at = frame.key
-        container.value[key] = node
-        container.key_at[key] = key_at
-        frame.key = None
+        key, key_at = waiting
+        mapping.value[key] = node
+        mapping.key_at[key] = key_at
