@@ -394,3 +394,43 @@ def test_names_of_the_limit_are_kept() -> None:
     )
     report = analyze(parse_config(text, "net.yaml"))
     assert [r.name for r in report.layers] == ["a" * 200, "b" * 200]
+
+
+COLLECTIONS = {"input": "8x8x3", "layers": [[[]] for _ in range(60_000)]}
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_lists_and_mappings_are_bounded_per_row(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str
+) -> None:
+    # Five lists and mappings per row of the layer bound (a layer takes one to three): a
+    # megabyte of nothing but nested lists took the YAML reader seconds. Every reader
+    # refuses at the same one, the first past the bound; --max-layers raises both bounds.
+    import json
+
+    monkeypatch.chdir(tmp_path)
+    Path("net" + suffix).write_text(json.dumps(COLLECTIONS))
+    result = runner.invoke(app, ["analyze", "net" + suffix])
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"net{suffix}:1:300025: the config holds more than 100,000 lists and mappings, more "
+        "than a network of the layer bound needs; shrink it, or raise the bound with "
+        "--max-layers\n"
+    )
+    raised = runner.invoke(app, ["analyze", "net" + suffix, "--max-layers", "30000"])
+    assert raised.exit_code == 2  # read whole now: its items are lists, not layers
+    assert raised.stderr.split("\n")[0] == (
+        f"net{suffix}:1:31: a layer is a mapping or a string such as 'conv 5x5 32', not a list"
+    )
+
+
+@pytest.mark.parametrize("read", ["compose", "compose_events", "_compose_nodes"])
+def test_every_yaml_reader_bounds_collections_alike(read: str) -> None:
+    from convcost.frontends import yamlread
+
+    text = "a: [" + ", ".join(["[1]"] * 20) + "]\n"
+    with pytest.raises(ConvcostError) as error:
+        getattr(yamlread, read)(text, "net.yaml", 10)
+    assert error.value.location is not None
+    assert (error.value.location.line, error.value.location.column) == (1, 5 + 5 * 8)
+    assert getattr(yamlread, read)(text, "net.yaml", 22).value["a"].value[19].value[0].value == 1

@@ -18,6 +18,11 @@ may expand to; ``--max-layers`` raises it. Real CNNs
 have hundreds to a few thousand; at this bound every command answers within about two
 seconds (benchmarks/hostile.py), whatever the config asks for."""
 
+COLLECTIONS_PER_ROW = 5
+"""Lists and mappings a YAML or JSON config may hold, per row of the layer bound (100,000
+by default): a layer takes one to three (its mapping, its settings, a padding list); a
+megabyte of nothing but nested lists would take the YAML reader seconds."""
+
 MAX_INPUT_BYTES = 64 * 2**20
 """Bytes read from one config file or standard input; more is refused unread."""
 

@@ -23,9 +23,9 @@ from typing import Any, BinaryIO, TypeVar
 from convcost.errors import ConvcostError, Faults, Location, did_you_mean
 from convcost.fields import bounded_name
 from convcost.frontends.structure import Builder, parse_blocks
-from convcost.frontends.yamlnode import NO_KEYS, YNode, describe
+from convcost.frontends.yamlnode import NO_KEYS, YNode, describe, too_many_collections
 from convcost.gcpause import gc_paused
-from convcost.limits import MAX_INPUT_BYTES, MAX_LAYERS
+from convcost.limits import COLLECTIONS_PER_ROW, MAX_INPUT_BYTES, MAX_LAYERS
 from convcost.network import Network
 from convcost.quantities import METRICS, Limit, parse_quantity
 from convcost.shapes import Shape, shape_from_value
@@ -105,7 +105,8 @@ def parse_config(
 ) -> Network:
     from convcost.frontends.yamlread import compose  # PyYAML: only for YAML text
 
-    return _network(compose(text, source), source, defaults, max_layers)
+    collections = COLLECTIONS_PER_ROW * max_layers
+    return _network(compose(text, source, collections), source, defaults, max_layers)
 
 
 def parse_json_config(
@@ -137,18 +138,42 @@ def parse_json_config(
     except (ValueError, RecursionError):  # a key twice, or nesting too deep for the json module
         # The YAML reader says which, and where.
         return parse_config(text, source, defaults, max_layers)
+    collections = COLLECTIONS_PER_ROW * max_layers
+    try:
+        root = _ynode(document, Location(source, 1, 1), collections)
+    except _TooMany:
+        at = _collection_at(text, source, collections + 1)
+        raise too_many_collections(at, collections) from None
     fault: ConvcostError | RecursionError
     try:
-        return _network(_ynode(document, Location(source, 1, 1)), source, defaults, max_layers)
+        return _network(root, source, defaults, max_layers)
     except (ConvcostError, RecursionError) as caught:
         fault = caught.with_traceback(None)
     # The decoded JSON (and, with the traceback dropped, what its frames held) goes before the
     # YAML reader reads the text again: both at once would double the peak.
-    del document
+    del document, root
     located = parse_config(text, source, defaults, max_layers)  # raises the located error
     if isinstance(fault, ConvcostError):
         raise fault from None
     return located
+
+
+class _TooMany(Exception):
+    """More lists and mappings than the bound (located by ``_collection_at``)."""
+
+
+def _collection_at(text: str, source: str, n: int) -> Location:
+    """Where the n-th list or mapping of a JSON text opens (strings are all that can hide a
+    bracket in JSON)."""
+    import re
+
+    for match in re.finditer(r'"(?:[^"\\]|\\.)*"|([\[{])', text):
+        if match.group(1):
+            n -= 1
+            if n == 0:
+                at = match.start()
+                return Location(source, text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at))
+    return Location(source, 1, 1)
 
 
 class _NotJson(Exception):
@@ -177,14 +202,21 @@ def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
     return mapping
 
 
-def _ynode(document: object, at: Location) -> YNode:
+def _ynode(document: object, at: Location, max_collections: int) -> YNode:
     """YNodes for decoded JSON, all placed at the start of the file (see above). The json
     module makes only dicts, lists, str, int, float, bool and None: dispatch on the exact
-    type, and make each YNode with tuple.__new__ (one per value: 100,000-layer configs)."""
+    type, and make each YNode with tuple.__new__ (one per value: 100,000-layer configs).
+    More than ``max_collections`` lists and mappings raise _TooMany."""
     new = tuple.__new__
+    left = max_collections
 
     def convert(value: Any) -> YNode:
+        nonlocal left
         kind = type(value)
+        if kind is dict or kind is list:
+            left -= 1
+            if left < 0:
+                raise _TooMany
         if kind is dict:
             values = {key: convert(item) for key, item in value.items()}
             return new(YNode, (values, at, dict.fromkeys(values, at), False))

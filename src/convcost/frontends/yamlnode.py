@@ -48,3 +48,13 @@ def describe(value: object) -> str:
     if value is None:
         return "nothing (null)"
     return f"the scalar {value!r}"
+
+
+def too_many_collections(at: Location | None, limit: int) -> ConvcostError:
+    """The refusal of a config holding more lists and mappings than ``limit`` (see
+    limits.COLLECTIONS_PER_ROW), at the first one past it: the same from every reader."""
+    return ConvcostError(
+        f"the config holds more than {limit:,} lists and mappings, more than a network of "
+        "the layer bound needs; shrink it, or raise the bound with --max-layers",
+        at,
+    )

@@ -8,17 +8,19 @@ from typing import Any
 import yaml
 
 from convcost.errors import ConvcostError, Location
-from convcost.frontends.yamlnode import NO_KEYS, YNode
+from convcost.frontends.yamlnode import NO_KEYS, YNode, too_many_collections
+from convcost.limits import COLLECTIONS_PER_ROW, MAX_LAYERS
 
 MAX_NODES = 10_000_000  # distinct YAML nodes; aliases are decoded once and shared
 MAX_DEPTH = 200  # nesting of YAML collections
+MAX_COLLECTIONS = COLLECTIONS_PER_ROW * MAX_LAYERS  # lists and mappings (see limits)
 _QUOTES = ("'", '"')
 
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 
 
-def compose(text: str, source: str) -> YNode:
+def compose(text: str, source: str, max_collections: int = MAX_COLLECTIONS) -> YNode:
     """The one YAML document in ``text`` as YNodes.
 
     Two readers give the same YNodes. The fast one lets libyaml compose the node tree in C;
@@ -35,19 +37,19 @@ def compose(text: str, source: str) -> YNode:
     # more values than the careful reader allows: the fast one may compose it whole first.
     if _FastLoader is not None and len(text) <= MAX_NODES and _shallow(text):
         try:
-            return _compose_nodes(text, source)
+            return _compose_nodes(text, source, max_collections)
         except _Unusual:
             pass  # the careful reader says what is wrong, and where
-    return compose_events(text, source)
+    return compose_events(text, source, max_collections)
 
 
-def compose_events(text: str, source: str) -> YNode:
+def compose_events(text: str, source: str, max_collections: int = MAX_COLLECTIONS) -> YNode:
     """The careful reader alone (see ``compose``)."""
     loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     loader = loader_cls(text)
     place = _Places(text, source)
     try:
-        return _compose(loader, text, place)
+        return _compose(loader, text, place, max_collections)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         problem = " ".join(p for p in (error.context, error.problem) if p)
@@ -244,7 +246,7 @@ def _fast_loader() -> Any:
 _FastLoader: Any = _fast_loader()
 
 
-def _compose_nodes(text: str, source: str) -> YNode:
+def _compose_nodes(text: str, source: str, max_collections: int = MAX_COLLECTIONS) -> YNode:
     if _odd_breaks(text):
         raise _Unusual  # its places need counting again (_Places): the careful reader's job
     loader = _FastLoader(text)
@@ -274,6 +276,8 @@ def _compose_nodes(text: str, source: str) -> YNode:
                 return seen
             if depth >= MAX_DEPTH:  # refused where and as the careful reader does
                 raise _too_deep(at)
+            if len(done) >= max_collections:  # likewise: done holds every one so far
+                raise too_many_collections(at, max_collections)
             done[id(node)] = None
             inner = depth + 1
             if tag == _SEQ:
@@ -322,7 +326,7 @@ def _decoded(constructor: Any, node: Any) -> object:
 # --- the careful reader: the parser's events --------------------------------------------------
 
 
-def _compose(loader: Any, text: str, place: _Places) -> YNode:
+def _compose(loader: Any, text: str, place: _Places, max_collections: int) -> YNode:
     source = place.source
 
     def at(event: Any) -> Location:
@@ -340,7 +344,7 @@ def _compose(loader: Any, text: str, place: _Places) -> YNode:
     opened_anchors: dict[int, str] = {}
     keys: dict[int, tuple[str, Location]] = {}
     root: YNode | None = None
-    count = 0
+    count = collections = 0
     last = 0  # where the last event ended
     # One event per value, up to a million in a megabyte: records are made with
     # tuple.__new__ (no Python-level call) and events told apart by their exact type.
@@ -365,6 +369,9 @@ def _compose(loader: Any, text: str, place: _Places) -> YNode:
                 raise ConvcostError(_tag_message(event.tag), here)
             if len(stack) >= MAX_DEPTH:
                 raise _too_deep(here)
+            collections += 1
+            if collections > max_collections:
+                raise too_many_collections(here, max_collections)
             if event.anchor is not None:
                 opened_anchors[len(stack)] = event.anchor
             if tag is _MAP:
