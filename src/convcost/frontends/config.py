@@ -139,8 +139,10 @@ def parse_json_config(
         # The YAML reader says which, and where.
         return parse_config(text, source, defaults, max_layers)
     collections = COLLECTIONS_PER_ROW * max_layers
+    # Every list and mapping opens with a bracket: when the text has fewer, none is counted.
+    counted = text.count("[") + text.count("{") > collections
     try:
-        root = _ynode(document, Location(source, 1, 1), collections)
+        root = _ynode(document, Location(source, 1, 1), collections if counted else None)
     except _TooMany:
         at = _collection_at(text, source, collections + 1)
         raise too_many_collections(at, collections) from None
@@ -202,18 +204,18 @@ def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
     return mapping
 
 
-def _ynode(document: object, at: Location, max_collections: int) -> YNode:
+def _ynode(document: object, at: Location, max_collections: int | None = None) -> YNode:
     """YNodes for decoded JSON, all placed at the start of the file (see above). The json
     module makes only dicts, lists, str, int, float, bool and None: dispatch on the exact
     type, and make each YNode with tuple.__new__ (one per value: 100,000-layer configs).
-    More than ``max_collections`` lists and mappings raise _TooMany."""
+    More than ``max_collections`` lists and mappings raise _TooMany (None: not counted)."""
     new = tuple.__new__
     left = max_collections
 
     def convert(value: Any) -> YNode:
         nonlocal left
         kind = type(value)
-        if kind is dict or kind is list:
+        if left is not None and (kind is dict or kind is list):
             left -= 1
             if left < 0:
                 raise _TooMany

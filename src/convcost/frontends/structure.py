@@ -230,7 +230,8 @@ class Builder:
                 faults.check()  # faults before it come first
                 raise self._passed(item.at)
             if top:
-                rows += sum(self._count(element) for element in made)
+                for element in made:  # a layer is one row: no call for the most common
+                    rows += 1 if type(element) is Node else self._count(element)
                 if rows > self.max_layers:
                     faults.check()
                     for element in made:  # one that passes the limit alone is named
