@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from convcost.cli import app
 from convcost.errors import ConvcostError
-from convcost.frontends.config import parse_config
+from convcost.frontends.config import load_config, parse_config
 from convcost.limits import MAX_INPUT_BYTES, MAX_LAYERS
 from convcost.network import analyze, row_count
 
@@ -75,11 +75,11 @@ CASES = [
      "net.yaml:32:31: the network passes the limit of 20,000 layers and groups here; shrink "
      "it, or raise the limit with --max-layers"),
     ("aliases through group bodies", GROUP_ALIASES,
-     "net.yaml:15:5: the network passes the limit of 20,000 layers and groups here (32,751 "
-     "so far); shrink it, or raise the limit with --max-layers"),
+     "net.yaml:15:5: the network passes the limit of 20,000 layers and groups here; "
+     "shrink it, or raise the limit with --max-layers"),
     ("aliases through concat branches", CONCAT_ALIASES,
-     "net.yaml:14:5: the network passes the limit of 20,000 layers and groups here (24,546 "
-     "so far); shrink it, or raise the limit with --max-layers"),
+     "net.yaml:14:5: the network passes the limit of 20,000 layers and groups here; "
+     "shrink it, or raise the limit with --max-layers"),
     ("aliases inside a block", ALIAS_IN_BLOCK,
      f"net.yaml:19:9: this group expands to 24,575 layers and groups, {LIMIT}; shrink it, or "
      "raise the limit with --max-layers"),
@@ -434,3 +434,105 @@ def test_every_yaml_reader_bounds_collections_alike(read: str) -> None:
     assert error.value.location is not None
     assert (error.value.location.line, error.value.location.column) == (1, 5 + 5 * 8)
     assert getattr(yamlread, read)(text, "net.yaml", 22).value["a"].value[19].value[0].value == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "first_line"),
+    [
+        (["analyze", "8x8x3 | relu | relu | relu", "--max-layers", "2"], "<spec>:1:23: "),
+        (["analyze", "resnet50", "--max-layers", "10"], "resnet50.yaml:23:15: "),
+        (["analyze", "one.yaml"], "one.yaml:3:100005: "),  # one item of 30,000 layers
+        (["diff", "8x8x3 | relu", "8x8x3 | relu | relu", "--max-layers", "1"], "<spec>:1:16: "),
+    ],
+)
+def test_every_front_end_holds_the_layer_bound(
+    runner: CliRunner,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    first_line: str,
+) -> None:
+    # Inline specs, built-in models and one config item written in the inline grammar are
+    # held to --max-layers as every config is; one item stops where it passes the bound.
+    monkeypatch.chdir(tmp_path)
+    Path("one.yaml").write_text("input: 8x8x3\nlayers:\n  - " + "relu " * 30_000 + "\n")
+    result = runner.invoke(app, args)
+    assert (result.exit_code, result.stdout) == (2, "")
+    line = result.stderr.split("\n")[0]
+    assert line.startswith(first_line)
+    assert line.endswith(
+        "the network passes the limit of "
+        + ("20,000" if "one.yaml" in args else args[-1])
+        + " layers and groups here; shrink it, or raise the limit with --max-layers"
+    )
+
+
+def _chain(levels: str, blocks: int) -> str:
+    """Blocks each nesting ``levels`` around a call of the next: shallow as written, deep
+    once expanded."""
+    body = "".join(
+        f"  b{i}: {{layers: [" + levels.format(call=f"{{b{i + 1}: {{}}}}") + "]}\n"
+        for i in range(blocks)
+    )
+    return f"input: 8x8x3\nblocks:\n{body}  b{blocks}: {{layers: [relu]}}\nlayers:\n  - b0: {{}}\n"
+
+
+@pytest.mark.parametrize("command", ["analyze", "diff", "check"])
+def test_structures_nest_at_most_100_deep_once_expanded(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    # 99 levels (a call, a residual and a group per block) are analysed by every command;
+    # one level more is refused where it is written, not by Python's recursion limit.
+    monkeypatch.chdir(tmp_path)
+    levels = "{{residual: [{{group: [{call}]}}]}}"
+    Path("ok.yaml").write_text(_chain(levels, 33))
+    Path("deep.yaml").write_text(_chain(levels, 34))
+    for name, status in (("ok.yaml", 0), ("deep.yaml", 2)):
+        args = [command, name, name] if command == "diff" else [command, name]
+        options = ["--max-macs", "1G"] if command == "check" else ["-f", "json"]
+        result = runner.invoke(app, [*args, *options])
+        assert result.exit_code == status, result.stderr
+    assert result.stderr.split("\n")[0] == (
+        "deep.yaml:36:19: groups, concats, residuals and block calls nest more than 100 deep "
+        "here, once blocks are expanded; flatten the network"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("input: 8x8x3\nlayers: [relu name=c/concat1, {concat: [[relu], [relu]], name: c}]\n",
+         "net.yaml:2:10: the full name 'c/concat1' is one convcost gives a merge or a projection "
+         "here; rename this element (full names join the levels with '/')"),
+        ("input: 8x8x8\nlayers:\n  - residual: {name: r, body: [conv 1x1 6 name=downsample/0], "
+         "shortcut: auto}\n",
+         "net.yaml:3:32: the full name 'r/downsample/0' is one convcost gives a merge or a "
+         "projection here; rename this element (full names join the levels with '/')"),
+    ],
+)  # fmt: skip
+def test_names_that_take_a_generated_full_name_are_located(text: str, message: str) -> None:
+    with pytest.raises(ConvcostError) as error:
+        analyze(parse_config(text, "net.yaml"))
+    assert error.value.render() == message
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_values_are_counted_while_read(tmp_path: Path, suffix: str) -> None:
+    # 50 values per row of the layer bound (1,000,000 by default), counted as the text is
+    # read: a long list of numbers stops at the bound, in bounded memory.
+    path = tmp_path / f"net{suffix}"
+    path.write_text(
+        '{"input": "8x8x3", "layers": ["relu"], "description": [' + "1, " * 1_200_000 + "1]}\n"
+    )
+    tracemalloc.start()
+    try:
+        with pytest.raises(ConvcostError) as error:
+            load_config(str(path))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert error.value.message == (
+        "the config holds more than 1,000,000 values, more than a network of the layer bound "
+        "needs; shrink it, or raise the bound with --max-layers"
+    )
+    assert peak < 400 * 2**20, peak

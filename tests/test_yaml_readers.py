@@ -198,20 +198,22 @@ def test_mutated_configs_read_the_same(name: str, edits: list[tuple[int, int, st
 
 def test_long_texts_go_to_the_careful_reader(monkeypatch: pytest.MonkeyPatch) -> None:
     # The fast reader composes a whole document before looking at it, so a text that could
-    # hold more values than MAX_NODES never reaches it; the careful reader counts and refuses.
+    # hold more values than the bound never reaches it; the careful reader counts and
+    # refuses. Two lists and mappings go with 20 values (limits: 5 and 50 per row).
     import convcost.frontends.yamlread as yamlread
 
-    def composed(text: str, source: str) -> YNode:
+    def composed(text: str, source: str, max_collections: int) -> YNode:
         raise AssertionError("the fast reader was used")
 
-    monkeypatch.setattr(yamlread, "MAX_NODES", 20)
     monkeypatch.setattr(yamlread, "_compose_nodes", composed)
-    assert (
-        compose("a: [1, 2]  # a text of over 20 characters\n", "net.yaml").value["a"].value[1].value
-        == 2
+    text = "a: [1, 2]  # a text of over 20 characters\n"
+    assert compose(text, "net.yaml", 2).value["a"].value[1].value == 2
+    with pytest.raises(ConvcostError) as error:
+        compose("a: [" + ", ".join("1" * 30) + "]\n", "net.yaml", 2)
+    assert error.value.render() == (
+        "net.yaml:1:56: the config holds more than 20 values, more than a network of the layer "
+        "bound needs; shrink it, or raise the bound with --max-layers"
     )
-    with pytest.raises(ConvcostError, match="too many values"):
-        compose("a: [" + ", ".join("1" * 10) + "]\nb: [" + ", ".join("2" * 10) + "]\n", "net.yaml")
 
 
 ODD_BREAKS = pytest.mark.parametrize("odd", ["\x85", "\u2028", "\u2029"], ids=["NEL", "LS", "PS"])

@@ -23,6 +23,10 @@ COLLECTIONS_PER_ROW = 5
 by default): a layer takes one to three (its mapping, its settings, a padding list); a
 megabyte of nothing but nested lists would take the YAML reader seconds."""
 
+VALUES_PER_ROW = 50
+"""Values (scalars and collections) a config may hold, per row of the layer bound (1,000,000
+by default): the readers count them as they read, so a long file of numbers stops early."""
+
 MAX_INPUT_BYTES = 64 * 2**20
 """Bytes read from one config file or standard input; more is refused unread."""
 

@@ -181,6 +181,14 @@ class _Scope:
         full = self.prefix + (name or stem)
         if full in names.full:
             first = names.full[full]
+            if location is None:  # a name convcost made (concat1, add1, downsample/0)
+                raise ConvcostError(
+                    f"the full name '{full}' is one convcost gives a merge or a projection "
+                    f"here; rename this element (full names join the levels with "
+                    f"'{names.separator}')",
+                    first,
+                    field="name",
+                )
             where = f" (at {first})" if first else ""
             raise ConvcostError(
                 f"layer name '{name}' makes the full name '{full}', which another element has"

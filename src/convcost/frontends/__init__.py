@@ -23,11 +23,11 @@ def load_network(
             "model (see convcost models) or an inline spec such as '28x28x192 | conv 5x5 32'"
         )
     if spec != "-" and looks_inline(spec):
-        return parse_inline(spec, defaults)
+        return parse_inline(spec, defaults, max_layers=max_layers)
     from convcost.frontends import zoo
 
     if spec != "-" and spec in zoo.model_names() and not _names_a_file(spec):
-        return zoo.load_model(spec, defaults)
+        return zoo.load_model(spec, defaults, max_layers)
     from convcost.frontends.config import load_config
 
     try:

@@ -23,7 +23,14 @@ from typing import Any, BinaryIO, TypeVar
 from convcost.errors import ConvcostError, Faults, Location, did_you_mean
 from convcost.fields import bounded_name
 from convcost.frontends.structure import Builder, parse_blocks
-from convcost.frontends.yamlnode import NO_KEYS, YNode, describe, too_many_collections
+from convcost.frontends.yamlnode import (
+    NO_KEYS,
+    YNode,
+    describe,
+    too_many_collections,
+    too_many_values,
+    values_for,
+)
 from convcost.gcpause import gc_paused
 from convcost.limits import COLLECTIONS_PER_ROW, MAX_INPUT_BYTES, MAX_LAYERS
 from convcost.network import Network
@@ -122,6 +129,14 @@ def parse_json_config(
     where it is."""
     import json
 
+    max_values = values_for(COLLECTIONS_PER_ROW * max_layers)
+    # In JSON every value but the first (keys too) follows a [, {, comma or colon: fewer of
+    # them than the bound on values, and the json module may decode the text whole.
+    marks = text.count(",") + text.count(":") + text.count("[") + text.count("{")
+    if marks >= max_values:
+        at = _json_mark_at(text, source, max_values)
+        if at is not None:
+            raise too_many_values(at, max_values)
     try:
         document = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_constant)
     except json.JSONDecodeError as error:
@@ -162,6 +177,19 @@ def parse_json_config(
 
 class _TooMany(Exception):
     """More lists and mappings than the bound (located by ``_collection_at``)."""
+
+
+def _json_mark_at(text: str, source: str, n: int) -> Location | None:
+    """Where the n-th [, {, comma or colon outside strings is (None: there are fewer)."""
+    import re
+
+    for match in re.finditer(r'"(?:[^"\\]|\\.)*"|([\[{,:])', text):
+        if match.group(1):
+            n -= 1
+            if n == 0:
+                at = match.start()
+                return Location(source, text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at))
+    return None
 
 
 def _collection_at(text: str, source: str, n: int) -> Location:

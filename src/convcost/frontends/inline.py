@@ -29,6 +29,7 @@ from convcost.layers import (
     recipe,
     unknown_kind_message,
 )
+from convcost.limits import MAX_LAYERS
 from convcost.network import Network, Node
 from convcost.shapes import parse_shape
 
@@ -50,10 +51,13 @@ def looks_inline(text: str) -> bool:
 
 
 def parse_inline(
-    spec: str, defaults: Mapping[str, object] | None = None, source: str = SOURCE
+    spec: str,
+    defaults: Mapping[str, object] | None = None,
+    source: str = SOURCE,
+    max_layers: int = MAX_LAYERS,
 ) -> Network:
     where = _Where(spec, source)
-    segments = _segments(spec, where)
+    segments = _segments(spec, where, max_layers, max_layers)
     first = segments[0]
     if len(first) != 1:
         raise ConvcostError(
@@ -65,7 +69,7 @@ def parse_inline(
         input_shape = parse_shape(first[0].text)
     except ConvcostError as error:
         raise error.located(where(first[0])) from None
-    layers = _layers(segments[1:], defaults or {}, where)
+    layers = _layers(segments[1:], defaults or {}, where, max_layers, max_layers)
     return Network.of(input_shape, (Node(name, layer, at) for name, layer, at in layers))
 
 
@@ -75,10 +79,13 @@ def parse_layers(
     source: str,
     line: int,
     column: int,
+    room: int = MAX_LAYERS,
+    limit: int = MAX_LAYERS,
 ) -> list[tuple[str | None, Layer, Location]]:
     """Layers written in the inline grammar inside a config file (``- conv 5x5 32 relu``).
 
     ``line``/``column`` are where ``text`` starts in the file, so errors point into it.
+    ``room``: the layers the network may still take (``limit`` in all, for the message).
     """
     word = text.strip().lower()
     if word in all_kinds() and " " not in word:  # "- bn", "- relu": the common case, quickly
@@ -89,18 +96,40 @@ def parse_layers(
         else:
             return [(None, layer, Location(source, line, column + text.index(text.strip())))]
     where = _Where(text, source, line, column - 1, show_text=False)
-    return _layers(_segments(text, where), defaults, where)
+    return _layers(_segments(text, where, room, limit), defaults, where, room, limit)
+
+
+WORDS_PER_LAYER = 32  # far more than any layer takes (conv 3x3 64 s2 p1 d2 g2 nobias name=x)
+
+
+def passed_limit(limit: int, at: Location | None) -> ConvcostError:
+    """The network passes the bound on its rows (see limits.MAX_LAYERS) at ``at``; nothing
+    more is checked (building on would only cost time)."""
+    return ConvcostError(
+        f"the network passes the limit of {limit:,} layers and groups here; shrink it, or "
+        "raise the limit with --max-layers",
+        at,
+        final=True,
+    )
 
 
 def _layers(
-    segments: list[list[Token]], defaults: Mapping[str, object], where: _Where
+    segments: list[list[Token]],
+    defaults: Mapping[str, object],
+    where: _Where,
+    room: int,
+    limit: int,
 ) -> list[tuple[str | None, Layer, Location]]:
-    """Every segment's layers; the faults of all segments are reported together."""
+    """Every segment's layers, at most ``room`` of them; the faults of all segments are
+    reported together."""
     layers: list[tuple[str | None, Layer, Location]] = []
     faults = Faults()
     for segment in segments:
         try:
-            layers.extend(_layer(group, defaults, where) for group in _split_layers(segment, where))
+            for group in _split_layers(segment, where):
+                layers.append(_layer(group, defaults, where))
+                if len(layers) > room:
+                    raise passed_limit(limit, where(group[0]))
         except ConvcostError as error:
             faults.add(error)
     faults.check()
@@ -125,9 +154,15 @@ class _Where:
         return self(Token(" ", max(1, len(self.spec))))
 
 
-def _segments(spec: str, where: _Where) -> list[list[Token]]:
+def _segments(spec: str, where: _Where, room: int, limit: int) -> list[list[Token]]:
+    """The spec's words, by layer segment; no more than WORDS_PER_LAYER for each layer the
+    network has ``room`` for (words past that are not even made)."""
     segments: list[list[Token]] = [[]]
+    words = WORDS_PER_LAYER * (room + 1)
     for match in _TOKEN.finditer(spec):
+        words -= 1
+        if words < 0:
+            raise passed_limit(limit, where(Token(match.group(), match.start() + 1)))
         if match.group() == "|":
             if not segments[-1]:
                 raise ConvcostError(

@@ -17,7 +17,8 @@ and use their parameters as ``$name`` or ``${expression}`` in any value.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
@@ -25,7 +26,7 @@ from typing import Any, TypeVar
 from convcost.errors import ConvcostError, Faults, Location, did_you_mean
 from convcost.fields import bounded_name, positive_int
 from convcost.frontends.expressions import has_parameters, interpolate, name_problem
-from convcost.frontends.inline import parse_layers
+from convcost.frontends.inline import parse_layers, passed_limit
 from convcost.frontends.yamlnode import YNode, describe
 from convcost.layers import Layer, build_layer, lookup, recipe
 from convcost.limits import MAX_LAYERS
@@ -37,6 +38,7 @@ BLOCK_KEYS = ("params", "layers", "description")
 BRANCH_KEYS = ("name", "layers")
 RESIDUAL_KEYS = ("body", "shortcut", "name")
 MAX_NESTING = 64  # block calls inside block calls; deeper is refused, not a stack overflow
+MAX_STRUCTURE_DEPTH = 100  # structures inside structures, expanded (see Builder._nested)
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,7 @@ class Builder:
         # least once, so past max_layers the network is too; this bounds the work of any
         # config, even one whose every block call has arguments of its own.
         self._made = 0
+        self._depth = 0  # structures being built inside each other (see _nested)
         # Lists of items already built, by id (the node is kept, so its id stays its own).
         self._lists: dict[int, tuple[YNode, tuple[Element, ...]]] = {}
         self._instances: dict[tuple[str, str], tuple[Element, ...]] = {}  # (block, arguments)
@@ -153,6 +156,25 @@ class Builder:
         """The top-level ``layers:``, refused when it expands past ``max_layers``: as soon
         as the items built so far do (a megabyte of items need not all be built to know)."""
         return tuple(self._items(node, None, (), top=True))
+
+    @contextmanager
+    def _nested(self, at: Location) -> Iterator[None]:
+        """One more level of groups, concats, residuals and block calls inside each other,
+        as expanded (blocks can nest what each writes shallowly): refused past
+        MAX_STRUCTURE_DEPTH, where every later pass would still recurse safely."""
+        if self._depth >= MAX_STRUCTURE_DEPTH:
+            raise ConvcostError(
+                f"groups, concats, residuals and block calls nest more than "
+                f"{MAX_STRUCTURE_DEPTH} deep here, once blocks are expanded; flatten the "
+                "network",
+                at,
+                final=True,
+            )
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
 
     def _count(self, element: Element) -> int:
         return row_count(element, self._counted)
@@ -176,14 +198,6 @@ class Builder:
             f"than the limit of {self.max_layers:,}; shrink it, or raise the limit with "
             "--max-layers",
             culprit.location,
-        )
-
-    def _passed(self, at: Location, count: str = "") -> ConvcostError:
-        return ConvcostError(
-            f"the network passes the limit of {self.max_layers:,} layers and groups here"
-            f"{count}; shrink it, or raise the limit with --max-layers",
-            at,
-            final=True,
         )
 
     def items(
@@ -228,7 +242,7 @@ class Builder:
             self._made += len(made)
             if self._made > self.max_layers:
                 faults.check()  # faults before it come first
-                raise self._passed(item.at)
+                raise passed_limit(self.max_layers, item.at)
             if top:
                 for element in made:  # a layer is one row: no call for the most common
                     rows += 1 if type(element) is Node else self._count(element)
@@ -236,7 +250,7 @@ class Builder:
                     faults.check()
                     for element in made:  # one that passes the limit alone is named
                         self._refuse_oversize(element)
-                    raise self._passed(item.at, f" ({rows:,} so far)")
+                    raise passed_limit(self.max_layers, item.at)
         faults.check()
         return elements
 
@@ -279,7 +293,8 @@ class Builder:
             if settings:
                 key = next(iter(settings))
                 raise ConvcostError(f"{kind} takes name: beside it, not '{key}'", key_at[key])
-            return [self._structure(kind, body, name, kind_at, env, stack)]
+            with self._nested(kind_at):
+                return [self._structure(kind, body, name, kind_at, env, stack)]
         if body is not None:
             if isinstance(body.value, dict):
                 body_settings = dict(body.value)
@@ -294,13 +309,17 @@ class Builder:
                     body.at,
                 )
         if kind in self.blocks:
-            return [self._call(self.blocks[kind], settings, key_at, name, kind_at, stack)]
+            with self._nested(kind_at):
+                return [self._call(self.blocks[kind], settings, key_at, name, kind_at, stack)]
         return [self._layer(kind, settings, key_at, name, kind_at)]
 
     def _inline_layers(self, text: str, line: int, column: int) -> list[Element]:
         known = self._inline.get(text)
         if known is None:
-            layers = parse_layers(text, self.defaults, self.source, line, column)
+            room = self.max_layers - self._made
+            layers = parse_layers(
+                text, self.defaults, self.source, line, column, room, self.max_layers
+            )
             assert all(at.text is None for _, _, at in layers)  # only inline specs show it
             known = self._inline[text] = [
                 (name, layer, at.column - column, at.length) for name, layer, at in layers

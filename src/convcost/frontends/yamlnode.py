@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from convcost.errors import ConvcostError, Location
+from convcost.limits import COLLECTIONS_PER_ROW, VALUES_PER_ROW
 
 MAX_PLAIN = 100_000  # values in one setting: an aliased "billion laughs" would expand past it
 
@@ -56,5 +57,18 @@ def too_many_collections(at: Location | None, limit: int) -> ConvcostError:
     return ConvcostError(
         f"the config holds more than {limit:,} lists and mappings, more than a network of "
         "the layer bound needs; shrink it, or raise the bound with --max-layers",
+        at,
+    )
+
+
+def values_for(max_collections: int) -> int:
+    """The bound on values that goes with a bound on lists and mappings (both per row)."""
+    return max_collections * VALUES_PER_ROW // COLLECTIONS_PER_ROW
+
+
+def too_many_values(at: Location | None, limit: int) -> ConvcostError:
+    return ConvcostError(
+        f"the config holds more than {limit:,} values, more than a network of the layer "
+        "bound needs; shrink it, or raise the bound with --max-layers",
         at,
     )

@@ -8,10 +8,15 @@ from typing import Any
 import yaml
 
 from convcost.errors import ConvcostError, Location
-from convcost.frontends.yamlnode import NO_KEYS, YNode, too_many_collections
+from convcost.frontends.yamlnode import (
+    NO_KEYS,
+    YNode,
+    too_many_collections,
+    too_many_values,
+    values_for,
+)
 from convcost.limits import COLLECTIONS_PER_ROW, MAX_LAYERS
 
-MAX_NODES = 10_000_000  # distinct YAML nodes; aliases are decoded once and shared
 MAX_DEPTH = 200  # nesting of YAML collections
 MAX_COLLECTIONS = COLLECTIONS_PER_ROW * MAX_LAYERS  # lists and mappings (see limits)
 _QUOTES = ("'", '"')
@@ -33,9 +38,11 @@ def compose(text: str, source: str, max_collections: int = MAX_COLLECTIONS) -> Y
     alias once and share it (an alias bomb stays small) and refuse tags other than YAML's
     own, so no Python object is ever built.
     """
-    # Every value takes at least a character, so a text no longer than MAX_NODES cannot hold
-    # more values than the careful reader allows: the fast one may compose it whole first.
-    if _FastLoader is not None and len(text) <= MAX_NODES and _shallow(text):
+    # Every value takes at least a character, so a text no longer than the bound on values
+    # cannot pass it: the fast reader may compose it whole first. Longer texts are read by
+    # the careful one, which counts as it reads.
+    max_values = values_for(max_collections)
+    if _FastLoader is not None and len(text) <= max_values and _shallow(text):
         try:
             return _compose_nodes(text, source, max_collections)
         except _Unusual:
@@ -345,6 +352,8 @@ def _compose(loader: Any, text: str, place: _Places, max_collections: int) -> YN
     keys: dict[int, tuple[str, Location]] = {}
     root: YNode | None = None
     count = collections = 0
+    max_values = values_for(max_collections)
+    resolved: dict[str, str] = {}  # plain scalars' tags (the resolvers are regular expressions)
     last = 0  # where the last event ended
     # One event per value, up to a million in a megabyte: records are made with
     # tuple.__new__ (no Python-level call) and events told apart by their exact type.
@@ -358,8 +367,8 @@ def _compose(loader: Any, text: str, place: _Places, max_collections: int) -> YN
         mark = event.start_mark
         last = event.end_mark.index
         count += 1
-        if count > MAX_NODES:
-            raise ConvcostError("the YAML document has too many values", at(event))
+        if count > max_values:
+            raise too_many_values(at(event), max_values)
         here = place(mark) if odd else new(Location, (source, mark.line + 1, mark.column + 1,
                                                       None, 1))  # fmt: skip
         kind = type(event)
@@ -396,7 +405,17 @@ def _compose(loader: Any, text: str, place: _Places, max_collections: int) -> YN
         else:  # a scalar: resolved and built as YAML 1.1 says, by PyYAML's safe constructor
             tag, value = event.tag, event.value
             if tag is None or tag == "!":
-                tag = _resolve_plain(value) if event.implicit[0] else _STR
+                if not event.implicit[0]:
+                    tag = _STR
+                elif value.isdecimal() and value.isascii() and value[0] != "0":
+                    tag = _INT  # what the resolvers say of a plain decimal, without them
+                else:
+                    known = resolved.get(value)
+                    if known is None:
+                        known = _resolve_plain(value)
+                        if len(resolved) < 10_000:  # words recur (relu, same); a few kinds
+                            resolved[value] = known
+                    tag = known
                 if tag == _MISREAD:
                     raise ConvcostError(str(misread(value)), here)
             elif tag not in _SCALAR_TAGS and tag != _MERGE:

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 
 from convcost.frontends.config import parse_config
+from convcost.limits import MAX_LAYERS
 from convcost.network import Network
 
 # The package's own folder of configs, read as plain files: importlib.resources (for packages
@@ -26,5 +27,7 @@ def model_text(name: str) -> str:
         return file.read()
 
 
-def load_model(name: str, defaults: Mapping[str, object] | None = None) -> Network:
-    return parse_config(model_text(name), f"{name}.yaml", defaults)
+def load_model(
+    name: str, defaults: Mapping[str, object] | None = None, max_layers: int = MAX_LAYERS
+) -> Network:
+    return parse_config(model_text(name), f"{name}.yaml", defaults, max_layers)
