@@ -171,6 +171,23 @@ def distinct_doubling(depth: int) -> str:
     )
 
 
+def one_item(count: int) -> str:
+    """One item in the inline grammar holding ``count`` layers."""
+    return HEAD + "  - " + "relu " * count + "\n"
+
+
+def numbers(count: int) -> str:
+    """A description that is a list of ``count`` numbers: values, and nothing else."""
+    return HEAD + "  - relu\ndescription: [" + "1, " * count + "1]\n"
+
+
+def deep_calls(blocks: int) -> str:
+    """Blocks each nesting a residual and a group around the next call: 3 levels a block."""
+    body = "".join(f"  b{i}: {{layers: [{{residual: [{{group: [{{b{i + 1}: {{}}}}]}}]}}]}}\n"
+                   for i in range(blocks))  # fmt: skip
+    return f"input: 8x8x3\nblocks:\n{body}  b{blocks}: {{layers: [relu]}}\nlayers: [{{b0: {{}}}}]\n"
+
+
 def block_doubling(depth: int) -> str:
     """Each block calls the next twice: 2**depth layers."""
     blocks = "".join(f"  b{i}: {{layers: [{{b{i + 1}: null}}, {{b{i + 1}: null}}]}}\n"
@@ -315,6 +332,7 @@ def catalogue() -> list[Case]:
         filled("alias of 1,000 relu, 1 MB of references", wide_alias),
         # blocks and repeats
         config("blocks calling the next twice, 30 deep", partial(block_doubling, 30)),
+        config("structures 3,000 deep once 1,000 blocks are expanded", partial(deep_calls, 1000)),
         config("the same, each call its own arguments", partial(distinct_doubling, 30)),
         config(
             "repeat: 1,000,000,000 on a block call",
@@ -364,6 +382,8 @@ def catalogue() -> list[Case]:
             partial(nested, "[", "", "]", head="input: 8x8x3\nlayers: "),
         ),
         filled("1 MB of items 40 flow lists deep", deep_items),
+        filled("1 MB of relu in one item", one_item),
+        filled("1 MB of numbers in a description", numbers),
         filled("1 MB of relu 40 flow lists deep", partial(deep_items, inner="relu")),
         filled("1 MB of items 20 groups deep", nested_groups),
         config("100,000 nested block lists - - - relu", partial(nested, "- ", "relu", "", 100_000)),
