@@ -5,9 +5,7 @@ size is known before expansion (and refused past --max-layers), every integer st
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 import tracemalloc
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from convcost.errors import ConvcostError
 from convcost.frontends.config import load_config, parse_config
 from convcost.limits import MAX_INPUT_BYTES, MAX_LAYERS
 from convcost.network import analyze, row_count
+from tests.test_environment import CONVCOST
 
 BLOCK_CHAIN = (
     "input: 8x8x3\nblocks:\n"
@@ -173,15 +172,9 @@ def test_max_layers_raises_and_lowers_the_limit(
     assert allowed.exit_code == 0, allowed.stderr
 
 
-def _installed() -> str:
-    found = shutil.which("convcost", path=str(Path(sys.executable).parent))
-    assert found, "the test extra installs the console script beside the interpreter"
-    return found
-
-
 @pytest.mark.parametrize("source", ["sparse file", "/dev/zero", "stdin"])
 def test_inputs_are_read_no_further_than_the_limit(tmp_path: Path, source: str) -> None:
-    args, stdin = [_installed(), "analyze"], None
+    args, stdin = [CONVCOST, "analyze"], None
     if source == "sparse file":
         big = tmp_path / "big.yaml"
         with open(big, "wb") as file:

@@ -173,21 +173,18 @@ def test_running_out_of_memory_is_one_line(tmp_path: Path) -> None:
     def limit_memory() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
-    done = subprocess.run(
-        [CONVCOST, "analyze", str(huge)],
-        capture_output=True,
-        text=True,
-        preexec_fn=limit_memory,
-        timeout=120,
-    )
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [CONVCOST, "analyze", *args],
+            capture_output=True,
+            text=True,
+            preexec_fn=limit_memory,
+            timeout=120,
+        )
+
+    done = run(str(huge))
     assert (done.returncode, done.stdout, done.stderr) == (71, "", OUT_OF_MEMORY)
-    small = subprocess.run(
-        [CONVCOST, "analyze", "8x8x3 | relu", "-f", "csv"],
-        capture_output=True,
-        text=True,
-        preexec_fn=limit_memory,
-        timeout=120,
-    )
+    small = run("8x8x3 | relu", "-f", "csv")
     assert (small.returncode, small.stderr) == (0, "")
 
 

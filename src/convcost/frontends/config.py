@@ -134,7 +134,7 @@ def parse_json_config(
     # them than the bound on values, and the json module may decode the text whole.
     marks = text.count(",") + text.count(":") + text.count("[") + text.count("{")
     if marks >= max_values:
-        at = _json_mark_at(text, source, max_values)
+        at = _json_token_at(text, source, r"[\[{,:]", max_values)
         if at is not None:
             raise too_many_values(at, max_values)
     try:
@@ -148,7 +148,7 @@ def parse_json_config(
     except _NotJson as error:
         raise ConvcostError(
             f"{error.args[0]} is not JSON (JSON numbers are finite); write a number",
-            _constant_at(text, source),
+            _json_token_at(text, source, "-?Infinity|NaN") or Location(source, 1, 1),
         ) from None
     except (ValueError, RecursionError):  # a key twice, or nesting too deep for the json module
         # The YAML reader says which, and where.
@@ -159,7 +159,7 @@ def parse_json_config(
     try:
         root = _ynode(document, Location(source, 1, 1), collections if counted else None)
     except _TooMany:
-        at = _collection_at(text, source, collections + 1)
+        at = _json_token_at(text, source, r"[\[{]", collections + 1)
         raise too_many_collections(at, collections) from None
     fault: ConvcostError | RecursionError
     try:
@@ -176,14 +176,16 @@ def parse_json_config(
 
 
 class _TooMany(Exception):
-    """More lists and mappings than the bound (located by ``_collection_at``)."""
+    """More lists and mappings than the bound (located by ``_json_token_at``)."""
 
 
-def _json_mark_at(text: str, source: str, n: int) -> Location | None:
-    """Where the n-th [, {, comma or colon outside strings is (None: there are fewer)."""
+def _json_token_at(text: str, source: str, token: str, n: int = 1) -> Location | None:
+    """Where the n-th match of the pattern ``token`` outside strings is in a JSON text
+    (strings are all that can hide one in JSON; the json module does not say where); None
+    when there are fewer."""
     import re
 
-    for match in re.finditer(r'"(?:[^"\\]|\\.)*"|([\[{,:])', text):
+    for match in re.finditer(r'"(?:[^"\\]|\\.)*"|(' + token + ")", text):
         if match.group(1):
             n -= 1
             if n == 0:
@@ -192,37 +194,12 @@ def _json_mark_at(text: str, source: str, n: int) -> Location | None:
     return None
 
 
-def _collection_at(text: str, source: str, n: int) -> Location:
-    """Where the n-th list or mapping of a JSON text opens (strings are all that can hide a
-    bracket in JSON)."""
-    import re
-
-    for match in re.finditer(r'"(?:[^"\\]|\\.)*"|([\[{])', text):
-        if match.group(1):
-            n -= 1
-            if n == 0:
-                at = match.start()
-                return Location(source, text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at))
-    return Location(source, 1, 1)
-
-
 class _NotJson(Exception):
     """NaN or Infinity, which Python's json module takes although JSON has neither."""
 
 
 def _constant(name: str) -> object:
     raise _NotJson(name)
-
-
-def _constant_at(text: str, source: str) -> Location:
-    """Where the first NaN or Infinity outside a string is (the json module does not say)."""
-    import re
-
-    for match in re.finditer(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)', text):
-        if match.group(1):
-            line = text.count("\n", 0, match.start()) + 1
-            return Location(source, line, match.start() - text.rfind("\n", 0, match.start()))
-    return Location(source, 1, 1)
 
 
 def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
