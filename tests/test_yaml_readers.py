@@ -154,7 +154,19 @@ def test_the_fast_reader_refuses_depth_as_the_careful_one(layers: str) -> None:
 
 
 def test_the_fast_reader_defers_what_is_unusual() -> None:
-    for text in ("a: &x [1, *x]\n", "a: 2001-12-14\n", "", "a: 1\na: 2\n", "a: {<<: {b: 1}}\n"):
+    # Found by test_mutated_configs_read_the_same: a collection tagged as a scalar (and the
+    # reverse) crashed the fast reader.
+    for text in (
+        "a: &x [1, *x]\n",
+        "a: 2001-12-14\n",
+        "",
+        "a: 1\na: 2\n",
+        "a: {<<: {b: 1}}\n",
+        "a: !!str {b: 1}\n",
+        "a: !!int [1]\n",
+        "a: !!seq x\n",
+        "a: !!map x\n",
+    ):
         with pytest.raises(_Unusual):
             _compose_nodes(text, "net.yaml")
 

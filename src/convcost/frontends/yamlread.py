@@ -251,6 +251,7 @@ def _fast_loader() -> Any:
 
 
 _FastLoader: Any = _fast_loader()
+_KINDS: dict[str, Any] = {_MAP: yaml.MappingNode, _SEQ: yaml.SequenceNode}  # a tag's node
 
 
 def _compose_nodes(text: str, source: str, max_collections: int = MAX_COLLECTIONS) -> YNode:
@@ -273,6 +274,8 @@ def _compose_nodes(text: str, source: str, max_collections: int = MAX_COLLECTION
         mark = node.start_mark
         at = new(Location, (source, mark.line + 1, mark.column + 1, None, 1))
         tag = node.tag
+        if type(node) is not _KINDS.get(tag, yaml.ScalarNode):
+            raise _Unusual  # a collection tagged as a scalar, or the reverse: refused in words
         if tag == _STR:
             return new(YNode, (node.value, at, NO_KEYS, node.style in _QUOTES))
         if tag in (_MAP, _SEQ):
