@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from convcost.layers import Activation, BatchNorm, Conv, MaxPool
-from convcost.network import Concat, Element, Group, Network, Node, Residual
-from convcost.shapes import Shape
+from convcost.core.layers import Activation, BatchNorm, Conv, MaxPool
+from convcost.core.network import Concat, Element, Group, Network, Node, Residual
+from convcost.core.shapes import Shape
 
 INPUT = "32x32x16"
 

@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from convcost.cli import app
-from convcost.errors import ConvcostError
+from convcost.core.errors import ConvcostError
+from convcost.core.limits import MAX_INPUT_BYTES, MAX_LAYERS
+from convcost.core.network import analyze, row_count
 from convcost.frontends.config import load_config, parse_config
-from convcost.limits import MAX_INPUT_BYTES, MAX_LAYERS
-from convcost.network import analyze, row_count
 from tests.test_environment import CONVCOST
 
 BLOCK_CHAIN = (

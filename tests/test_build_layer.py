@@ -8,9 +8,9 @@ import dataclasses
 
 import pytest
 
+from convcost.core.layers import Layer, all_kinds, build_layer
+from convcost.core.network import Concat, Element, Group, Residual
 from convcost.frontends import zoo
-from convcost.layers import Layer, all_kinds, build_layer
-from convcost.network import Concat, Element, Group, Residual
 
 # A valid value for each setting some kind requires.
 REQUIRED_VALUES = {"kernel": 3, "units": 10, "padding": 1, "fn": "relu"}
@@ -68,7 +68,7 @@ def test_every_layer_of_the_zoo(name: str) -> None:
 
 
 def test_init_is_keyword_only_checked_and_frozen() -> None:
-    from convcost.layers import Conv
+    from convcost.core.layers import Conv
 
     with pytest.raises(
         TypeError, match=r"^Conv.__init__\(\) got an unexpected keyword argument 'size'$"

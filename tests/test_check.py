@@ -10,9 +10,9 @@ from xml.etree import ElementTree
 import pytest
 from typer.testing import CliRunner
 
+from convcost.analyses.quantities import parse_quantity
 from convcost.cli import app
-from convcost.errors import ConvcostError
-from convcost.quantities import parse_quantity
+from convcost.core.errors import ConvcostError
 
 GOOD = """\
 input: 28x28x192

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from convcost.cli import app
+from convcost.core.layers import all_kinds, layer_fields
 from convcost.frontends import zoo
-from convcost.layers import all_kinds, layer_fields
 
 REGISTRY = all_kinds()
 

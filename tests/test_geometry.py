@@ -8,8 +8,8 @@ import pytest
 import torch  # the test extra installs it: these checks must run, never skip
 from torch import nn
 
-from convcost.errors import ConvcostError
-from convcost.geometry import slide, window
+from convcost.core.errors import ConvcostError
+from convcost.core.geometry import slide, window
 
 SIZES = (1, 2, 5, 7, 8, 13, 28)
 KERNELS = (1, 2, 3, 5)

@@ -5,10 +5,19 @@ from __future__ import annotations
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from convcost.errors import ConvcostError
-from convcost.layers import Activation, AvgPool, BatchNorm, Conv, Layer, MaxPool
-from convcost.network import SHORTCUTS, Concat, Element, Group, Network, Node, Residual, analyze
-from convcost.shapes import Shape
+from convcost.core.errors import ConvcostError
+from convcost.core.layers import Activation, AvgPool, BatchNorm, Conv, Layer, MaxPool
+from convcost.core.network import (
+    SHORTCUTS,
+    Concat,
+    Element,
+    Group,
+    Network,
+    Node,
+    Residual,
+    analyze,
+)
+from convcost.core.shapes import Shape
 from tests.torch_bridge import check_network_against_torch
 
 small = st.integers(1, 3)

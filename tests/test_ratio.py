@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from convcost.compare import Ratio
+from convcost.analyses.compare import Ratio
 from convcost.render.numbers import fixed
 
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from convcost.cli import app
 from convcost.frontends import zoo
-from convcost.schema import config_schema
+from convcost.frontends.schema import config_schema
 
 CONFIGS = Path(__file__).parent.parent / "configs"
 VALIDATOR = Draft202012Validator(config_schema())

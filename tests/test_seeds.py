@@ -6,11 +6,11 @@ from fractions import Fraction
 
 import pytest
 
-from convcost.compare import compare
+from convcost.analyses.compare import compare
+from convcost.core.layers import Conv
+from convcost.core.network import analyze
+from convcost.core.shapes import Shape
 from convcost.frontends.inline import parse_inline
-from convcost.layers import Conv
-from convcost.network import analyze
-from convcost.shapes import Shape
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,9 @@ import itertools
 
 import pytest
 
-from convcost.errors import ConvcostError
+from convcost.core.errors import ConvcostError
+from convcost.core.network import analyze
 from convcost.frontends.inline import parse_inline
-from convcost.network import analyze
 from tests.torch_bridge import check_against_torch
 
 SPECS = [

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from convcost.cli import app
-from convcost.errors import ConvcostError, Location
+from convcost.core.errors import ConvcostError, Location
+from convcost.core.network import analyze
 from convcost.frontends import zoo
 from convcost.frontends.config import parse_config
 from convcost.frontends.yamlnode import YNode
@@ -27,7 +28,6 @@ from convcost.frontends.yamlread import (
     compose,
     compose_events,
 )
-from convcost.network import analyze
 
 
 def _outcome(read: object, text: str) -> tuple[str, object]:

@@ -13,8 +13,8 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from convcost import layers as L
-from convcost.network import Concat, Element, Group, LayerResult, Network, Node, Report
+from convcost.core import layers as L
+from convcost.core.network import Concat, Element, Group, LayerResult, Network, Node, Report
 
 _ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU, "relu6": nn.ReLU6, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh,

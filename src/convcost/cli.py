@@ -19,15 +19,15 @@ from typer._click.parser import _OptionParser
 from typer.core import TyperCommand, TyperGroup
 
 from convcost import __version__
-from convcost.errors import ConvcostError
+from convcost.core.errors import ConvcostError
+from convcost.core.limits import MAX_LAYERS, MAX_SIZE
 from convcost.exits import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_CODES, EXIT_INTERRUPTED, EXIT_OK
-from convcost.limits import MAX_LAYERS, MAX_SIZE
 from convcost.render import Format, Unit
 
 if TYPE_CHECKING:
-    from convcost.compare import Comparison
-    from convcost.network import Report
-    from convcost.quantities import Limit
+    from convcost.analyses.compare import Comparison
+    from convcost.analyses.quantities import Limit
+    from convcost.core.network import Report
 
 T = TypeVar("T")
 
@@ -223,9 +223,9 @@ def compare(
     --kernel KxK --filters N. Prints per-layer MACs and params, path totals, how many times
     fewer MACs each bottleneck needs, and the break-even width b* above which it stops paying.
     """
-    from convcost.compare import compare as run_compare
-    from convcost.fields import scalar
-    from convcost.shapes import parse_shape
+    from convcost.analyses.compare import compare as run_compare
+    from convcost.core.fields import scalar
+    from convcost.core.shapes import parse_shape
 
     shortcuts = _kxk_options(ctx.args)
     if len(shortcuts) + (kernel is not None) > 1:
@@ -242,8 +242,8 @@ def compare(
     widths_text = [part for item in bottleneck or [] for part in item.split(",") if part]
 
     def run() -> Comparison:
-        from convcost.fields import positive_int
-        from convcost.layers import Conv, build_layer
+        from convcost.core.fields import positive_int
+        from convcost.core.layers import Conv, build_layer
 
         conv = build_layer(
             "conv",
@@ -283,7 +283,7 @@ def _stdin_once(command: str, specs: Sequence[str]) -> None:
 
 
 def _option_value(option: str, parse: Callable[[object], T], text: str) -> T:
-    from convcost.fields import scalar
+    from convcost.core.fields import scalar
 
     try:
         return parse(scalar(text))
@@ -328,10 +328,10 @@ def shape(
     The depth stays as it is unless --filters sets it (a conv has as many output channels
     as filters).
     """
-    from convcost.fields import scalar
-    from convcost.layers import build_layer
-    from convcost.network import Network, Node, analyze
-    from convcost.shapes import parse_shape
+    from convcost.core.fields import scalar
+    from convcost.core.layers import build_layer
+    from convcost.core.network import Network, Node, analyze
+    from convcost.core.shapes import parse_shape
 
     def run() -> Report:
         inp = parse_shape(input_shape)
@@ -444,8 +444,8 @@ def analyze(
 @app.command()
 def models(output_format: FormatOption = Format.table) -> None:
     """The built-in models (analyze them by name: convcost analyze googlenet), with totals."""
+    from convcost.core.network import analyze as run_analyze
     from convcost.frontends import zoo
-    from convcost.network import analyze as run_analyze
 
     def run() -> list[tuple[str, str, Report]]:
         rows = []
@@ -479,7 +479,7 @@ class CheckFormat(StrEnum):
 
 
 def _limit_option(metric: str, example: str) -> Any:
-    from convcost.quantities import METRICS
+    from convcost.analyses.quantities import METRICS
 
     what = METRICS[metric][0]
     return typer.Option(
@@ -515,10 +515,10 @@ def check(
     flags override them. Quantities are integers or take k, M, G, T (bytes: kB, MB, GB or
     KiB, MiB, GiB). A value exactly at its limit passes.
     """
-    from convcost.budget import ConfigCheck, exit_code, limits_for
-    from convcost.budget import check as run_check
+    from convcost.analyses.budget import ConfigCheck, exit_code, limits_for
+    from convcost.analyses.budget import check as run_check
+    from convcost.analyses.quantities import Limit, parse_quantity
     from convcost.frontends import analyze_spec
-    from convcost.quantities import Limit, parse_quantity
     from convcost.render.escape import visible
 
     _stdin_once("check", configs)
@@ -590,7 +590,7 @@ def diff(
     import math
     from fractions import Fraction
 
-    from convcost.diff import diff as run_diff
+    from convcost.analyses.diff import diff as run_diff
     from convcost.frontends import analyze_spec
 
     # Before any output: nan and inf (1e400 is inf) compare false with every number.
@@ -633,7 +633,7 @@ def schema() -> None:
     '# yaml-language-server: $schema=./convcost.schema.json'."""
     import json
 
-    from convcost.schema import config_schema
+    from convcost.frontends.schema import config_schema
 
     _emit(lambda: json.dumps(config_schema(), indent=2, ensure_ascii=False))
 

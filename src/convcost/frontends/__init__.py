@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from convcost.errors import ConvcostError, did_you_mean
-from convcost.limits import MAX_LAYERS
-from convcost.network import Network, Report
+from convcost.core.errors import ConvcostError, did_you_mean
+from convcost.core.limits import MAX_LAYERS
+from convcost.core.network import Network, Report
 
 
 def load_network(
@@ -61,7 +61,7 @@ def analyze_spec(
     """``load_network`` and ``analyze``. A JSON config is read without line and column; when
     its layers turn out wrong (a kernel larger than its input, say), it is read again with
     them, so that the error says where."""
-    from convcost.network import analyze
+    from convcost.core.network import analyze
 
     network = load_network(spec, defaults, max_layers)
     try:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from convcost.errors import ConvcostError, Location
-from convcost.layers import Layer, build_layer
+from convcost.core.errors import ConvcostError, Location
+from convcost.core.layers import Layer, build_layer
 
 Locate = Callable[[str | None], Location | None]
 """Where a field's value was written (None: the layer itself)."""

@@ -20,8 +20,13 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any, BinaryIO, TypeVar
 
-from convcost.errors import ConvcostError, Faults, Location, did_you_mean
-from convcost.fields import bounded_name
+from convcost.analyses.quantities import METRICS, Limit, parse_quantity
+from convcost.core.errors import ConvcostError, Faults, Location, did_you_mean
+from convcost.core.fields import bounded_name
+from convcost.core.gcpause import gc_paused
+from convcost.core.limits import COLLECTIONS_PER_ROW, MAX_INPUT_BYTES, MAX_LAYERS
+from convcost.core.network import Network
+from convcost.core.shapes import Shape, shape_from_value
 from convcost.frontends.structure import Builder, parse_blocks
 from convcost.frontends.yamlnode import (
     NO_KEYS,
@@ -31,11 +36,6 @@ from convcost.frontends.yamlnode import (
     too_many_values,
     values_for,
 )
-from convcost.gcpause import gc_paused
-from convcost.limits import COLLECTIONS_PER_ROW, MAX_INPUT_BYTES, MAX_LAYERS
-from convcost.network import Network
-from convcost.quantities import METRICS, Limit, parse_quantity
-from convcost.shapes import Shape, shape_from_value
 
 TOP_LEVEL = ("name", "description", "input", "layers", "blocks", "separator", "budget")
 SEPARATORS = ("/", ".", "_", "-", ":")

@@ -13,9 +13,9 @@ import operator
 import re
 from collections.abc import Callable, Mapping
 
-from convcost.errors import ConvcostError, did_you_mean
-from convcost.fields import shown_int
-from convcost.limits import MAX_EXPRESSION, MAX_SIZE
+from convcost.core.errors import ConvcostError, did_you_mean
+from convcost.core.fields import shown_int
+from convcost.core.limits import MAX_EXPRESSION, MAX_SIZE
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TOKEN = re.compile(r"\$\{([^}]*)\}|\$(" + _NAME.pattern + ")")

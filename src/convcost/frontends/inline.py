@@ -19,19 +19,19 @@ import re
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from convcost.errors import ConvcostError, Faults, Location
-from convcost.fields import bounded_name, scalar
-from convcost.frontends.common import located_layer
-from convcost.layers import (
+from convcost.core.errors import ConvcostError, Faults, Location
+from convcost.core.fields import bounded_name, scalar
+from convcost.core.layers import (
     Layer,
     all_kinds,
     build_layer,
     recipe,
     unknown_kind_message,
 )
-from convcost.limits import MAX_LAYERS
-from convcost.network import Network, Node
-from convcost.shapes import parse_shape
+from convcost.core.limits import MAX_LAYERS
+from convcost.core.network import Network, Node
+from convcost.core.shapes import parse_shape
+from convcost.frontends.common import located_layer
 
 SOURCE = "<spec>"
 _SHORTHAND = re.compile(r"^([sdgp])(\d+(?:x\d+)?)$")

@@ -23,14 +23,14 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
-from convcost.errors import ConvcostError, Faults, Location, did_you_mean
-from convcost.fields import bounded_name, positive_int
+from convcost.core.errors import ConvcostError, Faults, Location, did_you_mean
+from convcost.core.fields import bounded_name, positive_int
+from convcost.core.layers import Layer, build_layer, lookup, recipe
+from convcost.core.limits import MAX_LAYERS
+from convcost.core.network import SHORTCUTS, Concat, Element, Group, Node, Residual, row_count
 from convcost.frontends.expressions import has_parameters, interpolate, name_problem
 from convcost.frontends.inline import parse_layers, passed_limit
 from convcost.frontends.yamlnode import YNode, describe
-from convcost.layers import Layer, build_layer, lookup, recipe
-from convcost.limits import MAX_LAYERS
-from convcost.network import SHORTCUTS, Concat, Element, Group, Node, Residual, row_count
 
 STRUCTURES = ("concat", "residual", "group")
 CALL_KEYS = ("name", "repeat", "start", "first")

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from convcost.errors import ConvcostError, Location
-from convcost.limits import COLLECTIONS_PER_ROW, VALUES_PER_ROW
+from convcost.core.errors import ConvcostError, Location
+from convcost.core.limits import COLLECTIONS_PER_ROW, VALUES_PER_ROW
 
 MAX_PLAIN = 100_000  # values in one setting: an aliased "billion laughs" would expand past it
 

@@ -7,7 +7,8 @@ from typing import Any
 
 import yaml
 
-from convcost.errors import ConvcostError, Location
+from convcost.core.errors import ConvcostError, Location
+from convcost.core.limits import COLLECTIONS_PER_ROW, MAX_LAYERS
 from convcost.frontends.yamlnode import (
     NO_KEYS,
     YNode,
@@ -15,7 +16,6 @@ from convcost.frontends.yamlnode import (
     too_many_values,
     values_for,
 )
-from convcost.limits import COLLECTIONS_PER_ROW, MAX_LAYERS
 
 MAX_DEPTH = 200  # nesting of YAML collections
 MAX_COLLECTIONS = COLLECTIONS_PER_ROW * MAX_LAYERS  # lists and mappings (see limits)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from xml.etree import ElementTree
 
-from convcost.budget import ConfigCheck, Verdict
+from convcost.analyses.budget import ConfigCheck, Verdict
 from convcost.render.escape import github_data, github_property, visible, xml_text
 from convcost.render.numbers import fixed, grouped
 from convcost.render.text import SCHEMA_VERSION, json_text

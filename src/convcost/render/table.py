@@ -14,10 +14,10 @@ from rich.segment import Segment, Segments
 from rich.table import Table
 from rich.text import Text
 
-from convcost.compare import Comparison
-from convcost.explain import explain_layer
-from convcost.network import GroupResult, LayerResult, Report, Row, Totals
+from convcost.analyses.compare import Comparison
+from convcost.core.network import GroupResult, LayerResult, Report, Row, Totals
 from convcost.render.escape import visible
+from convcost.render.explain import explain_layer
 from convcost.render.numbers import Texts, count, grouped, short, unit_label
 from convcost.render.words import saving_lines
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING, Any
 
-from convcost.explain import explain_layer
-from convcost.network import BYTES_PER_VALUE, GroupResult, LayerResult, Report, Row, Totals
+from convcost.core.network import BYTES_PER_VALUE, GroupResult, LayerResult, Report, Row, Totals
+from convcost.core.shapes import Shape
 from convcost.render.escape import json_safe, md_cell, md_code, md_text, visible
+from convcost.render.explain import explain_layer
 from convcost.render.numbers import Texts, count, grouped, short, unit_label
 from convcost.render.words import saving_lines
-from convcost.shapes import Shape
 
 if TYPE_CHECKING:  # compare (and fractions) only when a comparison is rendered
-    from convcost.compare import Comparison, Saving
+    from convcost.analyses.compare import Comparison, Saving
 
 SCHEMA_VERSION = 1
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from convcost.render.numbers import fixed
 
 if TYPE_CHECKING:
-    from convcost.compare import Comparison, Ratio
+    from convcost.analyses.compare import Comparison, Ratio
 
 
 def saving_lines(comparison: Comparison) -> list[str]:

@@ -1,14 +1,14 @@
 """The layer kinds other than conv: pools, dense, flatten, activations, BatchNorm, dropout,
 LRN and padding. Each kind's fields, shape rule and cost are here, in one class; they join
-``convcost.layers.REGISTRY`` when this module is imported (``layers.all_kinds()`` does it).
+``convcost.core.layers.REGISTRY`` when this module is imported (``layers.all_kinds()`` does it).
 """
 
 from __future__ import annotations
 
-from convcost import fields
-from convcost.errors import ConvcostError
-from convcost.geometry import Axis, Padding, describe_padding, window, window_size
-from convcost.layers import (
+from convcost.core import fields
+from convcost.core.errors import ConvcostError
+from convcost.core.geometry import Axis, Padding, describe_padding, window, window_size
+from convcost.core.layers import (
     _WINDOW_WORDS,
     ACTIVATIONS,
     REGISTRY,
@@ -21,7 +21,7 @@ from convcost.layers import (
     param,
     register,
 )
-from convcost.shapes import Shape
+from convcost.core.shapes import Shape
 
 
 @layer_kind

@@ -11,9 +11,9 @@ import re
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
-from convcost.errors import ConvcostError
-from convcost.geometry import Padding
-from convcost.limits import MAX_NAME, MAX_SIZE
+from convcost.core.errors import ConvcostError
+from convcost.core.geometry import Padding
+from convcost.core.limits import MAX_NAME, MAX_SIZE
 
 Parser = Callable[[object], Any]
 

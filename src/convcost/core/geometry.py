@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Literal, NamedTuple
 
-from convcost.errors import ConvcostError
+from convcost.core.errors import ConvcostError
 
 Rule = Literal["floor", "ceil", "same"]
 

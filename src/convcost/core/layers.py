@@ -20,10 +20,10 @@ from typing import (
     dataclass_transform,
 )
 
-from convcost import fields
-from convcost.errors import ConvcostError, did_you_mean
-from convcost.geometry import Axis, Padding, describe_padding, window, window_size
-from convcost.shapes import Shape
+from convcost.core import fields
+from convcost.core.errors import ConvcostError, did_you_mean
+from convcost.core.geometry import Axis, Padding, describe_padding, window, window_size
+from convcost.core.shapes import Shape
 
 _REQUIRED: Any = dataclasses.MISSING
 
@@ -351,20 +351,20 @@ def all_kinds() -> dict[str, tuple[type[Layer], Mapping[str, object]]]:
     live in ``layer_kinds`` and are imported the first time a name is not found, so that
     commands that need only a conv (``compare``) start faster."""
     if "maxpool" not in REGISTRY:  # a kind of layer_kinds': import it once, not per call
-        import convcost.layer_kinds  # noqa: F401  (registers the kinds)
+        import convcost.core.layer_kinds  # noqa: F401  (registers the kinds)
     return REGISTRY
 
 
 def __getattr__(name: str) -> Any:
-    """``from convcost.layers import MaxPool`` still works: it imports the other kinds."""
+    """``from convcost.core.layers import MaxPool`` still works: it imports the other kinds."""
     if name.startswith("__"):  # the import system asks for __path__ and the like: not kinds
         raise AttributeError(name)
-    import convcost.layer_kinds as kinds
+    import convcost.core.layer_kinds as kinds
 
     try:
         return getattr(kinds, name)
     except AttributeError:
-        raise AttributeError(f"module 'convcost.layers' has no attribute {name!r}") from None
+        raise AttributeError(f"module 'convcost.core.layers' has no attribute {name!r}") from None
 
 
 def lookup(kind: str) -> tuple[type[Layer], Mapping[str, object]]:

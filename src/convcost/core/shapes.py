@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from convcost.errors import ConvcostError
-from convcost.fields import whole_number
-from convcost.limits import MAX_SIZE
+from convcost.core.errors import ConvcostError
+from convcost.core.fields import whole_number
+from convcost.core.limits import MAX_SIZE
 
 # A minus sign is read so that a negative dimension is refused as such, not as "not HxWxC".
 _SHAPE = re.compile(r"^\s*(-?\d+)\s*[x×X,]\s*(-?\d+)\s*[x×X,]\s*(-?\d+)\s*$")

@@ -6,15 +6,15 @@ from collections.abc import Iterable
 from operator import sub
 from typing import TYPE_CHECKING, NamedTuple
 
-from convcost.errors import ConvcostError, Location
-from convcost.gcpause import gc_paused
-from convcost.geometry import Axis
-from convcost.layers import Conv, Layer, Merge
-from convcost.limits import MAX_SIZE
-from convcost.shapes import Shape
+from convcost.core.errors import ConvcostError, Location
+from convcost.core.gcpause import gc_paused
+from convcost.core.geometry import Axis
+from convcost.core.layers import Conv, Layer, Merge
+from convcost.core.limits import MAX_SIZE
+from convcost.core.shapes import Shape
 
 if TYPE_CHECKING:
-    from convcost.quantities import Limit
+    from convcost.analyses.quantities import Limit
 
 BYTES_PER_VALUE = 4  # float32, what every peer tool assumes by default
 
@@ -575,7 +575,7 @@ def _projection(
         if ((inp.h - 1) // stride + 1, (inp.w - 1) // stride + 1) == (out.h, out.w):
             layers = made.get((stride, out.c))
             if layers is None:
-                from convcost.layer_kinds import BatchNorm
+                from convcost.core.layer_kinds import BatchNorm
 
                 conv = Conv(kernel=(1, 1), filters=out.c, stride=(stride, stride),
                             padding=(0, 0, 0, 0), bias=False)  # fmt: skip

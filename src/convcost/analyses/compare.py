@@ -5,10 +5,10 @@ from __future__ import annotations
 from math import gcd
 from typing import TYPE_CHECKING, NamedTuple
 
-from convcost.errors import ConvcostError
-from convcost.layers import Conv
-from convcost.network import Network, Node, Report, analyze
-from convcost.shapes import Shape
+from convcost.core.errors import ConvcostError
+from convcost.core.layers import Conv
+from convcost.core.network import Network, Node, Report, analyze
+from convcost.core.shapes import Shape
 
 if TYPE_CHECKING:
     from fractions import Fraction

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from convcost.errors import ConvcostError
-from convcost.network import Report
-from convcost.quantities import METRICS, Limit
+from convcost.analyses.quantities import METRICS, Limit
+from convcost.core.errors import ConvcostError
+from convcost.core.network import Report
 
 
 @dataclass(frozen=True)

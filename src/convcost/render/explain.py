@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from convcost.layers import Conv
-from convcost.network import LayerResult
+from convcost.core.layers import Conv
+from convcost.core.network import LayerResult
 
 
 def explain_layer(result: LayerResult) -> list[str]:

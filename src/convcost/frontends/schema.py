@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from convcost import fields
+from convcost.analyses.quantities import METRICS
+from convcost.core import fields
+from convcost.core.layers import all_kinds, layer_fields
+from convcost.core.network import SHORTCUTS
 from convcost.frontends.config import SEPARATORS, TOP_LEVEL
 from convcost.frontends.structure import (
     BLOCK_KEYS,
@@ -16,9 +19,6 @@ from convcost.frontends.structure import (
     RESIDUAL_KEYS,
     STRUCTURES,
 )  # fmt: skip
-from convcost.layers import all_kinds, layer_fields
-from convcost.network import SHORTCUTS
-from convcost.quantities import METRICS
 
 REGISTRY = all_kinds()
 SCHEMA_ID = "https://convcost.invalid/schema/config-v1.json"

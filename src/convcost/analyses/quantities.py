@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from convcost.errors import ConvcostError, Location
-from convcost.network import BYTES_PER_VALUE
+from convcost.core.errors import ConvcostError, Location
+from convcost.core.network import BYTES_PER_VALUE
 
 COUNT_SUFFIXES = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 BYTE_SUFFIXES = {

@@ -1,0 +1,1 @@
+"""Analyses: what convcost computes on an analysed network (compare, diff, budgets)."""
