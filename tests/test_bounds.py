@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 from convcost.cli import app
 from convcost.core.errors import ConvcostError
 from convcost.core.limits import MAX_INPUT_BYTES, MAX_LAYERS
-from convcost.core.network import analyze, row_count
 from convcost.frontends.config import load_config, parse_config
+from convcost.frontends.tree import analyze, row_count
 from tests.test_environment import CONVCOST
 
 BLOCK_CHAIN = (

@@ -9,8 +9,8 @@ import dataclasses
 import pytest
 
 from convcost.core.layers import Layer, all_kinds, build_layer
-from convcost.core.network import Concat, Element, Group, Residual
 from convcost.frontends import zoo
+from convcost.frontends.tree import Concat, Element, Group, Residual
 
 # A valid value for each setting some kind requires.
 REQUIRED_VALUES = {"kernel": 3, "units": 10, "padding": 1, "fn": "relu"}

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 from convcost.cli import app
 from convcost.core.errors import ConvcostError
 from convcost.core.layers import BatchNorm, Conv
-from convcost.core.network import Node, analyze
 from convcost.frontends.config import parse_config
+from convcost.frontends.tree import Node, analyze
 
 SEED = """\
 input: 28x28x192

@@ -9,9 +9,9 @@ from typer.testing import CliRunner
 
 from convcost.analyses.diff import diff
 from convcost.cli import app
-from convcost.core.network import analyze
 from convcost.frontends import zoo
 from convcost.frontends.inline import parse_inline
+from convcost.frontends.tree import analyze
 
 OLD = "28x28x192 | conv 5x5 32 name=main"
 NEW = "28x28x192 | conv 1x1 16 name=reduce relu | conv 5x5 32 name=main"

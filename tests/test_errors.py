@@ -417,7 +417,7 @@ def test_deep_block_nesting_is_refused() -> None:
 def test_huge_but_valid_numbers_are_exact() -> None:
     # Sizes up to 2**40 are counted exactly, with Python's integers, not floats.
     text = "input: 1x1x1099511627776\nlayers: [conv 1x1 1099511627776]\n"
-    from convcost.core.network import analyze
+    from convcost.frontends.tree import analyze
 
     report = analyze(parse_config(text, "big.yaml"))
     assert report.totals.macs == 2**80

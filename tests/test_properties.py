@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 from convcost.core.errors import ConvcostError
 from convcost.core.layers import Activation, AvgPool, BatchNorm, Conv, Layer, MaxPool
-from convcost.core.network import (
+from convcost.core.shapes import Shape
+from convcost.frontends.tree import (
     SHORTCUTS,
     Concat,
     Element,
@@ -17,7 +18,6 @@ from convcost.core.network import (
     Residual,
     analyze,
 )
-from convcost.core.shapes import Shape
 from tests.torch_bridge import check_network_against_torch
 
 small = st.integers(1, 3)

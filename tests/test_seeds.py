@@ -8,9 +8,9 @@ import pytest
 
 from convcost.analyses.compare import compare
 from convcost.core.layers import Conv
-from convcost.core.network import analyze
 from convcost.core.shapes import Shape
 from convcost.frontends.inline import parse_inline
+from convcost.frontends.tree import analyze
 
 
 @pytest.mark.parametrize(

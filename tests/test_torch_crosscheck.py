@@ -7,8 +7,8 @@ import itertools
 import pytest
 
 from convcost.core.errors import ConvcostError
-from convcost.core.network import analyze
 from convcost.frontends.inline import parse_inline
+from convcost.frontends.tree import analyze
 from tests.torch_bridge import check_against_torch
 
 SPECS = [

@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 
 from convcost.cli import app
 from convcost.core.errors import ConvcostError, Location
-from convcost.core.network import analyze
 from convcost.frontends import zoo
 from convcost.frontends.config import parse_config
+from convcost.frontends.tree import analyze
 from convcost.frontends.yamlnode import YNode
 from convcost.frontends.yamlread import (
     _compose_nodes,

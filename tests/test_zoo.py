@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from convcost.cli import app
-from convcost.core.network import analyze
 from convcost.frontends import zoo
+from convcost.frontends.tree import analyze
 from tests.torch_bridge import check_network_against_torch
 
 # MACs and params as published for each model (issue #3's table, which agrees with

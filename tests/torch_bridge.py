@@ -14,7 +14,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from convcost.core import layers as L
-from convcost.core.network import Concat, Element, Group, LayerResult, Network, Node, Report
+from convcost.core.report import LayerResult, Report
 
 _ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU, "relu6": nn.ReLU6, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh,
@@ -112,89 +112,60 @@ def check_against_torch(report: Report) -> None:
         assert counter.get_total_flops() == 2 * result.macs, name
 
 
-# --- whole networks: branches and residuals wired as convcost wires them ----------------------
+# --- whole networks: the graph convcost analysed, wired node by node ---------------------------
 
 
-class _Concat(nn.Module):
-    def __init__(self, branches: list[nn.Module]) -> None:
+class GraphModule(nn.Module):
+    """The nn.Module of a convcost graph: one module per node, each reading the outputs of
+    the nodes it names (merges: torch.cat, +, *), written independently of convcost's
+    analysis so a wrong wiring or shape rule shows. Every node's output is kept."""
+
+    def __init__(self, report: Report) -> None:
         super().__init__()
-        self.branches = nn.ModuleList(branches)
+        assert report.graph is not None
+        self.inputs = [node.inputs for node in report.graph.nodes]
+        self.kinds = [result.kind for result in report.layers]
+        self.layers = nn.ModuleList(
+            nn.Identity() if kind in ("concat", "add", "mul") else torch_module(result)
+            for kind, result in zip(self.kinds, report.layers, strict=True)
+        )
+        self.outputs: list[torch.Tensor] = []
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        joined: torch.Tensor = torch.cat([branch(x) for branch in self.branches], dim=1)
-        return joined
-
-
-class _Residual(nn.Module):
-    def __init__(self, body: nn.Module, shortcut: nn.Module | None, add: bool) -> None:
-        super().__init__()
-        self.body, self.shortcut, self.add = body, shortcut, add
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out: torch.Tensor = self.body(x)
-        if self.add:
-            out = out + (x if self.shortcut is None else self.shortcut(x))
-        return out
-
-
-class GraphBuilder:
-    """The nn.Module of a whole convcost network; every layer module records its output."""
-
-    def __init__(self, network: Network, report: Report) -> None:
-        self.separator = network.separator
-        self.results = {r.name: r for r in report.layers}
-        self.shapes: list[tuple[str, list[int]]] = []
-        self.module = self.sequence(network.nodes, "")
-
-    def sequence(self, elements: tuple[Element, ...], prefix: str) -> nn.Module:
-        return nn.Sequential(*(self.element(e, prefix) for e in elements))
-
-    def leaf(self, name: str) -> nn.Module:
-        module = torch_module(self.results[name])
-
-        def record(_: nn.Module, __: Any, output: torch.Tensor) -> None:
-            self.shapes.append((name, torch_shape(output)))
-
-        module.register_forward_hook(record)
-        return module
-
-    def element(self, element: Element, prefix: str) -> nn.Module:
-        if isinstance(element, Node):
-            return self.leaf(prefix + str(element.name))
-        inner = prefix + f"{element.name}{self.separator}" if element.name else prefix
-        if isinstance(element, Group):
-            return self.sequence(element.elements, inner)
-        if isinstance(element, Concat):
-            return _Concat([self.element(branch, inner) for branch in element.branches])
-        body = self.sequence(element.body.elements, inner)
-        add = inner + str(element.merge_name) in self.results
-        shortcut: nn.Module | None = None
-        if isinstance(element.shortcut, Group):
-            shortcut = self.element(element.shortcut, inner)
-        elif element.shortcut == "auto":
-            projection = inner + f"{element.projection_name}{self.separator}"
-            if projection + "0" in self.results:
-                shortcut = nn.Sequential(self.leaf(projection + "0"), self.leaf(projection + "1"))
-        return _Residual(body, shortcut, add)
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        outputs: list[torch.Tensor] = []
+        for kind, inputs, module in zip(self.kinds, self.inputs, self.layers, strict=True):
+            read = [x if i == -1 else outputs[i] for i in inputs]
+            if kind == "concat":
+                out = torch.cat(read, dim=1)
+            elif kind in ("add", "mul"):
+                out = read[0]
+                for other in read[1:]:
+                    out = out + other if kind == "add" else out * other
+            else:
+                (single,) = read
+                out = module(single)
+            outputs.append(out)
+        self.outputs = outputs
+        return outputs
 
 
-def check_network_against_torch(network: Network, report: Report) -> None:
-    """Each layer on its own (shapes, params, buffers, MACs), then the whole wired network:
-    every layer's output shape in a real forward pass, the total params and FLOPs."""
+def check_network_against_torch(network: object, report: Report) -> None:
+    """Each layer on its own (shapes, params, buffers, MACs), then the whole wired graph in a
+    real forward pass: every node's output shape, the total params and FLOPs."""
     for result in report.layers:
-        if result.kind in ("concat", "add"):
+        if result.kind in ("concat", "add", "mul"):
             continue
         check_layer(result)
-    graph = GraphBuilder(network, report)
-    model = graph.module.eval()
+    model = GraphModule(report).eval()
     s = report.input_shape
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        out = model(torch.zeros(report.batch, s.c, s.h, s.w))
-    assert torch_shape(out) == report.output_shape.as_list()
-    expected = [(r.name, r.output_shape.as_list()) for r in report.layers
-                if r.kind not in ("concat", "add")]  # fmt: skip
-    assert graph.shapes == expected
+        outputs = model(torch.zeros(report.batch, s.c, s.h, s.w))
+    assert [(r.name, torch_shape(out)) for r, out in zip(report.layers, outputs, strict=True)] == [
+        (r.name, r.output_shape.as_list()) for r in report.layers
+    ]
     assert sum(p.numel() for p in model.parameters()) == report.totals.params
+    running = sum(b.numel() for b in model.buffers() if b.is_floating_point())
+    assert running == report.totals.buffers
     assert counter.get_total_flops() == 2 * report.totals.macs
 
 

@@ -27,7 +27,7 @@ from convcost.render import Format, Unit
 if TYPE_CHECKING:
     from convcost.analyses.compare import Comparison
     from convcost.analyses.quantities import Limit
-    from convcost.core.network import Report
+    from convcost.core.report import Report
 
 T = TypeVar("T")
 
@@ -330,8 +330,8 @@ def shape(
     """
     from convcost.core.fields import scalar
     from convcost.core.layers import build_layer
-    from convcost.core.network import Network, Node, analyze
     from convcost.core.shapes import parse_shape
+    from convcost.frontends.tree import Network, Node, analyze
 
     def run() -> Report:
         inp = parse_shape(input_shape)
@@ -444,8 +444,8 @@ def analyze(
 @app.command()
 def models(output_format: FormatOption = Format.table) -> None:
     """The built-in models (analyze them by name: convcost analyze googlenet), with totals."""
-    from convcost.core.network import analyze as run_analyze
     from convcost.frontends import zoo
+    from convcost.frontends.tree import analyze as run_analyze
 
     def run() -> list[tuple[str, str, Report]]:
         rows = []

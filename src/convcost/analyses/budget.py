@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from convcost.analyses.quantities import METRICS, Limit
 from convcost.core.errors import ConvcostError
-from convcost.core.network import Report
+from convcost.core.report import Report
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,9 @@ from math import gcd
 from typing import TYPE_CHECKING, NamedTuple
 
 from convcost.core.errors import ConvcostError
+from convcost.core.graph import analyze, chain
 from convcost.core.layers import Conv
-from convcost.core.network import Network, Node, Report, analyze
+from convcost.core.report import Report
 from convcost.core.shapes import Shape
 
 if TYPE_CHECKING:
@@ -85,15 +86,13 @@ def compare(input_shape: Shape, main: Conv, widths: tuple[int, ...], batch: int 
         raise ConvcostError("compare takes an ordinary conv: filters set, groups 1")
     kernel, filters, bias = main.kernel, main.filters, main.bias
     k_name = f"conv_{kernel[0]}x{kernel[1]}"
-    direct_report = analyze(Network(input_shape, (Node(k_name, main),)), batch)
+    direct_report = analyze(chain(input_shape, ((k_name, main),)), batch)
     direct = Path("direct", direct_report, None)
     paths: list[Path] = []
     for width in dict.fromkeys(widths):
         reduce = Conv(kernel=(1, 1), filters=width, bias=bias)
-        nodes = (Node("reduce_1x1", reduce), Node(k_name, main))
-        paths.append(
-            Path(f"bottleneck {width}", analyze(Network(input_shape, nodes), batch), width)
-        )
+        nodes = (("reduce_1x1", reduce), (k_name, main))
+        paths.append(Path(f"bottleneck {width}", analyze(chain(input_shape, nodes), batch), width))
     savings = tuple(
         Saving(
             p,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
 
-from convcost.core.network import LayerResult, Report
+from convcost.core.report import LayerResult, Report
 
 Status = Literal["same", "changed", "added", "removed"]
 

@@ -6,7 +6,7 @@ import re
 from typing import NamedTuple
 
 from convcost.core.errors import ConvcostError, Location
-from convcost.core.network import BYTES_PER_VALUE
+from convcost.core.report import BYTES_PER_VALUE
 
 COUNT_SUFFIXES = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 BYTE_SUFFIXES = {

@@ -295,22 +295,30 @@ class Conv(Layer):
         return text
 
 
+MERGES = ("concat", "add", "mul")
+
+
 @layer_kind
 class Merge(Layer):
-    """Where branches meet: ``concat`` (channels) or ``add`` (elementwise, no MACs).
-
-    Not in the registry: the network's structure (concat:, residual:) creates merges.
-    """
+    """Where inputs meet: ``concat`` (channels), ``add`` or ``mul`` (elementwise, a 1×1×C
+    input broadcast over H×W; no MACs). The graph core computes a merge's shape from all
+    its inputs (``convcost.core.graph.merged_shape``); a config writes one as
+    ``{type: add, from: [a, b]}``, and concat:/residual: constructs make them too."""
 
     kind = "merge"
-    op: str
+    summary = "joins the layers from: names: concat (channels), add or mul (elementwise)"
+    op: str = param(fields.choice(*MERGES), "concat, add or mul", default="add")
 
     @property
     def kind_name(self) -> str:
         return self.op
 
     def config(self) -> str:
-        return "elementwise" if self.op == "add" else "channels"
+        return "channels" if self.op == "concat" else "elementwise"
+
+
+for _op in MERGES:
+    REGISTRY[_op] = (Merge, {"op": _op})
 
 
 _FIELDS: dict[type[Layer], tuple[dataclasses.Field[Any], ...]] = {}
@@ -376,7 +384,7 @@ def lookup(kind: str) -> tuple[type[Layer], Mapping[str, object]]:
 
 def unknown_kind_message(kind: str) -> str:
     hint = did_you_mean(kind.lower(), all_kinds())
-    kinds = sorted({cls.kind for cls, _ in REGISTRY.values()} - {"activation"})
+    kinds = sorted({cls.kind for cls, _ in REGISTRY.values()} - {"activation", "merge"})
     return (
         f"unknown layer kind '{kind}'; {hint}known kinds: {', '.join(kinds)}, "
         f"and the activations {', '.join(ACTIVATIONS)}"

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from convcost.core.errors import ConvcostError, did_you_mean
 from convcost.core.limits import MAX_LAYERS
-from convcost.core.network import Network, Report
+from convcost.core.report import Report
+from convcost.frontends.tree import Network
 
 
 def load_network(
@@ -61,7 +62,7 @@ def analyze_spec(
     """``load_network`` and ``analyze``. A JSON config is read without line and column; when
     its layers turn out wrong (a kernel larger than its input, say), it is read again with
     them, so that the error says where."""
-    from convcost.core.network import analyze
+    from convcost.frontends.tree import analyze
 
     network = load_network(spec, defaults, max_layers)
     try:

@@ -25,9 +25,9 @@ from convcost.core.errors import ConvcostError, Faults, Location, did_you_mean
 from convcost.core.fields import bounded_name
 from convcost.core.gcpause import gc_paused
 from convcost.core.limits import COLLECTIONS_PER_ROW, MAX_INPUT_BYTES, MAX_LAYERS
-from convcost.core.network import Network
 from convcost.core.shapes import Shape, shape_from_value
 from convcost.frontends.structure import Builder, parse_blocks
+from convcost.frontends.tree import Network
 from convcost.frontends.yamlnode import (
     NO_KEYS,
     YNode,

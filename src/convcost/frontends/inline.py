@@ -29,9 +29,9 @@ from convcost.core.layers import (
     unknown_kind_message,
 )
 from convcost.core.limits import MAX_LAYERS
-from convcost.core.network import Network, Node
 from convcost.core.shapes import parse_shape
 from convcost.frontends.common import located_layer
+from convcost.frontends.tree import Network, Node
 
 SOURCE = "<spec>"
 _SHORTHAND = re.compile(r"^([sdgp])(\d+(?:x\d+)?)$")

@@ -10,7 +10,6 @@ from typing import Any
 from convcost.analyses.quantities import METRICS
 from convcost.core import fields
 from convcost.core.layers import all_kinds, layer_fields
-from convcost.core.network import SHORTCUTS
 from convcost.frontends.config import SEPARATORS, TOP_LEVEL
 from convcost.frontends.structure import (
     BLOCK_KEYS,
@@ -19,11 +18,20 @@ from convcost.frontends.structure import (
     RESIDUAL_KEYS,
     STRUCTURES,
 )  # fmt: skip
+from convcost.frontends.tree import SHORTCUTS
 
 REGISTRY = all_kinds()
 SCHEMA_ID = "https://convcost.invalid/schema/config-v1.json"
 _PARAMETER = {"type": "string", "pattern": r"\$", "description": "a block parameter: $name"}
 _NAME = {"type": ["string", "integer"], "description": "the layer's name in its group"}
+_FROM = {
+    "anyOf": [
+        {"type": ["string", "integer"]},
+        {"type": "array", "minItems": 1, "items": {"type": ["string", "integer"]}},
+    ],
+    "description": "the layers this one reads, by name as analyze prints them (or relative to "
+    "its group); without from: a layer reads the one before it",
+}
 _LAYERS = {"$ref": "#/$defs/layers"}
 
 
@@ -45,6 +53,7 @@ def _settings(kind: str) -> dict[str, Any]:
         if f.name not in preset
     }
     properties["name"] = _NAME
+    properties["from"] = _FROM
     return {"type": ["object", "null"], "properties": properties, "description": cls.summary}
 
 
@@ -85,7 +94,12 @@ def _keyed_layer() -> dict[str, Any]:
         "body", "shortcut", "name",
     }  # fmt: skip
     structures = {
-        "concat": {"type": "array", "minItems": 2, "items": branch},
+        "concat": {
+            "anyOf": [
+                {"type": "array", "minItems": 2, "items": branch},
+                _ref("concat", required=["from"]),
+            ]
+        },
         "residual": {
             "anyOf": [
                 _LAYERS,
@@ -106,6 +120,7 @@ def _keyed_layer() -> dict[str, Any]:
     assert set(structures) == set(STRUCTURES)
     properties.update(structures)
     properties["name"] = _NAME
+    properties["from"] = _FROM
     call = {
         "type": ["object", "null"],
         "description": "a block call: its parameters, and " + ", ".join(CALL_KEYS),
@@ -119,7 +134,7 @@ def _keyed_layer() -> dict[str, Any]:
     return {
         "type": "object",
         "minProperties": 1,
-        "maxProperties": 2,
+        "maxProperties": 3,
         "properties": properties,
         "additionalProperties": call,
     }

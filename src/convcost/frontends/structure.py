@@ -27,9 +27,9 @@ from convcost.core.errors import ConvcostError, Faults, Location, did_you_mean
 from convcost.core.fields import bounded_name, positive_int
 from convcost.core.layers import Layer, build_layer, lookup, recipe
 from convcost.core.limits import MAX_LAYERS
-from convcost.core.network import SHORTCUTS, Concat, Element, Group, Node, Residual, row_count
 from convcost.frontends.expressions import has_parameters, interpolate, name_problem
 from convcost.frontends.inline import parse_layers, passed_limit
+from convcost.frontends.tree import SHORTCUTS, Concat, Element, Group, Node, Residual, row_count
 from convcost.frontends.yamlnode import YNode, describe
 
 STRUCTURES = ("concat", "residual", "group")
@@ -271,6 +271,7 @@ class Builder:
             )
         settings: dict[str, YNode] = dict(item.value)
         key_at = dict(item.key_at)
+        sources_node = settings.pop("from", None)
         if "type" in settings:
             kind_node = settings.pop("type")
             if not isinstance(kind_node.value, str):
@@ -289,7 +290,13 @@ class Builder:
             kind, kind_at = keys[0], key_at[keys[0]]
             body = settings.pop(kind)
         name = _name(settings.pop("name", None))
-        if kind in STRUCTURES:
+        if body is not None and isinstance(body.value, dict) and "from" in body.value:
+            body = YNode({k: v for k, v in body.value.items() if k != "from"}, body.at,
+                         body.key_at)  # fmt: skip
+            sources_node = sources_node or item.value[kind].value["from"]
+        # concat: [branches] joins branches from one input; concat with from: is the merge
+        # kind, joining the layers it names.
+        if kind in STRUCTURES and not (kind == "concat" and sources_node is not None):
             if settings:
                 key = next(iter(settings))
                 raise ConvcostError(f"{kind} takes name: beside it, not '{key}'", key_at[key])
@@ -309,9 +316,18 @@ class Builder:
                     body.at,
                 )
         if kind in self.blocks:
+            if sources_node is not None:
+                raise ConvcostError(
+                    "from: names what a layer reads; a block call reads the layer before it "
+                    "(put from: on the block's first layer)",
+                    sources_node.at,
+                )
             with self._nested(kind_at):
                 return [self._call(self.blocks[kind], settings, key_at, name, kind_at, stack)]
-        return [self._layer(kind, settings, key_at, name, kind_at)]
+        node = self._layer(kind, settings, key_at, name, kind_at)
+        if sources_node is not None:
+            node = node._replace(sources=_sources(sources_node), sources_at=sources_node.at)
+        return [node]
 
     def _inline_layers(self, text: str, line: int, column: int) -> list[Element]:
         known = self._inline.get(text)
@@ -599,6 +615,22 @@ def _name(node: YNode | None) -> str | None:
         return bounded_name(str(node.value))
     except ConvcostError as error:
         raise error.located(node.at) from None
+
+
+def _sources(node: YNode) -> tuple[str, ...]:
+    """``from: NAME`` or ``from: [NAME, ...]``: the layers a layer reads, by name."""
+    items = node.value if isinstance(node.value, list) else [node]
+    if not items:
+        raise ConvcostError("from: names no layer; write from: NAME or from: [NAME, NAME]", node.at)
+    names = []
+    for item in items:
+        if isinstance(item.value, bool) or not isinstance(item.value, str | int):
+            raise ConvcostError(
+                f"from: expected a layer's name (as analyze prints it), got {describe(item.value)}",
+                item.at,
+            )
+        names.append(_name(item) or "")
+    return tuple(names)
 
 
 def _count(node: YNode | None, minimum: int) -> int | None:

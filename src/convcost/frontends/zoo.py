@@ -6,8 +6,8 @@ import os
 from collections.abc import Mapping
 
 from convcost.core.limits import MAX_LAYERS
-from convcost.core.network import Network
 from convcost.frontends.config import parse_config
+from convcost.frontends.tree import Network
 
 # The package's own folder of configs, read as plain files: importlib.resources (for packages
 # inside zip files, which convcost is never installed as) costs ~4 ms of start-up to import.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from convcost.analyses.diff import Diff, LayerChange
-from convcost.core.network import LayerResult, Totals
+from convcost.core.report import LayerResult, Totals
 from convcost.render.escape import md_cell, md_code
 from convcost.render.numbers import fixed, grouped
 from convcost.render.text import SCHEMA_VERSION, json_text

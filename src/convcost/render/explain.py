@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from convcost.core.layers import Conv
-from convcost.core.network import LayerResult
+from convcost.core.report import LayerResult
 
 
 def explain_layer(result: LayerResult) -> list[str]:

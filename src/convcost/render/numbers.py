@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from convcost.core.layers import Layer
-    from convcost.core.network import LayerResult, Totals
+    from convcost.core.report import LayerResult, Totals
     from convcost.core.shapes import Shape
 
 _PREFIXES = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k"))

@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from convcost.analyses.compare import Comparison
-from convcost.core.network import GroupResult, LayerResult, Report, Row, Totals
+from convcost.core.report import GroupResult, LayerResult, Report, Row, Totals
 from convcost.render.escape import visible
 from convcost.render.explain import explain_layer
 from convcost.render.numbers import Texts, count, grouped, short, unit_label

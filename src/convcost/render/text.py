@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING, Any
 
-from convcost.core.network import BYTES_PER_VALUE, GroupResult, LayerResult, Report, Row, Totals
+from convcost.core.report import BYTES_PER_VALUE, GroupResult, LayerResult, Report, Row, Totals
 from convcost.core.shapes import Shape
 from convcost.render.escape import json_safe, md_cell, md_code, md_text, visible
 from convcost.render.explain import explain_layer
