@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 from convcost.core.layers import Activation, BatchNorm, Conv, MaxPool
-from convcost.core.network import Concat, Element, Group, Network, Node, Residual
 from convcost.core.shapes import Shape
+from convcost.frontends.tree import Concat, Element, Group, Network, Node, Residual
 
 INPUT = "32x32x16"
 

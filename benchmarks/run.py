@@ -95,7 +95,7 @@ def engine(repeat: int) -> list[Row]:
     """analyze() on generated networks of 10,000 and 100,000 layers, the two sizes taking
     turns (a drift of the host's speed then hits both). The time is the call's own: the
     report is let go only after the clock stops, as freeing it is the caller's business."""
-    from convcost.core.network import analyze
+    from convcost.frontends.tree import analyze
 
     networks = {size: network(size) for size in (10_000, 100_000)}
     counts = {size: len(analyze(net).layers) for size, net in networks.items()}

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from convcost.core.geometry import Axis
+from convcost.core.graph import Graph
 from convcost.core.layers import Layer
 from convcost.core.shapes import Shape
-
-if TYPE_CHECKING:
-    from convcost.core.graph import Graph
 
 BYTES_PER_VALUE = 4  # float32, what every peer tool assumes by default
 

@@ -326,7 +326,8 @@ class Builder:
                 return [self._call(self.blocks[kind], settings, key_at, name, kind_at, stack)]
         node = self._layer(kind, settings, key_at, name, kind_at)
         if sources_node is not None:
-            node = node._replace(sources=_sources(sources_node), sources_at=sources_node.at)
+            names, places = _sources(sources_node)
+            node = node._replace(sources=names, sources_at=places)
         return [node]
 
     def _inline_layers(self, text: str, line: int, column: int) -> list[Element]:
@@ -617,8 +618,9 @@ def _name(node: YNode | None) -> str | None:
         raise error.located(node.at) from None
 
 
-def _sources(node: YNode) -> tuple[str, ...]:
-    """``from: NAME`` or ``from: [NAME, ...]``: the layers a layer reads, by name."""
+def _sources(node: YNode) -> tuple[tuple[str, ...], tuple[Location, ...]]:
+    """``from: NAME`` or ``from: [NAME, ...]``: the layers a layer reads, by name, and where
+    each name is written (a Node's ``sources`` and ``sources_at``)."""
     items = node.value if isinstance(node.value, list) else [node]
     if not items:
         raise ConvcostError("from: names no layer; write from: NAME or from: [NAME, NAME]", node.at)
@@ -630,7 +632,7 @@ def _sources(node: YNode) -> tuple[str, ...]:
                 item.at,
             )
         names.append(_name(item) or "")
-    return tuple(names)
+    return tuple(names), tuple(item.at for item in items)
 
 
 def _count(node: YNode | None, minimum: int) -> int | None:

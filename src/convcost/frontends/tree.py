@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
+from convcost.core.analysis import analyze as analyze_graph
+from convcost.core.analysis import evaluate_node
 from convcost.core.errors import ConvcostError, Location, did_you_mean
 from convcost.core.gcpause import gc_paused
-from convcost.core.graph import INPUT, Graph, GraphNode, Scope, evaluate_node
-from convcost.core.graph import analyze as analyze_graph
+from convcost.core.graph import INPUT, Graph, GraphNode, Scope
 from convcost.core.layers import Conv, Layer, Merge
 from convcost.core.report import Report
 from convcost.core.shapes import Shape
@@ -33,7 +34,7 @@ class Node(NamedTuple):
     layer: Layer
     location: Location | None = None
     sources: tuple[str, ...] = ()  # from: the layers it reads (none: the one before it)
-    sources_at: Location | None = None  # where from: is written
+    sources_at: tuple[Location, ...] = ()  # where each of those names is written
 
 
 class Group(NamedTuple):
@@ -399,7 +400,8 @@ class _Lowering:
         only. Only layers (and finished groups: their last layer) before it can be read."""
         found: list[int] = []
         separator, names = self.separator, self.names
-        for name in node.sources:
+        for k, name in enumerate(node.sources):
+            at = node.sources_at[k] if k < len(node.sources_at) else node.location
             if name.startswith(separator):
                 candidates = [name[len(separator) :]]
             else:
@@ -412,8 +414,7 @@ class _Lowering:
                     scope_prefix = scope_prefix[: scope_prefix[:-1].rfind(separator) + 1]
             index = next((names[c] for c in candidates if c in names), None)
             if index is None:
-                raise ConvcostError(self.unknown(name, candidates, prefix),
-                                    node.sources_at or node.location)  # fmt: skip
+                raise ConvcostError(self.unknown(name, candidates, prefix), at)
             found.append(index)
         return tuple(found)
 

@@ -1,0 +1,215 @@
+"""Analysis of a graph: each node's shapes and costs, in order, and the report's rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from convcost.core.errors import ConvcostError
+from convcost.core.gcpause import gc_paused
+from convcost.core.graph import INPUT, Graph, GraphNode, Scope
+from convcost.core.layers import Evaluation, Merge
+from convcost.core.limits import MAX_SIZE
+from convcost.core.report import GroupResult, LayerResult, Report, Row, Totals
+from convcost.core.shapes import Shape
+
+
+def node_error(node: GraphNode, inp: Shape, error: ConvcostError) -> ConvcostError:
+    """A layer's error, said of the layer: its full name, its kind and its input."""
+    layer = node.layer
+    return ConvcostError(
+        f"layer '{node.name}' ({layer.kind_name} on {inp}): {error.message}",
+        error.location or node.location,
+        error.field,
+    )
+
+
+def too_large(node: GraphNode, inp: Shape, out: Shape) -> ConvcostError:
+    return ConvcostError(
+        f"layer '{node.name}' ({node.layer.kind_name} on {inp}): its output {out} is larger "
+        "than 2**40 in a dimension; sizes above 2**40 are refused",
+        node.location,
+    )
+
+
+def evaluate_node(
+    nodes: Sequence[GraphNode], input_shape: Shape, index: int, shapes: Sequence[Shape]
+) -> Evaluation:
+    """What node ``index`` of ``nodes`` does to one sample, given the network's input shape
+    and the output shapes of the nodes before it; errors are located and say which layer."""
+    node = nodes[index]
+    inputs = [input_shape if i == INPUT else shapes[i] for i in node.inputs]
+    if isinstance(node.layer, Merge):
+        return Evaluation(merged_shape(nodes, node, inputs))
+    try:
+        evaluation = node.layer.evaluate(inputs[0])
+    except ConvcostError as error:
+        raise node_error(node, inputs[0], error) from None
+    out = evaluation.output_shape
+    if out.h > MAX_SIZE or out.w > MAX_SIZE or out.c > MAX_SIZE:
+        raise too_large(node, inputs[0], out)
+    return evaluation
+
+
+def merged_shape(nodes: Sequence[GraphNode], node: GraphNode, inputs: list[Shape]) -> Shape:
+    """A merge's output: ``concat`` joins channels (heights and widths agree); ``add`` and
+    ``mul`` work elementwise, a 1×1×C input broadcast over the other's H×W."""
+    op = node.layer.kind_name
+    what = f"{op} '{node.origin or node.name}'"
+    if len(inputs) < 2:
+        raise ConvcostError(
+            f"{what} reads {len(inputs)} input; a merge reads two or more (from: [NAME, NAME])",
+            node.location,
+        )
+    first = inputs[0]
+    if node.joins == "residual":
+        body, side = inputs
+        if side != body:
+            raise ConvcostError(
+                f"residual '{node.origin}': the body gives {body} but the shortcut gives {side}; "
+                "they must agree to be added (use shortcut: auto for a 1×1 projection)",
+                node.location,
+            )
+        return body
+    if op == "concat":
+        for k, shape in enumerate(inputs[1:], 2):
+            if (shape.h, shape.w, shape.flat) != (first.h, first.w, first.flat):
+                raise ConvcostError(
+                    f"{what}: {_part(nodes, node, k)} gives {shape} but "
+                    f"{_part(nodes, node, 1)} gives {first}; the {_parts(node)}' height and "
+                    "width must agree",
+                    node.location,
+                )
+        merged = Shape(first.h, first.w, sum(shape.c for shape in inputs), first.flat)
+        if merged.c > MAX_SIZE:
+            raise ConvcostError(
+                f"{what}: its output {merged} has more than 2**40 channels; sizes above 2**40 "
+                "are refused",
+                node.location,
+            )
+        return merged
+    # add, mul: the largest input, which every other equals or broadcasts over (1×1×C).
+    out = max(inputs, key=lambda shape: shape.h * shape.w)
+    for k, shape in enumerate(inputs, 1):
+        broadcast = (shape.h, shape.w, shape.c, shape.flat) == (1, 1, out.c, False)
+        if shape != out and not (broadcast and not out.flat):
+            raise ConvcostError(
+                f"{what}: {_part(nodes, node, k)} gives {shape} but "
+                f"{_part(nodes, node, inputs.index(out) + 1)} gives {out}; elementwise inputs "
+                "must have the same shape, or be 1×1×C to scale each channel",
+                node.location,
+            )
+    return out
+
+
+def _part(nodes: Sequence[GraphNode], node: GraphNode, k: int) -> str:
+    if node.joins == "branch":
+        return f"branch {k}"
+    source = node.inputs[k - 1]
+    return f"input {k} ('{'the input' if source == INPUT else nodes[source].name}')"
+
+
+def _parts(node: GraphNode) -> str:
+    return "branches" if node.joins == "branch" else "inputs"
+
+
+def analyze(graph: Graph, batch: int = 1) -> Report:
+    """Propagate the input shape through every node, in order, and count what each costs."""
+    if batch < 1:
+        raise ConvcostError(f"batch size must be at least 1, got {batch}")
+    with gc_paused():
+        return _analyze(graph, batch)
+
+
+def _analyze(graph: Graph, batch: int) -> Report:
+    nodes, scopes, input_shape = graph.nodes, graph.scopes, graph.input_shape
+    shapes: list[Shape] = []
+    rows: list[Row] = []
+    leaves: list[LayerResult] = []
+    add_shape, add_row, add_leaf = shapes.append, rows.append, leaves.append
+    new = tuple.__new__  # records made per layer, without a Python-level call
+    macs_sum = flops_sum = params_sum = buffers_sum = activations_sum = 0
+    # The scopes open at the current node, innermost last: (scope, row index, sums at its
+    # start, its input); a group's totals are the sums' difference at its end.
+    open_scopes: list[tuple[int, int, tuple[int, ...], Shape]] = []
+    current = -1
+    for index, node in enumerate(nodes):
+        inputs = node.inputs
+        source = inputs[0]
+        inp = input_shape if source == INPUT else shapes[source]
+        if node.scope != current:
+            sums = (macs_sum, flops_sum, params_sum, buffers_sum, activations_sum)
+            _enter(scopes, node.scope, open_scopes, rows, shapes, sums, inp)
+            current = node.scope
+        layer = node.layer
+        if len(inputs) == 1 and type(layer) is not Merge:
+            try:
+                out, macs, params, buffers, bias_adds = layer.evaluate(inp)
+            except ConvcostError as error:
+                raise node_error(node, inp, error) from None
+            if out[0] > MAX_SIZE or out[1] > MAX_SIZE or out[2] > MAX_SIZE:
+                raise too_large(node, inp, out)
+        else:
+            out, macs, params, buffers, bias_adds = evaluate_node(nodes, input_shape, index, shapes)
+            shown = node.shown_input
+            if shown is not None:
+                inp = input_shape if shown == INPUT else shapes[shown]
+        if batch != 1:
+            macs *= batch
+            bias_adds *= batch
+        row = new(LayerResult, (node.prefix, node.local, layer, inp, out, macs, params, buffers,
+                                bias_adds, node.depth, batch))  # fmt: skip
+        add_row(row)
+        add_leaf(row)
+        add_shape(out)
+        macs_sum += macs
+        flops_sum += 2 * macs + bias_adds
+        params_sum += params
+        buffers_sum += buffers
+        activations_sum += out[0] * out[1] * out[2] * batch
+    sums = (macs_sum, flops_sum, params_sum, buffers_sum, activations_sum)
+    _leave(scopes, -1, open_scopes, rows, shapes, sums)
+    output = shapes[-1] if shapes else input_shape
+    return Report(input_shape, output, batch, tuple(leaves), Totals(*sums), tuple(rows), graph)
+
+
+def _enter(
+    scopes: tuple[Scope, ...],
+    target: int,
+    open_scopes: list[tuple[int, int, tuple[int, ...], Shape]],
+    rows: list[Row],
+    shapes: list[Shape],
+    sums: tuple[int, ...],
+    inp: Shape,
+) -> None:
+    """Close the open scopes that do not hold ``target``, open those that do (outermost
+    first), each with a group row placed before its layers and filled in when it closes."""
+    path: list[int] = []
+    scope = target
+    while scope != -1:
+        path.append(scope)
+        scope = scopes[scope].parent
+    path.reverse()
+    keep = 0
+    while keep < len(open_scopes) and keep < len(path) and open_scopes[keep][0] == path[keep]:
+        keep += 1
+    _leave(scopes, open_scopes[keep - 1][0] if keep else -1, open_scopes, rows, shapes, sums)
+    for scope in path[keep:]:
+        open_scopes.append((scope, len(rows), sums, inp))
+        rows.append(inp)  # type: ignore[arg-type]  # a placeholder, replaced in _leave
+
+
+def _leave(
+    scopes: tuple[Scope, ...],
+    keep: int,
+    open_scopes: list[tuple[int, int, tuple[int, ...], Shape]],
+    rows: list[Row],
+    shapes: list[Shape],
+    sums: tuple[int, ...],
+) -> None:
+    """Close open scopes, innermost first, until ``keep`` (-1: all) is the innermost."""
+    while open_scopes and open_scopes[-1][0] != keep:
+        scope, at, start, inp = open_scopes.pop()
+        info = scopes[scope]
+        totals = Totals(*(end - begin for end, begin in zip(sums, start, strict=True)))
+        rows[at] = GroupResult(info.name, info.kind, inp, shapes[-1], totals, info.depth,
+                               info.local)  # fmt: skip
