@@ -112,15 +112,48 @@ def _parts(node: GraphNode) -> str:
     return "branches" if node.joins == "branch" else "inputs"
 
 
-def analyze(graph: Graph, batch: int = 1) -> Report:
-    """Propagate the input shape through every node, in order, and count what each costs."""
+def evaluate_prefix(
+    nodes: Sequence[GraphNode],
+    input_shape: Shape,
+    evaluations: list[Evaluation],
+    shapes: list[Shape],
+    stop: int,
+) -> None:
+    """Extend ``evaluations`` (those of the first nodes, in order) and ``shapes`` (their
+    output shapes) through node ``stop``. A front end that needs some shapes while it
+    builds the graph (where ``shortcut: auto`` projects) evaluates this way, and hands the
+    evaluations to ``analyze``, which does not make them again."""
+    for index in range(len(evaluations), stop + 1):
+        node = nodes[index]
+        inputs = node.inputs
+        layer = node.layer
+        if len(inputs) == 1 and type(layer) is not Merge:
+            source = inputs[0]
+            inp = input_shape if source == INPUT else shapes[source]
+            try:
+                evaluation = layer.evaluate(inp)
+            except ConvcostError as error:
+                raise node_error(node, inp, error) from None
+            out = evaluation[0]
+            if out[0] > MAX_SIZE or out[1] > MAX_SIZE or out[2] > MAX_SIZE:
+                raise too_large(node, inp, out)
+        else:
+            evaluation = evaluate_node(nodes, input_shape, index, shapes)
+        evaluations.append(evaluation)
+        shapes.append(evaluation[0])
+
+
+def analyze(graph: Graph, batch: int = 1, evaluated: Sequence[Evaluation] = ()) -> Report:
+    """Propagate the input shape through every node, in order, and count what each costs.
+    ``evaluated``: what the first nodes do to one sample, if already known (see
+    ``evaluate_prefix``); they are not evaluated again."""
     if batch < 1:
         raise ConvcostError(f"batch size must be at least 1, got {batch}")
     with gc_paused():
-        return _analyze(graph, batch)
+        return _analyze(graph, batch, evaluated)
 
 
-def _analyze(graph: Graph, batch: int) -> Report:
+def _analyze(graph: Graph, batch: int, evaluated: Sequence[Evaluation]) -> Report:
     nodes, scopes, input_shape = graph.nodes, graph.scopes, graph.input_shape
     shapes: list[Shape] = []
     rows: list[Row] = []
@@ -132,6 +165,7 @@ def _analyze(graph: Graph, batch: int) -> Report:
     # start, its input); a group's totals are the sums' difference at its end.
     open_scopes: list[tuple[int, int, tuple[int, ...], Shape]] = []
     current = -1
+    known = len(evaluated)
     for index, node in enumerate(nodes):
         inputs = node.inputs
         source = inputs[0]
@@ -141,7 +175,12 @@ def _analyze(graph: Graph, batch: int) -> Report:
             _enter(scopes, node.scope, open_scopes, rows, shapes, sums, inp)
             current = node.scope
         layer = node.layer
-        if len(inputs) == 1 and type(layer) is not Merge:
+        if index < known:
+            out, macs, params, buffers, bias_adds = evaluated[index]
+            shown = node.shown_input
+            if shown is not None:
+                inp = input_shape if shown == INPUT else shapes[shown]
+        elif len(inputs) == 1 and type(layer) is not Merge:
             try:
                 out, macs, params, buffers, bias_adds = layer.evaluate(inp)
             except ConvcostError as error:

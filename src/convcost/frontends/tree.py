@@ -12,11 +12,11 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
 from convcost.core.analysis import analyze as analyze_graph
-from convcost.core.analysis import evaluate_node
+from convcost.core.analysis import evaluate_prefix
 from convcost.core.errors import ConvcostError, Location, did_you_mean
 from convcost.core.gcpause import gc_paused
 from convcost.core.graph import INPUT, Graph, GraphNode, Scope
-from convcost.core.layers import Conv, Layer, Merge
+from convcost.core.layers import Conv, Evaluation, Layer, Merge
 from convcost.core.report import Report
 from convcost.core.shapes import Shape
 
@@ -274,7 +274,10 @@ def analyze(network: Network, batch: int = 1) -> Report:
     """The network lowered to its graph, analysed."""
     if batch < 1:
         raise ConvcostError(f"batch size must be at least 1, got {batch}")
-    return analyze_graph(lower(network), batch)
+    with gc_paused():  # analyze_graph's own pause then costs nothing
+        lowering = _Lowering(network)
+        lowering.sequence(network.nodes, INPUT, "", -1, 0)
+        return analyze_graph(lowering.graph(), batch, lowering.evaluations)
 
 
 def lower(network: Network) -> Graph:
@@ -295,8 +298,12 @@ class _Lowering:
         self.separator = network.separator
         self.nodes: list[GraphNode] = []
         self.scopes: list[Scope] = []
-        self.names: dict[str, int] = {}  # full name → node (for a scope: its last node)
-        self.shapes: list[Shape] = []  # output shapes of the first nodes, as far as needed
+        # Full name → node (a group's: its last node), for from:. Filled when from: asks
+        # (``named`` nodes so far): most networks never ask, and a name per layer costs.
+        self.names: dict[str, int] = {}
+        self.named = 0
+        self.evaluations: list[Evaluation] = []  # of the first nodes, as far as needed
+        self.shapes: list[Shape] = []  # their output shapes
         self.projections: dict[tuple[int, int], tuple[Layer, Layer]] = {}  # see _projection
 
     def graph(self) -> Graph:
@@ -307,18 +314,15 @@ class _Lowering:
         """The output shape of node ``index``, the nodes up to it evaluated once."""
         if index == INPUT:
             return self.network.input_shape
-        shapes = self.shapes
-        if len(shapes) <= index:
-            nodes, input_shape = self.nodes, self.network.input_shape
-            for at in range(len(shapes), index + 1):
-                shapes.append(evaluate_node(nodes, input_shape, at, shapes).output_shape)
-        return shapes[index]
+        evaluations = self.evaluations
+        if len(evaluations) <= index:
+            evaluate_prefix(self.nodes, self.network.input_shape, evaluations, self.shapes,
+                            index)  # fmt: skip
+        return evaluations[index][0]
 
     def add(self, node: GraphNode) -> int:
         self.nodes.append(node)
-        index = len(self.nodes) - 1
-        self.names[node.name] = index
-        return index
+        return len(self.nodes) - 1
 
     def open(self, name: str, kind: str, prefix: str, scope: int, depth: int,
              location: Location | None) -> int:  # fmt: skip
@@ -328,15 +332,15 @@ class _Lowering:
     def sequence(self, elements: Iterable[Element], last: int, prefix: str, scope: int,
                  depth: int) -> int:  # fmt: skip
         """Lower ``elements`` one after another from node ``last``; the last node made."""
-        nodes, names = self.nodes, self.names
+        nodes = self.nodes
+        new = tuple.__new__  # a node per layer, without a Python-level call
         for element in elements:
             if type(element) is Node:  # the common case, inline
                 local = element.name or element.layer.kind_name
                 inputs = (last,) if not element.sources else self.resolve(element, prefix)
-                nodes.append(GraphNode(prefix, local, element.layer, inputs, scope, depth,
-                                       element.location))  # fmt: skip
+                nodes.append(new(GraphNode, (prefix, local, element.layer, inputs, scope, depth,
+                                             element.location, "input", "", None)))  # fmt: skip
                 last = len(nodes) - 1
-                names[prefix + local] = last
             else:
                 last = self.element(element, last, prefix, scope, depth)
         return last
@@ -400,6 +404,9 @@ class _Lowering:
         only. Only layers (and finished groups: their last layer) before it can be read."""
         found: list[int] = []
         separator, names = self.separator, self.names
+        for index in range(self.named, len(self.nodes)):
+            names[self.nodes[index].name] = index
+        self.named = len(self.nodes)
         for k, name in enumerate(node.sources):
             at = node.sources_at[k] if k < len(node.sources_at) else node.location
             if name.startswith(separator):
@@ -412,10 +419,10 @@ class _Lowering:
                     if not scope_prefix:
                         break
                     scope_prefix = scope_prefix[: scope_prefix[:-1].rfind(separator) + 1]
-            index = next((names[c] for c in candidates if c in names), None)
-            if index is None:
+            read = next((names[c] for c in candidates if c in names), None)
+            if read is None:
                 raise ConvcostError(self.unknown(name, candidates, prefix), at)
-            found.append(index)
+            found.append(read)
         return tuple(found)
 
     def unknown(self, name: str, candidates: list[str], prefix: str) -> str:
