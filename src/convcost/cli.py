@@ -107,6 +107,11 @@ def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     raise SystemExit(code)
 
 
+def _say(line: str) -> None:
+    """A diagnostic line on stderr, the run going on."""
+    sys.stderr.write(line + "\n")
+
+
 def _guard(action: Callable[[], T]) -> T:
     try:
         return action()
@@ -322,8 +327,7 @@ def shape(
     from convcost.analyses.shape import layer_shape
 
     def run() -> LayerShape:
-        kind = None if pool is None else pool.value
-        return layer_shape(input_shape, kernel, stride, padding, dilation, filters, kind,
+        return layer_shape(input_shape, kernel, stride, padding, dilation, filters, pool,
                            ceil_mode)  # fmt: skip
 
     emit(_guard(run), output_format, Options(explain=explain))
@@ -405,7 +409,8 @@ def _with_budget_options(command: Callable[..., None]) -> Callable[..., None]:
 
     metrics = budgetable()
     signature = inspect.signature(command, eval_str=True)
-    before, after = [], []
+    before: list[inspect.Parameter] = []
+    after: list[inspect.Parameter] = []
     for param in signature.parameters.values():
         if param.name == "limits":
             continue
@@ -484,7 +489,7 @@ def check(
         configs,
         flags,
         lambda config: analyze_spec(config, max_layers=max_layers),
-        lambda line: sys.stderr.write(line + "\n"),
+        _say,
     )
     emit(checks, output_format)
     raise SystemExit(checks.exit_code)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 from convcost.core.errors import ConvcostError
 from convcost.core.fields import scalar
@@ -24,7 +24,7 @@ def layer_shape(
     padding: str | None = None,
     dilation: str = "1",
     filters: int | None = None,
-    pool: Literal["max", "avg"] | None = None,
+    pool: str | None = None,  # max or avg
     ceil_mode: bool = False,
 ) -> LayerShape:
     """A conv (as many output channels as ``filters``, else as the input) or a max/avg pool
