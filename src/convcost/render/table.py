@@ -344,20 +344,19 @@ def print_shape(result: LayerShape, options: Options) -> None:
 
 @writer(Models, Format.table)
 def print_models(models: Models, options: Options) -> None:
-    rows = models.entries
+    columns = [*work_columns("macs"), metric_column("params")]
     with _console() as console:
         # The sources read badly folded into a narrow column: only where there is room.
         with_source = console.width >= 120
         table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, padding=(0, 1))
-        for header in ("model", "input", "MACs", "≈", "params"):
-            table.add_column(header, no_wrap=True, justify="left" if header in
-                             ("model", "input") else "right")  # fmt: skip
+        for header in ("model", "input"):
+            table.add_column(header, no_wrap=True, justify="left")
+        for column in columns:
+            table.add_column(column.title, no_wrap=True, justify=column.justify)
         if with_source:
             table.add_column("source", overflow="fold")
-        for name, description, report in rows:
-            t = report.totals
-            cells = [name, str(report.input_shape), grouped(t.macs), short(t.macs),
-                     grouped(t.params)]  # fmt: skip
+        for name, description, report in models.entries:
+            cells = [name, str(report.input_shape), *(c.text(report.totals) for c in columns)]
             table.add_row(*cells, *([description] if with_source else []))
         console.print(table)
 

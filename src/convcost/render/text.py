@@ -19,7 +19,7 @@ from convcost.render.columns import (
 )
 from convcost.render.escape import json_safe, md_cell, md_code, md_text, visible
 from convcost.render.explain import explain_layer
-from convcost.render.numbers import Texts, grouped
+from convcost.render.numbers import Texts
 from convcost.render.registry import Document, Format, Options, writer
 from convcost.render.words import saving_lines
 
@@ -420,25 +420,25 @@ def models_json(models: Models, options: Options) -> str:
 
 @writer(_MODELS, Format.csv)
 def models_csv(models: Models, options: Options) -> str:
-    rows = models.entries
-    header = ["name", "input_shape", "macs", "params", "buffers", "description"]
+    columns = [metric_column(key) for key in ("macs", "params", "buffers")]
+    header = ["name", "input_shape", *(c.key for c in columns), "description"]
     return _csv(
         header,
         [
-            [name, r.input_shape.ascii, r.totals.macs, r.totals.params, r.totals.buffers, d]
-            for name, d, r in rows
+            [name, r.input_shape.ascii, *(c.value(r.totals) for c in columns), d]
+            for name, d, r in models.entries
         ],
     )
 
 
 @writer(_MODELS, Format.markdown)
 def models_markdown(models: Models, options: Options) -> str:
-    rows = models.entries
+    columns = [metric_column("macs"), metric_column("params")]
     return _md_table(
-        ["model", "input", "MACs", "params", "source"],
+        ["model", "input", *(c.title for c in columns), "source"],
         [
-            [f"`{name}`", str(r.input_shape), grouped(r.totals.macs), grouped(r.totals.params), d]
-            for name, d, r in rows
+            [f"`{name}`", str(r.input_shape), *(c.text(r.totals) for c in columns), d]
+            for name, d, r in models.entries
         ],
-        {2, 3},
+        {2 + i for i, c in enumerate(columns) if c.justify == "right"},
     )
