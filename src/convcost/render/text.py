@@ -323,7 +323,7 @@ def _md_columns(unit: str) -> list[Column]:
     return [*work_columns(unit), metric_column("params"), metric_column("activations")]
 
 
-_BOLD_TOTALS = {"macs", "flops", "params"}  # the total row's figures in bold (but ≈)
+_BOLD_TOTALS = {0, 2}  # columns whose total is in bold: the exact work figure and params
 
 
 def _md_row(row: Row | Report, columns: list[Column], prefix: list[str]) -> list[str]:
@@ -336,8 +336,8 @@ def _md_row(row: Row | Report, columns: list[Column], prefix: list[str]) -> list
         head = [md_code(row.name), md_text(row.kind), row.config]
     total = isinstance(row, Report)
     figures = [
-        f"**{c.text(f)}**" if total and c.key in _BOLD_TOTALS and c.title != "≈" else c.text(f)
-        for c in columns
+        f"**{c.text(f)}**" if total and i in _BOLD_TOTALS else c.text(f)
+        for i, c in enumerate(columns)
     ]
     return [*prefix, *head, str(row.input_shape), str(row.output_shape), *figures]
 
