@@ -196,6 +196,7 @@ def test_analyze_json_contract(runner: CliRunner) -> None:
         "activations": 2 * 28 * 28 * (16 + 16 + 32),
         "param_bytes": 4 * 15_920,
         "activation_bytes": 4 * 2 * 28 * 28 * (16 + 16 + 32),
+        "memory": 4 * 15_920 + 4 * 2 * 28 * 28 * (16 + 16 + 32),  # what --max-memory limits
     }
 
 
@@ -220,7 +221,7 @@ def test_json_layout_one_record_a_line(runner: CliRunner) -> None:
   ],
   "groups": [],
   "totals": {"macs": 6912, "flops": 14080, "params": 112, "buffers": 0, "activations": 512, \
-"param_bytes": 448, "activation_bytes": 2048}
+"param_bytes": 448, "activation_bytes": 2048, "memory": 2496}
 }
 """)  # fmt: skip
 

@@ -55,6 +55,10 @@ def loaded_modules(args: list[str]) -> set[str]:
          {"yaml"}),
         (["analyze", "resnet50", "-f", "csv"],
          {"rich.console", "fractions", "json", "importlib.resources"}, {"yaml", "csv"}),
+        # The writer registry imports a format's modules only until the result's writer is found.
+        (["analyze", "28x28x192 | conv 5x5 32", "-f", "json"],
+         {"convcost.render.table", "convcost.render.checks", "convcost.render.diffs"},
+         {"convcost.render.text"}),
     ],
 )  # fmt: skip
 def test_start_up_imports_only_what_the_path_needs(

@@ -6,6 +6,7 @@ Rich, PyYAML and the renderers are imported only by the commands that use them, 
 
 from __future__ import annotations
 
+import inspect
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -16,17 +17,18 @@ import typer
 from typer import exceptions as typer_exceptions
 from typer._click import exceptions as click_exceptions
 from typer._click.parser import _OptionParser
+from typer._types import TyperChoice
 from typer.core import TyperCommand, TyperGroup
 
 from convcost import __version__
 from convcost.core.errors import ConvcostError
 from convcost.core.limits import MAX_LAYERS, MAX_SIZE
 from convcost.exits import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_CODES, EXIT_INTERRUPTED, EXIT_OK
-from convcost.render import Format, Unit
+from convcost.render.registry import Document, Format, Options, Unit, emit
 
 if TYPE_CHECKING:
     from convcost.analyses.compare import Comparison
-    from convcost.analyses.quantities import Limit
+    from convcost.analyses.shape import LayerShape
     from convcost.core.report import Report
 
 T = TypeVar("T")
@@ -105,6 +107,11 @@ def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     raise SystemExit(code)
 
 
+def _say(line: str) -> None:
+    """A diagnostic line on stderr, the run going on."""
+    sys.stderr.write(line + "\n")
+
+
 def _guard(action: Callable[[], T]) -> T:
     try:
         return action()
@@ -128,9 +135,18 @@ def _root(
     """convcost: what a convolutional layer stack costs."""
 
 
+def _format_option(help_text: str, *accepted: Format) -> Any:
+    """``--format``/``-f`` taking the formats a command has writers for; any other is refused
+    as Click refuses an invalid choice."""
+    choice = TyperChoice([f.value for f in accepted])
+    return typer.Option("--format", "-f", click_type=choice, help=help_text)
+
+
 FormatOption = Annotated[
-    Format, typer.Option("--format", "-f", help="table (for people), json, csv or markdown.")
-]
+    Format,
+    _format_option("table (for people), json, csv or markdown.", Format.table, Format.json,
+                   Format.csv, Format.markdown),
+]  # fmt: skip
 UnitOption = Annotated[
     Unit,
     typer.Option(help="macs (multiply-accumulates) or flops (2 × MACs + bias additions)."),
@@ -255,21 +271,7 @@ def compare(
         widths = tuple(_option_value("--bottleneck", positive_int, w) for w in widths_text)
         return run_compare(parse_shape(input_shape), conv, widths, batch)
 
-    comparison = _guard(run)
-    if output_format is Format.table:
-        from convcost.render.table import print_compare
-
-        print_compare(comparison, unit.value, explain)
-        return
-    from convcost.render import text
-
-    _emit(
-        {
-            Format.json: lambda: text.compare_json(comparison, explain),
-            Format.csv: lambda: text.compare_csv(comparison, explain),
-            Format.markdown: lambda: text.compare_markdown(comparison, unit.value, explain),
-        }[output_format]
-    )
+    emit(_guard(run), output_format, Options(unit=unit.value, explain=explain))
 
 
 def _stdin_once(command: str, specs: Sequence[str]) -> None:
@@ -289,12 +291,6 @@ def _option_value(option: str, parse: Callable[[object], T], text: str) -> T:
         return parse(scalar(text))
     except ConvcostError as error:
         raise ConvcostError(f"{option} {text}: {error.message}") from None
-
-
-def _emit(render: Callable[[], str]) -> None:
-    """Write a rendered result in one piece, so a failure never leaves half an output (the
-    console script's guard, entry.guarded, writes all of a command's output at its end)."""
-    sys.stdout.write(render() + "\n")
 
 
 @app.command(
@@ -328,46 +324,13 @@ def shape(
     The depth stays as it is unless --filters sets it (a conv has as many output channels
     as filters).
     """
-    from convcost.core.fields import scalar
-    from convcost.core.layers import build_layer
-    from convcost.core.shapes import parse_shape
-    from convcost.frontends.tree import Network, Node, analyze
+    from convcost.analyses.shape import layer_shape
 
-    def run() -> Report:
-        inp = parse_shape(input_shape)
-        raw: dict[str, object] = {"kernel": scalar(kernel), "stride": scalar(stride)}
-        if padding is not None:
-            raw["padding"] = scalar(padding)
-        if pool is None:
-            raw.update(filters=filters or inp.c, dilation=scalar(dilation))
-        elif filters is not None:
-            raise ConvcostError("--filters applies to a conv, not to a pool")
-        if pool is not None:
-            if ceil_mode:
-                raw["ceil_mode"] = True
-            if dilation != "1":
-                raw["dilation"] = scalar(dilation)
-        elif ceil_mode:
-            raise ConvcostError("--ceil-mode applies to pools (--pool max|avg), not to a conv")
-        kind = "conv" if pool is None else f"{pool.value}pool"
-        layer = build_layer(kind, raw)
-        return analyze(Network(inp, (Node(kind, layer),)))
+    def run() -> LayerShape:
+        return layer_shape(input_shape, kernel, stride, padding, dilation, filters, pool,
+                           ceil_mode)  # fmt: skip
 
-    report = _guard(run)
-    if output_format is Format.table:
-        from convcost.render.table import print_shape
-
-        print_shape(report, Unit.macs.value, explain)
-        return
-    from convcost.render import text
-
-    _emit(
-        {
-            Format.json: lambda: text.shape_json(report, explain),
-            Format.csv: lambda: text.shape_csv(report, explain),
-            Format.markdown: lambda: text.shape_markdown(report, Unit.macs.value, explain),
-        }[output_format]
-    )
+    emit(_guard(run), output_format, Options(explain=explain))
 
 
 @app.command(
@@ -425,72 +388,68 @@ def analyze(
         return analyze_spec(spec, defaults, batch, max_layers)[1]
 
     report = _guard(run)
-    if output_format is Format.table:
-        from convcost.render.table import print_analyze
-
-        print_analyze(report, unit.value, explain, _title(spec, report), depth, count_buffers)
-        return
-    from convcost.render import text
-
-    _emit(
-        {
-            Format.json: lambda: text.analyze_json(report, explain),
-            Format.csv: lambda: text.analyze_csv(report, explain, depth),
-            Format.markdown: lambda: text.analyze_markdown(report, unit.value, explain, depth),
-        }[output_format]
-    )
+    options = Options(unit.value, explain, depth, count_buffers, _title(spec, report))
+    emit(report, output_format, options)
 
 
 @app.command()
 def models(output_format: FormatOption = Format.table) -> None:
     """The built-in models (analyze them by name: convcost analyze googlenet), with totals."""
-    from convcost.frontends import zoo
-    from convcost.frontends.tree import analyze as run_analyze
+    from convcost.analyses.models import catalogue
 
-    def run() -> list[tuple[str, str, Report]]:
-        rows = []
-        for name in zoo.model_names():
-            network = zoo.load_model(name)
-            rows.append((name, network.description, run_analyze(network)))
-        return rows
+    emit(_guard(catalogue), output_format)
 
-    rows = _guard(run)
-    if output_format is Format.table:
-        from convcost.render.table import print_models
 
-        print_models(rows)
-        return
-    from convcost.render import text
+def _with_budget_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Give ``command`` a ``--max-KEY QUANTITY`` option for each budgetable metric
+    (core.metrics), placed before its ``--format``; the command gets them as ``limits``, a
+    dict by metric key. Typer reads a command's options from its signature, so the
+    signature is built here from the metrics table."""
+    from convcost.core.metrics import budgetable
 
-    _emit(
-        {
-            Format.json: lambda: text.models_json(rows),
-            Format.csv: lambda: text.models_csv(rows),
-            Format.markdown: lambda: text.models_markdown(rows),
-        }[output_format]
+    metrics = budgetable()
+    signature = inspect.signature(command, eval_str=True)
+    before: list[inspect.Parameter] = []
+    after: list[inspect.Parameter] = []
+    for param in signature.parameters.values():
+        if param.name == "limits":
+            continue
+        (after if after or param.name == "output_format" else before).append(param)
+    generated = [
+        inspect.Parameter(
+            f"max_{metric.key}",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[
+                str | None,
+                typer.Option(
+                    f"--max-{metric.key}",
+                    metavar="QUANTITY",
+                    help=f"Budget for {metric.label}, e.g. {metric.budget_example}.",
+                ),
+            ],
+        )
+        for metric in metrics
+    ]
+    keyword = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in after]
+
+    def with_limits(**options: Any) -> None:
+        limits = {m.key: options.pop(f"max_{m.key}") for m in metrics}
+        command(**options, limits=limits)
+
+    with_limits.__name__ = command.__name__
+    with_limits.__doc__ = command.__doc__
+    with_limits.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*before, *generated, *keyword]
     )
-
-
-class CheckFormat(StrEnum):
-    table = "table"
-    json = "json"
-    github = "github"
-    junit = "junit"
-
-
-def _limit_option(metric: str, example: str) -> Any:
-    from convcost.analyses.quantities import METRICS
-
-    what = METRICS[metric][0]
-    return typer.Option(
-        f"--max-{metric}", metavar="QUANTITY", help=f"Budget for {what}, e.g. {example}."
-    )
+    return with_limits
 
 
 @app.command(
     cls=_Command,
     epilog="Example: convcost check configs/*.yaml --max-macs 1.6G --format github",
 )
+@_with_budget_options
 def check(
     configs: Annotated[
         list[str],
@@ -498,15 +457,18 @@ def check(
             metavar="CONFIG...", help="Configs (files, built-in models or inline specs)."
         ),
     ],
-    max_macs: Annotated[str | None, _limit_option("macs", "1.6G")] = None,
-    max_params: Annotated[str | None, _limit_option("params", "7M")] = None,
-    max_activations: Annotated[str | None, _limit_option("activations", "12M")] = None,
-    max_memory: Annotated[str | None, _limit_option("memory", "100MB or 95MiB")] = None,
     output_format: Annotated[
-        CheckFormat,
-        typer.Option("--format", "-f", help="table, json, github (workflow commands) or junit."),
-    ] = CheckFormat.table,
+        Format,
+        _format_option(
+            "table, json, github (workflow commands) or junit.",
+            Format.table,
+            Format.json,
+            Format.github,
+            Format.junit,
+        ),
+    ] = Format.table,
     max_layers: MaxLayersOption = MAX_LAYERS,
+    limits: dict[str, str | None] | None = None,
 ) -> None:
     """Check configs against compute budgets: exit 0 when all are within them, 1 when any
     budget is exceeded (or a config has none), 2 on bad input.
@@ -515,57 +477,22 @@ def check(
     flags override them. Quantities are integers or take k, M, G, T (bytes: kB, MB, GB or
     KiB, MiB, GiB). A value exactly at its limit passes.
     """
-    from convcost.analyses.budget import ConfigCheck, exit_code, limits_for
-    from convcost.analyses.budget import check as run_check
-    from convcost.analyses.quantities import Limit, parse_quantity
+    from convcost.analyses.budget import check_configs, flag_limits
     from convcost.frontends import analyze_spec
-    from convcost.render.escape import visible
 
     _stdin_once("check", configs)
-    flags: dict[str, Limit] = {}
-    for metric, text in (("macs", max_macs), ("params", max_params),
-                         ("activations", max_activations), ("memory", max_memory)):  # fmt: skip
-        if text is not None:
-            try:
-                flags[metric] = Limit(metric, parse_quantity(text, metric))
-            except ConvcostError as error:
-                _fail(f"convcost check: --max-{error.message}")
-    checks: list[ConfigCheck] = []
-    for config in configs:
-        try:
-            network, report = analyze_spec(config, max_layers=max_layers)
-        except ConvcostError as error:
-            sys.stderr.write(error.render() + "\n")
-            checks.append(ConfigCheck(config, error=error))
-            continue
-        limits = limits_for(network.budget, flags)
-        if not limits:
-            sys.stderr.write(
-                f"{visible(config)}: no budget: add a budget: section (macs, params, activations, "
-                "memory) or pass --max-macs and the like\n"
-            )
-        checks.append(ConfigCheck(config, tuple(run_check(report, limits))))
-    from convcost.render import checks as render
-
-    if output_format is CheckFormat.table:
-        from convcost.render.table import print_checks
-
-        print_checks(render.checks_table_rows(checks))
-    else:
-        _emit(
-            {
-                CheckFormat.json: lambda: render.checks_json(checks),
-                CheckFormat.github: lambda: render.checks_github(checks),
-                CheckFormat.junit: lambda: render.checks_junit(checks),
-            }[output_format]
-        )
-    raise SystemExit(exit_code(checks))
-
-
-class DiffFormat(StrEnum):
-    table = "table"
-    json = "json"
-    markdown = "markdown"
+    try:
+        flags = flag_limits(limits or {})
+    except ConvcostError as error:
+        _fail(f"convcost check: {error.message}")
+    checks = check_configs(
+        configs,
+        flags,
+        lambda config: analyze_spec(config, max_layers=max_layers),
+        _say,
+    )
+    emit(checks, output_format)
+    raise SystemExit(checks.exit_code)
 
 
 @app.command(cls=_Command, epilog="Example: convcost diff old/net.yaml net.yaml --format markdown")
@@ -581,8 +508,9 @@ def diff(
     ] = None,
     show_all: Annotated[bool, typer.Option("--all", help="List unchanged layers too.")] = False,
     output_format: Annotated[
-        DiffFormat, typer.Option("--format", "-f", help="table, json or markdown.")
-    ] = DiffFormat.table,
+        Format,
+        _format_option("table, json or markdown.", Format.table, Format.json, Format.markdown),
+    ] = Format.table,
     max_layers: MaxLayersOption = MAX_LAYERS,
 ) -> None:
     """What a change costs: layers matched by hierarchical name (changed, added, removed),
@@ -603,20 +531,7 @@ def diff(
             analyze_spec(old, max_layers=max_layers)[1], analyze_spec(new, max_layers=max_layers)[1]
         )
     )
-    from convcost.render import diffs
-
-    if output_format is DiffFormat.table:
-        from convcost.render.table import print_diff
-
-        print_diff(diffs.table_rows(result, show_all), diffs.TABLE_HEADERS,
-                   f"{old} → {new}", diffs.summary(result))  # fmt: skip
-    else:
-        _emit(
-            {
-                DiffFormat.json: lambda: diffs.diff_json(result, old, new, show_all),
-                DiffFormat.markdown: lambda: diffs.diff_markdown(result, old, new, show_all),
-            }[output_format]
-        )
+    emit(result, output_format, Options(show_all=show_all, names=(old, new)))
     if fail_above is not None:
         grown = result.grows_more_than(Fraction(str(fail_above)))
         if grown:
@@ -631,11 +546,9 @@ def schema() -> None:
     """The JSON Schema of the config format (for editors and validators), generated from the
     parser's own definitions. Save it beside your configs and start each with
     '# yaml-language-server: $schema=./convcost.schema.json'."""
-    import json
-
     from convcost.frontends.schema import config_schema
 
-    _emit(lambda: json.dumps(config_schema(), indent=2, ensure_ascii=False))
+    emit(Document(config_schema()), Format.json)
 
 
 def _title(spec: str, report: Report) -> str:

@@ -1,12 +1,22 @@
-"""Checking a report against its compute budget."""
+"""Checking reports against their compute budgets: the ``check`` command's work."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from convcost.analyses.quantities import METRICS, Limit
+from convcost.analyses.quantities import Limit, parse_quantity
 from convcost.core.errors import ConvcostError
+from convcost.core.metrics import METRICS, budgetable
 from convcost.core.report import Report
+from convcost.frontends.tree import Network
+
+
+def no_budget() -> str:
+    """What a config without any budget is told."""
+    keys = ", ".join(m.key for m in budgetable())
+    return f"no budget: add a budget: section ({keys}) or pass --max-macs and the like"
 
 
 @dataclass(frozen=True)
@@ -27,18 +37,12 @@ class Verdict:
 
 
 def actual(report: Report, metric: str) -> int:
-    t = report.totals
-    return {
-        "macs": t.macs,
-        "params": t.params,
-        "activations": t.activations,
-        "memory": t.param_bytes + t.activation_bytes,
-    }[metric]
+    return METRICS[metric].read(report.totals)
 
 
-def check(report: Report, limits: dict[str, Limit]) -> list[Verdict]:
-    return [Verdict(metric, actual(report, metric), limits[metric]) for metric in METRICS
-            if metric in limits]  # fmt: skip
+def check(report: Report, limits: Mapping[str, Limit]) -> list[Verdict]:
+    return [Verdict(m.key, actual(report, m.key), limits[m.key]) for m in budgetable()
+            if m.key in limits]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -58,9 +62,19 @@ class ConfigCheck:
         return "PASS" if all(v.passed for v in self.verdicts) else "FAIL"
 
 
-def limits_for(network_budget: tuple[Limit, ...], flags: dict[str, Limit]) -> dict[str, Limit]:
+class Checks(NamedTuple):
+    """What ``convcost check`` found: a check per config, in the order given."""
+
+    configs: tuple[ConfigCheck, ...]
+
+    @property
+    def exit_code(self) -> int:
+        return exit_code(list(self.configs))
+
+
+def limits_for(network_budget: tuple[Limit, ...], flags: Mapping[str, Limit]) -> dict[str, Limit]:
     """The config's own budget, with the command line's limits taking precedence."""
-    return {limit.metric: limit for limit in network_budget} | flags
+    return {limit.metric: limit for limit in network_budget} | dict(flags)
 
 
 def exit_code(checks: list[ConfigCheck]) -> int:
@@ -69,3 +83,43 @@ def exit_code(checks: list[ConfigCheck]) -> int:
     if "ERROR" in statuses:
         return 2
     return 1 if statuses & {"FAIL", "NO BUDGET"} else 0
+
+
+def flag_limits(texts: Mapping[str, str | None]) -> dict[str, Limit]:
+    """The ``--max-KEY`` options given, by metric key, as limits; a bad quantity is refused
+    as ``--max-macs: ...``."""
+    flags: dict[str, Limit] = {}
+    for metric in budgetable():
+        text = texts.get(metric.key)
+        if text is not None:
+            try:
+                flags[metric.key] = Limit(metric.key, parse_quantity(text, metric.key))
+            except ConvcostError as error:
+                raise ConvcostError(f"--max-{error.message}") from None
+    return flags
+
+
+def check_configs(
+    configs: Iterable[str],
+    flags: Mapping[str, Limit],
+    analyze: Callable[[str], tuple[Network, Report]],
+    say: Callable[[str], None],
+) -> Checks:
+    """Each config analysed (``analyze`` returns its network and report) and checked against
+    its budget and ``flags``. A config that cannot be analysed is an ERROR, one without any
+    budget NO BUDGET; ``say`` gets the line that tells the user of either."""
+    from convcost.render.escape import visible
+
+    checks: list[ConfigCheck] = []
+    for config in configs:
+        try:
+            network, report = analyze(config)
+        except ConvcostError as error:
+            say(error.render())
+            checks.append(ConfigCheck(config, error=error))
+            continue
+        limits = limits_for(network.budget, flags)
+        if not limits:
+            say(f"{visible(config)}: {no_budget()}")
+        checks.append(ConfigCheck(config, tuple(check(report, limits))))
+    return Checks(tuple(checks))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
 
+from convcost.core.metrics import METRICS, diffed
 from convcost.core.report import LayerResult, Report
 
 Status = Literal["same", "changed", "added", "removed"]
@@ -39,32 +40,33 @@ class Diff:
     def changed(self) -> tuple[LayerChange, ...]:
         return tuple(c for c in self.layers if c.status != "same")
 
-    def growth(self, metric: Literal["macs", "params"]) -> Fraction | None:
+    def growth(self, metric: str) -> Fraction | None:
         """Relative growth of the total (0.05 for +5 %); None when the old total is 0."""
-        old, new = getattr(self.old.totals, metric), getattr(self.new.totals, metric)
+        read = METRICS[metric].read
+        old, new = read(self.old.totals), read(self.new.totals)
         return None if old == 0 else Fraction(new - old, old)
 
     def grows_more_than(self, percent: Fraction) -> list[str]:
-        """The totals (macs, params) that grow by more than ``percent`` percent."""
+        """The compared totals (core.metrics: macs, params) that grow by more than
+        ``percent`` percent."""
         grown = []
-        for metric in ("macs", "params"):
+        for metric in (m.key for m in diffed()):
             growth = self.growth(metric)
-            old = getattr(self.old.totals, metric)
-            new = getattr(self.new.totals, metric)
+            old = METRICS[metric].read(self.old.totals)
+            new = METRICS[metric].read(self.new.totals)
             if (growth is None and new > old) or (growth is not None and growth * 100 > percent):
                 grown.append(metric)
         return grown
 
 
 def _what(old: LayerResult, new: LayerResult) -> tuple[str, ...]:
-    fields = (
+    fields: list[tuple[str, object, object]] = [
         ("kind", old.kind, new.kind),
         ("config", old.config, new.config),
         ("input", old.input_shape, new.input_shape),
         ("output", old.output_shape, new.output_shape),
-        ("macs", old.macs, new.macs),
-        ("params", old.params, new.params),
-    )
+    ]
+    fields += [(m.key, m.read(old), m.read(new)) for m in diffed()]
     return tuple(name for name, a, b in fields if a != b)
 
 

@@ -6,7 +6,7 @@ import re
 from typing import NamedTuple
 
 from convcost.core.errors import ConvcostError, Location
-from convcost.core.report import BYTES_PER_VALUE
+from convcost.core.metrics import METRICS
 
 COUNT_SUFFIXES = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 BYTE_SUFFIXES = {
@@ -15,16 +15,10 @@ BYTE_SUFFIXES = {
     "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40,
 }  # fmt: skip
 
-# What each budget limits, and whether it is a count or a number of bytes.
-METRICS = {
-    "macs": ("multiply-accumulates of convolutions and dense layers", COUNT_SUFFIXES),
-    "params": ("trainable parameters", COUNT_SUFFIXES),
-    "activations": ("output values of all layers", COUNT_SUFFIXES),
-    "memory": (
-        f"bytes of parameters and of all layer outputs, {BYTES_PER_VALUE} bytes a value",
-        BYTE_SUFFIXES,
-    ),
-}
+# The suffixes a budget of each unit takes (core.metrics says which unit a metric has).
+SUFFIXES = {"count": COUNT_SUFFIXES, "bytes": BYTE_SUFFIXES}
+# What an error message offers as an example of a quantity of each unit.
+EXAMPLES = {"count": "1.6G", "bytes": "100MB"}
 
 _QUANTITY = re.compile(r"^\s*([0-9][0-9_,]*)(\.[0-9]+)?\s*([A-Za-z]*)\s*$")
 # A comma groups thousands only where it cannot be a decimal comma: in groups of exactly
@@ -39,7 +33,7 @@ def parse_quantity(value: object, metric: str) -> int:
     A number that reads two ways (``1,6G``: 1.6G with a decimal comma, 16G with a thousands
     separator) is refused with both readings, never guessed: a budget misread passes a check.
     """
-    suffixes = METRICS[metric][1]
+    suffixes = SUFFIXES[METRICS[metric].unit]
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise ConvcostError(
             f"{metric}: expected a number such as {_example(metric)}, got {value!r}"
@@ -84,7 +78,7 @@ def parse_quantity(value: object, metric: str) -> int:
 
 
 def _example(metric: str) -> str:
-    return "100MB" if metric == "memory" else "1.6G"
+    return EXAMPLES[METRICS[metric].unit]
 
 
 class Limit(NamedTuple):

@@ -20,11 +20,12 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any, BinaryIO, TypeVar
 
-from convcost.analyses.quantities import METRICS, Limit, parse_quantity
+from convcost.analyses.quantities import Limit, parse_quantity
 from convcost.core.errors import ConvcostError, Faults, Location, did_you_mean
 from convcost.core.fields import bounded_name
 from convcost.core.gcpause import gc_paused
 from convcost.core.limits import COLLECTIONS_PER_ROW, MAX_INPUT_BYTES, MAX_LAYERS
+from convcost.core.metrics import budgetable
 from convcost.core.shapes import Shape, shape_from_value
 from convcost.frontends.structure import Builder, parse_blocks
 from convcost.frontends.tree import Network
@@ -283,14 +284,15 @@ def _budget(node: YNode | None) -> tuple[Limit, ...]:
     """``budget: {macs: 1.6G, params: 7M, activations: 12M, memory: 100MB}``."""
     if node is None:
         return ()
+    keys = tuple(m.key for m in budgetable())
     if not isinstance(node.value, dict):
         raise ConvcostError(
-            "budget: maps macs, params, activations or memory to a limit such as 1.6G", node.at
+            f"budget: maps {', '.join(keys[:-1])} or {keys[-1]} to a limit such as 1.6G", node.at
         )
     limits = []
     for metric, value in node.value.items():
-        if metric not in METRICS:
-            raise ConvcostError(_unknown(metric, tuple(METRICS), "budget"), node.key_at[metric])
+        if metric not in keys:
+            raise ConvcostError(_unknown(metric, keys, "budget"), node.key_at[metric])
         try:
             limits.append(Limit(metric, parse_quantity(value.value, metric), node.key_at[metric]))
         except ConvcostError as error:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from convcost.analyses.quantities import METRICS
 from convcost.core import fields
 from convcost.core.layers import all_kinds, layer_fields
+from convcost.core.metrics import budgetable
 from convcost.frontends.config import SEPARATORS, TOP_LEVEL
 from convcost.frontends.structure import (
     BLOCK_KEYS,
@@ -186,8 +186,8 @@ def config_schema() -> dict[str, Any]:
         "budget": {
             "type": "object",
             "properties": {
-                metric: {**count, "description": f"at most this many {what}"}
-                for metric, (what, _) in METRICS.items()
+                metric.key: {**count, "description": f"at most this many {metric.label}"}
+                for metric in budgetable()
             },
             "additionalProperties": False,
         },

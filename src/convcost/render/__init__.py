@@ -1,20 +1,12 @@
-"""Renderers: they format core results (tables, JSON, CSV, Markdown) and never compute.
+"""Renderers: they format core results (tables, JSON, CSV, Markdown, GitHub workflow
+commands, JUnit XML) and never compute. ``registry.emit`` is the one way out.
 
-Each format lives in its own module so that ``--format json`` never imports Rich.
+Each format's writers are imported only when that format is asked for: ``--format json``
+never imports Rich.
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
+from convcost.render.registry import Format, Options, Unit, emit
 
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    markdown = "markdown"
-
-
-class Unit(StrEnum):
-    macs = "macs"
-    flops = "flops"
+__all__ = ["Format", "Options", "Unit", "emit"]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from xml.etree import ElementTree
 
-from convcost.analyses.budget import ConfigCheck, Verdict
+from convcost.analyses.budget import Checks, ConfigCheck, Verdict, no_budget
 from convcost.render.escape import github_data, github_property, visible, xml_text
 from convcost.render.numbers import fixed, grouped
+from convcost.render.registry import Format, Options, writer
 from convcost.render.text import SCHEMA_VERSION, json_text
 
 
@@ -34,7 +35,9 @@ def _source(verdict: Verdict) -> str:
     return "flag" if verdict.limit.location is None else "config"
 
 
-def checks_json(checks: list[ConfigCheck]) -> str:
+@writer(Checks, Format.json)
+def checks_json(result: Checks, options: Options) -> str:
+    checks = result.configs
     results = []
     for c in checks:
         entry: dict[str, object] = {"config": c.config, "status": c.status}
@@ -63,8 +66,10 @@ def checks_json(checks: list[ConfigCheck]) -> str:
     )
 
 
-def checks_github(checks: list[ConfigCheck]) -> str:
+@writer(Checks, Format.github)
+def checks_github(result: Checks, options: Options) -> str:
     """GitHub Actions workflow commands: an annotation on the budget line of each failure."""
+    checks = result.configs
     lines = []
     for c in checks:
         file = github_property(c.config)
@@ -77,10 +82,7 @@ def checks_github(checks: list[ConfigCheck]) -> str:
             )
             lines.append(f"::error file={file}{where},title=convcost::{github_data(first.message)}")
         elif not c.verdicts:
-            lines.append(
-                f"::error file={file},title=convcost::no budget: add a budget: section "
-                "(macs, params, activations, memory) or pass --max-macs and the like"
-            )
+            lines.append(f"::error file={file},title=convcost::{no_budget()}")
         for v in c.verdicts:
             if v.passed:
                 continue
@@ -94,13 +96,14 @@ def checks_github(checks: list[ConfigCheck]) -> str:
     return "\n".join(lines)
 
 
-def checks_junit(checks: list[ConfigCheck], now: datetime | None = None) -> str:
+@writer(Checks, Format.junit)
+def checks_junit(result: Checks, options: Options, now: datetime | None = None) -> str:
     """JUnit XML as the common (Apache Ant JUnitReport) schema has it: an aggregated
     <testsuites> of one <testsuite> per config (package, id, name, timestamp, hostname,
     counts, time; properties, test cases, system-out, system-err), a test case per budget."""
     stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%S")
     suites = ElementTree.Element("testsuites")
-    for index, check in enumerate(checks):
+    for index, check in enumerate(result.configs):
         _suite(suites, index, check, stamp)
     ElementTree.indent(suites)
     xml = ElementTree.tostring(suites, encoding="unicode")
@@ -140,9 +143,9 @@ def _suite(suites: ElementTree.Element, index: int, check: ConfigCheck, stamp: s
     )
 
 
-def checks_table_rows(checks: list[ConfigCheck]) -> list[list[str]]:
+def checks_table_rows(checks: Checks) -> list[list[str]]:
     rows = []
-    for c in checks:
+    for c in checks.configs:
         if c.error is not None or not c.verdicts:
             rows.append([c.config, "—", "", "", "", "", c.status])
         for v in c.verdicts:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from convcost.analyses.diff import Diff, LayerChange
-from convcost.core.report import LayerResult, Totals
+from convcost.core.metrics import METRICS, diffed
 from convcost.render.escape import md_cell, md_code
 from convcost.render.numbers import fixed, grouped
+from convcost.render.registry import Format, Options, writer
 from convcost.render.text import SCHEMA_VERSION, json_text
+
+if TYPE_CHECKING:
+    from convcost.analyses.diff import Diff, LayerChange
+    from convcost.core.report import LayerResult, Totals
+
+_DIFF = "convcost.analyses.diff.Diff"  # named, not imported: diff imports difflib, fractions
 
 
 def signed(n: int) -> str:
@@ -30,17 +36,19 @@ def _side(result: LayerResult | None) -> dict[str, Any] | None:
         "config": result.config,
         "input_shape": result.input_shape.as_list(),
         "output_shape": result.output_shape.as_list(),
-        "macs": result.macs,
-        "params": result.params,
+        **{m.key: m.read(result) for m in diffed()},
     }
 
 
 def _total(old: Totals, new: Totals, metric: str) -> dict[str, Any]:
-    a, b = getattr(old, metric), getattr(new, metric)
+    read = METRICS[metric].read
+    a, b = read(old), read(new)
     return {"old": a, "new": b, "delta": b - a, "percent": None if a == 0 else (b - a) * 100 / a}
 
 
-def diff_json(result: Diff, old_name: str, new_name: str, show_all: bool) -> str:
+@writer(_DIFF, Format.json)
+def diff_json(result: Diff, options: Options) -> str:
+    (old_name, new_name), show_all = options.names, options.show_all
     layers = result.layers if show_all else result.changed
     return json_text(
         {
@@ -49,7 +57,7 @@ def diff_json(result: Diff, old_name: str, new_name: str, show_all: bool) -> str
             "old": old_name,
             "new": new_name,
             "totals": {
-                m: _total(result.old.totals, result.new.totals, m) for m in ("macs", "params")
+                m.key: _total(result.old.totals, result.new.totals, m.key) for m in diffed()
             },
             "layers": [
                 {
@@ -121,7 +129,9 @@ def summary(result: Diff) -> str:
 HEADERS = ["layer", "change", "MACs", "Δ MACs", "Δ %", "params", "Δ params"]
 
 
-def diff_markdown(result: Diff, old_name: str, new_name: str, show_all: bool) -> str:
+@writer(_DIFF, Format.markdown)
+def diff_markdown(result: Diff, options: Options) -> str:
+    (old_name, new_name), show_all = options.names, options.show_all
     old, new = result.old.totals, result.new.totals
     lines = [
         f"**convcost diff** {md_code(old_name)} → {md_code(new_name)}: "

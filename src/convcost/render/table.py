@@ -14,11 +14,19 @@ from rich.segment import Segment, Segments
 from rich.table import Table
 from rich.text import Text
 
+from convcost.analyses.budget import Checks
 from convcost.analyses.compare import Comparison
+from convcost.analyses.diff import Diff
+from convcost.analyses.models import Models
+from convcost.analyses.shape import LayerShape
 from convcost.core.report import GroupResult, LayerResult, Report, Row, Totals
+from convcost.render import checks as check_rows
+from convcost.render import diffs
+from convcost.render.columns import Column, metric_column, shown_rows, work_columns
 from convcost.render.escape import visible
 from convcost.render.explain import explain_layer
 from convcost.render.numbers import Texts, count, grouped, short, unit_label
+from convcost.render.registry import Format, Options, writer
 from convcost.render.words import saving_lines
 
 
@@ -65,22 +73,26 @@ def _line(row: Row | Report, compare: bool, indent: str, texts: Texts) -> _Line:
     return _Line(name, f"{row.kind} {texts.config(row.layer)}".strip(), *shapes, row)
 
 
+def _metric_columns(unit: str) -> list[Column]:
+    return [
+        *work_columns(unit), metric_column("params"),
+        metric_column("activations", "short", "outputs"), metric_column("buffers"),
+    ]  # fmt: skip
+
+
 def _columns(unit: str) -> dict[str, tuple[bool, Callable[[_Line], str]]]:
     """header → (numbers: right-aligned and never wrapped, cell)."""
 
-    def figure(cell: Callable[[LayerResult | Totals], str]) -> Callable[[_Line], str]:
-        return lambda x: "" if x.figures is None else cell(x.figures)
+    def figure(column: Column) -> Callable[[_Line], str]:
+        text = column.text
+        return lambda x: "" if x.figures is None else text(x.figures)
 
     return {
         "layer": (False, lambda x: x.name),
         "op": (False, lambda x: x.op),
         "input": (True, lambda x: x.input),
         "output": (True, lambda x: x.output),
-        unit_label(unit): (True, figure(lambda f: grouped(count(f, unit)))),
-        "≈": (True, figure(lambda f: short(count(f, unit)))),
-        "params": (True, figure(lambda f: grouped(f.params))),
-        "outputs": (True, figure(lambda f: short(f.activations))),
-        "buffers": (True, figure(lambda f: grouped(f.buffers))),
+        **{c.title: (True, figure(c)) for c in _metric_columns(unit)},
     }
 
 
@@ -174,7 +186,7 @@ def _lines(report: Report, compare: bool, path: str | None, depth: int | None) -
     if path is not None:
         lines.append(_Line(f"{path}:", "", "", "", None, bold=True))
     indent = "  " if compare else ""
-    rows = report.layers if compare else report.rows_to_depth(depth)
+    rows = report.layers if compare else shown_rows(report, depth)
     texts = Texts()
     lines += [_line(row, compare, indent, texts) for row in rows]
     lines.append(_line(report, compare, indent, texts))
@@ -257,6 +269,12 @@ def _explain(console: Console, results: list[tuple[str, LayerResult]]) -> None:
 _ANALYZE_HEADERS = ["layer", "op", "input", "output", "MACS", "≈", "params", "outputs"]
 
 
+@writer(Report, Format.table)
+def analyze_table(report: Report, options: Options) -> None:
+    print_analyze(report, options.unit, options.explain, options.title, options.depth,
+                  options.count_buffers)  # fmt: skip
+
+
 def print_analyze(
     report: Report,
     unit: str,
@@ -285,7 +303,9 @@ def print_analyze(
             _explain(console, [(r.name, r) for r in report.layers])
 
 
-def print_compare(comparison: Comparison, unit: str, explain: bool) -> None:
+@writer(Comparison, Format.table)
+def print_compare(comparison: Comparison, options: Options) -> None:
+    unit, explain = options.unit, options.explain
     k = comparison.kernel
     conv = comparison.direct.report.layers[-1]
     title = (
@@ -306,7 +326,9 @@ def print_compare(comparison: Comparison, unit: str, explain: bool) -> None:
             _explain(console, labelled)
 
 
-def print_shape(report: Report, unit: str, explain: bool) -> None:
+@writer(LayerShape, Format.table)
+def print_shape(result: LayerShape, options: Options) -> None:
+    report, explain = result.report, options.explain
     (layer,) = report.layers
     assert layer.axes is not None
     h, w = layer.axes
@@ -320,25 +342,28 @@ def print_shape(report: Report, unit: str, explain: bool) -> None:
                     console.print(line, overflow="fold")
 
 
-def print_models(rows: list[tuple[str, str, Report]]) -> None:
+@writer(Models, Format.table)
+def print_models(models: Models, options: Options) -> None:
+    columns = [*work_columns("macs"), metric_column("params")]
     with _console() as console:
         # The sources read badly folded into a narrow column: only where there is room.
         with_source = console.width >= 120
         table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, padding=(0, 1))
-        for header in ("model", "input", "MACs", "≈", "params"):
-            table.add_column(header, no_wrap=True, justify="left" if header in
-                             ("model", "input") else "right")  # fmt: skip
+        for header in ("model", "input"):
+            table.add_column(header, no_wrap=True, justify="left")
+        for column in columns:
+            table.add_column(column.title, no_wrap=True, justify=column.justify)
         if with_source:
             table.add_column("source", overflow="fold")
-        for name, description, report in rows:
-            t = report.totals
-            cells = [name, str(report.input_shape), grouped(t.macs), short(t.macs),
-                     grouped(t.params)]  # fmt: skip
+        for name, description, report in models.entries:
+            cells = [name, str(report.input_shape), *(c.text(report.totals) for c in columns)]
             table.add_row(*cells, *([description] if with_source else []))
         console.print(table)
 
 
-def print_checks(rows: list[list[str]]) -> None:
+@writer(Checks, Format.table)
+def print_checks(checks: Checks, options: Options) -> None:
+    rows = check_rows.checks_table_rows(checks)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, padding=(0, 1))
     table.add_column("config", overflow="fold")
     table.add_column("budget", no_wrap=True)
@@ -351,7 +376,10 @@ def print_checks(rows: list[list[str]]) -> None:
         console.print(table)
 
 
-def print_diff(rows: list[list[str]], headers: list[str], title: str, summary: str) -> None:
+@writer(Diff, Format.table)
+def print_diff(result: Diff, options: Options) -> None:
+    rows, headers = diffs.table_rows(result, options.show_all), diffs.TABLE_HEADERS
+    title, summary = " → ".join(options.names), diffs.summary(result)
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
                   collapse_padding=True, padding=(0, 1))  # fmt: skip
     for header in headers:

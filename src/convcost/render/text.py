@@ -1,4 +1,5 @@
-"""Machine-readable renderers: JSON (a stable contract), CSV and Markdown. No Rich here."""
+"""Machine-readable writers: JSON (a stable contract), CSV and Markdown of analyses,
+comparisons, single layers and the model list. No Rich here."""
 
 from __future__ import annotations
 
@@ -7,13 +8,30 @@ from typing import TYPE_CHECKING, Any
 
 from convcost.core.report import BYTES_PER_VALUE, GroupResult, LayerResult, Report, Row, Totals
 from convcost.core.shapes import Shape
+from convcost.render.columns import (
+    Column,
+    layer_columns,
+    layer_values,
+    metric_column,
+    shown_rows,
+    totals_values,
+    work_columns,
+)
 from convcost.render.escape import json_safe, md_cell, md_code, md_text, visible
 from convcost.render.explain import explain_layer
-from convcost.render.numbers import Texts, count, grouped, short, unit_label
+from convcost.render.numbers import Texts
+from convcost.render.registry import Document, Format, Options, writer
 from convcost.render.words import saving_lines
 
 if TYPE_CHECKING:  # compare (and fractions) only when a comparison is rendered
     from convcost.analyses.compare import Comparison, Saving
+    from convcost.analyses.models import Models
+    from convcost.analyses.shape import LayerShape
+
+# Results named, not imported: compare imports fractions, the model list the zoo.
+_COMPARISON = "convcost.analyses.compare.Comparison"
+_MODELS = "convcost.analyses.models.Models"
+_LAYER_SHAPE = "convcost.analyses.shape.LayerShape"
 
 SCHEMA_VERSION = 1
 
@@ -53,6 +71,13 @@ def json_text(data: Any) -> str:
     return "".join(parts)
 
 
+@writer(Document, Format.json)
+def document_json(document: Document, options: Options) -> str:
+    import json
+
+    return json.dumps(document.data, indent=2, ensure_ascii=False)
+
+
 def _spreads(value: Any) -> bool:
     kind = type(value)  # decoded-JSON-like data: exact dicts and lists
     if kind is list:
@@ -77,11 +102,7 @@ def _layers_json(layers: tuple[LayerResult, ...], explain: bool) -> list[dict[st
             "config": texts.config(layer),
             "input_shape": inp.as_list(),
             "output_shape": result.output_shape.as_list(),
-            "macs": result.macs,
-            "flops": result.flops,
-            "params": result.params,
-            "buffers": result.buffers,
-            "activations": result.activations,
+            **layer_values(result),
             "depth": result.depth,
         }
         key = (id(layer), inp)
@@ -101,15 +122,21 @@ def _layers_json(layers: tuple[LayerResult, ...], explain: bool) -> list[dict[st
 
 
 def _totals_json(totals: Totals) -> dict[str, Any]:
-    return {
-        "macs": totals.macs,
-        "flops": totals.flops,
-        "params": totals.params,
-        "buffers": totals.buffers,
-        "activations": totals.activations,
-        "param_bytes": totals.param_bytes,
-        "activation_bytes": totals.activation_bytes,
-    }
+    return totals_values(totals)
+
+
+def _rows_json(report: Report, depth: int) -> list[dict[str, Any]]:
+    """The rows a table lists at ``--depth``, as one list: groups carry their totals."""
+    rows = []
+    for row in shown_rows(report, depth):
+        is_group = isinstance(row, GroupResult)
+        rows.append({
+            "name": row.name, "kind": row.kind, "row": "group" if is_group else "layer",
+            "depth": row.depth, "input_shape": row.input_shape.as_list(),
+            "output_shape": row.output_shape.as_list(),
+            **layer_values(row.totals if isinstance(row, GroupResult) else row),
+        })  # fmt: skip
+    return rows
 
 
 def _group_json(group: GroupResult) -> dict[str, Any]:
@@ -135,17 +162,20 @@ def _dump(data: dict[str, Any]) -> str:
     return json_text({"schema_version": SCHEMA_VERSION, **data})
 
 
-def analyze_json(report: Report, explain: bool) -> str:
-    return _dump(
-        {
-            "command": "analyze",
-            "input_shape": report.input_shape.as_list(),
-            "output_shape": report.output_shape.as_list(),
-            "batch": report.batch,
-            "bytes_per_value": BYTES_PER_VALUE,
-            **_report_json(report, explain),
-        }
-    )
+@writer(Report, Format.json)
+def analyze_json(report: Report, options: Options) -> str:
+    data = {
+        "command": "analyze",
+        "input_shape": report.input_shape.as_list(),
+        "output_shape": report.output_shape.as_list(),
+        "batch": report.batch,
+        "bytes_per_value": BYTES_PER_VALUE,
+        **_report_json(report, options.explain),
+    }
+    if options.depth is not None:
+        data["depth"] = options.depth
+        data["rows"] = _rows_json(report, options.depth)
+    return _dump(data)
 
 
 def _saving_json(saving: Saving) -> dict[str, Any]:
@@ -157,7 +187,9 @@ def _saving_json(saving: Saving) -> dict[str, Any]:
     }
 
 
-def compare_json(comparison: Comparison, explain: bool) -> str:
+@writer(_COMPARISON, Format.json)
+def compare_json(comparison: Comparison, options: Options) -> str:
+    explain = options.explain
     return _dump(
         {
             "command": "compare",
@@ -176,9 +208,11 @@ def compare_json(comparison: Comparison, explain: bool) -> str:
     )
 
 
-def shape_json(report: Report, explain: bool) -> str:
+@writer(_LAYER_SHAPE, Format.json)
+def shape_json(result: LayerShape, options: Options) -> str:
+    report = result.report
     (layer,) = report.layers
-    (data,) = _layers_json(report.layers, explain)
+    (data,) = _layers_json(report.layers, options.explain)
     assert layer.axes is not None
     return _dump(
         {
@@ -193,10 +227,11 @@ def shape_json(report: Report, explain: bool) -> str:
 
 # --- CSV ------------------------------------------------------------------------------------
 
-_CSV_HEADER = [
-    "name", "kind", "config", "input_shape", "output_shape",
-    "macs", "flops", "params", "buffers", "activations",
-]  # fmt: skip
+_CSV_HEAD = ["name", "kind", "config", "input_shape", "output_shape"]
+
+
+def _csv_header(columns: list[Column], explain: bool) -> list[str]:
+    return [*_CSV_HEAD, *(c.key for c in columns)] + (["explain"] if explain else [])
 
 
 def _figures(row: Row | Report) -> Totals | LayerResult:
@@ -205,7 +240,7 @@ def _figures(row: Row | Report) -> Totals | LayerResult:
     return row.totals
 
 
-def _csv_row(row: Row | Report, explain: bool, texts: Texts) -> list[object]:
+def _csv_row(row: Row | Report, explain: bool, texts: Texts, columns: list[Column]) -> list[object]:
     f = _figures(row)
     if isinstance(row, LayerResult):
         head: list[object] = [row.name, row.kind, texts.config(row.layer)]
@@ -214,20 +249,21 @@ def _csv_row(row: Row | Report, explain: bool, texts: Texts) -> list[object]:
     else:
         head = ["total", "total", ""]
     inp, out = row.input_shape, row.output_shape
-    cells = [
-        *head, texts.ascii(inp), texts.ascii(out),
-        f.macs, f.flops, f.params, f.buffers, f.activations,
-    ]  # fmt: skip
+    cells = [*head, texts.ascii(inp), texts.ascii(out), *(c.value(f) for c in columns)]
     if explain:
         cells.append("; ".join(explain_layer(row)) if isinstance(row, LayerResult) else "")
     return cells
 
 
-def _csv_rows(report: Report, explain: bool, depth: int | None = None) -> list[list[object]]:
-    """Rows that add up to the total: every layer, or with ``depth`` folded groups."""
+def _csv_rows(
+    report: Report, explain: bool, columns: list[Column], depth: int | None = None
+) -> list[list[object]]:
+    """Every layer, or with ``depth`` the rows every format lists (render.columns), then
+    the total."""
     texts = Texts()
-    rows = [_csv_row(row, explain, texts) for row in report.partition(depth)]
-    return [*rows, _csv_row(report, explain, texts)]
+    shown = report.layers if depth is None else shown_rows(report, depth)
+    rows = [_csv_row(row, explain, texts, columns) for row in shown]
+    return [*rows, _csv_row(report, explain, texts, columns)]
 
 
 def _csv(header: list[str], rows: list[list[object]]) -> str:
@@ -249,21 +285,28 @@ def _csv(header: list[str], rows: list[list[object]]) -> str:
     return text.rstrip("\n")
 
 
-def analyze_csv(report: Report, explain: bool, depth: int | None = None) -> str:
-    header = _CSV_HEADER + (["explain"] if explain else [])
-    return _csv(header, _csv_rows(report, explain, depth))
+@writer(Report, Format.csv)
+def analyze_csv(report: Report, options: Options) -> str:
+    columns = layer_columns()
+    header = _csv_header(columns, options.explain)
+    return _csv(header, _csv_rows(report, options.explain, columns, options.depth))
 
 
-def compare_csv(comparison: Comparison, explain: bool) -> str:
-    header = ["path", *_CSV_HEADER] + (["explain"] if explain else [])
+@writer(_COMPARISON, Format.csv)
+def compare_csv(comparison: Comparison, options: Options) -> str:
+    columns = layer_columns()
+    header = ["path", *_csv_header(columns, options.explain)]
     rows = [
-        [path.name, *row] for path in comparison.paths for row in _csv_rows(path.report, explain)
+        [path.name, *row]
+        for path in comparison.paths
+        for row in _csv_rows(path.report, options.explain, columns)
     ]
     return _csv(header, rows)
 
 
-def shape_csv(report: Report, explain: bool) -> str:
-    return analyze_csv(report, explain)
+@writer(_LAYER_SHAPE, Format.csv)
+def shape_csv(result: LayerShape, options: Options) -> str:
+    return analyze_csv(result.report, options._replace(depth=None))
 
 
 # --- Markdown -------------------------------------------------------------------------------
@@ -276,7 +319,14 @@ def _md_table(header: list[str], rows: list[list[str]], right: set[int]) -> str:
     return "\n".join(lines)
 
 
-def _md_row(row: Row | Report, unit: str, prefix: list[str]) -> list[str]:
+def _md_columns(unit: str) -> list[Column]:
+    return [*work_columns(unit), metric_column("params"), metric_column("activations")]
+
+
+_BOLD_TOTALS = {0, 2}  # columns whose total is in bold: the exact work figure and params
+
+
+def _md_row(row: Row | Report, columns: list[Column], prefix: list[str]) -> list[str]:
     f = _figures(row)
     if isinstance(row, Report):
         head = ["**total**", "", ""]
@@ -284,27 +334,30 @@ def _md_row(row: Row | Report, unit: str, prefix: list[str]) -> list[str]:
         head = [f"**{md_code(row.name)}**", md_text(row.kind), ""]
     else:
         head = [md_code(row.name), md_text(row.kind), row.config]
-    bold = "**" if isinstance(row, Report) else ""
-    return [
-        *prefix, *head, str(row.input_shape), str(row.output_shape),
-        f"{bold}{grouped(count(f, unit))}{bold}", short(count(f, unit)),
-        f"{bold}{grouped(f.params)}{bold}", grouped(f.activations),
-    ]  # fmt: skip
+    total = isinstance(row, Report)
+    figures = [
+        f"**{c.text(f)}**" if total and i in _BOLD_TOTALS else c.text(f)
+        for i, c in enumerate(columns)
+    ]
+    return [*prefix, *head, str(row.input_shape), str(row.output_shape), *figures]
 
 
 def _md_layers(
-    report: Report, unit: str, prefix: list[str], depth: int | None = None
+    report: Report, columns: list[Column], prefix: list[str], depth: int | None = None
 ) -> list[list[str]]:
-    rows = report.layers if prefix else report.rows_to_depth(depth)
-    return [_md_row(row, unit, prefix) for row in (*rows, report)]
+    rows = report.layers if prefix else shown_rows(report, depth)
+    return [_md_row(row, columns, prefix) for row in (*rows, report)]
 
 
-def _md_header(unit: str) -> list[str]:
-    label = unit_label(unit)
-    return ["layer", "kind", "config", "input", "output", label, "≈", "params", "activations"]
+_MD_HEAD = ["layer", "kind", "config", "input", "output"]
 
 
-_MD_RIGHT = {5, 6, 7, 8}
+def _md_header(columns: list[Column]) -> list[str]:
+    return [*_MD_HEAD, *(c.title for c in columns)]
+
+
+def _md_right(columns: list[Column], offset: int = 0) -> set[int]:
+    return {offset + len(_MD_HEAD) + i for i, c in enumerate(columns) if c.justify == "right"}
 
 
 def _md_explain(results: list[LayerResult]) -> str:
@@ -315,31 +368,39 @@ def _md_explain(results: list[LayerResult]) -> str:
     return "\n".join(lines)
 
 
-def analyze_markdown(report: Report, unit: str, explain: bool, depth: int | None = None) -> str:
-    text = _md_table(_md_header(unit), _md_layers(report, unit, [], depth), _MD_RIGHT)
-    if explain:
+@writer(Report, Format.markdown)
+def analyze_markdown(report: Report, options: Options) -> str:
+    columns = _md_columns(options.unit)
+    rows = _md_layers(report, columns, [], options.depth)
+    text = _md_table(_md_header(columns), rows, _md_right(columns))
+    if options.explain:
         text += "\n\n" + _md_explain(list(report.layers))
     return text
 
 
-def compare_markdown(comparison: Comparison, unit: str, explain: bool) -> str:
-    rows = [row for p in comparison.paths for row in _md_layers(p.report, unit, [p.name])]
-    text = _md_table(["path", *_md_header(unit)], rows, {i + 1 for i in _MD_RIGHT})
+@writer(_COMPARISON, Format.markdown)
+def compare_markdown(comparison: Comparison, options: Options) -> str:
+    columns = _md_columns(options.unit)
+    rows = [row for p in comparison.paths for row in _md_layers(p.report, columns, [p.name])]
+    text = _md_table(["path", *_md_header(columns)], rows, _md_right(columns, 1))
     text += "\n\n" + "\n".join(f"- {line}" for line in saving_lines(comparison))
-    if explain:
+    if options.explain:
         results = [r for p in comparison.paths for r in p.report.layers]
         text += "\n\n" + _md_explain(results)
     return text
 
 
-def shape_markdown(report: Report, unit: str, explain: bool) -> str:
-    return analyze_markdown(report, unit, True)
+@writer(_LAYER_SHAPE, Format.markdown)
+def shape_markdown(result: LayerShape, options: Options) -> str:
+    return analyze_markdown(result.report, Options(explain=True))
 
 
 # --- the model zoo --------------------------------------------------------------------------
 
 
-def models_json(rows: list[tuple[str, str, Report]]) -> str:
+@writer(_MODELS, Format.json)
+def models_json(models: Models, options: Options) -> str:
+    rows = models.entries
     return _dump(
         {
             "command": "models",
@@ -357,23 +418,27 @@ def models_json(rows: list[tuple[str, str, Report]]) -> str:
     )
 
 
-def models_csv(rows: list[tuple[str, str, Report]]) -> str:
-    header = ["name", "input_shape", "macs", "params", "buffers", "description"]
+@writer(_MODELS, Format.csv)
+def models_csv(models: Models, options: Options) -> str:
+    columns = [metric_column(key) for key in ("macs", "params", "buffers")]
+    header = ["name", "input_shape", *(c.key for c in columns), "description"]
     return _csv(
         header,
         [
-            [name, r.input_shape.ascii, r.totals.macs, r.totals.params, r.totals.buffers, d]
-            for name, d, r in rows
+            [name, r.input_shape.ascii, *(c.value(r.totals) for c in columns), d]
+            for name, d, r in models.entries
         ],
     )
 
 
-def models_markdown(rows: list[tuple[str, str, Report]]) -> str:
+@writer(_MODELS, Format.markdown)
+def models_markdown(models: Models, options: Options) -> str:
+    columns = [metric_column("macs"), metric_column("params")]
     return _md_table(
-        ["model", "input", "MACs", "params", "source"],
+        ["model", "input", *(c.title for c in columns), "source"],
         [
-            [f"`{name}`", str(r.input_shape), grouped(r.totals.macs), grouped(r.totals.params), d]
-            for name, d, r in rows
+            [f"`{name}`", str(r.input_shape), *(c.text(r.totals) for c in columns), d]
+            for name, d, r in models.entries
         ],
-        {2, 3},
+        {2 + i for i, c in enumerate(columns) if c.justify == "right"},
     )
