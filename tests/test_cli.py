@@ -178,15 +178,17 @@ def test_analyze_json_contract(runner: CliRunner) -> None:
     data = json.loads(result.stdout)
     assert set(data) == {
         "schema_version", "command", "input_shape", "output_shape", "batch",
-        "bytes_per_value", "layers", "groups", "totals",
+        "bytes_per_value", "layers", "groups", "totals", "outputs",
     }  # fmt: skip
+    assert data["outputs"] == [{"name": "conv2", "output_shape": [28, 28, 32]}]
+    assert [layer["inputs"] for layer in data["layers"]] == [[None], ["conv1"], ["relu1"]]
     assert data["groups"] == []
     assert data["layers"][0] == {
         "name": "conv1", "kind": "conv", "config": "1x1 s1 same",
         "input_shape": [28, 28, 192], "output_shape": [28, 28, 16],
         "macs": 2 * 2_408_448, "flops": 2 * (2 * 2_408_448 + 28 * 28 * 16),
         "params": 3_088, "buffers": 0, "activations": 2 * 28 * 28 * 16, "depth": 0,
-        "padding": {"top": 0, "bottom": 0, "left": 0, "right": 0},
+        "padding": {"top": 0, "bottom": 0, "left": 0, "right": 0}, "inputs": [None],
     }  # fmt: skip
     assert data["totals"] == {
         "macs": 2 * 12_443_648,
@@ -214,14 +216,18 @@ def test_json_layout_one_record_a_line(runner: CliRunner) -> None:
   "layers": [
     {"name": "conv1", "kind": "conv", "config": "3x3 s1 same", "input_shape": [8, 8, 3], \
 "output_shape": [8, 8, 4], "macs": 6912, "flops": 14080, "params": 112, "buffers": 0, \
-"activations": 256, "depth": 0, "padding": {"top": 1, "bottom": 1, "left": 1, "right": 1}},
+"activations": 256, "depth": 0, "padding": {"top": 1, "bottom": 1, "left": 1, "right": 1}, \
+"inputs": [null]},
     {"name": "relu1", "kind": "relu", "config": "", "input_shape": [8, 8, 4], \
 "output_shape": [8, 8, 4], "macs": 0, "flops": 0, "params": 0, "buffers": 0, \
-"activations": 256, "depth": 0}
+"activations": 256, "depth": 0, "inputs": ["conv1"]}
   ],
   "groups": [],
   "totals": {"macs": 6912, "flops": 14080, "params": 112, "buffers": 0, "activations": 512, \
-"param_bytes": 448, "activation_bytes": 2048, "memory": 2496}
+"param_bytes": 448, "activation_bytes": 2048, "memory": 2496},
+  "outputs": [
+    {"name": "relu1", "output_shape": [8, 8, 4]}
+  ]
 }
 """)  # fmt: skip
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING, Any
 
+from convcost.core.graph import INPUT, Graph
 from convcost.core.report import BYTES_PER_VALUE, GroupResult, LayerResult, Report, Row, Totals
 from convcost.core.shapes import Shape
 from convcost.render.columns import (
@@ -89,12 +90,17 @@ def _spreads(value: Any) -> bool:
     return False
 
 
-def _layers_json(layers: tuple[LayerResult, ...], explain: bool) -> list[dict[str, Any]]:
+def _layers_json(
+    layers: tuple[LayerResult, ...], explain: bool, graph: Graph | None = None
+) -> list[dict[str, Any]]:
     # As Texts does for settings, each layer object's padding on each input shape is made once.
     texts = Texts()
     paddings: dict[tuple[int, Shape], dict[str, int] | None] = {}
     rows = []
-    for result in layers:
+    # What each layer reads, by name (null: the network's input), from the graph analysed.
+    names = [result.name for result in layers] if graph is not None else []
+    nodes = graph.nodes if graph is not None else ()
+    for index, result in enumerate(layers):
         layer, inp = result.layer, result.input_shape
         data: dict[str, Any] = {
             "name": result.name,
@@ -117,6 +123,8 @@ def _layers_json(layers: tuple[LayerResult, ...], explain: bool) -> list[dict[st
             data["padding"] = padding
         if explain:
             data["explain"] = explain_layer(result)
+        if nodes:
+            data["inputs"] = [None if i == INPUT else names[i] for i in nodes[index].inputs]
         rows.append(data)
     return rows
 
@@ -152,7 +160,7 @@ def _group_json(group: GroupResult) -> dict[str, Any]:
 
 def _report_json(report: Report, explain: bool) -> dict[str, Any]:
     return {
-        "layers": _layers_json(report.layers, explain),
+        "layers": _layers_json(report.layers, explain, report.graph),
         "groups": [_group_json(g) for g in report.groups],
         "totals": _totals_json(report.totals),
     }
@@ -175,6 +183,10 @@ def analyze_json(report: Report, options: Options) -> str:
     if options.depth is not None:
         data["depth"] = options.depth
         data["rows"] = _rows_json(report, options.depth)
+    data["outputs"] = [
+        {"name": layer.name, "output_shape": layer.output_shape.as_list()}
+        for layer in report.outputs
+    ]
     return _dump(data)
 
 
