@@ -445,13 +445,13 @@ def analyze(
 def models(output_format: FormatOption = Format.table) -> None:
     """The built-in models (analyze them by name: convcost analyze googlenet), with totals."""
     from convcost.core.network import analyze as run_analyze
-    from convcost.frontends import zoo
+    from convcost.frontends import load_builtin, zoo
 
     def run() -> list[tuple[str, str, Report]]:
         rows = []
         for name in zoo.model_names():
-            network = zoo.load_model(name)
-            rows.append((name, network.description, run_analyze(network)))
+            loaded = load_builtin(name)
+            rows.append((name, loaded.description, run_analyze(loaded.network)))
         return rows
 
     rows = _guard(run)
@@ -533,12 +533,12 @@ def check(
     checks: list[ConfigCheck] = []
     for config in configs:
         try:
-            network, report = analyze_spec(config, max_layers=max_layers)
+            loaded, report = analyze_spec(config, max_layers=max_layers)
         except ConvcostError as error:
             sys.stderr.write(error.render() + "\n")
             checks.append(ConfigCheck(config, error=error))
             continue
-        limits = limits_for(network.budget, flags)
+        limits = limits_for(loaded.budget, flags)
         if not limits:
             sys.stderr.write(
                 f"{visible(config)}: no budget: add a budget: section (macs, params, activations, "
