@@ -192,3 +192,10 @@ def test_bad_input_raises_convcost_error(call: Any, message: str) -> None:
     with pytest.raises(convcost.ConvcostError) as error:
         call()
     assert error.value.message == message
+
+
+def test_the_modules_examples_hold() -> None:
+    import doctest
+
+    results = doctest.testmod(api)
+    assert (results.failed, results.attempted) == (0, 3)
