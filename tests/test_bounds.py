@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 from convcost.cli import app
 from convcost.core.errors import ConvcostError
 from convcost.core.limits import MAX_INPUT_BYTES, MAX_LAYERS
-from convcost.frontends.config import load_config, parse_config
+from convcost.frontends import load_spec
+from convcost.frontends.config import parse_config
 from convcost.frontends.tree import analyze, row_count
 from tests.test_environment import CONVCOST
 
@@ -520,7 +521,7 @@ def test_values_are_counted_while_read(tmp_path: Path, suffix: str) -> None:
     tracemalloc.start()
     try:
         with pytest.raises(ConvcostError) as error:
-            load_config(str(path))
+            load_spec(str(path))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

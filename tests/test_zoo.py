@@ -10,7 +10,6 @@ from typer.testing import CliRunner
 from convcost.cli import app
 from convcost.frontends import zoo
 from convcost.frontends.tree import analyze
-from tests.torch_bridge import check_network_against_torch
 
 # MACs and params as published for each model (issue #3's table, which agrees with
 # torch.utils.flop_counter ÷ 2 and torchvision's parameter counts); nin: convcost's own figures,
@@ -40,8 +39,11 @@ def test_published_totals(name: str) -> None:
     assert (report.totals.macs, report.totals.params) == PUBLISHED[name]
 
 
+@pytest.mark.usefixtures("torch_present")
 @pytest.mark.parametrize("name", sorted(PUBLISHED))
 def test_every_layer_matches_pytorch(name: str) -> None:
+    from tests.torch_bridge import check_network_against_torch
+
     network = zoo.load_model(name)
     check_network_against_torch(network, analyze(network))
 

@@ -2,7 +2,56 @@
 
 The core (shapes, layers, network, compare) is plain records (named tuples; the layer kinds
 are frozen dataclasses) and functions; the CLI, the YAML/inline front ends and the
-renderers sit around it.
+renderers sit around it. The Python API (``convcost.analyze``, ``compare``, ``check``,
+``diff``, ``load`` and their result types, see ``convcost.api``) is what ``__all__`` lists.
+
+The API's names are looked up on first use (the module ``__getattr__`` below), not imported
+here: the console script imports this package for ``__version__`` on every start, and
+``convcost --version`` answers before anything else is imported (not even ``typing``).
 """
 
 __version__ = "1.0.0"
+
+__all__ = [
+    "CheckReport",
+    "Comparison",
+    "ConvcostError",
+    "DiffReport",
+    "Loaded",
+    "Report",
+    "analyze",
+    "check",
+    "compare",
+    "diff",
+    "load",
+]
+
+TYPE_CHECKING = False  # typing itself costs --version tens of milliseconds
+if TYPE_CHECKING:
+    from convcost.api import (
+        CheckReport,
+        Comparison,
+        ConvcostError,
+        DiffReport,
+        Loaded,
+        Report,
+        analyze,
+        check,
+        compare,
+        diff,
+        load,
+    )
+
+
+def __getattr__(name: str) -> object:
+    if name in __all__:
+        from convcost import api
+
+        value = getattr(api, name)
+        globals()[name] = value  # looked up once
+        return value
+    raise AttributeError(f"module 'convcost' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from convcost.analyses.quantities import Limit, parse_quantity
 from convcost.core.errors import ConvcostError
 from convcost.core.metrics import METRICS, budgetable
 from convcost.core.report import Report
-from convcost.frontends.tree import Network
 
 
 def no_budget() -> str:
@@ -62,6 +61,13 @@ class ConfigCheck:
         return "PASS" if all(v.passed for v in self.verdicts) else "FAIL"
 
 
+class Budgeted(Protocol):
+    """What a front end read: the config's own budget (a ``Loaded`` record)."""
+
+    @property
+    def budget(self) -> tuple[Limit, ...]: ...
+
+
 class Checks(NamedTuple):
     """What ``convcost check`` found: a check per config, in the order given."""
 
@@ -102,10 +108,10 @@ def flag_limits(texts: Mapping[str, str | None]) -> dict[str, Limit]:
 def check_configs(
     configs: Iterable[str],
     flags: Mapping[str, Limit],
-    analyze: Callable[[str], tuple[Network, Report]],
+    analyze: Callable[[str], tuple[Budgeted, Report]],
     say: Callable[[str], None],
 ) -> Checks:
-    """Each config analysed (``analyze`` returns its network and report) and checked against
+    """Each config analysed (``analyze`` returns what was read and its report) and checked against
     its budget and ``flags``. A config that cannot be analysed is an ERROR, one without any
     budget NO BUDGET; ``say`` gets the line that tells the user of either."""
     from convcost.render.escape import visible
@@ -113,12 +119,12 @@ def check_configs(
     checks: list[ConfigCheck] = []
     for config in configs:
         try:
-            network, report = analyze(config)
+            loaded, report = analyze(config)
         except ConvcostError as error:
             say(error.render())
             checks.append(ConfigCheck(config, error=error))
             continue
-        limits = limits_for(network.budget, flags)
+        limits = limits_for(loaded.budget, flags)
         if not limits:
             say(f"{visible(config)}: {no_budget()}")
         checks.append(ConfigCheck(config, tuple(check(report, limits))))

@@ -108,7 +108,7 @@ def compare(input_shape: Shape, main: Conv, widths: tuple[int, ...], batch: int 
     hw, howo = input_shape.h * input_shape.w, out.h * out.w
     cin = input_shape.c
     break_even = Ratio(howo * k2 * cin * filters, hw * cin + howo * k2 * filters)
-    if hw == howo:  # the common case reads as in the lecture: K²·Cin·Cout / (Cin + K²·Cout)
+    if hw == howo:  # output as large as the input: K²·Cin·Cout / (Cin + K²·Cout)
         formula = f"{k2}·{cin}·{filters} / ({cin} + {k2}·{filters})"
     else:
         formula = f"{howo}·{k2}·{cin}·{filters} / ({hw}·{cin} + {howo}·{k2}·{filters})"

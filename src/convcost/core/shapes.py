@@ -1,4 +1,4 @@
-"""Tensor shapes as the seeds write them: height × width × channels."""
+"""Tensor shapes as convcost writes them: height × width × channels (``28x28x192``)."""
 
 from __future__ import annotations
 

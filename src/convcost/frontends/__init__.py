@@ -1,38 +1,104 @@
-"""Front ends: each turns what the user wrote into the same ``Network``."""
+"""Front ends: each turns what the user wrote into the same ``Network``.
+
+``load_spec`` is the one place where a SPEC (the argument of ``analyze``, ``check``, ``diff``
+and of the Python API's ``load``/``analyze``) is resolved; ``READERS`` maps file extensions to
+the config readers.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from convcost.core.errors import ConvcostError, did_you_mean
 from convcost.core.limits import MAX_LAYERS
 from convcost.core.report import Report
-from convcost.frontends.tree import Network
+from convcost.frontends.loaded import Loaded
+
+__all__ = ["READERS", "Loaded", "Reader", "analyze_spec", "load_builtin", "load_spec"]
+
+Reader = Callable[[str, Mapping[str, object] | None, int], Loaded]
+"""Reads the config file at a path (``-``: standard input) with the given layer defaults and
+bound on the network's size."""
 
 
-def load_network(
+def _read_yaml(path: str, defaults: Mapping[str, object] | None, max_layers: int) -> Loaded:
+    from convcost.core.gcpause import gc_paused
+    from convcost.frontends.config import parse_config, read_source
+
+    text, source = read_source(path)
+    with gc_paused():
+        return Loaded.of(parse_config(text, source, defaults, max_layers))
+
+
+def _read_json(path: str, defaults: Mapping[str, object] | None, max_layers: int) -> Loaded:
+    """The json module's reading is several times faster but keeps no line and column: when
+    the analysis finds a fault, ``located`` reads the file again with the YAML reader (JSON
+    is YAML), so that the error says where."""
+    from convcost.core.gcpause import gc_paused
+    from convcost.frontends.config import parse_config, parse_json_config, read_source
+
+    def located() -> Loaded:
+        text, source = read_source(path)
+        return Loaded.of(parse_config(text, source, defaults, max_layers))
+
+    text, source = read_source(path)
+    with gc_paused():
+        return Loaded.of(parse_json_config(text, source, defaults, max_layers), located)
+
+
+READERS: dict[str, Reader] = {".yaml": _read_yaml, ".yml": _read_yaml, ".json": _read_json}
+"""Config readers by the file name's ending, compared without regard to case. A name with
+none of these endings (``net``, ``net.cfg``) is read as YAML, as configs always were. A reader
+for another format (``.onnx``, ``.prototxt``) is one entry here."""
+
+
+def reader_for(path: str) -> Reader:
+    """The reader registered for ``path``'s ending; YAML when none is."""
+    lowered = path.lower()
+    for ending, reader in READERS.items():
+        if lowered.endswith(ending):
+            return reader
+    return _read_yaml
+
+
+def load_spec(
     spec: str, defaults: Mapping[str, object] | None = None, max_layers: int = MAX_LAYERS
-) -> Network:
-    """A network from what the user named: an inline spec, ``-`` (YAML on standard input),
-    a config file, or a built-in model such as ``googlenet``."""
-    from convcost.frontends.inline import looks_inline, parse_inline
+) -> Loaded:
+    """The network a SPEC names, with its description and budget. The rule, in this order:
 
+    1. ``-``: a config on standard input, read as YAML (a JSON document is YAML too).
+    2. Inline text: a spec that holds a ``|`` or is a bare shape ``HxWxC`` (``28x28x192 |
+       conv 5x5 32``). The form alone decides, before any file is looked for, so an inline
+       spec never depends on what the current directory holds.
+    3. A built-in model's name (``resnet50``, see ``convcost models``), unless a file of that
+       name exists: a file shadows a built-in model, a directory does not (it could never
+       be read as a config).
+    4. Anything else is a config file, read by the reader ``READERS`` registers for its
+       ending (``.json``: JSON; ``.yaml``, ``.yml`` and any other: YAML).
+
+    An empty spec is refused first. When a reading fails, its error says which and why: an
+    inline spec's fault is located in the spec, a config's at its line and column, a file
+    that cannot be read says so ("no such file", "is a directory"), and a missing file whose
+    name looks like a model's (no ``/``, no ``.``) lists the built-in models, nearest first.
+    """
     if not spec.strip():  # as a path, "" would name the current directory
         raise ConvcostError(
             "the spec is empty; give a YAML config file, '-' for standard input, a built-in "
             "model (see convcost models) or an inline spec such as '28x28x192 | conv 5x5 32'"
         )
-    if spec != "-" and looks_inline(spec):
-        return parse_inline(spec, defaults, max_layers=max_layers)
+    if spec == "-":
+        return _read_yaml(spec, defaults, max_layers)
+    from convcost.frontends.inline import looks_inline, parse_inline
+
+    if looks_inline(spec):
+        return Loaded.of(parse_inline(spec, defaults, max_layers=max_layers))
     from convcost.frontends import zoo
 
-    if spec != "-" and spec in zoo.model_names() and not _names_a_file(spec):
-        return zoo.load_model(spec, defaults, max_layers)
-    from convcost.frontends.config import load_config
-
+    if spec in zoo.model_names() and not _names_a_file(spec):
+        return load_builtin(spec, defaults, max_layers)
     try:
-        return load_config(spec, defaults, max_layers)
+        return reader_for(spec)(spec, defaults, max_layers)
     except ConvcostError as error:
         looks_like_a_name = "/" not in spec and "." not in spec
         if error.message.startswith(f"{spec}: no such file") and looks_like_a_name:
@@ -42,6 +108,15 @@ def load_network(
                 f"{', '.join(zoo.model_names())} (see convcost models)"
             ) from None
         raise
+
+
+def load_builtin(
+    name: str, defaults: Mapping[str, object] | None = None, max_layers: int = MAX_LAYERS
+) -> Loaded:
+    """A built-in model by name (one of ``zoo.model_names()``), whatever files are about."""
+    from convcost.frontends import zoo
+
+    return Loaded.of(zoo.load_model(name, defaults, max_layers))
 
 
 def _names_a_file(path: str) -> bool:
@@ -58,20 +133,17 @@ def analyze_spec(
     defaults: Mapping[str, object] | None = None,
     batch: int = 1,
     max_layers: int = MAX_LAYERS,
-) -> tuple[Network, Report]:
-    """``load_network`` and ``analyze``. A JSON config is read without line and column; when
-    its layers turn out wrong (a kernel larger than its input, say), it is read again with
-    them, so that the error says where."""
+) -> tuple[Loaded, Report]:
+    """``load_spec``, then the analysis. When the analysis fails on a reading without line
+    and column (a JSON config), the spec is read again with them and analysed, so that the
+    error says where."""
     from convcost.frontends.tree import analyze
 
-    network = load_network(spec, defaults, max_layers)
+    loaded = load_spec(spec, defaults, max_layers)
     try:
-        return network, analyze(network, batch)
+        return loaded, analyze(loaded.network, batch)
     except ConvcostError:
-        if not spec.lower().endswith(".json"):
+        if loaded.located is None:
             raise
-    from convcost.frontends.config import parse_config, read_source
-
-    text, source = read_source(spec)
-    located = parse_config(text, source, defaults, max_layers)
-    return located, analyze(located, batch)
+    located = loaded.located()
+    return located, analyze(located.network, batch)

@@ -23,7 +23,6 @@ from typing import Any, BinaryIO, TypeVar
 from convcost.analyses.quantities import Limit, parse_quantity
 from convcost.core.errors import ConvcostError, Faults, Location, did_you_mean
 from convcost.core.fields import bounded_name
-from convcost.core.gcpause import gc_paused
 from convcost.core.limits import COLLECTIONS_PER_ROW, MAX_INPUT_BYTES, MAX_LAYERS
 from convcost.core.metrics import budgetable
 from convcost.core.shapes import Shape, shape_from_value
@@ -93,16 +92,6 @@ def _read_bounded(stream: BinaryIO, source: str) -> bytes:
             "long (name a repeated structure once with blocks: and repeat:)"
         )
     return data
-
-
-def load_config(
-    path: str, defaults: Mapping[str, object] | None = None, max_layers: int = MAX_LAYERS
-) -> Network:
-    text, source = read_source(path)
-    with gc_paused():
-        if path.lower().endswith(".json"):
-            return parse_json_config(text, source, defaults, max_layers)
-        return parse_config(text, source, defaults, max_layers)
 
 
 def parse_config(

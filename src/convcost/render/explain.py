@@ -1,4 +1,5 @@
-"""The arithmetic behind each figure, written out as the seed notes write it."""
+"""The arithmetic behind each figure, written out factor by factor
+(``28 × 28 × 32 × 5 × 5 × 192 = 120,422,400``)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def explain_layer(result: LayerResult) -> list[str]:
         and result.input_shape.h == result.output_shape.h
         and result.input_shape.w == result.output_shape.w
     ):
-        # The forum thread's reading: one small fully-connected layer, shared by every pixel.
+        # A 1×1 conv read as one small fully-connected layer, shared by every pixel.
         positions = result.output_shape.h * result.output_shape.w
         cin, cout = result.input_shape.c, result.output_shape.c
         batch = "".join(f"{v} × " for label, v in result.mac_factors if label == "N")

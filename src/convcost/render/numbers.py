@@ -52,7 +52,7 @@ def grouped(n: int) -> str:
 
 @lru_cache(maxsize=1 << 16)  # pure; big tables repeat their values (outputs, MACs)
 def short(n: int) -> str:
-    """120422400 → ``120.4M`` (one decimal, rounded half up, as the seed notes write)."""
+    """120422400 → ``120.4M`` (one decimal, rounded half up)."""
     magnitude = abs(n)
     sign = "-" if n < 0 else ""
     for i, (scale, prefix) in enumerate(_PREFIXES):

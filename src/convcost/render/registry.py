@@ -99,10 +99,15 @@ def find(result_type: type, output_format: Format) -> Writer:
         raise LookupError(f"no {output_format} writer for {key[0]}") from None
 
 
+def render(result: object, output_format: Format, options: Options | None = None) -> str | None:
+    """``result`` in ``output_format`` (None: the writer printed it itself, as Rich does)."""
+    return find(type(result), output_format)(result, options or Options())
+
+
 def emit(result: object, output_format: Format, options: Options | None = None) -> None:
     """Write ``result`` to stdout in ``output_format``, in one piece, so that a failure never
     leaves half an output (the console script's guard, entry.guarded, writes all of a
     command's output at its end)."""
-    text = find(type(result), output_format)(result, options or Options())
+    text = render(result, output_format, options)
     if text is not None:
         sys.stdout.write(text + "\n")

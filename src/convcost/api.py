@@ -1,0 +1,340 @@
+"""convcost as a library: the commands as typed functions, their results as plain data.
+
+Each function does what the command of its name does and raises ``ConvcostError`` (with the
+command's message) on bad input; each result's ``to_dict()`` is the dict that the command's
+``--format json`` prints, built by the same renderers::
+
+    >>> import convcost
+    >>> convcost.compare("28x28x192", "5x5", 32, [16]).bottleneck_macs
+    {16: 12443648}
+    >>> convcost.analyze("resnet18").params
+    11689512
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from convcost.core.errors import ConvcostError, did_you_mean
+from convcost.core.limits import MAX_LAYERS
+from convcost.frontends import Loaded
+from convcost.render.registry import Options
+
+if TYPE_CHECKING:
+    from convcost.analyses import compare as compare_analysis
+    from convcost.analyses import diff as diff_analysis
+    from convcost.analyses.budget import ConfigCheck
+    from convcost.analyses.quantities import Limit
+    from convcost.core.report import Report as Analysis
+
+__all__ = [
+    "CheckReport",
+    "Comparison",
+    "ConvcostError",
+    "DiffReport",
+    "Loaded",
+    "Report",
+    "analyze",
+    "check",
+    "compare",
+    "diff",
+    "load",
+]
+
+
+# --- results ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Report:
+    """What ``analyze`` found: the totals as attributes, every layer and group in
+    ``analysis`` (the core's record) and in ``to_dict()``."""
+
+    spec: str
+    description: str
+    budget: tuple[Limit, ...]
+    analysis: Analysis
+
+    @property
+    def macs(self) -> int:
+        return self.analysis.totals.macs
+
+    @property
+    def flops(self) -> int:
+        return self.analysis.totals.flops
+
+    @property
+    def params(self) -> int:
+        return self.analysis.totals.params
+
+    @property
+    def activations(self) -> int:
+        return self.analysis.totals.activations
+
+    @property
+    def output_shape(self) -> tuple[int, int, int]:
+        shape = self.analysis.output_shape
+        return (shape.h, shape.w, shape.c)
+
+    def to_dict(self, *, explain: bool = False) -> dict[str, Any]:
+        """``convcost analyze SPEC -f json`` (``--explain``: each layer's arithmetic too)."""
+        return _JsonOutput.analyze(self.analysis, explain)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What ``compare`` found: the direct conv's totals and each bottleneck path's, by width."""
+
+    analysis: compare_analysis.Comparison
+
+    @property
+    def direct_macs(self) -> int:
+        return self.analysis.direct.report.totals.macs
+
+    @property
+    def direct_params(self) -> int:
+        return self.analysis.direct.report.totals.params
+
+    @property
+    def bottleneck_macs(self) -> dict[int, int]:
+        return {p.width: p.report.totals.macs for p in self.analysis.bottlenecks if p.width}
+
+    @property
+    def bottleneck_params(self) -> dict[int, int]:
+        return {p.width: p.report.totals.params for p in self.analysis.bottlenecks if p.width}
+
+    @property
+    def break_even(self) -> float:
+        """The bottleneck width b* at which both paths cost the same MACs."""
+        return float(self.analysis.break_even)
+
+    def to_dict(self, *, explain: bool = False) -> dict[str, Any]:
+        """``convcost compare ... -f json``."""
+        return _JsonOutput.compare(self.analysis, explain)
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What ``check`` found: one ``ConfigCheck`` a spec, in order (its ``status`` is PASS,
+    FAIL, NO BUDGET or ERROR, with the error that kept it from being checked)."""
+
+    configs: tuple[ConfigCheck, ...]
+
+    @property
+    def passed(self) -> bool:
+        """Every spec within all its budgets (``"passed"`` in the JSON)."""
+        return all(c.status == "PASS" for c in self.configs)
+
+    @property
+    def exit_code(self) -> int:
+        """``convcost check``'s exit status: 0 passed, 1 a budget exceeded or missing, 2 a
+        spec that could not be read."""
+        from convcost.analyses.budget import exit_code
+
+        return exit_code(list(self.configs))
+
+    def to_dict(self) -> dict[str, Any]:
+        """``convcost check SPEC... -f json``."""
+        return _JsonOutput.check(list(self.configs))
+
+
+@dataclass(frozen=True)
+class DiffReport:
+    """What ``diff`` found: layers matched by hierarchical name (``analysis.layers``)."""
+
+    old: str
+    new: str
+    analysis: diff_analysis.Diff
+
+    @property
+    def macs_delta(self) -> int:
+        return self.analysis.new.totals.macs - self.analysis.old.totals.macs
+
+    @property
+    def params_delta(self) -> int:
+        return self.analysis.new.totals.params - self.analysis.old.totals.params
+
+    def to_dict(self, *, show_all: bool = False) -> dict[str, Any]:
+        """``convcost diff OLD NEW -f json`` (``show_all``: ``--all``, unchanged layers too)."""
+        return _JsonOutput.diff(self.analysis, self.old, self.new, show_all)
+
+
+# --- functions --------------------------------------------------------------------------------
+
+
+def load(spec: str, *, no_bias: bool = False, max_layers: int = MAX_LAYERS) -> Loaded:
+    """The network a SPEC names, with its config's description and budget. A SPEC is what
+    ``convcost analyze`` takes, resolved by the same rule (see ``frontends.load_spec``):
+    ``-`` (standard input), an inline spec, a built-in model's name, or a config file."""
+    from convcost.frontends import load_spec
+
+    return load_spec(spec, _bias_defaults(no_bias), _at_least_1("max_layers", max_layers))
+
+
+def analyze(
+    spec: str, *, batch: int = 1, no_bias: bool = False, max_layers: int = MAX_LAYERS
+) -> Report:
+    """``convcost analyze SPEC``: per-layer shapes, MACs, params and activations, and totals.
+    ``batch`` multiplies MACs and activations, not params; ``no_bias`` takes the bias out of
+    convolutions and dense layers; ``max_layers`` bounds the network's size (rows)."""
+    from convcost.frontends import analyze_spec
+
+    loaded, analysis = analyze_spec(
+        spec,
+        _bias_defaults(no_bias),
+        _at_least_1("batch", batch),
+        _at_least_1("max_layers", max_layers),
+    )
+    return Report(spec, loaded.description, loaded.budget, analysis)
+
+
+def compare(
+    shape: str | Sequence[int],
+    kernel: str | int | tuple[int, int],
+    filters: int,
+    bottlenecks: int | Iterable[int] = (),
+    *,
+    stride: str | int | tuple[int, int] = 1,
+    padding: str | int | Sequence[int] = "same",
+    batch: int = 1,
+    no_bias: bool = False,
+) -> Comparison:
+    """``convcost compare``: a direct K×K conv on ``shape`` (``"28x28x192"`` or
+    ``(28, 28, 192)``) against the same conv behind a 1×1 bottleneck of each width.
+    ``stride`` and ``padding`` apply to the K×K conv, as the options of that name."""
+    from convcost.analyses.compare import compare as run_compare
+    from convcost.core.fields import positive_int
+    from convcost.core.layers import Conv, build_layer
+    from convcost.core.shapes import shape_from_value
+
+    input_shape = shape_from_value(shape if isinstance(shape, str) else list(shape))
+    raw = {"kernel": kernel, "filters": filters, "stride": stride, "padding": padding}
+    conv = build_layer("conv", {key: _plain(value) for key, value in raw.items()},
+                       _bias_defaults(no_bias))  # fmt: skip
+    assert isinstance(conv, Conv)
+    widths = (bottlenecks,) if isinstance(bottlenecks, int) else tuple(bottlenecks)
+    for width in widths:
+        _checked("bottlenecks", positive_int, width)
+    return Comparison(run_compare(input_shape, conv, widths, _at_least_1("batch", batch)))
+
+
+def check(
+    specs: str | Iterable[str], *, max_layers: int = MAX_LAYERS, **limits: str | int
+) -> CheckReport:
+    """``convcost check``: each spec against its config's ``budget:`` section, with
+    ``limits`` (``macs="1.6G"``, ``params=7_000_000``, ``activations=...``,
+    ``memory="100MB"``) taking precedence, as ``--max-macs`` and the like do. A spec that
+    cannot be read is reported with status ERROR, as the command does; bad limits raise."""
+    from convcost.analyses.budget import check_configs
+    from convcost.analyses.quantities import Limit, parse_quantity
+    from convcost.core.metrics import budgetable
+    from convcost.frontends import analyze_spec
+
+    names = [specs] if isinstance(specs, str) else list(specs)
+    _stdin_once(names)
+    bound = _at_least_1("max_layers", max_layers)
+    keys = [metric.key for metric in budgetable()]
+    flags: dict[str, Limit] = {}
+    for metric, value in limits.items():
+        if metric not in keys:
+            raise ConvcostError(
+                f"check has no limit '{metric}'; {did_you_mean(metric, keys)}limits: "
+                f"{', '.join(keys)}"
+            )
+        flags[metric] = Limit(metric, parse_quantity(value, metric))
+    checks = check_configs(
+        names, flags, lambda spec: analyze_spec(spec, max_layers=bound), lambda line: None
+    ).configs
+    return CheckReport(tuple(checks))
+
+
+def diff(old: str, new: str, *, max_layers: int = MAX_LAYERS) -> DiffReport:
+    """``convcost diff OLD NEW``: what a change costs, layer by layer."""
+    from convcost.analyses.diff import diff as run_diff
+    from convcost.frontends import analyze_spec
+
+    _stdin_once([old, new])
+    bound = _at_least_1("max_layers", max_layers)
+    before = analyze_spec(old, max_layers=bound)[1]
+    after = analyze_spec(new, max_layers=bound)[1]
+    return DiffReport(old, new, run_diff(before, after))
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+class _JsonOutput:
+    """The dicts the commands' ``--format json`` prints: the CLI's own JSON renderers, their
+    text decoded. The one place that knows the renderers' names, so the API's ``to_dict()``
+    follows them as they move and can never drift from the command's output."""
+
+    @staticmethod
+    def analyze(analysis: Analysis, explain: bool) -> dict[str, Any]:
+        return _json(analysis, Options(explain=explain))
+
+    @staticmethod
+    def compare(comparison: compare_analysis.Comparison, explain: bool) -> dict[str, Any]:
+        return _json(comparison, Options(explain=explain))
+
+    @staticmethod
+    def check(checks: list[ConfigCheck]) -> dict[str, Any]:
+        from convcost.analyses.budget import Checks
+
+        return _json(Checks(tuple(checks)), Options())
+
+    @staticmethod
+    def diff(result: diff_analysis.Diff, old: str, new: str, show_all: bool) -> dict[str, Any]:
+        return _json(result, Options(show_all=show_all, names=(old, new)))
+
+
+def _json(result: object, options: Options) -> dict[str, Any]:
+    """What the command prints for ``result`` with ``-f json``, decoded."""
+    from convcost.render.registry import Format, render
+
+    text = render(result, Format.json, options)
+    assert text is not None  # JSON writers return their text
+    return _decoded(text)
+
+
+def _decoded(text: str) -> dict[str, Any]:
+    import json
+
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def _bias_defaults(no_bias: bool) -> dict[str, object]:
+    return {"bias": False} if no_bias else {}
+
+
+def _plain(value: object) -> object:
+    """An argument as a config value: a tuple as a list, text as on the command line."""
+    from convcost.core.fields import scalar
+
+    if isinstance(value, tuple):
+        return list(value)
+    return scalar(value) if isinstance(value, str) else value
+
+
+def _checked(name: str, parse: Callable[[object], int], value: object) -> int:
+    try:
+        return parse(value)
+    except ConvcostError as error:
+        raise ConvcostError(f"{name}: {error.message}") from None
+
+
+def _at_least_1(name: str, value: object) -> int:
+    from convcost.core.fields import positive_int
+
+    return _checked(name, positive_int, value)
+
+
+def _stdin_once(specs: Sequence[str]) -> None:
+    times = list(specs).count("-")
+    if times > 1:
+        raise ConvcostError(
+            f"standard input can be read only once, but '-' is given {times} times; give '-' "
+            "for one config and the others as files"
+        )
