@@ -243,7 +243,8 @@ def compare(
 
     def run() -> Comparison:
         from convcost.core.fields import positive_int
-        from convcost.core.layers import Conv, build_layer
+        from convcost.core.kinds import build_layer
+        from convcost.core.kinds.conv import Conv
 
         conv = build_layer(
             "conv",
@@ -329,7 +330,7 @@ def shape(
     as filters).
     """
     from convcost.core.fields import scalar
-    from convcost.core.layers import build_layer
+    from convcost.core.kinds import build_layer
     from convcost.core.network import Network, Node, analyze
     from convcost.core.shapes import parse_shape
 

@@ -6,7 +6,7 @@ from math import gcd
 from typing import TYPE_CHECKING, NamedTuple
 
 from convcost.core.errors import ConvcostError
-from convcost.core.layers import Conv
+from convcost.core.kinds.conv import Conv
 from convcost.core.network import Network, Node, Report, analyze
 from convcost.core.shapes import Shape
 

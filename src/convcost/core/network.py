@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, NamedTuple
 from convcost.core.errors import ConvcostError, Location
 from convcost.core.gcpause import gc_paused
 from convcost.core.geometry import Axis
-from convcost.core.layers import Conv, Layer, Merge
+from convcost.core.kinds.base import Layer
+from convcost.core.kinds.conv import Conv
+from convcost.core.kinds.merges import Merge
 from convcost.core.limits import MAX_SIZE
 from convcost.core.shapes import Shape
 
@@ -575,7 +577,7 @@ def _projection(
         if ((inp.h - 1) // stride + 1, (inp.w - 1) // stride + 1) == (out.h, out.w):
             layers = made.get((stride, out.c))
             if layers is None:
-                from convcost.core.layer_kinds import BatchNorm
+                from convcost.core.kinds.normalization import BatchNorm
 
                 conv = Conv(kernel=(1, 1), filters=out.c, stride=(stride, stride),
                             padding=(0, 0, 0, 0), bias=False)  # fmt: skip

@@ -9,7 +9,8 @@ from typing import Any
 
 from convcost.analyses.quantities import METRICS
 from convcost.core import fields
-from convcost.core.layers import all_kinds, layer_fields
+from convcost.core.kinds import all_kinds
+from convcost.core.kinds.base import layer_fields
 from convcost.core.network import SHORTCUTS
 from convcost.frontends.config import SEPARATORS, TOP_LEVEL
 from convcost.frontends.structure import (

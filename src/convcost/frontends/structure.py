@@ -25,7 +25,8 @@ from typing import Any, TypeVar
 
 from convcost.core.errors import ConvcostError, Faults, Location, did_you_mean
 from convcost.core.fields import bounded_name, positive_int
-from convcost.core.layers import Layer, build_layer, lookup, recipe
+from convcost.core.kinds import build_layer, lookup, recipe
+from convcost.core.kinds.base import Layer
 from convcost.core.limits import MAX_LAYERS
 from convcost.core.network import SHORTCUTS, Concat, Element, Group, Node, Residual, row_count
 from convcost.frontends.expressions import has_parameters, interpolate, name_problem

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from convcost.core.layers import Conv
+from convcost.core.kinds.conv import Conv
 from convcost.core.network import LayerResult
 
 
