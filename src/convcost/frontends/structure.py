@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
-from convcost.core.errors import ConvcostError, Faults, Location, did_you_mean
+from convcost.core.errors import ConvcostError, Faults, Location, did_you_mean, make_location
 from convcost.core.fields import bounded_name, positive_int
 from convcost.core.kinds import build_layer, lookup, recipe
 from convcost.core.kinds.base import Layer
@@ -325,9 +325,9 @@ class Builder:
             known = self._inline[text] = [
                 (name, layer, at.column - column, at.length) for name, layer, at in layers
             ]
-        source, new = self.source, tuple.__new__
+        source = self.source
         return [
-            Node(name, layer, new(Location, (source, line, column + shift, None, length)))
+            Node(name, layer, make_location(source, line, column + shift, None, length))
             for name, layer, shift, length in known
         ]
 

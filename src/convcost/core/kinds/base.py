@@ -54,8 +54,7 @@ class Evaluation(NamedTuple):
     bias_adds: int = 0
 
 
-make_evaluation = record_maker(Evaluation)
-make_shape = record_maker(Shape)
+make_evaluation = record_maker(Evaluation)  # Evaluation(...) without the class call
 
 
 class KindError(TypeError):
@@ -88,12 +87,12 @@ class Layer:
         own_kind = "kind" in cls.__dict__
         if not own_kind and hasattr(cls, "kind"):
             raise KindError(
-                f"{cls.__qualname__}: a subclass of the kind '{cls.kind}' must name its own "
+                f"{cls.__name__}: a subclass of the kind '{cls.kind}' must name its own "
                 'kind (kind = "...")'
             )
         if "__post_init__" in cls.__dict__:
             raise KindError(
-                f"{cls.__qualname__}: a layer kind has no __post_init__ (build_layer makes "
+                f"{cls.__name__}: a layer kind has no __post_init__ (build_layer makes "
                 "layers without calling __init__); check settings in evaluate()"
             )
         # A docstring, so that dataclass() need not make one from inspect.signature (slow).
@@ -132,13 +131,13 @@ class Layer:
 
 def _check_name(cls: type[Layer]) -> None:
     if not isinstance(cls.kind, str) or not cls.kind:
-        raise KindError(f"{cls.__qualname__}: kind must be a non-empty name, not {cls.kind!r}")
+        raise KindError(f"{cls.__name__}: kind must be a non-empty name, not {cls.kind!r}")
 
 
 def _check_buildable(cls: type[Layer]) -> None:
     """What build_layer, the parsers and the schema rely on, checked once as a kind that
     users may write is declared."""
-    name = cls.__qualname__
+    name = cls.__name__
     if not cls.summary:
         raise KindError(f'{name}: give the kind a one-line summary (summary = "...")')
     for each in dataclasses.fields(cls):
@@ -164,7 +163,7 @@ def _register(cls: type[Layer]) -> None:
         taken = KINDS.get(kind_name)
         if taken is not None and taken[0] is not cls:
             raise KindError(
-                f"{cls.__qualname__}: the name '{kind_name}' is taken by {taken[0].__qualname__}"
+                f"{cls.__name__}: the name '{kind_name}' is taken by {taken[0].__name__}"
             )
     for kind_name, preset in names.items():
         KINDS[kind_name] = (cls, preset)

@@ -12,12 +12,11 @@ from convcost.core.kinds.base import (
     Evaluation,
     Layer,
     make_evaluation,
-    make_shape,
     param,
     require_spatial,
     window_config,
 )
-from convcost.core.shapes import Shape
+from convcost.core.shapes import Shape, make_shape
 
 
 class Conv(Layer):
