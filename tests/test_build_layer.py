@@ -1,6 +1,6 @@
 """``build_layer`` fills a layer's fields directly (for speed): its layers must be exactly
-what ``__init__`` (the kind's dataclass ``__init__``) makes: equal, same hash, same repr, same
-fields, frozen."""
+what ``__init__`` makes: equal, same hash, same repr, same fields, frozen. (``__init__``
+itself is ``Layer``'s, shared by every kind: see ``convcost.core.kinds.base``.)"""
 
 from __future__ import annotations
 

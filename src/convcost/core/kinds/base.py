@@ -15,6 +15,9 @@ Declaring a kind: subclass ``Layer`` (or a family's shared base) and give it
 Creating the class makes it a frozen, keyword-only dataclass, checks it (``KindError``
 says what is missing) and adds it to ``KINDS`` under its kind, aliases and presets. A class
 without a ``kind`` of its own is a family's shared base: made a dataclass, not registered.
+(Its fields are dataclass fields; ``__init__``, equality, hash, repr and immutability are
+``Layer``'s, written once and behaving as dataclass()'s generated ones: generating six
+methods per kind made importing every kind 1.6 → 10 ms.)
 ``register=False`` in the class statement keeps a kind out of the registry (``Merge``: the
 network makes merges, users do not write them).
 """
@@ -24,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, NamedTuple, dataclass_transform
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, dataclass_transform
 
 from convcost.core import fields
 from convcost.core.errors import ConvcostError
@@ -72,6 +75,8 @@ class Layer:
     """Base of every layer kind (see this module's docstring for how to declare one)."""
 
     __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]  # set per kind
+    _field_names: ClassVar[tuple[str, ...]] = ()  # set per kind: its fields, in order
+    _defaults: ClassVar[dict[str, object]] = {}  # set per kind: the defaults there are
     kind: ClassVar[str]
     aliases: ClassVar[tuple[str, ...]] = ()
     presets: ClassVar[Mapping[str, Mapping[str, object]]] = {}
@@ -90,7 +95,7 @@ class Layer:
                 f"{cls.__name__}: a subclass of the kind '{cls.kind}' must name its own "
                 'kind (kind = "...")'
             )
-        if "__post_init__" in cls.__dict__:
+        if hasattr(cls, "__post_init__"):
             raise KindError(
                 f"{cls.__name__}: a layer kind has no __post_init__ (build_layer makes "
                 "layers without calling __init__); check settings in evaluate()"
@@ -98,12 +103,61 @@ class Layer:
         # A docstring, so that dataclass() need not make one from inspect.signature (slow).
         if cls.__doc__ is None:
             cls.__doc__ = cls.summary or cls.__name__
-        dataclass(frozen=True, kw_only=True)(cls)  # fills in cls itself
+        # The fields only: __init__, equality, hash, repr and immutability are Layer's below,
+        # written once (see the module's docstring).
+        dataclass(init=False, eq=False, repr=False, kw_only=True)(cls)  # fills in cls itself
+        cls._field_names = tuple(f.name for f in dataclasses.fields(cls))
+        cls._defaults = {
+            f.name: f.default for f in dataclasses.fields(cls) if f.default is not REQUIRED
+        }
         if own_kind:
             _check_name(cls)
             if register:
                 _check_buildable(cls)
                 _register(cls)
+
+    # What dataclass(frozen=True, kw_only=True) would make, the same for every kind.
+    def __init__(self, **values: Any) -> None:
+        names, defaults = self._field_names, self._defaults
+        for name in values:
+            if name not in names:
+                raise TypeError(
+                    f"{type(self).__qualname__}.__init__() got an unexpected keyword argument "
+                    f"'{name}'"
+                )
+        missing = [name for name in names if name not in values and name not in defaults]
+        if missing:
+            listed = " and ".join(map(repr, missing))
+            plural = "s" if len(missing) > 1 else ""
+            raise TypeError(
+                f"{type(self).__qualname__}.__init__() missing {len(missing)} required "
+                f"keyword-only argument{plural}: {listed}"
+            )
+        self.__dict__.update({n: values[n] if n in values else defaults[n] for n in names})
+
+    if not TYPE_CHECKING:  # mypy knows kinds are frozen (dataclass_transform); the runtime:
+
+        def __setattr__(self, name: str, value: object) -> None:
+            raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+
+        def __delattr__(self, name: str) -> None:
+            raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple([getattr(self, name) for name in self._field_names])
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Layer)
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._field_names)
+        return f"{type(self).__qualname__}({shown})"
 
     @property
     def kind_name(self) -> str:
