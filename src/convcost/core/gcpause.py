@@ -21,7 +21,8 @@ class gc_paused:  # lower case: it reads as a function, ``with gc_paused():``
 
     ``resume=False`` leaves it off after the block: for the console script, whose process
     ends there. Turning it on again then would only add a full collection of everything
-    still alive (the imported modules) as the interpreter exits, a tenth of a start-up.
+    still alive (the imported modules) as the interpreter exits: ``convcost compare`` took
+    159 → 175 ms of CPU with it (best of 15).
     (A class, not contextlib.contextmanager: contextlib's imports cost ``--version``.)
     """
 
