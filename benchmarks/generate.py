@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from convcost.core.layers import Activation, BatchNorm, Conv, MaxPool
+from convcost.core.kinds.activations import Activation
+from convcost.core.kinds.conv import Conv
+from convcost.core.kinds.normalization import BatchNorm
+from convcost.core.kinds.pooling import MaxPool
 from convcost.core.shapes import Shape
 from convcost.frontends.tree import Concat, Element, Group, Network, Node, Residual
 

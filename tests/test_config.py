@@ -9,7 +9,8 @@ from typer.testing import CliRunner
 
 from convcost.cli import app
 from convcost.core.errors import ConvcostError
-from convcost.core.layers import BatchNorm, Conv
+from convcost.core.kinds.conv import Conv
+from convcost.core.kinds.normalization import BatchNorm
 from convcost.frontends.config import parse_config
 from convcost.frontends.tree import Node, analyze
 

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from convcost.cli import app
-from convcost.core.layers import all_kinds, layer_fields
+from convcost.core.kinds import all_kinds
+from convcost.core.kinds.base import layer_fields
 from convcost.frontends import zoo
 
 REGISTRY = all_kinds()

@@ -12,7 +12,8 @@ from convcost.cli import app
 from convcost.core.analysis import analyze
 from convcost.core.errors import ConvcostError
 from convcost.core.graph import INPUT, Graph, GraphNode, chain
-from convcost.core.layers import Merge, build_layer
+from convcost.core.kinds import build_layer
+from convcost.core.kinds.merges import Merge
 from convcost.core.report import Report
 from convcost.core.shapes import Shape
 from convcost.frontends.config import parse_config

@@ -7,7 +7,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from convcost.core.errors import ConvcostError
-from convcost.core.layers import Activation, AvgPool, BatchNorm, Conv, Layer, MaxPool
+from convcost.core.kinds.activations import Activation
+from convcost.core.kinds.base import Layer
+from convcost.core.kinds.conv import Conv
+from convcost.core.kinds.normalization import BatchNorm
+from convcost.core.kinds.pooling import AvgPool, MaxPool
 from convcost.core.shapes import Shape
 from convcost.frontends.tree import (
     SHORTCUTS,

@@ -7,7 +7,7 @@ from fractions import Fraction
 import pytest
 
 from convcost.analyses.compare import compare
-from convcost.core.layers import Conv
+from convcost.core.kinds.conv import Conv
 from convcost.core.shapes import Shape
 from convcost.frontends.inline import parse_inline
 from convcost.frontends.tree import analyze

@@ -13,7 +13,18 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from convcost.core import layers as L
+from convcost.core.kinds.activations import Activation
+from convcost.core.kinds.conv import Conv
+from convcost.core.kinds.dense import Dense
+from convcost.core.kinds.normalization import BatchNorm, LocalResponseNorm
+from convcost.core.kinds.pooling import (
+    AdaptiveAvgPool,
+    AvgPool,
+    GlobalAvgPool,
+    GlobalMaxPool,
+    MaxPool,
+)
+from convcost.core.kinds.reshaping import Dropout, Flatten, ZeroPad
 from convcost.core.report import LayerResult, Report
 
 _ACTIVATIONS: dict[str, type[nn.Module]] = {
@@ -40,7 +51,7 @@ def _window_padding(result: LayerResult) -> tuple[nn.Module | None, Any]:
 def torch_module(result: LayerResult) -> nn.Module:
     layer = result.layer
     inp, out = result.input_shape, result.output_shape
-    if isinstance(layer, L.Conv):
+    if isinstance(layer, Conv):
         pad, padding = _window_padding(result)
         groups = inp.c if layer.groups == "depthwise" else layer.groups
         conv = nn.Conv2d(
@@ -48,39 +59,39 @@ def torch_module(result: LayerResult) -> nn.Module:
             bias=layer.bias,
         )  # fmt: skip
         return _padded(pad, conv)
-    if isinstance(layer, L.MaxPool):
+    if isinstance(layer, MaxPool):
         pad, padding = _window_padding(result)
         pool: nn.Module = nn.MaxPool2d(
             layer.kernel, layer._stride(), padding, layer.dilation, ceil_mode=layer.ceil_mode
         )
         return _padded(pad, pool)
-    if isinstance(layer, L.AvgPool):
+    if isinstance(layer, AvgPool):
         pad, padding = _window_padding(result)
         pool = nn.AvgPool2d(layer.kernel, layer._stride(), padding, ceil_mode=layer.ceil_mode)
         return _padded(pad, pool)
-    if isinstance(layer, L.GlobalAvgPool):
+    if isinstance(layer, GlobalAvgPool):
         return nn.AdaptiveAvgPool2d(1)
-    if isinstance(layer, L.AdaptiveAvgPool):
+    if isinstance(layer, AdaptiveAvgPool):
         return nn.AdaptiveAvgPool2d(layer.size)
-    if isinstance(layer, L.GlobalMaxPool):
+    if isinstance(layer, GlobalMaxPool):
         return nn.AdaptiveMaxPool2d(1)
-    if isinstance(layer, L.Dense):
+    if isinstance(layer, Dense):
         return nn.Sequential(nn.Flatten(), nn.Linear(inp.elements, layer.units, layer.bias))
-    if isinstance(layer, L.Flatten):
+    if isinstance(layer, Flatten):
         return nn.Flatten()
-    if isinstance(layer, L.BatchNorm):
+    if isinstance(layer, BatchNorm):
         if inp.flat:
             return nn.BatchNorm1d(inp.c, affine=layer.affine)
         return nn.BatchNorm2d(inp.c, affine=layer.affine)
-    if isinstance(layer, L.Activation):
+    if isinstance(layer, Activation):
         if layer.fn == "softmax":
             return nn.Softmax(dim=1)
         return _ACTIVATIONS[layer.fn]()
-    if isinstance(layer, L.Dropout):
+    if isinstance(layer, Dropout):
         return nn.Dropout(layer.rate)
-    if isinstance(layer, L.LocalResponseNorm):
+    if isinstance(layer, LocalResponseNorm):
         return nn.LocalResponseNorm(layer.size)
-    if isinstance(layer, L.ZeroPad):
+    if isinstance(layer, ZeroPad):
         top, bottom, left, right = layer.padding
         return nn.ZeroPad2d((left, right, top, bottom))
     raise AssertionError(f"no torch equivalent for {layer!r}")

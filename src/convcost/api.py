@@ -206,7 +206,8 @@ def compare(
     ``stride`` and ``padding`` apply to the K×K conv, as the options of that name."""
     from convcost.analyses.compare import compare as run_compare
     from convcost.core.fields import positive_int
-    from convcost.core.layers import Conv, build_layer
+    from convcost.core.kinds import build_layer
+    from convcost.core.kinds.conv import Conv
     from convcost.core.shapes import shape_from_value
 
     input_shape = shape_from_value(shape if isinstance(shape, str) else list(shape))

@@ -259,7 +259,8 @@ def compare(
 
     def run() -> Comparison:
         from convcost.core.fields import positive_int
-        from convcost.core.layers import Conv, build_layer
+        from convcost.core.kinds import build_layer
+        from convcost.core.kinds.conv import Conv
 
         conv = build_layer(
             "conv",

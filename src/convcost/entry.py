@@ -9,11 +9,11 @@ are best effort: a closed or failing stderr loses the message, never the exit st
 
 from __future__ import annotations
 
-import gc
 import io
 import os
 import sys
 
+from convcost.core.gcpause import gc_paused
 from convcost.exits import (
     EXIT_BROKEN_PIPE,
     EXIT_INTERNAL,
@@ -195,7 +195,8 @@ def main() -> None:
     # One short pass that makes no reference cycles worth collecting: the cyclic collector
     # would only rescan, again and again, every object made so far (imports included), which
     # costs more than a second on 100,000-layer configs. Reference counting frees as usual.
-    gc.disable()
-    status = guarded(_command)
+    # Off until the process ends (see gc_paused).
+    with gc_paused(resume=False):
+        status = guarded(_command)
     if status:
         raise SystemExit(status)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from convcost.core.analysis import analyze
 from convcost.core.errors import ConvcostError
 from convcost.core.graph import chain
-from convcost.core.layers import Conv
+from convcost.core.kinds.conv import Conv
 from convcost.core.report import Report
 from convcost.core.shapes import Shape
 

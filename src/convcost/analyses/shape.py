@@ -8,7 +8,7 @@ from convcost.core.analysis import analyze
 from convcost.core.errors import ConvcostError
 from convcost.core.fields import scalar
 from convcost.core.graph import chain
-from convcost.core.layers import build_layer
+from convcost.core.kinds import build_layer
 from convcost.core.report import Report
 from convcost.core.shapes import parse_shape
 

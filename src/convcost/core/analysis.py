@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from convcost.core.errors import ConvcostError
 from convcost.core.gcpause import gc_paused
 from convcost.core.graph import INPUT, Graph, GraphNode, Scope
-from convcost.core.layers import Evaluation, Merge
+from convcost.core.kinds.base import Evaluation
+from convcost.core.kinds.merges import Merge
 from convcost.core.limits import MAX_SIZE
 from convcost.core.report import GroupResult, LayerResult, Report, Row, Totals
 from convcost.core.shapes import Shape

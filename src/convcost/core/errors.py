@@ -6,6 +6,8 @@ import difflib
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from convcost.core.records import record_maker
+
 
 class Location(NamedTuple):
     """A place in the user's input: a file (line/column, 1-based) or an inline spec.
@@ -23,6 +25,9 @@ class Location(NamedTuple):
 
     def __str__(self) -> str:
         return f"{self.source}:{self.line}:{self.column}"
+
+
+make_location = record_maker(Location)  # Location(...) without the class call: one per value
 
 
 def did_you_mean(word: str, known: Iterable[str]) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from convcost.core.errors import Location
-from convcost.core.layers import Layer
+from convcost.core.kinds.base import Layer
 from convcost.core.shapes import Shape
 
 INPUT = -1

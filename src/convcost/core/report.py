@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 from convcost.core.geometry import Axis
 from convcost.core.graph import Graph
-from convcost.core.layers import Layer
+from convcost.core.kinds.base import Layer
 from convcost.core.shapes import Shape
 
 BYTES_PER_VALUE = 4  # float32, what every peer tool assumes by default

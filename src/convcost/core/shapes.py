@@ -8,6 +8,7 @@ from typing import NamedTuple
 from convcost.core.errors import ConvcostError
 from convcost.core.fields import whole_number
 from convcost.core.limits import MAX_SIZE
+from convcost.core.records import record_maker
 
 # A minus sign is read so that a negative dimension is refused as such, not as "not HxWxC".
 _SHAPE = re.compile(r"^\s*(-?\d+)\s*[x×X,]\s*(-?\d+)\s*[x×X,]\s*(-?\d+)\s*$")
@@ -42,6 +43,9 @@ class Shape(NamedTuple):
     def ascii(self) -> str:
         """Shape in the form the user types it (``28x28x192``), for CSV and messages."""
         return str(self.c) if self.flat else f"{self.h}x{self.w}x{self.c}"
+
+
+make_shape = record_maker(Shape)  # Shape(...) without the class call: one per layer
 
 
 def parse_shape(text: str) -> Shape:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from convcost.core.errors import ConvcostError, Location
-from convcost.core.layers import Layer, build_layer
+from convcost.core.kinds import build_layer
+from convcost.core.kinds.base import Layer
 
 Locate = Callable[[str | None], Location | None]
 """Where a field's value was written (None: the layer itself)."""

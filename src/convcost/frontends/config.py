@@ -32,6 +32,7 @@ from convcost.frontends.yamlnode import (
     NO_KEYS,
     YNode,
     describe,
+    make_ynode,
     too_many_collections,
     too_many_values,
     values_for,
@@ -202,9 +203,8 @@ def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
 def _ynode(document: object, at: Location, max_collections: int | None = None) -> YNode:
     """YNodes for decoded JSON, all placed at the start of the file (see above). The json
     module makes only dicts, lists, str, int, float, bool and None: dispatch on the exact
-    type, and make each YNode with tuple.__new__ (one per value: 100,000-layer configs).
+    type, and make each YNode with make_ynode (one per value: 100,000-layer configs).
     More than ``max_collections`` lists and mappings raise _TooMany (None: not counted)."""
-    new = tuple.__new__
     left = max_collections
 
     def convert(value: Any) -> YNode:
@@ -216,10 +216,10 @@ def _ynode(document: object, at: Location, max_collections: int | None = None) -
                 raise _TooMany
         if kind is dict:
             values = {key: convert(item) for key, item in value.items()}
-            return new(YNode, (values, at, dict.fromkeys(values, at), False))
+            return make_ynode(values, at, dict.fromkeys(values, at), False)
         if kind is list:
-            return new(YNode, ([convert(item) for item in value], at, NO_KEYS, False))
-        return new(YNode, (value, at, NO_KEYS, kind is str))
+            return make_ynode([convert(item) for item in value], at, NO_KEYS, False)
+        return make_ynode(value, at, NO_KEYS, kind is str)
 
     return convert(document)
 

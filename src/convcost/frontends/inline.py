@@ -21,13 +21,8 @@ from typing import NamedTuple
 
 from convcost.core.errors import ConvcostError, Faults, Location
 from convcost.core.fields import bounded_name, scalar
-from convcost.core.layers import (
-    Layer,
-    all_kinds,
-    build_layer,
-    recipe,
-    unknown_kind_message,
-)
+from convcost.core.kinds import all_kinds, build_layer, recipe, unknown_kind_message
+from convcost.core.kinds.base import Layer
 from convcost.core.limits import MAX_LAYERS
 from convcost.core.shapes import parse_shape
 from convcost.frontends.common import located_layer

@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from convcost.core import fields
-from convcost.core.layers import all_kinds, layer_fields
+from convcost.core.kinds import all_kinds
+from convcost.core.kinds.base import layer_fields
 from convcost.core.metrics import budgetable
 from convcost.frontends.config import SEPARATORS, TOP_LEVEL
 from convcost.frontends.structure import (

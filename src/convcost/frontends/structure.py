@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
-from convcost.core.errors import ConvcostError, Faults, Location, did_you_mean
+from convcost.core.errors import ConvcostError, Faults, Location, did_you_mean, make_location
 from convcost.core.fields import bounded_name, positive_int
-from convcost.core.layers import Layer, build_layer, lookup, recipe
+from convcost.core.kinds import build_layer, lookup, recipe
+from convcost.core.kinds.base import Layer
 from convcost.core.limits import MAX_LAYERS
 from convcost.frontends.expressions import has_parameters, interpolate, name_problem
 from convcost.frontends.inline import parse_layers, passed_limit
@@ -341,9 +342,9 @@ class Builder:
             known = self._inline[text] = [
                 (name, layer, at.column - column, at.length) for name, layer, at in layers
             ]
-        source, new = self.source, tuple.__new__
+        source = self.source
         return [
-            Node(name, layer, new(Location, (source, line, column + shift, None, length)))
+            Node(name, layer, make_location(source, line, column + shift, None, length))
             for name, layer, shift, length in known
         ]
 

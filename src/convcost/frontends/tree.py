@@ -16,7 +16,9 @@ from convcost.core.analysis import evaluate_prefix
 from convcost.core.errors import ConvcostError, Location, did_you_mean
 from convcost.core.gcpause import gc_paused
 from convcost.core.graph import INPUT, Graph, GraphNode, Scope
-from convcost.core.layers import Conv, Evaluation, Layer, Merge
+from convcost.core.kinds.base import Evaluation, Layer
+from convcost.core.kinds.conv import Conv
+from convcost.core.kinds.merges import Merge
 from convcost.core.report import Report
 from convcost.core.shapes import Shape
 
@@ -489,7 +491,7 @@ def _projection(
         if ((inp.h - 1) // stride + 1, (inp.w - 1) // stride + 1) == (out.h, out.w):
             layers = made.get((stride, out.c))
             if layers is None:
-                from convcost.core.layer_kinds import BatchNorm
+                from convcost.core.kinds.normalization import BatchNorm
 
                 conv = Conv(kernel=(1, 1), filters=out.c, stride=(stride, stride),
                             padding=(0, 0, 0, 0), bias=False)  # fmt: skip

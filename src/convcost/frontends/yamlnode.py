@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 
 from convcost.core.errors import ConvcostError, Location
 from convcost.core.limits import COLLECTIONS_PER_ROW, VALUES_PER_ROW
+from convcost.core.records import record_maker
 
 MAX_PLAIN = 100_000  # values in one setting: an aliased "billion laughs" would expand past it
 
@@ -41,6 +42,9 @@ class YNode(NamedTuple):
         if isinstance(self.value, list):
             return [v.plain(budget) for v in self.value]
         return self.value
+
+
+make_ynode = record_maker(YNode)  # YNode(...) without the class call: one per value
 
 
 def describe(value: object) -> str:

@@ -7,11 +7,12 @@ from typing import Any
 
 import yaml
 
-from convcost.core.errors import ConvcostError, Location
+from convcost.core.errors import ConvcostError, Location, make_location
 from convcost.core.limits import COLLECTIONS_PER_ROW, MAX_LAYERS
 from convcost.frontends.yamlnode import (
     NO_KEYS,
     YNode,
+    make_ynode,
     too_many_collections,
     too_many_values,
     values_for,
@@ -268,16 +269,15 @@ def _compose_nodes(text: str, source: str, max_collections: int = MAX_COLLECTION
         raise _Unusual  # empty
     done: dict[int, YNode | None] = {}  # collections converted (aliases share them)
     constructor = yaml.constructor.SafeConstructor()
-    new = tuple.__new__  # named tuples made without a Python-level call: one per value
 
     def convert(node: Any, depth: int) -> YNode:
         mark = node.start_mark
-        at = new(Location, (source, mark.line + 1, mark.column + 1, None, 1))
+        at = make_location(source, mark.line + 1, mark.column + 1, None, 1)
         tag = node.tag
         if type(node) is not _KINDS.get(tag, yaml.ScalarNode):
             raise _Unusual  # a collection tagged as a scalar, or the reverse: refused in words
         if tag == _STR:
-            return new(YNode, (node.value, at, NO_KEYS, node.style in _QUOTES))
+            return make_ynode(node.value, at, NO_KEYS, node.style in _QUOTES)
         if tag in (_MAP, _SEQ):
             if id(node) in done:
                 seen = done[id(node)]
@@ -292,7 +292,7 @@ def _compose_nodes(text: str, source: str, max_collections: int = MAX_COLLECTION
             inner = depth + 1
             if tag == _SEQ:
                 items = [convert(item, inner) for item in node.value]
-                converted = new(YNode, (items, at, NO_KEYS, False))
+                converted = make_ynode(items, at, NO_KEYS, False)
             else:
                 values: dict[str, YNode] = {}
                 key_at: dict[str, Location] = {}
@@ -302,8 +302,8 @@ def _compose_nodes(text: str, source: str, max_collections: int = MAX_COLLECTION
                         raise _Unusual  # not a word, or twice
                     values[key] = convert(value_node, inner)
                     mark = key_node.start_mark
-                    key_at[key] = new(Location, (source, mark.line + 1, mark.column + 1, None, 1))
-                converted = new(YNode, (values, at, key_at, False))
+                    key_at[key] = make_location(source, mark.line + 1, mark.column + 1, None, 1)
+                converted = make_ynode(values, at, key_at, False)
             # Let the converted children go (an alias still holds what it shares), so the
             # composed tree shrinks as the YNodes grow. No node is made from here on, so no
             # live node can take the id of a freed one.
@@ -321,7 +321,7 @@ def _compose_nodes(text: str, source: str, max_collections: int = MAX_COLLECTION
             decoded = _decoded(constructor, node)
         else:
             raise _Unusual  # another tag: the careful reader refuses it in words
-        return new(YNode, (decoded, at, NO_KEYS, False))
+        return make_ynode(decoded, at, NO_KEYS, False)
 
     return convert(root, 0)
 
@@ -358,9 +358,9 @@ def _compose(loader: Any, text: str, place: _Places, max_collections: int) -> YN
     max_values = values_for(max_collections)
     resolved: dict[str, str] = {}  # plain scalars' tags (the resolvers are regular expressions)
     last = 0  # where the last event ended
-    # One event per value, up to a million in a megabyte: records are made with
-    # tuple.__new__ (no Python-level call) and events told apart by their exact type.
-    new, get_event, odd = tuple.__new__, loader.get_event, place.lines is not None
+    # One event per value, up to a million in a megabyte: records are made by their
+    # makers (core/records.py) and events told apart by their exact type.
+    get_event, odd = loader.get_event, place.lines is not None
     while root is None:
         try:
             event = get_event()
@@ -372,8 +372,8 @@ def _compose(loader: Any, text: str, place: _Places, max_collections: int) -> YN
         count += 1
         if count > max_values:
             raise too_many_values(at(event), max_values)
-        here = place(mark) if odd else new(Location, (source, mark.line + 1, mark.column + 1,
-                                                      None, 1))  # fmt: skip
+        here = place(mark) if odd else make_location(source, mark.line + 1, mark.column + 1,
+                                                      None, 1)  # fmt: skip
         kind = type(event)
         if kind is _SEQUENCE_START or kind is _MAPPING_START:
             tag = _MAP if kind is _MAPPING_START else _SEQ
@@ -387,9 +387,9 @@ def _compose(loader: Any, text: str, place: _Places, max_collections: int) -> YN
             if event.anchor is not None:
                 opened_anchors[len(stack)] = event.anchor
             if tag is _MAP:
-                stack.append(new(YNode, ({}, here, {}, False)))
+                stack.append(make_ynode({}, here, {}, False))
             else:
-                stack.append(new(YNode, ([], here, NO_KEYS, False)))
+                stack.append(make_ynode([], here, NO_KEYS, False))
             continue
         if kind is _SEQUENCE_END or kind is _MAPPING_END:
             node = stack.pop()
@@ -429,7 +429,7 @@ def _compose(loader: Any, text: str, place: _Places, max_collections: int) -> YN
                 decoded = _decimal(value, here)
             else:
                 decoded = _scalar(constructor, tag, event, here)
-            node = new(YNode, (decoded, here, NO_KEYS, event.style in _QUOTES))
+            node = make_ynode(decoded, here, NO_KEYS, event.style in _QUOTES)
             if event.anchor is not None:
                 anchors[event.anchor] = node
         if not stack:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from convcost.core.layers import Conv
+from convcost.core.kinds.conv import Conv
 from convcost.core.report import LayerResult
 
 

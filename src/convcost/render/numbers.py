@@ -6,7 +6,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from convcost.core.layers import Layer
+    from convcost.core.kinds.base import Layer
     from convcost.core.report import LayerResult, Totals
     from convcost.core.shapes import Shape
 
