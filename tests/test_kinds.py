@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from convcost.core import fields, kinds
-from convcost.core.errors import Location, make_location
+from convcost.core.errors import ConvcostError, Location, make_location
 from convcost.core.gcpause import gc_paused
 from convcost.core.kinds import all_kinds, build_layer, lookup
 from convcost.core.kinds.activations import ACTIVATIONS, Activation
@@ -29,6 +29,7 @@ from convcost.core.kinds.pooling import (
     GlobalMaxPool,
     MaxPool,
 )
+from convcost.core.kinds.resampling import Upsample
 from convcost.core.kinds.reshaping import Dropout, Flatten, ZeroPad
 from convcost.core.records import record_maker
 from convcost.core.shapes import Shape, make_shape
@@ -48,12 +49,15 @@ NAMES: dict[type[Layer], tuple[str, ...]] = {
     BatchNorm: ("batchnorm", "bn", "batchnorm2d"),
     LocalResponseNorm: ("lrn", "localresponsenorm"),
     Activation: ("activation", "act"),
+    Merge: ("merge",),
+    Upsample: ("upsample", "upsampling", "upsampling2d", "interpolate"),
 }
 EVERY_NAME = [(name, cls) for cls, names in NAMES.items() for name in names]
 
 
 def test_the_registry_holds_exactly_these_names() -> None:
-    assert set(all_kinds()) == {name for name, _ in EVERY_NAME} | set(ACTIVATIONS)
+    presets = set(ACTIVATIONS) | {"concat", "add", "mul"}
+    assert set(all_kinds()) == {name for name, _ in EVERY_NAME} | presets
 
 
 @pytest.mark.parametrize(("name", "cls"), EVERY_NAME)
@@ -68,9 +72,11 @@ def test_each_activation_name_presets_the_activation(fn: str) -> None:
     assert build_layer(fn, {}) == Activation(fn=fn)
 
 
-def test_merge_is_a_kind_the_registry_does_not_hold() -> None:
-    assert "merge" not in all_kinds()
-    assert Merge(op="add").kind_name == "add"
+@pytest.mark.parametrize("op", ["concat", "add", "mul"])
+def test_each_merge_name_presets_the_merge(op: str) -> None:
+    assert lookup(op) == (Merge, {"op": op})
+    assert build_layer(op, {}) == Merge(op=op)
+    assert Merge(op=op).kind_name == op
 
 
 _FAMILY = "convcost.core.kinds.pooling"
@@ -264,3 +270,18 @@ def test_gc_paused(enabled: bool, resume: bool) -> None:
         assert gc.isenabled() == (enabled and resume)
     finally:
         (gc.enable if was else gc.disable)()
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({}, "upsample takes a scale or a size, got neither scale nor size (e.g. upsample 2, "
+             "or size: 28x28)"),
+        ({"scale": 2, "size": 8}, "upsample takes a scale or a size, got both scale and size "
+                                  "(e.g. upsample 2, or size: 28x28)"),
+    ],
+)  # fmt: skip
+def test_upsample_takes_a_scale_or_a_size(settings: dict[str, object], message: str) -> None:
+    with pytest.raises(ConvcostError) as caught:
+        build_layer("upsample", settings).evaluate(Shape(4, 4, 3))
+    assert caught.value.message == message

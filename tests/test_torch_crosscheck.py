@@ -22,6 +22,8 @@ SPECS = [
     "27x27x96 | lrn 5 | avgpool 3 2 ceil | pad 1 | maxpool 2 | flatten | dense 10 | softmax",
     "13x13x8 | avgpool 3 1 same | dropout 0.3 | conv 2x4 8 s3x1 | fc 4 nobias | bn",
     "7x7x512 | flatten | fc 4096 relu | dropout | fc 4096 | fc 1000",
+    "7x7x8 | upsample 2 | conv 3x3 4 | upsample 3x2 bilinear | upsample size=5x9 | upsample "
+    "size=20 bilinear",
 ]
 
 

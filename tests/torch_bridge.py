@@ -24,6 +24,7 @@ from convcost.core.kinds.pooling import (
     GlobalMaxPool,
     MaxPool,
 )
+from convcost.core.kinds.resampling import Upsample
 from convcost.core.kinds.reshaping import Dropout, Flatten, ZeroPad
 from convcost.core.report import LayerResult, Report
 
@@ -94,6 +95,11 @@ def torch_module(result: LayerResult) -> nn.Module:
     if isinstance(layer, ZeroPad):
         top, bottom, left, right = layer.padding
         return nn.ZeroPad2d((left, right, top, bottom))
+    if isinstance(layer, Upsample):
+        if layer.size is not None:
+            return nn.Upsample(size=layer.size, mode=layer.mode)
+        assert layer.scale is not None
+        return nn.Upsample(scale_factor=tuple(map(float, layer.scale)), mode=layer.mode)
     raise AssertionError(f"no torch equivalent for {layer!r}")
 
 

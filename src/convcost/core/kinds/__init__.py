@@ -1,9 +1,9 @@
 """The layer kinds, one module per family, and how a kind is found by name and built.
 
 ``base`` holds what every kind is made of and how one is declared; the families are
-``conv``, ``pooling``, ``dense``, ``normalization``, ``activations``, ``reshaping`` and
-``merges``. A kind joins ``base.KINDS`` when its module is imported. The functions here
-find kinds by name: a name not found yet imports every family once (``all_kinds``), so that
+``conv``, ``pooling``, ``dense``, ``normalization``, ``activations``, ``reshaping``,
+``resampling`` and ``merges``. A kind joins ``base.KINDS`` when its module is imported.
+The functions here find kinds by name: a name not found yet imports every family once (``all_kinds``), so that
 a command that needs only a conv (``compare``, which imports ``conv`` itself) does not pay
 for declaring the rest.
 
@@ -37,6 +37,7 @@ def all_kinds() -> dict[str, tuple[type[Layer], Mapping[str, object]]]:
             merges,
             normalization,
             pooling,
+            resampling,
             reshaping,
         )
 
