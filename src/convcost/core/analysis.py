@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import accumulate
+from typing import cast
 
 from convcost.core.errors import ConvcostError
 from convcost.core.gcpause import gc_paused
@@ -10,7 +12,8 @@ from convcost.core.graph import INPUT, Graph, GraphNode, Scope
 from convcost.core.kinds.base import Evaluation
 from convcost.core.kinds.merges import Merge
 from convcost.core.limits import MAX_SIZE
-from convcost.core.report import GroupResult, LayerResult, Report, Row, Totals
+from convcost.core.metrics import METRICS
+from convcost.core.report import GroupResult, LayerResult, Report, Row, Totals, make_layer_result
 from convcost.core.shapes import Shape
 
 
@@ -157,14 +160,14 @@ def analyze(graph: Graph, batch: int = 1, evaluated: Sequence[Evaluation] = ()) 
 def _analyze(graph: Graph, batch: int, evaluated: Sequence[Evaluation]) -> Report:
     nodes, scopes, input_shape = graph.nodes, graph.scopes, graph.input_shape
     shapes: list[Shape] = []
-    rows: list[Row] = []
+    rows: list[Row | None] = []  # None: a group's row, filled once its layers are known
     leaves: list[LayerResult] = []
     add_shape, add_row, add_leaf = shapes.append, rows.append, leaves.append
-    new = tuple.__new__  # records made per layer, without a Python-level call
-    macs_sum = flops_sum = params_sum = buffers_sum = activations_sum = 0
-    # The scopes open at the current node, innermost last: (scope, row index, sums at its
-    # start, its input); a group's totals are the sums' difference at its end.
-    open_scopes: list[tuple[int, int, tuple[int, ...], Shape]] = []
+    make = make_layer_result
+    # The scopes open at the current node, innermost last: (scope, row, first leaf, input);
+    # closed ones wait in ``groups`` for their totals, which come from the table of metrics.
+    open_scopes: list[tuple[int, int, int, Shape]] = []
+    groups: list[tuple[int, int, int, int, Shape, Shape]] = []
     current = -1
     known = len(evaluated)
     for index, node in enumerate(nodes):
@@ -172,8 +175,7 @@ def _analyze(graph: Graph, batch: int, evaluated: Sequence[Evaluation]) -> Repor
         source = inputs[0]
         inp = input_shape if source == INPUT else shapes[source]
         if node.scope != current:
-            sums = (macs_sum, flops_sum, params_sum, buffers_sum, activations_sum)
-            _enter(scopes, node.scope, open_scopes, rows, shapes, sums, inp)
+            _enter(scopes, node.scope, open_scopes, groups, rows, shapes, index, inp)
             current = node.scope
         layer = node.layer
         if index < known:
@@ -196,33 +198,60 @@ def _analyze(graph: Graph, batch: int, evaluated: Sequence[Evaluation]) -> Repor
         if batch != 1:
             macs *= batch
             bias_adds *= batch
-        row = new(LayerResult, (node.prefix, node.local, layer, inp, out, macs, params, buffers,
-                                bias_adds, node.depth, batch))  # fmt: skip
+        row = make(node.prefix, node.local, layer, inp, out, macs, params, buffers, bias_adds,
+                   node.depth, batch)  # fmt: skip
         add_row(row)
         add_leaf(row)
         add_shape(out)
-        macs_sum += macs
-        flops_sum += 2 * macs + bias_adds
-        params_sum += params
-        buffers_sum += buffers
-        activations_sum += out[0] * out[1] * out[2] * batch
-    sums = (macs_sum, flops_sum, params_sum, buffers_sum, activations_sum)
-    _leave(scopes, -1, open_scopes, rows, shapes, sums)
+    _leave(-1, open_scopes, groups, shapes, len(nodes))
+    totals = _totals(leaves, groups, scopes, rows)
     output = shapes[-1] if shapes else input_shape
-    return Report(input_shape, output, batch, tuple(leaves), Totals(*sums), tuple(rows), graph)
+    filled = cast("tuple[Row, ...]", tuple(rows))  # every group's row is filled by _totals
+    return Report(input_shape, output, batch, tuple(leaves), totals, filled, graph)
+
+
+def _totals(
+    leaves: list[LayerResult],
+    groups: list[tuple[int, int, int, int, Shape, Shape]],
+    scopes: tuple[Scope, ...],
+    rows: list[Row | None],
+) -> Totals:
+    """The network's totals and each group's (filled into its row), one figure per metric
+    of ``Totals``, each summed (or maximised) over the layers as the metrics table says."""
+    figures = []
+    group_figures: list[list[int]] = [[] for _ in groups]
+    for key in Totals._fields:
+        metric = METRICS[key]
+        values = list(map(metric.read, leaves))
+        if metric.sums == "max":
+            figures.append(max(values, default=0))
+            for made, (_, _, first, end, _, _) in zip(group_figures, groups, strict=True):
+                made.append(max(values[first:end], default=0))
+            continue
+        figures.append(sum(values))
+        if groups:
+            running = list(accumulate(values, initial=0))
+            for made, (_, _, first, end, _, _) in zip(group_figures, groups, strict=True):
+                made.append(running[end] - running[first])
+    for made, (scope, at, _, _, inp, out) in zip(group_figures, groups, strict=True):
+        info = scopes[scope]
+        rows[at] = GroupResult(info.name, info.kind, inp, out, Totals(*made), info.depth,
+                               info.local)  # fmt: skip
+    return Totals(*figures)
 
 
 def _enter(
     scopes: tuple[Scope, ...],
     target: int,
-    open_scopes: list[tuple[int, int, tuple[int, ...], Shape]],
-    rows: list[Row],
+    open_scopes: list[tuple[int, int, int, Shape]],
+    groups: list[tuple[int, int, int, int, Shape, Shape]],
+    rows: list[Row | None],
     shapes: list[Shape],
-    sums: tuple[int, ...],
+    index: int,
     inp: Shape,
 ) -> None:
     """Close the open scopes that do not hold ``target``, open those that do (outermost
-    first), each with a group row placed before its layers and filled in when it closes."""
+    first), each with a row placed before its layers (a group's row is filled later)."""
     path: list[int] = []
     scope = target
     while scope != -1:
@@ -232,24 +261,21 @@ def _enter(
     keep = 0
     while keep < len(open_scopes) and keep < len(path) and open_scopes[keep][0] == path[keep]:
         keep += 1
-    _leave(scopes, open_scopes[keep - 1][0] if keep else -1, open_scopes, rows, shapes, sums)
+    _leave(open_scopes[keep - 1][0] if keep else -1, open_scopes, groups, shapes, index)
     for scope in path[keep:]:
-        open_scopes.append((scope, len(rows), sums, inp))
-        rows.append(inp)  # type: ignore[arg-type]  # a placeholder, replaced in _leave
+        open_scopes.append((scope, len(rows), index, inp))
+        rows.append(None)
 
 
 def _leave(
-    scopes: tuple[Scope, ...],
     keep: int,
-    open_scopes: list[tuple[int, int, tuple[int, ...], Shape]],
-    rows: list[Row],
+    open_scopes: list[tuple[int, int, int, Shape]],
+    groups: list[tuple[int, int, int, int, Shape, Shape]],
     shapes: list[Shape],
-    sums: tuple[int, ...],
+    index: int,
 ) -> None:
-    """Close open scopes, innermost first, until ``keep`` (-1: all) is the innermost."""
+    """Close open scopes, innermost first, until ``keep`` (-1: all) is the innermost; each
+    covers the leaves from its first to ``index``, and ends with the last shape made."""
     while open_scopes and open_scopes[-1][0] != keep:
-        scope, at, start, inp = open_scopes.pop()
-        info = scopes[scope]
-        totals = Totals(*(end - begin for end, begin in zip(sums, start, strict=True)))
-        rows[at] = GroupResult(info.name, info.kind, inp, shapes[-1], totals, info.depth,
-                               info.local)  # fmt: skip
+        scope, at, first, inp = open_scopes.pop()
+        groups.append((scope, at, first, index, inp, shapes[-1]))

@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 from convcost.core.errors import Location
 from convcost.core.kinds.base import Layer
+from convcost.core.records import record_maker
 from convcost.core.shapes import Shape
 
 INPUT = -1
@@ -51,6 +52,10 @@ class GraphNode(NamedTuple):
     @property
     def name(self) -> str:
         return self.prefix + self.local
+
+
+make_graph_node = record_maker(GraphNode)
+"""Makes a GraphNode as the class does, without the class call's dispatch (one a layer)."""
 
 
 class Graph(NamedTuple):

@@ -7,6 +7,7 @@ from typing import NamedTuple
 from convcost.core.geometry import Axis
 from convcost.core.graph import Graph
 from convcost.core.kinds.base import Layer
+from convcost.core.records import record_maker
 from convcost.core.shapes import Shape
 
 BYTES_PER_VALUE = 4  # float32, what every peer tool assumes by default
@@ -66,6 +67,10 @@ class LayerResult(NamedTuple):
     @property
     def param_formula(self) -> str:
         return self.layer.param_formula(self.input_shape, self.output_shape)
+
+
+make_layer_result = record_maker(LayerResult)
+"""Makes a LayerResult as the class does, without the class call's dispatch (one a layer)."""
 
 
 class Totals(NamedTuple):

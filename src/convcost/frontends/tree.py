@@ -15,7 +15,7 @@ from convcost.core.analysis import analyze as analyze_graph
 from convcost.core.analysis import evaluate_prefix
 from convcost.core.errors import ConvcostError, Location, did_you_mean
 from convcost.core.gcpause import gc_paused
-from convcost.core.graph import INPUT, Graph, GraphNode, Scope
+from convcost.core.graph import INPUT, Graph, GraphNode, Scope, make_graph_node
 from convcost.core.kinds.base import Evaluation, Layer
 from convcost.core.kinds.conv import Conv
 from convcost.core.kinds.merges import Merge
@@ -335,13 +335,13 @@ class _Lowering:
                  depth: int) -> int:  # fmt: skip
         """Lower ``elements`` one after another from node ``last``; the last node made."""
         nodes = self.nodes
-        new = tuple.__new__  # a node per layer, without a Python-level call
+        make = make_graph_node
         for element in elements:
             if type(element) is Node:  # the common case, inline
                 local = element.name or element.layer.kind_name
                 inputs = (last,) if not element.sources else self.resolve(element, prefix)
-                nodes.append(new(GraphNode, (prefix, local, element.layer, inputs, scope, depth,
-                                             element.location, "input", "", None)))  # fmt: skip
+                nodes.append(make(prefix, local, element.layer, inputs, scope, depth,
+                                  element.location))  # fmt: skip
                 last = len(nodes) - 1
             else:
                 last = self.element(element, last, prefix, scope, depth)

@@ -3,9 +3,9 @@
 ``base`` holds what every kind is made of and how one is declared; the families are
 ``conv``, ``pooling``, ``dense``, ``normalization``, ``activations``, ``reshaping``,
 ``resampling`` and ``merges``. A kind joins ``base.KINDS`` when its module is imported.
-The functions here find kinds by name: a name not found yet imports every family once (``all_kinds``), so that
-a command that needs only a conv (``compare``, which imports ``conv`` itself) does not pay
-for declaring the rest.
+The functions here find kinds by name: a name not found yet imports every family once
+(``all_kinds``), so that a command that needs only a conv (``compare``, which imports
+``conv`` itself) does not pay for declaring the rest.
 
 Front ends hand ``build_layer`` a kind name and a mapping of raw setting values; the
 settings' declarations (``param(...)``: parser and one-line doc) drive parsing, error
