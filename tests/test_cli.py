@@ -368,7 +368,8 @@ def test_usage_errors_are_one_line_exit_2(runner: CliRunner, option: str, value:
          "<spec>:1:13: unknown layer kind 'cnv'; did you mean 'conv'? known kinds: "
          "adaptiveavgpool, avgpool, batchnorm, conv, dense, dropout, flatten, globalavgpool, "
          "globalmaxpool, lrn, maxpool, "
-         "pad, upsample, and the activations relu, relu6, leakyrelu, elu, selu, gelu, silu, swish, mish, "
+         "pad, upsample, and the activations relu, relu6, leakyrelu, elu, selu, gelu, silu, "
+         "swish, mish, "
          "sigmoid, hardsigmoid, tanh, hardswish, softmax, identity",
          "            ^^^"),
         ("3x3x1 | conv 5x5 3 valid",
