@@ -81,7 +81,8 @@ def test_names_from_config_and_auto_names() -> None:
          "net.yaml:5:18: unknown layer kind 'rleu'; did you mean 'relu'? known kinds: "
          "adaptiveavgpool, avgpool, batchnorm, conv, dense, dropout, flatten, globalavgpool, "
          "globalmaxpool, lrn, maxpool, pad, upsample, and the activations relu, relu6, "
-         "leakyrelu, elu, selu, gelu, silu, swish, mish, sigmoid, hardsigmoid, tanh, hardswish, softmax, identity"),
+         "leakyrelu, elu, selu, gelu, silu, swish, mish, sigmoid, hardsigmoid, tanh, hardswish, "
+         "softmax, identity"),
         ("", "net.yaml:1:1: the config is empty; write input: and layers:"),
         ("- 1\n- 2\n", "net.yaml:1:1: a config is a mapping with input: and layers:, not a list"),
         ("input: 28x28\nlayers: [relu]\n",
