@@ -191,3 +191,30 @@ def test_fpn_like_config_matches_a_torch_fpn() -> None:
     assert report.totals.buffers == sum(b.numel() for b in model.buffers() if b.is_floating_point())
     assert 2 * report.totals.macs == counter.get_total_flops()
     check_network_against_torch(None, report)
+
+
+def test_totals_carry_exactly_the_per_layer_metrics() -> None:
+    """The analysis sums what the metrics table says a layer carries, into Totals' fields."""
+    from convcost.core.metrics import per_layer
+    from convcost.core.report import Totals
+
+    assert Totals._fields == tuple(metric.key for metric in per_layer())
+
+
+def test_a_reader_may_hand_over_a_graph() -> None:
+    """A front end that reads a real graph builds the Graph itself; it is analysed as is."""
+    from convcost.frontends import Loaded, analyze_loaded
+
+    conv = build_layer("conv", {"kernel": "5x5", "filters": 32})
+    report = analyze_loaded(Loaded(chain(Shape(28, 28, 192), [("conv", conv)])))
+    assert report.totals.macs == 120_422_400
+
+
+def test_group_totals_are_their_layers_sums() -> None:
+    report = _analyze((CONFIGS / "fpn.yaml").read_text(encoding="utf-8"))
+    for group in report.groups:
+        inside = [r for r in report.layers if r.name.startswith(group.name + "/")]
+        assert group.totals.macs == sum(r.macs for r in inside)
+        assert group.totals.activations == sum(r.activations for r in inside)
+        assert group.output_shape == inside[-1].output_shape
+    assert [g.name for g in report.groups] == ["c3", "c4", "c5"]

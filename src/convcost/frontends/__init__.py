@@ -15,7 +15,9 @@ from convcost.core.limits import MAX_LAYERS
 from convcost.core.report import Report
 from convcost.frontends.loaded import Loaded
 
-__all__ = ["READERS", "Loaded", "Reader", "analyze_spec", "load_builtin", "load_spec"]
+__all__ = [
+    "READERS", "Loaded", "Reader", "analyze_loaded", "analyze_spec", "load_builtin", "load_spec",
+]  # fmt: skip
 
 Reader = Callable[[str, Mapping[str, object] | None, int], Loaded]
 """Reads the config file at a path (``-``: standard input) with the given layer defaults and
@@ -137,13 +139,25 @@ def analyze_spec(
     """``load_spec``, then the analysis. When the analysis fails on a reading without line
     and column (a JSON config), the spec is read again with them and analysed, so that the
     error says where."""
-    from convcost.frontends.tree import analyze
-
     loaded = load_spec(spec, defaults, max_layers)
     try:
-        return loaded, analyze(loaded.network, batch)
+        return loaded, analyze_loaded(loaded, batch)
     except ConvcostError:
         if loaded.located is None:
             raise
     located = loaded.located()
-    return located, analyze(located.network, batch)
+    return located, analyze_loaded(located, batch)
+
+
+def analyze_loaded(loaded: Loaded, batch: int = 1) -> Report:
+    """What a front end read, analysed: a graph as it is (a reader of a real graph builds
+    one directly), the constructs of a config once lowered to one."""
+    from convcost.core.graph import Graph
+
+    if isinstance(loaded.network, Graph):
+        from convcost.core.analysis import analyze as analyze_graph
+
+        return analyze_graph(loaded.network, batch)
+    from convcost.frontends.tree import analyze
+
+    return analyze(loaded.network, batch)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
+from convcost.core.graph import Graph
 from convcost.frontends.tree import Network
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ class Loaded(NamedTuple):
     analysis fails, so that the error says where. None: the first reading has them already.
     """
 
-    network: Network
+    network: Network | Graph  # a config's constructs, or a graph a reader built directly
     description: str = ""
     budget: tuple[Limit, ...] = ()
     located: Callable[[], Loaded] | None = None
