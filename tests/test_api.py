@@ -39,7 +39,8 @@ def cli_json(runner: CliRunner, *args: str, exit_code: int = 0) -> dict[str, Any
 def test_all_is_the_documented_list() -> None:
     section = README.split("## Python API", 1)[1].split("\n## ", 1)[0]
     documented = re.findall(r"^\| `(?:convcost\.)?(\w+)", section, flags=re.M)
-    assert convcost.__all__ == api.__all__ == PUBLIC == sorted(documented)
+    assert convcost.__all__ == PUBLIC == sorted(documented)
+    assert all(hasattr(api, name) for name in PUBLIC)
     for name in PUBLIC:
         assert getattr(convcost, name) is getattr(api, name)
     assert set(PUBLIC) <= set(dir(convcost))

@@ -1,8 +1,9 @@
 """convcost: what a convolutional layer stack costs, before you train it.
 
-The core (shapes, layers, network, compare) is plain records (named tuples; the layer kinds
-are frozen dataclasses) and functions; the CLI, the YAML/inline front ends and the
-renderers sit around it. The Python API (``convcost.analyze``, ``compare``, ``check``,
+The core (``convcost.core``: shapes, layer kinds, the network as a graph, its analysis, the
+table of metrics) is plain records and functions; front ends (inline specs, YAML/JSON
+configs, the zoo) build the graph, analyses compute on reports, renderers format them, and
+the CLI and this API sit on top. The Python API (``convcost.analyze``, ``compare``, ``check``,
 ``diff``, ``load`` and their result types, see ``convcost.api``) is what ``__all__`` lists.
 
 The API's names are looked up on first use (the module ``__getattr__`` below), not imported

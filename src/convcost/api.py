@@ -29,19 +29,6 @@ if TYPE_CHECKING:
     from convcost.analyses.quantities import Limit
     from convcost.core.report import Report as Analysis
 
-__all__ = [
-    "CheckReport",
-    "Comparison",
-    "ConvcostError",
-    "DiffReport",
-    "Loaded",
-    "Report",
-    "analyze",
-    "check",
-    "compare",
-    "diff",
-    "load",
-]
 
 
 # --- results ----------------------------------------------------------------------------------
