@@ -297,20 +297,23 @@ def peers(trees: list[Tree], details: bool) -> list[Row]:
     fastest = min(taken for tool, taken in peer_seconds.items() if tool != "flop_counter")
     if details:
         print(f"\nResNet-50 ({trees[0].label}'s interpreter for the peers)")
-        print(f"  {'tool':16s} {'seconds':>8s} {'MACs':>15s} {'params':>12s}")
+        print(f"  {'tool':22s} {'seconds':>8s} {'MACs':>15s} {'params':>12s}")
         for tree, taken in zip(trees, seconds[: len(trees)], strict=True):
             last = subprocess.run(
                 tree.run("analyze", "resnet50", "-f", "csv"), capture_output=True, text=True
             ).stdout.splitlines()[-1]
             cells = last.split(",")
             print(
-                f"  {'convcost ' + tree.label:16s} {taken:8.2f} {int(cells[5]):15,d} "
+                f"  {'convcost ' + tree.label:22s} {taken:8.2f} {int(cells[5]):15,d} "
                 f"{int(cells[7]):12,d}"
             )
         for tool, taken in peer_seconds.items():
             line = subprocess.run([python, script, tool], capture_output=True, text=True).stdout
             _, macs, params = line.split()[-3:]
-            print(f"  {tool:16s} {taken:8.2f} {int(macs):15,d} {int(params):12,d}")
+            print(f"  {tool:22s} {taken:8.2f} {int(macs):15,d} {int(params):12,d}")
+        print("  (fvcore counts conv and linear MACs and BatchNorm; ptflops and thop add")
+        print("  BatchNorm, ReLU, pooling and bias work; torchinfo adds BatchNorm; flop_counter")
+        print("  ÷ 2 is conv and linear only, as convcost counts.)")
     return [
         faster("peers: ResNet-50 whole run vs the fastest peer", tree, taken, fastest, 15)
         for tree, taken in zip(trees, seconds[: len(trees)], strict=True)
