@@ -51,6 +51,14 @@ def load(path: str) -> Any:
     return find(LOAD)(path, max_layers=MAX_LAYERS)
 
 
+def layer_count(report: Any) -> int:
+    """The layers a report holds, under the names the layouts have given them."""
+    for name in ("layers", "nodes"):
+        if hasattr(report, name):
+            return len(getattr(report, name))
+    raise SystemExit("probe: the report has no layers or nodes; add this layout's name")
+
+
 def smallest(
     work: Mapping[str, Callable[[], object]], repeat: int, clock: Callable[[], float]
 ) -> dict[str, float]:
@@ -73,7 +81,7 @@ def engine(paths: list[str], repeat: int, clock: Callable[[], float]) -> dict[st
     """analyze() on networks read beforehand: layers counted and the smallest times."""
     analyze = find(ANALYZE)
     networks = {path: load(path) for path in paths}
-    counts = {path: len(analyze(network).layers) for path, network in networks.items()}
+    counts = {path: layer_count(analyze(network)) for path, network in networks.items()}
     work = {path: partial(analyze, network) for path, network in networks.items()}
     seconds = smallest(work, repeat, clock)
     return {"layers": counts, "seconds": seconds, "analyze": analyze.__module__}
