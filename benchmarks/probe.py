@@ -25,10 +25,14 @@ from typing import Any
 # Where the layouts keep the engine and the config reader, newest first: the first that
 # imports is used. A later layout adds its own places here.
 ANALYZE = (
+    "convcost.frontends.tree:analyze",  # the graph core: the config's tree lowered, analysed
     "convcost.core.network:analyze",  # the layout of #12 (core/, frontends/, ...)
     "convcost.network:analyze",  # before #12: flat modules
 )
-LOAD = ("convcost.frontends:load_network",)
+LOAD = (
+    "convcost.frontends:load_spec",  # returns a Loaded: its network, description, budget
+    "convcost.frontends:load_network",
+)
 
 # Past the default bound on layers: these sizes are meant.
 MAX_LAYERS = 10**7
@@ -48,7 +52,8 @@ def find(places: tuple[str, ...]) -> Callable[..., Any]:
 
 def load(path: str) -> Any:
     """The network of a config file: reading and building, nothing analysed."""
-    return find(LOAD)(path, max_layers=MAX_LAYERS)
+    loaded = find(LOAD)(path, max_layers=MAX_LAYERS)
+    return getattr(loaded, "network", loaded)
 
 
 def layer_count(report: Any) -> int:
