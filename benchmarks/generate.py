@@ -1,17 +1,11 @@
 """Generated networks for the benchmarks: mixed conv/pool/bn/relu layers with concat
-branches and residuals every few layers, as YAML or JSON configs or as a core Network."""
+branches and residuals every few layers, as YAML or JSON configs. Nothing here imports
+convcost: the runner measures trees of any layout (probe.py reads these configs there)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
-
-from convcost.core.kinds.activations import Activation
-from convcost.core.kinds.conv import Conv
-from convcost.core.kinds.normalization import BatchNorm
-from convcost.core.kinds.pooling import MaxPool
-from convcost.core.shapes import Shape
-from convcost.frontends.tree import Concat, Element, Group, Network, Node, Residual
 
 INPUT = "32x32x16"
 
@@ -55,36 +49,3 @@ def yaml_text(layers: int, distinct: bool = False) -> str:
 
 def json_text(layers: int) -> str:
     return json.dumps(config(layers))
-
-
-def network(layers: int) -> Network:
-    """The same kind of network built directly through the Python API."""
-    elements: list[Element] = []
-    count = 0
-    i = 0
-    while count < layers:
-        width = 16 + 8 * (i % 4)
-        if i % 10 == 9:
-            branches = (
-                Group("", (Node(None, Conv(kernel=(1, 1), filters=width // 2, bias=False)),
-                           Node(None, Activation(fn="relu")))),
-                Group("", (Node(None, MaxPool(kernel=(3, 3), stride=(1, 1), padding=(1, 1, 1, 1))),
-                           Node(None, Conv(kernel=(1, 1), filters=width // 2)))),
-            )  # fmt: skip
-            elements.append(Concat(f"mix{i}", branches))
-            count += 5
-        elif i % 10 == 4:
-            body = Group("", (Node(None, Conv(kernel=(3, 3), filters=16)), Node(None, BatchNorm())))
-            elements.append(Residual(f"res{i}", body, "auto"))
-            count += 4
-        elif i % 3 == 0:
-            elements.append(Node(None, Conv(kernel=(3, 3), filters=width, bias=False)))
-            count += 1
-        elif i % 3 == 1:
-            elements.append(Node(None, BatchNorm()))
-            count += 1
-        else:
-            elements.append(Node(None, Activation(fn="relu")))
-            count += 1
-        i += 1
-    return Network.of(Shape(32, 32, 16), elements)
