@@ -32,9 +32,7 @@ if TYPE_CHECKING:
     from convcost.api import (
         CheckReport,
         Comparison,
-        ConvcostError,
         DiffReport,
-        Loaded,
         Report,
         analyze,
         check,
@@ -42,6 +40,8 @@ if TYPE_CHECKING:
         diff,
         load,
     )
+    from convcost.core.errors import ConvcostError
+    from convcost.frontends.loaded import Loaded
 
 
 def __getattr__(name: str) -> object:
