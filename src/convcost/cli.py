@@ -378,6 +378,7 @@ def analyze(
       conv KERNEL FILTERS [s2] [d2] [g4|dw] [p1|same|valid] [nobias]  (padding: same)
       maxpool|avgpool [KERNEL [STRIDE]] [p1|same] [ceil]               (2, stride = kernel)
       dense|fc UNITS   flatten   gap   bn   dropout [RATE]   lrn [SIZE]   pad N
+      upsample SCALE [bilinear]   (merges and from: links: in YAML configs)
       relu relu6 sigmoid tanh gelu silu softmax ...   name=NAME on any layer
     A kind name inside a segment starts another layer: 'conv 3x3 64 bn relu'.
     """
