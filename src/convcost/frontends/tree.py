@@ -19,6 +19,7 @@ from convcost.core.graph import INPUT, Graph, GraphNode, Scope, make_graph_node
 from convcost.core.kinds.base import Evaluation, Layer
 from convcost.core.kinds.conv import Conv
 from convcost.core.kinds.merges import Merge
+from convcost.core.records import record_maker
 from convcost.core.report import Report
 from convcost.core.shapes import Shape
 
@@ -37,6 +38,10 @@ class Node(NamedTuple):
     location: Location | None = None
     sources: tuple[str, ...] = ()  # from: the layers it reads (none: the one before it)
     sources_at: tuple[Location, ...] = ()  # where each of those names is written
+
+
+make_node = record_maker(Node)
+"""Makes a Node as the class does, without the class call's dispatch (one a layer)."""
 
 
 class Group(NamedTuple):
@@ -214,9 +219,10 @@ def _name_scope(elements: tuple[Element, ...], scope: _Scope) -> tuple[Element, 
     append, claim = named.append, scope.claim
     for element in elements:
         if type(element) is Node:  # most elements: inline, and kept when already named
-            name, layer, location = element[:3]
+            name, layer, location, sources, sources_at = element
             if name is None:
-                element = element._replace(name=claim(None, layer.kind_name, location))
+                name = claim(None, layer.kind_name, location)
+                element = make_node(name, layer, location, sources, sources_at)
             else:
                 claim(name, layer.kind_name, location)
             append(element)
