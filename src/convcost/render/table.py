@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from rich import box
 from rich.cells import cell_len
@@ -14,20 +14,20 @@ from rich.segment import Segment, Segments
 from rich.table import Table
 from rich.text import Text
 
-from convcost.analyses.budget import Checks
-from convcost.analyses.compare import Comparison
-from convcost.analyses.diff import Diff
-from convcost.analyses.models import Models
-from convcost.analyses.shape import LayerShape
 from convcost.core.report import GroupResult, LayerResult, Report, Row, Totals
-from convcost.render import checks as check_rows
-from convcost.render import diffs
 from convcost.render.columns import Column, metric_column, shown_rows, work_columns
 from convcost.render.escape import visible
 from convcost.render.explain import explain_layer
 from convcost.render.numbers import Texts, count, grouped, short, unit_label
 from convcost.render.registry import Format, Options, writer
 from convcost.render.words import saving_lines
+
+if TYPE_CHECKING:  # each result's module only when its table is drawn: compare's start-up
+    from convcost.analyses.budget import Checks
+    from convcost.analyses.compare import Comparison
+    from convcost.analyses.diff import Diff
+    from convcost.analyses.models import Models
+    from convcost.analyses.shape import LayerShape
 
 
 class _Console(Console):
@@ -303,7 +303,7 @@ def print_analyze(
             _explain(console, [(r.name, r) for r in report.layers])
 
 
-@writer(Comparison, Format.table)
+@writer("convcost.analyses.compare.Comparison", Format.table)
 def print_compare(comparison: Comparison, options: Options) -> None:
     unit, explain = options.unit, options.explain
     k = comparison.kernel
@@ -326,7 +326,7 @@ def print_compare(comparison: Comparison, options: Options) -> None:
             _explain(console, labelled)
 
 
-@writer(LayerShape, Format.table)
+@writer("convcost.analyses.shape.LayerShape", Format.table)
 def print_shape(result: LayerShape, options: Options) -> None:
     report, explain = result.report, options.explain
     (layer,) = report.layers
@@ -342,7 +342,7 @@ def print_shape(result: LayerShape, options: Options) -> None:
                     console.print(line, overflow="fold")
 
 
-@writer(Models, Format.table)
+@writer("convcost.analyses.models.Models", Format.table)
 def print_models(models: Models, options: Options) -> None:
     columns = [*work_columns("macs"), metric_column("params")]
     with _console() as console:
@@ -361,8 +361,10 @@ def print_models(models: Models, options: Options) -> None:
         console.print(table)
 
 
-@writer(Checks, Format.table)
+@writer("convcost.analyses.budget.Checks", Format.table)
 def print_checks(checks: Checks, options: Options) -> None:
+    from convcost.render import checks as check_rows
+
     rows = check_rows.checks_table_rows(checks)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, padding=(0, 1))
     table.add_column("config", overflow="fold")
@@ -376,8 +378,10 @@ def print_checks(checks: Checks, options: Options) -> None:
         console.print(table)
 
 
-@writer(Diff, Format.table)
+@writer("convcost.analyses.diff.Diff", Format.table)
 def print_diff(result: Diff, options: Options) -> None:
+    from convcost.render import diffs
+
     rows, headers = diffs.table_rows(result, options.show_all), diffs.TABLE_HEADERS
     title, summary = " → ".join(options.names), diffs.summary(result)
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
