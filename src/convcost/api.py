@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from convcost.core.report import Report as Analysis
 
 
-
 # --- results ----------------------------------------------------------------------------------
 
 
