@@ -218,3 +218,41 @@ def test_group_totals_are_their_layers_sums() -> None:
         assert group.totals.activations == sum(r.activations for r in inside)
         assert group.output_shape == inside[-1].output_shape
     assert [g.name for g in report.groups] == ["c3", "c4", "c5"]
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ("{group: [conv 3x3 8 p1], from: c1}",
+         "net.yaml:5:30: from: goes with the layer's settings: {conv: {kernel: 1, filters: 8, "
+         "from: a}} or {type: conv, from: a}"),
+        ("{type: group, from: c1}",
+         "net.yaml:5:25: from: names what a layer reads; a group reads the layer before it "
+         "(put from: on its first layer)"),
+        ("residual: {from: c1, body: [conv 3x3 8 p1], shortcut: auto}",
+         "net.yaml:5:16: residual has no key 'from'; known: body, shortcut, name"),
+        ("{type: add, from: {a: 1}}",
+         "net.yaml:5:23: from: expected a layer's name (as analyze prints it), got a mapping"),
+        ("concat: [[conv 1x1 2 name=b1], [conv 1x1 2]]\n  - {type: add, from: [c1, b1]}",
+         "net.yaml:6:28: from: 'b1' names no layer before this one; did you mean "
+         "'concat1/b1'?"),
+    ],
+)  # fmt: skip
+def test_from_is_refused_where_it_would_be_ignored(item: str, message: str) -> None:
+    """from: belongs to a layer's settings: beside a group, a residual or a kind key it
+    would be ignored or read two ways, so it is refused there, located."""
+    text = f"input: 8x8x4\nlayers:\n  - conv 1x1 4 name=c1\n  - relu\n  - {item}\n"
+    with pytest.raises(ConvcostError) as caught:
+        _analyze(text)
+    assert caught.value.render() == message
+
+
+def test_a_block_parameter_may_list_what_a_merge_reads() -> None:
+    report = _analyze(
+        "input: 8x8x4\nblocks:\n  join:\n    params: {inputs: null}\n    layers:\n"
+        "      - {type: add, from: $inputs}\nlayers:\n  - conv 1x1 4 name=a\n"
+        "  - conv 1x1 4 name=b\n  - join: {inputs: [a, b]}\n"
+    )
+    assert report.graph is not None
+    nodes = report.graph.nodes
+    assert [nodes[i].name for i in nodes[-1].inputs] == ["a", "b"]

@@ -121,7 +121,6 @@ def _keyed_layer() -> dict[str, Any]:
     assert set(structures) == set(STRUCTURES)
     properties.update(structures)
     properties["name"] = _NAME
-    properties["from"] = _FROM
     call = {
         "type": ["object", "null"],
         "description": "a block call: its parameters, and " + ", ".join(CALL_KEYS),
@@ -135,7 +134,7 @@ def _keyed_layer() -> dict[str, Any]:
     return {
         "type": "object",
         "minProperties": 1,
-        "maxProperties": 3,
+        "maxProperties": 2,
         "properties": properties,
         "additionalProperties": call,
     }

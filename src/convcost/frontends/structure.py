@@ -272,8 +272,15 @@ class Builder:
             )
         settings: dict[str, YNode] = dict(item.value)
         key_at = dict(item.key_at)
+        typed = "type" in settings
+        if "from" in settings and not typed:
+            raise ConvcostError(
+                "from: goes with the layer's settings: {conv: {kernel: 1, filters: 8, from: a}}"
+                " or {type: conv, from: a}",
+                key_at["from"],
+            )
         sources_node = settings.pop("from", None)
-        if "type" in settings:
+        if typed:
             kind_node = settings.pop("type")
             if not isinstance(kind_node.value, str):
                 raise ConvcostError("type: must be a layer kind such as conv", kind_node.at)
@@ -291,13 +298,24 @@ class Builder:
             kind, kind_at = keys[0], key_at[keys[0]]
             body = settings.pop(kind)
         name = _name(settings.pop("name", None))
-        if body is not None and isinstance(body.value, dict) and "from" in body.value:
+        if (
+            body is not None
+            and isinstance(body.value, dict)
+            and "from" in body.value
+            and kind not in ("group", "residual")  # their own keys refuse it, located
+        ):
+            sources_node = body.value["from"]
             body = YNode({k: v for k, v in body.value.items() if k != "from"}, body.at,
                          body.key_at)  # fmt: skip
-            sources_node = sources_node or item.value[kind].value["from"]
         # concat: [branches] joins branches from one input; concat with from: is the merge
         # kind, joining the layers it names.
         if kind in STRUCTURES and not (kind == "concat" and sources_node is not None):
+            if sources_node is not None:
+                raise ConvcostError(
+                    f"from: names what a layer reads; a {kind} reads the layer before it "
+                    "(put from: on its first layer)",
+                    sources_node.at,
+                )
             if settings:
                 key = next(iter(settings))
                 raise ConvcostError(f"{kind} takes name: beside it, not '{key}'", key_at[key])
@@ -622,15 +640,18 @@ def _name(node: YNode | None) -> str | None:
 def _sources(node: YNode) -> tuple[tuple[str, ...], tuple[Location, ...]]:
     """``from: NAME`` or ``from: [NAME, ...]``: the layers a layer reads, by name, and where
     each name is written (a Node's ``sources`` and ``sources_at``)."""
-    items = node.value if isinstance(node.value, list) else [node]
+    # A block's parameter substituted into from: gives plain values, not nodes: each takes
+    # the place of the from: it was written in.
+    listed = node.value if isinstance(node.value, list) else [node]
+    items = [item if isinstance(item, YNode) else YNode(item, node.at) for item in listed]
     if not items:
         raise ConvcostError("from: names no layer; write from: NAME or from: [NAME, NAME]", node.at)
     names = []
     for item in items:
         if isinstance(item.value, bool) or not isinstance(item.value, str | int):
+            what = "a mapping" if isinstance(item.value, dict) else describe(item.value)
             raise ConvcostError(
-                f"from: expected a layer's name (as analyze prints it), got {describe(item.value)}",
-                item.at,
+                f"from: expected a layer's name (as analyze prints it), got {what}", item.at
             )
         names.append(_name(item) or "")
     return tuple(names), tuple(item.at for item in items)

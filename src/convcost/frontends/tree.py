@@ -449,7 +449,9 @@ class _Lowering:
                     f"from: '{name}' names '{candidate}', which comes later; a layer reads only "
                     "layers before it"
                 )
-        hint = did_you_mean(candidates[-1], list(self.names))
+        inside = [full for full in self.names if full.endswith(self.separator + name)]
+        hint = f"did you mean '{inside[0]}'? " if len(inside) == 1 else ""
+        hint = hint or did_you_mean(candidates[-1], list(self.names))
         return f"from: '{name}' names no layer before this one; {hint}".rstrip("; ") + (
             "" if hint else " (write a name as analyze prints it)"
         )
