@@ -256,3 +256,15 @@ def test_a_block_parameter_may_list_what_a_merge_reads() -> None:
     assert report.graph is not None
     nodes = report.graph.nodes
     assert [nodes[i].name for i in nodes[-1].inputs] == ["a", "b"]
+
+
+def test_faults_are_reported_in_the_order_written() -> None:
+    """An earlier layer's fault comes before a later unknown name, although names are
+    looked up while the graph is built and shapes only after."""
+    text = (
+        "input: 8x8x4\nlayers:\n  - conv 9x9 4 p0 name=a\n"
+        "  - {type: conv, kernel: 1, filters: 4, from: zz}\n"
+    )
+    with pytest.raises(ConvcostError) as caught:
+        _analyze(text)
+    assert caught.value.render().startswith("net.yaml:3:5: layer 'a' (conv on 8×8×4): kernel 9x9")

@@ -429,6 +429,8 @@ class _Lowering:
                     scope_prefix = scope_prefix[: scope_prefix[:-1].rfind(separator) + 1]
             read = next((names[c] for c in candidates if c in names), None)
             if read is None:
+                if self.nodes:  # a fault in an earlier layer is reported first, as written
+                    self.shape(len(self.nodes) - 1)
                 raise ConvcostError(self.unknown(name, candidates, prefix), at)
             found.append(read)
         return tuple(found)
