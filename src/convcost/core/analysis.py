@@ -41,16 +41,22 @@ def evaluate_node(
     """What node ``index`` of ``nodes`` does to one sample, given the network's input shape
     and the output shapes of the nodes before it; errors are located and say which layer."""
     node = nodes[index]
-    inputs = [input_shape if i == INPUT else shapes[i] for i in node.inputs]
-    if isinstance(node.layer, Merge):
-        return Evaluation(merged_shape(nodes, node, inputs))
+    inputs, layer = node.inputs, node.layer
+    if len(inputs) != 1 or type(layer) is Merge:
+        shapes_read = [input_shape if i == INPUT else shapes[i] for i in inputs]
+        if isinstance(layer, Merge):
+            return Evaluation(merged_shape(nodes, node, shapes_read))
+        inp = shapes_read[0]
+    else:  # the common case: one input, read without making a list
+        source = inputs[0]
+        inp = input_shape if source == INPUT else shapes[source]
     try:
-        evaluation = node.layer.evaluate(inputs[0])
+        evaluation = layer.evaluate(inp)
     except ConvcostError as error:
-        raise node_error(node, inputs[0], error) from None
-    out = evaluation.output_shape
-    if out.h > MAX_SIZE or out.w > MAX_SIZE or out.c > MAX_SIZE:
-        raise too_large(node, inputs[0], out)
+        raise node_error(node, inp, error) from None
+    out = evaluation[0]
+    if out[0] > MAX_SIZE or out[1] > MAX_SIZE or out[2] > MAX_SIZE:
+        raise too_large(node, inp, out)
     return evaluation
 
 
@@ -128,21 +134,7 @@ def evaluate_prefix(
     builds the graph (where ``shortcut: auto`` projects) evaluates this way, and hands the
     evaluations to ``analyze``, which does not make them again."""
     for index in range(len(evaluations), stop + 1):
-        node = nodes[index]
-        inputs = node.inputs
-        layer = node.layer
-        if len(inputs) == 1 and type(layer) is not Merge:
-            source = inputs[0]
-            inp = input_shape if source == INPUT else shapes[source]
-            try:
-                evaluation = layer.evaluate(inp)
-            except ConvcostError as error:
-                raise node_error(node, inp, error) from None
-            out = evaluation[0]
-            if out[0] > MAX_SIZE or out[1] > MAX_SIZE or out[2] > MAX_SIZE:
-                raise too_large(node, inp, out)
-        else:
-            evaluation = evaluate_node(nodes, input_shape, index, shapes)
+        evaluation = evaluate_node(nodes, input_shape, index, shapes)
         evaluations.append(evaluation)
         shapes.append(evaluation[0])
 
@@ -180,21 +172,11 @@ def _analyze(graph: Graph, batch: int, evaluated: Sequence[Evaluation]) -> Repor
         layer = node.layer
         if index < known:
             out, macs, params, buffers, bias_adds = evaluated[index]
-            shown = node.shown_input
-            if shown is not None:
-                inp = input_shape if shown == INPUT else shapes[shown]
-        elif len(inputs) == 1 and type(layer) is not Merge:
-            try:
-                out, macs, params, buffers, bias_adds = layer.evaluate(inp)
-            except ConvcostError as error:
-                raise node_error(node, inp, error) from None
-            if out[0] > MAX_SIZE or out[1] > MAX_SIZE or out[2] > MAX_SIZE:
-                raise too_large(node, inp, out)
         else:
             out, macs, params, buffers, bias_adds = evaluate_node(nodes, input_shape, index, shapes)
-            shown = node.shown_input
-            if shown is not None:
-                inp = input_shape if shown == INPUT else shapes[shown]
+        shown = node.shown_input
+        if shown is not None:
+            inp = input_shape if shown == INPUT else shapes[shown]
         if batch != 1:
             macs *= batch
             bias_adds *= batch
