@@ -279,12 +279,11 @@ def _stem(element: Concat | Residual) -> str:
 
 
 def analyze(network: Network, batch: int = 1) -> Report:
-    """The network lowered to its graph, analysed."""
+    """The network lowered to its graph, analysed (the shapes lowering needed not again)."""
     if batch < 1:
         raise ConvcostError(f"batch size must be at least 1, got {batch}")
     with gc_paused():  # analyze_graph's own pause then costs nothing
-        lowering = _Lowering(network)
-        lowering.sequence(network.nodes, INPUT, "", -1, 0)
+        lowering = _lowered(network)
         return analyze_graph(lowering.graph(), batch, lowering.evaluations)
 
 
@@ -292,9 +291,13 @@ def lower(network: Network) -> Graph:
     """The graph of a named network: every layer a node reading the layer before it (or
     what its ``from:`` names), every concat and residual a merge node."""
     with gc_paused():
-        lowering = _Lowering(network)
-        lowering.sequence(network.nodes, INPUT, "", -1, 0)
-        return lowering.graph()
+        return _lowered(network).graph()
+
+
+def _lowered(network: Network) -> _Lowering:
+    lowering = _Lowering(network)
+    lowering.sequence(network.nodes, INPUT, "", -1, 0)
+    return lowering
 
 
 _MERGES = {op: Merge(op=op) for op in ("concat", "add")}  # immutable: one of each serves all
