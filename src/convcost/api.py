@@ -222,7 +222,8 @@ def check(
     names = [specs] if isinstance(specs, str) else list(specs)
     _stdin_once(names)
     bound = _at_least_1("max_layers", max_layers)
-    keys = [metric.key for metric in budgetable()]
+    keys = [metric.budget_name for metric in budgetable()]
+    key_of = {metric.budget_name: metric.key for metric in budgetable()}
     flags: dict[str, Limit] = {}
     for metric, value in limits.items():
         if metric not in keys:
@@ -230,7 +231,8 @@ def check(
                 f"check has no limit '{metric}'; {did_you_mean(metric, keys)}limits: "
                 f"{', '.join(keys)}"
             )
-        flags[metric] = Limit(metric, parse_quantity(value, metric))
+        key = key_of[metric]
+        flags[key] = Limit(key, parse_quantity(value, key))
     checks = check_configs(
         names, flags, lambda spec: analyze_spec(spec, max_layers=bound), lambda line: None
     ).configs

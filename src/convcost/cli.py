@@ -419,13 +419,13 @@ def _with_budget_options(command: Callable[..., None]) -> Callable[..., None]:
         (after if after or param.name == "output_format" else before).append(param)
     generated = [
         inspect.Parameter(
-            f"max_{metric.key}",
+            f"max_{metric.budget_name}",
             inspect.Parameter.KEYWORD_ONLY,
             default=None,
             annotation=Annotated[
                 str | None,
                 typer.Option(
-                    f"--max-{metric.key}",
+                    f"--max-{metric.budget_name.replace('_', '-')}",
                     metavar="QUANTITY",
                     help=f"Budget for {metric.label}, e.g. {metric.budget_example}.",
                 ),
@@ -436,7 +436,7 @@ def _with_budget_options(command: Callable[..., None]) -> Callable[..., None]:
     keyword = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in after]
 
     def with_limits(**options: Any) -> None:
-        limits = {m.key: options.pop(f"max_{m.key}") for m in metrics}
+        limits = {m.key: options.pop(f"max_{m.budget_name}") for m in metrics}
         command(**options, limits=limits)
 
     with_limits.__name__ = command.__name__

@@ -14,7 +14,7 @@ from convcost.core.report import Report
 
 def no_budget() -> str:
     """What a config without any budget is told."""
-    keys = ", ".join(m.key for m in budgetable())
+    keys = ", ".join(m.budget_name for m in budgetable())
     return f"no budget: add a budget: section ({keys}) or pass --max-macs and the like"
 
 
@@ -22,8 +22,8 @@ def no_budget() -> str:
 class Verdict:
     """One budget of one config: the actual figure against the limit."""
 
-    metric: str
-    actual: int
+    metric: str  # the metric's key
+    actual: int | float
     limit: Limit
 
     @property
@@ -31,12 +31,20 @@ class Verdict:
         return self.actual <= self.limit.value  # exactly at the limit is within it
 
     @property
-    def headroom(self) -> int:
+    def headroom(self) -> int | float:
         return self.limit.value - self.actual
 
+    @property
+    def name(self) -> str:
+        """The budget's name, as configs and flags write it."""
+        return METRICS[self.metric].budget_name
 
-def actual(report: Report, metric: str) -> int:
-    return METRICS[metric].read(report.totals)
+
+def actual(report: Report, metric: str) -> int | float:
+    value = METRICS[metric].read(report.totals)
+    if value is None:
+        raise ConvcostError(f"{METRICS[metric].budget_name} needs a device: give --device NAME")
+    return value
 
 
 def check(report: Report, limits: Mapping[str, Limit]) -> list[Verdict]:
@@ -92,8 +100,8 @@ def exit_code(checks: list[ConfigCheck]) -> int:
 
 
 def flag_limits(texts: Mapping[str, str | None]) -> dict[str, Limit]:
-    """The ``--max-KEY`` options given, by metric key, as limits; a bad quantity is refused
-    as ``--max-macs: ...``."""
+    """The ``--max-NAME`` options given (``texts`` by metric key), by metric key, as limits;
+    a bad quantity is refused as ``--max-macs: ...``."""
     flags: dict[str, Limit] = {}
     for metric in budgetable():
         text = texts.get(metric.key)
@@ -101,7 +109,8 @@ def flag_limits(texts: Mapping[str, str | None]) -> dict[str, Limit]:
             try:
                 flags[metric.key] = Limit(metric.key, parse_quantity(text, metric.key))
             except ConvcostError as error:
-                raise ConvcostError(f"--max-{error.message}") from None
+                message = error.message.replace("_", "-", error.message.index(":"))
+                raise ConvcostError(f"--max-{message}") from None
     return flags
 
 

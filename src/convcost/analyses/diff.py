@@ -42,7 +42,7 @@ class Diff:
 
     def growth(self, metric: str) -> Fraction | None:
         """Relative growth of the total (0.05 for +5 %); None when the old total is 0."""
-        read = METRICS[metric].read
+        read = METRICS[metric].count
         old, new = read(self.old.totals), read(self.new.totals)
         return None if old == 0 else Fraction(new - old, old)
 
@@ -52,8 +52,8 @@ class Diff:
         grown = []
         for metric in (m.key for m in diffed()):
             growth = self.growth(metric)
-            old = METRICS[metric].read(self.old.totals)
-            new = METRICS[metric].read(self.new.totals)
+            old = METRICS[metric].count(self.old.totals)
+            new = METRICS[metric].count(self.new.totals)
             if (growth is None and new > old) or (growth is not None and growth * 100 > percent):
                 grown.append(metric)
         return grown

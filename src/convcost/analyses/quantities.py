@@ -15,25 +15,36 @@ BYTE_SUFFIXES = {
     "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40,
 }  # fmt: skip
 
-# The suffixes a budget of each unit takes (core.metrics says which unit a metric has).
-SUFFIXES = {"count": COUNT_SUFFIXES, "bytes": BYTE_SUFFIXES}
-# What an error message offers as an example of a quantity of each unit.
-EXAMPLES = {"count": "1.6G", "bytes": "100MB"}
+# Seconds are given by their nanoseconds, so that every quantity is a whole number of units.
+SECOND_SUFFIXES = {"s": 10**9, "ms": 10**6, "us": 10**3, "µs": 10**3, "ns": 1}
 
-_QUANTITY = re.compile(r"^\s*([0-9][0-9_,]*)(\.[0-9]+)?\s*([A-Za-z]*)\s*$")
+# The suffixes a budget of each unit takes (core.metrics says which unit a metric has).
+SUFFIXES = {"count": COUNT_SUFFIXES, "bytes": BYTE_SUFFIXES, "seconds": SECOND_SUFFIXES}
+# What an error message offers as an example of a quantity of each unit.
+EXAMPLES = {"count": "1.6G", "bytes": "100MB", "seconds": "2ms"}
+
+_QUANTITY = re.compile(r"^\s*([0-9][0-9_,]*)(\.[0-9]+)?\s*([A-Za-zµ]*)\s*$")
 # A comma groups thousands only where it cannot be a decimal comma: in groups of exactly
 # three digits, and with a second comma or a decimal point to prove it (1,600,000; 1,600.5M).
 _THOUSANDS = re.compile(r"^[0-9]{1,3}(?:,[0-9]{3})+$")
 _UNDERSCORES = re.compile(r"^[0-9]+(?:_[0-9]+)*$")  # as Python's 1_000_000
 
 
-def parse_quantity(value: object, metric: str) -> int:
+def parse_quantity(value: object, metric: str) -> int | float:
     """``1.6G`` → 1600000000, ``100MB`` → 100000000, ``1GiB`` → 1073741824; exact or refused.
+    A time (``2ms``, ``500us``; a unit is required) is in seconds: 0.002.
 
     A number that reads two ways (``1,6G``: 1.6G with a decimal comma, 16G with a thousands
     separator) is refused with both readings, never guessed: a budget misread passes a check.
     """
-    suffixes = SUFFIXES[METRICS[metric].unit]
+    unit = METRICS[metric].unit
+    suffixes = SUFFIXES[unit]
+    name = METRICS[metric].budget_name
+    if unit == "seconds" and not (isinstance(value, str) and value.strip().endswith("s")):
+        raise ConvcostError(
+            f"{name}: {value!r} is not a time; write it with a unit: s, ms, us or ns (e.g. 2ms)"
+        )
+    metric = name  # as the user names it, in the messages below
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise ConvcostError(
             f"{metric}: expected a number such as {_example(metric)}, got {value!r}"
@@ -74,14 +85,14 @@ def parse_quantity(value: object, metric: str) -> int:
     exact = Decimal(whole.replace("_", "") + fraction) * suffixes[suffix]
     if exact != exact.to_integral_value():
         raise ConvcostError(f"{metric}: {value!r} is not a whole number of units")
-    return int(exact)
+    return int(exact) / 10**9 if unit == "seconds" else int(exact)
 
 
-def _example(metric: str) -> str:
-    return EXAMPLES[METRICS[metric].unit]
+def _example(name: str) -> str:
+    return next(EXAMPLES[m.unit] for m in METRICS.values() if m.budget_name == name)
 
 
 class Limit(NamedTuple):
-    metric: str
-    value: int
+    metric: str  # the metric's key
+    value: int | float  # seconds for a time
     location: Location | None = None  # where the config sets it; None: a command-line flag

@@ -13,7 +13,15 @@ from convcost.core.kinds.base import Evaluation
 from convcost.core.kinds.merges import Merge
 from convcost.core.limits import MAX_SIZE
 from convcost.core.metrics import METRICS
-from convcost.core.report import GroupResult, LayerResult, Report, Row, Totals, make_layer_result
+from convcost.core.report import (
+    COUNTED,
+    GroupResult,
+    LayerResult,
+    Report,
+    Row,
+    Totals,
+    make_layer_result,
+)
 from convcost.core.shapes import Shape
 
 
@@ -202,9 +210,9 @@ def _totals(
     of ``Totals``, each summed (or maximised) over the layers as the metrics table says."""
     figures = []
     group_figures: list[list[int]] = [[] for _ in groups]
-    for key in Totals._fields:
+    for key in COUNTED:
         metric = METRICS[key]
-        values = list(map(metric.read, leaves))
+        values = cast("list[int]", list(map(metric.read, leaves)))  # counts: whole numbers
         if metric.sums == "max":
             figures.append(max(values, default=0))
             for made, (_, _, first, end, _, _) in zip(group_figures, groups, strict=True):
@@ -217,9 +225,15 @@ def _totals(
                 made.append(running[end] - running[first])
     for made, (scope, at, _, _, inp, out) in zip(group_figures, groups, strict=True):
         info = scopes[scope]
-        rows[at] = GroupResult(info.name, info.kind, inp, out, Totals(*made), info.depth,
+        rows[at] = GroupResult(info.name, info.kind, inp, out, _counts(made), info.depth,
                                info.local)  # fmt: skip
-    return Totals(*figures)
+    return _counts(figures)
+
+
+def _counts(figures: list[int]) -> Totals:
+    """Totals of the counts, given in ``COUNTED``'s order (not yet costed)."""
+    macs, flops, params, buffers, activations = figures
+    return Totals(macs, flops, params, buffers, activations)
 
 
 def _enter(

@@ -16,8 +16,10 @@ if TYPE_CHECKING:
 
     Figures = LayerResult | Totals
 
-Unit = Literal["count", "bytes", "seconds"]
+Unit = Literal["count", "bytes", "seconds", "ratio"]
 Summing = Literal["sum", "max"]
+Source = Literal["count", "cost", "device"]
+Number = int | float | None
 
 
 class Metric(NamedTuple):
@@ -28,25 +30,55 @@ class Metric(NamedTuple):
     totals. ``sums``: a group's figure is the sum of its layers' (or the largest of them).
     ``budget_example`` makes it budgetable: the example in its ``--max-KEY`` help.
     ``diffed``: ``convcost diff`` compares it (per layer, so only a per-layer metric).
+    ``source``: ``count`` (the analysis sums it), ``cost`` (bytes and memory, once costed:
+    ``convcost.core.costing``) or ``device`` (time: only when a device is given).
+    ``budget_key``: its name as a budget key and ``--max-`` option, when not ``key``.
     """
 
     key: str
     label: str  # what it counts, in words: budget help, schema description
     title: str  # its column's title in tables for people
     unit: Unit
-    read: Callable[[Figures], int]
+    read: Callable[[Figures], Number]
     per_layer: bool = True
     sums: Summing = "sum"
     budget_example: str | None = None
     diffed: bool = False  # diff compares it layer by layer and in total (--fail-above)
+    source: Source = "count"
+    budget_key: str | None = None
 
     @property
     def budgetable(self) -> bool:
         return self.budget_example is not None
 
+    def count(self, figures: Figures) -> int:
+        """The figure of a metric that counts (``read`` typed as a whole number)."""
+        value = self.read(figures)
+        if not isinstance(value, int):
+            raise TypeError(f"{self.key} is not a count: {value!r}")
+        return value
+
+    @property
+    def budget_name(self) -> str:
+        """Its key in a config's ``budget:`` and in ``--max-NAME`` (dashes there)."""
+        return self.budget_key or self.key
+
 
 def _memory(totals: Figures) -> int:
     return int(totals.param_bytes + totals.activation_bytes)  # type: ignore[union-attr]
+
+
+def _cost(field: str) -> Callable[[Figures], Number]:
+    """A reader of a costed layer's or totals' figure (``convcost.core.costing``)."""
+
+    def read(figures: Figures) -> Number:
+        cost = figures.cost
+        if cost is None:
+            raise ValueError("not costed: see convcost.core.costing.cost")
+        value: Number = getattr(cost, field)
+        return value
+
+    return read
 
 
 METRICS: dict[str, Metric] = {
@@ -69,6 +101,32 @@ METRICS: dict[str, Metric] = {
         Metric("memory",
                f"bytes of parameters and of all layer outputs, {BYTES_PER_VALUE} bytes a value",
                "memory", "bytes", _memory, per_layer=False, budget_example="100MB or 95MiB"),
+        Metric("weight_bytes", "bytes of parameters and buffers a layer reads",
+               "weight bytes", "bytes", _cost("weight_bytes"), source="cost"),
+        Metric("input_bytes", "bytes of the tensors a layer reads", "input bytes", "bytes",
+               _cost("input_bytes"), source="cost"),
+        Metric("output_bytes", "bytes of the tensor a layer writes", "output bytes", "bytes",
+               _cost("output_bytes"), source="cost"),
+        Metric("bytes_moved",
+               "bytes a layer moves: weights, inputs and output once each (a lower bound)",
+               "bytes moved", "bytes", _cost("bytes_moved"), source="cost"),
+        Metric("arithmetic_intensity", "operations per byte moved (arithmetic intensity)",
+               "ops/byte", "ratio", _cost("arithmetic_intensity"), source="cost"),
+        Metric("peak_activation_bytes",
+               "bytes of activations alive at once at the peak of inference",
+               "peak memory", "bytes", attrgetter("peak_activation_bytes"), per_layer=False,
+               budget_example="8MB", source="cost", budget_key="peak_memory"),
+        Metric("saved_activation_bytes",
+               "bytes of activations training saves for the backward pass", "saved activations",
+               "bytes", attrgetter("saved_activation_bytes"), per_layer=False, source="cost"),
+        Metric("training_bytes",
+               "bytes training holds: parameters, gradients, optimizer state, buffers and "
+               "saved activations", "training memory", "bytes", attrgetter("training_bytes"),
+               per_layer=False, budget_example="2GB", source="cost",
+               budget_key="training_memory"),
+        Metric("latency_s", "seconds of roofline time on the device", "time", "seconds",
+               _cost("latency_s"), budget_example="2ms", source="device",
+               budget_key="latency"),
     )
 }  # fmt: skip
 """Every metric, in the order every format lists them. Read through the functions below at
@@ -79,9 +137,20 @@ def metrics() -> tuple[Metric, ...]:
     return tuple(METRICS.values())
 
 
-def per_layer() -> tuple[Metric, ...]:
-    """The metrics a layer's row carries (the others are in totals only)."""
-    return tuple(m for m in METRICS.values() if m.per_layer)
+def per_layer(device: bool = False) -> tuple[Metric, ...]:
+    """The metrics a layer's row carries (the others are in totals only); time only with a
+    device."""
+    return tuple(m for m in METRICS.values() if m.per_layer and (device or m.source != "device"))
+
+
+def totals(device: bool = False) -> tuple[Metric, ...]:
+    """The metrics totals carry; time only with a device."""
+    return tuple(m for m in METRICS.values() if device or m.source != "device")
+
+
+def counted() -> tuple[Metric, ...]:
+    """The metrics the analysis itself sums over layers (``Totals``' first fields)."""
+    return tuple(m for m in METRICS.values() if m.source == "count" and m.per_layer)
 
 
 def diffed() -> tuple[Metric, ...]:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from convcost.core.geometry import Axis
 from convcost.core.graph import Graph
 from convcost.core.kinds.base import Layer
 from convcost.core.records import record_maker
 from convcost.core.shapes import Shape
+
+if TYPE_CHECKING:
+    from convcost.core.costing import LayerCost, NetworkCosts
 
 BYTES_PER_VALUE = 4  # float32, what every peer tool assumes by default
 
@@ -32,6 +35,7 @@ class LayerResult(NamedTuple):
     bias_adds: int  # additions of biases (for FLOPs), batch included
     depth: int = 0  # nesting level: 0 at the top, +1 inside each named group
     batch: int = 1
+    cost: LayerCost | None = None  # bytes and time, filled in by convcost.core.costing
 
     @property
     def name(self) -> str:
@@ -74,11 +78,17 @@ make_layer_result = record_maker(LayerResult)
 
 
 class Totals(NamedTuple):
+    """The counts summed over layers, and once costed (``convcost.core.costing``) the sums
+    of their bytes and time (``cost``) and, for the whole network, its peak and training
+    memory (``network``)."""
+
     macs: int
     flops: int
     params: int
     buffers: int
     activations: int
+    cost: LayerCost | None = None
+    network: NetworkCosts | None = None
 
     @property
     def params_and_buffers(self) -> int:
@@ -87,11 +97,36 @@ class Totals(NamedTuple):
 
     @property
     def param_bytes(self) -> int:
-        return self.params * BYTES_PER_VALUE
+        return self.params * BYTES_PER_VALUE if self.cost is None else self.cost.param_bytes
 
     @property
     def activation_bytes(self) -> int:
-        return self.activations * BYTES_PER_VALUE
+        """Every layer's output, summed."""
+        if self.cost is None:
+            return self.activations * BYTES_PER_VALUE
+        return self.cost.output_bytes
+
+    @property
+    def costed(self) -> NetworkCosts:
+        if self.network is None:
+            raise ValueError("these totals are not costed: see convcost.core.costing.cost")
+        return self.network
+
+    @property
+    def peak_activation_bytes(self) -> int:
+        return self.costed.peak.bytes
+
+    @property
+    def saved_activation_bytes(self) -> int:
+        return self.costed.training.saved_activations
+
+    @property
+    def training_bytes(self) -> int:
+        return self.costed.training.total
+
+
+COUNTED: tuple[str, ...] = Totals._fields[:5]
+"""The totals the analysis sums over layers (the rest are filled in by costing)."""
 
 
 class GroupResult(NamedTuple):

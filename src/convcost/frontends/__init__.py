@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from convcost.core.errors import ConvcostError, did_you_mean
 from convcost.core.limits import MAX_LAYERS
 from convcost.core.report import Report
 from convcost.frontends.loaded import Loaded
+
+if TYPE_CHECKING:
+    from convcost.core.costing import Settings
 
 __all__ = [
     "READERS", "Loaded", "Reader", "analyze_loaded", "analyze_spec", "load_builtin", "load_spec",
@@ -135,29 +139,33 @@ def analyze_spec(
     defaults: Mapping[str, object] | None = None,
     batch: int = 1,
     max_layers: int = MAX_LAYERS,
+    settings: Settings | None = None,
 ) -> tuple[Loaded, Report]:
-    """``load_spec``, then the analysis. When the analysis fails on a reading without line
-    and column (a JSON config), the spec is read again with them and analysed, so that the
-    error says where."""
+    """``load_spec``, then the analysis and its costs (``settings``: the defaults when
+    None). When the analysis fails on a reading without line and column (a JSON config),
+    the spec is read again with them and analysed, so that the error says where."""
     loaded = load_spec(spec, defaults, max_layers)
     try:
-        return loaded, analyze_loaded(loaded, batch)
+        return loaded, analyze_loaded(loaded, batch, settings)
     except ConvcostError:
         if loaded.located is None:
             raise
     located = loaded.located()
-    return located, analyze_loaded(located, batch)
+    return located, analyze_loaded(located, batch, settings)
 
 
-def analyze_loaded(loaded: Loaded, batch: int = 1) -> Report:
-    """What a front end read, analysed: a graph as it is (a reader of a real graph builds
-    one directly), the constructs of a config once lowered to one."""
+def analyze_loaded(loaded: Loaded, batch: int = 1, settings: Settings | None = None) -> Report:
+    """What a front end read, analysed and costed: a graph as it is (a reader of a real
+    graph builds one directly), the constructs of a config once lowered to one."""
+    from convcost.core.costing import Settings, cost
     from convcost.core.graph import Graph
 
     if isinstance(loaded.network, Graph):
         from convcost.core.analysis import analyze as analyze_graph
 
-        return analyze_graph(loaded.network, batch)
-    from convcost.frontends.tree import analyze
+        report = analyze_graph(loaded.network, batch)
+    else:
+        from convcost.frontends.tree import analyze
 
-    return analyze(loaded.network, batch)
+        report = analyze(loaded.network, batch)
+    return cost(report, Settings() if settings is None else settings)

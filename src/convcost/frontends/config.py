@@ -273,7 +273,8 @@ def _budget(node: YNode | None) -> tuple[Limit, ...]:
     """``budget: {macs: 1.6G, params: 7M, activations: 12M, memory: 100MB}``."""
     if node is None:
         return ()
-    keys = tuple(m.key for m in budgetable())
+    keys = tuple(m.budget_name for m in budgetable())
+    key_of = {m.budget_name: m.key for m in budgetable()}
     if not isinstance(node.value, dict):
         raise ConvcostError(
             f"budget: maps {', '.join(keys[:-1])} or {keys[-1]} to a limit such as 1.6G", node.at
@@ -283,7 +284,8 @@ def _budget(node: YNode | None) -> tuple[Limit, ...]:
         if metric not in keys:
             raise ConvcostError(_unknown(metric, keys, "budget"), node.key_at[metric])
         try:
-            limits.append(Limit(metric, parse_quantity(value.value, metric), node.key_at[metric]))
+            key = key_of[metric]
+            limits.append(Limit(key, parse_quantity(value.value, key), node.key_at[metric]))
         except ConvcostError as error:
             raise ConvcostError(f"budget {error.message}", value.at) from None
     return tuple(limits)

@@ -186,7 +186,7 @@ def config_schema() -> dict[str, Any]:
         "budget": {
             "type": "object",
             "properties": {
-                metric.key: {**count, "description": f"at most this many {metric.label}"}
+                metric.budget_name: {**count, "description": f"at most this many {metric.label}"}
                 for metric in budgetable()
             },
             "additionalProperties": False,

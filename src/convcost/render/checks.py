@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 from xml.etree import ElementTree
 
 from convcost.analyses.budget import Checks, ConfigCheck, Verdict, no_budget
+from convcost.core.metrics import METRICS
 from convcost.render.escape import github_data, github_property, visible, xml_text
-from convcost.render.numbers import fixed, grouped
+from convcost.render.numbers import figure, fixed
 from convcost.render.registry import Format, Options, writer
 from convcost.render.text import SCHEMA_VERSION, json_text
 
@@ -16,19 +17,22 @@ def describe(verdict: Verdict) -> str:
     """``macs 1,700,000,000 exceed the budget 1,600,000,000 by 100,000,000 (+6.3 %)``."""
     over = -verdict.headroom
     share = _percent(abs(over), verdict.limit.value)
+    unit = METRICS[verdict.metric].unit
+    actual, limit = figure(verdict.actual, unit), figure(verdict.limit.value, unit)
     if verdict.passed:
         return (
-            f"{verdict.metric} {grouped(verdict.actual)} within the budget "
-            f"{grouped(verdict.limit.value)} ({grouped(verdict.headroom)} to spare, {share})"
+            f"{verdict.name} {actual} within the budget "
+            f"{limit} ({figure(verdict.headroom, unit)} to spare, {share})"
         )
-    return (
-        f"{verdict.metric} {grouped(verdict.actual)} exceed the budget "
-        f"{grouped(verdict.limit.value)} by {grouped(over)} (+{share})"
-    )
+    return f"{verdict.name} {actual} exceed the budget {limit} by {figure(over, unit)} (+{share})"
 
 
-def _percent(part: int, whole: int) -> str:
-    return "∞ %" if whole == 0 else f"{fixed(100 * part, whole, 1)} %"
+def _percent(part: int | float, whole: int | float) -> str:
+    if whole == 0:
+        return "∞ %"
+    if isinstance(part, float) or isinstance(whole, float):
+        return f"{100 * part / whole:.1f} %"
+    return f"{fixed(100 * part, whole, 1)} %"
 
 
 def _source(verdict: Verdict) -> str:
@@ -45,7 +49,7 @@ def checks_json(result: Checks, options: Options) -> str:
             entry["error"] = c.error.render()
         entry["budgets"] = [
             {
-                "metric": v.metric,
+                "metric": v.name,
                 "actual": v.actual,
                 "limit": v.limit.value,
                 "headroom": v.headroom,
@@ -124,7 +128,7 @@ def _suite(suites: ElementTree.Element, index: int, check: ConfigCheck, stamp: s
     elif not check.verdicts:
         outcomes.append(("budget", "failure", "NoBudget", "no budget"))
     for v in check.verdicts:
-        outcomes.append((v.metric, None if v.passed else "failure", "BudgetExceeded", describe(v)))
+        outcomes.append((v.name, None if v.passed else "failure", "BudgetExceeded", describe(v)))
     for name, outcome, kind, text in outcomes:
         case = ElementTree.SubElement(suite, "testcase", name=name, classname=config)
         case.set("time", "0")
@@ -151,8 +155,9 @@ def checks_table_rows(checks: Checks) -> list[list[str]]:
         for v in c.verdicts:
             sign = "+" if v.headroom >= 0 else "−"
             rows.append([
-                c.config, v.metric, grouped(v.actual), grouped(v.limit.value),
-                f"{sign}{grouped(abs(v.headroom))}",
+                c.config, v.name, figure(v.actual, METRICS[v.metric].unit),
+                figure(v.limit.value, METRICS[v.metric].unit),
+                f"{sign}{figure(abs(v.headroom), METRICS[v.metric].unit)}",
                 f"{sign}{_percent(abs(v.headroom), v.limit.value)}",
                 "PASS" if v.passed else "FAIL",
             ])  # fmt: skip

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from convcost.core.metrics import METRICS, per_layer
-from convcost.render.numbers import grouped, short
+from convcost.core.metrics import METRICS, Number, per_layer
+from convcost.core.metrics import totals as totals_metrics
+from convcost.render.numbers import figure, short
 
 if TYPE_CHECKING:
     from convcost.core.report import LayerResult, Report, Row, Totals
@@ -26,17 +27,19 @@ class Column(NamedTuple):
     title: str
     justify: Justify
     text: Callable[[Figures], str]
-    value: Callable[[Figures], int]
+    value: Callable[[Figures], Number]
 
 
 def metric_column(key: str, style: Literal["grouped", "short"] = "grouped",
                   title: str | None = None) -> Column:  # fmt: skip
     """Metric ``key`` as a column: ``120,422,400`` (grouped) or ``120.4M`` (short)."""
     metric = METRICS[key]
-    read = metric.read
-    show = grouped if style == "grouped" else short
+    read, unit = metric.read, metric.unit
+    if style == "short":
+        return Column(key, metric.title if title is None else title, "right",
+                      lambda f: short(int(read(f) or 0)), read)  # fmt: skip
     return Column(key, metric.title if title is None else title, "right",
-                  lambda f: show(read(f)), read)  # fmt: skip
+                  lambda f: figure(read(f), unit), read)  # fmt: skip
 
 
 def work_columns(unit: str) -> list[Column]:
@@ -44,19 +47,31 @@ def work_columns(unit: str) -> list[Column]:
     return [metric_column(unit), metric_column(unit, "short", "≈")]
 
 
-def layer_columns() -> list[Column]:
+def has_device(report: Report) -> bool:
+    """Whether ``report`` was timed on a device (its rows then carry time)."""
+    network = report.totals.network
+    return network is not None and network.settings.device is not None
+
+
+def layer_columns(device: bool = False) -> list[Column]:
     """Every metric a layer's row carries, as machine formats (CSV, JSON) list them."""
-    return [metric_column(m.key) for m in per_layer()]
+    return [metric_column(m.key) for m in per_layer(device)]
 
 
-def layer_values(row: Figures) -> dict[str, int]:
+def layer_values(row: Figures, device: bool = False) -> dict[str, Number]:
     """A row's per-layer metrics by key, as JSON writes them."""
-    return {m.key: m.read(row) for m in per_layer()}
+    return {m.key: m.read(row) for m in per_layer(device)}
 
 
-def totals_values(totals: Totals) -> dict[str, Any]:
-    """Every metric of totals by key, as JSON writes them."""
-    return {m.key: m.read(totals) for m in METRICS.values()}
+def totals_values(totals: Totals, device: bool = False) -> dict[str, Any]:
+    """Every metric of totals by key, as JSON writes them (a group's totals: those that
+    add up over layers, not the network's peak and training memory)."""
+    whole = totals.network is not None
+    return {
+        m.key: m.read(totals)
+        for m in totals_metrics(device)
+        if whole or m.per_layer or m.source == "count"
+    }
 
 
 def shown_rows(report: Report, depth: int | None) -> tuple[Row, ...]:

@@ -41,7 +41,7 @@ def _side(result: LayerResult | None) -> dict[str, Any] | None:
 
 
 def _total(old: Totals, new: Totals, metric: str) -> dict[str, Any]:
-    read = METRICS[metric].read
+    read = METRICS[metric].count
     a, b = read(old), read(new)
     return {"old": a, "new": b, "delta": b - a, "percent": None if a == 0 else (b - a) * 100 / a}
 

@@ -50,6 +50,31 @@ def grouped(n: int) -> str:
     return f"{n:,}"
 
 
+def seconds(value: float) -> str:
+    """0.0018734 → ``1.873 ms``: four significant digits in s, ms, µs or ns."""
+    magnitude = abs(value)
+    for scale, unit in ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs")):
+        if magnitude >= scale:
+            return f"{value / scale:.4g} {unit}"
+    return f"{value / 1e-9:.4g} ns"
+
+
+def ratio(value: float | None) -> str:
+    """An arithmetic intensity: ``12.5``; ``-`` where nothing moves."""
+    return "-" if value is None else f"{value:.1f}"
+
+
+def figure(value: int | float | None, unit: str) -> str:
+    """A metric's value as people read it, by the metric's unit."""
+    if value is None:
+        return "-"
+    if unit == "seconds":
+        return seconds(value)
+    if unit == "ratio":
+        return ratio(value)
+    return grouped(int(value))
+
+
 @lru_cache(maxsize=1 << 16)  # pure; big tables repeat their values (outputs, MACs)
 def short(n: int) -> str:
     """120422400 → ``120.4M`` (one decimal, rounded half up)."""

@@ -11,6 +11,7 @@ from convcost.core.report import BYTES_PER_VALUE, GroupResult, LayerResult, Repo
 from convcost.core.shapes import Shape
 from convcost.render.columns import (
     Column,
+    has_device,
     layer_columns,
     layer_values,
     metric_column,
@@ -91,7 +92,10 @@ def _spreads(value: Any) -> bool:
 
 
 def _layers_json(
-    layers: tuple[LayerResult, ...], explain: bool, graph: Graph | None = None
+    layers: tuple[LayerResult, ...],
+    explain: bool,
+    graph: Graph | None = None,
+    device: bool = False,
 ) -> list[dict[str, Any]]:
     # As Texts does for settings, each layer object's padding on each input shape is made once.
     texts = Texts()
@@ -108,9 +112,11 @@ def _layers_json(
             "config": texts.config(layer),
             "input_shape": inp.as_list(),
             "output_shape": result.output_shape.as_list(),
-            **layer_values(result),
+            **layer_values(result, device),
             "depth": result.depth,
         }
+        if device and result.cost is not None:
+            data["bound"] = result.cost.bound
         key = (id(layer), inp)
         if key not in paddings:
             axes = result.axes
@@ -129,12 +135,54 @@ def _layers_json(
     return rows
 
 
-def _totals_json(totals: Totals) -> dict[str, Any]:
-    return totals_values(totals)
+def _totals_json(totals: Totals, device: bool = False) -> dict[str, Any]:
+    data = totals_values(totals, device)
+    network = totals.network
+    if network is None:
+        return data
+    data["peak_layer"] = network.peak.layer or None
+    return data
+
+
+def _bytes_per_value(report: Report) -> int:
+    """The activations' bytes a value (4 until costed at another format)."""
+    network = report.totals.network
+    return BYTES_PER_VALUE if network is None else network.settings.precision.activations.bytes
+
+
+def _costs_json(totals: Totals) -> dict[str, Any]:
+    """How the bytes and time were costed, and training memory part by part."""
+    network = totals.network
+    assert network is not None
+    settings, training = network.settings, network.training
+    precision = settings.precision
+    device = settings.device
+    return {
+        "precision": {
+            "weights": precision.weights.name,
+            "activations": precision.activations.name,
+        },
+        "training": {
+            "optimizer": training.optimizer,
+            "params": training.params,
+            "gradients": training.gradients,
+            "optimizer_state": training.optimizer_state,
+            "buffers": training.buffers,
+            "saved_activations": training.saved_activations,
+            "total": training.total,
+        },
+        "device": None if device is None else {
+            "name": device.name,
+            "peak_ops_per_s": device.peak[precision.activations.name],
+            "bandwidth_bytes_per_s": device.bandwidth,
+            "fused": settings.fuse,
+        },
+    }  # fmt: skip
 
 
 def _rows_json(report: Report, depth: int) -> list[dict[str, Any]]:
     """The rows a table lists at ``--depth``, as one list: groups carry their totals."""
+    device = has_device(report)
     rows = []
     for row in shown_rows(report, depth):
         is_group = isinstance(row, GroupResult)
@@ -142,28 +190,36 @@ def _rows_json(report: Report, depth: int) -> list[dict[str, Any]]:
             "name": row.name, "kind": row.kind, "row": "group" if is_group else "layer",
             "depth": row.depth, "input_shape": row.input_shape.as_list(),
             "output_shape": row.output_shape.as_list(),
-            **layer_values(row.totals if isinstance(row, GroupResult) else row),
+            **layer_values(row.totals if isinstance(row, GroupResult) else row, device),
         })  # fmt: skip
     return rows
 
 
-def _group_json(group: GroupResult) -> dict[str, Any]:
+def _group_json(group: GroupResult, device: bool) -> dict[str, Any]:
     return {
         "name": group.name,
         "kind": group.kind,
         "depth": group.depth,
         "input_shape": group.input_shape.as_list(),
         "output_shape": group.output_shape.as_list(),
-        "totals": _totals_json(group.totals),
+        "totals": _totals_json(group.totals, device),
     }
 
 
 def _report_json(report: Report, explain: bool) -> dict[str, Any]:
-    return {
-        "layers": _layers_json(report.layers, explain, report.graph),
-        "groups": [_group_json(g) for g in report.groups],
-        "totals": _totals_json(report.totals),
+    device = has_device(report)
+    totals = _totals_json(report.totals, device)
+    latency = totals.get("latency_s")
+    if latency:
+        totals["images_per_s"] = report.batch / latency
+    data = {
+        "layers": _layers_json(report.layers, explain, report.graph, device),
+        "groups": [_group_json(g, device) for g in report.groups],
+        "totals": totals,
     }
+    if report.totals.network is not None:
+        data.update(_costs_json(report.totals))
+    return data
 
 
 def _dump(data: dict[str, Any]) -> str:
@@ -177,7 +233,7 @@ def analyze_json(report: Report, options: Options) -> str:
         "input_shape": report.input_shape.as_list(),
         "output_shape": report.output_shape.as_list(),
         "batch": report.batch,
-        "bytes_per_value": BYTES_PER_VALUE,
+        "bytes_per_value": _bytes_per_value(report),
         **_report_json(report, options.explain),
     }
     if options.depth is not None:
@@ -299,14 +355,14 @@ def _csv(header: list[str], rows: list[list[object]]) -> str:
 
 @writer(Report, Format.csv)
 def analyze_csv(report: Report, options: Options) -> str:
-    columns = layer_columns()
+    columns = layer_columns(has_device(report))
     header = _csv_header(columns, options.explain)
     return _csv(header, _csv_rows(report, options.explain, columns, options.depth))
 
 
 @writer(_COMPARISON, Format.csv)
 def compare_csv(comparison: Comparison, options: Options) -> str:
-    columns = layer_columns()
+    columns = layer_columns(has_device(comparison.direct.report))
     header = ["path", *_csv_header(columns, options.explain)]
     rows = [
         [path.name, *row]

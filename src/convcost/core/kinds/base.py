@@ -10,7 +10,15 @@ Declaring a kind: subclass ``Layer`` (or a family's shared base) and give it
   spec's shorthands) and ``absent`` (settings its likes have and it lacks, and why);
 - its settings as annotated fields, ``name: type = param(parser, doc[, default=...])``;
 - its rules as methods: ``evaluate`` (the shape and costs), ``config``, and for ``--explain``
-  ``mac_factors``, ``param_formula`` and ``axes``.
+  ``mac_factors``, ``param_formula`` and ``axes``;
+- for memory and time: ``storage`` (whether its output is a new tensor, reuses its input's
+  buffer in place, or is a view of it), ``saved`` (what training keeps for the backward
+  pass, as PyTorch does), ``other_ops`` (arithmetic besides multiply-accumulates and bias
+  additions, per sample) and ``fusion`` (what ``--fuse`` does with it, as inference engines
+  do: a ``producer`` (conv, dense) absorbs the BatchNorm and activations that follow it, a
+  ``folded`` layer (BatchNorm) vanishes into its weights, an ``epilogue`` layer (an
+  activation) keeps its arithmetic but moves no memory). The defaults are a new tensor,
+  nothing saved, no other arithmetic, no fusion.
 
 Creating the class makes it a frozen, keyword-only dataclass, checks it (``KindError``
 says what is missing) and adds it to ``KINDS`` under its kind, aliases and presets. A class
@@ -27,7 +35,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, dataclass_transform
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, dataclass_transform
 
 from convcost.core import fields
 from convcost.core.errors import ConvcostError
@@ -60,6 +68,31 @@ class Evaluation(NamedTuple):
 make_evaluation = record_maker(Evaluation)  # Evaluation(...) without the class call
 
 
+Fusion = Literal["none", "producer", "folded", "epilogue"]
+Storage = Literal["new", "inplace", "view"]
+"""Where a layer's output lives: a ``new`` tensor, its input's buffer reused ``inplace``
+(read and written), or a ``view`` of its input (the same values, nothing moved). See
+``convcost.core.costing``."""
+
+
+class Saved(NamedTuple):
+    """What training keeps of one layer for its backward pass, as PyTorch's autograd does:
+    its input and/or its output tensor (shared with other layers that keep the same tensor,
+    and counted once), ``extra_values`` per sample at the activations' format (a tensor
+    only the backward pass uses), ``extra_bytes`` per sample at a fixed size (max pooling's
+    int64 indices, dropout's one-byte mask), and ``fixed_bytes`` whatever the batch
+    (BatchNorm's float32 batch statistics and running statistics)."""
+
+    input: bool = False
+    output: bool = False
+    extra_values: int = 0
+    extra_bytes: int = 0
+    fixed_bytes: int = 0
+
+
+NOTHING_SAVED = Saved()
+
+
 class KindError(TypeError):
     """A layer kind declared without what the registry, the parsers or build_layer need."""
 
@@ -86,6 +119,7 @@ class Layer:
     words: ClassVar[Mapping[str, tuple[str, object]]] = {}
     # Settings a kind lacks although its likes have them, and why: said when one is given.
     absent: ClassVar[Mapping[str, str]] = {}
+    fusion: ClassVar[Fusion] = "none"
 
     def __init_subclass__(cls, *, register: bool = True, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -181,6 +215,20 @@ class Layer:
     def param_formula(self, inp: Shape, out: Shape) -> str:
         """How the parameters add up, for ``--explain`` ("" when there are none)."""
         return ""
+
+    def storage(self, training: bool = False) -> Storage:
+        """Where its output lives at inference, or in training (``training``: PyTorch's
+        modules as written, without ``inplace=True``); see ``Storage``."""
+        return "new"
+
+    def saved(self, inp: Shape, out: Shape) -> Saved:
+        """What training keeps of this layer for the backward pass (see ``Saved``)."""
+        return NOTHING_SAVED
+
+    def other_ops(self, inp: Shape, out: Shape) -> int:
+        """Arithmetic operations per sample besides multiply-accumulates (two each) and bias
+        additions: an activation's, a pool's comparisons or additions, a merge's."""
+        return 0
 
 
 def _check_name(cls: type[Layer]) -> None:

@@ -11,6 +11,7 @@ from convcost.core.kinds.base import (
     WINDOW_WORDS,
     Evaluation,
     Layer,
+    Saved,
     make_evaluation,
     param,
     require_spatial,
@@ -21,6 +22,7 @@ from convcost.core.shapes import Shape, make_shape
 
 class Conv(Layer):
     kind = "conv"
+    fusion = "producer"
     aliases = ("conv2d", "convolution")
     summary = "2-D convolution (grouped and depthwise too)"
     positional = ("kernel", "filters")
@@ -90,6 +92,9 @@ class Conv(Layer):
 
     def axes(self, inp: Shape) -> tuple[Axis, Axis] | None:
         return window(inp.h, inp.w, self.kernel, self.stride, self.dilation, self.padding)
+
+    def saved(self, inp: Shape, out: Shape) -> Saved:
+        return Saved(input=True)  # the weight gradient reads it
 
     def mac_factors(self, inp: Shape, out: Shape) -> tuple[tuple[str, int], ...]:
         groups, _ = self._groups_and_filters(inp)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from convcost.core import fields
-from convcost.core.kinds.base import Evaluation, Layer, param
+from convcost.core.kinds.base import Evaluation, Layer, Saved, param
 from convcost.core.shapes import Shape
 
 
 class Dense(Layer):
     kind = "dense"
+    fusion = "producer"
     aliases = ("fc", "linear")
     summary = "fully connected; flattens its input first"
     positional = ("units",)
@@ -33,3 +34,6 @@ class Dense(Layer):
 
     def config(self) -> str:
         return "" if self.bias else "no bias"
+
+    def saved(self, inp: Shape, out: Shape) -> Saved:
+        return Saved(input=True)  # flattened: a view of its input, the same tensor

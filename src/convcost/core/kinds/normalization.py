@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from convcost.core import fields
-from convcost.core.kinds.base import Evaluation, Layer, make_evaluation, param
+from convcost.core.kinds.base import Evaluation, Layer, Saved, Storage, make_evaluation, param
 from convcost.core.shapes import Shape
 
 
 class BatchNorm(Layer):
     kind = "batchnorm"
+    fusion = "folded"
     aliases = ("bn", "batchnorm2d")
     summary = "batch normalization: 2·C params (γ, β) and 2·C buffers (running mean, var)"
     words = {"noaffine": ("affine", False)}
@@ -21,6 +22,17 @@ class BatchNorm(Layer):
     def param_formula(self, inp: Shape, out: Shape) -> str:
         return f"2 × {inp.c} (γ, β)" if self.affine else ""
 
+    def storage(self, training: bool = False) -> Storage:
+        return "new" if training else "inplace"
+
+    def saved(self, inp: Shape, out: Shape) -> Saved:
+        # Its input, and four float32 vectors of C: the batch's mean and inverse standard
+        # deviation and the running statistics, which PyTorch's backward reads.
+        return Saved(input=True, fixed_bytes=4 * 4 * inp.c)
+
+    def other_ops(self, inp: Shape, out: Shape) -> int:
+        return 2 * out.elements  # at inference a scale and a shift per value
+
 
 class LocalResponseNorm(Layer):
     kind = "lrn"
@@ -32,3 +44,10 @@ class LocalResponseNorm(Layer):
 
     def config(self) -> str:
         return f"size {self.size}"
+
+    def saved(self, inp: Shape, out: Shape) -> Saved:
+        return Saved(input=True, output=True)
+
+    def other_ops(self, inp: Shape, out: Shape) -> int:
+        # Per value: the squares of `size` channels summed, then scale, add, power, divide.
+        return (self.size + 4) * out.elements

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from math import gcd
+
 from convcost.core import fields
 from convcost.core.errors import ConvcostError
 from convcost.core.geometry import Axis, Padding, describe_padding, window, window_size
@@ -9,6 +11,7 @@ from convcost.core.kinds.base import (
     WINDOW_WORDS,
     Evaluation,
     Layer,
+    Saved,
     param,
     require_spatial,
     window_config,
@@ -59,6 +62,9 @@ class _Pool(Layer):
         text = window_config(self.kernel, self._stride(), self.padding, self._dilation())
         return text + (" ceil" if self.ceil_mode else "")
 
+    def other_ops(self, inp: Shape, out: Shape) -> int:
+        return self.kernel[0] * self.kernel[1] * out.elements  # a comparison or addition each
+
 
 def _check_pool_padding(padding: tuple[int, int, int, int], kernel: tuple[int, int]) -> None:
     """PyTorch's rule for max and avg pools: at most kernel // 2 on each side (dilation
@@ -86,12 +92,18 @@ class MaxPool(_Pool):
     def _dilation(self) -> tuple[int, int]:
         return self.dilation
 
+    def saved(self, inp: Shape, out: Shape) -> Saved:
+        return Saved(input=True, extra_bytes=8 * out.elements)  # and int64 argmax indices
+
 
 class AvgPool(_Pool):
     kind = "avgpool"
     aliases = ("avgpool2d", "avg_pool")
     summary = "average pooling (no MACs)"
     absent = {"dilation": "PyTorch's AvgPool2d has none"}
+
+    def saved(self, inp: Shape, out: Shape) -> Saved:
+        return Saved(input=True)
 
 
 class GlobalAvgPool(Layer):
@@ -102,6 +114,12 @@ class GlobalAvgPool(Layer):
     def evaluate(self, inp: Shape) -> Evaluation:
         require_spatial(inp, self.kind)
         return Evaluation(Shape(1, 1, inp.c))
+
+    def saved(self, inp: Shape, out: Shape) -> Saved:
+        return Saved(input=True)
+
+    def other_ops(self, inp: Shape, out: Shape) -> int:
+        return inp.elements  # every value added once
 
 
 class AdaptiveAvgPool(Layer):
@@ -119,6 +137,21 @@ class AdaptiveAvgPool(Layer):
     def config(self) -> str:
         return f"{self.size[0]}x{self.size[1]}"
 
+    def saved(self, inp: Shape, out: Shape) -> Saved:
+        return Saved(input=True)
+
+    def other_ops(self, inp: Shape, out: Shape) -> int:
+        # PyTorch's windows: output i covers [floor(i·n/m), ceil((i+1)·n/m)) of n inputs.
+        rows = _window_lengths(inp.h, self.size[0])
+        columns = _window_lengths(inp.w, self.size[1])
+        return rows * columns * inp.c
+
+
+def _window_lengths(n: int, m: int) -> int:
+    """The summed lengths of PyTorch's ``m`` adaptive windows over ``n`` values:
+    Σ (⌈(i+1)·n/m⌉ − ⌊i·n/m⌋) over i < m, which is n + m − gcd(n, m)."""
+    return n + m - gcd(n, m)
+
 
 class GlobalMaxPool(Layer):
     kind = "globalmaxpool"
@@ -128,3 +161,9 @@ class GlobalMaxPool(Layer):
     def evaluate(self, inp: Shape) -> Evaluation:
         require_spatial(inp, self.kind)
         return Evaluation(Shape(1, 1, inp.c))
+
+    def saved(self, inp: Shape, out: Shape) -> Saved:
+        return Saved(input=True, extra_bytes=8 * out.elements)  # and int64 argmax indices
+
+    def other_ops(self, inp: Shape, out: Shape) -> int:
+        return inp.elements  # every value compared once

@@ -49,3 +49,7 @@ class Upsample(Layer):
         scale = self.scale or (0, 0)
         factor = str(scale[0]) if scale[0] == scale[1] else f"{scale[0]}x{scale[1]}"
         return f"×{factor} {self.mode}"
+
+    def other_ops(self, inp: Shape, out: Shape) -> int:
+        # Bilinear: four weighted values summed per output (4 multiplies, 3 additions).
+        return 7 * out.elements if self.mode == "bilinear" else 0

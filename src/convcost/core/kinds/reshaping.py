@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from convcost.core import fields
 from convcost.core.geometry import describe_padding
-from convcost.core.kinds.base import Evaluation, Layer, param, require_spatial
+from convcost.core.kinds.base import Evaluation, Layer, Saved, Storage, param, require_spatial
 from convcost.core.shapes import Shape
 
 
@@ -15,6 +15,9 @@ class Flatten(Layer):
 
     def evaluate(self, inp: Shape) -> Evaluation:
         return Evaluation(Shape(1, 1, inp.elements, flat=True))
+
+    def storage(self, training: bool = False) -> Storage:
+        return "view"
 
 
 class ZeroPad(Layer):
@@ -45,3 +48,10 @@ class Dropout(Layer):
 
     def config(self) -> str:
         return f"p={self.rate:g}"
+
+    def storage(self, training: bool = False) -> Storage:
+        # At inference it passes its input on (PyTorch's eval mode returns the input itself).
+        return "new" if training else "view"
+
+    def saved(self, inp: Shape, out: Shape) -> Saved:
+        return Saved(extra_bytes=inp.elements)  # its mask, one byte (bool) a value
