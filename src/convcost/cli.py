@@ -176,6 +176,69 @@ NoBiasOption = Annotated[
 ]
 
 
+_COST_OPTIONS: tuple[tuple[str, Any, Any, bool], ...] = (
+    ("dtype", str | None, typer.Option(
+        metavar="FORMAT", help="Number format of weights and activations: fp32 (default), "
+        "fp16, bf16 or int8."), False),
+    ("weight_dtype", str | None, typer.Option(
+        metavar="FORMAT", help="Weights' format when it differs (e.g. int8)."), False),
+    ("activation_dtype", str | None, typer.Option(
+        metavar="FORMAT", help="Activations' format when it differs (e.g. fp16)."), False),
+    ("optimizer", str, typer.Option(
+        metavar="NAME", help="Training memory's optimizer: sgd, momentum, adam (default) or "
+        "adamw."), False),
+    ("device", str | None, typer.Option(
+        metavar="NAME", help="Roofline time on a device: a preset (convcost devices) or a "
+        "device file (YAML)."), True),
+    ("peak", str | None, typer.Option(
+        metavar="RATE", help="The device's peak operations/s, e.g. 19.5T (all formats)."),
+     True),
+    ("bandwidth", str | None, typer.Option(
+        metavar="RATE", help="The device's memory bandwidth, e.g. 1.5TB/s."), True),
+    ("fuse", bool, typer.Option(
+        "--fuse", help="Fold BatchNorm and activations into the conv before them (time)."),
+     True),
+)  # fmt: skip
+_COST_DEFAULTS: dict[str, Any] = {"optimizer": "adam", "fuse": False}
+
+
+def _with_cost_options(device: bool = True) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give a command the costing options (number formats, optimizer, and with ``device``
+    the roofline's), placed before its ``--format``; the command gets them as ``costing``,
+    the ``Settings`` they make (a bad name exits 2 with the valid ones)."""
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        signature = inspect.signature(command, eval_str=True)
+        before: list[inspect.Parameter] = []
+        after: list[inspect.Parameter] = []
+        for param in signature.parameters.values():
+            if param.name == "costing":
+                continue
+            (after if after or param.name == "output_format" else before).append(param)
+        chosen = [option for option in _COST_OPTIONS if device or not option[3]]
+        generated = [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY,
+                              default=_COST_DEFAULTS.get(name), annotation=Annotated[kind, option])
+            for name, kind, option, _ in chosen
+        ]  # fmt: skip
+        keyword = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in after]
+
+        def with_costing(**options: Any) -> None:
+            from convcost.frontends.hardware import settings_of
+
+            texts = {name: options.pop(name) for name, _, _, _ in chosen}
+            command(**options, costing=_guard(lambda: settings_of(**texts)))
+
+        with_costing.__name__ = command.__name__
+        with_costing.__doc__ = command.__doc__
+        with_costing.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=[*before, *generated, *keyword]
+        )
+        return with_costing
+
+    return decorate
+
+
 def _bias_defaults(no_bias: bool) -> dict[str, object]:
     return {"bias": False} if no_bias else {}
 
@@ -210,6 +273,7 @@ def _kxk_options(extra: Sequence[str]) -> list[tuple[str, str]]:
     context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
     epilog="Example: convcost compare 28x28x192 --5x5 32 --bottleneck 16",
 )
+@_with_cost_options()
 def compare(
     ctx: typer.Context,
     input_shape: Annotated[str, typer.Argument(metavar="HxWxC", help="Input, e.g. 28x28x192.")],
@@ -232,6 +296,7 @@ def compare(
     unit: UnitOption = Unit.macs,
     output_format: FormatOption = Format.table,
     explain: ExplainOption = False,
+    costing: Any = None,  # the Settings the costing options make (see _with_cost_options)
 ) -> None:
     """A direct K×K conv versus the same conv behind a 1×1 bottleneck (one path per width).
 
@@ -270,7 +335,7 @@ def compare(
         )  # fmt: skip
         assert isinstance(conv, Conv)
         widths = tuple(_option_value("--bottleneck", positive_int, w) for w in widths_text)
-        return run_compare(parse_shape(input_shape), conv, widths, batch)
+        return run_compare(parse_shape(input_shape), conv, widths, batch, costing)
 
     emit(_guard(run), output_format, Options(unit=unit.value, explain=explain))
 
@@ -340,6 +405,7 @@ def shape(
     "convcost analyze '28x28x192 | conv 1x1 16 relu | conv 5x5 32'; "
     "cat net.yaml | convcost analyze -",
 )
+@_with_cost_options()
 def analyze(
     spec: Annotated[
         str,
@@ -367,6 +433,7 @@ def analyze(
         ),
     ] = False,
     max_layers: MaxLayersOption = MAX_LAYERS,
+    costing: Any = None,  # the Settings the costing options make (see _with_cost_options)
 ) -> None:
     """Per-layer shapes, MACs, params and activations of a layer stack, and totals.
 
@@ -387,7 +454,7 @@ def analyze(
     def run() -> Report:
         from convcost.frontends import analyze_spec
 
-        return analyze_spec(spec, defaults, batch, max_layers)[1]
+        return analyze_spec(spec, defaults, batch, max_layers, costing)[1]
 
     report = _guard(run)
     options = Options(unit.value, explain, depth, count_buffers, _title(spec, report))
@@ -452,6 +519,7 @@ def _with_budget_options(command: Callable[..., None]) -> Callable[..., None]:
     epilog="Example: convcost check configs/*.yaml --max-macs 1.6G --format github",
 )
 @_with_budget_options
+@_with_cost_options()
 def check(
     configs: Annotated[
         list[str],
@@ -471,6 +539,7 @@ def check(
     ] = Format.table,
     max_layers: MaxLayersOption = MAX_LAYERS,
     limits: dict[str, str | None] | None = None,
+    costing: Any = None,  # the Settings the costing options make (see _with_cost_options)
 ) -> None:
     """Check configs against compute budgets: exit 0 when all are within them, 1 when any
     budget is exceeded (or a config has none), 2 on bad input.
@@ -490,7 +559,7 @@ def check(
     checks = check_configs(
         configs,
         flags,
-        lambda config: analyze_spec(config, max_layers=max_layers),
+        lambda config: analyze_spec(config, max_layers=max_layers, settings=costing),
         _say,
     )
     emit(checks, output_format)
@@ -498,6 +567,7 @@ def check(
 
 
 @app.command(cls=_Command, epilog="Example: convcost diff old/net.yaml net.yaml --format markdown")
+@_with_cost_options(device=False)
 def diff(
     old: Annotated[str, typer.Argument(metavar="OLD", help="The network before the change.")],
     new: Annotated[str, typer.Argument(metavar="NEW", help="The network after it.")],
@@ -514,6 +584,7 @@ def diff(
         _format_option("table, json or markdown.", Format.table, Format.json, Format.markdown),
     ] = Format.table,
     max_layers: MaxLayersOption = MAX_LAYERS,
+    costing: Any = None,  # the Settings the costing options make (see _with_cost_options)
 ) -> None:
     """What a change costs: layers matched by hierarchical name (changed, added, removed),
     with the MACs and params delta per layer and in total."""
@@ -530,7 +601,8 @@ def diff(
     _stdin_once("diff", (old, new))
     result = _guard(
         lambda: run_diff(
-            analyze_spec(old, max_layers=max_layers)[1], analyze_spec(new, max_layers=max_layers)[1]
+            analyze_spec(old, max_layers=max_layers, settings=costing)[1],
+            analyze_spec(new, max_layers=max_layers, settings=costing)[1],
         )
     )
     emit(result, output_format, Options(show_all=show_all, names=(old, new)))

@@ -129,12 +129,13 @@ def check_configs(
     for config in configs:
         try:
             loaded, report = analyze(config)
+            limits = limits_for(loaded.budget, flags)
+            verdicts = tuple(check(report, limits))
         except ConvcostError as error:
             say(error.render())
             checks.append(ConfigCheck(config, error=error))
             continue
-        limits = limits_for(loaded.budget, flags)
         if not limits:
             say(f"{visible(config)}: {no_budget()}")
-        checks.append(ConfigCheck(config, tuple(check(report, limits))))
+        checks.append(ConfigCheck(config, verdicts))
     return Checks(tuple(checks))

@@ -6,6 +6,7 @@ from math import gcd
 from typing import TYPE_CHECKING, NamedTuple
 
 from convcost.core.analysis import analyze
+from convcost.core.costing import Settings, cost
 from convcost.core.errors import ConvcostError
 from convcost.core.graph import chain
 from convcost.core.kinds.conv import Conv
@@ -61,6 +62,12 @@ class Saving(NamedTuple):
         direct, path = self.macs_ratio
         return Ratio(100 * (direct - path), direct)
 
+    @property
+    def latency_s(self) -> float | None:
+        """The bottleneck path's roofline time (with a device)."""
+        cost = self.path.report.totals.cost
+        return None if cost is None else cost.latency_s
+
 
 class Comparison(NamedTuple):
     input_shape: Shape
@@ -76,9 +83,23 @@ class Comparison(NamedTuple):
     def paths(self) -> tuple[Path, ...]:
         return (self.direct, *self.bottlenecks)
 
+    def time_saving_percent(self, saving: Saving) -> float | None:
+        """Per cent of the direct path's roofline time the bottleneck saves (a device's)."""
+        direct = self.direct.report.totals.cost
+        if direct is None or direct.latency_s is None or saving.latency_s is None:
+            return None
+        return 100 * (direct.latency_s - saving.latency_s) / direct.latency_s
 
-def compare(input_shape: Shape, main: Conv, widths: tuple[int, ...], batch: int = 1) -> Comparison:
-    """The direct path and one bottleneck path per width, with savings and break-even.
+
+def compare(
+    input_shape: Shape,
+    main: Conv,
+    widths: tuple[int, ...],
+    batch: int = 1,
+    settings: Settings | None = None,
+) -> Comparison:
+    """The direct path and one bottleneck path per width, with savings and break-even, each
+    path costed by ``settings`` (bytes, peak memory, and with a device time).
 
     A bottleneck path is a 1×1 conv to ``width`` channels at the input resolution (with the
     main conv's bias setting), then the main K×K conv.
@@ -87,13 +108,14 @@ def compare(input_shape: Shape, main: Conv, widths: tuple[int, ...], batch: int 
         raise ConvcostError("compare takes an ordinary conv: filters set, groups 1")
     kernel, filters, bias = main.kernel, main.filters, main.bias
     k_name = f"conv_{kernel[0]}x{kernel[1]}"
-    direct_report = analyze(chain(input_shape, ((k_name, main),)), batch)
+    direct_report = cost(analyze(chain(input_shape, ((k_name, main),)), batch), settings)
     direct = Path("direct", direct_report, None)
     paths: list[Path] = []
     for width in dict.fromkeys(widths):
         reduce = Conv(kernel=(1, 1), filters=width, bias=bias)
         nodes = (("reduce_1x1", reduce), (k_name, main))
-        paths.append(Path(f"bottleneck {width}", analyze(chain(input_shape, nodes), batch), width))
+        report = cost(analyze(chain(input_shape, nodes), batch), settings)
+        paths.append(Path(f"bottleneck {width}", report, width))
     savings = tuple(
         Saving(
             p,

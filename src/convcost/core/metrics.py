@@ -9,8 +9,6 @@ from collections.abc import Callable
 from operator import attrgetter
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from convcost.core.report import BYTES_PER_VALUE
-
 if TYPE_CHECKING:
     from convcost.core.report import LayerResult, Totals
 
@@ -94,12 +92,13 @@ METRICS: dict[str, Metric] = {
                attrgetter("buffers")),
         Metric("activations", "output values of all layers", "activations", "count",
                attrgetter("activations"), budget_example="12M"),
-        Metric("param_bytes", f"bytes of parameters, {BYTES_PER_VALUE} bytes a value",
+        Metric("param_bytes", "bytes of parameters, at the weights' format (--dtype)",
                "param bytes", "bytes", attrgetter("param_bytes"), per_layer=False),
-        Metric("activation_bytes", f"bytes of all layer outputs, {BYTES_PER_VALUE} bytes a value",
+        Metric("activation_bytes", "bytes of all layer outputs, at the activations' format",
                "activation bytes", "bytes", attrgetter("activation_bytes"), per_layer=False),
         Metric("memory",
-               f"bytes of parameters and of all layer outputs, {BYTES_PER_VALUE} bytes a value",
+               "bytes of parameters and of all layer outputs (not what is alive at once: see "
+               "peak_memory)",
                "memory", "bytes", _memory, per_layer=False, budget_example="100MB or 95MiB"),
         Metric("weight_bytes", "bytes of parameters and buffers a layer reads",
                "weight bytes", "bytes", _cost("weight_bytes"), source="cost"),

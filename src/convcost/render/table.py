@@ -15,12 +15,12 @@ from rich.table import Table
 from rich.text import Text
 
 from convcost.core.report import GroupResult, LayerResult, Report, Row, Totals
-from convcost.render.columns import Column, metric_column, shown_rows, work_columns
+from convcost.render.columns import Column, has_device, metric_column, shown_rows, work_columns
 from convcost.render.escape import visible
 from convcost.render.explain import explain_layer
 from convcost.render.numbers import Texts, count, grouped, short, unit_label
 from convcost.render.registry import Format, Options, writer
-from convcost.render.words import saving_lines
+from convcost.render.words import footer_lines, saving_lines, time_lines
 
 if TYPE_CHECKING:  # each result's module only when its table is drawn: compare's start-up
     from convcost.analyses.budget import Checks
@@ -77,6 +77,7 @@ def _metric_columns(unit: str) -> list[Column]:
     return [
         *work_columns(unit), metric_column("params"),
         metric_column("activations", "short", "outputs"), metric_column("buffers"),
+        metric_column("latency_s"),
     ]  # fmt: skip
 
 
@@ -93,7 +94,13 @@ def _columns(unit: str) -> dict[str, tuple[bool, Callable[[_Line], str]]]:
         "input": (True, lambda x: x.input),
         "output": (True, lambda x: x.output),
         **{c.title: (True, figure(c)) for c in _metric_columns(unit)},
+        "bound": (False, _bound),
     }
+
+
+def _bound(line: _Line) -> str:
+    figures = line.figures
+    return figures.cost.bound if figures is not None and figures.cost is not None else ""
 
 
 _TEXT_MIN_WIDTH = 6  # a text column (layer, op) folds when space is short, but not below this
@@ -286,6 +293,8 @@ def print_analyze(
     headers = [unit_label(unit) if h == "MACS" else h for h in _ANALYZE_HEADERS]
     if count_buffers:
         headers.insert(headers.index("params") + 1, "buffers")
+    if has_device(report):
+        headers += ["time", "bound"]
     # Narrower terminals first lose the output-values column, then the input shapes.
     choices = [headers, headers[:-1], [h for h in headers[:-1] if h != "input"]]
     with _console() as console:
@@ -299,6 +308,8 @@ def print_analyze(
                 f"{grouped(t.buffers)})",
                 overflow="fold",
             )
+        for line in footer_lines(report):
+            console.print(line, overflow="fold")
         if explain:
             _explain(console, [(r.name, r) for r in report.layers])
 
@@ -314,10 +325,12 @@ def print_compare(comparison: Comparison, options: Options) -> None:
     )
     lines = [line for p in comparison.paths for line in _lines(p.report, True, p.name, None)]
     headers = ["layer", "op", "output", unit_label(unit), "≈", "params"]
+    if has_device(comparison.direct.report):
+        headers += ["time", "bound"]
     with _console() as console:
         reports: list[tuple[str | None, Report]] = [(p.name, p.report) for p in comparison.paths]
         _print_table(console, title, unit, lines, [headers], reports)
-        for line in saving_lines(comparison):
+        for line in saving_lines(comparison) + time_lines(comparison):
             console.print(line, overflow="fold")
         if explain:
             labelled = [

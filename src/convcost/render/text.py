@@ -23,7 +23,7 @@ from convcost.render.escape import json_safe, md_cell, md_code, md_text, visible
 from convcost.render.explain import explain_layer
 from convcost.render.numbers import Texts
 from convcost.render.registry import Document, Format, Options, writer
-from convcost.render.words import saving_lines
+from convcost.render.words import footer_lines, saving_lines, time_lines
 
 if TYPE_CHECKING:  # compare (and fractions) only when a comparison is rendered
     from convcost.analyses.compare import Comparison, Saving
@@ -387,8 +387,19 @@ def _md_table(header: list[str], rows: list[list[str]], right: set[int]) -> str:
     return "\n".join(lines)
 
 
-def _md_columns(unit: str) -> list[Column]:
-    return [*work_columns(unit), metric_column("params"), metric_column("activations")]
+def _md_columns(unit: str, device: bool = False) -> list[Column]:
+    columns = [*work_columns(unit), metric_column("params"), metric_column("activations"),
+               metric_column("bytes_moved"), metric_column("arithmetic_intensity")]  # fmt: skip
+    if device:
+        columns += [metric_column("latency_s"), _BOUND]
+    return columns
+
+
+def _bound(figures: LayerResult | Totals) -> str:
+    return figures.cost.bound if figures.cost is not None else ""
+
+
+_BOUND = Column("bound", "bound", "left", _bound, lambda figures: None)
 
 
 _BOLD_TOTALS = {0, 2}  # columns whose total is in bold: the exact work figure and params
@@ -438,9 +449,12 @@ def _md_explain(results: list[LayerResult]) -> str:
 
 @writer(Report, Format.markdown)
 def analyze_markdown(report: Report, options: Options) -> str:
-    columns = _md_columns(options.unit)
+    columns = _md_columns(options.unit, has_device(report))
     rows = _md_layers(report, columns, [], options.depth)
     text = _md_table(_md_header(columns), rows, _md_right(columns))
+    footer = footer_lines(report)
+    if footer:
+        text += "\n\n" + "\n".join(f"- {md_text(line)}" for line in footer)
     if options.explain:
         text += "\n\n" + _md_explain(list(report.layers))
     return text
@@ -448,10 +462,11 @@ def analyze_markdown(report: Report, options: Options) -> str:
 
 @writer(_COMPARISON, Format.markdown)
 def compare_markdown(comparison: Comparison, options: Options) -> str:
-    columns = _md_columns(options.unit)
+    columns = _md_columns(options.unit, has_device(comparison.direct.report))
     rows = [row for p in comparison.paths for row in _md_layers(p.report, columns, [p.name])]
     text = _md_table(["path", *_md_header(columns)], rows, _md_right(columns, 1))
-    text += "\n\n" + "\n".join(f"- {line}" for line in saving_lines(comparison))
+    lines = saving_lines(comparison) + time_lines(comparison)
+    text += "\n\n" + "\n".join(f"- {line}" for line in lines)
     if options.explain:
         results = [r for p in comparison.paths for r in p.report.layers]
         text += "\n\n" + _md_explain(results)

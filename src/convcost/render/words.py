@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from convcost.render.numbers import fixed
+from convcost.render.numbers import fixed, grouped, seconds
 
 if TYPE_CHECKING:
     from convcost.analyses.compare import Comparison, Ratio
+    from convcost.core.report import Report
 
 
 def saving_lines(comparison: Comparison) -> list[str]:
@@ -35,3 +36,87 @@ def _times(ratio: Ratio, what: str) -> str:
     if direct >= path:
         return f"{fixed(direct, path, 2)}× fewer {what} {percent}"
     return f"{fixed(path, direct, 2)}× more {what} {percent}"
+
+
+def megabytes(n: int) -> str:
+    """4014080 → ``4.01 MB`` (10**6 bytes, two decimals, rounded half up)."""
+    return f"{fixed(n, 10**6, 2)} MB"
+
+
+def footer_lines(report: Report) -> list[str]:
+    """What a costed analysis holds, under its table (as torchinfo's summary ends): the
+    parameters' size, peak activation memory and where, training memory part by part, and
+    with a device the roofline time."""
+    totals, network = report.totals, report.totals.network
+    if network is None or totals.cost is None:
+        return []
+    settings, peak, training = network.settings, network.peak, network.training
+    precision = settings.precision
+    batch = f", batch {report.batch}" if report.batch > 1 else ""
+    where = f" at {peak.layer}" if peak.layer else ""
+    lines = [
+        f"params size: {megabytes(totals.param_bytes)} ({grouped(totals.params)} × "
+        f"{precision.weights.bytes} B, {precision.weights.name})",
+        f"peak activation memory: {megabytes(peak.bytes)}{where} "
+        f"({precision.activations.name}{batch})",
+        f"training memory ({training.optimizer}): {megabytes(training.total)} = params "
+        f"{megabytes(training.params)} + gradients {megabytes(training.gradients)} + "
+        f"optimizer state {megabytes(training.optimizer_state)} + buffers "
+        f"{megabytes(training.buffers)} + saved activations "
+        f"{megabytes(training.saved_activations)}",
+    ]
+    device, latency = settings.device, totals.cost.latency_s
+    if device is not None and latency is not None:
+        bound = [layer for layer in report.layers if layer.cost and layer.cost.bound == "memory"]
+        fused = ", fused" if settings.fuse else ""
+        rate = f", {report.batch / latency:,.0f} images/s" if latency else ""
+        lines.append(
+            f"roofline time on {device.name} ({precision.activations.name}{fused}): "
+            f"{seconds(latency)}{rate}; {len(bound)} of {len(report.layers)} layers "
+            "memory-bound (a lower bound: perfect reuse inside each layer)"
+        )
+    return lines
+
+
+def time_lines(comparison: Comparison) -> list[str]:
+    """With a device: each path's roofline time against the direct path's, and plainly
+    where a bottleneck saves less time than MACs (its extra tensor is memory traffic)."""
+    direct = comparison.direct.report.totals
+    network = direct.network
+    if network is None or network.settings.device is None or direct.cost is None:
+        return []
+    device, precision = network.settings.device, network.settings.precision
+    direct_time = direct.cost.latency_s
+    assert direct_time is not None
+    lines = [
+        f"roofline time on {device.name} ({precision.activations.name}): direct "
+        f"{seconds(direct_time)}"
+    ]
+    for saving in comparison.savings:
+        time = saving.latency_s
+        saved = comparison.time_saving_percent(saving)
+        if time is None or saved is None:
+            continue
+        mac_saved = float(saving.macs_saving_percent)
+        line = (
+            f"{saving.path.name}: {seconds(time)}, {_percent_word(saved)} time against "
+            f"{_percent_word(mac_saved)} MACs"
+        )
+        if saved < mac_saved:
+            bound = [
+                layer.name
+                for layer in saving.path.report.layers
+                if layer.cost is not None and layer.cost.bound == "memory"
+            ]
+            why = (
+                f": {', '.join(bound)} {'is' if len(bound) == 1 else 'are'} memory-bound"
+                if bound
+                else ""
+            )
+            line += f"; it saves less time than MACs{why}"
+        lines.append(line)
+    return lines
+
+
+def _percent_word(saved: float) -> str:
+    return f"saves {saved:.1f} % of the" if saved >= 0 else f"costs {-saved:.1f} % more"

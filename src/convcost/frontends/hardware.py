@@ -1,0 +1,78 @@
+"""The costing settings the command line and the API ask for: number formats, optimizer,
+and the device (a preset's name, a device file, or ``--peak``/``--bandwidth`` figures)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from convcost.core.errors import ConvcostError, did_you_mean
+
+if TYPE_CHECKING:
+    from convcost.core.costing import Settings
+    from convcost.core.devices import Device
+
+
+def device_named(name: str) -> Device:
+    """A preset by its name (``t4``), or the device a YAML file describes."""
+    from convcost.core.devices import PRESETS
+
+    found = PRESETS.get(name.strip().lower())
+    if found is not None:
+        return found
+    if name.endswith((".yaml", ".yml", ".json")) or Path(name).is_file():
+        from convcost.frontends.devicefile import read_device
+
+        return read_device(name)
+    names = list(PRESETS)
+    raise ConvcostError(
+        f"--device: no device '{name}'; {did_you_mean(name, names)}presets: "
+        f"{', '.join(names)} (convcost devices lists them), or a device file (YAML)"
+    )
+
+
+def device_of(name: str | None, peak: str | None, bandwidth: str | None) -> Device | None:
+    """The device the options name: a preset or file, its peak and bandwidth replaced by
+    ``--peak``/``--bandwidth`` where given; without ``--device``, both figures are needed."""
+    if name is None and peak is None and bandwidth is None:
+        return None
+    from convcost.core.devices import custom_device, parse_rate
+
+    if name is None:
+        if peak is None or bandwidth is None:
+            missing = "--peak" if peak is None else "--bandwidth"
+            raise ConvcostError(
+                f"a custom device needs both --peak and --bandwidth (missing {missing}), "
+                "e.g. --peak 19.5T --bandwidth 1.5TB/s; or name a preset with --device"
+            )
+        return custom_device(parse_rate(peak, "--peak"), parse_rate(bandwidth, "--bandwidth"))
+    device = device_named(name)
+    if peak is not None:
+        rate = parse_rate(peak, "--peak")
+        device = device._replace(peak=dict.fromkeys(("fp32", "fp16", "bf16", "int8"), rate))
+    if bandwidth is not None:
+        device = device._replace(bandwidth=parse_rate(bandwidth, "--bandwidth"))
+    return device
+
+
+def settings_of(
+    dtype: str | None = None,
+    weight_dtype: str | None = None,
+    activation_dtype: str | None = None,
+    optimizer: str = "adam",
+    device: str | None = None,
+    peak: str | None = None,
+    bandwidth: str | None = None,
+    fuse: bool = False,
+) -> Settings:
+    """Costing settings from the options' texts; a bad name is refused with the valid ones."""
+    from convcost.core.costing import Settings, optimizer_states
+    from convcost.core.dtypes import precision
+
+    optimizer_states(optimizer)
+    chosen = device_of(device, peak, bandwidth)
+    if fuse and chosen is None:
+        raise ConvcostError("--fuse changes the roofline time: give a device with --device")
+    return Settings(
+        precision(dtype, weight_dtype, activation_dtype), optimizer.strip().lower(), chosen, fuse
+    )
