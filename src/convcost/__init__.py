@@ -25,6 +25,7 @@ __all__ = [
     "compare",
     "diff",
     "load",
+    "settings",
 ]
 
 TYPE_CHECKING = False  # typing itself costs --version tens of milliseconds
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
         compare,
         diff,
         load,
+        settings,
     )
     from convcost.core.errors import ConvcostError
     from convcost.frontends.loaded import Loaded

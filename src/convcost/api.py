@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from convcost.analyses import diff as diff_analysis
     from convcost.analyses.budget import ConfigCheck
     from convcost.analyses.quantities import Limit
+    from convcost.core.costing import Settings
     from convcost.core.report import Report as Analysis
 
 
@@ -63,6 +64,33 @@ class Report:
     def output_shape(self) -> tuple[int, int, int]:
         shape = self.analysis.output_shape
         return (shape.h, shape.w, shape.c)
+
+    @property
+    def param_bytes(self) -> int:
+        return self.analysis.totals.param_bytes
+
+    @property
+    def peak_activation_bytes(self) -> int:
+        """Peak inference memory, by the README's rule (``peak_layer``: where)."""
+        return self.analysis.totals.peak_activation_bytes
+
+    @property
+    def peak_layer(self) -> str:
+        return self.analysis.totals.costed.peak.layer
+
+    @property
+    def saved_activation_bytes(self) -> int:
+        return self.analysis.totals.saved_activation_bytes
+
+    @property
+    def training_bytes(self) -> int:
+        return self.analysis.totals.training_bytes
+
+    @property
+    def latency_s(self) -> float | None:
+        """Roofline time on the settings' device (None without one)."""
+        cost = self.analysis.totals.cost
+        return None if cost is None else cost.latency_s
 
     def to_dict(self, *, explain: bool = False) -> dict[str, Any]:
         """``convcost analyze SPEC -f json`` (``--explain``: each layer's arithmetic too)."""
@@ -159,12 +187,40 @@ def load(spec: str, *, no_bias: bool = False, max_layers: int = MAX_LAYERS) -> L
     return load_spec(spec, _bias_defaults(no_bias), _at_least_1("max_layers", max_layers))
 
 
+def settings(
+    *,
+    dtype: str | None = None,
+    weight_dtype: str | None = None,
+    activation_dtype: str | None = None,
+    optimizer: str = "adam",
+    device: str | None = None,
+    peak: str | None = None,
+    bandwidth: str | None = None,
+    fuse: bool = False,
+) -> Settings:
+    """How to cost a network, as the commands' options of the same names say: number
+    formats (``fp32``, ``fp16``, ``bf16``, ``int8``), the optimizer training memory assumes,
+    and a device for roofline time (a preset's name or a device file; ``peak="19.5T"`` and
+    ``bandwidth="1.5TB/s"`` describe one or replace its figures). Pass it as ``settings=``."""
+    from convcost.frontends.hardware import settings_of
+
+    return settings_of(dtype, weight_dtype, activation_dtype, optimizer, device, peak,
+                       bandwidth, fuse)  # fmt: skip
+
+
 def analyze(
-    spec: str, *, batch: int = 1, no_bias: bool = False, max_layers: int = MAX_LAYERS
+    spec: str,
+    *,
+    batch: int = 1,
+    no_bias: bool = False,
+    max_layers: int = MAX_LAYERS,
+    settings: Settings | None = None,
 ) -> Report:
-    """``convcost analyze SPEC``: per-layer shapes, MACs, params and activations, and totals.
-    ``batch`` multiplies MACs and activations, not params; ``no_bias`` takes the bias out of
-    convolutions and dense layers; ``max_layers`` bounds the network's size (rows)."""
+    """``convcost analyze SPEC``: per-layer shapes, MACs, params and activations, and totals,
+    with bytes, peak and training memory (and time on a device) costed by ``settings``
+    (``convcost.settings(...)``; fp32, Adam, no device when None). ``batch`` multiplies MACs
+    and activations, not params; ``no_bias`` takes the bias out of convolutions and dense
+    layers; ``max_layers`` bounds the network's size (rows)."""
     from convcost.frontends import analyze_spec
 
     loaded, analysis = analyze_spec(
@@ -172,6 +228,7 @@ def analyze(
         _bias_defaults(no_bias),
         _at_least_1("batch", batch),
         _at_least_1("max_layers", max_layers),
+        settings,
     )
     return Report(spec, loaded.description, loaded.budget, analysis)
 
@@ -186,6 +243,7 @@ def compare(
     padding: str | int | Sequence[int] = "same",
     batch: int = 1,
     no_bias: bool = False,
+    settings: Settings | None = None,
 ) -> Comparison:
     """``convcost compare``: a direct K×K conv on ``shape`` (``"28x28x192"`` or
     ``(28, 28, 192)``) against the same conv behind a 1×1 bottleneck of each width.
@@ -204,11 +262,15 @@ def compare(
     widths = (bottlenecks,) if isinstance(bottlenecks, int) else tuple(bottlenecks)
     for width in widths:
         _checked("bottlenecks", positive_int, width)
-    return Comparison(run_compare(input_shape, conv, widths, _at_least_1("batch", batch)))
+    return Comparison(run_compare(input_shape, conv, widths, _at_least_1("batch", batch), settings))
 
 
 def check(
-    specs: str | Iterable[str], *, max_layers: int = MAX_LAYERS, **limits: str | int
+    specs: str | Iterable[str],
+    *,
+    max_layers: int = MAX_LAYERS,
+    settings: Settings | None = None,
+    **limits: str | int,
 ) -> CheckReport:
     """``convcost check``: each spec against its config's ``budget:`` section, with
     ``limits`` (``macs="1.6G"``, ``params=7_000_000``, ``activations=...``,
@@ -234,20 +296,25 @@ def check(
         key = key_of[metric]
         flags[key] = Limit(key, parse_quantity(value, key))
     checks = check_configs(
-        names, flags, lambda spec: analyze_spec(spec, max_layers=bound), lambda line: None
+        names,
+        flags,
+        lambda spec: analyze_spec(spec, max_layers=bound, settings=settings),
+        lambda line: None,
     ).configs
     return CheckReport(tuple(checks))
 
 
-def diff(old: str, new: str, *, max_layers: int = MAX_LAYERS) -> DiffReport:
+def diff(
+    old: str, new: str, *, max_layers: int = MAX_LAYERS, settings: Settings | None = None
+) -> DiffReport:
     """``convcost diff OLD NEW``: what a change costs, layer by layer."""
     from convcost.analyses.diff import diff as run_diff
     from convcost.frontends import analyze_spec
 
     _stdin_once([old, new])
     bound = _at_least_1("max_layers", max_layers)
-    before = analyze_spec(old, max_layers=bound)[1]
-    after = analyze_spec(new, max_layers=bound)[1]
+    before = analyze_spec(old, max_layers=bound, settings=settings)[1]
+    after = analyze_spec(new, max_layers=bound, settings=settings)[1]
     return DiffReport(old, new, run_diff(before, after))
 
 
