@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from convcost.core.costing import Settings, cost, peak_memory, saved_activation_bytes
+from convcost.core.costing import Settings, peak_memory, saved_activation_bytes
 from convcost.core.dtypes import DTYPES, Precision, precision
 from convcost.core.errors import ConvcostError
 from convcost.core.kinds.pooling import _window_lengths
