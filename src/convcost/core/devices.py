@@ -141,7 +141,7 @@ PRESETS: dict[str, Device] = {
             "uan0016/a/",
             "fp32 is derived: 4 cores × 1.5 GHz × 8 FLOPs/cycle = 48 GFLOPS. 8 FLOPs/cycle: "
             "the A72 has two FP/ASIMD pipelines (F0, F1) and a 128-bit FMLA (4 fp32 "
-            "multiply-adds) takes both, so one issues a cycle (LLVM's Cortex-A57 model, with "
+            "multiply-adds) takes both, so one starts each cycle (LLVM's Cortex-A57 model, with "
             "which it also schedules the A72, has Q-form FMLA on both V pipes: "
             "llvm/lib/Target/AArch64/AArch64SchedA57.td). 1.5 GHz is the first boards' clock;"
             " boards with the C0 stepping of the BCM2711 (from 2021) run at 1.8 GHz: 57.6 "
