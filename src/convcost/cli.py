@@ -462,6 +462,15 @@ def analyze(
 
 
 @app.command()
+def devices(output_format: FormatOption = Format.table) -> None:
+    """The device presets --device takes, with their dense peaks per number format, memory
+    bandwidth and sources (the vendors' datasheets)."""
+    from convcost.core.devices import presets
+
+    emit(presets(), output_format)
+
+
+@app.command()
 def models(output_format: FormatOption = Format.table) -> None:
     """The built-in models (analyze them by name: convcost analyze googlenet), with totals."""
     from convcost.analyses.models import catalogue

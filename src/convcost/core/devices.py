@@ -124,7 +124,8 @@ PRESETS: dict[str, Device] = {
             "Apple WWDC 2022 keynote and newsroom release 'Apple unveils M2 with breakthrough "
             "performance and capabilities' (2022-06-06): https://www.apple.com/newsroom/2022/06/"
             "apple-unveils-m2-with-breakthrough-performance-and-capabilities/",
-            "fp32 is Apple's 3.6 TFLOPS for the 10-core GPU (the 8-core M2 has less); "
+            "fp32 is Apple's 3.6 TFLOPS for the 10-core GPU (the 8-core M2 has less), which "
+            "agrees with 10 cores × 128 FP32 ALUs × 2 (FMA) × 1.398 GHz = 3.58 TFLOPS; "
             "bandwidth is the release's '100GB/s of unified memory bandwidth', shared with the"
             " CPU. Apple gives no fp16, bf16 or int8 figure for the GPU (the Neural Engine's "
             "15.8 TOPS is another unit), so none is given here",
@@ -437,3 +438,13 @@ def preset(key: str) -> Device:
             f"presets: {', '.join(PRESETS)} (or give --peak and --bandwidth, or a device file)"
         )
     return found
+
+
+class Devices(NamedTuple):
+    """The presets, as ``convcost devices`` lists them."""
+
+    entries: tuple[Device, ...]
+
+
+def presets() -> Devices:
+    return Devices(tuple(PRESETS.values()))

@@ -21,9 +21,9 @@ def device_named(name: str) -> Device:
     if found is not None:
         return found
     if name.endswith((".yaml", ".yml", ".json")) or Path(name).is_file():
-        from convcost.frontends.devicefile import read_device
+        from convcost.frontends.devicefile import read_device_file
 
-        return read_device(name)
+        return read_device_file(name)
     names = list(PRESETS)
     raise ConvcostError(
         f"--device: no device '{name}'; {did_you_mean(name, names)}presets: "
@@ -36,7 +36,7 @@ def device_of(name: str | None, peak: str | None, bandwidth: str | None) -> Devi
     ``--peak``/``--bandwidth`` where given; without ``--device``, both figures are needed."""
     if name is None and peak is None and bandwidth is None:
         return None
-    from convcost.core.devices import custom_device, parse_rate
+    from convcost.core.devices import DTYPES, custom_device, parse_rate
 
     if name is None:
         if peak is None or bandwidth is None:
@@ -45,13 +45,13 @@ def device_of(name: str | None, peak: str | None, bandwidth: str | None) -> Devi
                 f"a custom device needs both --peak and --bandwidth (missing {missing}), "
                 "e.g. --peak 19.5T --bandwidth 1.5TB/s; or name a preset with --device"
             )
-        return custom_device(parse_rate(peak, "--peak"), parse_rate(bandwidth, "--bandwidth"))
+        return custom_device(peak, bandwidth)
     device = device_named(name)
     if peak is not None:
-        rate = parse_rate(peak, "--peak")
-        device = device._replace(peak=dict.fromkeys(("fp32", "fp16", "bf16", "int8"), rate))
+        rate = parse_rate(peak, "peak", "--peak")
+        device = device._replace(peak=dict.fromkeys(DTYPES, rate))
     if bandwidth is not None:
-        device = device._replace(bandwidth=parse_rate(bandwidth, "--bandwidth"))
+        device = device._replace(bandwidth=parse_rate(bandwidth, "bandwidth", "--bandwidth"))
     return device
 
 

@@ -59,6 +59,14 @@ def seconds(value: float) -> str:
     return f"{value / 1e-9:.4g} ns"
 
 
+def rate(value: float, unit: str) -> str:
+    """1.95e13 → ``19.5 TFLOPS``: four significant digits, k M G T P."""
+    for scale, prefix in ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if value >= scale:
+            return f"{value / scale:.4g} {prefix}{unit}"
+    return f"{value:.4g} {unit}"
+
+
 def ratio(value: float | None) -> str:
     """An arithmetic intensity: ``12.5``; ``-`` where nothing moves."""
     return "-" if value is None else f"{value:.1f}"

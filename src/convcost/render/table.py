@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # each result's module only when its table is drawn: compare'
     from convcost.analyses.diff import Diff
     from convcost.analyses.models import Models
     from convcost.analyses.shape import LayerShape
+    from convcost.core.devices import Devices
 
 
 class _Console(Console):
@@ -325,11 +326,17 @@ def print_compare(comparison: Comparison, options: Options) -> None:
     )
     lines = [line for p in comparison.paths for line in _lines(p.report, True, p.name, None)]
     headers = ["layer", "op", "output", unit_label(unit), "≈", "params"]
+    choices = [headers]
     if has_device(comparison.direct.report):
         headers += ["time", "bound"]
+        # Narrower terminals first lose the rounded MACs, then the params.
+        choices += [
+            [h for h in headers if h != "≈"],
+            [h for h in headers if h not in ("≈", "params")],
+        ]
     with _console() as console:
         reports: list[tuple[str | None, Report]] = [(p.name, p.report) for p in comparison.paths]
-        _print_table(console, title, unit, lines, [headers], reports)
+        _print_table(console, title, unit, lines, choices, reports)
         for line in saving_lines(comparison) + time_lines(comparison):
             console.print(line, overflow="fold")
         if explain:
@@ -372,6 +379,26 @@ def print_models(models: Models, options: Options) -> None:
             cells = [name, str(report.input_shape), *(c.text(report.totals) for c in columns)]
             table.add_row(*cells, *([description] if with_source else []))
         console.print(table)
+
+
+@writer("convcost.core.devices.Devices", Format.table)
+def print_devices(devices: Devices, options: Options) -> None:
+    from convcost.render.text import device_rates
+
+    with _console() as console:
+        # The names read badly folded into a narrow column: only where there is room.
+        with_name = console.width >= 120
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, padding=(0, 1))
+        table.add_column("device", no_wrap=True)
+        for header in ("fp32", "fp16", "bf16", "int8", "bandwidth"):
+            table.add_column(header, justify="right", no_wrap=True)
+        if with_name:
+            table.add_column("name", overflow="fold")
+        for device in devices.entries:
+            table.add_row(device.key, *device_rates(device), *([device.name] if with_name else []))
+        console.print(table)
+        console.print("Dense peaks (no sparsity); sources: convcost devices --format markdown "
+                      "or json.", overflow="fold")  # fmt: skip
 
 
 @writer("convcost.analyses.budget.Checks", Format.table)

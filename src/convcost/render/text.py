@@ -21,7 +21,7 @@ from convcost.render.columns import (
 )
 from convcost.render.escape import json_safe, md_cell, md_code, md_text, visible
 from convcost.render.explain import explain_layer
-from convcost.render.numbers import Texts
+from convcost.render.numbers import Texts, rate
 from convcost.render.registry import Document, Format, Options, writer
 from convcost.render.words import footer_lines, saving_lines, time_lines
 
@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # compare (and fractions) only when a comparison is rendered
     from convcost.analyses.compare import Comparison, Saving
     from convcost.analyses.models import Models
     from convcost.analyses.shape import LayerShape
+    from convcost.core.devices import Device, Devices
 
 # Results named, not imported: compare imports fractions, the model list the zoo.
 _COMPARISON = "convcost.analyses.compare.Comparison"
@@ -476,6 +477,54 @@ def compare_markdown(comparison: Comparison, options: Options) -> str:
 @writer(_LAYER_SHAPE, Format.markdown)
 def shape_markdown(result: LayerShape, options: Options) -> str:
     return analyze_markdown(result.report, Options(explain=True))
+
+
+# --- the device presets ---------------------------------------------------------------------
+
+_DEVICES = "convcost.core.devices.Devices"
+_DTYPES = ("fp32", "fp16", "bf16", "int8")
+
+
+@writer(_DEVICES, Format.json)
+def devices_json(devices: Devices, options: Options) -> str:
+    return _dump({
+        "command": "devices",
+        "devices": [
+            {"name": d.key, "title": d.name,
+             "peak_ops_per_s": {dtype: d.peak[dtype] for dtype in _DTYPES if dtype in d.peak},
+             "bandwidth_bytes_per_s": d.bandwidth, "source": d.source, "note": d.note}
+            for d in devices.entries
+        ],
+    })  # fmt: skip
+
+
+@writer(_DEVICES, Format.csv)
+def devices_csv(devices: Devices, options: Options) -> str:
+    header = ["name", "title", *(f"peak_{dtype}" for dtype in _DTYPES), "bandwidth", "source"]
+    rows: list[list[object]] = [
+        [d.key, d.name, *(d.peak.get(dtype, "") for dtype in _DTYPES), d.bandwidth, d.source]
+        for d in devices.entries
+    ]
+    return _csv(header, rows)
+
+
+@writer(_DEVICES, Format.markdown)
+def devices_markdown(devices: Devices, options: Options) -> str:
+    rows = [
+        [md_code(d.key), md_text(d.name), *device_rates(d), md_text(d.source)]
+        for d in devices.entries
+    ]
+    return _md_table(["device", "name", *_DTYPES, "bandwidth", "source"], rows,
+                     {2, 3, 4, 5, 6})  # fmt: skip
+
+
+def device_rates(device: Device) -> list[str]:
+    """A device's peaks by format (``—`` where none is published) and bandwidth, for people."""
+    return [
+        *(rate(device.peak[dtype], "OPS" if dtype == "int8" else "FLOPS") if dtype in device.peak
+          else "—" for dtype in _DTYPES),
+        rate(device.bandwidth, "B/s"),
+    ]  # fmt: skip
 
 
 # --- the model zoo --------------------------------------------------------------------------

@@ -80,7 +80,8 @@ def footer_lines(report: Report) -> list[str]:
 
 def time_lines(comparison: Comparison) -> list[str]:
     """With a device: each path's roofline time against the direct path's, and plainly
-    where a bottleneck saves less time than MACs (its extra tensor is memory traffic)."""
+    where a bottleneck saves less time than MACs (its layers' bytes, not their MACs, set
+    their time: the extra tensor a bottleneck writes and reads)."""
     direct = comparison.direct.report.totals
     network = direct.network
     if network is None or network.settings.device is None or direct.cost is None:
@@ -94,13 +95,18 @@ def time_lines(comparison: Comparison) -> list[str]:
     ]
     for saving in comparison.savings:
         time = saving.latency_s
-        saved = comparison.time_saving_percent(saving)
-        if time is None or saved is None:
+        if time is None or time <= 0:
             continue
+        saved = 100 * (direct_time - time) / direct_time
         mac_saved = float(saving.macs_saving_percent)
+        factor = direct_time / time
+        change = (
+            f"{factor:.2f}× less time (−{saved:.1f} %)"
+            if time <= direct_time
+            else f"{1 / factor:.2f}× more time (+{-saved:.1f} %)"
+        )
         line = (
-            f"{saving.path.name}: {seconds(time)}, {_percent_word(saved)} time against "
-            f"{_percent_word(mac_saved)} MACs"
+            f"{saving.path.name}: {seconds(time)}, {change} for {_times(saving.macs_ratio, 'MACs')}"
         )
         if saved < mac_saved:
             bound = [
@@ -108,15 +114,14 @@ def time_lines(comparison: Comparison) -> list[str]:
                 for layer in saving.path.report.layers
                 if layer.cost is not None and layer.cost.bound == "memory"
             ]
-            why = (
-                f": {', '.join(bound)} {'is' if len(bound) == 1 else 'are'} memory-bound"
-                if bound
-                else ""
-            )
-            line += f"; it saves less time than MACs{why}"
+            if bound:
+                names = " and ".join(bound)
+                verb, whose = ("is", "its") if len(bound) == 1 else ("are", "their")
+                line += (
+                    f": it saves less time than MACs, as {names} {verb} memory-bound (bytes "
+                    f"moved, not MACs, set {whose} time)"
+                )
+            else:
+                line += ": it saves less time than MACs"
         lines.append(line)
     return lines
-
-
-def _percent_word(saved: float) -> str:
-    return f"saves {saved:.1f} % of the" if saved >= 0 else f"costs {-saved:.1f} % more"
