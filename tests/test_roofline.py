@@ -188,6 +188,7 @@ def test_json_carries_memory_and_time() -> None:
 
 def test_without_a_device_there_is_no_time() -> None:
     code, out, _ = run("analyze", SEED, "-f", "json")
+    assert code == 0
     data = json.loads(out)
     assert "latency_s" not in data["layers"][0] and "bound" not in data["layers"][0]
     assert "latency_s" not in data["totals"] and data["device"] is None
