@@ -66,22 +66,8 @@ def test_the_bottleneck_saves_less_time_than_macs_on_a_t4() -> None:
     direct = max(DIRECT[0] / 65e12, DIRECT[1] / 320e9)
     path = REDUCE[1] / 320e9 + CONV5[1] / 320e9
     assert round(100 * (direct - path) / direct, 1) == 63.5
-    result = CliRunner().invoke(
-        app,
-        [
-            "compare",
-            "28x28x192",
-            "--5x5",
-            "32",
-            "--bottleneck",
-            "16",
-            "--device",
-            "t4",
-            "--dtype",
-            "fp16",
-        ],  # fmt: skip
-        env={"COLUMNS": "200"},
-    )
+    args = ["compare", "28x28x192", "--5x5", "32", "--bottleneck", "16", "--device", "t4"]
+    result = CliRunner().invoke(app, [*args, "--dtype", "fp16"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     assert "roofline time on NVIDIA T4 (fp16): direct 3.706 µs\n" in result.stdout
     assert (
