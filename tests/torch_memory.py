@@ -108,12 +108,16 @@ def fx_peak(report: Report, activation_bytes: int = 4) -> tuple[int, str]:
     # GraphModule returns every node's output, one per layer in order: the i-th is layer i's.
     layer_outputs = list(output.args[0])
     steps = [n for n in nodes if n.op != "placeholder"]
+    # A layer's steps end with the node it returns (pad → conv, flatten → linear, …); a
+    # layer that returns a tensor made before (an add of one input) has no step of its own.
     layer_of: dict[torch.fx.Node, str] = {}
+    made = {n for n in nodes if n.op == "placeholder"}
     layer = 0
-    for node in steps:  # a layer's steps end with the node it returns (pad → conv, …)
-        layer_of[node] = report.layers[layer].name
-        if node is layer_outputs[layer]:
+    for node in steps:
+        while layer_outputs[layer] in made:
             layer += 1
+        layer_of[node] = report.layers[layer].name
+        made.add(node)
     step_of = {node: i for i, node in enumerate(steps)}
     step_of.update({n: 0 for n in nodes if n.op == "placeholder"})
 
