@@ -53,6 +53,15 @@ def test_fx_walk_counts_an_asymmetric_pad_as_its_own_tensor() -> None:
     assert fx_peak(analyze_spec("8x8x4 | conv 3x3 4 s2 same")[1]) == (2_320, "conv1")
 
 
+def test_fx_walk_keeps_in_place_layers_and_views_in_their_inputs_buffer() -> None:
+    # relu, batchnorm and dropout write into the input (8×8×16 fp32: 4,096 B), flatten is a
+    # view of it: the only new tensor is the dense layer's 10 outputs (40 B).
+    from tests.torch_memory import fx_peak
+
+    report = analyze_spec("8x8x16 | relu bn dropout 0.5 | flatten | dense 10")[1]
+    assert fx_peak(report) == (4_136, "dense1")
+
+
 @pytest.mark.parametrize("name", sorted(MEASURED_SAVED))
 def test_measured_saved_bytes(name: str) -> None:
     from tests.torch_memory import measured_saved_bytes
