@@ -1,0 +1,184 @@
+"""Activation memory (issue #13) against PyTorch: the inference peak walked over the torch.fx
+trace, the bytes autograd saves for training measured with saved_tensors_hooks, and
+convcost's figures against both for every zoo model."""
+
+from __future__ import annotations
+
+import pytest
+
+from convcost.frontends import analyze_spec, zoo
+
+pytestmark = pytest.mark.usefixtures("torch_present")
+
+ZOO = zoo.model_names()
+
+# Issue #13's inference peaks (fp32, batch 1): the step's input and output alive together,
+# e.g. 28×28×192 in (602,112 B) + 28×28×32 out (100,352 B) = 702,464 B.
+ISSUE_PEAKS = {
+    "28x28x192 | conv 5x5 32": (702_464, "conv1"),
+    "28x28x192 | conv 1x1 16 relu | conv 5x5 32": (652_288, "conv1"),
+    "resnet18": (4_014_080, "maxpool"),
+    "mobilenet_v2": (6_021_120, "inverted1/conv2"),
+}
+
+# Bytes saved for backward in a training forward at batch 1, measured at torch 2.13.0.
+# resnet18 and resnet50 are issue #13's figures. Its vgg16 figure, 73,254,912, is 100,352 B
+# (7×7×512 fp32) short: AdaptiveAvgPool2d((7, 7)) saves its input for backward, as every
+# adaptive average pool whose output is not 1×1 does (a 1×1 one is a mean and saves nothing).
+MEASURED_SAVED = {
+    "resnet18": 22_256_640,
+    "resnet50": 86_334_464,
+    "vgg16": 73_254_912 + 7 * 7 * 512 * 4,
+}
+
+
+@pytest.mark.parametrize("spec", sorted(ISSUE_PEAKS))
+def test_fx_walk_gives_the_issue_peaks(spec: str) -> None:
+    from tests.torch_memory import fx_peak
+
+    assert fx_peak(analyze_spec(spec)[1]) == ISSUE_PEAKS[spec]
+
+
+def test_fx_peak_scales_with_batch() -> None:
+    from tests.torch_memory import fx_peak
+
+    assert fx_peak(analyze_spec("resnet18", batch=2)[1]) == (2 * 4_014_080, "maxpool")
+
+
+def test_fx_walk_counts_an_asymmetric_pad_as_its_own_tensor() -> None:
+    # 'same' with stride 2 pads 0 before and 1 after: the bridge's ZeroPad2d makes a copy,
+    # 8×8×4 in (1,024 B) + 9×9×4 padded (1,296 B) alive together before the conv runs.
+    from tests.torch_memory import fx_peak
+
+    assert fx_peak(analyze_spec("8x8x4 | conv 3x3 4 s2 same")[1]) == (2_320, "conv1")
+
+
+def test_fx_walk_keeps_in_place_layers_and_views_in_their_inputs_buffer() -> None:
+    # relu, batchnorm and dropout write into the input (8×8×16 fp32: 4,096 B), flatten is a
+    # view of it: the only new tensor is the dense layer's 10 outputs (40 B).
+    from tests.torch_memory import fx_peak
+
+    report = analyze_spec("8x8x16 | relu bn dropout 0.5 | flatten | dense 10")[1]
+    assert fx_peak(report) == (4_136, "dense1")
+
+
+@pytest.mark.parametrize("name", sorted(MEASURED_SAVED))
+def test_measured_saved_bytes(name: str) -> None:
+    from tests.torch_memory import measured_saved_bytes
+
+    assert measured_saved_bytes(analyze_spec(name)[1]) == MEASURED_SAVED[name]
+
+
+# What one layer saves for backward (tests/torch_memory.py's table), its input requiring
+# grad as inside a network: the byte sizes of the distinct storages saved, parameters left
+# out. The input is 8×8×16 at batch 2: N = 2,048 elements, F = 8,192 bytes of fp32.
+F = 2 * 8 * 8 * 16 * 4
+C4 = 16 * 4  # one per-channel fp32 vector
+SAVED_BY_KIND: dict[str, list[int]] = {
+    "conv 3x3 32 p1": [F],
+    "conv 3x3 32 p1 nobias": [F],
+    "conv 3x3 32 p1 g4": [F],
+    "conv 3x3 16 p1 dw nobias": [F],
+    "dense 10": [F],
+    "dense 10 nobias": [F],
+    "maxpool 2": [F, 2 * 4 * 4 * 16 * 8],  # input + int64 indices
+    "maxpool 3 2 p1": [F, 2 * 4 * 4 * 16 * 8],
+    "avgpool 2": [F],
+    "adaptiveavgpool 2": [F],
+    "gap": [],
+    "gmp": [F, 2 * 16 * 8],  # input + int64 indices
+    "bn": [F, C4, C4, C4, C4],  # input, save_mean, save_invstd, running mean and variance
+    "bn noaffine": [F, C4, C4, C4, C4],
+    "flatten | bn": [F, *[1024 * 4] * 4],  # BatchNorm1d over 1,024 features
+    # x / (k + α·avg(x²))^β: x, the zero-padded squares over C + 4 channels, the power's
+    # base and its result.
+    "lrn 5": [F, F * 20 // 16, F, F],
+    "relu": [F],  # output
+    "relu6": [F],  # input (hardtanh)
+    "sigmoid": [F],  # output
+    "tanh": [F],  # output
+    "softmax": [F],  # output
+    "gelu": [F],  # input, and so on below
+    "silu": [F],
+    "swish": [F],
+    "elu": [F],
+    "selu": [F],
+    "leakyrelu": [F],
+    "hardswish": [F],
+    "hardsigmoid": [F],
+    "mish": [F],
+    "identity": [],
+    "dropout 0.5": [F],  # the mask, fp32 on the CPU
+    "dropout 0": [],
+    "flatten": [],
+    "pad 1": [],
+    "pad 0,1,0,1": [],
+    "upsample 2 nearest": [],
+    "upsample 2 bilinear": [],
+}
+
+
+@pytest.mark.parametrize("layer", list(SAVED_BY_KIND))
+def test_what_one_layer_saves(layer: str) -> None:
+    import torch
+
+    from tests.torch_bridge import torch_module
+    from tests.torch_memory import saved_storages
+
+    result = analyze_spec(f"8x8x16 | {layer}", batch=2)[1].layers[-1]
+    module = torch_module(result).train()
+    s = result.input_shape
+    torch.manual_seed(0)
+    x = torch.randn(2, s.c) if s.flat else torch.randn(2, s.c, s.h, s.w)
+    x.requires_grad_()
+    assert sorted(saved_storages(lambda: module(x), module.parameters())) == sorted(
+        SAVED_BY_KIND[layer]
+    )
+
+
+def test_what_merges_save() -> None:
+    import torch
+
+    from tests.torch_memory import saved_storages
+
+    a, b = (torch.randn(2, 16, 8, 8, requires_grad=True) for _ in range(2))
+    scale = torch.randn(2, 16, 1, 1, requires_grad=True)
+    assert saved_storages(lambda: torch.cat([a, b], dim=1), []) == []
+    assert saved_storages(lambda: a + b, []) == []
+    assert saved_storages(lambda: a + scale, []) == []
+    # Each operand of a product is its partner's gradient factor.
+    assert sorted(saved_storages(lambda: a * scale, [])) == [2 * 16 * 4, F]
+
+
+def test_a_first_layer_without_parameters_saves_nothing() -> None:
+    # The network's input needs no grad: only a layer with parameters saves anything there.
+    from tests.torch_memory import measured_saved_bytes
+
+    for spec, saved in [("relu", 0), ("maxpool 2", 0), ("dropout 0.5", 0), ("conv 1x1 4", F)]:
+        assert measured_saved_bytes(analyze_spec(f"8x8x16 | {spec}", batch=2)[1]) == saved
+
+
+# --- convcost's figures against PyTorch's, every zoo model --------------------------------------
+
+
+@pytest.mark.parametrize("batch", [1, 2])
+@pytest.mark.parametrize("name", ZOO)
+def test_peak_memory_is_the_fx_walks(name: str, batch: int) -> None:
+    from convcost.core.costing import peak_memory
+
+    from tests.torch_memory import fx_peak
+
+    report = analyze_spec(name, batch=batch)[1]
+    peak = peak_memory(report)
+    assert (peak.bytes, peak.layer) == fx_peak(report)
+
+
+@pytest.mark.parametrize("name", ZOO)
+def test_saved_activation_bytes_within_a_tenth_of_pytorchs(name: str) -> None:
+    from convcost.core.costing import saved_activation_bytes
+
+    from tests.torch_memory import measured_saved_bytes
+
+    report = analyze_spec(name)[1]
+    measured = measured_saved_bytes(report)
+    assert abs(saved_activation_bytes(report) - measured) <= 0.10 * measured
