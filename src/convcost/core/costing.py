@@ -290,16 +290,23 @@ def _saved_activations(graph: Graph, report: Report, value_bytes: int) -> int:
     shapes = [layer.output_shape for layer in layers]
     tensor_of = [0] * len(nodes)
     values = [graph.input_shape.elements * batch]  # tensor 0: the network's input
+    # Whether a node's output needs a gradient: it has parameters or reads one that does.
+    graded = [False] * len(nodes)
     kept: set[int] = set()
     extra = 0
     for index, node in enumerate(nodes):
         layer = node.layer
         read = [0 if i == INPUT else tensor_of[i] for i in node.inputs]
+        graded[index] = layers[index].params > 0 or any(
+            i != INPUT and graded[i] for i in node.inputs
+        )
         if not _is_merge(layer) and layer.storage(training=True) == "view":
             tensor_of[index] = read[0]
         else:
             tensor_of[index] = len(values)
             values.append(shapes[index].elements * batch)
+        if not graded[index]:
+            continue  # autograd records nothing for it
         if _is_merge(layer):
             if layer.kind_name == "mul":
                 kept.update(read)

@@ -78,10 +78,12 @@ Storage = Literal["new", "inplace", "view"]
 class Saved(NamedTuple):
     """What training keeps of one layer for its backward pass, as PyTorch's autograd does:
     its input and/or its output tensor (shared with other layers that keep the same tensor,
-    and counted once), ``extra_values`` per sample at the activations' format (a tensor
-    only the backward pass uses), ``extra_bytes`` per sample at a fixed size (max pooling's
-    int64 indices, dropout's one-byte mask), and ``fixed_bytes`` whatever the batch
-    (BatchNorm's float32 batch statistics and running statistics)."""
+    and counted once), ``extra_values`` per sample at the activations' format (tensors only
+    the backward pass uses: dropout's mask), ``extra_bytes`` per sample at a fixed size
+    (max pooling's int64 indices), and ``fixed_bytes`` whatever the batch (BatchNorm's
+    float32 batch statistics and running statistics). A layer without parameters whose
+    inputs need no gradient (it reads only the network's input, or layers like it) saves
+    nothing, whatever it says here: autograd does not record it."""
 
     input: bool = False
     output: bool = False
@@ -289,6 +291,20 @@ def require_spatial(inp: Shape, kind: str) -> None:
             f"{kind} needs a spatial H×W×C input, but its input is a flat vector of {inp.c}; "
             "move it before the flatten/dense layer"
         )
+
+
+def saved_window_input(layer: Layer, inp: Shape, extra_bytes: int = 0) -> Saved:
+    """What a window layer (conv, pool) keeps for training: its input, or where its padding
+    is uneven (TensorFlow's ``same`` with an even overhang), the zero-padded copy PyTorch
+    makes before it (a separate pad, as its conv and pool pad both sides alike)."""
+    axes = layer.axes(inp)
+    if axes is None:
+        return Saved(input=True, extra_bytes=extra_bytes)
+    h, w = axes
+    if h.pad_before == h.pad_after and w.pad_before == w.pad_after:
+        return Saved(input=True, extra_bytes=extra_bytes)
+    padded = (inp.h + h.pad_before + h.pad_after) * (inp.w + w.pad_before + w.pad_after) * inp.c
+    return Saved(extra_values=padded, extra_bytes=extra_bytes)
 
 
 def _xy(value: tuple[int, int]) -> str:

@@ -15,6 +15,7 @@ from convcost.core.kinds.base import (
     make_evaluation,
     param,
     require_spatial,
+    saved_window_input,
     window_config,
 )
 from convcost.core.shapes import Shape, make_shape
@@ -94,7 +95,7 @@ class Conv(Layer):
         return window(inp.h, inp.w, self.kernel, self.stride, self.dilation, self.padding)
 
     def saved(self, inp: Shape, out: Shape) -> Saved:
-        return Saved(input=True)  # the weight gradient reads it
+        return saved_window_input(self, inp)  # the weight gradient reads it
 
     def mac_factors(self, inp: Shape, out: Shape) -> tuple[tuple[str, int], ...]:
         groups, _ = self._groups_and_filters(inp)

@@ -46,7 +46,11 @@ class LocalResponseNorm(Layer):
         return f"size {self.size}"
 
     def saved(self, inp: Shape, out: Shape) -> Saved:
-        return Saved(input=True, output=True)
+        # PyTorch's LocalResponseNorm is made of steps: x / (k + α·avg(x²))^β. Its input
+        # (read by x·x and by the division), the squares padded by size − 1 channels (the
+        # average's input), the power's base and its result (the divisor).
+        padded = (inp.c + self.size - 1) * inp.h * inp.w
+        return Saved(input=True, extra_values=padded + 2 * inp.elements)
 
     def other_ops(self, inp: Shape, out: Shape) -> int:
         # Per value: the squares of `size` channels summed, then scale, add, power, divide.

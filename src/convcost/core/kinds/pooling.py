@@ -14,6 +14,7 @@ from convcost.core.kinds.base import (
     Saved,
     param,
     require_spatial,
+    saved_window_input,
     window_config,
 )
 from convcost.core.shapes import Shape
@@ -93,7 +94,7 @@ class MaxPool(_Pool):
         return self.dilation
 
     def saved(self, inp: Shape, out: Shape) -> Saved:
-        return Saved(input=True, extra_bytes=8 * out.elements)  # and int64 argmax indices
+        return saved_window_input(self, inp, 8 * out.elements)  # and int64 argmax indices
 
 
 class AvgPool(_Pool):
@@ -103,7 +104,7 @@ class AvgPool(_Pool):
     absent = {"dilation": "PyTorch's AvgPool2d has none"}
 
     def saved(self, inp: Shape, out: Shape) -> Saved:
-        return Saved(input=True)
+        return saved_window_input(self, inp)
 
 
 class GlobalAvgPool(Layer):
@@ -115,8 +116,8 @@ class GlobalAvgPool(Layer):
         require_spatial(inp, self.kind)
         return Evaluation(Shape(1, 1, inp.c))
 
-    def saved(self, inp: Shape, out: Shape) -> Saved:
-        return Saved(input=True)
+    # Saves nothing: PyTorch takes a 1×1 adaptive average as a mean, whose backward needs
+    # only the input's shape.
 
     def other_ops(self, inp: Shape, out: Shape) -> int:
         return inp.elements  # every value added once
@@ -138,7 +139,8 @@ class AdaptiveAvgPool(Layer):
         return f"{self.size[0]}x{self.size[1]}"
 
     def saved(self, inp: Shape, out: Shape) -> Saved:
-        return Saved(input=True)
+        # A 1×1 output is a mean (its backward needs only shapes); others keep the input.
+        return Saved() if self.size == (1, 1) else Saved(input=True)
 
     def other_ops(self, inp: Shape, out: Shape) -> int:
         # PyTorch's windows: output i covers [floor(i·n/m), ceil((i+1)·n/m)) of n inputs.

@@ -54,4 +54,6 @@ class Dropout(Layer):
         return "new" if training else "view"
 
     def saved(self, inp: Shape, out: Shape) -> Saved:
-        return Saved(extra_bytes=inp.elements)  # its mask, one byte (bool) a value
+        # Its mask, as PyTorch's CPU dropout makes it: a tensor of the input's format, by
+        # which the input is multiplied (none when nothing is dropped).
+        return Saved(extra_values=inp.elements) if self.rate > 0 else Saved()
