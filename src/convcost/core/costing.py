@@ -93,7 +93,7 @@ class LayerCost(NamedTuple):
     bytes_moved: int  # what the roofline charges: weights, inputs, output (0: view, fused)
     live_bytes: int  # activations alive during its step (a group: the most, over its steps)
     latency_s: float | None = None  # with a device
-    bound: str = ""  # with a device: "compute" or "memory" (a group: "")
+    bound: str = ""  # with a device: "compute", "memory" or "fused" (a group: "")
     fused: bool = False  # folded into the conv or dense layer before it (--fuse)
 
     @property
@@ -377,7 +377,7 @@ def _layer_cost(
         compute = ops / device.peak[precision.activations.name]
         memory = moved / device.bandwidth
         latency = max(compute, memory)
-        bound = "compute" if compute >= memory else "memory"
+        bound = "fused" if fused else ("compute" if compute >= memory else "memory")
     return LayerCost(result.params * precision.weights.bytes, weight_bytes, input_bytes,
                      output_bytes, ops, moved, live, latency, bound, fused)  # fmt: skip
 

@@ -109,6 +109,8 @@ METRICS: dict[str, Metric] = {
         Metric("bytes_moved",
                "bytes a layer moves: weights, inputs and output once each (a lower bound)",
                "bytes moved", "bytes", _cost("bytes_moved"), source="cost"),
+        Metric("live_bytes", "activation bytes alive during a layer's step, at inference",
+               "live bytes", "bytes", _cost("live_bytes"), sums="max", source="cost"),
         Metric("arithmetic_intensity", "operations per byte moved (arithmetic intensity)",
                "ops/byte", "ratio", _cost("arithmetic_intensity"), source="cost"),
         Metric("peak_activation_bytes",

@@ -95,7 +95,7 @@ def _columns(unit: str) -> dict[str, tuple[bool, Callable[[_Line], str]]]:
         "input": (True, lambda x: x.input),
         "output": (True, lambda x: x.output),
         **{c.title: (True, figure(c)) for c in _metric_columns(unit)},
-        "bound": (False, _bound),
+        "bound": (True, _bound),
     }
 
 
@@ -108,7 +108,7 @@ _TEXT_MIN_WIDTH = 6  # a text column (layer, op) folds when space is short, but 
 
 
 def _justify(header: str, number: bool) -> Literal["left", "right"]:
-    return "right" if number and header not in ("input", "output") else "left"
+    return "right" if number and header not in ("input", "output", "bound") else "left"
 
 
 def _cells(unit: str, lines: list[_Line], headers: list[str]) -> list[list[str]]:
@@ -297,7 +297,8 @@ def print_analyze(
     if has_device(report):
         headers += ["time", "bound"]
     # Narrower terminals first lose the output-values column, then the input shapes.
-    choices = [headers, headers[:-1], [h for h in headers[:-1] if h != "input"]]
+    narrower = [h for h in headers if h != "outputs"]
+    choices = [headers, narrower, [h for h in narrower if h != "input"]]
     with _console() as console:
         lines = _lines(report, False, None, depth)
         _print_table(console, title, unit, lines, choices, [(None, report)])
