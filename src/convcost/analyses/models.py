@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from convcost.core.costing import cost
 from convcost.core.report import Report
 from convcost.frontends import zoo
 from convcost.frontends.tree import analyze
@@ -24,5 +25,5 @@ def catalogue() -> Models:
     entries = []
     for name in zoo.model_names():
         network = zoo.load_model(name)
-        entries.append(ModelEntry(name, network.description, analyze(network)))
+        entries.append(ModelEntry(name, network.description, cost(analyze(network))))
     return Models(tuple(entries))

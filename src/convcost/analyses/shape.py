@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from convcost.core.analysis import analyze
+from convcost.core.costing import cost
 from convcost.core.errors import ConvcostError
 from convcost.core.fields import scalar
 from convcost.core.graph import chain
@@ -48,4 +49,4 @@ def layer_shape(
         raise ConvcostError("--ceil-mode applies to pools (--pool max|avg), not to a conv")
     kind = "conv" if pool is None else f"{pool}pool"
     layer = build_layer(kind, raw)
-    return LayerShape(analyze(chain(inp, ((kind, layer),))))
+    return LayerShape(cost(analyze(chain(inp, ((kind, layer),)))))
