@@ -73,12 +73,12 @@ def network_input(report: Report) -> torch.Tensor:
     return torch.zeros(report.batch, s.c, s.h, s.w)
 
 
-def traced(report: Report) -> torch.fx.GraphModule:
-    """GraphModule(report) traced by torch.fx, every node's tensor metadata propagated."""
-    module = torch.fx.symbolic_trace(GraphModule(report).eval())
+def traced(module: GraphModule, report: Report) -> torch.fx.GraphModule:
+    """``module`` traced by torch.fx, every node's tensor metadata propagated."""
+    fx_module = torch.fx.symbolic_trace(module.eval())
     with torch.no_grad():
-        ShapeProp(module).propagate(network_input(report))
-    return module
+        ShapeProp(fx_module).propagate(network_input(report))
+    return fx_module
 
 
 def _bytes(node: torch.fx.Node, activation_bytes: int) -> int:
@@ -96,13 +96,31 @@ def _shares_input_buffer(node: torch.fx.Node, modules: dict[str, nn.Module]) -> 
     return False
 
 
-def fx_peak(report: Report, activation_bytes: int = 4) -> tuple[int, str]:
+def _pads_a_window(node: torch.fx.Node, modules: dict[str, nn.Module]) -> bool:
+    """Whether ``node`` is the ZeroPad2d that the bridge puts before a conv or pool for
+    uneven padding (inside that layer's Sequential), not a pad layer of its own."""
+    if node.op != "call_module" or not isinstance(modules[str(node.target)], nn.ZeroPad2d):
+        return False
+    parent = str(node.target).rpartition(".")[0]
+    return isinstance(modules[parent], nn.Sequential)
+
+
+def fx_peak(
+    report: Report, activation_bytes: int = 4, *, padded_copies: bool = False
+) -> tuple[int, str]:
     """Peak inference activation memory of the traced network, and the name of the layer
     whose step first reaches it. Steps (fx nodes) run one at a time; a buffer lives from the
     step that makes it to the last step reading it (or any tensor sharing it), the network's
-    input from the start, the network's outputs (nodes no node reads) to the end."""
-    module = traced(report)
-    modules = dict(module.named_modules())
+    input from the start, the network's outputs (nodes no node reads) to the end.
+
+    A window layer's uneven padding is part of its step, as the rule says (its input and
+    output alive together); ``padded_copies`` counts instead the padded copy that PyTorch
+    makes in a step of its own before the conv or pool."""
+    original = GraphModule(report)
+    module = traced(original, report)
+    # The traced module keeps the leaves, not the Sequentials around them: types come from
+    # the module traced (an fx node's target is its path there).
+    modules = dict(original.named_modules())
     nodes = [n for n in module.graph.nodes if n.op != "output"]
     (output,) = (n for n in module.graph.nodes if n.op == "output")
     # GraphModule returns every node's output, one per layer in order: the i-th is layer i's.
@@ -124,7 +142,8 @@ def fx_peak(report: Report, activation_bytes: int = 4) -> tuple[int, str]:
     buffer: dict[torch.fx.Node, torch.fx.Node] = {}  # a node's tensor → the node that made it
     for node in nodes:
         buffer[node] = node
-        if node.op != "placeholder" and _shares_input_buffer(node, modules):
+        folded = not padded_copies and _pads_a_window(node, modules)
+        if node.op != "placeholder" and (folded or _shares_input_buffer(node, modules)):
             first = node.args[0]
             assert isinstance(first, torch.fx.Node)
             buffer[node] = buffer[first]
