@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from convcost.analyses import diff as diff_analysis
     from convcost.analyses.budget import ConfigCheck
     from convcost.analyses.quantities import Limit
-    from convcost.core.costing import Settings
+    from convcost.core.costs import Settings
     from convcost.core.report import Report as Analysis
 
 

@@ -6,7 +6,8 @@ from math import gcd
 from typing import TYPE_CHECKING, NamedTuple
 
 from convcost.core.analysis import analyze
-from convcost.core.costing import Settings, cost
+from convcost.core.costing import cost
+from convcost.core.costs import Settings
 from convcost.core.errors import ConvcostError
 from convcost.core.graph import chain
 from convcost.core.kinds.conv import Conv

@@ -11,7 +11,7 @@ from convcost.core.records import record_maker
 from convcost.core.shapes import Shape
 
 if TYPE_CHECKING:
-    from convcost.core.costing import LayerCost, NetworkCosts
+    from convcost.core.costs import LayerCost, NetworkCosts
 
 BYTES_PER_VALUE = 4  # float32, what every peer tool assumes by default
 

@@ -17,7 +17,7 @@ from convcost.core.report import Report
 from convcost.frontends.loaded import Loaded
 
 if TYPE_CHECKING:
-    from convcost.core.costing import Settings
+    from convcost.core.costs import Settings
 
 __all__ = [
     "READERS", "Loaded", "Reader", "analyze_loaded", "analyze_spec", "load_builtin", "load_spec",
@@ -157,7 +157,8 @@ def analyze_spec(
 def analyze_loaded(loaded: Loaded, batch: int = 1, settings: Settings | None = None) -> Report:
     """What a front end read, analysed and costed: a graph as it is (a reader of a real
     graph builds one directly), the constructs of a config once lowered to one."""
-    from convcost.core.costing import Settings, cost
+    from convcost.core.costing import cost
+    from convcost.core.costs import Settings
     from convcost.core.graph import Graph
 
     if isinstance(loaded.network, Graph):

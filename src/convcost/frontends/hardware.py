@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from convcost.core.errors import ConvcostError, did_you_mean
 
 if TYPE_CHECKING:
-    from convcost.core.costing import Settings
+    from convcost.core.costs import Settings
     from convcost.core.devices import Device
 
 
@@ -66,7 +66,7 @@ def settings_of(
     fuse: bool = False,
 ) -> Settings:
     """Costing settings from the options' texts; a bad name is refused with the valid ones."""
-    from convcost.core.costing import Settings, optimizer_states
+    from convcost.core.costs import Settings, optimizer_states
     from convcost.core.dtypes import precision
 
     optimizer_states(optimizer)
