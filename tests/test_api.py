@@ -180,7 +180,7 @@ def test_load_resolves_a_spec_as_the_cli_does() -> None:
          "input shape '28x28' is not HxWxC; write it like 28x28x192 (height x width x channels)"),
         (lambda: convcost.check("resnet18", mcas="1G"),
          "check has no limit 'mcas'; did you mean 'macs'? limits: macs, params, activations, "
-         "memory"),
+         "memory, peak_memory, training_memory, latency"),
         (lambda: convcost.check("resnet18", macs="1,6G"),
          "macs: '1,6G' is ambiguous: 1.6G (a decimal comma) or 16G (a thousands separator)? "
          "write 1.6G or 16G"),

@@ -141,7 +141,8 @@ def test_github_annotations_point_at_the_budget_line(runner: CliRunner, configs:
         "::error file=bad.yaml,line=3,title=convcost budget::macs 120,422,400 exceed the budget "
         "100,000,000 by 20,422,400 (+20.4 %25)\n"
         "::error file=none.yaml,title=convcost::no budget: add a budget: section (macs, params, "
-        "activations, memory) or pass --max-macs and the like\n"
+        "activations, memory, peak_memory, training_memory, latency) or pass --max-macs and the "
+        "like\n"
         "convcost check: 3 of 4 budgets within limits\n"
     )
 
@@ -151,7 +152,8 @@ def test_a_config_without_budget_is_reported_not_passed(runner: CliRunner, confi
     assert result.exit_code == 1
     assert "NO BUDGET" in result.stdout
     assert result.stderr == (
-        "none.yaml: no budget: add a budget: section (macs, params, activations, memory) or "
+        "none.yaml: no budget: add a budget: section (macs, params, activations, memory, peak_memory, "
+        "training_memory, latency) or "
         "pass --max-macs and the like\n"
     )
 

@@ -163,6 +163,10 @@ ANALYZE_TABLE = """\
  conv2   conv 5x5 s1 same  28×28×16   28×28×32  10,035,200  10.0M  12,832    25.1k
  total                     28×28×192  28×28×32  12,443,648  12.4M  15,920    50.2k
 
+params size: 0.06 MB (15,920 × 4 B, fp32)
+peak activation memory: 0.65 MB at conv1 (fp32)
+training memory (adam): 0.91 MB = params 0.06 MB + gradients 0.06 MB + optimizer state 0.13 MB +
+buffers 0.00 MB + saved activations 0.65 MB
 """
 
 
@@ -178,7 +182,8 @@ def test_analyze_json_contract(runner: CliRunner) -> None:
     data = json.loads(result.stdout)
     assert set(data) == {
         "schema_version", "command", "input_shape", "output_shape", "batch",
-        "bytes_per_value", "layers", "groups", "totals", "outputs",
+        "bytes_per_value", "layers", "groups", "totals", "precision", "training", "device",
+        "outputs",
     }  # fmt: skip
     assert data["outputs"] == [{"name": "conv2", "output_shape": [28, 28, 32]}]
     assert [layer["inputs"] for layer in data["layers"]] == [[None], ["conv1"], ["relu1"]]
@@ -187,7 +192,15 @@ def test_analyze_json_contract(runner: CliRunner) -> None:
         "name": "conv1", "kind": "conv", "config": "1x1 s1 same",
         "input_shape": [28, 28, 192], "output_shape": [28, 28, 16],
         "macs": 2 * 2_408_448, "flops": 2 * (2 * 2_408_448 + 28 * 28 * 16),
-        "params": 3_088, "buffers": 0, "activations": 2 * 28 * 28 * 16, "depth": 0,
+        "params": 3_088, "buffers": 0, "activations": 2 * 28 * 28 * 16,
+        # fp32, batch 2: weights once, the input and output of both samples
+        "weight_bytes": 4 * 3_088, "input_bytes": 4 * 2 * 28 * 28 * 192,
+        "output_bytes": 4 * 2 * 28 * 28 * 16,
+        "bytes_moved": 4 * (3_088 + 2 * 28 * 28 * (192 + 16)),
+        "live_bytes": 4 * 2 * 28 * 28 * (192 + 16),  # the input and the output
+        "arithmetic_intensity": 2 * (2 * 2_408_448 + 28 * 28 * 16) / (
+            4 * (3_088 + 2 * 28 * 28 * (192 + 16))),
+        "depth": 0,
         "padding": {"top": 0, "bottom": 0, "left": 0, "right": 0}, "inputs": [None],
     }  # fmt: skip
     assert data["totals"] == {
@@ -199,7 +212,22 @@ def test_analyze_json_contract(runner: CliRunner) -> None:
         "param_bytes": 4 * 15_920,
         "activation_bytes": 4 * 2 * 28 * 28 * (16 + 16 + 32),
         "memory": 4 * 15_920 + 4 * 2 * 28 * 28 * (16 + 16 + 32),  # what --max-memory limits
+        "weight_bytes": 4 * 15_920,
+        "input_bytes": 4 * 2 * 28 * 28 * (192 + 16 + 16),
+        "output_bytes": 4 * 2 * 28 * 28 * (16 + 16 + 32),
+        "bytes_moved": 4 * (15_920 + 2 * 28 * 28 * (192 + 16 + 16 + 16 + 16 + 32)),
+        "live_bytes": 4 * 2 * 28 * 28 * (192 + 16),
+        "arithmetic_intensity": (
+            2 * (2 * 12_443_648 + 28 * 28 * 48) + 2 * 28 * 28 * 16  # + the relu's
+        ) / (4 * (15_920 + 2 * 28 * 28 * (192 + 16 + 16 + 16 + 16 + 32))),
+        "peak_activation_bytes": 4 * 2 * 28 * 28 * (192 + 16),  # at conv1
+        # conv1 keeps the input for training, the relu its output (which conv2 reads)
+        "saved_activation_bytes": 4 * 2 * 28 * 28 * (192 + 16),
+        "training_bytes": 4 * 15_920 * 4 + 4 * 2 * 28 * 28 * (192 + 16),  # Adam: 2 states
+        "peak_layer": "conv1",
     }
+    assert data["precision"] == {"weights": "fp32", "activations": "fp32"}
+    assert data["device"] is None
 
 
 def test_json_layout_one_record_a_line(runner: CliRunner) -> None:
@@ -216,15 +244,25 @@ def test_json_layout_one_record_a_line(runner: CliRunner) -> None:
   "layers": [
     {"name": "conv1", "kind": "conv", "config": "3x3 s1 same", "input_shape": [8, 8, 3], \
 "output_shape": [8, 8, 4], "macs": 6912, "flops": 14080, "params": 112, "buffers": 0, \
-"activations": 256, "depth": 0, "padding": {"top": 1, "bottom": 1, "left": 1, "right": 1}, \
-"inputs": [null]},
+"activations": 256, "weight_bytes": 448, "input_bytes": 768, "output_bytes": 1024, \
+"bytes_moved": 2240, "live_bytes": 1792, "arithmetic_intensity": 6.285714285714286, \
+"depth": 0, "padding": {"top": 1, "bottom": 1, "left": 1, "right": 1}, "inputs": [null]},
     {"name": "relu1", "kind": "relu", "config": "", "input_shape": [8, 8, 4], \
 "output_shape": [8, 8, 4], "macs": 0, "flops": 0, "params": 0, "buffers": 0, \
-"activations": 256, "depth": 0, "inputs": ["conv1"]}
+"activations": 256, "weight_bytes": 0, "input_bytes": 1024, "output_bytes": 1024, \
+"bytes_moved": 2048, "live_bytes": 1024, "arithmetic_intensity": 0.125, "depth": 0, \
+"inputs": ["conv1"]}
   ],
   "groups": [],
   "totals": {"macs": 6912, "flops": 14080, "params": 112, "buffers": 0, "activations": 512, \
-"param_bytes": 448, "activation_bytes": 2048, "memory": 2496},
+"param_bytes": 448, "activation_bytes": 2048, "memory": 2496, "weight_bytes": 448, \
+"input_bytes": 1792, "output_bytes": 2048, "bytes_moved": 4288, "live_bytes": 1792, \
+"arithmetic_intensity": 3.343283582089552, "peak_activation_bytes": 1792, \
+"saved_activation_bytes": 1792, "training_bytes": 3584, "peak_layer": "conv1"},
+  "precision": {"weights": "fp32", "activations": "fp32"},
+  "training": {"optimizer": "adam", "params": 448, "gradients": 448, "optimizer_state": 896, \
+"buffers": 0, "saved_activations": 1792, "total": 3584},
+  "device": null,
   "outputs": [
     {"name": "relu1", "output_shape": [8, 8, 4]}
   ]
@@ -245,19 +283,27 @@ def test_analyze_csv_and_markdown(runner: CliRunner) -> None:
     spec = "28x28x192 | conv 1x1 16 relu | conv 5x5 32"
     csv_out = runner.invoke(app, ["analyze", spec, "-f", "csv"]).stdout
     assert csv_out.splitlines() == [
-        "name,kind,config,input_shape,output_shape,macs,flops,params,buffers,activations",
-        "conv1,conv,1x1 s1 same,28x28x192,28x28x16,2408448,4829440,3088,0,12544",
-        "relu1,relu,,28x28x16,28x28x16,0,0,0,0,12544",
-        "conv2,conv,5x5 s1 same,28x28x16,28x28x32,10035200,20095488,12832,0,25088",
-        "total,total,,28x28x192,28x28x32,12443648,24924928,15920,0,50176",
+        "name,kind,config,input_shape,output_shape,macs,flops,params,buffers,activations,"
+        "weight_bytes,input_bytes,output_bytes,bytes_moved,live_bytes,arithmetic_intensity",
+        "conv1,conv,1x1 s1 same,28x28x192,28x28x16,2408448,4829440,3088,0,12544,"
+        f"12352,602112,50176,664640,652288,{4829440 / 664640!r}",
+        f"relu1,relu,,28x28x16,28x28x16,0,0,0,0,12544,0,50176,50176,100352,50176,{0.125!r}",
+        "conv2,conv,5x5 s1 same,28x28x16,28x28x32,10035200,20095488,12832,0,25088,"
+        f"51328,50176,100352,201856,150528,{20095488 / 201856!r}",
+        "total,total,,28x28x192,28x28x32,12443648,24924928,15920,0,50176,"
+        f"63680,702464,200704,966848,652288,{(24924928 + 12544) / 966848!r}",
     ]
     md = runner.invoke(app, ["analyze", spec, "-f", "markdown", "--unit", "flops"]).stdout
-    assert md.splitlines()[0] == (
-        "| layer | kind | config | input | output | FLOPs | ≈ | params | activations |"
+    table, footer = md.split("\n\n")
+    assert table.splitlines()[0] == (
+        "| layer | kind | config | input | output | FLOPs | ≈ | params | activations | "
+        "bytes moved | ops/byte |"
     )
-    assert md.splitlines()[-1] == (
-        "| **total** |  |  | 28×28×192 | 28×28×32 | **24,924,928** | 24.9M | **15,920** | 50,176 |"
+    assert table.splitlines()[-1] == (
+        "| **total** |  |  | 28×28×192 | 28×28×32 | **24,924,928** | 24.9M | **15,920** | 50,176 | "
+        "966,848 | 25.8 |"
     )
+    assert footer.splitlines()[1] == "- `peak activation memory: 0.65 MB at conv1 (fp32)`"
 
 
 def test_analyze_yaml_file_and_stdin(runner: CliRunner, tmp_path: pytest.TempPathFactory) -> None:
@@ -450,7 +496,8 @@ def test_analyze_table_in_narrow_terminals(columns: int) -> None:
     runner = CliRunner(env={"COLUMNS": str(columns), "NO_COLOR": "1", "TERM": "dumb"})
     result = runner.invoke(app, ["analyze", NARROW_SPEC])
     assert result.exit_code == 0
-    assert sorted(result.stdout.split()) == sorted(NARROW_TABLES[columns].split())
+    footer = ANALYZE_TABLE.split("\n\n")[-1]  # the footer's words, folded to the width
+    assert sorted(result.stdout.split()) == sorted((NARROW_TABLES[columns] + footer).split())
     assert max(map(len, result.stdout.splitlines())) <= columns
 
 
@@ -476,6 +523,10 @@ names.yaml
  x[/]     conv 3x3 s1 same  8×8×4  8×8×4    9,216   9.2k     148      256
  total                      8×8×3  8×8×4   25,344  25.3k     408      768
 
+params size: 0.00 MB (408 × 4 B, fp32)
+peak activation memory: 0.00 MB at :smile: (fp32)
+training memory (adam): 0.01 MB = params 0.00 MB + gradients 0.00 MB + optimizer state 0.00 MB +
+buffers 0.00 MB + saved activations 0.00 MB
 """)  # fmt: skip
 
 

@@ -130,10 +130,11 @@ def _code(cell: str) -> str:
 def test_markdown_analyze(runner: CliRunner, here: Path, name: str, shown: str) -> None:
     result = runner.invoke(app, ["analyze", _net(name), "-f", "markdown", "--explain"])
     assert result.exit_code == 0 and _safe(result.stdout)
-    table_text, explained = result.stdout.split("\n\n")
+    table_text, footer, explained = result.stdout.split("\n\n")
     header, _, *lines = table_text.splitlines()
     rows = [_cells(row) for row in (header, *lines)]
-    assert {len(row) for row in rows} == {9}  # the header, three rows and the total: intact
+    assert {len(row) for row in rows} == {11}  # the header, three rows and the total: intact
+    assert all(line.startswith("- `") for line in footer.splitlines())  # code spans only
     layer, group, inner, total = rows[1:]
     assert _code(layer[0]) == shown
     assert _code(group[0].removeprefix("**").removesuffix("**")) == f"{shown}1"
@@ -269,7 +270,8 @@ def test_check_table_and_json(runner: CliRunner, here: Path, path: str, shown: s
     assert result.exit_code == 1 and _safe(result.stdout)
     assert result.stdout.splitlines()[3].startswith(f" {shown}  ")
     assert result.stderr == (
-        f"{shown}: no budget: add a budget: section (macs, params, activations, memory) or "
+        f"{shown}: no budget: add a budget: section (macs, params, activations, memory, peak_memory, "
+        "training_memory, latency) or "
         "pass --max-macs and the like\n"
     )
     result = runner.invoke(app, ["check", path, "-f", "json"])

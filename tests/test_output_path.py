@@ -52,11 +52,16 @@ def _formats(command: str) -> list[str]:
 
 def test_every_budgetable_metric_has_an_option_a_schema_key_and_suffixes() -> None:
     keys = [m.key for m in budgetable()]
-    assert keys == ["macs", "params", "activations", "memory"]
+    assert keys == ["macs", "params", "activations", "memory", "peak_activation_bytes",
+                    "training_bytes", "latency_s"]  # fmt: skip
+    names = [m.budget_name for m in budgetable()]
+    assert names == [*keys[:4], "peak_memory", "training_memory", "latency"]
     options = [p for p in _params("check").values() if p.opts[0].startswith("--max-")]
-    assert [p.opts for p in options if p.name != "max_layers"] == [[f"--max-{k}"] for k in keys]
+    assert [p.opts for p in options if p.name != "max_layers"] == [
+        [f"--max-{name.replace('_', '-')}"] for name in names
+    ]
     budget = config_schema()["properties"]["budget"]["properties"]
-    assert list(budget) == keys
+    assert list(budget) == names
     assert all(m.unit in SUFFIXES for m in budgetable())
 
 
@@ -68,6 +73,12 @@ def test_a_metric_is_read_through_the_table() -> None:
         "buffers": totals.buffers, "activations": totals.activations,
         "param_bytes": totals.param_bytes, "activation_bytes": totals.activation_bytes,
         "memory": totals.param_bytes + totals.activation_bytes,
+        **{field: getattr(totals.cost, field) for field in (
+            "weight_bytes", "input_bytes", "output_bytes", "bytes_moved", "live_bytes",
+            "arithmetic_intensity", "latency_s")},
+        "peak_activation_bytes": totals.costed.peak.bytes,
+        "saved_activation_bytes": totals.costed.training.saved_activations,
+        "training_bytes": totals.costed.training.total,
     }  # fmt: skip
 
 
@@ -91,7 +102,8 @@ def test_a_new_metric_shows_up_in_json_totals_and_layers(
     data = json.loads(runner.invoke(app, ["analyze", SPEC, "-f", "json"]).stdout)
     params = data["totals"]["params"]
     assert data["totals"]["weights_kib"] == params * 4 // 1024
-    assert list(data["totals"])[-1] == "weights_kib"  # added last: older keys keep their place
+    metrics = [key for key in data["totals"] if key in METRICS]
+    assert metrics[-1] == "weights_kib"  # added last: older keys keep their place
     assert [layer["weights_kib"] for layer in data["layers"]] == [
         layer["params"] * 4 // 1024 for layer in data["layers"]
     ]
@@ -111,15 +123,17 @@ def test_a_new_budgetable_metric_is_checked(weights_kib: Metric) -> None:
     (verdict,) = checks.configs[0].verdicts
     assert (verdict.metric, verdict.actual, verdict.passed) == ("weights_kib", 62, False)
     assert no_budget().startswith(
-        "no budget: add a budget: section (macs, params, activations, memory, weights_kib)"
+        "no budget: add a budget: section (macs, params, activations, memory, peak_memory, "
+        "training_memory, latency, weights_kib)"
     )
 
 
 def test_totals_only_metrics_stay_out_of_layer_rows(runner: CliRunner) -> None:
     data = json.loads(runner.invoke(app, ["analyze", SPEC, "-f", "json"]).stdout)
-    per_layer = [m.key for m in METRICS.values() if m.per_layer]
+    per_layer = [m.key for m in METRICS.values() if m.per_layer and m.source != "device"]
     assert [k for k in data["layers"][0] if k in METRICS] == per_layer
-    assert [k for k in data["totals"] if k in METRICS] == list(METRICS)
+    without_device = [m.key for m in METRICS.values() if m.source != "device"]
+    assert [k for k in data["totals"] if k in METRICS] == without_device
 
 
 def test_diff_compares_the_diffed_metrics(runner: CliRunner) -> None:
@@ -190,7 +204,8 @@ def _names(runner: CliRunner, model: str, fmt: str, depth: int) -> list[str]:
         return [row[0] for row in csv.reader(io.StringIO(out))][1:-1]
     if fmt == "json":
         return [row["name"] for row in json.loads(out)["rows"]]
-    lines = out.splitlines()[2:-1]  # Markdown: header, rule, rows, total
+    table = out.split("\n\n", 1)[0]  # the table, before the footer
+    lines = table.splitlines()[2:-1]  # Markdown: header, rule, rows, total
     return [line.split(" | ")[0].removeprefix("| ").strip("*`") for line in lines]
 
 
@@ -220,7 +235,9 @@ def test_json_rows_at_depth_carry_their_figures(runner: CliRunner) -> None:
     top = [row for row in data["rows"] if row["depth"] == 0]
     assert top == data["rows"]
     # At depth 1 every row is a top-level layer or group: together they are the network.
-    per_layer = [m.key for m in METRICS.values() if m.per_layer and m.sums == "sum"]
+    per_layer = [
+        m.key for m in METRICS.values() if m.per_layer and m.sums == "sum" and m.source != "device"
+    ]
     assert {k: sum(row[k] for row in top) for k in per_layer} == {
         k: data["totals"][k] for k in per_layer
     }

@@ -101,12 +101,14 @@ def test_long_tables_are_printed_at_their_natural_width(
     runner = CliRunner(env={"COLUMNS": str(columns), "NO_COLOR": "1", "TERM": "dumb"})
     result = runner.invoke(app, ["analyze", "long.yaml"])
     assert (result.exit_code, result.stderr) == (0, "")
-    rows = words(result.stdout)[2:]  # after the title and the header
+    table_text, footer = result.stdout.split("\n\nparams size: ")  # the memory footer after it
+    assert footer.startswith("0.00 MB (0 × 4 B, fp32)\n")
+    rows = words(table_text)[2:]  # after the title and the header
     assert len(rows) == table.BIG_TABLE + 2
     assert [row[0] for row in rows[:5]] == [f"b×{repeat}1", "0", "a_rather_long_layer_name", "1",
                                             "a_rather_long_layer_name"]  # fmt: skip
     assert rows[-1][0] == "total"
-    widths = {cell_len(line) for line in result.stdout.splitlines()[2:-1] if line}
+    widths = {cell_len(line) for line in table_text.splitlines()[2:-1] if line}
     assert max(widths) > 40  # not fitted to a 40-column terminal
     wide = CliRunner(env={"COLUMNS": "250", "NO_COLOR": "1", "TERM": "dumb"})
     assert words(wide.invoke(app, ["analyze", "long.yaml"]).stdout) == words(result.stdout)

@@ -109,8 +109,8 @@ def flag_limits(texts: Mapping[str, str | None]) -> dict[str, Limit]:
             try:
                 flags[metric.key] = Limit(metric.key, parse_quantity(text, metric.key))
             except ConvcostError as error:
-                message = error.message.replace("_", "-", error.message.index(":"))
-                raise ConvcostError(f"--max-{message}") from None
+                name, _, rest = error.message.partition(":")
+                raise ConvcostError(f"--max-{name.replace('_', '-')}:{rest}") from None
     return flags
 
 

@@ -84,6 +84,7 @@ def cost(report: Report, settings: Settings | None = None) -> Report:
     costed = tuple(
         layer._replace(cost=layer_cost) for layer, layer_cost in zip(layers, costs, strict=True)
     )
+    timed = settings.device is not None
     weights = precision.weights.bytes
     params, buffers = report.totals.params, report.totals.buffers
     training = Training(
@@ -95,13 +96,13 @@ def cost(report: Report, settings: Settings | None = None) -> Report:
         _saved_activations(graph, report, activation_bytes),
     )
     network = NetworkCosts(settings, peak, training)
-    totals = report.totals._replace(cost=_summed(costs), network=network)
-    return report._replace(layers=costed, rows=_costed_rows(report.rows, costed, costs),
+    totals = report.totals._replace(cost=_summed(costs, timed), network=network)
+    return report._replace(layers=costed, rows=_costed_rows(report.rows, costed, costs, timed),
                            totals=totals)  # fmt: skip
 
 
 def _costed_rows(
-    rows: Sequence[Row], costed: Sequence[LayerResult], costs: Sequence[LayerCost]
+    rows: Sequence[Row], costed: Sequence[LayerResult], costs: Sequence[LayerCost], timed: bool
 ) -> tuple[Row, ...]:
     """The rows with each layer replaced by its costed self and each group's totals
     given the sums of its layers' costs (a group's layers follow its row, in order)."""
@@ -112,32 +113,34 @@ def _costed_rows(
     for row in rows:
         if isinstance(row, GroupResult):
             while depths and depths[-1] >= row.depth:
-                _close(made, spans, depths, costs, at)
+                _close(made, spans, depths, costs, at, timed)
             spans.append((len(made), at))
             depths.append(row.depth)
             made.append(row)
         else:
             while depths and depths[-1] >= row.depth:
-                _close(made, spans, depths, costs, at)
+                _close(made, spans, depths, costs, at, timed)
             made.append(costed[at])
             at += 1
     while depths:
-        _close(made, spans, depths, costs, at)
+        _close(made, spans, depths, costs, at, timed)
     return tuple(made)
 
 
 def _close(made: list[Row], spans: list[tuple[int, int]], depths: list[int],
-           costs: Sequence[LayerCost], end: int) -> None:  # fmt: skip
+           costs: Sequence[LayerCost], end: int, timed: bool) -> None:  # fmt: skip
     index, first = spans.pop()
     depths.pop()
     group = made[index]
     assert isinstance(group, GroupResult)
-    made[index] = group._replace(totals=group.totals._replace(cost=_summed(costs[first:end])))
+    made[index] = group._replace(
+        totals=group.totals._replace(cost=_summed(costs[first:end], timed))
+    )
 
 
-def _summed(costs: Sequence[LayerCost]) -> LayerCost:
-    latencies = [c.latency_s for c in costs]
-    latency = None if not costs or latencies[0] is None else sum(t or 0.0 for t in latencies)
+def _summed(costs: Sequence[LayerCost], timed: bool) -> LayerCost:
+    """The sum of ``costs`` (the most live bytes of any); time when ``timed`` (a device)."""
+    latency = sum(c.latency_s or 0.0 for c in costs) if timed else None
     return LayerCost(
         sum(c.param_bytes for c in costs),
         sum(c.weight_bytes for c in costs),
@@ -171,6 +174,8 @@ def _inference_memory(graph: Graph, report: Report, value_bytes: int) -> tuple[l
     nodes, layers, batch = graph.nodes, report.layers, report.batch
     shapes = [layer.output_shape for layer in layers]
     per_value = value_bytes * batch
+    if not nodes:  # the input alone: it is the whole of the memory
+        return [], Peak(graph.input_shape.elements * per_value, -1, "")
     buffer_of = [0] * len(nodes)
     sizes = [graph.input_shape.elements * per_value]  # buffer 0: the network's input
     born = [0]
@@ -198,8 +203,6 @@ def _inference_memory(graph: Graph, report: Report, value_bytes: int) -> tuple[l
     for step in range(len(nodes)):
         running += change[step]
         live.append(running)
-    if not live:
-        return live, Peak(sizes[0], -1, "")
     most = max(live)
     step = live.index(most)
     return live, Peak(most, step, layers[step].name)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     Figures = LayerResult | Totals
 
 Unit = Literal["count", "bytes", "seconds", "ratio"]
-Summing = Literal["sum", "max"]
+Summing = Literal["sum", "max", "derived"]
 Source = Literal["count", "cost", "device"]
 Number = int | float | None
 
@@ -25,7 +25,8 @@ class Metric(NamedTuple):
 
     ``key`` is its name everywhere a machine reads it: JSON, CSV header, budget key,
     ``--max-KEY``. ``read`` takes it from a layer's result (when ``per_layer``) or from
-    totals. ``sums``: a group's figure is the sum of its layers' (or the largest of them).
+    totals. ``sums``: a group's figure is the sum of its layers' (or the largest of them, or
+    ``derived`` from the group's own sums, as operations per byte are).
     ``budget_example`` makes it budgetable: the example in its ``--max-KEY`` help.
     ``diffed``: ``convcost diff`` compares it (per layer, so only a per-layer metric).
     ``source``: ``count`` (the analysis sums it), ``cost`` (bytes and memory, once costed:
@@ -112,7 +113,8 @@ METRICS: dict[str, Metric] = {
         Metric("live_bytes", "activation bytes alive during a layer's step, at inference",
                "live bytes", "bytes", _cost("live_bytes"), sums="max", source="cost"),
         Metric("arithmetic_intensity", "operations per byte moved (arithmetic intensity)",
-               "ops/byte", "ratio", _cost("arithmetic_intensity"), source="cost"),
+               "ops/byte", "ratio", _cost("arithmetic_intensity"), sums="derived",
+               source="cost"),
         Metric("peak_activation_bytes",
                "bytes of activations alive at once at the peak of inference",
                "peak memory", "bytes", attrgetter("peak_activation_bytes"), per_layer=False,
