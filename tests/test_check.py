@@ -152,9 +152,8 @@ def test_a_config_without_budget_is_reported_not_passed(runner: CliRunner, confi
     assert result.exit_code == 1
     assert "NO BUDGET" in result.stdout
     assert result.stderr == (
-        "none.yaml: no budget: add a budget: section (macs, params, activations, memory, peak_memory, "
-        "training_memory, latency) or "
-        "pass --max-macs and the like\n"
+        "none.yaml: no budget: add a budget: section (macs, params, activations, memory, "
+        "peak_memory, training_memory, latency) or pass --max-macs and the like\n"
     )
 
 

@@ -219,7 +219,8 @@ def test_analyze_json_contract(runner: CliRunner) -> None:
         "live_bytes": 4 * 2 * 28 * 28 * (192 + 16),
         "arithmetic_intensity": (
             2 * (2 * 12_443_648 + 28 * 28 * 48) + 2 * 28 * 28 * 16  # + the relu's
-        ) / (4 * (15_920 + 2 * 28 * 28 * (192 + 16 + 16 + 16 + 16 + 32))),
+        )
+        / (4 * (15_920 + 2 * 28 * 28 * (192 + 16 + 16 + 16 + 16 + 32))),
         "peak_activation_bytes": 4 * 2 * 28 * 28 * (192 + 16),  # at conv1
         # conv1 keeps the input for training, the relu its output (which conv2 reads)
         "saved_activation_bytes": 4 * 2 * 28 * 28 * (192 + 16),

@@ -149,8 +149,9 @@ def test_markdown_diff(runner: CliRunner, here: Path, name: str, shown: str) -> 
     Path("old.yaml").write_text("input: 8x8x3\nlayers: [relu name=base]\n")
     result = runner.invoke(app, ["diff", "old.yaml", _net(name), "-f", "markdown"])
     assert result.exit_code == 0 and _safe(result.stdout)
-    head, _, header, _, *rows = result.stdout.splitlines()
+    head, _, header, _, *rows, _, memory = result.stdout.splitlines()
     assert head.startswith("**convcost diff** `old.yaml` → `net.yaml`: ")
+    assert memory.startswith("memory (fp32): param bytes ")
     cells = [_cells(row) for row in (header, *rows)]
     assert {len(row) for row in cells} == {7}
     added = [_code(row[0]) for row in cells[1:-1] if row[1] == "added"]
@@ -270,9 +271,8 @@ def test_check_table_and_json(runner: CliRunner, here: Path, path: str, shown: s
     assert result.exit_code == 1 and _safe(result.stdout)
     assert result.stdout.splitlines()[3].startswith(f" {shown}  ")
     assert result.stderr == (
-        f"{shown}: no budget: add a budget: section (macs, params, activations, memory, peak_memory, "
-        "training_memory, latency) or "
-        "pass --max-macs and the like\n"
+        f"{shown}: no budget: add a budget: section (macs, params, activations, memory, "
+        "peak_memory, training_memory, latency) or pass --max-macs and the like\n"
     )
     result = runner.invoke(app, ["check", path, "-f", "json"])
     assert _safe(result.stdout) and json.loads(result.stdout)["configs"][0]["config"] == path

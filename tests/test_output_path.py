@@ -138,7 +138,16 @@ def test_totals_only_metrics_stay_out_of_layer_rows(runner: CliRunner) -> None:
 
 def test_diff_compares_the_diffed_metrics(runner: CliRunner) -> None:
     data = json.loads(runner.invoke(app, ["diff", "resnet18", "resnet50", "-f", "json"]).stdout)
-    assert list(data["totals"]) == [m.key for m in METRICS.values() if m.diffed]
+    per_layer = [m.key for m in METRICS.values() if m.diffed]
+    whole = [m.key for m in METRICS.values() if m.diff_total]
+    assert list(data["totals"]) == [*per_layer, *whole]
+    assert whole == ["param_bytes", "peak_activation_bytes", "training_bytes"]
+    fp16 = json.loads(
+        runner.invoke(app, ["diff", "resnet18", "resnet50", "-f", "json", "--dtype", "fp16"]).stdout
+    )
+    assert fp16["totals"]["peak_activation_bytes"] == {
+        "old": 4_014_080 // 2, "new": 7_225_344 // 2, "delta": 3_211_264 // 2, "percent": 80.0
+    }  # fmt: skip
 
 
 # --- the writer registry --------------------------------------------------------------------

@@ -197,7 +197,16 @@ def test_check_budgets_of_memory_and_time(tmp_path: Path) -> None:
     assert code == 0, err
     code, _, err = run("check", str(config))
     assert code == 2
-    assert err == "convcost: latency needs a device: give --device NAME\n"
+    assert err == (
+        f"{config}:6:3: budget latency: a roofline time needs a device; give --device NAME "
+        "(convcost devices lists them) or --peak and --bandwidth\n"
+    )
+    code, _, err = run("check", "resnet18", "--max-latency", "2ms")
+    assert (code, err) == (
+        2,
+        "convcost check: --max-latency is a roofline time: give --device "
+        "NAME (convcost devices lists them) or --peak and --bandwidth\n",
+    )
 
 
 def test_bad_time_budget_is_refused() -> None:

@@ -111,4 +111,5 @@ def test_long_tables_are_printed_at_their_natural_width(
     widths = {cell_len(line) for line in table_text.splitlines()[2:-1] if line}
     assert max(widths) > 40  # not fitted to a 40-column terminal
     wide = CliRunner(env={"COLUMNS": "250", "NO_COLOR": "1", "TERM": "dumb"})
-    assert words(wide.invoke(app, ["analyze", "long.yaml"]).stdout) == words(result.stdout)
+    wide_text = wide.invoke(app, ["analyze", "long.yaml"]).stdout
+    assert words(wide_text.split("\n\nparams size: ")[0]) == words(table_text)

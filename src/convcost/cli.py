@@ -558,6 +558,7 @@ def check(
     KiB, MiB, GiB). A value exactly at its limit passes.
     """
     from convcost.analyses.budget import check_configs, flag_limits
+    from convcost.core.metrics import METRICS
     from convcost.frontends import analyze_spec
 
     _stdin_once("check", configs)
@@ -565,6 +566,11 @@ def check(
         flags = flag_limits(limits or {})
     except ConvcostError as error:
         _fail(f"convcost check: {error.message}")
+    timed = [m for m in flags if METRICS[m].source == "device"]
+    if timed and costing.device is None:
+        option = METRICS[timed[0]].budget_name
+        _fail(f"convcost check: --max-{option} is a roofline time: give --device NAME (convcost "
+              "devices lists them) or --peak and --bandwidth")  # fmt: skip
     checks = check_configs(
         configs,
         flags,

@@ -40,16 +40,22 @@ class Verdict:
         return METRICS[self.metric].budget_name
 
 
-def actual(report: Report, metric: str) -> int | float:
+def actual(report: Report, metric: str, limit: Limit | None = None) -> int | float:
+    """The report's figure for ``metric``; a time without a device is refused, where the
+    budget that asks for it was written."""
     value = METRICS[metric].read(report.totals)
     if value is None:
-        raise ConvcostError(f"{METRICS[metric].budget_name} needs a device: give --device NAME")
+        raise ConvcostError(
+            f"budget {METRICS[metric].budget_name}: a roofline time needs a device; give "
+            "--device NAME (convcost devices lists them) or --peak and --bandwidth",
+            None if limit is None else limit.location,
+        )
     return value
 
 
 def check(report: Report, limits: Mapping[str, Limit]) -> list[Verdict]:
-    return [Verdict(m.key, actual(report, m.key), limits[m.key]) for m in budgetable()
-            if m.key in limits]  # fmt: skip
+    return [Verdict(m.key, actual(report, m.key, limits[m.key]), limits[m.key])
+            for m in budgetable() if m.key in limits]  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -16,14 +16,15 @@ BYTE_SUFFIXES = {
 }  # fmt: skip
 
 # Seconds are given by their nanoseconds, so that every quantity is a whole number of units.
-SECOND_SUFFIXES = {"s": 10**9, "ms": 10**6, "us": 10**3, "µs": 10**3, "ns": 1}
+SECOND_SUFFIXES = {"s": 10**9, "ms": 10**6, "us": 10**3, "µs": 10**3, "μs": 10**3, "ns": 1}
+MAX_TEXT = 64  # no budget is longer: refused before any arithmetic on its digits
 
 # The suffixes a budget of each unit takes (core.metrics says which unit a metric has).
 SUFFIXES = {"count": COUNT_SUFFIXES, "bytes": BYTE_SUFFIXES, "seconds": SECOND_SUFFIXES}
 # What an error message offers as an example of a quantity of each unit.
 EXAMPLES = {"count": "1.6G", "bytes": "100MB", "seconds": "2ms"}
 
-_QUANTITY = re.compile(r"^\s*([0-9][0-9_,]*)(\.[0-9]+)?\s*([A-Za-zµ]*)\s*$")
+_QUANTITY = re.compile(r"^\s*([0-9][0-9_,]*)(\.[0-9]+)?\s*([A-Za-zµμ]*)\s*$")
 # A comma groups thousands only where it cannot be a decimal comma: in groups of exactly
 # three digits, and with a second comma or a decimal point to prove it (1,600,000; 1,600.5M).
 _THOUSANDS = re.compile(r"^[0-9]{1,3}(?:,[0-9]{3})+$")
@@ -45,6 +46,11 @@ def parse_quantity(value: object, metric: str) -> int | float:
             f"{name}: {value!r} is not a time; write it with a unit: s, ms, us or ns (e.g. 2ms)"
         )
     metric = name  # as the user names it, in the messages below
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        raise ConvcostError(
+            f"{metric}: {value[:20]!r}… is {len(value):,} characters long; a budget is a number "
+            f"with a unit such as {_example(metric)}"
+        )
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise ConvcostError(
             f"{metric}: expected a number such as {_example(metric)}, got {value!r}"

@@ -24,8 +24,10 @@ Four figures, each by a stated rule (the README's "Memory and time" says them to
   bound that assumes perfect reuse inside the layer; a view moves nothing); it takes
   max(ops / peak at the activations' format, bytes / bandwidth), bound by whichever is
   larger. With ``fuse``, BatchNorm and activations that follow a conv or dense layer (each
-  the only reader of what it follows) fold into it: they move no memory and a folded
-  BatchNorm does no arithmetic.
+  the only reader of what it follows) fold into it and move no memory: a BatchNorm folds
+  into the weights (no arithmetic left) only straight after the conv or after a BatchNorm
+  folded so; an activation is the conv's epilogue after any of those or another activation
+  fused so. Anything else stays as it is.
 
 Merges are the graph's (as their shapes are, in ``convcost.core.analysis``): ``add`` and
 ``mul`` do one operation per output value per input after the first, ``concat`` none;
@@ -254,14 +256,21 @@ def _fused(graph: Graph) -> list[bool]:
             if i != INPUT:
                 readers[i] += 1
     fused = [False] * len(nodes)
+    # Whether a node's output is still the conv's own (no activation since): only then can
+    # a BatchNorm fold into its weights.
+    linear = [False] * len(nodes)
     for index, node in enumerate(nodes):
         fusion = type(node.layer).fusion
+        if fusion == "producer":
+            linear[index] = True
         if fusion not in ("folded", "epilogue") or len(node.inputs) != 1:
             continue
         source = node.inputs[0]
         if source == INPUT or readers[source] != 1:
             continue
-        if type(nodes[source].layer).fusion == "producer" or fused[source]:
+        if fusion == "folded" and linear[source]:
+            fused[index] = linear[index] = True
+        elif fusion == "epilogue" and (linear[source] or fused[source]):
             fused[index] = True
     return fused
 
@@ -301,7 +310,12 @@ def _layer_cost(
         compute = ops / device.peak[precision.activations.name]
         memory = moved / device.bandwidth
         latency = max(compute, memory)
-        bound = "fused" if fused else ("compute" if compute >= memory else "memory")
+        if view:
+            bound = "none"  # nothing to do: the same values, nothing moved
+        elif fused:
+            bound = "fused"
+        else:
+            bound = "compute" if compute >= memory else "memory"
     return LayerCost(result.params * precision.weights.bytes, weight_bytes, input_bytes,
                      output_bytes, ops, moved, live, latency, bound, fused)  # fmt: skip
 

@@ -57,7 +57,7 @@ class LayerCost(NamedTuple):
     bytes_moved: int  # what the roofline charges: weights, inputs, output (0: view, fused)
     live_bytes: int  # activations alive during its step (a group: the most, over its steps)
     latency_s: float | None = None  # with a device
-    bound: str = ""  # with a device: "compute", "memory" or "fused" (a group: "")
+    bound: str = ""  # with a device: compute, memory, fused, or none for a view (a group: "")
     fused: bool = False  # folded into the conv or dense layer before it (--fuse)
 
     @property

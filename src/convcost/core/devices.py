@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, Overflow
 from types import MappingProxyType
 from typing import NamedTuple
 
@@ -23,6 +23,7 @@ KINDS = ("peak", "bandwidth")
 # Below these a device is no target for a network's cost; a value this small is a
 # forgotten suffix (19.5 meant for 19.5T), refused rather than taken as 19.5 FLOP/s.
 MIN_RATE = 1e6
+MAX_TEXT = 64  # no rate is longer: refused before any arithmetic on its digits
 
 
 class Device(NamedTuple):
@@ -199,6 +200,11 @@ def parse_rate(value: object, what: str, label: str | None = None) -> float:
         raise ConvcostError(f"{name}: expected a rate such as {example}, got {value!r}")
     if isinstance(value, int | float):
         return _checked(float(value), value, name, example)
+    if len(value) > MAX_TEXT:
+        raise ConvcostError(
+            f"{name}: {value[:20]!r}… is {len(value):,} characters long; a rate is a number "
+            f"with a unit such as {example}"
+        )
     match = _RATE.match(value)
     if not match:
         raise ConvcostError(
@@ -227,7 +233,7 @@ def parse_rate(value: object, what: str, label: str | None = None) -> float:
         )
     try:
         exact = Decimal(whole.replace("_", "") + fraction + exponent) * scale
-    except InvalidOperation:  # an exponent past what Decimal holds
+    except (InvalidOperation, Overflow):  # an exponent past what Decimal holds
         exact = Decimal("Infinity")
     return _checked(float(exact), value, name, example)
 

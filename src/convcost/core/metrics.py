@@ -32,6 +32,7 @@ class Metric(NamedTuple):
     ``source``: ``count`` (the analysis sums it), ``cost`` (bytes and memory, once costed:
     ``convcost.core.costing``) or ``device`` (time: only when a device is given).
     ``budget_key``: its name as a budget key and ``--max-`` option, when not ``key``.
+    ``diff_total``: ``convcost diff`` compares the two networks' figures (not per layer).
     """
 
     key: str
@@ -44,6 +45,7 @@ class Metric(NamedTuple):
     budget_example: str | None = None
     diffed: bool = False  # diff compares it layer by layer and in total (--fail-above)
     source: Source = "count"
+    diff_total: bool = False  # diff compares the networks' figures (a whole-network metric)
     budget_key: str | None = None
 
     @property
@@ -94,7 +96,8 @@ METRICS: dict[str, Metric] = {
         Metric("activations", "output values of all layers", "activations", "count",
                attrgetter("activations"), budget_example="12M"),
         Metric("param_bytes", "bytes of parameters, at the weights' format (--dtype)",
-               "param bytes", "bytes", attrgetter("param_bytes"), per_layer=False),
+               "param bytes", "bytes", attrgetter("param_bytes"), per_layer=False,
+               diff_total=True),
         Metric("activation_bytes", "bytes of all layer outputs, at the activations' format",
                "activation bytes", "bytes", attrgetter("activation_bytes"), per_layer=False),
         Metric("memory",
@@ -118,7 +121,7 @@ METRICS: dict[str, Metric] = {
         Metric("peak_activation_bytes",
                "bytes of activations alive at once at the peak of inference",
                "peak memory", "bytes", attrgetter("peak_activation_bytes"), per_layer=False,
-               budget_example="8MB", source="cost", budget_key="peak_memory"),
+               budget_example="8MB", source="cost", budget_key="peak_memory", diff_total=True),
         Metric("saved_activation_bytes",
                "bytes of activations training saves for the backward pass", "saved activations",
                "bytes", attrgetter("saved_activation_bytes"), per_layer=False, source="cost"),
@@ -126,7 +129,7 @@ METRICS: dict[str, Metric] = {
                "bytes training holds: parameters, gradients, optimizer state, buffers and "
                "saved activations", "training memory", "bytes", attrgetter("training_bytes"),
                per_layer=False, budget_example="2GB", source="cost",
-               budget_key="training_memory"),
+               budget_key="training_memory", diff_total=True),
         Metric("latency_s", "seconds of roofline time on the device", "time", "seconds",
                _cost("latency_s"), budget_example="2ms", source="device",
                budget_key="latency"),
@@ -159,6 +162,11 @@ def counted() -> tuple[Metric, ...]:
 def diffed() -> tuple[Metric, ...]:
     """The metrics ``convcost diff`` compares, in its order."""
     return tuple(m for m in METRICS.values() if m.diffed)
+
+
+def diffed_totals() -> tuple[Metric, ...]:
+    """The whole-network figures ``convcost diff`` compares besides, at the formats asked."""
+    return tuple(m for m in METRICS.values() if m.diff_total)
 
 
 def budgetable() -> tuple[Metric, ...]:

@@ -285,7 +285,7 @@ def _budget(node: YNode | None) -> tuple[Limit, ...]:
             raise ConvcostError(_unknown(metric, keys, "budget"), node.key_at[metric])
         try:
             key = key_of[metric]
-            limits.append(Limit(key, parse_quantity(value.value, key), node.key_at[metric]))
+            limits.append(Limit(key, parse_quantity(value.plain(), key), node.key_at[metric]))
         except ConvcostError as error:
             raise ConvcostError(f"budget {error.message}", value.at) from None
     return tuple(limits)

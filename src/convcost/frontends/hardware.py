@@ -55,6 +55,12 @@ def device_of(name: str | None, peak: str | None, bandwidth: str | None) -> Devi
     return device
 
 
+_EXAMPLES = {
+    "dtype": "fp16", "weight_dtype": "int8", "activation_dtype": "fp16", "optimizer": "adam",
+    "device": "t4", "peak": "19.5T", "bandwidth": "1.5TB/s",
+}  # fmt: skip
+
+
 def settings_of(
     dtype: str | None = None,
     weight_dtype: str | None = None,
@@ -68,6 +74,24 @@ def settings_of(
     """Costing settings from the options' texts; a bad name is refused with the valid ones."""
     from convcost.core.costs import Settings, optimizer_states
     from convcost.core.dtypes import precision
+
+    texts = {
+        "dtype": dtype,
+        "weight_dtype": weight_dtype,
+        "activation_dtype": activation_dtype,
+        "optimizer": optimizer,
+        "device": device,
+        "peak": peak,
+        "bandwidth": bandwidth,
+    }
+    for name, value in texts.items():
+        if value is not None and not isinstance(value, str):
+            raise ConvcostError(f"{name}: expected a name or text such as "
+                                f"{_EXAMPLES[name]!r}, got {value!r}")  # fmt: skip
+        if name == "optimizer" and value is None:
+            raise ConvcostError("optimizer: expected one of sgd, momentum, adam, adamw, got None")
+    if not isinstance(fuse, bool):
+        raise ConvcostError(f"fuse: expected True or False, got {fuse!r}")
 
     optimizer_states(optimizer)
     chosen = device_of(device, peak, bandwidth)

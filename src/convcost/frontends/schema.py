@@ -142,6 +142,7 @@ def _keyed_layer() -> dict[str, Any]:
 
 def config_schema() -> dict[str, Any]:
     count = {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string"}]}
+    time = {"type": "string", "pattern": "s\\s*$"}  # a time always has its unit: 2ms
     top: dict[str, Any] = {
         "name": {"type": "string"},
         "description": {"type": "string"},
@@ -186,7 +187,10 @@ def config_schema() -> dict[str, Any]:
         "budget": {
             "type": "object",
             "properties": {
-                metric.budget_name: {**count, "description": f"at most this many {metric.label}"}
+                metric.budget_name: {
+                    **(time if metric.unit == "seconds" else count),
+                    "description": f"at most this many {metric.label}",
+                }
                 for metric in budgetable()
             },
             "additionalProperties": False,

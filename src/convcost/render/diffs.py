@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from convcost.core.metrics import METRICS, diffed
+from convcost.core.metrics import METRICS, diffed, diffed_totals
 from convcost.render.escape import md_cell, md_code
 from convcost.render.numbers import fixed, grouped
 from convcost.render.registry import Format, Options, writer
@@ -57,7 +57,8 @@ def diff_json(result: Diff, options: Options) -> str:
             "old": old_name,
             "new": new_name,
             "totals": {
-                m.key: _total(result.old.totals, result.new.totals, m.key) for m in diffed()
+                m.key: _total(result.old.totals, result.new.totals, m.key)
+                for m in (*diffed(), *diffed_totals())
             },
             "layers": [
                 {
@@ -126,6 +127,21 @@ def summary(result: Diff) -> str:
     )
 
 
+def memory_line(result: Diff) -> str:
+    """The networks' memory, before and after, at the formats asked (--dtype)."""
+    from convcost.render.words import megabytes
+
+    old, new = result.old.totals, result.new.totals
+    parts = [
+        f"{m.title} {megabytes(m.count(old))} → {megabytes(m.count(new))} "
+        f"({percent(m.count(new) - m.count(old), m.count(old))})"
+        for m in diffed_totals()
+    ]
+    network = new.network
+    label = "" if network is None else f" ({network.settings.precision.label})"
+    return f"memory{label}: " + "; ".join(parts)
+
+
 HEADERS = ["layer", "change", "MACs", "Δ MACs", "Δ %", "params", "Δ params"]
 
 
@@ -146,4 +162,5 @@ def diff_markdown(result: Diff, options: Options) -> str:
     # The total row by its place: a layer may be called "total" too.
     cells = [[md_code(row[0]), *row[1:]] for row in changes] + [["**total**", *total[1:]]]
     lines += ["| " + " | ".join(map(md_cell, row)) + " |" for row in cells]
+    lines += ["", memory_line(result)]
     return "\n".join(lines)

@@ -439,3 +439,4 @@ def print_diff(result: Diff, options: Options) -> None:
         else:
             console.print(title)
         console.print(summary, overflow="fold")
+        console.print(diffs.memory_line(result), overflow="fold")

@@ -193,6 +193,8 @@ def _rows_json(report: Report, depth: int) -> list[dict[str, Any]]:
             "output_shape": row.output_shape.as_list(),
             **layer_values(row.totals if isinstance(row, GroupResult) else row, device),
         })  # fmt: skip
+        if device and isinstance(row, LayerResult) and row.cost is not None:
+            rows[-1]["bound"] = row.cost.bound
     return rows
 
 
@@ -210,9 +212,9 @@ def _group_json(group: GroupResult, device: bool) -> dict[str, Any]:
 def _report_json(report: Report, explain: bool) -> dict[str, Any]:
     device = has_device(report)
     totals = _totals_json(report.totals, device)
-    latency = totals.get("latency_s")
-    if latency:
-        totals["images_per_s"] = report.batch / latency
+    if device:
+        latency = totals["latency_s"]
+        totals["images_per_s"] = report.batch / latency if latency else None
     data = {
         "layers": _layers_json(report.layers, explain, report.graph, device),
         "groups": [_group_json(g, device) for g in report.groups],
@@ -299,8 +301,9 @@ def shape_json(result: LayerShape, options: Options) -> str:
 _CSV_HEAD = ["name", "kind", "config", "input_shape", "output_shape"]
 
 
-def _csv_header(columns: list[Column], explain: bool) -> list[str]:
-    return [*_CSV_HEAD, *(c.key for c in columns)] + (["explain"] if explain else [])
+def _csv_header(columns: list[Column], explain: bool, bound: bool = False) -> list[str]:
+    return [*_CSV_HEAD, *(c.key for c in columns), *(["bound"] if bound else []),
+            *(["explain"] if explain else [])]  # fmt: skip
 
 
 def _figures(row: Row | Report) -> Totals | LayerResult:
@@ -309,7 +312,9 @@ def _figures(row: Row | Report) -> Totals | LayerResult:
     return row.totals
 
 
-def _csv_row(row: Row | Report, explain: bool, texts: Texts, columns: list[Column]) -> list[object]:
+def _csv_row(
+    row: Row | Report, explain: bool, texts: Texts, columns: list[Column], bound: bool = False
+) -> list[object]:
     f = _figures(row)
     if isinstance(row, LayerResult):
         head: list[object] = [row.name, row.kind, texts.config(row.layer)]
@@ -319,6 +324,8 @@ def _csv_row(row: Row | Report, explain: bool, texts: Texts, columns: list[Colum
         head = ["total", "total", ""]
     inp, out = row.input_shape, row.output_shape
     cells = [*head, texts.ascii(inp), texts.ascii(out), *(c.value(f) for c in columns)]
+    if bound:
+        cells.append(f.cost.bound if f.cost is not None else "")
     if explain:
         cells.append("; ".join(explain_layer(row)) if isinstance(row, LayerResult) else "")
     return cells
@@ -331,8 +338,9 @@ def _csv_rows(
     the total."""
     texts = Texts()
     shown = report.layers if depth is None else shown_rows(report, depth)
-    rows = [_csv_row(row, explain, texts, columns) for row in shown]
-    return [*rows, _csv_row(report, explain, texts, columns)]
+    bound = has_device(report)  # the roofline's bound after the time, with a device
+    rows = [_csv_row(row, explain, texts, columns, bound) for row in shown]
+    return [*rows, _csv_row(report, explain, texts, columns, bound)]
 
 
 def _csv(header: list[str], rows: list[list[object]]) -> str:
@@ -356,15 +364,17 @@ def _csv(header: list[str], rows: list[list[object]]) -> str:
 
 @writer(Report, Format.csv)
 def analyze_csv(report: Report, options: Options) -> str:
-    columns = layer_columns(has_device(report))
-    header = _csv_header(columns, options.explain)
+    device = has_device(report)
+    columns = layer_columns(device)
+    header = _csv_header(columns, options.explain, device)
     return _csv(header, _csv_rows(report, options.explain, columns, options.depth))
 
 
 @writer(_COMPARISON, Format.csv)
 def compare_csv(comparison: Comparison, options: Options) -> str:
-    columns = layer_columns(has_device(comparison.direct.report))
-    header = ["path", *_csv_header(columns, options.explain)]
+    device = has_device(comparison.direct.report)
+    columns = layer_columns(device)
+    header = ["path", *_csv_header(columns, options.explain, device)]
     rows = [
         [path.name, *row]
         for path in comparison.paths
@@ -466,8 +476,8 @@ def compare_markdown(comparison: Comparison, options: Options) -> str:
     columns = _md_columns(options.unit, has_device(comparison.direct.report))
     rows = [row for p in comparison.paths for row in _md_layers(p.report, columns, [p.name])]
     text = _md_table(["path", *_md_header(columns)], rows, _md_right(columns, 1))
-    lines = saving_lines(comparison) + time_lines(comparison)
-    text += "\n\n" + "\n".join(f"- {line}" for line in lines)
+    text += "\n\n" + "\n".join(f"- {line}" for line in saving_lines(comparison))
+    text += "".join(f"\n- {md_text(line)}" for line in time_lines(comparison))
     if options.explain:
         results = [r for p in comparison.paths for r in p.report.layers]
         text += "\n\n" + _md_explain(results)

@@ -108,7 +108,7 @@ def time_lines(comparison: Comparison) -> list[str]:
         line = (
             f"{saving.path.name}: {seconds(time)}, {change} for {_times(saving.macs_ratio, 'MACs')}"
         )
-        if saved < mac_saved:
+        if mac_saved > 0 and saved < mac_saved:
             bound = [
                 layer.name
                 for layer in saving.path.report.layers
@@ -121,7 +121,5 @@ def time_lines(comparison: Comparison) -> list[str]:
                     f": it saves less time than MACs, as {names} {verb} memory-bound (bytes "
                     f"moved, not MACs, set {whose} time)"
                 )
-            else:
-                line += ": it saves less time than MACs"
         lines.append(line)
     return lines
