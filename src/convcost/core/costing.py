@@ -38,6 +38,8 @@ Merges are the graph's (as their shapes are, in ``convcost.core.analysis``): ``a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import accumulate
+from typing import NamedTuple
 
 from convcost.core.costs import (
     OPTIMIZERS,
@@ -47,14 +49,66 @@ from convcost.core.costs import (
     Peak,
     Settings,
     Training,
+    make_layer_cost,
     optimizer_states,
 )
 from convcost.core.errors import ConvcostError
 from convcost.core.graph import INPUT, Graph, chain
-from convcost.core.kinds.base import Layer, Saved
+from convcost.core.kinds.base import NOTHING_SAVED, Saved, Storage
 from convcost.core.kinds.merges import Merge
-from convcost.core.report import GroupResult, LayerResult, Report, Row
+from convcost.core.report import (
+    GroupResult,
+    LayerResult,
+    Report,
+    Row,
+    make_group_result,
+    make_layer_result,
+    make_totals,
+)
 from convcost.core.shapes import Shape
+
+
+class _Facts(NamedTuple):
+    """What a layer's kind says of it on its shapes (see ``Layer``): made once per distinct
+    layer and shapes, as a 100,000-layer network repeats a few."""
+
+    inference: Storage  # where its output lives at inference
+    training_view: bool  # its output is its input's tensor in training
+    saved: Saved
+    other_ops: int  # per sample
+    fusion: str
+
+
+def _facts(graph: Graph, layers: Sequence[LayerResult]) -> list[_Facts]:
+    made: dict[tuple[int, Shape, Shape], _Facts] = {}
+    facts: list[_Facts] = []
+    append = facts.append
+    for node, result in zip(graph.nodes, layers, strict=True):
+        layer, inp, out = node.layer, result.input_shape, result.output_shape
+        if type(layer) is Merge:  # the graph's: see the module's docstring
+            op = layer.kind_name
+            first = node.inputs[0]
+            reads_first = graph.input_shape if first == INPUT else layers[first].output_shape
+            inplace = op == "add" and reads_first == out
+            other = 0 if op == "concat" else (len(node.inputs) - 1) * out.elements
+            saved = _ALL_INPUTS if op == "mul" else NOTHING_SAVED
+            append(_Facts("inplace" if inplace else "new", False, saved, other, "none"))
+            continue
+        key = (id(layer), inp, out)
+        found = made.get(key)
+        if found is None:
+            found = made[key] = _Facts(
+                layer.storage(),
+                layer.storage(training=True) == "view",
+                layer.saved(inp, out),
+                layer.other_ops(inp, out),
+                type(layer).fusion,
+            )
+        append(found)
+    return facts
+
+
+_ALL_INPUTS = Saved(input=True)  # a mul's, told apart by identity: every input it reads
 
 
 def cost(report: Report, settings: Settings | None = None) -> Report:
@@ -62,31 +116,24 @@ def cost(report: Report, settings: Settings | None = None) -> Report:
     (``settings``: fp32, Adam, no device, when None)."""
     if settings is None:
         settings = Settings()
-    graph = report.graph
-    if graph is None:
-        graph = chain(report.input_shape, ((layer.name, layer.layer) for layer in report.layers))
+    graph = _graph(report)
     states = optimizer_states(settings.optimizer)
-    precision = settings.precision
-    activation_bytes = precision.activations.bytes
-    if settings.device is not None and precision.activations.name not in settings.device.peak:
-        have = ", ".join(settings.device.peak)
+    precision, device = settings.precision, settings.device
+    dtype = precision.activations.name
+    if device is not None and dtype not in device.peak:
         raise ConvcostError(
-            f"{settings.device.name} has no published {precision.activations.name} peak "
-            f"(it has: {have}); choose one of those with --dtype/--activation-dtype, or give "
-            "the peak with --peak"
+            f"{device.name} has no published {dtype} peak (it has: {', '.join(device.peak)}); "
+            "choose one of those with --dtype/--activation-dtype, or give the peak with --peak"
         )
     layers = report.layers
-    shapes = [layer.output_shape for layer in layers]
-    live, peak = _inference_memory(graph, report, activation_bytes)
+    facts = _facts(graph, layers)
+    value_bytes = precision.activations.bytes
+    live, peak = _inference_memory(graph, report, value_bytes, facts)
     fused = _fused(graph) if settings.fuse else [False] * len(layers)
-    costs = [
-        _layer_cost(graph, report, index, shapes, live[index], fused[index], settings)
-        for index in range(len(layers))
-    ]
-    costed = tuple(
-        layer._replace(cost=layer_cost) for layer, layer_cost in zip(layers, costs, strict=True)
-    )
-    timed = settings.device is not None
+    costs = _layer_costs(graph, report, facts, live, fused, settings)
+    make = make_layer_result
+    costed = tuple([make(*layer[:11], c) for layer, c in zip(layers, costs, strict=True)])
+    timed = device is not None
     weights = precision.weights.bytes
     params, buffers = report.totals.params, report.totals.buffers
     training = Training(
@@ -95,86 +142,80 @@ def cost(report: Report, settings: Settings | None = None) -> Report:
         params * weights,
         states * params * weights,
         buffers * weights,
-        _saved_activations(graph, report, activation_bytes),
+        _saved_activations(graph, report, value_bytes, facts),
     )
     network = NetworkCosts(settings, peak, training)
-    totals = report.totals._replace(cost=_summed(costs, timed), network=network)
-    return report._replace(layers=costed, rows=_costed_rows(report.rows, costed, costs, timed),
+    sums = _Sums(costs, timed)
+    totals = report.totals._replace(cost=sums.over(0, len(costs)), network=network)
+    return report._replace(layers=costed, rows=_costed_rows(report.rows, costed, sums),
                            totals=totals)  # fmt: skip
 
 
+def _graph(report: Report) -> Graph:
+    if report.graph is not None:
+        return report.graph
+    return chain(report.input_shape, ((layer.name, layer.layer) for layer in report.layers))
+
+
+class _Sums:
+    """Each cost field's running sums over the layers, so that any run of layers (a group)
+    is summed in constant time; live bytes, the most of them, by a slice's max."""
+
+    def __init__(self, costs: Sequence[LayerCost], timed: bool) -> None:
+        fields = list(zip(*costs, strict=True)) if costs else [()] * len(LayerCost._fields)
+        self.columns = [list(accumulate(fields[i], initial=0)) for i in range(_SUMMED)]
+        self.live = fields[_SUMMED]
+        self.latency = list(accumulate(fields[_SUMMED + 1], initial=0.0)) if timed else None
+
+    def over(self, first: int, end: int) -> LayerCost:
+        param, weight, inp, out, ops, moved = (
+            column[end] - column[first] for column in self.columns
+        )
+        latency = None if self.latency is None else self.latency[end] - self.latency[first]
+        return LayerCost(param, weight, inp, out, ops, moved,
+                         max(self.live[first:end], default=0), latency)  # fmt: skip
+
+
+_SUMMED = LayerCost._fields.index("live_bytes")  # the fields before it are summed
+
+
 def _costed_rows(
-    rows: Sequence[Row], costed: Sequence[LayerResult], costs: Sequence[LayerCost], timed: bool
+    rows: Sequence[Row], costed: Sequence[LayerResult], sums: _Sums
 ) -> tuple[Row, ...]:
     """The rows with each layer replaced by its costed self and each group's totals
     given the sums of its layers' costs (a group's layers follow its row, in order)."""
     made: list[Row] = []
     at = 0
-    spans: list[tuple[int, int]] = []  # per group row: (its index in made, first layer)
-    depths: list[int] = []
+    open_groups: list[tuple[int, int, int]] = []  # (index in made, first layer, depth)
+
+    def close() -> None:
+        index, first, _ = open_groups.pop()
+        group = made[index]
+        assert isinstance(group, GroupResult)
+        totals = group.totals
+        made[index] = make_group_result(
+            *group[:4], make_totals(*totals[:5], sums.over(first, at), None), *group[5:]
+        )
+
     for row in rows:
+        while open_groups and open_groups[-1][2] >= row.depth:
+            close()
         if isinstance(row, GroupResult):
-            while depths and depths[-1] >= row.depth:
-                _close(made, spans, depths, costs, at, timed)
-            spans.append((len(made), at))
-            depths.append(row.depth)
+            open_groups.append((len(made), at, row.depth))
             made.append(row)
         else:
-            while depths and depths[-1] >= row.depth:
-                _close(made, spans, depths, costs, at, timed)
             made.append(costed[at])
             at += 1
-    while depths:
-        _close(made, spans, depths, costs, at, timed)
+    while open_groups:
+        close()
     return tuple(made)
 
 
-def _close(made: list[Row], spans: list[tuple[int, int]], depths: list[int],
-           costs: Sequence[LayerCost], end: int, timed: bool) -> None:  # fmt: skip
-    index, first = spans.pop()
-    depths.pop()
-    group = made[index]
-    assert isinstance(group, GroupResult)
-    made[index] = group._replace(
-        totals=group.totals._replace(cost=_summed(costs[first:end], timed))
-    )
-
-
-def _summed(costs: Sequence[LayerCost], timed: bool) -> LayerCost:
-    """The sum of ``costs`` (the most live bytes of any); time when ``timed`` (a device)."""
-    latency = sum(c.latency_s or 0.0 for c in costs) if timed else None
-    return LayerCost(
-        sum(c.param_bytes for c in costs),
-        sum(c.weight_bytes for c in costs),
-        sum(c.input_bytes for c in costs),
-        sum(c.output_bytes for c in costs),
-        sum(c.ops for c in costs),
-        sum(c.bytes_moved for c in costs),
-        max((c.live_bytes for c in costs), default=0),
-        latency,
-    )
-
-
-def _read_shapes(graph: Graph, index: int, shapes: Sequence[Shape]) -> list[Shape]:
-    return [graph.input_shape if i == INPUT else shapes[i] for i in graph.nodes[index].inputs]
-
-
-def _is_merge(layer: Layer) -> bool:
-    return isinstance(layer, Merge)
-
-
-def _inference_storage(graph: Graph, index: int, shapes: Sequence[Shape]) -> str:
-    layer = graph.nodes[index].layer
-    if _is_merge(layer):
-        reads = _read_shapes(graph, index, shapes)
-        return "inplace" if layer.kind_name == "add" and reads[0] == shapes[index] else "new"
-    return layer.storage()
-
-
-def _inference_memory(graph: Graph, report: Report, value_bytes: int) -> tuple[list[int], Peak]:
+def _inference_memory(
+    graph: Graph, report: Report, value_bytes: int, facts: Sequence[_Facts]
+) -> tuple[list[int], Peak]:
     """The activation bytes alive at each step, and the peak, by the rule above."""
     nodes, layers, batch = graph.nodes, report.layers, report.batch
-    shapes = [layer.output_shape for layer in layers]
     per_value = value_bytes * batch
     if not nodes:  # the input alone: it is the whole of the memory
         return [], Peak(graph.input_shape.elements * per_value, -1, "")
@@ -183,68 +224,72 @@ def _inference_memory(graph: Graph, report: Report, value_bytes: int) -> tuple[l
     born = [0]
     last = [0]
     for index, node in enumerate(nodes):
-        reads = [0 if i == INPUT else buffer_of[i] for i in node.inputs]
-        for buffer in reads:
-            last[buffer] = index
-        if _inference_storage(graph, index, shapes) == "new":
+        inputs = node.inputs
+        first = inputs[0]
+        reads = buffer_of[first] if first != INPUT else 0
+        last[reads] = index
+        for i in inputs[1:]:
+            last[0 if i == INPUT else buffer_of[i]] = index
+        if facts[index].inference == "new":
             buffer_of[index] = len(sizes)
-            sizes.append(shapes[index].elements * per_value)
+            out = layers[index].output_shape
+            sizes.append(out[0] * out[1] * out[2] * per_value)
             born.append(index)
             last.append(index)
         else:
-            buffer_of[index] = reads[0]
+            buffer_of[index] = reads
     end = len(nodes) - 1
     for output in graph.outputs:
         last[buffer_of[output]] = end
     change = [0] * (len(nodes) + 1)
     for size, start, stop in zip(sizes, born, last, strict=True):
         change[start] += size
-        change[max(stop, start) + 1] -= size
-    live: list[int] = []
-    running = 0
-    for step in range(len(nodes)):
-        running += change[step]
-        live.append(running)
+        change[stop + 1] -= size
+    live = list(accumulate(change[:-1]))
     most = max(live)
     step = live.index(most)
     return live, Peak(most, step, layers[step].name)
 
 
-def _saved_activations(graph: Graph, report: Report, value_bytes: int) -> int:
+def _saved_activations(
+    graph: Graph, report: Report, value_bytes: int, facts: Sequence[_Facts]
+) -> int:
     """Bytes autograd keeps for the backward pass, by each layer's ``saved()``."""
     nodes, layers, batch = graph.nodes, report.layers, report.batch
-    shapes = [layer.output_shape for layer in layers]
     tensor_of = [0] * len(nodes)
     values = [graph.input_shape.elements * batch]  # tensor 0: the network's input
     # Whether a node's output needs a gradient: it has parameters or reads one that does.
     graded = [False] * len(nodes)
     kept: set[int] = set()
-    extra = 0
+    extra_values = extra_bytes = fixed = 0
     for index, node in enumerate(nodes):
-        layer = node.layer
-        read = [0 if i == INPUT else tensor_of[i] for i in node.inputs]
-        graded[index] = layers[index].params > 0 or any(
-            i != INPUT and graded[i] for i in node.inputs
-        )
-        if not _is_merge(layer) and layer.storage(training=True) == "view":
-            tensor_of[index] = read[0]
+        inputs = node.inputs
+        fact = facts[index]
+        first = inputs[0]
+        read = 0 if first == INPUT else tensor_of[first]
+        if fact.training_view:
+            tensor_of[index] = read
         else:
             tensor_of[index] = len(values)
-            values.append(shapes[index].elements * batch)
-        if not graded[index]:
+            out = layers[index].output_shape
+            values.append(out[0] * out[1] * out[2] * batch)
+        if layers[index].params > 0 or any(i != INPUT and graded[i] for i in inputs):
+            graded[index] = True
+        else:
             continue  # autograd records nothing for it
-        if _is_merge(layer):
-            if layer.kind_name == "mul":
-                kept.update(read)
+        saved = fact.saved
+        if saved is _ALL_INPUTS:
+            kept.update(0 if i == INPUT else tensor_of[i] for i in inputs)
             continue
-        saved: Saved = layer.saved(layers[index].input_shape, shapes[index])
         if saved.input:
-            kept.add(read[0])
+            kept.add(read)
         if saved.output:
             kept.add(tensor_of[index])
-        extra += (saved.extra_values * value_bytes + saved.extra_bytes) * batch
-        extra += saved.fixed_bytes
-    return sum(values[t] for t in kept) * value_bytes + extra
+        extra_values += saved.extra_values
+        extra_bytes += saved.extra_bytes
+        fixed += saved.fixed_bytes
+    counted = sum(values[t] for t in kept) + extra_values * batch
+    return counted * value_bytes + extra_bytes * batch + fixed
 
 
 def _fused(graph: Graph) -> list[bool]:
@@ -275,49 +320,57 @@ def _fused(graph: Graph) -> list[bool]:
     return fused
 
 
-def _layer_cost(
+def _layer_costs(
     graph: Graph,
     report: Report,
-    index: int,
-    shapes: Sequence[Shape],
-    live: int,
-    fused: bool,
+    facts: Sequence[_Facts],
+    live: Sequence[int],
+    fused: Sequence[bool],
     settings: Settings,
-) -> LayerCost:
-    result = report.layers[index]
-    layer = result.layer
-    precision, batch = settings.precision, report.batch
+) -> list[LayerCost]:
+    precision, batch, device = settings.precision, report.batch, settings.device
     per_value = precision.activations.bytes * batch
-    reads = _read_shapes(graph, index, shapes)
-    out = shapes[index]
-    input_bytes = sum(shape.elements for shape in reads) * per_value
-    output_bytes = out.elements * per_value
-    weight_bytes = (result.params + result.buffers) * precision.weights.bytes
-    if _is_merge(layer):
-        other = 0 if layer.kind_name == "concat" else (len(reads) - 1) * out.elements
-        view = False
-    else:
-        other = layer.other_ops(result.input_shape, out)
-        view = layer.storage() == "view"
-    ops = result.flops + other * batch
-    if fused and type(layer).fusion == "folded":
-        ops = 0
-    moved = 0 if view or fused else weight_bytes + input_bytes + output_bytes
-    device = settings.device
-    latency: float | None = None
-    bound = ""
+    weight_size = precision.weights.bytes
+    input_elements = graph.input_shape.elements
+    layers = report.layers
+    peak = bandwidth = 0.0
     if device is not None:
-        compute = ops / device.peak[precision.activations.name]
-        memory = moved / device.bandwidth
-        latency = max(compute, memory)
-        if view:
-            bound = "none"  # nothing to do: the same values, nothing moved
-        elif fused:
-            bound = "fused"
+        peak, bandwidth = device.peak[precision.activations.name], device.bandwidth
+    make = make_layer_cost
+    costs = []
+    for index, (node, result, fact) in enumerate(zip(graph.nodes, layers, facts, strict=True)):
+        inputs = node.inputs
+        if len(inputs) == 1:
+            source = inputs[0]
+            read = input_elements if source == INPUT else layers[source].output_shape.elements
         else:
-            bound = "compute" if compute >= memory else "memory"
-    return LayerCost(result.params * precision.weights.bytes, weight_bytes, input_bytes,
-                     output_bytes, ops, moved, live, latency, bound, fused)  # fmt: skip
+            read = sum(
+                input_elements if i == INPUT else layers[i].output_shape.elements for i in inputs
+            )
+        out = result.output_shape
+        input_bytes = read * per_value
+        output_bytes = out[0] * out[1] * out[2] * per_value
+        params = result.params
+        weight_bytes = (params + result.buffers) * weight_size
+        ops = 2 * result.macs + result.bias_adds + fact.other_ops * batch
+        is_fused, view = fused[index], fact.inference == "view"
+        if is_fused and fact.fusion == "folded":
+            ops = 0
+        moved = 0 if view or is_fused else weight_bytes + input_bytes + output_bytes
+        latency: float | None = None
+        bound = ""
+        if device is not None:
+            compute, memory = ops / peak, moved / bandwidth
+            latency = compute if compute >= memory else memory
+            if view:
+                bound = "none"  # nothing to do: the same values, nothing moved
+            elif is_fused:
+                bound = "fused"
+            else:
+                bound = "compute" if compute >= memory else "memory"
+        costs.append(make(params * weight_size, weight_bytes, input_bytes, output_bytes, ops,
+                          moved, live[index], latency, bound, is_fused))  # fmt: skip
+    return costs
 
 
 def peak_memory(report: Report, activation_bytes: int = 4) -> Peak:
@@ -325,7 +378,7 @@ def peak_memory(report: Report, activation_bytes: int = 4) -> Peak:
     graph = report.graph or chain(
         report.input_shape, ((layer.name, layer.layer) for layer in report.layers)
     )
-    return _inference_memory(graph, report, activation_bytes)[1]
+    return _inference_memory(graph, report, activation_bytes, _facts(graph, report.layers))[1]
 
 
 def saved_activation_bytes(report: Report, activation_bytes: int = 4) -> int:
@@ -333,7 +386,7 @@ def saved_activation_bytes(report: Report, activation_bytes: int = 4) -> int:
     graph = report.graph or chain(
         report.input_shape, ((layer.name, layer.layer) for layer in report.layers)
     )
-    return _saved_activations(graph, report, activation_bytes)
+    return _saved_activations(graph, report, activation_bytes, _facts(graph, report.layers))
 
 
 __all__ = [

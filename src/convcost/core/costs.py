@@ -9,6 +9,7 @@ from typing import NamedTuple, Protocol
 
 from convcost.core.dtypes import Precision
 from convcost.core.errors import ConvcostError
+from convcost.core.records import record_maker
 
 OPTIMIZERS: dict[str, int] = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}
 """The optimizers training memory knows, and the values of state each keeps per parameter."""
@@ -64,6 +65,9 @@ class LayerCost(NamedTuple):
     def arithmetic_intensity(self) -> float | None:
         """Operations per byte moved (None when nothing moves)."""
         return self.ops / self.bytes_moved if self.bytes_moved else None
+
+
+make_layer_cost = record_maker(LayerCost)  # LayerCost(...) without the class call's dispatch
 
 
 class Peak(NamedTuple):

@@ -125,6 +125,7 @@ class Totals(NamedTuple):
         return self.costed.training.total
 
 
+make_totals = record_maker(Totals)
 COUNTED: tuple[str, ...] = Totals._fields[:5]
 """The totals the analysis sums over layers (the rest are filled in by costing)."""
 
@@ -140,6 +141,8 @@ class GroupResult(NamedTuple):
     depth: int
     local_name: str
 
+
+make_group_result = record_maker(GroupResult)
 
 Row = LayerResult | GroupResult
 
