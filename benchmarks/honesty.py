@@ -10,10 +10,10 @@ file reader): the fp32 peak from a large torch matmul on all threads (or --threa
 FLOPs over its smallest time), the bandwidth from a large tensor copy, STREAM's "copy"
 (read and write: 2 × its bytes over its smallest time). Then each layer of the built-in
 resnet50 (batch 1) runs alone in torch (eval mode, no_grad, the smallest of several
-turns), and its roofline time is max(ops / peak, bytes / bandwidth), ops being the
-layer's FLOPs (2·MACs + bias additions) and bytes (params + input values + output
-values) × 4. Prints the Spearman rank correlation of measured and predicted times and the
-ten slowest layers by each.
+turns), and its roofline time is convcost's own (``--device benchmarks/this-machine.yaml``:
+max(ops / peak, bytes / bandwidth) by the rule of ``convcost.core.costing``, ops counting a
+pool's comparisons and an activation's arithmetic too). Prints the Spearman rank
+correlation of measured and predicted times and the ten slowest layers by each.
 """
 
 from __future__ import annotations
@@ -33,8 +33,7 @@ import torch
 from tests.torch_bridge import torch_module
 
 import convcost
-from convcost.core.devices import Device
-from convcost.core.report import BYTES_PER_VALUE, LayerResult
+from convcost.core.report import LayerResult
 from convcost.frontends.devicefile import read_device_file
 
 HERE = Path(__file__).parent
@@ -113,17 +112,6 @@ class Timed(NamedTuple):
     measured: float  # seconds
     predicted: float  # seconds, the roofline's
     bound: str  # "compute" or "memory"
-
-
-def layer_bytes(result: LayerResult, inputs: int) -> int:
-    values = result.params + inputs * result.input_shape.elements * result.batch
-    return (values + result.output_shape.elements * result.batch) * BYTES_PER_VALUE
-
-
-def roofline(result: LayerResult, inputs: int, device: Device) -> tuple[float, str]:
-    compute = result.flops / device.peak["fp32"]
-    memory = layer_bytes(result, inputs) / device.bandwidth
-    return max(compute, memory), "compute" if compute >= memory else "memory"
 
 
 def time_layer(result: LayerResult, inputs: int, repeat: int) -> float:
@@ -205,16 +193,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  bandwidth {device.bandwidth / 1e9:.2f} GB/s (tensor copy, STREAM-counted)")
     print(f"  ridge point {device.peak['fp32'] / device.bandwidth:.1f} FLOPs/byte")
 
-    report = convcost.analyze("resnet50").analysis
+    settings = convcost.settings(device=str(DEVICE_FILE))
+    report = convcost.analyze("resnet50", settings=settings).analysis
     assert report.graph is not None
     timed = []
     for result, node in zip(report.layers, report.graph.nodes, strict=True):
         if result.kind in MERGES and result.kind != "add":
             raise SystemExit(f"honesty: no timing for a {result.kind} layer ({result.name})")
-        inputs = len(node.inputs)
-        predicted, bound = roofline(result, inputs, device)
-        measured = time_layer(result, inputs, args.repeat)
-        timed.append(Timed(result.name, result.kind, measured, predicted, bound))
+        assert result.cost is not None and result.cost.latency_s is not None
+        measured = time_layer(result, len(node.inputs), args.repeat)
+        timed.append(
+            Timed(result.name, result.kind, measured, result.cost.latency_s, result.cost.bound)
+        )
 
     rho = spearman([t.measured for t in timed], [t.predicted for t in timed])
     convs = [t for t in timed if t.kind == "conv"]
