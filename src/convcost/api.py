@@ -120,6 +120,21 @@ class Comparison:
         return {p.width: p.report.totals.params for p in self.analysis.bottlenecks if p.width}
 
     @property
+    def direct_latency_s(self) -> float | None:
+        """The direct path's roofline time on the settings' device (None without one)."""
+        cost = self.analysis.direct.report.totals.cost
+        return None if cost is None else cost.latency_s
+
+    @property
+    def bottleneck_latency_s(self) -> dict[int, float | None]:
+        """Each bottleneck path's roofline time, by width (None without a device)."""
+        return {
+            p.width: None if p.report.totals.cost is None else p.report.totals.cost.latency_s
+            for p in self.analysis.bottlenecks
+            if p.width
+        }
+
+    @property
     def break_even(self) -> float:
         """The bottleneck width b* at which both paths cost the same MACs."""
         return float(self.analysis.break_even)

@@ -249,13 +249,17 @@ def analyze_json(report: Report, options: Options) -> str:
     return _dump(data)
 
 
-def _saving_json(saving: Saving) -> dict[str, Any]:
-    return {
+def _saving_json(comparison: Comparison, saving: Saving) -> dict[str, Any]:
+    data: dict[str, Any] = {
         "path": saving.path.name,
         "macs_ratio": float(saving.macs_ratio),
         "macs_saving_percent": float(saving.macs_saving_percent),
         "params_ratio": float(saving.params_ratio),
     }
+    time_saved = comparison.time_saving_percent(saving)
+    if time_saved is not None:  # with a device
+        data["latency_saving_percent"] = time_saved
+    return data
 
 
 @writer(_COMPARISON, Format.json)
@@ -272,7 +276,7 @@ def compare_json(comparison: Comparison, options: Options) -> str:
                 {"name": p.name, "bottleneck_width": p.width, **_report_json(p.report, explain)}
                 for p in comparison.paths
             ],
-            "savings": [_saving_json(s) for s in comparison.savings],
+            "savings": [_saving_json(comparison, s) for s in comparison.savings],
             "break_even_width": float(comparison.break_even),
             "break_even_width_exact": str(comparison.break_even),
         }

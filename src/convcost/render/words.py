@@ -39,8 +39,11 @@ def _times(ratio: Ratio, what: str) -> str:
 
 
 def megabytes(n: int) -> str:
-    """4014080 → ``4.01 MB`` (10**6 bytes, two decimals, rounded half up)."""
-    return f"{fixed(n, 10**6, 2)} MB"
+    """4014080 → ``4.01 MB`` (10**6 bytes, two decimals, rounded half up; thousands grouped:
+    ``1,234.57 MB``)."""
+    whole, _, decimals = fixed(n, 10**6, 2).partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    return f"{sign}{int(whole.lstrip('-')):,}.{decimals} MB"
 
 
 def footer_lines(report: Report) -> list[str]:
