@@ -235,3 +235,67 @@ def test_devices_lists_the_presets() -> None:
     devices = json.loads(out)["devices"]
     assert [d["name"] for d in devices] == list(PRESETS)
     assert all(d["source"] and d["peak_ops_per_s"]["fp32"] > 0 for d in devices)
+
+
+def test_a_batchnorm_after_an_activation_is_not_folded() -> None:
+    spec = "28x28x64 | conv 3x3 64 relu bn | conv 3x3 64"
+    report = analyze_spec(spec, settings=Settings(device=PRESETS["t4"], fuse=True))[1]
+    relu, bn = (layer.cost for layer in report.layers[1:3])
+    assert relu is not None and bn is not None
+    assert (relu.fused, bn.fused, bn.bound) == (True, False, "memory")
+    assert bn.ops == 2 * 28 * 28 * 64  # a scale and a shift per value, not folded away
+
+
+def test_views_take_no_time_and_zero_time_has_no_rate() -> None:
+    code, out, _ = run("analyze", "8x8x3 | flatten", "--device", "t4", "-f", "json")
+    data = json.loads(out)
+    assert code == 0
+    assert (data["layers"][0]["bound"], data["layers"][0]["latency_s"]) == ("none", 0.0)
+    assert (data["totals"]["latency_s"], data["totals"]["images_per_s"]) == (0.0, None)
+
+
+def test_the_input_alone_is_the_peak() -> None:
+    code, out, _ = run("analyze", "8x8x3", "-f", "json")
+    totals = json.loads(out)["totals"]
+    assert code == 0
+    assert (totals["peak_activation_bytes"], totals["peak_layer"]) == (4 * 8 * 8 * 3, None)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--peak", "1e999999999T", "--bandwidth", "1TB/s"],
+         "convcost: --peak: '1e999999999T' is not a finite rate; write e.g. 19.5T or 19.5TFLOPS\n"),
+        (["--peak", "9" * 70, "--bandwidth", "1TB/s"],
+         f"convcost: --peak: '{'9' * 20}'… is 70 characters long; a rate is a number with a unit "
+         "such as 19.5T or 19.5TFLOPS\n"),
+    ],
+)  # fmt: skip
+def test_huge_rates_are_refused(args: list[str], message: str) -> None:
+    assert run("analyze", SEED, *args) == (2, "", message)
+
+
+def test_a_huge_time_budget_is_refused() -> None:
+    code, _, err = run("check", SEED, "--device", "t4", "--max-latency", "9" * 400 + "s")
+    assert (code, err) == (
+        2,
+        f"convcost check: --max-latency: '{'9' * 20}'… is 401 characters long; a budget is a "
+        "number with a unit such as 2ms\n",
+    )
+
+
+def test_compare_markdown_time_lines_show_a_device_name_as_code(tmp_path: Path) -> None:
+    board = tmp_path / "board.yaml"
+    board.write_text('name: "a|b *x* <b>hi</b>"\npeak: 10T\nbandwidth: 100GB/s\n', encoding="utf-8")
+    code, out, _ = run("compare", "28x28x192", "--5x5", "32", "-b", "16", "--device", str(board),
+                       "-f", "markdown")  # fmt: skip
+    assert code == 0
+    line = next(line for line in out.splitlines() if "roofline time on" in line)
+    assert line.startswith("- `roofline time on a|b *x* <b>hi</b> (fp32): direct ")
+
+
+def test_api_settings_refuse_wrong_types() -> None:
+    import convcost
+
+    with pytest.raises(convcost.ConvcostError, match="dtype: expected a name or text"):
+        convcost.settings(dtype=16)  # type: ignore[arg-type]
