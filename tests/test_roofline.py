@@ -299,3 +299,13 @@ def test_api_settings_refuse_wrong_types() -> None:
 
     with pytest.raises(convcost.ConvcostError, match="dtype: expected a name or text"):
         convcost.settings(dtype=16)  # type: ignore[arg-type]
+
+
+def test_device_files_read_formats_as_the_options_do(tmp_path: Path) -> None:
+    board = tmp_path / "board.yaml"
+    board.write_text("name: lab\npeak: {FP32: 10T}\nbandwidth: 100GB/s\n", encoding="utf-8")
+    assert run("analyze", SEED, "--device", str(board))[0] == 0
+    board.write_text('name: ""\npeak: 10T\nbandwidth: 100GB/s\n', encoding="utf-8")
+    assert run("analyze", SEED, "--device", str(board)) == (
+        2, "", f"{board}:1:7: name: a device's name is shown beside its time; give one\n"
+    )  # fmt: skip

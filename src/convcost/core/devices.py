@@ -357,6 +357,8 @@ def device_from_mapping(mapping: object, location_of: Locator | None = None) -> 
     if "name" in mapping:
         try:
             name = bounded_name(_text(mapping["name"], "name"))
+            if not name.strip():
+                raise ConvcostError("name: a device's name is shown beside its time; give one")
         except ConvcostError as error:
             faults.add(error.located(at(("name",))))
     texts = {}
@@ -394,9 +396,10 @@ def _peaks(
     peaks: dict[str, float] = {}
     for dtype, value in given.items():
         try:
-            if dtype not in DTYPES:
+            name = str(dtype).lower()  # as --dtype reads it: FP16 is fp16
+            if name not in DTYPES:
                 raise ConvcostError(_unknown_dtype(str(dtype)), at((str(dtype),), True))
-            peaks[str(dtype)] = parse_rate(value, "peak", f"peak {dtype}")
+            peaks[name] = parse_rate(value, "peak", f"peak {dtype}")
         except ConvcostError as error:
             located = error.located(at((str(dtype),), False))
             if faults is None:
