@@ -226,15 +226,24 @@ def _print_table(
     lines: list[_Line],
     header_choices: list[list[str]],
     reports: list[tuple[str | None, Report]],
+    drop_before_folding: bool = False,
 ) -> None:
     """The widest table that fits the terminal, or one block per layer if none does; a table
-    of more than BIG_TABLE rows at its natural width, whatever the terminal's."""
+    of more than BIG_TABLE rows at its natural width, whatever the terminal's.
+    ``drop_before_folding``: every narrower choice is tried unfolded before any is folded
+    (names stay whole, figures go first)."""
     if len(lines) > BIG_TABLE:
         cells = _cells(unit, lines, header_choices[0])
         text = _plain(console, title, unit, lines, header_choices[0], cells, any_width=True)
         assert text is not None
         console.print(Segments([Segment(text)]), crop=False)
         return
+    if drop_before_folding:
+        for headers in header_choices:
+            plain = _plain(console, title, unit, lines, headers, _cells(unit, lines, headers))
+            if plain is not None:
+                console.print(Segments([Segment(plain)]), crop=False)
+                return
     for headers in header_choices:
         cells = _cells(unit, lines, headers)
         plain = _plain(console, title, unit, lines, headers, cells)
@@ -299,9 +308,13 @@ def print_analyze(
     # Narrower terminals first lose the output-values column, then the input shapes.
     narrower = [h for h in headers if h != "outputs"]
     choices = [headers, narrower, [h for h in narrower if h != "input"]]
+    timed = has_device(report)
+    if timed:  # the time columns are new and wide: figures give way before names fold
+        choices.append([h for h in choices[-1] if h != "≈"])
+        choices.append([h for h in choices[-1] if h != "params"])
     with _console() as console:
         lines = _lines(report, False, None, depth)
-        _print_table(console, title, unit, lines, choices, [(None, report)])
+        _print_table(console, title, unit, lines, choices, [(None, report)], timed)
         if count_buffers:
             t = report.totals
             console.print(
@@ -337,7 +350,8 @@ def print_compare(comparison: Comparison, options: Options) -> None:
         ]
     with _console() as console:
         reports: list[tuple[str | None, Report]] = [(p.name, p.report) for p in comparison.paths]
-        _print_table(console, title, unit, lines, choices, reports)
+        # With a device the table is new and wide: figures give way before names fold.
+        _print_table(console, title, unit, lines, choices, reports, len(choices) > 1)
         for line in saving_lines(comparison) + time_lines(comparison):
             console.print(line, overflow="fold")
         if explain:
