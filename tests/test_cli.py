@@ -196,6 +196,7 @@ def test_analyze_json_contract(runner: CliRunner) -> None:
         # fp32, batch 2: weights once, the input and output of both samples
         "weight_bytes": 4 * 3_088, "input_bytes": 4 * 2 * 28 * 28 * 192,
         "output_bytes": 4 * 2 * 28 * 28 * 16,
+        "ops": 2 * (2 * 2_408_448 + 28 * 28 * 16),
         "bytes_moved": 4 * (3_088 + 2 * 28 * 28 * (192 + 16)),
         "live_bytes": 4 * 2 * 28 * 28 * (192 + 16),  # the input and the output
         "arithmetic_intensity": 2 * (2 * 2_408_448 + 28 * 28 * 16) / (
@@ -215,6 +216,7 @@ def test_analyze_json_contract(runner: CliRunner) -> None:
         "weight_bytes": 4 * 15_920,
         "input_bytes": 4 * 2 * 28 * 28 * (192 + 16 + 16),
         "output_bytes": 4 * 2 * 28 * 28 * (16 + 16 + 32),
+        "ops": 2 * (2 * 12_443_648 + 28 * 28 * 48) + 2 * 28 * 28 * 16,
         "bytes_moved": 4 * (15_920 + 2 * 28 * 28 * (192 + 16 + 16 + 16 + 16 + 32)),
         "live_bytes": 4 * 2 * 28 * 28 * (192 + 16),
         "arithmetic_intensity": (
@@ -246,19 +248,20 @@ def test_json_layout_one_record_a_line(runner: CliRunner) -> None:
     {"name": "conv1", "kind": "conv", "config": "3x3 s1 same", "input_shape": [8, 8, 3], \
 "output_shape": [8, 8, 4], "macs": 6912, "flops": 14080, "params": 112, "buffers": 0, \
 "activations": 256, "weight_bytes": 448, "input_bytes": 768, "output_bytes": 1024, \
-"bytes_moved": 2240, "live_bytes": 1792, "arithmetic_intensity": 6.285714285714286, \
-"depth": 0, "padding": {"top": 1, "bottom": 1, "left": 1, "right": 1}, "inputs": [null]},
+"ops": 14080, "bytes_moved": 2240, "live_bytes": 1792, \
+"arithmetic_intensity": 6.285714285714286, "depth": 0, "padding": {"top": 1, "bottom": 1, \
+"left": 1, "right": 1}, "inputs": [null]},
     {"name": "relu1", "kind": "relu", "config": "", "input_shape": [8, 8, 4], \
 "output_shape": [8, 8, 4], "macs": 0, "flops": 0, "params": 0, "buffers": 0, \
-"activations": 256, "weight_bytes": 0, "input_bytes": 1024, "output_bytes": 1024, \
+"activations": 256, "weight_bytes": 0, "input_bytes": 1024, "output_bytes": 1024, "ops": 256, \
 "bytes_moved": 2048, "live_bytes": 1024, "arithmetic_intensity": 0.125, "depth": 0, \
 "inputs": ["conv1"]}
   ],
   "groups": [],
   "totals": {"macs": 6912, "flops": 14080, "params": 112, "buffers": 0, "activations": 512, \
 "param_bytes": 448, "activation_bytes": 2048, "memory": 2496, "weight_bytes": 448, \
-"input_bytes": 1792, "output_bytes": 2048, "bytes_moved": 4288, "live_bytes": 1792, \
-"arithmetic_intensity": 3.343283582089552, "peak_activation_bytes": 1792, \
+"input_bytes": 1792, "output_bytes": 2048, "ops": 14336, "bytes_moved": 4288, \
+"live_bytes": 1792, "arithmetic_intensity": 3.343283582089552, "peak_activation_bytes": 1792, \
 "saved_activation_bytes": 1792, "training_bytes": 3584, "peak_layer": "conv1"},
   "precision": {"weights": "fp32", "activations": "fp32"},
   "training": {"optimizer": "adam", "params": 448, "gradients": 448, "optimizer_state": 896, \
@@ -285,14 +288,15 @@ def test_analyze_csv_and_markdown(runner: CliRunner) -> None:
     csv_out = runner.invoke(app, ["analyze", spec, "-f", "csv"]).stdout
     assert csv_out.splitlines() == [
         "name,kind,config,input_shape,output_shape,macs,flops,params,buffers,activations,"
-        "weight_bytes,input_bytes,output_bytes,bytes_moved,live_bytes,arithmetic_intensity",
+        "weight_bytes,input_bytes,output_bytes,ops,bytes_moved,live_bytes,arithmetic_intensity",
         "conv1,conv,1x1 s1 same,28x28x192,28x28x16,2408448,4829440,3088,0,12544,"
-        f"12352,602112,50176,664640,652288,{4829440 / 664640!r}",
-        f"relu1,relu,,28x28x16,28x28x16,0,0,0,0,12544,0,50176,50176,100352,50176,{0.125!r}",
+        f"12352,602112,50176,4829440,664640,652288,{4829440 / 664640!r}",
+        "relu1,relu,,28x28x16,28x28x16,0,0,0,0,12544,0,50176,50176,12544,100352,50176,"
+        f"{0.125!r}",  # a relu: one operation a value
         "conv2,conv,5x5 s1 same,28x28x16,28x28x32,10035200,20095488,12832,0,25088,"
-        f"51328,50176,100352,201856,150528,{20095488 / 201856!r}",
+        f"51328,50176,100352,20095488,201856,150528,{20095488 / 201856!r}",
         "total,total,,28x28x192,28x28x32,12443648,24924928,15920,0,50176,"
-        f"63680,702464,200704,966848,652288,{(24924928 + 12544) / 966848!r}",
+        f"63680,702464,200704,24937472,966848,652288,{(24924928 + 12544) / 966848!r}",
     ]
     md = runner.invoke(app, ["analyze", spec, "-f", "markdown", "--unit", "flops"]).stdout
     table, footer = md.split("\n\n")

@@ -28,8 +28,8 @@ name=reduce relu | conv 5x5 32 name=main
 
 MACs 120,422,400 → 12,443,648 (−107,978,752, −89.7 %); params 153,632 → 15,920 (−137,712, −89.6 %);
 3 of 3 layers differ
-memory (fp32): param bytes 0.61 MB → 0.06 MB (−89.6 %); peak memory 0.70 MB → 0.65 MB (−7.1 %);
-training memory 3.06 MB → 0.91 MB (−70.4 %)
+memory (fp32, adam): param bytes 0.61 MB → 0.06 MB (−89.6 %); peak memory 0.70 MB → 0.65 MB (−7.1
+%); training memory 3.06 MB → 0.91 MB (−70.4 %)
 """
 
 MARKDOWN = """\
@@ -42,7 +42,7 @@ MARKDOWN = """\
 | `main` | changed: input, macs, params | 120,422,400 → 10,035,200 | −110,387,200 | −91.7 % | 153,632 → 12,832 | −140,800 |
 | **total** | 3 of 3 layers differ | 120,422,400 → 12,443,648 | −107,978,752 | −89.7 % | 153,632 → 15,920 | −137,712 |
 
-memory (fp32): param bytes 0.61 MB → 0.06 MB (−89.6 %); peak memory 0.70 MB → 0.65 MB (−7.1 %); training memory 3.06 MB → 0.91 MB (−70.4 %)
+memory (fp32, adam): param bytes 0.61 MB → 0.06 MB (−89.6 %); peak memory 0.70 MB → 0.65 MB (−7.1 %); training memory 3.06 MB → 0.91 MB (−70.4 %)
 """  # noqa: E501
 
 

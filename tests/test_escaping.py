@@ -151,7 +151,7 @@ def test_markdown_diff(runner: CliRunner, here: Path, name: str, shown: str) -> 
     assert result.exit_code == 0 and _safe(result.stdout)
     head, _, header, _, *rows, _, memory = result.stdout.splitlines()
     assert head.startswith("**convcost diff** `old.yaml` → `net.yaml`: ")
-    assert memory.startswith("memory (fp32): param bytes ")
+    assert memory.startswith("memory (fp32, adam): param bytes ")
     cells = [_cells(row) for row in (header, *rows)]
     assert {len(row) for row in cells} == {7}
     added = [_code(row[0]) for row in cells[1:-1] if row[1] == "added"]

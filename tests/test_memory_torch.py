@@ -190,3 +190,46 @@ def test_saved_activation_bytes_are_autograds(name: str, batch: int) -> None:
 
     report = analyze_spec(name, batch=batch)[1]
     assert saved_activation_bytes(report) == measured_saved_bytes(report)
+
+
+# Graphs beyond the zoo, where tensors are shared between layers that save them: every
+# activation before a layer that keeps its input, dropout that drops nothing, a mul of a
+# tensor that needs no gradient, and a squeeze-and-excitation gate.
+GRAPHS = {
+    **{f"{fn} between convs": f"8x8x4 | conv 1x1 4 | {fn} | conv 1x1 4" for fn in (
+        "relu", "relu6", "leakyrelu", "elu", "selu", "gelu", "silu", "mish", "sigmoid",
+        "hardsigmoid", "tanh", "hardswish", "softmax", "identity")},
+    "bn then an activation": "8x8x4 | conv 1x1 4 bn elu | conv 1x1 4",
+    "dropout 0": "8x8x4 | conv 1x1 4 | relu | dropout 0 | conv 1x1 4",
+    "dropout": "8x8x4 | conv 1x1 4 | relu | dropout 0.3 | conv 1x1 4",
+    "a first relu and pool": "8x8x4 | relu | maxpool 2 | conv 1x1 4",
+    "mul of a tensor without gradient": (
+        "input: 8x8x4\nlayers:\n  - {type: relu, name: r}\n"
+        "  - {type: conv, kernel: 1, filters: 4, name: c, from: r}\n"
+        "  - {type: mul, from: [r, c]}\n"),
+    "squeeze and excitation": (
+        "input: 8x8x8\nlayers:\n  - {type: conv, kernel: 3, filters: 8, name: body}\n"
+        "  - gap\n  - conv 1x1 2\n  - relu\n  - conv 1x1 8\n  - {type: sigmoid, name: gate}\n"
+        "  - {type: mul, from: [body, gate]}\n"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+@pytest.mark.parametrize("graph", list(GRAPHS))
+def test_saved_bytes_on_shared_tensors_are_autograds(
+    graph: str, batch: int, tmp_path: pytest.TempPathFactory
+) -> None:
+    from pathlib import Path
+
+    from convcost.core.costing import peak_memory, saved_activation_bytes
+    from tests.torch_memory import fx_peak, measured_saved_bytes
+
+    spec = GRAPHS[graph]
+    if "\n" in spec:
+        path = Path(str(tmp_path)) / "net.yaml"
+        path.write_text(spec, encoding="utf-8")
+        spec = str(path)
+    report = analyze_spec(spec, batch=batch)[1]
+    assert saved_activation_bytes(report) == measured_saved_bytes(report)
+    peak = peak_memory(report)
+    assert (peak.bytes, peak.layer) == fx_peak(report)

@@ -74,7 +74,7 @@ def test_a_metric_is_read_through_the_table() -> None:
         "param_bytes": totals.param_bytes, "activation_bytes": totals.activation_bytes,
         "memory": totals.param_bytes + totals.activation_bytes,
         **{field: getattr(totals.cost, field) for field in (
-            "weight_bytes", "input_bytes", "output_bytes", "bytes_moved", "live_bytes",
+            "weight_bytes", "input_bytes", "output_bytes", "ops", "bytes_moved", "live_bytes",
             "arithmetic_intensity", "latency_s")},
         "peak_activation_bytes": totals.costed.peak.bytes,
         "saved_activation_bytes": totals.costed.training.saved_activations,

@@ -243,7 +243,7 @@ def analyze(
         _bias_defaults(no_bias),
         _at_least_1("batch", batch),
         _at_least_1("max_layers", max_layers),
-        settings,
+        _settings(settings),
     )
     return Report(spec, loaded.description, loaded.budget, analysis)
 
@@ -277,7 +277,8 @@ def compare(
     widths = (bottlenecks,) if isinstance(bottlenecks, int) else tuple(bottlenecks)
     for width in widths:
         _checked("bottlenecks", positive_int, width)
-    return Comparison(run_compare(input_shape, conv, widths, _at_least_1("batch", batch), settings))
+    chosen = _settings(settings)
+    return Comparison(run_compare(input_shape, conv, widths, _at_least_1("batch", batch), chosen))
 
 
 def check(
@@ -293,7 +294,7 @@ def check(
     cannot be read is reported with status ERROR, as the command does; bad limits raise."""
     from convcost.analyses.budget import check_configs
     from convcost.analyses.quantities import Limit, parse_quantity
-    from convcost.core.metrics import budgetable
+    from convcost.core.metrics import METRICS, budgetable
     from convcost.frontends import analyze_spec
 
     names = [specs] if isinstance(specs, str) else list(specs)
@@ -310,6 +311,13 @@ def check(
             )
         key = key_of[metric]
         flags[key] = Limit(key, parse_quantity(value, key))
+    settings = _settings(settings)
+    timed = [key for key in flags if METRICS[key].source == "device"]
+    if timed and (settings is None or settings.device is None):
+        raise ConvcostError(
+            f"{METRICS[timed[0]].budget_name} is a roofline time: give a device, "
+            "settings=convcost.settings(device=...)"
+        )
     checks = check_configs(
         names,
         flags,
@@ -328,6 +336,7 @@ def diff(
 
     _stdin_once([old, new])
     bound = _at_least_1("max_layers", max_layers)
+    settings = _settings(settings)
     before = analyze_spec(old, max_layers=bound, settings=settings)[1]
     after = analyze_spec(new, max_layers=bound, settings=settings)[1]
     return DiffReport(old, new, run_diff(before, after))
@@ -394,6 +403,15 @@ def _checked(name: str, parse: Callable[[object], int], value: object) -> int:
         return parse(value)
     except ConvcostError as error:
         raise ConvcostError(f"{name}: {error.message}") from None
+
+
+def _settings(value: object) -> Settings | None:
+    """``settings=`` as given: None or what ``convcost.settings(...)`` made."""
+    from convcost.core.costs import Settings
+
+    if value is not None and not isinstance(value, Settings):
+        raise ConvcostError(f"settings: expected convcost.settings(...), got {value!r}")
+    return value
 
 
 def _at_least_1(name: str, value: object) -> int:

@@ -31,8 +31,8 @@ Four figures, each by a stated rule (the README's "Memory and time" says them to
 
 Merges are the graph's (as their shapes are, in ``convcost.core.analysis``): ``add`` and
 ``mul`` do one operation per output value per input after the first, ``concat`` none;
-``mul`` saves its inputs for training (each factor's gradient reads the other), ``add`` and
-``concat`` nothing.
+``mul`` saves for training each input another input's gradient needs (each factor's
+gradient reads the other), ``add`` and ``concat`` nothing.
 """
 
 from __future__ import annotations
@@ -278,8 +278,10 @@ def _saved_activations(
         else:
             continue  # autograd records nothing for it
         saved = fact.saved
-        if saved is _ALL_INPUTS:
-            kept.update(0 if i == INPUT else tensor_of[i] for i in inputs)
+        if saved is _ALL_INPUTS:  # each factor's gradient reads the others: kept if one needs it
+            for k, i in enumerate(inputs):
+                if any(j != INPUT and graded[j] for m, j in enumerate(inputs) if m != k):
+                    kept.add(0 if i == INPUT else tensor_of[i])
             continue
         if saved.input:
             kept.add(read)

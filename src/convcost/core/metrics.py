@@ -110,6 +110,9 @@ METRICS: dict[str, Metric] = {
                _cost("input_bytes"), source="cost"),
         Metric("output_bytes", "bytes of the tensor a layer writes", "output bytes", "bytes",
                _cost("output_bytes"), source="cost"),
+        Metric("ops", "arithmetic operations: 2 per MAC, bias additions and the layer's own "
+               "(activations, pools, merges, BatchNorm at inference)", "ops", "count",
+               _cost("ops"), source="cost"),
         Metric("bytes_moved",
                "bytes a layer moves: weights, inputs and output once each (a lower bound)",
                "bytes moved", "bytes", _cost("bytes_moved"), source="cost"),

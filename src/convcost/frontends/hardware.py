@@ -52,6 +52,11 @@ def device_of(name: str | None, peak: str | None, bandwidth: str | None) -> Devi
         device = device._replace(peak=dict.fromkeys(DTYPES, rate))
     if bandwidth is not None:
         device = device._replace(bandwidth=parse_rate(bandwidth, "bandwidth", "--bandwidth"))
+    if peak is not None or bandwidth is not None:  # the figures are the user's now
+        given = " and ".join(f"--{o}" for o, v in (("peak", peak), ("bandwidth", bandwidth)) if v)
+        device = device._replace(
+            name=f"{device.name} with {given}", source=f"{device.source}; {given} given"
+        )
     return device
 
 
@@ -97,6 +102,18 @@ def settings_of(
     chosen = device_of(device, peak, bandwidth)
     if fuse and chosen is None:
         raise ConvcostError("--fuse changes the roofline time: give a device with --device")
-    return Settings(
+    settings = Settings(
         precision(dtype, weight_dtype, activation_dtype), optimizer.strip().lower(), chosen, fuse
     )
+    check_device(settings)
+    return settings
+
+
+def check_device(settings: Settings) -> None:
+    """A device without a peak at the activations' format is refused, with those it has."""
+    device, dtype = settings.device, settings.precision.activations.name
+    if device is not None and dtype not in device.peak:
+        raise ConvcostError(
+            f"{device.name} has no published {dtype} peak (it has: {', '.join(device.peak)}); "
+            "choose one of those with --dtype/--activation-dtype, or give the peak with --peak"
+        )

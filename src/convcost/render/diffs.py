@@ -60,6 +60,7 @@ def diff_json(result: Diff, options: Options) -> str:
                 m.key: _total(result.old.totals, result.new.totals, m.key)
                 for m in (*diffed(), *diffed_totals())
             },
+            **_costing(result),
             "layers": [
                 {
                     "name": c.name,
@@ -127,6 +128,18 @@ def summary(result: Diff) -> str:
     )
 
 
+def _costing(result: Diff) -> dict[str, Any]:
+    """The formats and optimizer the memory figures were costed at (JSON)."""
+    network = result.new.totals.network
+    if network is None:
+        return {}
+    precision = network.settings.precision
+    return {
+        "precision": {"weights": precision.weights.name, "activations": precision.activations.name},
+        "optimizer": network.settings.optimizer,
+    }
+
+
 def memory_line(result: Diff) -> str:
     """The networks' memory, before and after, at the formats asked (--dtype)."""
     from convcost.render.words import megabytes
@@ -138,7 +151,9 @@ def memory_line(result: Diff) -> str:
         for m in diffed_totals()
     ]
     network = new.network
-    label = "" if network is None else f" ({network.settings.precision.label})"
+    label = ""
+    if network is not None:
+        label = f" ({network.settings.precision.label}, {network.settings.optimizer})"
     return f"memory{label}: " + "; ".join(parts)
 
 

@@ -52,10 +52,11 @@ def grouped(n: int) -> str:
 
 def seconds(value: float) -> str:
     """0.0018734 → ``1.873 ms``: four significant digits in s, ms, µs or ns."""
-    magnitude = abs(value)
+    magnitude = float(f"{abs(value):.4g}")  # rounded first: 0.99998 s is 1 s, not 1000 ms
     for scale, unit in ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs")):
         if magnitude >= scale:
-            return f"{value / scale:.4g} {unit}"
+            shown = value / scale
+            return f"{shown:,.0f} {unit}" if abs(shown) >= 1e4 else f"{shown:.4g} {unit}"
     return f"{value / 1e-9:.4g} ns"
 
 

@@ -14,7 +14,7 @@ ACTIVATIONS = (
 
 # What PyTorch's autograd keeps of each function for the backward pass (its module without
 # inplace=True): the output where the derivative is written in it, else the input.
-SAVES_OUTPUT = frozenset({"relu", "elu", "selu", "sigmoid", "tanh", "softmax"})
+SAVES_OUTPUT = frozenset({"relu", "sigmoid", "tanh", "softmax"})
 # Arithmetic per output value, as convcost counts it for roofline time (a convention: the
 # functions' exact instruction counts differ by library; these kinds are memory-bound).
 OPS_PER_VALUE = {

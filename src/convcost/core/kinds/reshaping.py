@@ -50,8 +50,9 @@ class Dropout(Layer):
         return f"p={self.rate:g}"
 
     def storage(self, training: bool = False) -> Storage:
-        # At inference it passes its input on (PyTorch's eval mode returns the input itself).
-        return "new" if training else "view"
+        # At inference it passes its input on (PyTorch's eval mode returns the input itself),
+        # and in training too when it drops nothing.
+        return "new" if training and self.rate > 0 else "view"
 
     def saved(self, inp: Shape, out: Shape) -> Saved:
         # Its mask, as PyTorch's CPU dropout makes it: a tensor of the input's format, by
