@@ -208,20 +208,12 @@ def _with_cost_options(device: bool = True) -> Callable[[Callable[..., None]], C
     the ``Settings`` they make (a bad name exits 2 with the valid ones)."""
 
     def decorate(command: Callable[..., None]) -> Callable[..., None]:
-        signature = inspect.signature(command, eval_str=True)
-        before: list[inspect.Parameter] = []
-        after: list[inspect.Parameter] = []
-        for param in signature.parameters.values():
-            if param.name == "costing":
-                continue
-            (after if after or param.name == "output_format" else before).append(param)
         chosen = [option for option in _COST_OPTIONS if device or not option[3]]
         generated = [
             inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY,
                               default=_COST_DEFAULTS.get(name), annotation=Annotated[kind, option])
             for name, kind, option, _ in chosen
         ]  # fmt: skip
-        keyword = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in after]
 
         def with_costing(**options: Any) -> None:
             from convcost.frontends.hardware import settings_of
@@ -229,14 +221,34 @@ def _with_cost_options(device: bool = True) -> Callable[[Callable[..., None]], C
             texts = {name: options.pop(name) for name, _, _, _ in chosen}
             command(**options, costing=_guard(lambda: settings_of(**texts)))
 
-        with_costing.__name__ = command.__name__
-        with_costing.__doc__ = command.__doc__
-        with_costing.__signature__ = signature.replace(  # type: ignore[attr-defined]
-            parameters=[*before, *generated, *keyword]
-        )
-        return with_costing
+        return _with_generated(command, with_costing, "costing", generated)
 
     return decorate
+
+
+def _with_generated(
+    command: Callable[..., None],
+    wrapper: Callable[..., None],
+    given: str,
+    generated: list[inspect.Parameter],
+) -> Callable[..., None]:
+    """``wrapper`` made to look like ``command`` to Typer, which reads a command's options
+    from its signature: ``command``'s parameters without ``given`` (what the wrapper passes
+    it), ``generated`` placed before ``--format``."""
+    signature = inspect.signature(command, eval_str=True)
+    before: list[inspect.Parameter] = []
+    after: list[inspect.Parameter] = []
+    for param in signature.parameters.values():
+        if param.name == given:
+            continue
+        (after if after or param.name == "output_format" else before).append(param)
+    keyword = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in after]
+    wrapper.__name__ = command.__name__
+    wrapper.__doc__ = command.__doc__
+    wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*before, *generated, *keyword]
+    )
+    return wrapper
 
 
 def _bias_defaults(no_bias: bool) -> dict[str, object]:
@@ -486,13 +498,6 @@ def _with_budget_options(command: Callable[..., None]) -> Callable[..., None]:
     from convcost.core.metrics import budgetable
 
     metrics = budgetable()
-    signature = inspect.signature(command, eval_str=True)
-    before: list[inspect.Parameter] = []
-    after: list[inspect.Parameter] = []
-    for param in signature.parameters.values():
-        if param.name == "limits":
-            continue
-        (after if after or param.name == "output_format" else before).append(param)
     generated = [
         inspect.Parameter(
             f"max_{metric.budget_name}",
@@ -509,18 +514,12 @@ def _with_budget_options(command: Callable[..., None]) -> Callable[..., None]:
         )
         for metric in metrics
     ]
-    keyword = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in after]
 
     def with_limits(**options: Any) -> None:
         limits = {m.key: options.pop(f"max_{m.budget_name}") for m in metrics}
         command(**options, limits=limits)
 
-    with_limits.__name__ = command.__name__
-    with_limits.__doc__ = command.__doc__
-    with_limits.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        parameters=[*before, *generated, *keyword]
-    )
-    return with_limits
+    return _with_generated(command, with_limits, "limits", generated)
 
 
 @app.command(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from convcost.core.digits import whole_digits
 from convcost.core.errors import ConvcostError, Location
 from convcost.core.metrics import METRICS
 
@@ -25,10 +26,6 @@ SUFFIXES = {"count": COUNT_SUFFIXES, "bytes": BYTE_SUFFIXES, "seconds": SECOND_S
 EXAMPLES = {"count": "1.6G", "bytes": "100MB", "seconds": "2ms"}
 
 _QUANTITY = re.compile(r"^\s*([0-9][0-9_,]*)(\.[0-9]+)?\s*([A-Za-zµμ]*)\s*$")
-# A comma groups thousands only where it cannot be a decimal comma: in groups of exactly
-# three digits, and with a second comma or a decimal point to prove it (1,600,000; 1,600.5M).
-_THOUSANDS = re.compile(r"^[0-9]{1,3}(?:,[0-9]{3})+$")
-_UNDERSCORES = re.compile(r"^[0-9]+(?:_[0-9]+)*$")  # as Python's 1_000_000
 
 
 def parse_quantity(value: object, metric: str) -> int | float:
@@ -67,28 +64,11 @@ def parse_quantity(value: object, metric: str) -> int | float:
             f"{units} (e.g. {_example(metric)})"
         )
     whole, fraction, suffix = match.group(1), match.group(2) or "", match.group(3)
-    if "," in whole:
-        if whole.count(",") == 1 and not fraction and re.fullmatch(r"[0-9]+,[0-9]+", whole):
-            decimal, grouped = whole.replace(",", "."), whole.replace(",", "")
-            raise ConvcostError(
-                f"{metric}: {value!r} is ambiguous: {decimal}{suffix} (a decimal comma) or "
-                f"{grouped}{suffix} (a thousands separator)? write {decimal}{suffix} or "
-                f"{grouped}{suffix}"
-            )
-        if not _THOUSANDS.match(whole):
-            raise ConvcostError(
-                f"{metric}: {value!r} is not a quantity: a comma only groups digits in threes "
-                "(1,600,000 or 1,600.5M); write the number without commas"
-            )
-        whole = whole.replace(",", "")
-    elif not _UNDERSCORES.match(whole):
-        raise ConvcostError(
-            f"{metric}: {value!r} is not a quantity: an underscore only stands between two "
-            "digits (1_000_000)"
-        )
+    digits = whole_digits(whole, fraction, suffix, value, f"{metric}: {value!r} is not a quantity",
+                          "1,600,000 or 1,600.5M", "1_000_000")  # fmt: skip
     from decimal import Decimal  # only here: it is slow to import
 
-    exact = Decimal(whole.replace("_", "") + fraction) * suffixes[suffix]
+    exact = Decimal(digits + fraction) * suffixes[suffix]
     if exact != exact.to_integral_value():
         raise ConvcostError(f"{metric}: {value!r} is not a whole number of units")
     return int(exact) / 10**9 if unit == "seconds" else int(exact)

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation, Overflow
 from types import MappingProxyType
 from typing import NamedTuple
 
+from convcost.core.digits import whole_digits
 from convcost.core.errors import ConvcostError, Faults, Location, did_you_mean
 from convcost.core.fields import bounded_name
 
@@ -176,8 +177,6 @@ _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
 _EXAMPLE = {"peak": "19.5T or 19.5TFLOPS", "bandwidth": "1.5TB/s or 900GiB/s"}
 
 _RATE = re.compile(r"^\s*([0-9][0-9_,]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?\s*(\S*)\s*$")
-_THOUSANDS = re.compile(r"^[0-9]{1,3}(?:,[0-9]{3})+$")
-_UNDERSCORES = re.compile(r"^[0-9]+(?:_[0-9]+)*$")
 # The multiplier's case matters (M is mega, m would be milli); the word's does not.
 _PEAK_UNIT = re.compile(r"^([kMGTP]?)((?i:flops|flop/s|ops|op/s|/s)?)$")
 _BYTES_UNIT = re.compile(r"^([kMGTP]|[KMGT]i)?B/s$")
@@ -212,27 +211,10 @@ def parse_rate(value: object, what: str, label: str | None = None) -> float:
         )
     whole, fraction, exponent, unit = (g or "" for g in match.groups())
     scale = _unit_scale(value, unit, what, name, example)
-    if "," in whole:
-        if whole.count(",") == 1 and not fraction and re.fullmatch(r"[0-9]+,[0-9]+", whole):
-            decimal, grouped = whole.replace(",", "."), whole.replace(",", "")
-            raise ConvcostError(
-                f"{name}: {value!r} is ambiguous: {decimal}{unit} (a decimal comma) or "
-                f"{grouped}{unit} (a thousands separator)? write {decimal}{unit} or "
-                f"{grouped}{unit}"
-            )
-        if not _THOUSANDS.match(whole):
-            raise ConvcostError(
-                f"{name}: {value!r} is not a {what}: a comma only groups digits in threes "
-                "(1,600 or 1,600.5G); write the number without commas"
-            )
-        whole = whole.replace(",", "")
-    elif not _UNDERSCORES.match(whole):
-        raise ConvcostError(
-            f"{name}: {value!r} is not a {what}: an underscore only stands between two "
-            "digits (1_000)"
-        )
+    digits = whole_digits(whole, fraction, unit, value, f"{name}: {value!r} is not a {what}",
+                          "1,600 or 1,600.5G", "1_000")  # fmt: skip
     try:
-        exact = Decimal(whole.replace("_", "") + fraction + exponent) * scale
+        exact = Decimal(digits + fraction + exponent) * scale
     except (InvalidOperation, Overflow):  # an exponent past what Decimal holds
         exact = Decimal("Infinity")
     return _checked(float(exact), value, name, example)
