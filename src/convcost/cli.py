@@ -629,6 +629,52 @@ def diff(
             raise SystemExit(EXIT_CHECK_FAILED)
 
 
+@app.command(
+    cls=_Command,
+    epilog="Example: convcost export resnet50 -o resnet50.onnx (then open it in Netron)",
+)
+def export(
+    spec: Annotated[
+        str,
+        typer.Argument(
+            metavar="SPEC",
+            help="A config file, - for standard input, a built-in model or an inline spec.",
+        ),
+    ],
+    output: Annotated[
+        str, typer.Option("--output", "-o", metavar="FILE", help="Where to write (- : stdout).")
+    ],
+    batch: BatchOption = 1,
+    no_bias: NoBiasOption = False,
+    opset: Annotated[
+        int, typer.Option(min=13, max=19, help="The ONNX opset written (13 to 19).")
+    ] = 17,
+    max_layers: MaxLayersOption = MAX_LAYERS,
+) -> None:
+    """The network as an ONNX model, to draw in Netron or read with ONNX tools: every layer
+    as its ONNX operator, names kept, weights as inputs of their shapes without data (a
+    ResNet-50 is about 33 kB). Needs the onnx package: pip install 'convcost[onnx]'."""
+    from convcost.exits import EXIT_OUTPUT_FAILED
+
+    def run() -> bytes:
+        from convcost.frontends import analyze_spec
+        from convcost.render.onnxwrite import onnx_bytes
+
+        report = analyze_spec(spec, _bias_defaults(no_bias), batch, max_layers)[1]
+        return onnx_bytes(report, opset)
+
+    data = _guard(run)
+    if output == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    try:
+        with open(output, "wb") as file:
+            file.write(data)
+    except OSError as error:
+        _fail(f"convcost export: cannot write {output}: {error.strerror}", EXIT_OUTPUT_FAILED)
+
+
 @app.command()
 def schema() -> None:
     """The JSON Schema of the config format (for editors and validators), generated from the

@@ -1,0 +1,122 @@
+"""convcost export: the analysed network as an ONNX model, checked by ONNX's own checker and
+its shape inference (every layer's shape must be convcost's), weights of the right shapes."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from convcost.cli import app
+from convcost.frontends import analyze_spec, zoo
+
+onnx = pytest.importorskip("onnx", reason="the test extra installs onnx: pip install -e '.[test]'")
+
+from convcost.render.onnxwrite import dims, to_onnx  # noqa: E402  (after onnx is known there)
+
+
+def inferred_shapes(model: object) -> dict[str, list[int]]:
+    inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+    infos = [*inferred.graph.value_info, *inferred.graph.output]
+    return {i.name: [d.dim_value for d in i.type.tensor_type.shape.dim] for i in infos}
+
+
+def weight_values(model: object) -> int:
+    constants = {c.name for c in model.graph.initializer}  # type: ignore[attr-defined]
+    return sum(
+        math.prod(d.dim_value for d in i.type.tensor_type.shape.dim)
+        for i in model.graph.input  # type: ignore[attr-defined]
+        if i.name != "input" and i.name not in constants
+    )
+
+
+def check_export(spec: str, batch: int = 1) -> None:
+    report = analyze_spec(spec, batch=batch)[1]
+    model = to_onnx(report)  # onnx.checker.check_model passes inside
+    shapes = inferred_shapes(model)
+    assert [(r.name, shapes.get(r.name)) for r in report.layers] == [
+        (r.name, dims(r.output_shape, batch)) for r in report.layers
+    ]
+    assert weight_values(model) == report.totals.params + report.totals.buffers
+    names = [r.name for r in report.layers]
+    layer_names = set(names)
+    # Every layer is a node of its own name (a dense layer's flatten, a gelu's steps besides).
+    assert [n.name for n in model.graph.node if n.name in layer_names] == names
+
+
+@pytest.mark.parametrize("name", zoo.model_names())
+def test_every_zoo_model_exports_with_its_shapes_and_weights(name: str) -> None:
+    check_export(name)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "28x28x8 | conv 3x3 16 s2 d2 g2 nobias | conv 3x3 dw same | conv 5x5 8 valid",
+        "15x15x4 | maxpool 3 2 ceil | avgpool 3 1 p1 | gap",
+        "14x14x4 | adaptiveavgpool 7 | globalmaxpool | flatten | fc 10 nobias | softmax",
+        "8x8x4 | bn | bn noaffine | lrn 5 | dropout 0.2 | pad 1 | upsample 2 bilinear",
+        "8x8x4 | upsample size=12x16",
+        *(f"8x8x4 | {fn}" for fn in ("relu", "relu6", "leakyrelu", "elu", "selu", "gelu",
+                                      "silu", "swish", "mish", "sigmoid", "hardsigmoid",
+                                      "tanh", "hardswish", "softmax", "identity")),
+    ],
+)  # fmt: skip
+def test_each_kind_exports(spec: str) -> None:
+    check_export(spec, batch=2)
+
+
+def test_merges_and_several_outputs_export() -> None:
+    check_export(str(Path(__file__).parent / "configs" / "fpn.yaml"))
+
+
+def runner() -> CliRunner:
+    return CliRunner(env={"COLUMNS": "100"})
+
+
+def test_export_writes_a_model_of_a_few_kilobytes(tmp_path: Path) -> None:
+    target = tmp_path / "r50.onnx"
+    result = runner().invoke(app, ["export", "resnet50", "-o", str(target)])
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    model = onnx.load(str(target))
+    onnx.checker.check_model(model)
+    assert target.stat().st_size < 64_000
+    assert weight_values(model) == 25_557_032 + 53_120  # params and BatchNorm's statistics
+    assert model.opset_import[0].version == 17
+
+
+def test_export_to_standard_output() -> None:
+    result = runner().invoke(app, ["export", "8x8x3 | conv 3x3 4", "-o", "-"])
+    assert result.exit_code == 0
+    model = onnx.load_from_string(result.stdout_bytes)
+    assert [n.op_type for n in model.graph.node] == ["Conv"]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["8x8x3 | adaptiveavgpool 3", "-o", "x.onnx"], 2,
+         "convcost: layer 'adaptiveavgpool1': ONNX has no adaptive average pool, and 8x8 → 3x3 "
+         "has windows of different sizes; only a whole-number ratio exports (as an "
+         "AveragePool)\n"),
+        (["8x8x3 | conv 3x3 4", "-o", "no/such/dir/x.onnx"], 74,
+         "convcost export: cannot write no/such/dir/x.onnx: No such file or directory\n"),
+    ],
+)  # fmt: skip
+def test_export_refusals(
+    args: list[str], code: int, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner().invoke(app, ["export", *args])
+    assert (result.exit_code, result.stderr) == (code, message)
+
+
+def test_without_onnx_export_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx now raises ImportError
+    result = runner().invoke(app, ["export", "8x8x3 | conv 3x3 4", "-o", "-"])
+    assert (result.exit_code, result.stderr) == (
+        2, "convcost: writing ONNX needs the onnx package: pip install 'convcost[onnx]'\n"
+    )  # fmt: skip
