@@ -53,7 +53,21 @@ def _read_json(path: str, defaults: Mapping[str, object] | None, max_layers: int
         return Loaded.of(parse_json_config(text, source, defaults, max_layers), located)
 
 
-READERS: dict[str, Reader] = {".yaml": _read_yaml, ".yml": _read_yaml, ".json": _read_json}
+def _read_prototxt(path: str, defaults: Mapping[str, object] | None, max_layers: int) -> Loaded:
+    """A Caffe network file: the graph built directly (see ``frontends.prototxt``)."""
+    from convcost.core.gcpause import gc_paused
+    from convcost.frontends.config import read_source
+    from convcost.frontends.prototxt import parse_prototxt
+
+    text, source = read_source(path)
+    with gc_paused():
+        graph, name = parse_prototxt(text, source, defaults, max_layers)
+    return Loaded(graph, name)
+
+
+READERS: dict[str, Reader] = {
+    ".yaml": _read_yaml, ".yml": _read_yaml, ".json": _read_json, ".prototxt": _read_prototxt,
+}  # fmt: skip
 """Config readers by the file name's ending, compared without regard to case. A name with
 none of these endings (``net``, ``net.cfg``) is read as YAML, as configs always were. A reader
 for another format (``.onnx``, ``.prototxt``) is one entry here."""
