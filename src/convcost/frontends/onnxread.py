@@ -96,6 +96,21 @@ def _pair(values: tuple[int, ...] | None, default: int, what: str) -> tuple[int,
     return values[0], values[1]
 
 
+def module_path(node: Node) -> tuple[list[str], str]:
+    """The module path in an exporter's node name, as convcost names scopes, and the
+    operator's own name: ``/layer1/layer1.0/conv1/Conv`` → (``[layer1, 0, conv1]``,
+    ``conv``); PyTorch's ``layer1.0`` inside ``layer1`` is ``0``."""
+    parts = [part for part in node.name.split("/") if part]
+    own = (parts[-1] if parts else node.op_type).lower() or "node"
+    path: list[str] = []
+    previous = ""
+    for part in parts[:-1]:
+        local = part.removeprefix(previous + ".") if previous else part
+        previous = part
+        path.extend(piece for piece in re.split(r"[./]", local) if piece)
+    return path, own
+
+
 class Builder:
     """Walks the nodes in file order (ONNX requires a topological order), keeping what
     each named tensor is: an activation, a constant, or absent (an optional input)."""
@@ -111,6 +126,11 @@ class Builder:
         self.scope_index: dict[str, int] = {}
         self.names: set[str] = set()
         self.input_shape = Shape(1, 1, 1)
+        self.scope_paths: set[str] = set()
+        self.uses: dict[str, list[tuple[Node, int]]] | None = None
+        for node in model.nodes:
+            path, _ = module_path(node)
+            self.scope_paths.update("/".join(path[:i]) for i in range(1, len(path)))
         for name, tensor in model.initializers.items():
             self.values[name] = Const(tensor.dims, tensor.values)
 
@@ -154,17 +174,23 @@ class Builder:
         self.input_shape = shape
         self.values[info.name] = Activ(INPUT, shape)
 
-    def weight_input(self, name: str) -> bool:
+    def weight_input(self, name: str, depth: int = 0) -> bool:
         """Whether a graph input is read only as weights (a model exported without them,
-        its weights given as inputs of their shape): then it is a constant, not data."""
-        used = False
-        for node in self.model.nodes:
-            for k, read in enumerate(node.inputs):
-                if read == name:
-                    if k not in WEIGHT_SLOTS.get(node.op_type, ()):
-                        return False
-                    used = True
-        return used
+        its weights given as inputs of their shape): then it is a constant, not data. An
+        Identity passes it on (PyTorch's exporter shares equal weights through them)."""
+        if self.uses is None:
+            self.uses = {}
+            for node in self.model.nodes:
+                for k, read in enumerate(node.inputs):
+                    self.uses.setdefault(read, []).append((node, k))
+        found = self.uses.get(name, [])
+        for node, k in found:
+            if node.op_type == "Identity" and depth < 8 and node.outputs:
+                if not self.weight_input(node.outputs[0], depth + 1):
+                    return False
+            elif k not in WEIGHT_SLOTS.get(node.op_type, ()):
+                return False
+        return bool(found)
 
     # --- helpers -----------------------------------------------------------------------
 
@@ -197,19 +223,12 @@ class Builder:
 
     def name_for(self, node: Node) -> tuple[str, str, int, int]:
         """(prefix, local name, scope, depth) from the exporter's node name:
-        ``/layer1/layer1.0/conv1/Conv`` → ``layer1/0/`` + ``conv1``."""
-        parts = [part for part in node.name.split("/") if part]
-        if len(parts) > 1:
-            parts = parts[:-1]  # the last part is the operator's own name
-        path: list[str] = []
-        previous = ""
-        for part in parts:
-            local = part.removeprefix(previous + ".") if previous else part
-            previous = part
-            path.extend(piece for piece in re.split(r"[./]", local) if piece)
-        if not path:
-            path = [node.op_type.lower() or "node"]
-        local = path[-1]
+        ``/layer1/layer1.0/conv1/Conv`` → ``layer1/0/`` + ``conv1``. A node of a module
+        that holds other modules' nodes (``/m/Add`` beside ``/m/layer1/...``) is named by
+        its operator within it (``m/add``)."""
+        path, own = module_path(node)
+        if not path or "/".join(path) in self.scope_paths:
+            path = [*path, own]
         base = "/".join(path)
         unique, k = base, 1
         while unique in self.names:

@@ -333,11 +333,18 @@ def _graph(data: bytes, start: int, end: int) -> tuple[
     return tuple(nodes), initializers, tuple(inputs), tuple(outputs)
 
 
+_MODEL_FIELDS = {1, 2, 3, 4, 5, 6, 7, 8, 14, 20, 25, 26}  # ModelProto's field numbers
+
+
 def read_model(data: bytes) -> Model:
     """ModelProto: opset_import = 8 (OperatorSetIdProto: domain = 1, version = 2), graph =
     7. Raises Garbled for bytes that are not laid out as one."""
     opsets: dict[str, int] = {}
     graph: tuple[int, int] | None = None
+    if data:
+        key, _ = _varint(data, 0, min(len(data), 10))
+        if key >> 3 not in _MODEL_FIELDS or key & 7 not in (0, 2):
+            raise Garbled("its first bytes are no field of an ONNX model (another kind of file?)")
     for number, wire, value, stop in _fields(data, 0, len(data)):
         if number == 7 and wire == 2:
             graph = (value, stop)
