@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -397,7 +398,9 @@ def test_reading_does_not_import_onnx(onnx: Any, tmp_path: Path) -> None:
 # --- the zoo, exported from PyTorch with BatchNorm kept ----------------------------------
 
 
-def export(report: Report, path: Path, export_params: bool = False) -> None:
+def export(
+    report: Report, path: Path, export_params: bool = False, keep_batchnorm: bool = True
+) -> None:
     """The torch bridge's module of a convcost graph, exported by TorchScript at opset 17.
     In eval mode with TrainingMode.PRESERVE the exporter keeps BatchNormalization (EVAL, its
     default, folds it into the conv before it); without export_params the weights are graph
@@ -415,9 +418,12 @@ def export(report: Report, path: Path, export_params: bool = False) -> None:
             return self.net(x)[-1]  # type: ignore[no-any-return]
 
     s = report.input_shape
+    modes = torch.onnx.TrainingMode
+    mode = modes.PRESERVE if keep_batchnorm else modes.EVAL
     torch.onnx.export(
         Last(GraphModule(report)).eval(), (torch.zeros(1, s.c, s.h, s.w),), str(path),
-        dynamo=False, opset_version=17, training=torch.onnx.TrainingMode.PRESERVE,
+        dynamo=False, opset_version=17,
+        training=mode,
         export_params=export_params, input_names=["x"], dynamic_axes={"x": {0: "batch"}},
     )  # fmt: skip
 
@@ -458,3 +464,71 @@ def test_weights_in_the_file_are_skipped(torch_present: None, onnx: Any, tmp_pat
     names = [r.name for r in read.layers]
     assert names[:3] == ["net/layers/0", "net/layers/1", "net/layers/2"]
     assert "net/add" in names and len(set(names)) == len(names)
+
+
+@pytest.mark.filterwarnings(
+    "ignore::DeprecationWarning", "ignore:It is recommended that const", "ignore:Constant folding"
+)
+def test_batchnorm_folded_by_the_exporter(torch_present: None, onnx: Any, tmp_path: Path) -> None:
+    """The exporter's default (training=EVAL) folds BatchNorm into the conv before it: the
+    file holds a bias per BatchNorm channel instead of γ and β, and no running statistics."""
+    _, config = analyze_spec("resnet18")
+    channels = sum(r.output_shape.c for r in config.layers if r.kind == "batchnorm")
+    path = tmp_path / "folded.onnx"
+    export(config, path, export_params=True, keep_batchnorm=False)
+    read = analysed(path)
+    assert "batchnorm" not in {r.kind for r in read.layers}
+    assert (read.totals.macs, read.totals.params, read.totals.buffers) == (
+        config.totals.macs, config.totals.params - 2 * channels + channels, 0,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(("op", "kind"), [("Sub", "add"), ("Div", "mul")])
+def test_sub_and_div_count_as_add_and_mul(onnx: Any, tmp_path: Path, op: str, kind: str) -> None:
+    path = tmp_path / "m.onnx"
+    save(onnx, path, [node(onnx, "Relu", ["x"], ["r"]), node(onnx, op, ["x", "r"], ["y"])])
+    assert rows(analysed(path))[1] == ("y", kind, [5, 5, 4], 0, 0)
+
+
+def test_damaged_files_are_refused_or_read_never_crash(onnx: Any, tmp_path: Path) -> None:
+    """Truncated at every length and with bytes changed at random, a model using the
+    constant-folding, padding and resizing operators either reads or is refused."""
+    import random
+
+    from convcost.core.errors import ConvcostError
+
+    source = tmp_path / "m.onnx"
+    save(onnx, source, [
+        node(onnx, "Conv", ["x", "W", "B"], ["c"], "/a/conv/Conv", pads=[1, 1, 1, 1]),
+        node(onnx, "Pad", ["c", "pads"], ["p"], "/a/Pad"),
+        node(onnx, "Resize", ["p", "", "scales"], ["r"], "/b/Resize"),
+        node(onnx, "GlobalAveragePool", ["r"], ["g"]),
+        node(onnx, "Shape", ["g"], ["s"]),
+        node(onnx, "Gather", ["s", "zero"], ["n"], axis=0),
+        node(onnx, "Unsqueeze", ["n", "axes"], ["nu"]),
+        node(onnx, "Concat", ["nu", "minus1"], ["shape"], axis=0),
+        node(onnx, "Reshape", ["g", "shape"], ["f"]),
+        node(onnx, "Gemm", ["f", "D"], ["y"], transB=1),
+    ], [weights(onnx, "W", [4, 4, 3, 3]), weights(onnx, "B", [4]), weights(onnx, "D", [3, 4]),
+        ints(onnx, "pads", [0, 0, 1, 1, 0, 0, 1, 1]), floats(onnx, "scales", [1, 1, 2, 2]),
+        ints(onnx, "zero", [0], []), ints(onnx, "axes", [0]), ints(onnx, "minus1", [-1])],
+       ("N", 4, 5, 5))  # fmt: skip
+    data = source.read_bytes()
+    assert analysed(source).totals.macs == 25 * 4 * 36 + 12
+    rng = random.Random(14)
+    damaged = [data[:cut] for cut in range(len(data))]
+    for _ in range(600):
+        changed = bytearray(data)
+        for _ in range(rng.randrange(1, 4)):
+            changed[rng.randrange(len(changed))] = rng.randrange(256)
+        damaged.append(bytes(changed))
+    path = tmp_path / "damaged.onnx"
+    outcomes: Counter[str] = Counter()
+    for each in damaged:
+        path.write_bytes(each)
+        try:
+            analysed(path)
+            outcomes["read"] += 1
+        except ConvcostError:
+            outcomes["refused"] += 1
+    assert outcomes["read"] > 0 and outcomes["refused"] > len(data)  # every cut is refused
