@@ -532,3 +532,32 @@ def test_damaged_files_are_refused_or_read_never_crash(onnx: Any, tmp_path: Path
         except ConvcostError:
             outcomes["refused"] += 1
     assert outcomes["read"] > 0 and outcomes["refused"] > len(data)  # every cut is refused
+
+
+def test_an_added_constant_after_a_conv_or_matmul_is_its_bias(onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    save(onnx, path, [
+        node(onnx, "Conv", ["x", "W"], ["c"], "/conv/Conv"),
+        node(onnx, "Add", ["c", "cb"], ["a"], "/conv/Add"),
+        node(onnx, "Flatten", ["a"], ["f"], "/Flatten"),
+        node(onnx, "MatMul", ["f", "D"], ["m"], "/fc/MatMul"),
+        node(onnx, "Add", ["db", "m"], ["y"], "/fc/Add"),
+    ], [weights(onnx, "W", [8, 4, 3, 3]), weights(onnx, "cb", [1, 8, 1, 1]),
+        weights(onnx, "D", [72, 10]), weights(onnx, "db", [10])])  # fmt: skip
+    assert rows(analysed(path)) == [
+        ("conv", "conv", [3, 3, 8], 9 * 8 * 36, 8 * 36 + 8),
+        ("flatten", "flatten", [1, 1, 72], 0, 0),
+        ("fc", "dense", [1, 1, 10], 720, 730),
+    ]
+
+
+def test_a_second_bias_is_refused(runner: CliRunner, onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    save(onnx, path, [
+        node(onnx, "Conv", ["x", "W", "B"], ["c"]), node(onnx, "Add", ["c", "cb"], ["y"]),
+    ], [weights(onnx, "W", [8, 4, 3, 3]), weights(onnx, "B", [8]),
+        weights(onnx, "cb", [8, 1, 1])])  # fmt: skip
+    assert refused(runner, path) == (
+        f"convcost: {path}: node 'y' (Add): a constant of dims [8, 1, 1] (a bias or scale of "
+        "its own), which convcost does not count yet\n"
+    )

@@ -174,16 +174,20 @@ class Builder:
         self.input_shape = shape
         self.values[info.name] = Activ(INPUT, shape)
 
-    def weight_input(self, name: str, depth: int = 0) -> bool:
-        """Whether a graph input is read only as weights (a model exported without them,
-        its weights given as inputs of their shape): then it is a constant, not data. An
-        Identity passes it on (PyTorch's exporter shares equal weights through them)."""
+    def uses_of(self, name: str) -> list[tuple[Node, int]]:
+        """The nodes that read a tensor, with the input's position in each."""
         if self.uses is None:
             self.uses = {}
             for node in self.model.nodes:
                 for k, read in enumerate(node.inputs):
                     self.uses.setdefault(read, []).append((node, k))
-        found = self.uses.get(name, [])
+        return self.uses.get(name, [])
+
+    def weight_input(self, name: str, depth: int = 0) -> bool:
+        """Whether a graph input is read only as weights (a model exported without them,
+        its weights given as inputs of their shape): then it is a constant, not data. An
+        Identity passes it on (PyTorch's exporter shares equal weights through them)."""
+        found = self.uses_of(name)
         for node, k in found:
             if node.op_type == "Identity" and depth < 8 and node.outputs:
                 if not self.weight_input(node.outputs[0], depth + 1):
@@ -431,11 +435,10 @@ def _elementwise(op: str) -> Callable[[Builder, Node], None]:
             _fold(b, node, op, values)  # type: ignore[arg-type]
             return
         consts = [value for value in values if isinstance(value, Const)]
+        if len(activs) == 1 and len(consts) == 1 and _folds_bias(b, node, op, consts[0]):
+            return
         for const in consts:
-            count = 1
-            for dim in const.dims:
-                count *= dim
-            if count != 1:
+            if _count(const.dims) != 1:
                 raise Refusal(
                     f"a constant of dims {list(const.dims)} (a bias or scale of its own), "
                     "which convcost does not count yet"
@@ -454,6 +457,35 @@ def _elementwise(op: str) -> Callable[[Builder, Node], None]:
         b.add(node, Merge(op=merge), tuple(a.node for a in activs), out)
 
     return read
+
+
+def _folds_bias(b: Builder, node: Node, op: str, const: Const) -> bool:
+    """Whether this Add of a per-channel constant is the bias of the conv or dense before it
+    (which has none, and which nothing else reads): exporters write Dense as MatMul + Add.
+    Then that layer gains its bias, as in the framework, and the Add is no layer of its own."""
+    if op not in ("Add", "Sub"):
+        return False
+    k = next(k for k, name in enumerate(node.inputs) if isinstance(b.values.get(name), Activ))
+    activ = b.values[node.inputs[k]]
+    assert isinstance(activ, Activ)
+    if activ.node == INPUT or len(b.uses_of(node.inputs[k])) != 1:
+        return False
+    made = b.nodes[activ.node]
+    layer = made.layer
+    if not isinstance(layer, Conv | Dense) or layer.bias:
+        return False
+    channels = activ.shape.c
+    dims = const.dims
+    per_channel = (
+        dims in ((channels,), (1, channels)) if activ.shape.flat
+        else dims in ((channels, 1, 1), (1, channels, 1, 1))
+    )  # fmt: skip
+    if not per_channel:
+        return False
+    settings = {name: getattr(layer, name) for name in layer._field_names}
+    b.nodes[activ.node] = made._replace(layer=type(layer)(**{**settings, "bias": True}))
+    b.alias(node, activ)
+    return True
 
 
 def _fold(b: Builder, node: Node, op: str, values: list[Const]) -> None:
