@@ -561,3 +561,15 @@ def test_a_second_bias_is_refused(runner: CliRunner, onnx: Any, tmp_path: Path) 
         f"convcost: {path}: node 'y' (Add): a constant of dims [8, 1, 1] (a bias or scale of "
         "its own), which convcost does not count yet\n"
     )
+
+
+def test_external_weights_are_never_opened(onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    model = save(onnx, path, [node(onnx, "Conv", ["x", "W", "B"], ["y"], pads=[1, 1, 1, 1])],
+                 [weights(onnx, "W", [8, 4, 3, 3]), weights(onnx, "B", [8])])  # fmt: skip
+    onnx.save_model(model, str(path), save_as_external_data=True, location="weights.bin",
+                    size_threshold=0)  # fmt: skip
+    external = tmp_path / "weights.bin"
+    assert external.stat().st_size == 4 * (8 * 36 + 8)
+    external.unlink()  # what is never read need not be there
+    assert rows(analysed(path)) == [("y", "conv", [5, 5, 8], 25 * 8 * 36, 8 * 36 + 8)]
