@@ -573,3 +573,18 @@ def test_external_weights_are_never_opened(onnx: Any, tmp_path: Path) -> None:
     assert external.stat().st_size == 4 * (8 * 36 + 8)
     external.unlink()  # what is never read need not be there
     assert rows(analysed(path)) == [("y", "conv", [5, 5, 8], 25 * 8 * 36, 8 * 36 + 8)]
+
+
+@pytest.mark.parametrize(("opset", "onnx_says"), [(17, 3), (22, 2)])
+def test_ceil_mode_drops_a_window_that_starts_in_the_padding(
+    onnx: Any, tmp_path: Path, opset: int, onnx_says: int
+) -> None:
+    """4 wide, window 2, stride 3, padding 1, ceil: the third window would start at 6, in
+    the trailing padding. PyTorch drops it (2 outputs), as ONNX's MaxPool-22 does; the
+    shape inference of earlier opsets keeps it (3). convcost counts PyTorch's 2 always."""
+    path = tmp_path / "m.onnx"
+    model = save(onnx, path, [node(onnx, "MaxPool", ["x"], ["y"], kernel_shape=[2, 2],
+                                   strides=[3, 3], pads=[1, 1, 1, 1], ceil_mode=1)],
+                 inp=(1, 1, 4, 4), opset=opset)  # fmt: skip
+    assert inferred(onnx, model) == [onnx_says, onnx_says, 1]
+    assert rows(analysed(path)) == [("y", "maxpool", [2, 2, 1], 0, 0)]
