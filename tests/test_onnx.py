@@ -588,3 +588,19 @@ def test_ceil_mode_drops_a_window_that_starts_in_the_padding(
                  inp=(1, 1, 4, 4), opset=opset)  # fmt: skip
     assert inferred(onnx, model) == [onnx_says, onnx_says, 1]
     assert rows(analysed(path)) == [("y", "maxpool", [2, 2, 1], 0, 0)]
+
+
+def test_a_cycle_is_refused(runner: CliRunner, onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    nodes = [node(onnx, "Add", ["x", "b"], ["a"]), node(onnx, "Relu", ["a"], ["b"]),
+             node(onnx, "Relu", ["b"], ["y"])]  # fmt: skip
+    graph = onnx.helper.make_graph(
+        nodes, "g", [onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 4, 5, 5])],
+        [onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)],
+    )  # fmt: skip
+    opsets = [onnx.helper.make_opsetid("", 17)]
+    onnx.save(onnx.helper.make_model(graph, opset_imports=opsets), str(path))
+    assert refused(runner, path) == (
+        f"convcost: {path}: node 'a' (Add): reads 'b' before the node that makes it ('b'): the "
+        "nodes are out of order, or in a cycle\n"
+    )

@@ -198,12 +198,22 @@ class Builder:
 
     # --- helpers -----------------------------------------------------------------------
 
-    def activ(self, node: Node, k: int) -> Activ:
+    def value(self, node: Node, k: int) -> Activ | Const:
+        """Input k, which some node before this one or an initializer must make."""
         if k >= len(node.inputs) or not node.inputs[k]:
             raise Refusal(f"input {k + 1} is missing")
-        value = self.values.get(node.inputs[k])
+        name = node.inputs[k]
+        value = self.values.get(name)
         if value is None:
-            raise Refusal(f"reads '{node.inputs[k]}', which no node or initializer makes")
+            later = [n.name or n.op_type for n in self.model.nodes if name in n.outputs]
+            if later:
+                raise Refusal(f"reads '{name}' before the node that makes it ('{later[0]}'): "
+                              "the nodes are out of order, or in a cycle")  # fmt: skip
+            raise Refusal(f"reads '{name}', which no node or initializer makes")
+        return value
+
+    def activ(self, node: Node, k: int) -> Activ:
+        value = self.value(node, k)
         if not isinstance(value, Activ):
             raise Refusal(f"input '{node.inputs[k]}' is a constant; convcost counts operators "
                           "on activations")  # fmt: skip
@@ -426,10 +436,9 @@ def _clip(b: Builder, node: Node) -> None:
 
 def _elementwise(op: str) -> Callable[[Builder, Node], None]:
     def read(b: Builder, node: Node) -> None:
-        values = [b.values.get(name) for name in node.inputs]
-        if any(value is None for value in values) or len(values) < 2:
-            missing = [n for n, v in zip(node.inputs, values, strict=True) if v is None]
-            raise Refusal(f"reads {missing or 'fewer than two inputs'}, which nothing makes")
+        if len(node.inputs) < 2:
+            raise Refusal("it has fewer than two inputs")
+        values = [b.value(node, k) for k in range(len(node.inputs))]
         activs = [value for value in values if isinstance(value, Activ)]
         if not activs:
             _fold(b, node, op, values)  # type: ignore[arg-type]
@@ -510,9 +519,7 @@ def _fold(b: Builder, node: Node, op: str, values: list[Const]) -> None:
 
 
 def _concat(b: Builder, node: Node) -> None:
-    values = [b.values.get(name) for name in node.inputs]
-    if any(value is None for value in values):
-        raise Refusal("reads an input that nothing makes")
+    values = [b.value(node, k) for k in range(len(node.inputs))]
     if all(isinstance(value, Const) for value in values):
         parts: list[Scalar] = []
         for value in values:
@@ -600,9 +607,7 @@ def _dropout(b: Builder, node: Node) -> None:
 
 
 def _identity(b: Builder, node: Node) -> None:
-    value = b.values.get(node.inputs[0]) if node.inputs else None
-    if value is None:
-        raise Refusal("reads a tensor that nothing makes")
+    value = b.value(node, 0)
     b.alias(node, value)
 
 
@@ -678,9 +683,7 @@ def _dims_of(shape: Shape) -> tuple[Scalar, ...]:
 
 
 def _shape(b: Builder, node: Node) -> None:
-    value = b.values.get(node.inputs[0]) if node.inputs else None
-    if value is None:
-        raise Refusal("reads a tensor that nothing makes")
+    value = b.value(node, 0)
     dims = _dims_of(value.shape) if isinstance(value, Activ) else tuple(value.dims)
     start, end = _int(node, "start", 0), _attr(node, "end")
     dims = dims[start:] if end is None else dims[start : int(end)]  # type: ignore[call-overload]
@@ -750,9 +753,7 @@ def _squeeze(b: Builder, node: Node) -> None:
 
 
 def _cast(b: Builder, node: Node) -> None:
-    value = b.values.get(node.inputs[0]) if node.inputs else None
-    if value is None:
-        raise Refusal("reads a tensor that nothing makes")
+    value = b.value(node, 0)
     b.alias(node, value)  # a shape stays the shape; an activation's cost is not changed
 
 
