@@ -350,12 +350,12 @@ def test_unknown_operators_are_listed(runner: CliRunner, onnx: Any, tmp_path: Pa
     path = tmp_path / "m.onnx"
     save(onnx, path, [
         node(onnx, "Relu", ["x"], ["a"]),
-        node(onnx, "Erf", ["a"], ["b"], "/blk/Erf"),
-        node(onnx, "Erf", ["b"], ["c"], "/blk/Erf_1"),
+        node(onnx, "Sin", ["a"], ["b"], "/blk/Sin"),
+        node(onnx, "Sin", ["b"], ["c"], "/blk/Sin_1"),
         node(onnx, "Neg", ["c"], ["y"], "/Neg"),
     ])  # fmt: skip
     assert refused(runner, path) == (
-        f"convcost: {path}: operators convcost cannot count: Erf ×2 (/blk/Erf, /blk/Erf_1); "
+        f"convcost: {path}: operators convcost cannot count: Sin ×2 (/blk/Sin, /blk/Sin_1); "
         "Neg ×1 (/Neg)\n"
     )
 
@@ -604,3 +604,41 @@ def test_a_cycle_is_refused(runner: CliRunner, onnx: Any, tmp_path: Path) -> Non
         f"convcost: {path}: node 'a' (Add): reads 'b' before the node that makes it ('b'): the "
         "nodes are out of order, or in a cycle\n"
     )
+
+
+@pytest.mark.parametrize("half_first", [False, True])
+def test_gelu_written_with_erf_is_one_gelu(onnx: Any, tmp_path: Path, half_first: bool) -> None:
+    path = tmp_path / "m.onnx"
+    if half_first:  # x · 0.5 first, then times (1 + erf(x / √2))
+        tail = [node(onnx, "Mul", ["x", "half"], ["h"]), node(onnx, "Mul", ["h", "p"], ["y"])]
+    else:  # PyTorch's order: x · (1 + erf(x / √2)), then · 0.5
+        tail = [node(onnx, "Mul", ["x", "p"], ["m"]), node(onnx, "Mul", ["m", "half"], ["y"])]
+    save(onnx, path, [
+        node(onnx, "Div", ["x", "root2"], ["d"]), node(onnx, "Erf", ["d"], ["e"], "/act/Erf"),
+        node(onnx, "Add", ["e", "one"], ["p"]), *tail,
+    ], [floats(onnx, "root2", [2**0.5], []), floats(onnx, "one", [1.0], []),
+        floats(onnx, "half", [0.5], [])])  # fmt: skip
+    assert rows(analysed(path)) == [("act", "gelu", [5, 5, 4], 0, 0)]
+
+
+def test_an_erf_elsewhere_is_refused(runner: CliRunner, onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    save(onnx, path, [node(onnx, "Relu", ["x"], ["r"]), node(onnx, "Erf", ["r"], ["y"])])
+    assert refused(runner, path) == (
+        f"convcost: {path}: node 'y' (Erf): an Erf that is not part of a GELU, which convcost "
+        "does not count\n"
+    )
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_pytorch_gelu_export(torch_present: None, onnx: Any, tmp_path: Path) -> None:
+    import torch
+
+    path = tmp_path / "gelu.onnx"
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.GELU(), torch.nn.Conv2d(8, 4, 1))
+    torch.onnx.export(net.eval(), (torch.zeros(1, 3, 8, 8),), str(path), dynamo=False,
+                      opset_version=17)  # fmt: skip
+    assert rows(analysed(path)) == [
+        ("0", "conv", [6, 6, 8], 36 * 8 * 27, 8 * 27 + 8), ("1", "gelu", [6, 6, 8], 0, 0),
+        ("2", "conv", [6, 6, 4], 36 * 4 * 8, 4 * 8 + 4),
+    ]  # fmt: skip

@@ -128,6 +128,8 @@ class Builder:
         self.input_shape = Shape(1, 1, 1)
         self.scope_paths: set[str] = set()
         self.uses: dict[str, list[tuple[Node, int]]] | None = None
+        self.makers = {out: node for node in model.nodes for out in node.outputs}
+        self.fused: dict[str, Activ] = {}  # a node's output that a fused layer already made
         for node in model.nodes:
             path, _ = module_path(node)
             self.scope_paths.update("/".join(path[:i]) for i in range(1, len(path)))
@@ -436,6 +438,9 @@ def _clip(b: Builder, node: Node) -> None:
 
 def _elementwise(op: str) -> Callable[[Builder, Node], None]:
     def read(b: Builder, node: Node) -> None:
+        if node.outputs and node.outputs[0] in b.fused:
+            b.alias(node, b.fused[node.outputs[0]])
+            return
         if len(node.inputs) < 2:
             raise Refusal("it has fewer than two inputs")
         values = [b.value(node, k) for k in range(len(node.inputs))]
@@ -466,6 +471,51 @@ def _elementwise(op: str) -> Callable[[Builder, Node], None]:
         b.add(node, Merge(op=merge), tuple(a.node for a in activs), out)
 
     return read
+
+
+def _erf(b: Builder, node: Node) -> None:
+    """GELU as exporters write it before opset 20: x · 0.5 · (1 + erf(x / √2)), that is
+    Div(x, √2) (or Mul by 1/√2) → Erf → Add 1 → Mul by x (→ Mul by 0.5, either end). Read
+    as one gelu; an Erf in any other place is refused."""
+    made = b.makers.get(node.inputs[0]) if node.inputs else None
+    refusal = Refusal("an Erf that is not part of a GELU, which convcost does not count")
+    if made is None or made.op_type not in ("Div", "Mul") or len(made.inputs) != 2:
+        raise refusal
+    constant = b.values.get(made.inputs[1])
+    wanted = 2**0.5 if made.op_type == "Div" else 2**-0.5
+    if not isinstance(constant, Const) or not constant.values or len(constant.values) != 1:
+        raise refusal
+    value = constant.values[0]
+    if isinstance(value, str) or abs(value - wanted) > 1e-4:
+        raise refusal
+    x = made.inputs[0]
+    source = b.values.get(x)
+    plus = b.uses_of(node.outputs[0]) if node.outputs else []
+    if not isinstance(source, Activ) or len(plus) != 1 or plus[0][0].op_type != "Add":
+        raise refusal
+    add = plus[0][0]
+    times = b.uses_of(add.outputs[0]) if add.outputs else []
+    if len(times) != 1 or times[0][0].op_type != "Mul" or not _reads_x(b, times[0][0], x):
+        raise refusal
+    b.layer(node, Activation(fn="gelu"), source)
+    gelu = b.values[node.outputs[0]]
+    assert isinstance(gelu, Activ)
+    b.fused[times[0][0].outputs[0]] = gelu
+
+
+def _reads_x(b: Builder, node: Node, x: str) -> bool:
+    """Whether a Mul reads x itself, or x times a number (``x · 0.5`` written first)."""
+    for name in node.inputs:
+        made = b.makers.get(name)
+        if name == x or (made is not None and made.op_type == "Mul" and x in made.inputs
+                         and any(_is_number(b, other) for other in made.inputs)):  # fmt: skip
+            return True
+    return False
+
+
+def _is_number(b: Builder, name: str) -> bool:
+    value = b.values.get(name)
+    return isinstance(value, Const) and _count(value.dims) == 1
 
 
 def _folds_bias(b: Builder, node: Node, op: str, const: Const) -> bool:
@@ -898,6 +948,7 @@ OPERATORS: Mapping[str, Callable[[Builder, Node], None]] = {
     "Selu": _activation("selu"),
     "Gelu": _activation("gelu"),
     "Mish": _activation("mish"),
+    "Erf": _erf,
     "Softmax": _softmax,
     "Clip": _clip,
     "Add": _elementwise("Add"),
