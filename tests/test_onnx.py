@@ -642,3 +642,11 @@ def test_pytorch_gelu_export(torch_present: None, onnx: Any, tmp_path: Path) -> 
         ("0", "conv", [6, 6, 8], 36 * 8 * 27, 8 * 27 + 8), ("1", "gelu", [6, 6, 8], 0, 0),
         ("2", "conv", [6, 6, 4], 36 * 4 * 8, 4 * 8 + 4),
     ]  # fmt: skip
+
+
+def test_names_are_shown_on_one_line(runner: CliRunner, onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    save(onnx, path, [node(onnx, "Sin", ["x"], ["y"], "two\nlines\x1b[31m")])
+    assert refused(runner, path) == (
+        f"convcost: {path}: operators convcost cannot count: Sin ×1 (two?lines?[31m)\n"
+    )

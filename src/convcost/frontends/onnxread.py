@@ -268,8 +268,7 @@ class Builder:
         if len(self.nodes) >= self.max_layers:
             raise ConvcostError(f"{self.source}: more than {self.max_layers:,} layers")
         prefix, local, scope, depth = self.name_for(node)
-        joins = "input"
-        self.nodes.append(GraphNode(prefix, local, layer, inputs, scope, depth, None, joins))
+        self.nodes.append(GraphNode(prefix, local, layer, inputs, scope, depth))
         if node.outputs:
             self.values[node.outputs[0]] = Activ(len(self.nodes) - 1, shape)
 

@@ -126,7 +126,11 @@ def _fields(data: bytes, pos: int, end: int) -> Iterator[tuple[int, int, int, in
 def _text(data: bytes, start: int, stop: int) -> str:
     if stop - start > 4096:
         raise Garbled("a name longer than 4096 bytes")
-    return bytes(data[start:stop]).decode("utf-8", errors="replace")
+    text = bytes(data[start:stop]).decode("utf-8", errors="replace")
+    if text.isprintable():
+        return text
+    # Messages and tables show names on one line: no control characters.
+    return "".join(char if char.isprintable() else "?" for char in text)
 
 
 def _ints(data: bytes, wire: int, value: int, stop: int, into: list[int]) -> None:
