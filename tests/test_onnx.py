@@ -650,3 +650,34 @@ def test_names_are_shown_on_one_line(runner: CliRunner, onnx: Any, tmp_path: Pat
     assert refused(runner, path) == (
         f"convcost: {path}: operators convcost cannot count: Sin ×1 (two?lines?[31m)\n"
     )
+
+
+def test_channels_last_input_and_squeeze_to_a_vector(onnx: Any, tmp_path: Path) -> None:
+    """As TensorFlow's exporters write a Keras CNN: an N×H×W×C input transposed at once,
+    and a global pool squeezed to a vector before the dense layer."""
+    path = tmp_path / "m.onnx"
+    model = save(onnx, path, [
+        node(onnx, "Transpose", ["x"], ["t"], perm=[0, 3, 1, 2]),
+        node(onnx, "Conv", ["t", "W"], ["c"], pads=[1, 1, 1, 1]),
+        node(onnx, "GlobalAveragePool", ["c"], ["g"]),
+        node(onnx, "Squeeze", ["g", "axes"], ["s"]),
+        node(onnx, "Gemm", ["s", "D"], ["y"]),
+    ], [weights(onnx, "W", [8, 3, 3, 3]), ints(onnx, "axes", [2, 3]), weights(onnx, "D", [8, 2])],
+       (1, 6, 7, 3))  # fmt: skip
+    assert rows(analysed(path)) == [
+        ("c", "conv", [6, 7, 8], 42 * 8 * 27, 8 * 27), ("g", "globalavgpool", [1, 1, 8], 0, 0),
+        ("s", "flatten", [1, 1, 8], 0, 0), ("y", "dense", [1, 1, 2], 16, 16),
+    ]  # fmt: skip
+    assert inferred(onnx, model) == [1, 1, 2]
+
+
+def test_a_transpose_of_an_activation_is_refused(
+    runner: CliRunner, onnx: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "m.onnx"
+    save(onnx, path, [node(onnx, "Relu", ["x"], ["r"]),
+                      node(onnx, "Transpose", ["r"], ["y"], perm=[0, 2, 3, 1])])  # fmt: skip
+    assert refused(runner, path) == (
+        f"convcost: {path}: node 'y' (Transpose): a transpose of an activation, which convcost "
+        "does not read yet\n"
+    )

@@ -129,6 +129,7 @@ class Builder:
         self.scope_paths: set[str] = set()
         self.uses: dict[str, list[tuple[Node, int]]] | None = None
         self.makers = {out: node for node in model.nodes for out in node.outputs}
+        self.channels_last = ""  # the input, when it is N×H×W×C
         self.fused: dict[str, Activ] = {}  # a node's output that a fused layer already made
         for node in model.nodes:
             path, _ = module_path(node)
@@ -173,6 +174,11 @@ class Builder:
             )
         ints = [int(d) for d in rest if isinstance(d, int)]
         shape = Shape(1, 1, ints[0], True) if len(ints) == 1 else Shape(ints[1], ints[2], ints[0])
+        uses = self.uses_of(info.name)
+        if len(ints) == 3 and uses and all(_to_channels_first(n) for n, _ in uses):
+            # N×H×W×C, as TensorFlow's exporters leave the input, turned N×C×H×W at once.
+            shape = Shape(ints[0], ints[1], ints[2])
+            self.channels_last = info.name
         self.input_shape = shape
         self.values[info.name] = Activ(INPUT, shape)
 
@@ -794,11 +800,23 @@ def _unsqueeze(b: Builder, node: Node) -> None:
 
 
 def _squeeze(b: Builder, node: Node) -> None:
-    value = b.values.get(node.inputs[0]) if node.inputs else None
+    """Of a constant; or of an N×C×1×1 activation along its height and width, which is a
+    flatten (as after a global pool)."""
+    value = b.value(node, 0)
+    axes = _axes(b, node)
     if isinstance(value, Activ):
-        raise Refusal("a squeeze of an activation, which convcost does not read yet")
+        shape = value.shape
+        spatial = {axis % 4 for axis in axes} == {2, 3} or (not axes and shape.c != 1)
+        if shape.flat or (shape.h, shape.w) != (1, 1) or not spatial:
+            raise Refusal(f"a squeeze of {list(_dims_of(shape))} along {list(axes)}; convcost "
+                          "reads a squeeze of a 1×1 height and width (a flatten) only")  # fmt: skip
+        b.layer(node, Flatten(), value)
+        return
     data = _const_input(b, node)
-    b.alias(node, Const(tuple(d for d in data.dims if d != 1), data.values))
+    rank = len(data.dims)
+    gone = {axis % rank for axis in axes} if axes and rank else None
+    dims = tuple(d for i, d in enumerate(data.dims) if not (d == 1 and (gone is None or i in gone)))
+    b.alias(node, Const(dims, data.values))
 
 
 def _cast(b: Builder, node: Node) -> None:
@@ -848,7 +866,17 @@ def _const_reshape(b: Builder, node: Node, data: Const) -> None:
     b.alias(node, Const(tuple(dims), data.values))
 
 
+def _to_channels_first(node: Node) -> bool:
+    return node.op_type == "Transpose" and _ints(node, "perm") == (0, 3, 1, 2)
+
+
 def _transpose(b: Builder, node: Node) -> None:
+    value = b.value(node, 0)
+    if isinstance(value, Activ):
+        if node.inputs[0] == b.channels_last and _to_channels_first(node):
+            b.alias(node, value)  # the input read as N×C×H×W, as it is read
+            return
+        raise Refusal("a transpose of an activation, which convcost does not read yet")
     data = _const_input(b, node)
     assert data.values is not None
     rank = len(data.dims)
