@@ -681,3 +681,16 @@ def test_a_transpose_of_an_activation_is_refused(
         f"convcost: {path}: node 'y' (Transpose): a transpose of an activation, which convcost "
         "does not read yet\n"
     )
+
+
+def test_batchnorm_in_training_mode_is_refused(
+    runner: CliRunner, onnx: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "m.onnx"
+    stats = [weights(onnx, name, [4]) for name in ("s", "b", "m", "v")]
+    save(onnx, path, [node(onnx, "BatchNormalization", ["x", "s", "b", "m", "v"],
+                           ["y", "mean", "var"], training_mode=1)], stats)  # fmt: skip
+    assert refused(runner, path) == (
+        f"convcost: {path}: node 'y' (BatchNormalization): it is in training mode (it outputs "
+        "its running statistics)\n"
+    )
