@@ -694,3 +694,13 @@ def test_batchnorm_in_training_mode_is_refused(
         f"convcost: {path}: node 'y' (BatchNormalization): it is in training mode (it outputs "
         "its running statistics)\n"
     )
+
+
+def test_a_file_over_2_gib_is_refused_unread(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "huge.onnx"
+    with open(path, "wb") as file:
+        file.truncate(2**31)  # sparse: no disk space used
+    assert refused(runner, path) == (
+        f"convcost: {path}: not an ONNX model: 2,147,483,648 bytes, and protobuf's messages "
+        "are under 2 GiB (larger models keep their weights in external data)\n"
+    )

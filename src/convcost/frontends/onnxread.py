@@ -9,6 +9,7 @@ convcost cannot count is refused, listed by type with its first nodes: never a s
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -31,6 +32,9 @@ from convcost.frontends.onnxwire import BATCH, MAX_VALUES, Garbled, Model, Node,
 
 MIN_OPSET, MAX_OPSET = 7, 23
 """The default domain's opsets whose operators are read here (ONNX 1.2 to 1.18's)."""
+
+MAX_FILE_BYTES = 2**31 - 1
+"""Protobuf's limit on one message, and so on an ONNX file's size."""
 
 WEIGHT_SLOTS = {"Conv": (1, 2), "Gemm": (1, 2), "MatMul": (1,), "BatchNormalization": (1, 2, 3, 4)}
 """The inputs of each operator that hold weights: by position, as ONNX's operators list them."""
@@ -1011,7 +1015,13 @@ def read_onnx(path: str, max_layers: int) -> Graph:
     holds what convcost cannot count."""
     try:
         with open(path, "rb") as file:
-            data = file.read()
+            size = os.fstat(file.fileno()).st_size
+            if size > MAX_FILE_BYTES:
+                raise ConvcostError(
+                    f"{path}: not an ONNX model: {size:,} bytes, and protobuf's messages are "
+                    "under 2 GiB (larger models keep their weights in external data)"
+                )
+            data = file.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise ConvcostError(f"{path}: no such file") from None
     except IsADirectoryError:
