@@ -704,3 +704,23 @@ def test_a_file_over_2_gib_is_refused_unread(runner: CliRunner, tmp_path: Path) 
         f"convcost: {path}: not an ONNX model: 2,147,483,648 bytes, and protobuf's messages "
         "are under 2 GiB (larger models keep their weights in external data)\n"
     )
+
+
+def test_weights_are_not_copied(onnx: Any, tmp_path: Path) -> None:
+    """Reading holds the file's bytes once: the weights are skipped, not copied."""
+    import tracemalloc
+
+    from convcost.frontends.onnxread import read_onnx
+
+    path = tmp_path / "m.onnx"
+    save(onnx, path, [node(onnx, "Conv", ["x", "W"], ["y"])],
+         [weights(onnx, "W", [256, 4, 64, 64])], (1, 4, 64, 64))  # fmt: skip
+    size = path.stat().st_size
+    assert size > 16_000_000
+    tracemalloc.start()
+    try:
+        read_onnx(str(path), 100)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1.1 * size

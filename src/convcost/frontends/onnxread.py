@@ -1021,7 +1021,7 @@ def read_onnx(path: str, max_layers: int) -> Graph:
                     f"{path}: not an ONNX model: {size:,} bytes, and protobuf's messages are "
                     "under 2 GiB (larger models keep their weights in external data)"
                 )
-            data = file.read(MAX_FILE_BYTES + 1)
+            data = file.read()
     except FileNotFoundError:
         raise ConvcostError(f"{path}: no such file") from None
     except IsADirectoryError:
