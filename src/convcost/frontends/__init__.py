@@ -65,8 +65,16 @@ def _read_prototxt(path: str, defaults: Mapping[str, object] | None, max_layers:
     return Loaded(graph, name)
 
 
+def _read_onnx(path: str, defaults: Mapping[str, object] | None, max_layers: int) -> Loaded:
+    """An ONNX model: its graph, read without the onnx package (see onnxread)."""
+    from convcost.frontends.onnxread import read_onnx
+
+    return Loaded(read_onnx(path, max_layers))
+
+
 READERS: dict[str, Reader] = {
     ".yaml": _read_yaml, ".yml": _read_yaml, ".json": _read_json, ".prototxt": _read_prototxt,
+    ".onnx": _read_onnx,
 }  # fmt: skip
 """Config readers by the file name's ending, compared without regard to case. A name with
 none of these endings (``net``, ``net.cfg``) is read as YAML, as configs always were. A reader

@@ -1,0 +1,1045 @@
+"""ONNX models in: a ``.onnx`` file read into convcost's graph, layer by layer.
+
+The file is decoded by ``onnxwire`` (no ``onnx`` import, weights skipped unread); each
+operator becomes the convcost layer that costs the same (Conv → conv, Gemm → dense, ...),
+in NCHW read as H×W×C per sample. Constant subgraphs (shapes computed with Shape, Gather,
+Unsqueeze, Concat, as exporters emit before a Reshape) are evaluated here. An operator
+convcost cannot count is refused, listed by type with its first nodes: never a silent zero.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from collections.abc import Callable, Mapping
+from struct import error as struct_error
+from typing import NamedTuple
+
+from convcost.core.errors import ConvcostError
+from convcost.core.graph import INPUT, Graph, GraphNode, Scope
+from convcost.core.kinds.activations import Activation
+from convcost.core.kinds.base import Layer
+from convcost.core.kinds.conv import Conv
+from convcost.core.kinds.dense import Dense
+from convcost.core.kinds.merges import Merge
+from convcost.core.kinds.normalization import BatchNorm, LocalResponseNorm
+from convcost.core.kinds.pooling import AvgPool, GlobalAvgPool, GlobalMaxPool, MaxPool
+from convcost.core.kinds.resampling import Upsample
+from convcost.core.kinds.reshaping import Dropout, Flatten, ZeroPad
+from convcost.core.shapes import Shape
+from convcost.frontends.onnxwire import BATCH, MAX_VALUES, Garbled, Model, Node, Tensor, read_model
+
+MIN_OPSET, MAX_OPSET = 7, 23
+"""The default domain's opsets whose operators are read here (ONNX 1.2 to 1.18's)."""
+
+MAX_FILE_BYTES = 2**31 - 1
+"""Protobuf's limit on one message, and so on an ONNX file's size."""
+
+WEIGHT_SLOTS = {"Conv": (1, 2), "Gemm": (1, 2), "MatMul": (1,), "BatchNormalization": (1, 2, 3, 4)}
+"""The inputs of each operator that hold weights: by position, as ONNX's operators list them."""
+
+Scalar = int | float | str  # str: BATCH, the batch size in a shape computed from the graph
+
+
+class Activ(NamedTuple):
+    """A tensor the network computes: the convcost node that makes it and its shape."""
+
+    node: int
+    shape: Shape
+
+
+class Const(NamedTuple):
+    """A constant: its dims and, when known, its values (flat)."""
+
+    dims: tuple[int, ...]
+    values: tuple[Scalar, ...] | None
+
+
+class Refusal(Exception):
+    """What one node cannot be read as (the message names the node)."""
+
+
+def _attr(node: Node, name: str, default: object = None) -> object:
+    found = node.attributes.get(name)
+    return default if found is None else found.value
+
+
+def _int(node: Node, name: str, default: int) -> int:
+    value = _attr(node, name, default)
+    if not isinstance(value, int):
+        raise Refusal(f"attribute {name} is {value!r}, not an integer")
+    return value
+
+
+def _ints(node: Node, name: str) -> tuple[int, ...] | None:
+    value = _attr(node, name)
+    if value is None:
+        return None
+    if not isinstance(value, tuple) or not all(isinstance(v, int) for v in value):
+        raise Refusal(f"attribute {name} is {value!r}, not a list of integers")
+    return tuple(int(v) for v in value)
+
+
+def _whole(values: tuple[Scalar, ...] | None) -> tuple[int, ...]:
+    """Constant values that must be whole numbers (pads, axes, a shape)."""
+    found = []
+    for value in values or ():
+        if isinstance(value, str) or value != int(value):
+            shown = "the batch size" if isinstance(value, str) else repr(value)
+            raise Refusal(f"needs whole numbers here, and {shown} is not one it can use")
+        found.append(int(value))
+    return tuple(found)
+
+
+def _pair(values: tuple[int, ...] | None, default: int, what: str) -> tuple[int, int]:
+    if values is None:
+        return default, default
+    if len(values) != 2:
+        raise Refusal(f"{what} {list(values)} is not 2-D; convcost counts 2-D windows only")
+    return values[0], values[1]
+
+
+def module_path(node: Node) -> tuple[list[str], str]:
+    """The module path in an exporter's node name, as convcost names scopes, and the
+    operator's own name: ``/layer1/layer1.0/conv1/Conv`` → (``[layer1, 0, conv1]``,
+    ``conv``); PyTorch's ``layer1.0`` inside ``layer1`` is ``0``."""
+    parts = [part for part in node.name.split("/") if part]
+    own = (parts[-1] if parts else node.op_type).lower() or "node"
+    path: list[str] = []
+    previous = ""
+    for part in parts[:-1]:
+        local = part.removeprefix(previous + ".") if previous else part
+        previous = part
+        path.extend(piece for piece in re.split(r"[./]", local) if piece)
+    return path, own
+
+
+class Builder:
+    """Walks the nodes in file order (ONNX requires a topological order), keeping what
+    each named tensor is: an activation, a constant, or absent (an optional input)."""
+
+    def __init__(self, model: Model, source: str, max_layers: int) -> None:
+        self.model = model
+        self.source = source
+        self.max_layers = max_layers
+        self.opset = model.opsets.get("", model.opsets.get("ai.onnx", 0))
+        self.values: dict[str, Activ | Const] = {}
+        self.nodes: list[GraphNode] = []
+        self.scopes: list[Scope] = []
+        self.scope_index: dict[str, int] = {}
+        self.names: set[str] = set()
+        self.input_shape = Shape(1, 1, 1)
+        self.scope_paths: set[str] = set()
+        self.uses: dict[str, list[tuple[Node, int]]] | None = None
+        self.makers = {out: node for node in model.nodes for out in node.outputs}
+        self.channels_last = ""  # the input, when it is N×H×W×C
+        self.fused: dict[str, Activ] = {}  # a node's output that a fused layer already made
+        for node in model.nodes:
+            path, _ = module_path(node)
+            self.scope_paths.update("/".join(path[:i]) for i in range(1, len(path)))
+        for name, tensor in model.initializers.items():
+            self.values[name] = Const(tensor.dims, tensor.values)
+
+    # --- the input ---------------------------------------------------------------------
+
+    def read_input(self) -> None:
+        data = []
+        for info in self.model.inputs:
+            if info.name in self.model.initializers:
+                continue
+            if self.weight_input(info.name) and info.dims is not None:
+                fixed = [d for d in info.dims if isinstance(d, int) and d >= 0]
+                if len(fixed) == len(info.dims):
+                    self.values[info.name] = Const(tuple(fixed), None)
+                    continue
+            data.append(info)
+        if len(data) != 1:
+            listed = ", ".join(f"'{info.name}'" for info in data) or "none"
+            raise ConvcostError(
+                f"{self.source}: convcost reads models with one input tensor; this one has "
+                f"{len(data)} ({listed})"
+            )
+        info = data[0]
+        dims = info.dims
+        if dims is None or len(dims) not in (2, 4):
+            shown = "no shape" if dims is None else f"rank {len(dims)}"
+            raise ConvcostError(
+                f"{self.source}: input '{info.name}' has {shown}; convcost reads an N×C×H×W "
+                "image or an N×F vector input"
+            )
+        rest = dims[1:]
+        symbolic = [d for d in rest if not isinstance(d, int) or d < 1]
+        if symbolic:
+            raise ConvcostError(
+                f"{self.source}: input '{info.name}' has the symbolic or unknown dimensions "
+                f"{[str(d) for d in dims]}; only the batch (the first) may be symbolic: export "
+                "the model with a fixed input shape"
+            )
+        ints = [int(d) for d in rest if isinstance(d, int)]
+        shape = Shape(1, 1, ints[0], True) if len(ints) == 1 else Shape(ints[1], ints[2], ints[0])
+        uses = self.uses_of(info.name)
+        if len(ints) == 3 and uses and all(_to_channels_first(n) for n, _ in uses):
+            # N×H×W×C, as TensorFlow's exporters leave the input, turned N×C×H×W at once.
+            shape = Shape(ints[0], ints[1], ints[2])
+            self.channels_last = info.name
+        self.input_shape = shape
+        self.values[info.name] = Activ(INPUT, shape)
+
+    def uses_of(self, name: str) -> list[tuple[Node, int]]:
+        """The nodes that read a tensor, with the input's position in each."""
+        if self.uses is None:
+            self.uses = {}
+            for node in self.model.nodes:
+                for k, read in enumerate(node.inputs):
+                    self.uses.setdefault(read, []).append((node, k))
+        return self.uses.get(name, [])
+
+    def weight_input(self, name: str, depth: int = 0) -> bool:
+        """Whether a graph input is read only as weights (a model exported without them,
+        its weights given as inputs of their shape): then it is a constant, not data. An
+        Identity passes it on (PyTorch's exporter shares equal weights through them)."""
+        found = self.uses_of(name)
+        for node, k in found:
+            if node.op_type == "Identity" and depth < 8 and node.outputs:
+                if not self.weight_input(node.outputs[0], depth + 1):
+                    return False
+            elif k not in WEIGHT_SLOTS.get(node.op_type, ()):
+                return False
+        return bool(found)
+
+    # --- helpers -----------------------------------------------------------------------
+
+    def value(self, node: Node, k: int) -> Activ | Const:
+        """Input k, which some node before this one or an initializer must make."""
+        if k >= len(node.inputs) or not node.inputs[k]:
+            raise Refusal(f"input {k + 1} is missing")
+        name = node.inputs[k]
+        value = self.values.get(name)
+        if value is None:
+            later = [n.name or n.op_type for n in self.model.nodes if name in n.outputs]
+            if later:
+                raise Refusal(f"reads '{name}' before the node that makes it ('{later[0]}'): "
+                              "the nodes are out of order, or in a cycle")  # fmt: skip
+            raise Refusal(f"reads '{name}', which no node or initializer makes")
+        return value
+
+    def activ(self, node: Node, k: int) -> Activ:
+        value = self.value(node, k)
+        if not isinstance(value, Activ):
+            raise Refusal(f"input '{node.inputs[k]}' is a constant; convcost counts operators "
+                          "on activations")  # fmt: skip
+        return value
+
+    def const(self, node: Node, k: int, what: str, need_values: bool = False) -> Const | None:
+        """Input k as a constant (None when the optional input is not given)."""
+        if k >= len(node.inputs) or not node.inputs[k]:
+            return None
+        name = node.inputs[k]
+        value = self.values.get(name)
+        if value is None:
+            raise Refusal(f"its {what} '{name}' is no initializer or constant in the file "
+                          "(missing initializer)")  # fmt: skip
+        if not isinstance(value, Const):
+            raise Refusal(f"its {what} '{name}' is computed from the input; convcost needs a "
+                          "constant")  # fmt: skip
+        if need_values and value.values is None:
+            raise Refusal(f"its {what} '{name}' has no values convcost can read")
+        return value
+
+    def name_for(self, node: Node) -> tuple[str, str, int, int]:
+        """(prefix, local name, scope, depth) from the exporter's node name:
+        ``/layer1/layer1.0/conv1/Conv`` → ``layer1/0/`` + ``conv1``. A node of a module
+        that holds other modules' nodes (``/m/Add`` beside ``/m/layer1/...``) is named by
+        its operator within it (``m/add``)."""
+        path, own = module_path(node)
+        if not path or "/".join(path) in self.scope_paths:
+            path = [*path, own]
+        base = "/".join(path)
+        unique, k = base, 1
+        while unique in self.names:
+            k += 1
+            unique = f"{base}_{k}"
+        self.names.add(unique)
+        local = unique.rsplit("/", 1)[-1]
+        scope, depth = -1, 0
+        for i in range(len(path) - 1):
+            full = "/".join(path[: i + 1])
+            found = self.scope_index.get(full)
+            if found is None:
+                found = len(self.scopes)
+                self.scopes.append(Scope(full, path[i], "module", i, scope))
+                self.scope_index[full] = found
+            scope, depth = found, i + 1
+        prefix = "/".join(path[:-1]) + "/" if len(path) > 1 else ""
+        return prefix, local, scope, depth
+
+    def add(self, node: Node, layer: Layer, inputs: tuple[int, ...], shape: Shape) -> None:
+        if len(self.nodes) >= self.max_layers:
+            raise ConvcostError(f"{self.source}: more than {self.max_layers:,} layers")
+        prefix, local, scope, depth = self.name_for(node)
+        self.nodes.append(GraphNode(prefix, local, layer, inputs, scope, depth))
+        if node.outputs:
+            self.values[node.outputs[0]] = Activ(len(self.nodes) - 1, shape)
+
+    def layer(self, node: Node, layer: Layer, source: Activ) -> None:
+        try:
+            out = layer.evaluate(source.shape).output_shape
+        except ConvcostError as error:
+            raise Refusal(error.message) from None
+        self.add(node, layer, (source.node,), out)
+
+    def alias(self, node: Node, value: Activ | Const) -> None:
+        if node.outputs:
+            self.values[node.outputs[0]] = value
+
+    # --- the walk ----------------------------------------------------------------------
+
+    def build(self) -> Graph:
+        self.read_input()
+        unknown = Counter(
+            node.op_type for node in self.model.nodes
+            if node.domain not in ("", "ai.onnx") or node.op_type not in OPERATORS
+        )  # fmt: skip
+        if unknown:
+            described = []
+            for op, count in unknown.most_common():
+                first = [n.name or "(unnamed)" for n in self.model.nodes if n.op_type == op][:3]
+                described.append(f"{op} ×{count} ({', '.join(first)})")
+            raise ConvcostError(
+                f"{self.source}: operators convcost cannot count: {'; '.join(described)}"
+            )
+        for node in self.model.nodes:
+            try:
+                OPERATORS[node.op_type](self, node)
+            except Refusal as refusal:
+                raise ConvcostError(
+                    f"{self.source}: node '{node.name}' ({node.op_type}): {refusal}"
+                ) from None
+        if not self.nodes:
+            raise ConvcostError(f"{self.source}: the model computes nothing convcost counts")
+        for info in self.model.outputs:
+            if info.name not in self.values:
+                raise ConvcostError(
+                    f"{self.source}: output '{info.name}' is made by no node of the graph"
+                )
+        return Graph(self.input_shape, tuple(self.nodes), tuple(self.scopes))
+
+
+# --- operators -------------------------------------------------------------------------
+
+
+def _window(b: Builder, node: Node, source: Activ, kernel: tuple[int, int]) -> dict[str, object]:
+    """kernel, stride, dilation and padding of a window operator (Conv, MaxPool,
+    AveragePool): ``pads`` are [top, left, bottom, right]; ``auto_pad`` SAME_UPPER is
+    convcost's ``same`` (the odd pixel after), SAME_LOWER puts it before."""
+    stride = _pair(_ints(node, "strides"), 1, "strides")
+    dilation = _pair(_ints(node, "dilations"), 1, "dilations")
+    auto = _attr(node, "auto_pad", "NOTSET")
+    padding: object
+    if auto in ("SAME_UPPER", "SAME_LOWER"):
+        padding = "same"
+        if auto == "SAME_LOWER":
+            halves = []
+            for size, k, s, d in zip((source.shape.h, source.shape.w), kernel, stride, dilation,
+                                     strict=True):  # fmt: skip
+                out = -(-size // s)
+                total = max((out - 1) * s + d * (k - 1) + 1 - size, 0)
+                halves.append((total - total // 2, total // 2))
+            padding = (halves[0][0], halves[0][1], halves[1][0], halves[1][1])
+    elif auto == "VALID":
+        padding = (0, 0, 0, 0)
+    elif auto in ("NOTSET", ""):
+        pads = _ints(node, "pads") or (0, 0, 0, 0)
+        if len(pads) != 4:
+            raise Refusal(f"pads {list(pads)} are not those of a 2-D window")
+        if min(pads) < 0:
+            raise Refusal(f"negative pads {list(pads)}")
+        padding = (pads[0], pads[2], pads[1], pads[3])
+    else:
+        raise Refusal(f"auto_pad {auto!r} is none of NOTSET, SAME_UPPER, SAME_LOWER, VALID")
+    return {"kernel": kernel, "stride": stride, "dilation": dilation, "padding": padding}
+
+
+def _spatial(source: Activ) -> None:
+    if source.shape.flat:
+        raise Refusal("its input is a vector; it needs an N×C×H×W tensor")
+
+
+def _conv(b: Builder, node: Node) -> None:
+    source = b.activ(node, 0)
+    _spatial(source)
+    weight = b.const(node, 1, "weight")
+    if weight is None:
+        raise Refusal("it has no weight")
+    if len(weight.dims) != 4:
+        raise Refusal(f"its weight has dims {list(weight.dims)}; convcost counts 2-D convs")
+    filters, per_group, kh, kw = weight.dims
+    group = _int(node, "group", 1)
+    if group < 1 or per_group * group != source.shape.c:
+        raise Refusal(f"weight {list(weight.dims)} with group {group} does not take the "
+                      f"{source.shape.c} input channels")  # fmt: skip
+    kernel = _ints(node, "kernel_shape")
+    if kernel is not None and tuple(kernel) != (kh, kw):
+        raise Refusal(f"kernel_shape {list(kernel)} differs from the weight's {[kh, kw]}")
+    bias = b.const(node, 2, "bias") is not None
+    settings = _window(b, node, source, (kh, kw))
+    b.layer(node, Conv(filters=filters, groups=group, bias=bias, **settings), source)  # type: ignore[arg-type]
+
+
+def _pool(kind: type[MaxPool] | type[AvgPool]) -> Callable[[Builder, Node], None]:
+    def read(b: Builder, node: Node) -> None:
+        source = b.activ(node, 0)
+        _spatial(source)
+        if len(node.outputs) > 1 and node.outputs[1]:
+            raise Refusal("its indices output is not counted")
+        kernel = _pair(_ints(node, "kernel_shape"), 0, "kernel_shape")
+        if min(kernel) < 1:
+            raise Refusal("it has no kernel_shape")
+        settings = _window(b, node, source, kernel)
+        ceil = bool(_int(node, "ceil_mode", 0))
+        if kind is AvgPool:
+            if settings.pop("dilation") != (1, 1):
+                raise Refusal("a dilated average pool, which convcost does not count")
+            layer: Layer = AvgPool(ceil_mode=ceil, **settings)  # type: ignore[arg-type]
+        else:
+            layer = MaxPool(ceil_mode=ceil, **settings)  # type: ignore[arg-type]
+        b.layer(node, layer, source)
+
+    return read
+
+
+def _simple(make: Callable[[Builder, Node], Layer]) -> Callable[[Builder, Node], None]:
+    def read(b: Builder, node: Node) -> None:
+        b.layer(node, make(b, node), b.activ(node, 0))
+
+    return read
+
+
+def _activation(fn: str) -> Callable[[Builder, Node], None]:
+    return _simple(lambda b, node: Activation(fn=fn))
+
+
+def _scalar_bound(b: Builder, node: Node, k: int, attribute: str) -> float | None:
+    if b.opset < 11:
+        value = _attr(node, attribute)
+        return None if value is None else float(value)  # type: ignore[arg-type]
+    bound = b.const(node, k, attribute, need_values=True)
+    if bound is None:
+        return None
+    assert bound.values is not None
+    if len(bound.values) != 1 or isinstance(bound.values[0], str):
+        raise Refusal(f"its {attribute} is not one number")
+    return float(bound.values[0])
+
+
+def _clip(b: Builder, node: Node) -> None:
+    low, high = _scalar_bound(b, node, 1, "min"), _scalar_bound(b, node, 2, "max")
+    if low == 0 and high is None:
+        fn = "relu"
+    elif low == 0 and high == 6:
+        fn = "relu6"
+    else:
+        raise Refusal(f"Clip to [{low}, {high}]; convcost counts Clip as relu (0, none) or "
+                      "relu6 (0, 6) only")  # fmt: skip
+    b.layer(node, Activation(fn=fn), b.activ(node, 0))
+
+
+def _elementwise(op: str) -> Callable[[Builder, Node], None]:
+    def read(b: Builder, node: Node) -> None:
+        if node.outputs and node.outputs[0] in b.fused:
+            b.alias(node, b.fused[node.outputs[0]])
+            return
+        if len(node.inputs) < 2:
+            raise Refusal("it has fewer than two inputs")
+        values = [b.value(node, k) for k in range(len(node.inputs))]
+        activs = [value for value in values if isinstance(value, Activ)]
+        if not activs:
+            _fold(b, node, op, values)  # type: ignore[arg-type]
+            return
+        consts = [value for value in values if isinstance(value, Const)]
+        if len(activs) == 1 and len(consts) == 1 and _folds_bias(b, node, op, consts[0]):
+            return
+        for const in consts:
+            if _count(const.dims) != 1:
+                raise Refusal(
+                    f"a constant of dims {list(const.dims)} (a bias or scale of its own), "
+                    "which convcost does not count yet"
+                )
+        if len(activs) == 1:
+            b.alias(node, activs[0])  # a scalar: no MACs, no parameters
+            return
+        shapes = [a.shape for a in activs]
+        out = max(shapes, key=lambda s: s.h * s.w)
+        for shape in shapes:
+            broadcast = (shape.h, shape.w, shape.c, shape.flat) == (1, 1, out.c, False)
+            if shape != out and not (broadcast and not out.flat):
+                raise Refusal(f"inputs of shapes {[str(s) for s in shapes]} do not "
+                              "broadcast as convcost counts (equal, or 1×1×C)")  # fmt: skip
+        merge = "add" if op in ("Add", "Sub") else "mul"
+        b.add(node, Merge(op=merge), tuple(a.node for a in activs), out)
+
+    return read
+
+
+def _erf(b: Builder, node: Node) -> None:
+    """GELU as exporters write it before opset 20: x · 0.5 · (1 + erf(x / √2)), that is
+    Div(x, √2) (or Mul by 1/√2) → Erf → Add 1 → Mul by x (→ Mul by 0.5, either end). Read
+    as one gelu; an Erf in any other place is refused."""
+    made = b.makers.get(node.inputs[0]) if node.inputs else None
+    refusal = Refusal("an Erf that is not part of a GELU, which convcost does not count")
+    if made is None or made.op_type not in ("Div", "Mul") or len(made.inputs) != 2:
+        raise refusal
+    constant = b.values.get(made.inputs[1])
+    wanted = 2**0.5 if made.op_type == "Div" else 2**-0.5
+    if not isinstance(constant, Const) or not constant.values or len(constant.values) != 1:
+        raise refusal
+    value = constant.values[0]
+    if isinstance(value, str) or abs(value - wanted) > 1e-4:
+        raise refusal
+    x = made.inputs[0]
+    source = b.values.get(x)
+    plus = b.uses_of(node.outputs[0]) if node.outputs else []
+    if not isinstance(source, Activ) or len(plus) != 1 or plus[0][0].op_type != "Add":
+        raise refusal
+    add = plus[0][0]
+    times = b.uses_of(add.outputs[0]) if add.outputs else []
+    if len(times) != 1 or times[0][0].op_type != "Mul" or not _reads_x(b, times[0][0], x):
+        raise refusal
+    b.layer(node, Activation(fn="gelu"), source)
+    gelu = b.values[node.outputs[0]]
+    assert isinstance(gelu, Activ)
+    b.fused[times[0][0].outputs[0]] = gelu
+
+
+def _reads_x(b: Builder, node: Node, x: str) -> bool:
+    """Whether a Mul reads x itself, or x times a number (``x · 0.5`` written first)."""
+    for name in node.inputs:
+        made = b.makers.get(name)
+        if name == x or (made is not None and made.op_type == "Mul" and x in made.inputs
+                         and any(_is_number(b, other) for other in made.inputs)):  # fmt: skip
+            return True
+    return False
+
+
+def _is_number(b: Builder, name: str) -> bool:
+    value = b.values.get(name)
+    return isinstance(value, Const) and _count(value.dims) == 1
+
+
+def _folds_bias(b: Builder, node: Node, op: str, const: Const) -> bool:
+    """Whether this Add of a per-channel constant is the bias of the conv or dense before it
+    (which has none, and which nothing else reads): exporters write Dense as MatMul + Add.
+    Then that layer gains its bias, as in the framework, and the Add is no layer of its own."""
+    if op not in ("Add", "Sub"):
+        return False
+    k = next(k for k, name in enumerate(node.inputs) if isinstance(b.values.get(name), Activ))
+    activ = b.values[node.inputs[k]]
+    assert isinstance(activ, Activ)
+    if activ.node == INPUT or len(b.uses_of(node.inputs[k])) != 1:
+        return False
+    made = b.nodes[activ.node]
+    layer = made.layer
+    if not isinstance(layer, Conv | Dense) or layer.bias:
+        return False
+    channels = activ.shape.c
+    dims = const.dims
+    per_channel = (
+        dims in ((channels,), (1, channels)) if activ.shape.flat
+        else dims in ((channels, 1, 1), (1, channels, 1, 1))
+    )  # fmt: skip
+    if not per_channel:
+        return False
+    settings = {name: getattr(layer, name) for name in layer._field_names}
+    b.nodes[activ.node] = made._replace(layer=type(layer)(**{**settings, "bias": True}))
+    b.alias(node, activ)
+    return True
+
+
+def _fold(b: Builder, node: Node, op: str, values: list[Const]) -> None:
+    """Arithmetic on constants (shape computations)."""
+    left, right = values[0], values[1]
+    if left.values is None or right.values is None:
+        raise Refusal("arithmetic on constants convcost cannot read")
+    a, c = left.values, right.values
+    if len(c) == 1:
+        c = c * len(a)
+    elif len(a) == 1:
+        a = a * len(c)
+    if len(a) != len(c) or any(isinstance(v, str) for v in (*a, *c)):
+        raise Refusal("arithmetic on a shape that holds the batch size")
+    ops: dict[str, Callable[[float, float], float]] = {
+        "Add": lambda x, y: x + y, "Sub": lambda x, y: x - y, "Mul": lambda x, y: x * y,
+        "Div": lambda x, y: x // y if isinstance(x, int) and isinstance(y, int) else x / y,
+    }  # fmt: skip
+    result = tuple(ops[op](x, y) for x, y in zip(a, c, strict=True))  # type: ignore[arg-type]
+    dims = left.dims if len(left.dims) >= len(right.dims) else right.dims
+    b.alias(node, Const(dims, result))
+
+
+def _concat(b: Builder, node: Node) -> None:
+    values = [b.value(node, k) for k in range(len(node.inputs))]
+    if all(isinstance(value, Const) for value in values):
+        parts: list[Scalar] = []
+        for value in values:
+            assert isinstance(value, Const)
+            if value.values is None or len(value.dims) > 1:
+                raise Refusal("a concat of constants convcost cannot read")
+            parts.extend(value.values)
+        b.alias(node, Const((len(parts),), tuple(parts)))
+        return
+    if not all(isinstance(value, Activ) for value in values):
+        raise Refusal("a concat of activations and constants")
+    activs = [value for value in values if isinstance(value, Activ)]
+    axis = _int(node, "axis", 1)
+    rank = 2 if activs[0].shape.flat else 4
+    if axis not in (1, 1 - rank):
+        raise Refusal(f"a concat along axis {axis}; convcost joins channels (axis 1)")
+    shape = activs[0].shape
+    for other in activs[1:]:
+        if (other.shape.h, other.shape.w, other.shape.flat) != (shape.h, shape.w, shape.flat):
+            raise Refusal(f"inputs of shapes {[str(a.shape) for a in activs]} do not agree in "
+                          "height and width")  # fmt: skip
+    out = Shape(shape.h, shape.w, sum(a.shape.c for a in activs), shape.flat)
+    b.add(node, Merge(op="concat"), tuple(a.node for a in activs), out)
+
+
+def _flatten(b: Builder, node: Node) -> None:
+    source = b.activ(node, 0)
+    axis = _int(node, "axis", 1)
+    if axis != 1:
+        raise Refusal(f"a flatten at axis {axis}; convcost flattens each sample (axis 1)")
+    if source.shape.flat:
+        b.alias(node, source)
+        return
+    b.layer(node, Flatten(), source)
+
+
+def _dense(b: Builder, node: Node, weight: Const, transposed: bool, bias: bool) -> None:
+    source = b.activ(node, 0)
+    if len(weight.dims) != 2:
+        raise Refusal(f"its weight has dims {list(weight.dims)}, not 2")
+    features, units = weight.dims[::-1] if transposed else weight.dims
+    if not source.shape.flat:
+        raise Refusal(f"its input is {source.shape}, not a vector (flatten it first)")
+    if features != source.shape.c:
+        raise Refusal(f"its weight {list(weight.dims)} does not take {source.shape.c} features")
+    b.layer(node, Dense(units=units, bias=bias), source)
+
+
+def _gemm(b: Builder, node: Node) -> None:
+    if _int(node, "transA", 0):
+        raise Refusal("transA=1: the activation would be transposed")
+    weight = b.const(node, 1, "weight")
+    if weight is None:
+        raise Refusal("it has no weight")
+    bias = b.const(node, 2, "bias") is not None
+    _dense(b, node, weight, bool(_int(node, "transB", 0)), bias)
+
+
+def _matmul(b: Builder, node: Node) -> None:
+    weight = b.const(node, 1, "weight")
+    if weight is None:
+        raise Refusal("it has no weight")
+    _dense(b, node, weight, False, False)
+
+
+def _batchnorm(b: Builder, node: Node) -> None:
+    for k, what in enumerate(("scale", "bias", "mean", "variance"), 1):
+        if b.const(node, k, what) is None:
+            raise Refusal(f"it has no {what}")
+    if any(node.outputs[1:]):
+        raise Refusal("it is in training mode (it outputs its running statistics)")
+    b.layer(node, BatchNorm(affine=True), b.activ(node, 0))
+
+
+def _dropout(b: Builder, node: Node) -> None:
+    rate: float = 0.5
+    if b.opset < 12:
+        value = _attr(node, "ratio", 0.5)
+        rate = float(value) if isinstance(value, int | float) else 0.5
+    else:
+        ratio = b.const(node, 1, "ratio", need_values=True)
+        if ratio is not None and ratio.values and isinstance(ratio.values[0], int | float):
+            rate = float(ratio.values[0])
+    b.layer(node, Dropout(rate=rate), b.activ(node, 0))
+
+
+def _identity(b: Builder, node: Node) -> None:
+    value = b.value(node, 0)
+    b.alias(node, value)
+
+
+def _lrn(b: Builder, node: Node) -> None:
+    b.layer(node, LocalResponseNorm(size=_int(node, "size", 5)), b.activ(node, 0))
+
+
+def _pad(b: Builder, node: Node) -> None:
+    source = b.activ(node, 0)
+    _spatial(source)
+    mode = _attr(node, "mode", "constant")
+    if mode != "constant":
+        raise Refusal(f"mode {mode!r}; convcost counts zero (constant) padding")
+    if b.opset < 11:
+        pads = _ints(node, "pads") or _ints(node, "paddings")
+    else:
+        given = b.const(node, 1, "pads", need_values=True)
+        if len(node.inputs) > 3 and node.inputs[3]:
+            raise Refusal("pads given per axes, which convcost does not read")
+        pads = None if given is None else _whole(given.values)
+    if pads is None or len(pads) != 8:
+        raise Refusal(f"pads {pads} are not those of an N×C×H×W tensor")
+    if pads[0] or pads[1] or pads[4] or pads[5] or min(pads) < 0:
+        raise Refusal(f"pads {list(pads)}; convcost pads height and width, by whole pixels")
+    b.layer(node, ZeroPad(padding=(pads[2], pads[6], pads[3], pads[7])), source)
+
+
+def _resize(b: Builder, node: Node) -> None:
+    source = b.activ(node, 0)
+    _spatial(source)
+    mode = str(_attr(node, "mode", "nearest"))
+    modes = {"nearest": "nearest", "linear": "bilinear", "bilinear": "bilinear"}
+    if mode not in modes:
+        raise Refusal(f"mode {mode!r}; convcost counts nearest and (bi)linear resizing")
+    scales_at = 1 if node.op_type == "Upsample" or b.opset < 11 else 2
+    scales = b.const(node, scales_at, "scales")
+    if node.op_type == "Upsample" and b.opset < 9:
+        value = _attr(node, "scales")
+        scales = Const((4,), value) if isinstance(value, tuple) else None
+    sizes = b.const(node, 3, "sizes") if scales_at == 2 else None
+    if scales is not None and scales.values:
+        values = scales.values
+        if (
+            len(values) != 4
+            or values[:2] != (1, 1)
+            or any(
+                not isinstance(v, int | float) or float(v) != int(v) or v < 1 for v in values[2:]
+            )
+        ):
+            raise Refusal(f"scales {list(values)}; convcost upsamples H and W by whole factors")
+        layer = Upsample(scale=(int(values[2]), int(values[3])), mode=modes[mode])
+    elif sizes is not None and sizes.values and len(sizes.values) == 4:
+        h, w = sizes.values[2], sizes.values[3]
+        if not isinstance(h, int) or not isinstance(w, int):
+            raise Refusal(f"sizes {list(sizes.values)} are not whole numbers")
+        layer = Upsample(size=(h, w), mode=modes[mode])
+    else:
+        raise Refusal("neither constant scales nor constant sizes")
+    b.layer(node, layer, source)
+
+
+def _softmax(b: Builder, node: Node) -> None:
+    b.layer(node, Activation(fn="softmax"), b.activ(node, 0))
+
+
+# --- shape computations, evaluated -----------------------------------------------------
+
+
+def _dims_of(shape: Shape) -> tuple[Scalar, ...]:
+    if shape.flat:
+        return (BATCH, shape.c)
+    return (BATCH, shape.c, shape.h, shape.w)
+
+
+def _shape(b: Builder, node: Node) -> None:
+    value = b.value(node, 0)
+    dims = _dims_of(value.shape) if isinstance(value, Activ) else tuple(value.dims)
+    start, end = _int(node, "start", 0), _attr(node, "end")
+    dims = dims[start:] if end is None else dims[start : int(end)]  # type: ignore[call-overload]
+    b.alias(node, Const((len(dims),), dims))
+
+
+def _constant(b: Builder, node: Node) -> None:
+    for name, attribute in node.attributes.items():
+        value = attribute.value
+        if name == "value" and isinstance(value, Tensor):
+            b.alias(node, Const(value.dims, value.values))
+            return
+        if name in ("value_int", "value_float"):
+            b.alias(node, Const((), (value,)))  # type: ignore[arg-type]
+            return
+        if name in ("value_ints", "value_floats") and not isinstance(value, Tensor | None):
+            listed: tuple[Scalar, ...] = tuple(value)  # type: ignore[arg-type]
+            b.alias(node, Const((len(listed),), listed))
+            return
+    raise Refusal("a constant of a kind convcost does not read")
+
+
+def _const_input(b: Builder, node: Node, k: int = 0) -> Const:
+    value = b.values.get(node.inputs[k]) if len(node.inputs) > k else None
+    if not isinstance(value, Const) or value.values is None:
+        raise Refusal("works on a tensor convcost cannot evaluate (only constant shapes are)")
+    return value
+
+
+def _axes(b: Builder, node: Node) -> tuple[int, ...]:
+    if b.opset >= 13 and len(node.inputs) > 1 and node.inputs[1]:
+        found = _const_input(b, node, 1).values or ()
+        return _whole(found)
+    return _ints(node, "axes") or ()
+
+
+def _gather(b: Builder, node: Node) -> None:
+    data, indices = _const_input(b, node, 0), _const_input(b, node, 1)
+    if len(data.dims) != 1 or _int(node, "axis", 0) != 0:
+        raise Refusal("a gather other than from a shape")
+    assert data.values is not None and indices.values is not None
+    picked = []
+    for index in indices.values:
+        if not isinstance(index, int) or not -len(data.values) <= index < len(data.values):
+            raise Refusal(f"index {index} outside the shape {list(data.values)}")
+        picked.append(data.values[index])
+    b.alias(node, Const(indices.dims, tuple(picked)))
+
+
+def _unsqueeze(b: Builder, node: Node) -> None:
+    value = b.values.get(node.inputs[0]) if node.inputs else None
+    if isinstance(value, Activ):
+        raise Refusal("an unsqueeze of an activation, which convcost does not read yet")
+    data = _const_input(b, node)
+    dims = list(data.dims)
+    for axis in sorted(_axes(b, node)):
+        dims.insert(axis if axis >= 0 else len(dims) + axis + 1, 1)
+    b.alias(node, Const(tuple(dims), data.values))
+
+
+def _squeeze(b: Builder, node: Node) -> None:
+    """Of a constant; or of an N×C×1×1 activation along its height and width, which is a
+    flatten (as after a global pool)."""
+    value = b.value(node, 0)
+    axes = _axes(b, node)
+    if isinstance(value, Activ):
+        shape = value.shape
+        spatial = {axis % 4 for axis in axes} == {2, 3} or (not axes and shape.c != 1)
+        if shape.flat or (shape.h, shape.w) != (1, 1) or not spatial:
+            raise Refusal(f"a squeeze of {list(_dims_of(shape))} along {list(axes)}; convcost "
+                          "reads a squeeze of a 1×1 height and width (a flatten) only")  # fmt: skip
+        b.layer(node, Flatten(), value)
+        return
+    data = _const_input(b, node)
+    rank = len(data.dims)
+    gone = {axis % rank for axis in axes} if axes and rank else None
+    dims = tuple(d for i, d in enumerate(data.dims) if not (d == 1 and (gone is None or i in gone)))
+    b.alias(node, Const(dims, data.values))
+
+
+def _cast(b: Builder, node: Node) -> None:
+    value = b.value(node, 0)
+    b.alias(node, value)  # a shape stays the shape; an activation's cost is not changed
+
+
+def _count(dims: tuple[int, ...]) -> int:
+    count = 1
+    for dim in dims:
+        count *= dim
+    return count
+
+
+def _strides(dims: tuple[int, ...]) -> list[int]:
+    """Row-major strides: how far apart in the flat values neighbours along each axis are."""
+    strides = [1] * len(dims)
+    for axis in range(len(dims) - 2, -1, -1):
+        strides[axis] = strides[axis + 1] * dims[axis + 1]
+    return strides
+
+
+def _constant_of_shape(b: Builder, node: Node) -> None:
+    shape = _const_input(b, node)
+    dims = _whole(shape.values)
+    if any(d < 0 for d in dims) or _count(dims) > MAX_VALUES:
+        raise Refusal(f"a constant of dims {list(dims)}, more than convcost evaluates")
+    fill = _attr(node, "value")
+    value: Scalar = 0.0
+    if isinstance(fill, Tensor) and fill.values:
+        value = fill.values[0]
+    b.alias(node, Const(dims, (value,) * _count(dims)))
+
+
+def _const_reshape(b: Builder, node: Node, data: Const) -> None:
+    target = b.const(node, 1, "shape", need_values=True)
+    assert target is not None and target.values is not None
+    dims = list(_whole(target.values))
+    for i, dim in enumerate(dims):
+        if dim == 0 and i < len(data.dims):
+            dims[i] = data.dims[i]
+    if dims.count(-1) == 1:
+        known = _count(tuple(d for d in dims if d != -1))
+        dims[dims.index(-1)] = _count(data.dims) // known if known else 0
+    if _count(tuple(dims)) != _count(data.dims) or min(dims, default=0) < 0:
+        raise Refusal(f"a reshape of a constant of dims {list(data.dims)} to {dims}")
+    b.alias(node, Const(tuple(dims), data.values))
+
+
+def _to_channels_first(node: Node) -> bool:
+    return node.op_type == "Transpose" and _ints(node, "perm") == (0, 3, 1, 2)
+
+
+def _transpose(b: Builder, node: Node) -> None:
+    value = b.value(node, 0)
+    if isinstance(value, Activ):
+        if node.inputs[0] == b.channels_last and _to_channels_first(node):
+            b.alias(node, value)  # the input read as N×C×H×W, as it is read
+            return
+        raise Refusal("a transpose of an activation, which convcost does not read yet")
+    data = _const_input(b, node)
+    assert data.values is not None
+    rank = len(data.dims)
+    perm = _ints(node, "perm") or tuple(range(rank - 1, -1, -1))
+    if sorted(perm) != list(range(rank)):
+        raise Refusal(f"perm {list(perm)} for a constant of rank {rank}")
+    dims = tuple(data.dims[axis] for axis in perm)
+    old = _strides(data.dims)
+    values = []
+    for flat in range(_count(dims)):
+        offset, rest = 0, flat
+        for position, size in reversed(list(enumerate(dims))):
+            rest, index = divmod(rest, size)
+            offset += index * old[perm[position]]
+        values.append(data.values[offset])
+    b.alias(node, Const(dims, tuple(values)))
+
+
+def _slice(b: Builder, node: Node) -> None:
+    """Slice of a constant (opset 10 on: starts, ends, axes, steps as inputs)."""
+    data = _const_input(b, node)
+    assert data.values is not None
+    if b.opset < 10:
+        starts, ends = _ints(node, "starts") or (), _ints(node, "ends") or ()
+        axes, steps = _ints(node, "axes"), None
+    else:
+
+        def ints(k: int) -> tuple[int, ...] | None:
+            if len(node.inputs) <= k or not node.inputs[k]:
+                return None
+            return _whole(_const_input(b, node, k).values)
+
+        starts, ends, axes, steps = ints(1) or (), ints(2) or (), ints(3), ints(4)
+    rank = len(data.dims)
+    axes = axes or tuple(range(len(starts)))
+    steps = steps or (1,) * len(starts)
+    ranges = [range(size) for size in data.dims]
+    for axis, start, end, step in zip(axes, starts, ends, steps, strict=True):
+        axis = axis + rank if axis < 0 else axis
+        if not 0 <= axis < rank or step == 0:
+            raise Refusal(f"a slice along axis {axis} by {step}")
+        ranges[axis] = range(data.dims[axis])[slice(start, end, step)]
+    dims = tuple(len(r) for r in ranges)
+    strides = _strides(data.dims)
+    values = []
+    for flat in range(_count(dims)):
+        offset, rest = 0, flat
+        for axis in range(rank - 1, -1, -1):
+            rest, index = divmod(rest, dims[axis])
+            offset += ranges[axis][index] * strides[axis]
+        values.append(data.values[offset])
+    b.alias(node, Const(dims, tuple(values)))
+
+
+def _reshape(b: Builder, node: Node) -> None:
+    value = b.values.get(node.inputs[0]) if node.inputs else None
+    if isinstance(value, Const) and value.values is not None:
+        _const_reshape(b, node, value)
+        return
+    source = b.activ(node, 0)
+    target = b.const(node, 1, "shape", need_values=True)
+    assert target is not None and target.values is not None
+    dims = list(target.values)
+    current = _dims_of(source.shape)
+    for i, dim in enumerate(dims):
+        if dim == 0 and i < len(current) and not _int(node, "allowzero", 0):
+            dims[i] = current[i]
+    rest = dims[1:]
+    if len(dims) == 2 and (rest[0] == -1 or rest[0] == source.shape.elements):
+        if source.shape.flat:
+            b.alias(node, source)
+        else:
+            b.layer(node, Flatten(), source)
+        return
+    if tuple(dims[1:]) == current[1:]:
+        b.alias(node, source)
+        return
+    raise Refusal(f"a reshape of {list(current)} to {dims}; convcost reads a reshape to "
+                  "[N, -1] (a flatten) only")  # fmt: skip
+
+
+OPERATORS: Mapping[str, Callable[[Builder, Node], None]] = {
+    "Conv": _conv,
+    "MaxPool": _pool(MaxPool),
+    "AveragePool": _pool(AvgPool),
+    "GlobalAveragePool": _simple(lambda b, node: GlobalAvgPool()),
+    "GlobalMaxPool": _simple(lambda b, node: GlobalMaxPool()),
+    "BatchNormalization": _batchnorm,
+    "Relu": _activation("relu"),
+    "Sigmoid": _activation("sigmoid"),
+    "Tanh": _activation("tanh"),
+    "LeakyRelu": _activation("leakyrelu"),
+    "HardSigmoid": _activation("hardsigmoid"),
+    "HardSwish": _activation("hardswish"),
+    "Elu": _activation("elu"),
+    "Selu": _activation("selu"),
+    "Gelu": _activation("gelu"),
+    "Mish": _activation("mish"),
+    "Erf": _erf,
+    "Softmax": _softmax,
+    "Clip": _clip,
+    "Add": _elementwise("Add"),
+    "Sub": _elementwise("Sub"),
+    "Mul": _elementwise("Mul"),
+    "Div": _elementwise("Div"),
+    "Concat": _concat,
+    "Flatten": _flatten,
+    "Gemm": _gemm,
+    "MatMul": _matmul,
+    "Dropout": _dropout,
+    "Identity": _identity,
+    "LRN": _lrn,
+    "Pad": _pad,
+    "Resize": _resize,
+    "Upsample": _resize,
+    "Reshape": _reshape,
+    "Shape": _shape,
+    "Constant": _constant,
+    "Gather": _gather,
+    "Unsqueeze": _unsqueeze,
+    "Squeeze": _squeeze,
+    "Cast": _cast,
+    "ConstantOfShape": _constant_of_shape,
+    "Transpose": _transpose,
+    "Slice": _slice,
+}
+"""Each operator convcost reads, and how (ONNX's operator names, default domain)."""
+
+
+def read_onnx(path: str, max_layers: int) -> Graph:
+    """The graph of the ONNX model at ``path``; ConvcostError when it is no ONNX model or
+    holds what convcost cannot count."""
+    try:
+        with open(path, "rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            if size > MAX_FILE_BYTES:
+                raise ConvcostError(
+                    f"{path}: not an ONNX model: {size:,} bytes, and protobuf's messages are "
+                    "under 2 GiB (larger models keep their weights in external data)"
+                )
+            data = file.read()
+    except FileNotFoundError:
+        raise ConvcostError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ConvcostError(f"{path}: is a directory; give an .onnx file") from None
+    except OSError as error:
+        raise ConvcostError(f"{path}: cannot be read ({error.strerror})") from None
+    except ValueError:
+        raise ConvcostError(f"{path!r} is not a file name (it has a NUL byte)") from None
+    try:
+        model = read_model(data)
+    except (Garbled, struct_error) as error:
+        raise ConvcostError(f"{path}: not an ONNX model: {error}") from None
+    opset = model.opsets.get("", model.opsets.get("ai.onnx"))
+    if opset is None:
+        raise ConvcostError(f"{path}: not an ONNX model: it imports no opset of ONNX's operators")
+    if not MIN_OPSET <= opset <= MAX_OPSET:
+        raise ConvcostError(
+            f"{path}: opset {opset}, which convcost does not read; it reads opsets "
+            f"{MIN_OPSET} to {MAX_OPSET}"
+        )
+    return Builder(model, path, max_layers).build()

@@ -1,0 +1,726 @@
+"""ONNX in: hand-built graphs for each operator (shapes, MACs and params exact, shapes
+checked against onnx.shape_inference), every zoo model exported from PyTorch giving the
+YAML config's totals, and bad files refused with one line (exit 2)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from convcost.cli import app
+from convcost.core.report import Report
+from convcost.frontends import analyze_spec
+
+ONNX_ABSENT = "onnx is not installed: pip install -e '.[test]' installs it"
+ZOO = (
+    "alexnet", "inception_3a", "inception_4a", "mobilenet_v1", "mobilenet_v2", "nin",
+    "resnet18", "resnet50", "squeezenet1_0", "vgg16",
+)  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def onnx() -> Any:
+    """The onnx package, which builds the test models (the reader itself needs nothing)."""
+    return pytest.importorskip("onnx", reason=ONNX_ABSENT)
+
+
+def weights(onnx: Any, name: str, dims: Sequence[int]) -> Any:
+    count = 1
+    for dim in dims:
+        count *= dim
+    return onnx.helper.make_tensor(name, onnx.TensorProto.FLOAT, list(dims), bytes(4 * count),
+                                   raw=True)  # fmt: skip
+
+
+def ints(onnx: Any, name: str, values: Sequence[int], dims: Sequence[int] | None = None) -> Any:
+    shape = [len(values)] if dims is None else list(dims)
+    return onnx.helper.make_tensor(name, onnx.TensorProto.INT64, shape, list(values))
+
+
+def floats(onnx: Any, name: str, values: Sequence[float], dims: Sequence[int] | None = None) -> Any:
+    shape = [len(values)] if dims is None else list(dims)
+    return onnx.helper.make_tensor(name, onnx.TensorProto.FLOAT, shape, list(values))
+
+
+def save(onnx: Any, path: Path, nodes: list[Any], inits: Sequence[Any] = (),
+         inp: Sequence[int | str] = (1, 4, 5, 5), opset: int = 17) -> Any:  # fmt: skip
+    """The model of these nodes, reading x and ending in y, saved at path."""
+    helper = onnx.helper
+    graph = helper.make_graph(
+        nodes, "g",
+        [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, list(inp))],
+        [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)],
+        initializer=list(inits),
+    )  # fmt: skip
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    onnx.save(model, str(path))
+    return model
+
+
+def inferred(onnx: Any, model: Any, name: str = "y") -> list[int]:
+    """The output's shape as onnx.shape_inference gives it, as convcost writes shapes."""
+    done = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+    for info in (*done.graph.output, *done.graph.value_info):
+        if info.name == name:
+            dims = [d.dim_value for d in info.type.tensor_type.shape.dim]
+            return [1, 1, dims[1]] if len(dims) == 2 else [dims[2], dims[3], dims[1]]
+    raise AssertionError(f"no shape inferred for {name}")
+
+
+def analysed(path: Path) -> Report:
+    return analyze_spec(str(path))[1]
+
+
+def rows(report: Report) -> list[tuple[str, str, list[int], int, int]]:
+    return [(r.name, r.kind, r.output_shape.as_list(), r.macs, r.params) for r in report.layers]
+
+
+def node(onnx: Any, op: str, inputs: list[str], outputs: list[str], name: str = "",
+         **attrs: Any) -> Any:  # fmt: skip
+    return onnx.helper.make_node(op, inputs, outputs, name=name or outputs[0], **attrs)
+
+
+# --- each operator -----------------------------------------------------------------------
+
+
+def test_conv_pads_strides_bias(onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    model = save(onnx, path, [
+        node(onnx, "Conv", ["x", "W", "B"], ["y"], "/conv1/Conv", pads=[1, 1, 1, 1],
+             strides=[2, 2]),
+    ], [weights(onnx, "W", [16, 3, 3, 3]), weights(onnx, "B", [16])], (1, 3, 32, 32))  # fmt: skip
+    report = analysed(path)
+    assert rows(report) == [("conv1", "conv", [16, 16, 16], 16 * 16 * 16 * 27, 16 * 27 + 16)]
+    assert inferred(onnx, model) == [16, 16, 16]
+
+
+@pytest.mark.parametrize(
+    ("auto_pad", "size", "out", "padding"),
+    [("SAME_UPPER", 8, 4, "same"), ("SAME_LOWER", 8, 4, (1, 0, 1, 0)),
+     ("SAME_UPPER", 7, 4, "same"), ("VALID", 8, 3, (0, 0, 0, 0))],
+)  # fmt: skip
+def test_conv_auto_pad(onnx: Any, tmp_path: Path, auto_pad: str, size: int, out: int,
+                       padding: object) -> None:  # fmt: skip
+    path = tmp_path / "m.onnx"
+    model = save(onnx, path, [
+        node(onnx, "Conv", ["x", "W"], ["y"], auto_pad=auto_pad, strides=[2, 2]),
+    ], [weights(onnx, "W", [8, 3, 3, 3])], (1, 3, size, size))  # fmt: skip
+    report = analysed(path)
+    assert rows(report) == [("y", "conv", [out, out, 8], out * out * 8 * 27, 8 * 27)]
+    assert report.layers[0].layer.padding == padding  # type: ignore[attr-defined]
+    assert inferred(onnx, model) == [out, out, 8]
+
+
+def test_grouped_dilated_conv(onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    model = save(onnx, path, [
+        node(onnx, "Conv", ["x", "W"], ["y"], group=4, dilations=[2, 2], pads=[2, 2, 2, 2],
+             kernel_shape=[3, 3]),
+    ], [weights(onnx, "W", [16, 2, 3, 3])], (1, 8, 10, 10))  # fmt: skip
+    assert rows(analysed(path)) == [("y", "conv", [10, 10, 16], 100 * 16 * 18, 16 * 18)]
+    assert inferred(onnx, model) == [10, 10, 16]
+
+
+@pytest.mark.parametrize(
+    ("op", "attrs", "out"),
+    [("MaxPool", {"kernel_shape": [3, 3], "strides": [2, 2], "ceil_mode": 1}, 4),
+     ("MaxPool", {"kernel_shape": [3, 3], "strides": [2, 2]}, 3),
+     ("MaxPool", {"kernel_shape": [2, 2]}, 7),  # ONNX's strides default to 1
+     ("AveragePool", {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1],
+                      "count_include_pad": 1}, 4),
+     ("AveragePool", {"kernel_shape": [2, 2], "strides": [2, 2], "auto_pad": "SAME_UPPER"}, 4)],
+)  # fmt: skip
+def test_pools(onnx: Any, tmp_path: Path, op: str, attrs: dict[str, Any], out: int) -> None:
+    path = tmp_path / "m.onnx"
+    model = save(onnx, path, [node(onnx, op, ["x"], ["y"], **attrs)], (), (1, 4, 8, 8))
+    assert rows(analysed(path)) == [("y", op.lower().replace("average", "avg"), [out, out, 4],
+                                     0, 0)]  # fmt: skip
+    assert inferred(onnx, model) == [out, out, 4]
+
+
+@pytest.mark.parametrize(("op", "kind"), [("GlobalAveragePool", "globalavgpool"),
+                                          ("GlobalMaxPool", "globalmaxpool")])  # fmt: skip
+def test_global_pools(onnx: Any, tmp_path: Path, op: str, kind: str) -> None:
+    path = tmp_path / "m.onnx"
+    model = save(onnx, path, [node(onnx, op, ["x"], ["y"])])
+    assert rows(analysed(path)) == [("y", kind, [1, 1, 4], 0, 0)]
+    assert inferred(onnx, model) == [1, 1, 4]
+
+
+def test_batchnorm(onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    stats = [weights(onnx, name, [4]) for name in ("s", "b", "m", "v")]
+    save(onnx, path, [node(onnx, "BatchNormalization", ["x", "s", "b", "m", "v"], ["y"])], stats)
+    report = analysed(path)
+    assert rows(report) == [("y", "batchnorm", [5, 5, 4], 0, 8)]
+    assert report.layers[0].buffers == 8
+
+
+@pytest.mark.parametrize(
+    ("op", "attrs", "kind"),
+    [("Relu", {}, "relu"), ("Sigmoid", {}, "sigmoid"), ("Tanh", {}, "tanh"),
+     ("LeakyRelu", {"alpha": 0.1}, "leakyrelu"), ("HardSigmoid", {}, "hardsigmoid"),
+     ("HardSwish", {}, "hardswish"), ("Softmax", {"axis": 1}, "softmax"), ("Elu", {}, "elu")],
+)  # fmt: skip
+def test_activations(onnx: Any, tmp_path: Path, op: str, attrs: dict[str, Any], kind: str) -> None:
+    path = tmp_path / "m.onnx"
+    save(onnx, path, [node(onnx, op, ["x"], ["y"], **attrs)])
+    assert rows(analysed(path)) == [("y", kind, [5, 5, 4], 0, 0)]
+
+
+@pytest.mark.parametrize(("bounds", "kind"), [((0.0, 6.0), "relu6"), ((0.0, None), "relu")])
+def test_clip(onnx: Any, tmp_path: Path, bounds: tuple[float, float | None], kind: str) -> None:
+    path = tmp_path / "m.onnx"
+    low, high = bounds
+    inits = [floats(onnx, "lo", [low], [])]
+    if high is not None:
+        inits.append(floats(onnx, "hi", [high], []))
+    names = ["x", "lo"] + (["hi"] if high is not None else [])
+    save(onnx, path, [node(onnx, "Clip", names, ["y"])], inits)
+    assert rows(analysed(path)) == [("y", kind, [5, 5, 4], 0, 0)]
+
+
+def test_residual_add_and_squeeze_excite_mul(onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    model = save(onnx, path, [
+        node(onnx, "Conv", ["x", "W", "B"], ["c"], "/block/conv/Conv"),
+        node(onnx, "Add", ["x", "c"], ["a"], "/block/Add"),
+        node(onnx, "GlobalAveragePool", ["a"], ["g"], "/block/se/pool/GlobalAveragePool"),
+        node(onnx, "Sigmoid", ["g"], ["s"], "/block/se/gate/Sigmoid"),
+        node(onnx, "Mul", ["a", "s"], ["y"], "/block/Mul"),
+    ], [weights(onnx, "W", [4, 4, 1, 1]), weights(onnx, "B", [4])])  # fmt: skip
+    assert rows(analysed(path)) == [
+        ("block/conv", "conv", [5, 5, 4], 25 * 16, 20),
+        ("block/add", "add", [5, 5, 4], 0, 0),
+        ("block/se/pool", "globalavgpool", [1, 1, 4], 0, 0),
+        ("block/se/gate", "sigmoid", [1, 1, 4], 0, 0),
+        ("block/mul", "mul", [5, 5, 4], 0, 0),
+    ]
+    assert inferred(onnx, model) == [5, 5, 4]
+
+
+def test_scalar_constant_costs_nothing(onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    save(onnx, path, [node(onnx, "Relu", ["x"], ["r"]), node(onnx, "Mul", ["r", "k"], ["y"])],
+         [floats(onnx, "k", [0.5], [])])  # fmt: skip
+    assert rows(analysed(path)) == [("r", "relu", [5, 5, 4], 0, 0)]
+
+
+def test_concat_flatten_gemm(onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    model = save(onnx, path, [
+        node(onnx, "Relu", ["x"], ["a"]),
+        node(onnx, "Sigmoid", ["x"], ["b"]),
+        node(onnx, "Concat", ["a", "b"], ["c"], axis=1),
+        node(onnx, "Flatten", ["c"], ["f"]),
+        node(onnx, "Gemm", ["f", "W", "B"], ["y"], transB=1),
+    ], [weights(onnx, "W", [10, 200]), weights(onnx, "B", [10])])  # fmt: skip
+    assert rows(analysed(path)) == [
+        ("a", "relu", [5, 5, 4], 0, 0), ("b", "sigmoid", [5, 5, 4], 0, 0),
+        ("c", "concat", [5, 5, 8], 0, 0), ("f", "flatten", [1, 1, 200], 0, 0),
+        ("y", "dense", [1, 1, 10], 2000, 2010),
+    ]  # fmt: skip
+    assert inferred(onnx, model) == [1, 1, 10]
+
+
+def test_matmul_with_a_constant_is_dense(onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    save(onnx, path, [node(onnx, "MatMul", ["x", "W"], ["y"])], [weights(onnx, "W", [16, 10])],
+         (1, 16))  # fmt: skip
+    assert rows(analysed(path)) == [("y", "dense", [1, 1, 10], 160, 160)]
+
+
+def test_shape_chain_reshape_is_a_flatten(onnx: Any, tmp_path: Path) -> None:
+    """x.view(x.size(0), -1) as TorchScript exports it, with a symbolic batch."""
+    path = tmp_path / "m.onnx"
+    save(onnx, path, [
+        node(onnx, "GlobalAveragePool", ["x"], ["g"]),
+        node(onnx, "Shape", ["g"], ["s"]),
+        node(onnx, "Gather", ["s", "zero"], ["n"], axis=0),
+        node(onnx, "Unsqueeze", ["n", "axes"], ["nu"]),
+        node(onnx, "Concat", ["nu", "minus1"], ["shape"], axis=0),
+        node(onnx, "Reshape", ["g", "shape"], ["y"]),
+    ], [ints(onnx, "zero", [0], []), ints(onnx, "axes", [0]), ints(onnx, "minus1", [-1])],
+       ("N", 4, 5, 5))  # fmt: skip
+    assert rows(analysed(path)) == [
+        ("g", "globalavgpool", [1, 1, 4], 0, 0),
+        ("y", "flatten", [1, 1, 4], 0, 0),
+    ]
+
+
+def test_dropout_identity_lrn_pad_resize(onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    model = save(onnx, path, [
+        node(onnx, "Dropout", ["x", "ratio"], ["d"]),
+        node(onnx, "Identity", ["d"], ["i"]),
+        node(onnx, "LRN", ["i"], ["l"], size=3),
+        node(onnx, "Pad", ["l", "pads"], ["p"]),
+        node(onnx, "Resize", ["p", "", "scales"], ["y"], mode="nearest"),
+    ], [floats(onnx, "ratio", [0.25], []), ints(onnx, "pads", [0, 0, 1, 2, 0, 0, 3, 4]),
+        floats(onnx, "scales", [1, 1, 2, 2])])  # fmt: skip
+    report = analysed(path)
+    assert rows(report) == [
+        ("d", "dropout", [5, 5, 4], 0, 0), ("l", "lrn", [5, 5, 4], 0, 0),
+        ("p", "pad", [9, 11, 4], 0, 0), ("y", "upsample", [18, 22, 4], 0, 0),
+    ]  # fmt: skip
+    assert report.layers[0].layer.rate == 0.25  # type: ignore[attr-defined]
+    assert report.layers[1].layer.size == 3  # type: ignore[attr-defined]
+    assert inferred(onnx, model) == [18, 22, 4]
+
+
+def test_upsample_of_opset_9(onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    save(onnx, path, [node(onnx, "Upsample", ["x", "scales"], ["y"], mode="linear")],
+         [floats(onnx, "scales", [1, 1, 3, 2])], opset=9)  # fmt: skip
+    report = analysed(path)
+    assert rows(report) == [("y", "upsample", [15, 10, 4], 0, 0)]
+    assert report.layers[0].layer.mode == "bilinear"  # type: ignore[attr-defined]
+
+
+def test_batch_is_the_analysis_batch(onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    save(onnx, path, [node(onnx, "Conv", ["x", "W"], ["y"])], [weights(onnx, "W", [8, 4, 3, 3])],
+         ("batch", 4, 5, 5))  # fmt: skip
+    report = analyze_spec(str(path), batch=3)[1]
+    assert (report.totals.macs, report.totals.params) == (3 * 9 * 8 * 36, 8 * 36 + 8 * 0)
+
+
+# --- bad files: one line, exit 2 ---------------------------------------------------------
+
+
+def refused(runner: CliRunner, path: Path) -> str:
+    result = runner.invoke(app, ["analyze", str(path)])
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.count("\n") == 1, result.stderr
+    return result.stderr
+
+
+def test_truncated_file(runner: CliRunner, onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    save(onnx, path, [node(onnx, "Conv", ["x", "W"], ["y"])], [weights(onnx, "W", [8, 4, 3, 3])])
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    assert refused(runner, path) == (
+        f"convcost: {path}: not an ONNX model: a field runs past the end of its message "
+        "(truncated?)\n"
+    )
+
+
+FOREIGN = "its first bytes are no field of an ONNX model (another kind of file?)"
+TRUNCATED = "a field runs past the end of its message (truncated?)"
+
+
+@pytest.mark.parametrize(
+    ("data", "why"),
+    [(b"", "it has no graph"), (b"\x89PNG\r\n\x1a\n", FOREIGN), (b"conv 3x3 16\n", FOREIGN),
+     (b"\xff" * 20, "a number longer than 10 bytes"), (b"\x08\x07:\x05", TRUNCATED),
+     (b"\x08\x07\x1f", "wire type 7, which ONNX does not use")],
+)  # fmt: skip
+def test_garbage(runner: CliRunner, tmp_path: Path, data: bytes, why: str) -> None:
+    path = tmp_path / "m.onnx"
+    path.write_bytes(data)
+    assert refused(runner, path) == f"convcost: {path}: not an ONNX model: {why}\n"
+
+
+def test_missing_initializer(runner: CliRunner, onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    save(onnx, path, [node(onnx, "Relu", ["x"], ["r"]), node(onnx, "Conv", ["r", "W"], ["y"])])
+    assert refused(runner, path) == (
+        f"convcost: {path}: node 'y' (Conv): its weight 'W' is no initializer or constant in "
+        "the file (missing initializer)\n"
+    )
+
+
+def test_unknown_opset(runner: CliRunner, onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    save(onnx, path, [node(onnx, "Relu", ["x"], ["y"])], opset=99)
+    assert refused(runner, path) == (
+        f"convcost: {path}: opset 99, which convcost does not read; it reads opsets 7 to 23\n"
+    )
+
+
+def test_unknown_operators_are_listed(runner: CliRunner, onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    save(onnx, path, [
+        node(onnx, "Relu", ["x"], ["a"]),
+        node(onnx, "Sin", ["a"], ["b"], "/blk/Sin"),
+        node(onnx, "Sin", ["b"], ["c"], "/blk/Sin_1"),
+        node(onnx, "Neg", ["c"], ["y"], "/Neg"),
+    ])  # fmt: skip
+    assert refused(runner, path) == (
+        f"convcost: {path}: operators convcost cannot count: Sin ×2 (/blk/Sin, /blk/Sin_1); "
+        "Neg ×1 (/Neg)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("nodes_inits", "message"),
+    [("clip", "node 'y' (Clip): Clip to [-1.0, 1.0]; convcost counts Clip as relu (0, none) "
+              "or relu6 (0, 6) only"),
+     ("bias", "node 'y' (Add): a constant of dims [4, 1, 1] (a bias or scale of its own), "
+              "which convcost does not count yet"),
+     ("symbolic", "input 'x' has the symbolic or unknown dimensions ['N', '4', 'H', 'W']; "
+                  "only the batch (the first) may be symbolic: export the model with a fixed "
+                  "input shape")],
+)  # fmt: skip
+def test_refused_nodes(runner: CliRunner, onnx: Any, tmp_path: Path, nodes_inits: str,
+                       message: str) -> None:  # fmt: skip
+    path = tmp_path / "m.onnx"
+    if nodes_inits == "clip":
+        save(onnx, path, [node(onnx, "Clip", ["x", "lo", "hi"], ["y"])],
+             [floats(onnx, "lo", [-1.0], []), floats(onnx, "hi", [1.0], [])])  # fmt: skip
+    elif nodes_inits == "bias":
+        save(onnx, path, [node(onnx, "Add", ["x", "b"], ["y"])], [weights(onnx, "b", [4, 1, 1])])
+    else:
+        save(onnx, path, [node(onnx, "Relu", ["x"], ["y"])], inp=("N", 4, "H", "W"))
+    assert refused(runner, path) == f"convcost: {path}: {message}\n"
+
+
+def test_reading_does_not_import_onnx(onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    save(onnx, path, [node(onnx, "Conv", ["x", "W"], ["y"])], [weights(onnx, "W", [8, 4, 3, 3])])
+    code = (
+        "import sys; from convcost.frontends import analyze_spec; "
+        f"r = analyze_spec({str(path)!r})[1]; "
+        "print(r.totals.macs, 'onnx' in sys.modules, 'google.protobuf' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == [str(9 * 8 * 36), "False", "False"]
+
+
+# --- the zoo, exported from PyTorch with BatchNorm kept ----------------------------------
+
+
+def export(
+    report: Report, path: Path, export_params: bool = False, keep_batchnorm: bool = True
+) -> None:
+    """The torch bridge's module of a convcost graph, exported by TorchScript at opset 17.
+    In eval mode with TrainingMode.PRESERVE the exporter keeps BatchNormalization (EVAL, its
+    default, folds it into the conv before it); without export_params the weights are graph
+    inputs of their shape, and the file a few kB."""
+    import torch
+
+    from tests.torch_bridge import GraphModule
+
+    class Last(torch.nn.Module):
+        def __init__(self, graph: torch.nn.Module) -> None:
+            super().__init__()
+            self.net = graph  # (an attribute named graph would mislead the exporter)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.net(x)[-1]  # type: ignore[no-any-return]
+
+    s = report.input_shape
+    modes = torch.onnx.TrainingMode
+    mode = modes.PRESERVE if keep_batchnorm else modes.EVAL
+    torch.onnx.export(
+        Last(GraphModule(report)).eval(), (torch.zeros(1, s.c, s.h, s.w),), str(path),
+        dynamo=False, opset_version=17,
+        training=mode,
+        export_params=export_params, input_names=["x"], dynamic_axes={"x": {0: "batch"}},
+    )  # fmt: skip
+
+
+# The exporter's own notes: its TorchScript path is deprecated, and what it cannot fold.
+@pytest.mark.filterwarnings(
+    "ignore::DeprecationWarning", "ignore:It is recommended that const", "ignore:Constant folding"
+)
+@pytest.mark.parametrize("model", ZOO)
+def test_zoo_exports_count_as_the_configs(
+    torch_present: None, onnx: Any, tmp_path: Path, model: str
+) -> None:
+    _, config = analyze_spec(model)
+    path = tmp_path / f"{model}.onnx"
+    export(config, path)
+    read = analyze_spec(str(path), batch=2)[1]
+    _, config = analyze_spec(model, batch=2)
+    assert (read.totals.macs, read.totals.params, read.totals.buffers) == (
+        config.totals.macs, config.totals.params, config.totals.buffers,
+    )  # fmt: skip
+    assert read.output_shape == config.output_shape
+    convs = [(r.output_shape, r.macs) for r in read.layers if r.kind == "conv"]
+    assert convs == [(r.output_shape, r.macs) for r in config.layers if r.kind == "conv"]
+
+
+# The exporter's own notes: its TorchScript path is deprecated, and what it cannot fold.
+@pytest.mark.filterwarnings(
+    "ignore::DeprecationWarning", "ignore:It is recommended that const", "ignore:Constant folding"
+)
+def test_weights_in_the_file_are_skipped(torch_present: None, onnx: Any, tmp_path: Path) -> None:
+    _, config = analyze_spec("resnet18")
+    path = tmp_path / "resnet18.onnx"
+    export(config, path, export_params=True)
+    # The float32 weights are there (equal ones, as BatchNorm's initial γ, stored once).
+    assert path.stat().st_size > 40_000_000
+    read = analysed(path)
+    assert (read.totals.macs, read.totals.params) == (config.totals.macs, config.totals.params)
+    names = [r.name for r in read.layers]
+    assert names[:3] == ["net/layers/0", "net/layers/1", "net/layers/2"]
+    assert "net/add" in names and len(set(names)) == len(names)
+
+
+@pytest.mark.filterwarnings(
+    "ignore::DeprecationWarning", "ignore:It is recommended that const", "ignore:Constant folding"
+)
+def test_batchnorm_folded_by_the_exporter(torch_present: None, onnx: Any, tmp_path: Path) -> None:
+    """The exporter's default (training=EVAL) folds BatchNorm into the conv before it: the
+    file holds a bias per BatchNorm channel instead of γ and β, and no running statistics."""
+    _, config = analyze_spec("resnet18")
+    channels = sum(r.output_shape.c for r in config.layers if r.kind == "batchnorm")
+    path = tmp_path / "folded.onnx"
+    export(config, path, export_params=True, keep_batchnorm=False)
+    read = analysed(path)
+    assert "batchnorm" not in {r.kind for r in read.layers}
+    assert (read.totals.macs, read.totals.params, read.totals.buffers) == (
+        config.totals.macs, config.totals.params - 2 * channels + channels, 0,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(("op", "kind"), [("Sub", "add"), ("Div", "mul")])
+def test_sub_and_div_count_as_add_and_mul(onnx: Any, tmp_path: Path, op: str, kind: str) -> None:
+    path = tmp_path / "m.onnx"
+    save(onnx, path, [node(onnx, "Relu", ["x"], ["r"]), node(onnx, op, ["x", "r"], ["y"])])
+    assert rows(analysed(path))[1] == ("y", kind, [5, 5, 4], 0, 0)
+
+
+def test_damaged_files_are_refused_or_read_never_crash(onnx: Any, tmp_path: Path) -> None:
+    """Truncated at every length and with bytes changed at random, a model using the
+    constant-folding, padding and resizing operators either reads or is refused."""
+    import random
+
+    from convcost.core.errors import ConvcostError
+
+    source = tmp_path / "m.onnx"
+    save(onnx, source, [
+        node(onnx, "Conv", ["x", "W", "B"], ["c"], "/a/conv/Conv", pads=[1, 1, 1, 1]),
+        node(onnx, "Pad", ["c", "pads"], ["p"], "/a/Pad"),
+        node(onnx, "Resize", ["p", "", "scales"], ["r"], "/b/Resize"),
+        node(onnx, "GlobalAveragePool", ["r"], ["g"]),
+        node(onnx, "Shape", ["g"], ["s"]),
+        node(onnx, "Gather", ["s", "zero"], ["n"], axis=0),
+        node(onnx, "Unsqueeze", ["n", "axes"], ["nu"]),
+        node(onnx, "Concat", ["nu", "minus1"], ["shape"], axis=0),
+        node(onnx, "Reshape", ["g", "shape"], ["f"]),
+        node(onnx, "Gemm", ["f", "D"], ["y"], transB=1),
+    ], [weights(onnx, "W", [4, 4, 3, 3]), weights(onnx, "B", [4]), weights(onnx, "D", [3, 4]),
+        ints(onnx, "pads", [0, 0, 1, 1, 0, 0, 1, 1]), floats(onnx, "scales", [1, 1, 2, 2]),
+        ints(onnx, "zero", [0], []), ints(onnx, "axes", [0]), ints(onnx, "minus1", [-1])],
+       ("N", 4, 5, 5))  # fmt: skip
+    data = source.read_bytes()
+    assert analysed(source).totals.macs == 25 * 4 * 36 + 12
+    rng = random.Random(14)
+    damaged = [data[:cut] for cut in range(len(data))]
+    for _ in range(600):
+        changed = bytearray(data)
+        for _ in range(rng.randrange(1, 4)):
+            changed[rng.randrange(len(changed))] = rng.randrange(256)
+        damaged.append(bytes(changed))
+    path = tmp_path / "damaged.onnx"
+    outcomes: Counter[str] = Counter()
+    for each in damaged:
+        path.write_bytes(each)
+        try:
+            analysed(path)
+            outcomes["read"] += 1
+        except ConvcostError:
+            outcomes["refused"] += 1
+    assert outcomes["read"] > 0 and outcomes["refused"] > len(data)  # every cut is refused
+
+
+def test_an_added_constant_after_a_conv_or_matmul_is_its_bias(onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    save(onnx, path, [
+        node(onnx, "Conv", ["x", "W"], ["c"], "/conv/Conv"),
+        node(onnx, "Add", ["c", "cb"], ["a"], "/conv/Add"),
+        node(onnx, "Flatten", ["a"], ["f"], "/Flatten"),
+        node(onnx, "MatMul", ["f", "D"], ["m"], "/fc/MatMul"),
+        node(onnx, "Add", ["db", "m"], ["y"], "/fc/Add"),
+    ], [weights(onnx, "W", [8, 4, 3, 3]), weights(onnx, "cb", [1, 8, 1, 1]),
+        weights(onnx, "D", [72, 10]), weights(onnx, "db", [10])])  # fmt: skip
+    assert rows(analysed(path)) == [
+        ("conv", "conv", [3, 3, 8], 9 * 8 * 36, 8 * 36 + 8),
+        ("flatten", "flatten", [1, 1, 72], 0, 0),
+        ("fc", "dense", [1, 1, 10], 720, 730),
+    ]
+
+
+def test_a_second_bias_is_refused(runner: CliRunner, onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    save(onnx, path, [
+        node(onnx, "Conv", ["x", "W", "B"], ["c"]), node(onnx, "Add", ["c", "cb"], ["y"]),
+    ], [weights(onnx, "W", [8, 4, 3, 3]), weights(onnx, "B", [8]),
+        weights(onnx, "cb", [8, 1, 1])])  # fmt: skip
+    assert refused(runner, path) == (
+        f"convcost: {path}: node 'y' (Add): a constant of dims [8, 1, 1] (a bias or scale of "
+        "its own), which convcost does not count yet\n"
+    )
+
+
+def test_external_weights_are_never_opened(onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    model = save(onnx, path, [node(onnx, "Conv", ["x", "W", "B"], ["y"], pads=[1, 1, 1, 1])],
+                 [weights(onnx, "W", [8, 4, 3, 3]), weights(onnx, "B", [8])])  # fmt: skip
+    onnx.save_model(model, str(path), save_as_external_data=True, location="weights.bin",
+                    size_threshold=0)  # fmt: skip
+    external = tmp_path / "weights.bin"
+    assert external.stat().st_size == 4 * (8 * 36 + 8)
+    external.unlink()  # what is never read need not be there
+    assert rows(analysed(path)) == [("y", "conv", [5, 5, 8], 25 * 8 * 36, 8 * 36 + 8)]
+
+
+@pytest.mark.parametrize(("opset", "onnx_says"), [(17, 3), (22, 2)])
+def test_ceil_mode_drops_a_window_that_starts_in_the_padding(
+    onnx: Any, tmp_path: Path, opset: int, onnx_says: int
+) -> None:
+    """4 wide, window 2, stride 3, padding 1, ceil: the third window would start at 6, in
+    the trailing padding. PyTorch drops it (2 outputs), as ONNX's MaxPool-22 does; the
+    shape inference of earlier opsets keeps it (3). convcost counts PyTorch's 2 always."""
+    path = tmp_path / "m.onnx"
+    model = save(onnx, path, [node(onnx, "MaxPool", ["x"], ["y"], kernel_shape=[2, 2],
+                                   strides=[3, 3], pads=[1, 1, 1, 1], ceil_mode=1)],
+                 inp=(1, 1, 4, 4), opset=opset)  # fmt: skip
+    assert inferred(onnx, model) == [onnx_says, onnx_says, 1]
+    assert rows(analysed(path)) == [("y", "maxpool", [2, 2, 1], 0, 0)]
+
+
+def test_a_cycle_is_refused(runner: CliRunner, onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    nodes = [node(onnx, "Add", ["x", "b"], ["a"]), node(onnx, "Relu", ["a"], ["b"]),
+             node(onnx, "Relu", ["b"], ["y"])]  # fmt: skip
+    graph = onnx.helper.make_graph(
+        nodes, "g", [onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 4, 5, 5])],
+        [onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)],
+    )  # fmt: skip
+    opsets = [onnx.helper.make_opsetid("", 17)]
+    onnx.save(onnx.helper.make_model(graph, opset_imports=opsets), str(path))
+    assert refused(runner, path) == (
+        f"convcost: {path}: node 'a' (Add): reads 'b' before the node that makes it ('b'): the "
+        "nodes are out of order, or in a cycle\n"
+    )
+
+
+@pytest.mark.parametrize("half_first", [False, True])
+def test_gelu_written_with_erf_is_one_gelu(onnx: Any, tmp_path: Path, half_first: bool) -> None:
+    path = tmp_path / "m.onnx"
+    if half_first:  # x · 0.5 first, then times (1 + erf(x / √2))
+        tail = [node(onnx, "Mul", ["x", "half"], ["h"]), node(onnx, "Mul", ["h", "p"], ["y"])]
+    else:  # PyTorch's order: x · (1 + erf(x / √2)), then · 0.5
+        tail = [node(onnx, "Mul", ["x", "p"], ["m"]), node(onnx, "Mul", ["m", "half"], ["y"])]
+    save(onnx, path, [
+        node(onnx, "Div", ["x", "root2"], ["d"]), node(onnx, "Erf", ["d"], ["e"], "/act/Erf"),
+        node(onnx, "Add", ["e", "one"], ["p"]), *tail,
+    ], [floats(onnx, "root2", [2**0.5], []), floats(onnx, "one", [1.0], []),
+        floats(onnx, "half", [0.5], [])])  # fmt: skip
+    assert rows(analysed(path)) == [("act", "gelu", [5, 5, 4], 0, 0)]
+
+
+def test_an_erf_elsewhere_is_refused(runner: CliRunner, onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    save(onnx, path, [node(onnx, "Relu", ["x"], ["r"]), node(onnx, "Erf", ["r"], ["y"])])
+    assert refused(runner, path) == (
+        f"convcost: {path}: node 'y' (Erf): an Erf that is not part of a GELU, which convcost "
+        "does not count\n"
+    )
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_pytorch_gelu_export(torch_present: None, onnx: Any, tmp_path: Path) -> None:
+    import torch
+
+    path = tmp_path / "gelu.onnx"
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.GELU(), torch.nn.Conv2d(8, 4, 1))
+    torch.onnx.export(net.eval(), (torch.zeros(1, 3, 8, 8),), str(path), dynamo=False,
+                      opset_version=17)  # fmt: skip
+    assert rows(analysed(path)) == [
+        ("0", "conv", [6, 6, 8], 36 * 8 * 27, 8 * 27 + 8), ("1", "gelu", [6, 6, 8], 0, 0),
+        ("2", "conv", [6, 6, 4], 36 * 4 * 8, 4 * 8 + 4),
+    ]  # fmt: skip
+
+
+def test_names_are_shown_on_one_line(runner: CliRunner, onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    save(onnx, path, [node(onnx, "Sin", ["x"], ["y"], "two\nlines\x1b[31m")])
+    assert refused(runner, path) == (
+        f"convcost: {path}: operators convcost cannot count: Sin ×1 (two?lines?[31m)\n"
+    )
+
+
+def test_channels_last_input_and_squeeze_to_a_vector(onnx: Any, tmp_path: Path) -> None:
+    """As TensorFlow's exporters write a Keras CNN: an N×H×W×C input transposed at once,
+    and a global pool squeezed to a vector before the dense layer."""
+    path = tmp_path / "m.onnx"
+    model = save(onnx, path, [
+        node(onnx, "Transpose", ["x"], ["t"], perm=[0, 3, 1, 2]),
+        node(onnx, "Conv", ["t", "W"], ["c"], pads=[1, 1, 1, 1]),
+        node(onnx, "GlobalAveragePool", ["c"], ["g"]),
+        node(onnx, "Squeeze", ["g", "axes"], ["s"]),
+        node(onnx, "Gemm", ["s", "D"], ["y"]),
+    ], [weights(onnx, "W", [8, 3, 3, 3]), ints(onnx, "axes", [2, 3]), weights(onnx, "D", [8, 2])],
+       (1, 6, 7, 3))  # fmt: skip
+    assert rows(analysed(path)) == [
+        ("c", "conv", [6, 7, 8], 42 * 8 * 27, 8 * 27), ("g", "globalavgpool", [1, 1, 8], 0, 0),
+        ("s", "flatten", [1, 1, 8], 0, 0), ("y", "dense", [1, 1, 2], 16, 16),
+    ]  # fmt: skip
+    assert inferred(onnx, model) == [1, 1, 2]
+
+
+def test_a_transpose_of_an_activation_is_refused(
+    runner: CliRunner, onnx: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "m.onnx"
+    save(onnx, path, [node(onnx, "Relu", ["x"], ["r"]),
+                      node(onnx, "Transpose", ["r"], ["y"], perm=[0, 2, 3, 1])])  # fmt: skip
+    assert refused(runner, path) == (
+        f"convcost: {path}: node 'y' (Transpose): a transpose of an activation, which convcost "
+        "does not read yet\n"
+    )
+
+
+def test_batchnorm_in_training_mode_is_refused(
+    runner: CliRunner, onnx: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "m.onnx"
+    stats = [weights(onnx, name, [4]) for name in ("s", "b", "m", "v")]
+    save(onnx, path, [node(onnx, "BatchNormalization", ["x", "s", "b", "m", "v"],
+                           ["y", "mean", "var"], training_mode=1)], stats)  # fmt: skip
+    assert refused(runner, path) == (
+        f"convcost: {path}: node 'y' (BatchNormalization): it is in training mode (it outputs "
+        "its running statistics)\n"
+    )
+
+
+def test_a_file_over_2_gib_is_refused_unread(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "huge.onnx"
+    with open(path, "wb") as file:
+        file.truncate(2**31)  # sparse: no disk space used
+    assert refused(runner, path) == (
+        f"convcost: {path}: not an ONNX model: 2,147,483,648 bytes, and protobuf's messages "
+        "are under 2 GiB (larger models keep their weights in external data)\n"
+    )
+
+
+def test_weights_are_not_copied(onnx: Any, tmp_path: Path) -> None:
+    """Reading holds the file's bytes once: the weights are skipped, not copied."""
+    import tracemalloc
+
+    from convcost.frontends.onnxread import read_onnx
+
+    path = tmp_path / "m.onnx"
+    save(onnx, path, [node(onnx, "Conv", ["x", "W"], ["y"])],
+         [weights(onnx, "W", [256, 4, 64, 64])], (1, 4, 64, 64))  # fmt: skip
+    size = path.stat().st_size
+    assert size > 16_000_000
+    tracemalloc.start()
+    try:
+        read_onnx(str(path), 100)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1.1 * size
