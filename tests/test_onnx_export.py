@@ -120,3 +120,22 @@ def test_without_onnx_export_says_how_to_install(monkeypatch: pytest.MonkeyPatch
     assert (result.exit_code, result.stderr) == (
         2, "convcost: writing ONNX needs the onnx package: pip install 'convcost[onnx]'\n"
     )  # fmt: skip
+
+
+@pytest.mark.parametrize("name", zoo.model_names())
+def test_round_trip_gives_the_configs_figures(name: str, tmp_path: Path) -> None:
+    """What convcost writes, convcost reads back as the same network: every weighted
+    layer's shape, MACs and params, and the totals of MACs, params and buffers."""
+    report = analyze_spec(name)[1]
+    target = tmp_path / f"{name}.onnx"
+    target.write_bytes(to_onnx(report).SerializeToString())
+    read = analyze_spec(str(target))[1]
+    # Activations (output values) differ by a dense layer's input: ONNX's Gemm needs a Flatten
+    # before it, read back as a layer of its own, where convcost's dense flattens inside.
+    figures = ("macs", "params", "buffers")
+    assert [getattr(read.totals, f) for f in figures] == [
+        getattr(report.totals, f) for f in figures
+    ]
+    assert [(r.output_shape, r.macs, r.params) for r in read.layers if r.macs or r.params] == [
+        (r.output_shape, r.macs, r.params) for r in report.layers if r.macs or r.params
+    ]
