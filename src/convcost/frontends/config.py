@@ -26,6 +26,7 @@ from convcost.core.fields import bounded_name
 from convcost.core.limits import COLLECTIONS_PER_ROW, MAX_INPUT_BYTES, MAX_LAYERS
 from convcost.core.metrics import budgetable
 from convcost.core.shapes import Shape, shape_from_value
+from convcost.frontends.files import read_file
 from convcost.frontends.structure import Builder, parse_blocks
 from convcost.frontends.tree import Network
 from convcost.frontends.yamlnode import (
@@ -56,20 +57,13 @@ def read_source(path: str) -> tuple[str, str]:
             raise ConvcostError(f"standard input cannot be read ({error.strerror})") from None
     else:
         source = path
-        try:
-            with open(path, "rb") as file:
-                data = _read_bounded(file, source)
-        except FileNotFoundError:
-            raise ConvcostError(
-                f"{path}: no such file; give a YAML config, '-' for standard input, "
-                "or an inline spec such as '28x28x192 | conv 5x5 32'"
-            ) from None
-        except IsADirectoryError:
-            raise ConvcostError(f"{path}: is a directory; give a YAML config file") from None
-        except OSError as error:
-            raise ConvcostError(f"{path}: cannot be read ({error.strerror})") from None
-        except ValueError:  # Python refuses names with NUL bytes before asking the system
-            raise ConvcostError(f"{path!r} is not a file name (it has a NUL byte)") from None
+        data = read_file(
+            path,
+            lambda file: _read_bounded(file, path),
+            "no such file; give a YAML config, '-' for standard input, or an inline spec such "
+            "as '28x28x192 | conv 5x5 32'",
+            "give a YAML config file",
+        )
     try:
         return data.decode("utf-8"), source
     except UnicodeDecodeError as error:

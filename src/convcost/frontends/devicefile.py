@@ -14,6 +14,7 @@ import re
 
 from convcost.core.devices import Device, device_from_mapping
 from convcost.core.errors import ConvcostError, Location
+from convcost.frontends.files import read_file
 
 MAX_DEVICE_BYTES = 64 * 1024  # a device is a handful of lines
 MAX_DEVICE_COLLECTIONS = 100  # the mapping and its peak: mapping, with room to spare
@@ -22,17 +23,12 @@ _NOTHING = re.compile(r"(?:[ \t]*(?:#[^\n]*)?(?:\r\n|\r|\n))*[ \t]*(?:#[^\n]*)?"
 
 def read_device_file(path: str) -> Device:
     """The device a YAML file describes (see the module's docstring)."""
-    try:
-        with open(path, "rb") as file:
-            data = file.read(MAX_DEVICE_BYTES + 1)
-    except FileNotFoundError:
-        raise ConvcostError(f"{path}: no such device file") from None
-    except IsADirectoryError:
-        raise ConvcostError(f"{path}: is a directory; give a YAML device file") from None
-    except OSError as error:
-        raise ConvcostError(f"{path}: cannot be read ({error.strerror})") from None
-    except ValueError:  # Python refuses names with NUL bytes before asking the system
-        raise ConvcostError(f"{path!r} is not a file name (it has a NUL byte)") from None
+    data = read_file(
+        path,
+        lambda file: file.read(MAX_DEVICE_BYTES + 1),
+        "no such device file",
+        "give a YAML device file",
+    )
     if len(data) > MAX_DEVICE_BYTES:
         raise ConvcostError(
             f"{path}: more than {MAX_DEVICE_BYTES // 1024} KiB; a device file is a few lines "

@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Mapping
 from struct import error as struct_error
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 from convcost.core.errors import ConvcostError
 from convcost.core.graph import INPUT, Graph, GraphNode, Scope
@@ -28,6 +28,7 @@ from convcost.core.kinds.pooling import AvgPool, GlobalAvgPool, GlobalMaxPool, M
 from convcost.core.kinds.resampling import Upsample
 from convcost.core.kinds.reshaping import Dropout, Flatten, ZeroPad
 from convcost.core.shapes import Shape
+from convcost.frontends.files import read_file
 from convcost.frontends.onnxwire import BATCH, MAX_VALUES, Garbled, Model, Node, Tensor, read_model
 
 MIN_OPSET, MAX_OPSET = 7, 23
@@ -1013,23 +1014,17 @@ OPERATORS: Mapping[str, Callable[[Builder, Node], None]] = {
 def read_onnx(path: str, max_layers: int) -> Graph:
     """The graph of the ONNX model at ``path``; ConvcostError when it is no ONNX model or
     holds what convcost cannot count."""
-    try:
-        with open(path, "rb") as file:
-            size = os.fstat(file.fileno()).st_size
-            if size > MAX_FILE_BYTES:
-                raise ConvcostError(
-                    f"{path}: not an ONNX model: {size:,} bytes, and protobuf's messages are "
-                    "under 2 GiB (larger models keep their weights in external data)"
-                )
-            data = file.read()
-    except FileNotFoundError:
-        raise ConvcostError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ConvcostError(f"{path}: is a directory; give an .onnx file") from None
-    except OSError as error:
-        raise ConvcostError(f"{path}: cannot be read ({error.strerror})") from None
-    except ValueError:
-        raise ConvcostError(f"{path!r} is not a file name (it has a NUL byte)") from None
+
+    def bounded(file: BinaryIO) -> bytes:
+        size = os.fstat(file.fileno()).st_size
+        if size > MAX_FILE_BYTES:
+            raise ConvcostError(
+                f"{path}: not an ONNX model: {size:,} bytes, and protobuf's messages are "
+                "under 2 GiB (larger models keep their weights in external data)"
+            )
+        return file.read()
+
+    data = read_file(path, bounded, "no such file", "give an .onnx file")
     try:
         model = read_model(data)
     except (Garbled, struct_error) as error:
