@@ -377,17 +377,13 @@ def _layer_costs(
 
 def peak_memory(report: Report, activation_bytes: int = 4) -> Peak:
     """Peak inference activation memory of ``report``, by the rule above."""
-    graph = report.graph or chain(
-        report.input_shape, ((layer.name, layer.layer) for layer in report.layers)
-    )
+    graph = _graph(report)
     return _inference_memory(graph, report, activation_bytes, _facts(graph, report.layers))[1]
 
 
 def saved_activation_bytes(report: Report, activation_bytes: int = 4) -> int:
     """Bytes of activations training saves for the backward pass, by the rule above."""
-    graph = report.graph or chain(
-        report.input_shape, ((layer.name, layer.layer) for layer in report.layers)
-    )
+    graph = _graph(report)
     return _saved_activations(graph, report, activation_bytes, _facts(graph, report.layers))
 
 
