@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from convcost.analyses.compare import Comparison
     from convcost.analyses.shape import LayerShape
     from convcost.core.report import Report
+    from convcost.frontends.loaded import Loaded
 
 T = TypeVar("T")
 
@@ -110,6 +111,16 @@ def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
 def _say(line: str) -> None:
     """A diagnostic line on stderr, the run going on."""
     sys.stderr.write(line + "\n")
+
+
+def _warn_uncounted(spec: str, report: Report) -> None:
+    """Operators a model file holds that convcost cannot count, said on stderr."""
+    if report.uncounted:
+        from convcost.render.escape import visible
+        from convcost.render.words import uncounted_line
+
+        for line in uncounted_line(report, table=False):
+            _say(visible(f"{spec}: {line}"))
 
 
 def _guard(action: Callable[[], T]) -> T:
@@ -469,6 +480,7 @@ def analyze(
         return analyze_spec(spec, defaults, batch, max_layers, costing)[1]
 
     report = _guard(run)
+    _warn_uncounted(spec, report)
     options = Options(unit.value, explain, depth, count_buffers, _title(spec, report))
     emit(report, output_format, options)
 
@@ -546,6 +558,14 @@ def check(
         ),
     ] = Format.table,
     max_layers: MaxLayersOption = MAX_LAYERS,
+    allow_uncounted: Annotated[
+        bool,
+        typer.Option(
+            "--allow-uncounted",
+            help="Check a model holding operators convcost cannot count (its totals leave "
+            "them out) instead of refusing it (exit 2).",
+        ),
+    ] = False,
     limits: dict[str, str | None] | None = None,
     costing: Any = None,  # the Settings the costing options make (see _with_cost_options)
 ) -> None:
@@ -570,12 +590,20 @@ def check(
         option = METRICS[timed[0]].budget_name
         _fail(f"convcost check: --max-{option} is a roofline time: give --device NAME (convcost "
               "devices lists them) or --peak and --bandwidth")  # fmt: skip
-    checks = check_configs(
-        configs,
-        flags,
-        lambda config: analyze_spec(config, max_layers=max_layers, settings=costing),
-        _say,
-    )
+
+    def analyzed(config: str) -> tuple[Loaded, Report]:
+        loaded, report = analyze_spec(config, max_layers=max_layers, settings=costing)
+        if report.uncounted and not allow_uncounted:
+            from convcost.core.kinds.uncounted import described
+
+            raise ConvcostError(
+                f"{config}: operators convcost cannot count: {described(report.uncounted)}; "
+                "its totals would leave them out: pass --allow-uncounted to check it anyway"
+            )
+        _warn_uncounted(config, report)
+        return loaded, report
+
+    checks = check_configs(configs, flags, analyzed, _say)
     emit(checks, output_format)
     raise SystemExit(checks.exit_code)
 
@@ -613,12 +641,13 @@ def diff(
         _fail(f"convcost diff: --fail-above takes a percentage of at least 0, such as 5 or "
               f"2.5; got {fail_above:g}")  # fmt: skip
     _stdin_once("diff", (old, new))
-    result = _guard(
-        lambda: run_diff(
-            analyze_spec(old, max_layers=max_layers, settings=costing)[1],
-            analyze_spec(new, max_layers=max_layers, settings=costing)[1],
-        )
-    )
+
+    def analyzed(spec: str) -> Report:
+        report = analyze_spec(spec, max_layers=max_layers, settings=costing)[1]
+        _warn_uncounted(spec, report)
+        return report
+
+    result = _guard(lambda: run_diff(analyzed(old), analyzed(new)))
     emit(result, output_format, Options(show_all=show_all, names=(old, new)))
     if fail_above is not None:
         grown = result.grows_more_than(Fraction(str(fail_above)))

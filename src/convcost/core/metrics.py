@@ -33,6 +33,8 @@ class Metric(NamedTuple):
     ``convcost.core.costing``) or ``device`` (time: only when a device is given).
     ``budget_key``: its name as a budget key and ``--max-`` option, when not ``key``.
     ``diff_total``: ``convcost diff`` compares the two networks' figures (not per layer).
+    ``of_shapes``: a layer's figure follows from its tensors' shapes alone, so it is known
+    even for an operator convcost cannot count (``kinds.uncounted``); the others are not.
     """
 
     key: str
@@ -47,6 +49,7 @@ class Metric(NamedTuple):
     source: Source = "count"
     diff_total: bool = False  # diff compares the networks' figures (a whole-network metric)
     budget_key: str | None = None
+    of_shapes: bool = False
 
     @property
     def budgetable(self) -> bool:
@@ -94,7 +97,7 @@ METRICS: dict[str, Metric] = {
         Metric("buffers", "BatchNorm running statistics (non-trainable)", "buffers", "count",
                attrgetter("buffers")),
         Metric("activations", "output values of all layers", "activations", "count",
-               attrgetter("activations"), budget_example="12M"),
+               attrgetter("activations"), budget_example="12M", of_shapes=True),
         Metric("param_bytes", "bytes of parameters, at the weights' format (--dtype)",
                "param bytes", "bytes", attrgetter("param_bytes"), per_layer=False,
                diff_total=True),
@@ -107,9 +110,9 @@ METRICS: dict[str, Metric] = {
         Metric("weight_bytes", "bytes of parameters and buffers a layer reads",
                "weight bytes", "bytes", _cost("weight_bytes"), source="cost"),
         Metric("input_bytes", "bytes of the tensors a layer reads", "input bytes", "bytes",
-               _cost("input_bytes"), source="cost"),
+               _cost("input_bytes"), source="cost", of_shapes=True),
         Metric("output_bytes", "bytes of the tensor a layer writes", "output bytes", "bytes",
-               _cost("output_bytes"), source="cost"),
+               _cost("output_bytes"), source="cost", of_shapes=True),
         Metric("ops", "arithmetic operations: 2 per MAC, bias additions and the layer's own "
                "(activations, pools, merges, BatchNorm at inference)", "ops", "count",
                _cost("ops"), source="cost"),
@@ -117,7 +120,8 @@ METRICS: dict[str, Metric] = {
                "bytes a layer moves: weights, inputs and output once each (a lower bound)",
                "bytes moved", "bytes", _cost("bytes_moved"), source="cost"),
         Metric("live_bytes", "activation bytes alive during a layer's step, at inference",
-               "live bytes", "bytes", _cost("live_bytes"), sums="max", source="cost"),
+               "live bytes", "bytes", _cost("live_bytes"), sums="max", source="cost",
+               of_shapes=True),
         Metric("arithmetic_intensity", "operations per byte moved (arithmetic intensity)",
                "ops/byte", "ratio", _cost("arithmetic_intensity"), sums="derived",
                source="cost"),

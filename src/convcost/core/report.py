@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from convcost.core.geometry import Axis
 from convcost.core.graph import Graph
 from convcost.core.kinds.base import Layer
+from convcost.core.kinds.uncounted import Uncounted, UncountedOps, uncounted_ops
 from convcost.core.records import record_maker
 from convcost.core.shapes import Shape
 
@@ -71,6 +72,11 @@ class LayerResult(NamedTuple):
     @property
     def param_formula(self) -> str:
         return self.layer.param_formula(self.input_shape, self.output_shape)
+
+    @property
+    def counted(self) -> bool:
+        """False for an operator convcost cannot count (its work and weights are unknown)."""
+        return type(self.layer) is not Uncounted
 
 
 make_layer_result = record_maker(LayerResult)
@@ -165,6 +171,12 @@ class Report(NamedTuple):
         if self.graph is None:
             return self.layers[-1:]
         return tuple(self.layers[i] for i in self.graph.outputs)
+
+    @property
+    def uncounted(self) -> tuple[UncountedOps, ...]:
+        """The operators of a model file convcost could not count, by type: their work and
+        weights are unknown, and the totals leave them out."""
+        return uncounted_ops((r.name, r.layer) for r in self.layers)
 
     @property
     def groups(self) -> tuple[GroupResult, ...]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections import Counter
 from collections.abc import Callable, Mapping
 from struct import error as struct_error
 from typing import BinaryIO, NamedTuple
@@ -27,9 +26,19 @@ from convcost.core.kinds.normalization import BatchNorm, LocalResponseNorm
 from convcost.core.kinds.pooling import AvgPool, GlobalAvgPool, GlobalMaxPool, MaxPool
 from convcost.core.kinds.resampling import Upsample
 from convcost.core.kinds.reshaping import Dropout, Flatten, ZeroPad
+from convcost.core.kinds.uncounted import Uncounted
 from convcost.core.shapes import Shape
 from convcost.frontends.files import read_file
-from convcost.frontends.onnxwire import BATCH, MAX_VALUES, Garbled, Model, Node, Tensor, read_model
+from convcost.frontends.onnxwire import (
+    BATCH,
+    MAX_VALUES,
+    Dim,
+    Garbled,
+    Model,
+    Node,
+    Tensor,
+    read_model,
+)
 
 MIN_OPSET, MAX_OPSET = 7, 23
 """The default domain's opsets whose operators are read here (ONNX 1.2 to 1.18's)."""
@@ -120,8 +129,9 @@ class Builder:
     """Walks the nodes in file order (ONNX requires a topological order), keeping what
     each named tensor is: an activation, a constant, or absent (an optional input)."""
 
-    def __init__(self, model: Model, source: str, max_layers: int) -> None:
+    def __init__(self, model: Model, source: str, max_layers: int, data: bytes = b"") -> None:
         self.model = model
+        self.data = data  # the file, for ONNX's shape inference (uncounted operators only)
         self.source = source
         self.max_layers = max_layers
         self.opset = model.opsets.get("", model.opsets.get("ai.onnx", 0))
@@ -136,6 +146,10 @@ class Builder:
         self.makers = {out: node for node in model.nodes for out in node.outputs}
         self.channels_last = ""  # the input, when it is N×H×W×C
         self.fused: dict[str, Activ] = {}  # a node's output that a fused layer already made
+        # Tensors an uncounted operator makes that convcost cannot follow, and why.
+        self.unshaped: dict[str, str] = {}
+        self.given_dims: dict[str, tuple[Dim | None, ...]] | None = None  # see dims_given
+        self.inferred = False
         for node in model.nodes:
             path, _ = module_path(node)
             self.scope_paths.update("/".join(path[:i]) for i in range(1, len(path)))
@@ -217,6 +231,8 @@ class Builder:
             raise Refusal(f"input {k + 1} is missing")
         name = node.inputs[k]
         value = self.values.get(name)
+        if value is None and name in self.unshaped:
+            raise Refusal(self.unshaped[name])
         if value is None:
             later = [n.name or n.op_type for n in self.model.nodes if name in n.outputs]
             if later:
@@ -238,6 +254,8 @@ class Builder:
             return None
         name = node.inputs[k]
         value = self.values.get(name)
+        if value is None and name in self.unshaped:
+            raise Refusal(self.unshaped[name])
         if value is None:
             raise Refusal(f"its {what} '{name}' is no initializer or constant in the file "
                           "(missing initializer)")  # fmt: skip
@@ -294,25 +312,30 @@ class Builder:
         if node.outputs:
             self.values[node.outputs[0]] = value
 
+    def dims_given(self, name: str) -> tuple[Dim | None, ...] | None:
+        """A tensor's dims as the file gives them (value_info, the graph's outputs) or, once
+        asked for one it does not give, as ONNX's shape inference does (when installed)."""
+        if self.given_dims is None:
+            self.given_dims = {
+                info.name: info.dims
+                for info in (*self.model.value_info, *self.model.outputs)
+                if info.dims is not None
+            }
+        found = self.given_dims.get(name)
+        if found is None and not self.inferred:
+            self.inferred = True
+            self.given_dims = {**inferred_dims(self.data), **self.given_dims}
+            found = self.given_dims.get(name)
+        return found
+
     # --- the walk ----------------------------------------------------------------------
 
     def build(self) -> Graph:
         self.read_input()
-        unknown = Counter(
-            node.op_type for node in self.model.nodes
-            if node.domain not in ("", "ai.onnx") or node.op_type not in OPERATORS
-        )  # fmt: skip
-        if unknown:
-            described = []
-            for op, count in unknown.most_common():
-                first = [n.name or "(unnamed)" for n in self.model.nodes if n.op_type == op][:3]
-                described.append(f"{op} ×{count} ({', '.join(first)})")
-            raise ConvcostError(
-                f"{self.source}: operators convcost cannot count: {'; '.join(described)}"
-            )
         for node in self.model.nodes:
+            read = OPERATORS.get(node.op_type) if node.domain in ("", "ai.onnx") else None
             try:
-                OPERATORS[node.op_type](self, node)
+                (read or _uncounted)(self, node)
             except Refusal as refusal:
                 raise ConvcostError(
                     f"{self.source}: node '{node.name}' ({node.op_type}): {refusal}"
@@ -320,7 +343,7 @@ class Builder:
         if not self.nodes:
             raise ConvcostError(f"{self.source}: the model computes nothing convcost counts")
         for info in self.model.outputs:
-            if info.name not in self.values:
+            if info.name not in self.values and info.name not in self.unshaped:
                 raise ConvcostError(
                     f"{self.source}: output '{info.name}' is made by no node of the graph"
                 )
@@ -963,6 +986,99 @@ def _reshape(b: Builder, node: Node) -> None:
                   "[N, -1] (a flatten) only")  # fmt: skip
 
 
+def _uncounted(b: Builder, node: Node) -> None:
+    """An operator convcost cannot count: a layer of unknown work and weights (shown and
+    reported as such, never as zero) whose output shape the file gives, or ONNX's shape
+    inference. Its first output goes on as an activation; another output that a later
+    layer reads, or one no N×C×H×W or N×F shape describes, is refused where it is read."""
+    op = node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}.{node.op_type}"
+    values = [b.value(node, k) for k, name in enumerate(node.inputs) if name]
+    sources = tuple(dict.fromkeys(v.node for v in values if isinstance(v, Activ)))
+    if not sources:
+        # On constants only: a constant convcost cannot evaluate (its dims, where given).
+        for name in node.outputs:
+            dims = b.dims_given(name)
+            if dims is not None and all(isinstance(d, int) for d in dims):
+                b.values[name] = Const(tuple(int(d) for d in dims if isinstance(d, int)), None)
+            else:
+                b.unshaped[name] = f"'{name}' comes from the operator {op}, which convcost " \
+                                   "cannot evaluate"  # fmt: skip
+        return
+    shapes = [_activation_shape(b, node, op, name) for name in node.outputs if name]
+    if not shapes or shapes[0][0] is None:
+        raise Refusal(shapes[0][1] if shapes else f"{op} makes no output")
+    first = shapes[0][0]
+    b.add(node, Uncounted(op=op, output=first), sources, first)
+    made = len(b.nodes) - 1
+    for (shape, why), name in zip(shapes[1:], [n for n in node.outputs if n][1:], strict=True):
+        if shape == first:
+            b.values[name] = Activ(made, first)
+        else:
+            b.unshaped[name] = why or (
+                f"'{name}' is output {node.outputs.index(name) + 1} of the operator {op}, "
+                "which convcost cannot count; it follows such an operator's first output only"
+            )
+
+
+def _activation_shape(b: Builder, node: Node, op: str, name: str) -> tuple[Shape | None, str]:
+    """The shape of an uncounted operator's output per sample, from the dims the file (or
+    ONNX's shape inference) gives: N×C×H×W or N×F. Else None, and why it cannot be read."""
+    dims = b.dims_given(name)
+    if dims is None:
+        how = ("ONNX's shape inference gives none" if onnx_installed()
+               else "pip install 'convcost[onnx]' lets ONNX's shape inference find it")  # fmt: skip
+        return None, (
+            f"the operator {op}, which convcost cannot count, makes '{name}', whose shape the "
+            f"file does not give and {how}; convcost needs it to go on (store it with "
+            "onnx.shape_inference.infer_shapes)"
+        )
+    rest = dims[1:]
+    if not all(isinstance(d, int) and d >= 0 for d in rest):
+        return None, (
+            f"the operator {op}, which convcost cannot count, makes '{name}' of the dims "
+            f"{[d if d is not None else '?' for d in dims]}: beyond the batch, convcost needs "
+            "fixed sizes"
+        )
+    ints = [int(d) for d in rest if isinstance(d, int)]
+    if len(ints) == 3:
+        return Shape(ints[1], ints[2], ints[0]), ""
+    if len(ints) == 1:
+        return Shape(1, 1, ints[0], True), ""
+    return None, (
+        f"the operator {op}, which convcost cannot count, makes '{name}', a tensor of rank "
+        f"{len(dims)}; convcost reads N×C×H×W and N×F tensors"
+    )
+
+
+def onnx_installed() -> bool:
+    from importlib.util import find_spec
+
+    return find_spec("onnx") is not None
+
+
+def inferred_dims(data: bytes) -> dict[str, tuple[Dim | None, ...]]:
+    """Every tensor's dims as ONNX's shape inference gives them, where the ``onnx`` package
+    is installed (only a model with an operator convcost cannot count pays for it)."""
+    if not data or not onnx_installed():
+        return {}
+    import onnx
+
+    try:
+        model = onnx.load_model_from_string(data)
+        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
+    except Exception:  # inference failing only means it gives no shapes
+        return {}
+    found: dict[str, tuple[Dim | None, ...]] = {}
+    for info in (*inferred.graph.value_info, *inferred.graph.output):
+        tensor = info.type.tensor_type
+        if tensor.HasField("shape"):
+            found[info.name] = tuple(
+                d.dim_value if d.HasField("dim_value") else (d.dim_param or None)
+                for d in tensor.shape.dim
+            )
+    return found
+
+
 OPERATORS: Mapping[str, Callable[[Builder, Node], None]] = {
     "Conv": _conv,
     "MaxPool": _pool(MaxPool),
@@ -1037,4 +1153,4 @@ def read_onnx(path: str, max_layers: int) -> Graph:
             f"{path}: opset {opset}, which convcost does not read; it reads opsets "
             f"{MIN_OPSET} to {MAX_OPSET}"
         )
-    return Builder(model, path, max_layers).build()
+    return Builder(model, path, max_layers, data).build()

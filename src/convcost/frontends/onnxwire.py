@@ -72,6 +72,7 @@ class Model(NamedTuple):
     initializers: dict[str, Tensor]
     inputs: tuple[ValueInfo, ...]
     outputs: tuple[ValueInfo, ...]
+    value_info: tuple[ValueInfo, ...] = ()  # shapes of inner tensors, where the file has them
 
 
 def _varint(data: bytes, pos: int, end: int) -> tuple[int, int]:
@@ -308,14 +309,17 @@ def _value_info(data: bytes, start: int, end: int) -> ValueInfo:
 
 
 def _graph(data: bytes, start: int, end: int) -> tuple[
-    tuple[Node, ...], dict[str, Tensor], tuple[ValueInfo, ...], tuple[ValueInfo, ...]
+    tuple[Node, ...], dict[str, Tensor], tuple[ValueInfo, ...], tuple[ValueInfo, ...],
+    tuple[ValueInfo, ...],
 ]:  # fmt: skip
-    """GraphProto: node = 1, initializer = 5, input = 11, output = 12 (value_info = 13 is
-    not needed: convcost works shapes out itself)."""
+    """GraphProto: node = 1, initializer = 5, input = 11, output = 12, value_info = 13
+    (convcost works shapes out itself; the file's are the output shapes of operators it
+    cannot count)."""
     nodes: list[Node] = []
     initializers: dict[str, Tensor] = {}
     inputs: list[ValueInfo] = []
     outputs: list[ValueInfo] = []
+    inner: list[ValueInfo] = []
     for number, wire, value, stop in _fields(data, start, end):
         if wire != 2:
             continue
@@ -332,9 +336,11 @@ def _graph(data: bytes, start: int, end: int) -> tuple[
             inputs.append(_value_info(data, value, stop))
         elif number == 12:
             outputs.append(_value_info(data, value, stop))
-        if len(inputs) + len(outputs) > MAX_TENSORS:
-            raise Garbled(f"more than {MAX_TENSORS:,} graph inputs and outputs")
-    return tuple(nodes), initializers, tuple(inputs), tuple(outputs)
+        elif number == 13:
+            inner.append(_value_info(data, value, stop))
+        if len(inputs) + len(outputs) + len(inner) > MAX_TENSORS:
+            raise Garbled(f"more than {MAX_TENSORS:,} graph inputs, outputs and value infos")
+    return tuple(nodes), initializers, tuple(inputs), tuple(outputs), tuple(inner)
 
 
 _MODEL_FIELDS = {1, 2, 3, 4, 5, 6, 7, 8, 14, 20, 25, 26}  # ModelProto's field numbers
@@ -364,5 +370,4 @@ def read_model(data: bytes) -> Model:
                 raise Garbled(f"more than {MAX_LIST} opsets")
     if graph is None:
         raise Garbled("it has no graph")
-    nodes, initializers, inputs, outputs = _graph(data, *graph)
-    return Model(opsets, nodes, initializers, inputs, outputs)
+    return Model(opsets, *_graph(data, *graph))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from convcost.core.metrics import METRICS, Number, per_layer
+from convcost.core.metrics import METRICS, Metric, Number, per_layer
 from convcost.core.metrics import totals as totals_metrics
 from convcost.render.numbers import figure, short
 
@@ -30,16 +30,33 @@ class Column(NamedTuple):
     value: Callable[[Figures], Number]
 
 
+UNKNOWN = "?"
+"""A figure convcost cannot know, an uncounted operator's MACs say (JSON: null)."""
+
+
+def _known(metric: Metric) -> Callable[[Figures], Number]:
+    """The metric's reader, giving None for an operator convcost could not count when the
+    figure depends on what the operator computes (``Metric.of_shapes``)."""
+    read = metric.read
+    if metric.of_shapes:
+        return read
+    return lambda f: None if getattr(f, "counted", True) is False else read(f)
+
+
 def metric_column(key: str, style: Literal["grouped", "short"] = "grouped",
                   title: str | None = None) -> Column:  # fmt: skip
-    """Metric ``key`` as a column: ``120,422,400`` (grouped) or ``120.4M`` (short)."""
+    """Metric ``key`` as a column: ``120,422,400`` (grouped) or ``120.4M`` (short); ``?``
+    where the figure is unknown (an uncounted operator)."""
     metric = METRICS[key]
-    read, unit = metric.read, metric.unit
-    if style == "short":
-        return Column(key, metric.title if title is None else title, "right",
-                      lambda f: short(int(read(f) or 0)), read)  # fmt: skip
-    return Column(key, metric.title if title is None else title, "right",
-                  lambda f: figure(read(f), unit), read)  # fmt: skip
+    read, unit = _known(metric), metric.unit
+
+    def text(f: Figures) -> str:
+        value = read(f)
+        if value is None and getattr(f, "counted", True) is False:
+            return UNKNOWN
+        return short(int(value or 0)) if style == "short" else figure(value, unit)
+
+    return Column(key, metric.title if title is None else title, "right", text, read)
 
 
 def work_columns(unit: str) -> list[Column]:
@@ -60,7 +77,7 @@ def layer_columns(device: bool = False) -> list[Column]:
 
 def layer_values(row: Figures, device: bool = False) -> dict[str, Number]:
     """A row's per-layer metrics by key, as JSON writes them."""
-    return {m.key: m.read(row) for m in per_layer(device)}
+    return {m.key: _known(m)(row) for m in per_layer(device)}
 
 
 def totals_values(totals: Totals, device: bool = False) -> dict[str, Any]:

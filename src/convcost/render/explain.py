@@ -10,6 +10,9 @@ from convcost.core.report import LayerResult
 def explain_layer(result: LayerResult) -> list[str]:
     """Lines such as ``MACs: 28 × 28 × 32 × 5 × 5 × 192 = 120,422,400``."""
     lines: list[str] = []
+    if not result.counted:
+        return [f"not counted: the shape is the model file's; what {result.config} computes "
+                "and holds, convcost does not know"]  # fmt: skip
     if result.axes is not None:
         h, w = result.axes
         if h.formula() == w.formula():

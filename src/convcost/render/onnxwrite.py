@@ -28,6 +28,7 @@ from convcost.core.kinds.pooling import (
 )
 from convcost.core.kinds.resampling import Upsample
 from convcost.core.kinds.reshaping import Dropout, Flatten, ZeroPad
+from convcost.core.kinds.uncounted import Uncounted
 from convcost.core.report import LayerResult, Report
 from convcost.core.shapes import Shape
 
@@ -166,6 +167,11 @@ class _Writer:
             sizes = self.constant(f"{name}.sizes", dims(out, self.batch), True)
             self.node("Resize", [x, "", "", sizes], [name], name, mode=mode)
             return
+        if isinstance(layer, Uncounted):
+            raise ConvcostError(
+                f"layer '{name}': the operator {layer.op}, which convcost cannot count, "
+                "cannot be written back: export from a config, or from the model's framework"
+            )
         raise ConvcostError(f"layer '{name}': no ONNX operator for a {result.kind} layer")
 
     def pads(self, result: LayerResult) -> list[int]:

@@ -246,7 +246,13 @@ def analyze_json(report: Report, options: Options) -> str:
         {"name": layer.name, "output_shape": layer.output_shape.as_list()}
         for layer in report.outputs
     ]
+    data["uncounted_ops"] = uncounted_json(report)
     return _dump(data)
+
+
+def uncounted_json(report: Report) -> list[dict[str, Any]]:
+    """The operators convcost could not count, by type (their layers' figures are null)."""
+    return [{"op": op.op, "count": op.number, "layers": list(op.layers)} for op in report.uncounted]
 
 
 def _saving_json(comparison: Comparison, saving: Saving) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from convcost.core.kinds.uncounted import described
 from convcost.render.numbers import fixed, grouped, seconds
 
 if TYPE_CHECKING:
@@ -46,18 +47,33 @@ def megabytes(n: int) -> str:
     return f"{sign}{int(whole.lstrip('-')):,}.{decimals} MB"
 
 
+def uncounted_line(report: Report, table: bool = True) -> list[str]:
+    """What could not be counted, when anything (the totals are then lower bounds): under
+    a table, whose cells show ``?``, or on stderr (``table=False``)."""
+    ops = report.uncounted
+    if not ops:
+        return []
+    count = sum(op.number for op in ops)
+    return [
+        f"not counted: {described(ops)}: {'its' if count == 1 else 'their'} MACs, parameters "
+        f"and operations are unknown{' (?)' if table else ''} and not in the totals"
+    ]
+
+
 def footer_lines(report: Report) -> list[str]:
     """What a costed analysis holds, under its table (as torchinfo's summary ends): the
     parameters' size, peak activation memory and where, training memory part by part, and
     with a device the roofline time."""
     totals, network = report.totals, report.totals.network
+    unknown = uncounted_line(report)
     if network is None or totals.cost is None:
-        return []
+        return unknown
     settings, peak, training = network.settings, network.peak, network.training
     precision = settings.precision
     batch = f", batch {report.batch}" if report.batch > 1 else ""
     where = f" at {peak.layer}" if peak.layer else ""
     lines = [
+        *unknown,
         f"params size: {megabytes(totals.param_bytes)} ({grouped(totals.params)} × "
         f"{precision.weights.bytes} B, {precision.weights.name})",
         f"peak activation memory: {megabytes(peak.bytes)}{where} "

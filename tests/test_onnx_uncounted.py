@@ -1,0 +1,259 @@
+"""Operators convcost cannot count, in ONNX files: each becomes an ``uncounted`` layer whose
+output shape comes from the file (or ONNX's shape inference), shown with ``?`` for what it
+cannot know, listed on stderr and in JSON (``uncounted_ops``), and refused by ``check``
+unless ``--allow-uncounted``: never a silent zero."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from convcost.cli import app
+from convcost.frontends import analyze_spec
+from tests.test_onnx import node, weights
+
+WARNING = (
+    "{path}: not counted: Sin ×1 (blk/sin); TopK ×1 (blk/topk): their MACs, parameters and "
+    "operations are unknown and not in the totals\n"
+)
+
+
+def model(onnx: Any, path: Path, nodes: list[Any], inits: Sequence[Any] = (),
+          shapes: Sequence[tuple[str, Sequence[int | str] | None]] = (),
+          output: Sequence[int | str] | None = None, opset: int = 17,
+          domains: Sequence[str] = ()) -> None:  # fmt: skip
+    """A model reading x (N×4×5×5) and ending in y (of ``output``'s dims, when given), with
+    value_info for the named ``shapes``."""
+    helper, tensor = onnx.helper, onnx.TensorProto.FLOAT
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", tensor, ["N", 4, 5, 5])],
+        [helper.make_tensor_value_info("y", tensor, None if output is None else list(output))],
+        initializer=list(inits),
+        value_info=[helper.make_tensor_value_info(n, tensor, None if d is None else list(d))
+                    for n, d in shapes],
+    )  # fmt: skip
+    opsets = [helper.make_opsetid("", opset), *(helper.make_opsetid(d, 1) for d in domains)]
+    onnx.save(helper.make_model(graph, opset_imports=opsets), str(path))
+
+
+def sin_topk(onnx: Any, path: Path) -> None:
+    """A conv, then two operators convcost cannot count (no shapes in the file: ONNX's
+    shape inference gives them), then a relu."""
+    model(onnx, path, [
+        node(onnx, "Conv", ["x", "W"], ["a"], "/stem/conv/Conv", pads=[1, 1, 1, 1]),
+        node(onnx, "Sin", ["a"], ["b"], "/blk/sin/Sin"),
+        node(onnx, "TopK", ["b", "k"], ["c", "index"], "/blk/topk/TopK", axis=1),
+        node(onnx, "Relu", ["c"], ["y"], "/Relu"),
+    ], [weights(onnx, "W", [8, 4, 3, 3]),
+        onnx.helper.make_tensor("k", onnx.TensorProto.INT64, [1], [3])])  # fmt: skip
+
+
+@pytest.fixture
+def onnx() -> Any:
+    return pytest.importorskip("onnx", reason="onnx is not installed: pip install -e '.[test]'")
+
+
+def test_uncounted_layers_go_on_with_unknown_figures(
+    runner: CliRunner, onnx: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "m.onnx"
+    sin_topk(onnx, path)
+    result = runner.invoke(app, ["analyze", str(path), "-f", "csv"])
+    assert result.exit_code == 0
+    assert result.stderr == WARNING.format(path=path)
+    header, *lines = result.stdout.splitlines()
+    assert header.split(",")[:10] == [
+        "name", "kind", "config", "input_shape", "output_shape", "macs", "flops", "params",
+        "buffers", "activations",
+    ]  # fmt: skip
+    # Unknown figures are empty cells; the shapes' own figures (values, bytes) are known.
+    assert [line.split(",")[:13] for line in lines] == [
+        ["stem/conv", "conv", "3x3 s1 p1", "5x5x4", "5x5x8", "7200", "14400", "288", "0", "200",
+         "1152", "400", "800"],
+        ["blk/sin", "uncounted", "Sin", "5x5x8", "5x5x8", "", "", "", "", "200", "", "800",
+         "800"],
+        ["blk/topk", "uncounted", "TopK", "5x5x8", "5x5x3", "", "", "", "", "75", "", "800",
+         "300"],
+        ["relu", "relu", "", "5x5x3", "5x5x3", "0", "0", "0", "0", "75", "0", "300", "300"],
+        ["total", "total", "", "5x5x4", "5x5x3", "7200", "14400", "288", "0", "550", "1152",
+         "2300", "2200"],
+    ]  # fmt: skip
+
+
+def test_json_carries_uncounted_ops_and_nulls(runner: CliRunner, onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    sin_topk(onnx, path)
+    result = runner.invoke(app, ["analyze", str(path), "-f", "json", "--depth", "1"])
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["uncounted_ops"] == [
+        {"op": "Sin", "count": 1, "layers": ["blk/sin"]},
+        {"op": "TopK", "count": 1, "layers": ["blk/topk"]},
+    ]
+    layer = data["layers"][1]
+    assert (layer["kind"], layer["macs"], layer["params"], layer["ops"], layer["activations"]) == (
+        "uncounted", None, None, None, 200,
+    )  # fmt: skip
+    assert (data["totals"]["macs"], data["totals"]["params"]) == (7200, 288)
+    explained = runner.invoke(app, ["analyze", str(path), "-f", "json", "--explain"])
+    assert json.loads(explained.stdout)["layers"][1]["explain"] == [
+        "not counted: the shape is the model file's; what Sin computes and holds, convcost "
+        "does not know"
+    ]
+    counted = runner.invoke(app, ["analyze", "resnet18", "-f", "json"])
+    assert json.loads(counted.stdout)["uncounted_ops"] == []
+
+
+def test_table_shows_question_marks_and_says_why(
+    runner: CliRunner, onnx: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "m.onnx"
+    sin_topk(onnx, path)
+    result = runner.invoke(app, ["analyze", str(path)])
+    assert result.exit_code == 0
+    row = next(line for line in result.stdout.splitlines() if "uncounted Sin" in line)
+    assert row.split()[-5:] == ["5×5×8", "?", "?", "?", "200"]
+    assert (
+        "not counted: Sin ×1 (blk/sin); TopK ×1 (blk/topk): their MACs, parameters and "
+        "operations are unknown (?) and not in the totals"
+    ) in " ".join(result.stdout.split())
+    markdown = runner.invoke(app, ["analyze", str(path), "-f", "markdown"]).stdout
+    assert "| `blk/sin` | uncounted | Sin | 5×5×8 | 5×5×8 | ? | ? | ? | 200 | ? | ? |" in markdown
+
+
+def test_check_refuses_unless_allowed(runner: CliRunner, onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    sin_topk(onnx, path)
+    refused = runner.invoke(app, ["check", str(path), "--max-macs", "1G", "-f", "json"])
+    assert refused.exit_code == 2
+    assert refused.stderr == (
+        f"convcost: {path}: operators convcost cannot count: Sin ×1 (blk/sin); TopK ×1 "
+        "(blk/topk); its totals would leave them out: pass --allow-uncounted to check it "
+        "anyway\n"
+    )
+    assert json.loads(refused.stdout)["configs"][0]["status"] == "ERROR"
+    allowed = runner.invoke(
+        app, ["check", str(path), "--max-macs", "1G", "--allow-uncounted", "-f", "json"]
+    )
+    assert allowed.exit_code == 0
+    assert allowed.stderr == WARNING.format(path=path)
+    failed = runner.invoke(app, ["check", str(path), "--max-macs", "7k", "--allow-uncounted"])
+    assert failed.exit_code == 1
+
+
+def test_diff_warns_and_export_refuses(runner: CliRunner, onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    sin_topk(onnx, path)
+    result = runner.invoke(app, ["diff", str(path), str(path), "-f", "json"])
+    assert result.exit_code == 0
+    assert result.stderr == 2 * WARNING.format(path=path)
+    written = runner.invoke(app, ["export", str(path), "-o", str(tmp_path / "out.onnx")])
+    assert written.exit_code == 2
+    assert written.stderr == (
+        "convcost: layer 'blk/sin': the operator Sin, which convcost cannot count, cannot be "
+        "written back: export from a config, or from the model's framework\n"
+    )
+
+
+def test_shapes_the_file_gives_are_used(onnx: Any, tmp_path: Path) -> None:
+    """A custom domain's operator (which ONNX's shape inference cannot know), its output
+    shape stored in the file: N×F and N×C×H×W outputs, both read."""
+    path = tmp_path / "m.onnx"
+    model(onnx, path, [
+        onnx.helper.make_node("Pool9", ["x"], ["p"], name="/head/Pool9", domain="com.example"),
+        node(onnx, "Relu", ["p"], ["r"], "/Relu"),
+        onnx.helper.make_node("Embed", ["r"], ["y"], name="/Embed", domain="com.example"),
+    ], shapes=[("p", ["N", 6, 3, 2])], output=["N", 10],
+        domains=["com.example"])  # fmt: skip
+    report = analyze_spec(str(path))[1]
+    assert [(r.name, r.kind, r.config, r.output_shape.as_list()) for r in report.layers] == [
+        ("head", "uncounted", "com.example.Pool9", [3, 2, 6]),
+        ("relu", "relu", "", [3, 2, 6]),
+        ("embed", "uncounted", "com.example.Embed", [1, 1, 10]),
+    ]
+    assert [(op.op, op.number) for op in report.uncounted] == [
+        ("com.example.Pool9", 1), ("com.example.Embed", 1),
+    ]  # fmt: skip
+
+
+def refusal(runner: CliRunner, path: Path) -> str:
+    result = runner.invoke(app, ["analyze", str(path)])
+    assert (result.exit_code, result.stdout) == (2, "")
+    return result.stderr
+
+
+def test_unknown_shapes_are_refused(runner: CliRunner, onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    model(onnx, path, [
+        onnx.helper.make_node("Foo", ["x"], ["f"], name="/Foo", domain="com.example"),
+        node(onnx, "Relu", ["f"], ["y"], "/Relu"),
+    ], domains=["com.example"])  # fmt: skip
+    assert refusal(runner, path) == (
+        f"convcost: {path}: node '/Foo' (Foo): the operator com.example.Foo, which convcost "
+        "cannot count, makes 'f', whose shape the file does not give and ONNX's shape "
+        "inference gives none; convcost needs it to go on (store it with "
+        "onnx.shape_inference.infer_shapes)\n"
+    )
+
+
+def test_without_onnx_the_message_says_how_to_infer(onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    sin_topk(onnx, path)
+    code = (
+        "import sys; sys.modules['onnx'] = None\n"
+        "import importlib.util; importlib.util.find_spec = lambda name, *a: None\n"
+        "from convcost.frontends import analyze_spec\n"
+        "from convcost.core.errors import ConvcostError\n"
+        f"try: analyze_spec({str(path)!r})\n"
+        "except ConvcostError as e: print(e.message)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout == (
+        f"{path}: node '/blk/sin/Sin' (Sin): the operator Sin, which convcost cannot count, makes "
+        "'b', whose shape the file does not give and pip install 'convcost[onnx]' lets ONNX's "
+        "shape inference find it; convcost needs it to go on (store it with "
+        "onnx.shape_inference.infer_shapes)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("shape", "message"),
+    [(["N", 8, 5], "makes 'f', a tensor of rank 3; convcost reads N×C×H×W and N×F tensors"),
+     (["N", "C", 5, 5], "makes 'f' of the dims ['N', 'C', 5, 5]: beyond the batch, convcost "
+                        "needs fixed sizes")],
+)  # fmt: skip
+def test_shapes_convcost_cannot_follow(
+    runner: CliRunner, onnx: Any, tmp_path: Path, shape: list[int | str], message: str
+) -> None:
+    path = tmp_path / "m.onnx"
+    model(onnx, path, [
+        onnx.helper.make_node("Foo", ["x"], ["f"], name="/Foo", domain="com.example"),
+        node(onnx, "Relu", ["f"], ["y"], "/Relu"),
+    ], shapes=[("f", shape)], domains=["com.example"])  # fmt: skip
+    assert refusal(runner, path) == (
+        f"convcost: {path}: node '/Foo' (Foo): the operator com.example.Foo, which convcost "
+        f"cannot count, {message}\n"
+    )
+
+
+def test_a_second_output_of_another_shape_is_refused_where_read(
+    runner: CliRunner, onnx: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "m.onnx"
+    model(onnx, path, [
+        onnx.helper.make_node("Split2", ["x"], ["a", "b"], name="/Split2", domain="com.example"),
+        node(onnx, "Relu", ["b"], ["y"], "/Relu"),
+    ], shapes=[("a", ["N", 4, 5, 5]), ("b", ["N", 4, 5, 2])],
+        domains=["com.example"])  # fmt: skip
+    assert refusal(runner, path) == (
+        f"convcost: {path}: node '/Relu' (Relu): 'b' is output 2 of the operator "
+        "com.example.Split2, which convcost cannot count; it follows such an operator's first "
+        "output only\n"
+    )
