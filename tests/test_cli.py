@@ -183,9 +183,10 @@ def test_analyze_json_contract(runner: CliRunner) -> None:
     assert set(data) == {
         "schema_version", "command", "input_shape", "output_shape", "batch",
         "bytes_per_value", "layers", "groups", "totals", "precision", "training", "device",
-        "outputs",
+        "outputs", "uncounted_ops",
     }  # fmt: skip
     assert data["outputs"] == [{"name": "conv2", "output_shape": [28, 28, 32]}]
+    assert data["uncounted_ops"] == []
     assert [layer["inputs"] for layer in data["layers"]] == [[None], ["conv1"], ["relu1"]]
     assert data["groups"] == []
     assert data["layers"][0] == {
