@@ -270,7 +270,8 @@ def test_json_layout_one_record_a_line(runner: CliRunner) -> None:
   "device": null,
   "outputs": [
     {"name": "relu1", "output_shape": [8, 8, 4]}
-  ]
+  ],
+  "uncounted_ops": []
 }
 """)  # fmt: skip
 
