@@ -353,8 +353,8 @@ def test_unknown_opset(runner: CliRunner, onnx: Any, tmp_path: Path) -> None:
      ("bias", "node 'y' (Add): a constant of dims [4, 1, 1] (a bias or scale of its own), "
               "which convcost does not count yet"),
      ("symbolic", "input 'x' has the symbolic or unknown dimensions ['N', '4', 'H', 'W']; "
-                  "only the batch (the first) may be symbolic: export the model with a fixed "
-                  "input shape")],
+                  "the batch (the first) takes --batch, the others need --input-shape HxWxC "
+                  "(convcost's order, e.g. 224x224x3)")],
 )  # fmt: skip
 def test_refused_nodes(runner: CliRunner, onnx: Any, tmp_path: Path, nodes_inits: str,
                        message: str) -> None:  # fmt: skip

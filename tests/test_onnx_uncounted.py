@@ -257,3 +257,17 @@ def test_a_second_output_of_another_shape_is_refused_where_read(
         "com.example.Split2, which convcost cannot count; it follows such an operator's first "
         "output only\n"
     )
+
+
+def test_the_api_checks_as_the_command_does(onnx: Any, tmp_path: Path) -> None:
+    import convcost
+
+    path = tmp_path / "m.onnx"
+    sin_topk(onnx, path)
+    assert [c.status for c in convcost.check(str(path), macs="1G").configs] == ["ERROR"]
+    allowed = convcost.check(str(path), macs="1G", allow_uncounted=True)
+    assert [c.status for c in allowed.configs] == ["PASS"]
+    report = convcost.analyze(str(path)).analysis
+    assert [(op.op, op.number, op.layers) for op in report.uncounted] == [
+        ("Sin", 1, ("blk/sin",)), ("TopK", 1, ("blk/topk",)),
+    ]  # fmt: skip

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from convcost.analyses.quantities import Limit
     from convcost.core.costs import Settings
     from convcost.core.report import Report as Analysis
+    from convcost.core.shapes import Shape
 
 
 # --- results ----------------------------------------------------------------------------------
@@ -193,13 +194,22 @@ class DiffReport:
 # --- functions --------------------------------------------------------------------------------
 
 
-def load(spec: str, *, no_bias: bool = False, max_layers: int = MAX_LAYERS) -> Loaded:
+def load(
+    spec: str,
+    *,
+    no_bias: bool = False,
+    max_layers: int = MAX_LAYERS,
+    input_shape: str | Sequence[int] | None = None,
+) -> Loaded:
     """The network a SPEC names, with its config's description and budget. A SPEC is what
     ``convcost analyze`` takes, resolved by the same rule (see ``frontends.load_spec``):
-    ``-`` (standard input), an inline spec, a built-in model's name, or a config file."""
+    ``-`` (standard input), an inline spec, a built-in model's name, or a config file.
+    ``input_shape`` (``"224x224x3"`` or ``[224, 224, 3]``) replaces the spec's input, as
+    ``--input-shape`` does."""
     from convcost.frontends import load_spec
 
-    return load_spec(spec, _bias_defaults(no_bias), _at_least_1("max_layers", max_layers))
+    return load_spec(spec, _bias_defaults(no_bias), _at_least_1("max_layers", max_layers),
+                     _input_shape(input_shape))  # fmt: skip
 
 
 def settings(
@@ -230,12 +240,14 @@ def analyze(
     no_bias: bool = False,
     max_layers: int = MAX_LAYERS,
     settings: Settings | None = None,
+    input_shape: str | Sequence[int] | None = None,
 ) -> Report:
     """``convcost analyze SPEC``: per-layer shapes, MACs, params and activations, and totals,
     with bytes, peak and training memory (and time on a device) costed by ``settings``
     (``convcost.settings(...)``; fp32, Adam, no device when None). ``batch`` multiplies MACs
     and activations, not params; ``no_bias`` takes the bias out of convolutions and dense
-    layers; ``max_layers`` bounds the network's size (rows)."""
+    layers; ``max_layers`` bounds the network's size (rows); ``input_shape`` replaces the
+    spec's input (``"224x224x3"``: an ONNX model's symbolic sizes, another resolution)."""
     from convcost.frontends import analyze_spec
 
     loaded, analysis = analyze_spec(
@@ -244,6 +256,7 @@ def analyze(
         _at_least_1("batch", batch),
         _at_least_1("max_layers", max_layers),
         _settings(settings),
+        _input_shape(input_shape),
     )
     return Report(spec, loaded.description, loaded.budget, analysis)
 
@@ -286,12 +299,15 @@ def check(
     *,
     max_layers: int = MAX_LAYERS,
     settings: Settings | None = None,
+    input_shape: str | Sequence[int] | None = None,
+    allow_uncounted: bool = False,
     **limits: str | int,
 ) -> CheckReport:
     """``convcost check``: each spec against its config's ``budget:`` section, with
     ``limits`` (``macs="1.6G"``, ``params=7_000_000``, ``activations=...``,
     ``memory="100MB"``) taking precedence, as ``--max-macs`` and the like do. A spec that
-    cannot be read is reported with status ERROR, as the command does; bad limits raise."""
+    cannot be read is reported with status ERROR, as the command does, and so is a model
+    holding operators convcost cannot count unless ``allow_uncounted``; bad limits raise."""
     from convcost.analyses.budget import check_configs
     from convcost.analyses.quantities import Limit, parse_quantity
     from convcost.core.metrics import METRICS, budgetable
@@ -318,31 +334,48 @@ def check(
             f"{METRICS[timed[0]].budget_name} is a roofline time: give a device, "
             "settings=convcost.settings(device=...)"
         )
+    at = _input_shape(input_shape)
     checks = check_configs(
         names,
         flags,
-        lambda spec: analyze_spec(spec, max_layers=bound, settings=settings),
+        lambda spec: analyze_spec(spec, max_layers=bound, settings=settings, input_shape=at),
         lambda line: None,
+        allow_uncounted,
     ).configs
     return CheckReport(tuple(checks))
 
 
 def diff(
-    old: str, new: str, *, max_layers: int = MAX_LAYERS, settings: Settings | None = None
+    old: str,
+    new: str,
+    *,
+    max_layers: int = MAX_LAYERS,
+    settings: Settings | None = None,
+    input_shape: str | Sequence[int] | None = None,
 ) -> DiffReport:
-    """``convcost diff OLD NEW``: what a change costs, layer by layer."""
+    """``convcost diff OLD NEW``: what a change costs, layer by layer (both at
+    ``input_shape``, when given)."""
     from convcost.analyses.diff import diff as run_diff
     from convcost.frontends import analyze_spec
 
     _stdin_once([old, new])
     bound = _at_least_1("max_layers", max_layers)
     settings = _settings(settings)
-    before = analyze_spec(old, max_layers=bound, settings=settings)[1]
-    after = analyze_spec(new, max_layers=bound, settings=settings)[1]
+    at = _input_shape(input_shape)
+    before = analyze_spec(old, max_layers=bound, settings=settings, input_shape=at)[1]
+    after = analyze_spec(new, max_layers=bound, settings=settings, input_shape=at)[1]
     return DiffReport(old, new, run_diff(before, after))
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
+
+def _input_shape(value: str | Sequence[int] | None) -> Shape | None:
+    from convcost.core.shapes import shape_from_value
+
+    if value is None:
+        return None
+    return shape_from_value(value if isinstance(value, str) else list(value))
 
 
 class _JsonOutput:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from convcost.analyses.compare import Comparison
     from convcost.analyses.shape import LayerShape
     from convcost.core.report import Report
+    from convcost.core.shapes import Shape
     from convcost.frontends.loaded import Loaded
 
 T = TypeVar("T")
@@ -180,6 +181,15 @@ MaxLayersOption = Annotated[
         metavar="N",
         help="Refuse networks that expand to more than N layers and groups (rows; default "
         f"{MAX_LAYERS:,}).",
+    ),
+]
+InputShapeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--input-shape",
+        metavar="HxWxC",
+        help="Analyse at this input instead of the spec's (height x width x channels): an ONNX "
+        "model's symbolic sizes, or another resolution.",
     ),
 ]
 NoBiasOption = Annotated[
@@ -373,6 +383,18 @@ def _stdin_once(command: str, specs: Sequence[str]) -> None:
         )
 
 
+def _input_shape(text: str | None) -> Shape | None:
+    """``--input-shape``'s value; a bad one ends the command (exit 2)."""
+    if text is None:
+        return None
+    from convcost.core.shapes import parse_shape
+
+    try:
+        return parse_shape(text)
+    except ConvcostError as error:
+        _fail(f"convcost: --input-shape: {error.message}")
+
+
 def _option_value(option: str, parse: Callable[[object], T], text: str) -> T:
     from convcost.core.fields import scalar
 
@@ -456,6 +478,7 @@ def analyze(
         ),
     ] = False,
     max_layers: MaxLayersOption = MAX_LAYERS,
+    input_shape: InputShapeOption = None,
     costing: Any = None,  # the Settings the costing options make (see _with_cost_options)
 ) -> None:
     """Per-layer shapes, MACs, params and activations of a layer stack, and totals.
@@ -473,11 +496,12 @@ def analyze(
     A kind name inside a segment starts another layer: 'conv 3x3 64 bn relu'.
     """
     defaults = _bias_defaults(no_bias)
+    at = _input_shape(input_shape)
 
     def run() -> Report:
         from convcost.frontends import analyze_spec
 
-        return analyze_spec(spec, defaults, batch, max_layers, costing)[1]
+        return analyze_spec(spec, defaults, batch, max_layers, costing, at)[1]
 
     report = _guard(run)
     _warn_uncounted(spec, report)
@@ -558,6 +582,7 @@ def check(
         ),
     ] = Format.table,
     max_layers: MaxLayersOption = MAX_LAYERS,
+    input_shape: InputShapeOption = None,
     allow_uncounted: Annotated[
         bool,
         typer.Option(
@@ -581,6 +606,7 @@ def check(
     from convcost.frontends import analyze_spec
 
     _stdin_once("check", configs)
+    at = _input_shape(input_shape)
     try:
         flags = flag_limits(limits or {})
     except ConvcostError as error:
@@ -592,18 +618,14 @@ def check(
               "devices lists them) or --peak and --bandwidth")  # fmt: skip
 
     def analyzed(config: str) -> tuple[Loaded, Report]:
-        loaded, report = analyze_spec(config, max_layers=max_layers, settings=costing)
-        if report.uncounted and not allow_uncounted:
-            from convcost.core.kinds.uncounted import described
-
-            raise ConvcostError(
-                f"{config}: operators convcost cannot count: {described(report.uncounted)}; "
-                "its totals would leave them out: pass --allow-uncounted to check it anyway"
-            )
-        _warn_uncounted(config, report)
+        loaded, report = analyze_spec(
+            config, max_layers=max_layers, settings=costing, input_shape=at
+        )
+        if allow_uncounted:
+            _warn_uncounted(config, report)
         return loaded, report
 
-    checks = check_configs(configs, flags, analyzed, _say)
+    checks = check_configs(configs, flags, analyzed, _say, allow_uncounted)
     emit(checks, output_format)
     raise SystemExit(checks.exit_code)
 
@@ -626,6 +648,7 @@ def diff(
         _format_option("table, json or markdown.", Format.table, Format.json, Format.markdown),
     ] = Format.table,
     max_layers: MaxLayersOption = MAX_LAYERS,
+    input_shape: InputShapeOption = None,
     costing: Any = None,  # the Settings the costing options make (see _with_cost_options)
 ) -> None:
     """What a change costs: layers matched by hierarchical name (changed, added, removed),
@@ -641,9 +664,10 @@ def diff(
         _fail(f"convcost diff: --fail-above takes a percentage of at least 0, such as 5 or "
               f"2.5; got {fail_above:g}")  # fmt: skip
     _stdin_once("diff", (old, new))
+    at = _input_shape(input_shape)
 
     def analyzed(spec: str) -> Report:
-        report = analyze_spec(spec, max_layers=max_layers, settings=costing)[1]
+        report = analyze_spec(spec, max_layers=max_layers, settings=costing, input_shape=at)[1]
         _warn_uncounted(spec, report)
         return report
 
@@ -679,17 +703,20 @@ def export(
         int, typer.Option(min=13, max=19, help="The ONNX opset written (13 to 19).")
     ] = 17,
     max_layers: MaxLayersOption = MAX_LAYERS,
+    input_shape: InputShapeOption = None,
 ) -> None:
     """The network as an ONNX model, to draw in Netron or read with ONNX tools: every layer
     as its ONNX operator, names kept, weights as inputs of their shapes without data (a
     ResNet-50 is about 33 kB). Needs the onnx package: pip install 'convcost[onnx]'."""
     from convcost.exits import EXIT_OUTPUT_FAILED
 
+    at = _input_shape(input_shape)
+
     def run() -> bytes:
         from convcost.frontends import analyze_spec
         from convcost.render.onnxwrite import onnx_bytes
 
-        report = analyze_spec(spec, _bias_defaults(no_bias), batch, max_layers)[1]
+        report = analyze_spec(spec, _bias_defaults(no_bias), batch, max_layers, input_shape=at)[1]
         return onnx_bytes(report, opset)
 
     data = _guard(run)

@@ -125,16 +125,25 @@ def check_configs(
     flags: Mapping[str, Limit],
     analyze: Callable[[str], tuple[Budgeted, Report]],
     say: Callable[[str], None],
+    allow_uncounted: bool = False,
 ) -> Checks:
     """Each config analysed (``analyze`` returns what was read and its report) and checked against
     its budget and ``flags``. A config that cannot be analysed is an ERROR, one without any
-    budget NO BUDGET; ``say`` gets the line that tells the user of either."""
+    budget NO BUDGET; ``say`` gets the line that tells the user of either. A model holding
+    operators convcost cannot count is an ERROR too (its totals leave them out), unless
+    ``allow_uncounted``."""
+    from convcost.core.kinds.uncounted import described
     from convcost.render.escape import visible
 
     checks: list[ConfigCheck] = []
     for config in configs:
         try:
             loaded, report = analyze(config)
+            if report.uncounted and not allow_uncounted:
+                raise ConvcostError(
+                    f"{config}: operators convcost cannot count: {described(report.uncounted)}; "
+                    "its totals would leave them out: pass --allow-uncounted to check it anyway"
+                )
             limits = limits_for(loaded.budget, flags)
             verdicts = tuple(check(report, limits))
         except ConvcostError as error:

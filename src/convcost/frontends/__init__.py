@@ -18,17 +18,22 @@ from convcost.frontends.loaded import Loaded
 
 if TYPE_CHECKING:
     from convcost.core.costs import Settings
+    from convcost.core.shapes import Shape
 
 __all__ = [
     "READERS", "Loaded", "Reader", "analyze_loaded", "analyze_spec", "load_builtin", "load_spec",
 ]  # fmt: skip
 
-Reader = Callable[[str, Mapping[str, object] | None, int], Loaded]
-"""Reads the config file at a path (``-``: standard input) with the given layer defaults and
-bound on the network's size."""
+Reader = Callable[[str, Mapping[str, object] | None, int, "Shape | None"], Loaded]
+"""Reads the config file at a path (``-``: standard input) with the given layer defaults,
+bound on the network's size and input shape, when one is asked for: a reader that works
+shapes out as it reads (ONNX) takes it there; for the others ``load_spec`` sets it on what
+they read."""
 
 
-def _read_yaml(path: str, defaults: Mapping[str, object] | None, max_layers: int) -> Loaded:
+def _read_yaml(
+    path: str, defaults: Mapping[str, object] | None, max_layers: int, _: Shape | None
+) -> Loaded:
     from convcost.core.gcpause import gc_paused
     from convcost.frontends.config import parse_config, read_source
 
@@ -37,7 +42,9 @@ def _read_yaml(path: str, defaults: Mapping[str, object] | None, max_layers: int
         return Loaded.of(parse_config(text, source, defaults, max_layers))
 
 
-def _read_json(path: str, defaults: Mapping[str, object] | None, max_layers: int) -> Loaded:
+def _read_json(
+    path: str, defaults: Mapping[str, object] | None, max_layers: int, _: Shape | None
+) -> Loaded:
     """The json module's reading is several times faster but keeps no line and column: when
     the analysis finds a fault, ``located`` reads the file again with the YAML reader (JSON
     is YAML), so that the error says where."""
@@ -53,7 +60,9 @@ def _read_json(path: str, defaults: Mapping[str, object] | None, max_layers: int
         return Loaded.of(parse_json_config(text, source, defaults, max_layers), located)
 
 
-def _read_prototxt(path: str, defaults: Mapping[str, object] | None, max_layers: int) -> Loaded:
+def _read_prototxt(
+    path: str, defaults: Mapping[str, object] | None, max_layers: int, _: Shape | None
+) -> Loaded:
     """A Caffe network file: the graph built directly (see ``frontends.prototxt``)."""
     from convcost.core.gcpause import gc_paused
     from convcost.frontends.config import read_source
@@ -65,11 +74,13 @@ def _read_prototxt(path: str, defaults: Mapping[str, object] | None, max_layers:
     return Loaded(graph, name)
 
 
-def _read_onnx(path: str, defaults: Mapping[str, object] | None, max_layers: int) -> Loaded:
+def _read_onnx(
+    path: str, defaults: Mapping[str, object] | None, max_layers: int, input_shape: Shape | None
+) -> Loaded:
     """An ONNX model: its graph, read without the onnx package (see onnxread)."""
     from convcost.frontends.onnxread import read_onnx
 
-    return Loaded(read_onnx(path, max_layers))
+    return Loaded(read_onnx(path, max_layers, input_shape))
 
 
 READERS: dict[str, Reader] = {
@@ -91,7 +102,10 @@ def reader_for(path: str) -> Reader:
 
 
 def load_spec(
-    spec: str, defaults: Mapping[str, object] | None = None, max_layers: int = MAX_LAYERS
+    spec: str,
+    defaults: Mapping[str, object] | None = None,
+    max_layers: int = MAX_LAYERS,
+    input_shape: Shape | None = None,
 ) -> Loaded:
     """The network a SPEC names, with its description and budget. The rule, in this order:
 
@@ -109,14 +123,36 @@ def load_spec(
     inline spec's fault is located in the spec, a config's at its line and column, a file
     that cannot be read says so ("no such file", "is a directory"), and a missing file whose
     name looks like a model's (no ``/``, no ``.``) lists the built-in models, nearest first.
+
+    ``input_shape``: the network's input instead of the one the spec gives (an ONNX model's
+    symbolic dimensions, another resolution).
     """
+    loaded = _load(spec, defaults, max_layers, input_shape)
+    return loaded if input_shape is None else at_input(loaded, input_shape)
+
+
+def at_input(loaded: Loaded, input_shape: Shape) -> Loaded:
+    """What was read, with ``input_shape`` as its network's input."""
+    located = loaded.located
+    return loaded._replace(
+        network=loaded.network._replace(input_shape=input_shape),
+        located=None if located is None else lambda: at_input(located(), input_shape),
+    )
+
+
+def _load(
+    spec: str,
+    defaults: Mapping[str, object] | None,
+    max_layers: int,
+    input_shape: Shape | None,
+) -> Loaded:
     if not spec.strip():  # as a path, "" would name the current directory
         raise ConvcostError(
             "the spec is empty; give a YAML config file, '-' for standard input, a built-in "
             "model (see convcost models) or an inline spec such as '28x28x192 | conv 5x5 32'"
         )
     if spec == "-":
-        return _read_yaml(spec, defaults, max_layers)
+        return _read_yaml(spec, defaults, max_layers, input_shape)
     from convcost.frontends.inline import looks_inline, parse_inline
 
     if looks_inline(spec):
@@ -126,7 +162,7 @@ def load_spec(
     if spec in zoo.model_names() and not _names_a_file(spec):
         return load_builtin(spec, defaults, max_layers)
     try:
-        return reader_for(spec)(spec, defaults, max_layers)
+        return reader_for(spec)(spec, defaults, max_layers, input_shape)
     except ConvcostError as error:
         looks_like_a_name = "/" not in spec and "." not in spec
         if error.message.startswith(f"{spec}: no such file") and looks_like_a_name:
@@ -162,11 +198,12 @@ def analyze_spec(
     batch: int = 1,
     max_layers: int = MAX_LAYERS,
     settings: Settings | None = None,
+    input_shape: Shape | None = None,
 ) -> tuple[Loaded, Report]:
     """``load_spec``, then the analysis and its costs (``settings``: the defaults when
     None). When the analysis fails on a reading without line and column (a JSON config),
     the spec is read again with them and analysed, so that the error says where."""
-    loaded = load_spec(spec, defaults, max_layers)
+    loaded = load_spec(spec, defaults, max_layers, input_shape)
     try:
         return loaded, analyze_loaded(loaded, batch, settings)
     except ConvcostError:

@@ -102,6 +102,11 @@ def _whole(values: tuple[Scalar, ...] | None) -> tuple[int, ...]:
     return tuple(found)
 
 
+def _shown(dims: tuple[Dim | None, ...]) -> list[str]:
+    """A file's dims as messages show them: ``['N', '3', '224', '224']``, ``?`` unknown."""
+    return ["?" if d is None else str(d) for d in dims]
+
+
 def _pair(values: tuple[int, ...] | None, default: int, what: str) -> tuple[int, int]:
     if values is None:
         return default, default
@@ -129,8 +134,16 @@ class Builder:
     """Walks the nodes in file order (ONNX requires a topological order), keeping what
     each named tensor is: an activation, a constant, or absent (an optional input)."""
 
-    def __init__(self, model: Model, source: str, max_layers: int, data: bytes = b"") -> None:
+    def __init__(
+        self,
+        model: Model,
+        source: str,
+        max_layers: int,
+        data: bytes = b"",
+        input_shape: Shape | None = None,
+    ) -> None:
         self.model = model
+        self.asked_input = input_shape  # --input-shape: the input's sizes, symbolic ones too
         self.data = data  # the file, for ONNX's shape inference (uncounted operators only)
         self.source = source
         self.max_layers = max_layers
@@ -183,23 +196,45 @@ class Builder:
                 f"{self.source}: input '{info.name}' has {shown}; convcost reads an N×C×H×W "
                 "image or an N×F vector input"
             )
-        rest = dims[1:]
-        symbolic = [d for d in rest if not isinstance(d, int) or d < 1]
-        if symbolic:
-            raise ConvcostError(
-                f"{self.source}: input '{info.name}' has the symbolic or unknown dimensions "
-                f"{[str(d) for d in dims]}; only the batch (the first) may be symbolic: export "
-                "the model with a fixed input shape"
-            )
-        ints = [int(d) for d in rest if isinstance(d, int)]
+        ints = self.input_sizes(info.name, dims)
         shape = Shape(1, 1, ints[0], True) if len(ints) == 1 else Shape(ints[1], ints[2], ints[0])
-        uses = self.uses_of(info.name)
-        if len(ints) == 3 and uses and all(_to_channels_first(n) for n, _ in uses):
+        if len(ints) == 3 and self.channels_last_input(info.name):
             # N×H×W×C, as TensorFlow's exporters leave the input, turned N×C×H×W at once.
             shape = Shape(ints[0], ints[1], ints[2])
             self.channels_last = info.name
         self.input_shape = shape
         self.values[info.name] = Activ(INPUT, shape)
+
+    def channels_last_input(self, name: str) -> bool:
+        uses = self.uses_of(name)
+        return bool(uses) and all(_to_channels_first(n) for n, _ in uses)
+
+    def input_sizes(self, name: str, dims: tuple[Dim | None, ...]) -> list[int]:
+        """The input's sizes after the batch, C, H, W (or F): as the file fixes them, a
+        symbolic one as ``--input-shape`` gives it (a fixed one it must agree with)."""
+        rest = dims[1:]
+        asked = self.asked_input
+        if asked is not None:
+            wanted: tuple[int, ...] = (asked.c,) if len(rest) == 1 else (asked.c, asked.h, asked.w)
+            if len(rest) == 3 and self.channels_last_input(name):
+                wanted = (asked.h, asked.w, asked.c)
+            fixed = [d if isinstance(d, int) and d >= 1 else None for d in rest]
+            if (len(rest) == 1 and (asked.h, asked.w) != (1, 1)) or any(
+                d is not None and d != w for d, w in zip(fixed, wanted, strict=True)
+            ):
+                raise ConvcostError(
+                    f"{self.source}: input '{name}' has the dimensions {_shown(dims)}, and "
+                    f"--input-shape {asked.ascii} gives {_shown((dims[0], *wanted))}: it sets "
+                    "symbolic dimensions, and must agree with fixed ones"
+                )
+            return list(wanted)
+        if not all(isinstance(d, int) and d >= 1 for d in rest):
+            raise ConvcostError(
+                f"{self.source}: input '{name}' has the symbolic or unknown dimensions "
+                f"{_shown(dims)}; the batch (the first) takes --batch, the others need "
+                "--input-shape HxWxC (convcost's order, e.g. 224x224x3)"
+            )
+        return [int(d) for d in rest if isinstance(d, int)]
 
     def uses_of(self, name: str) -> list[tuple[Node, int]]:
         """The nodes that read a tensor, with the input's position in each."""
@@ -752,6 +787,36 @@ def _resize(b: Builder, node: Node) -> None:
     b.layer(node, layer, source)
 
 
+def _reduce(pool: type[GlobalAvgPool] | type[GlobalMaxPool]) -> Callable[[Builder, Node], None]:
+    """ReduceMean (ReduceMax) over height and width: a global average (max) pool, then a
+    flatten when the reduced axes are not kept (``x.mean((2, 3))`` as exporters write it).
+    The axes are an attribute before opset 18, an input from it on."""
+
+    def read(b: Builder, node: Node) -> None:
+        source = b.activ(node, 0)
+        if b.opset >= 18:
+            given = b.const(node, 1, "axes", need_values=True)
+            axes = _whole(given.values) if given is not None else ()
+        else:
+            axes = _ints(node, "axes") or ()
+        spatial = not source.shape.flat and {axis % 4 for axis in axes} == {2, 3}
+        if not spatial or len(axes) != 2:
+            shown = list(axes) if axes else "all axes"
+            raise Refusal(
+                f"a reduction of {list(_dims_of(source.shape))} over {shown}; convcost reads "
+                "one over height and width (axes [2, 3]) only"
+            )
+        if _int(node, "keepdims", 1):
+            b.layer(node, pool(), source)
+            return
+        b.layer(node, pool(), source)
+        pooled = b.values[node.outputs[0]]
+        assert isinstance(pooled, Activ)
+        b.layer(node, Flatten(), pooled)
+
+    return read
+
+
 def _softmax(b: Builder, node: Node) -> None:
     b.layer(node, Activation(fn="softmax"), b.activ(node, 0))
 
@@ -1098,6 +1163,8 @@ OPERATORS: Mapping[str, Callable[[Builder, Node], None]] = {
     "Mish": _activation("mish"),
     "Erf": _erf,
     "Softmax": _softmax,
+    "ReduceMean": _reduce(GlobalAvgPool),
+    "ReduceMax": _reduce(GlobalMaxPool),
     "Clip": _clip,
     "Add": _elementwise("Add"),
     "Sub": _elementwise("Sub"),
@@ -1127,9 +1194,10 @@ OPERATORS: Mapping[str, Callable[[Builder, Node], None]] = {
 """Each operator convcost reads, and how (ONNX's operator names, default domain)."""
 
 
-def read_onnx(path: str, max_layers: int) -> Graph:
+def read_onnx(path: str, max_layers: int, input_shape: Shape | None = None) -> Graph:
     """The graph of the ONNX model at ``path``; ConvcostError when it is no ONNX model or
-    holds what convcost cannot count."""
+    holds what convcost cannot read; ``input_shape`` (H×W×C) sets the input's symbolic
+    dimensions."""
 
     def bounded(file: BinaryIO) -> bytes:
         size = os.fstat(file.fileno()).st_size
@@ -1153,4 +1221,4 @@ def read_onnx(path: str, max_layers: int) -> Graph:
             f"{path}: opset {opset}, which convcost does not read; it reads opsets "
             f"{MIN_OPSET} to {MAX_OPSET}"
         )
-    return Builder(model, path, max_layers, data).build()
+    return Builder(model, path, max_layers, data, input_shape).build()
