@@ -4,6 +4,8 @@
     python -m benchmarks.run --peers            # also fvcore, ptflops, thop, torchinfo on
                                                 # ResNet-50 (pip install -e '.[bench]')
     python -m benchmarks.run --hostile          # also the hostile-input catalogue (hostile.py)
+    python -m benchmarks.run --onnx             # also ResNet-50 as a .onnx file with its
+                                                # weights against onnx-tool (#14)
     python -m benchmarks.run --tree A --tree B  # trees A and B side by side, interleaved
                                                 # (each through its own A/.venv)
     python -m benchmarks.run --details          # also the floors and the peers' totals
@@ -36,6 +38,14 @@ HERE = Path(__file__).parent
 PROBE = str(HERE / "probe.py")
 PEER_TOOLS = ("fvcore", "ptflops", "thop", "torchinfo", "flop_counter")
 LOADER = "import sys, yaml; yaml.load(open(sys.argv[1]), Loader=yaml.CSafeLoader)"
+# onnx-tool 1.0.1's two documented ways to profile a file: its command line (`python -m
+# onnx_tool -i FILE`, which calls onnx_tool.model_profile) and its Model API as its
+# benchmark/examples.py profile_model does it. Each prints its table, Total row last.
+ONNX_TOOL_CLI = ("-m", "onnx_tool", "-i")
+ONNX_TOOL_MODEL = (
+    "import sys, onnx_tool; model = onnx_tool.Model(sys.argv[1]);"
+    "model.graph.shape_infer(None); model.graph.profile(); model.graph.print_node_map()"
+)
 
 
 @dataclass(frozen=True)
@@ -320,6 +330,84 @@ def peers(trees: list[Tree], details: bool) -> list[Row]:
     ]
 
 
+def onnx_resnet50(trees: list[Tree], folder: Path, details: bool) -> list[Row]:
+    """Issue #14: ResNet-50 exported to ONNX with its weights (onnx_resnet50.py, about 102 MB,
+    made here by the first tree's torch), `convcost analyze FILE -f csv` against onnx-tool's
+    profile of the same file (the faster of its two documented ways), and convcost's peak
+    memory against the file's size. onnx-tool runs in the first tree's interpreter."""
+    python = trees[0].python
+    check = subprocess.run(
+        [python, "-c", "import onnx_tool, torch"], capture_output=True, text=True
+    )
+    if check.returncode:
+        raise SystemExit(
+            f"{trees[0].label}: onnx-tool or torch is not installed there; "
+            f"pip install -e '.[bench]'\n{check.stderr}"
+        )
+    path = folder / "resnet50.onnx"
+    made = subprocess.run(
+        [python, "-W", "ignore", "-m", "benchmarks.onnx_resnet50", str(path)],
+        cwd=HERE.parent,
+        capture_output=True,
+        text=True,
+    )
+    if made.returncode:
+        raise SystemExit(f"exporting ResNet-50 to ONNX failed:\n{made.stderr}")
+    size = path.stat().st_size
+    ours = [tree.run("analyze", str(path), "-f", "csv") for tree in trees]
+    for tree, command in zip(trees, ours, strict=True):
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode:  # an older tree refusing the file would otherwise look fast
+            raise SystemExit(f"{tree.label}: convcost analyze {path} failed:\n{done.stderr}")
+    theirs = [[python, *ONNX_TOOL_CLI, str(path)], [python, "-c", ONNX_TOOL_MODEL, str(path)]]
+    # Wall seconds whatever --clock says, as for the peers (numpy's threads).
+    seconds = walls([*ours, *theirs], 5, "wall")
+    cli, model = seconds[len(trees) :]
+    fastest = min(cli, model)
+    rows = [
+        faster("onnx: ResNet-50 .onnx analyze -f csv vs onnx-tool", tree, taken, fastest, 5)
+        for tree, taken in zip(trees, seconds[: len(trees)], strict=True)
+    ]
+    for tree, command in zip(trees, ours, strict=True):
+        rss = min(max_rss_kb(command) for _ in range(2))
+        rows.append(
+            at_most(
+                "onnx: peak memory, ResNet-50 .onnx vs the file's size",
+                tree,
+                rss / 1024,
+                size / 2**20,
+                1.5,
+                "MiB",
+            )
+        )
+    if details:
+        print(f"\nResNet-50 as ONNX, {size:,} bytes ({trees[0].label}'s interpreter for onnx-tool)")
+        print(f"  {'tool':26s} {'seconds':>8s} {'peak MiB':>9s} {'MACs':>15s} {'params':>12s}")
+        for tree, command, taken in zip(trees, ours, seconds[: len(trees)], strict=True):
+            written = subprocess.run(command, capture_output=True, text=True).stdout
+            cells = written.splitlines()[-1].split(",")  # the total row
+            peak = max_rss_kb(command) / 1024
+            print(
+                f"  {'convcost ' + tree.label:26s} {taken:8.2f} {peak:9.1f} {int(cells[5]):15,d} "
+                f"{int(cells[7]):12,d}  (+ {int(cells[8]):,d} buffers)"
+            )
+        for label, command, taken in (
+            ("onnx-tool (command line)", theirs[0], cli),
+            ("onnx-tool (Model API)", theirs[1], model),
+        ):
+            printed = subprocess.run(command, capture_output=True, text=True).stdout
+            row = next(line for line in printed.splitlines() if line.startswith("Total"))
+            # Total  _  MACs  100%  memory  100%  params  100%  _  _
+            macs, params = (int(row.split()[i].replace(",", "")) for i in (2, 6))
+            peak = max_rss_kb(command) / 1024
+            print(f"  {label:26s} {taken:8.2f} {peak:9.1f} {macs:15,d} {params:12,d}")
+        print("  (onnx-tool counts every operator's arithmetic as MACs — BatchNorm 31 per")
+        print("  element, ReLU, max pool, Add, global pool, the Gemm's bias — and every")
+        print("  initializer as a parameter, BatchNorm's running statistics too; convcost's")
+        print("  MACs are conv and dense only, the running statistics buffers.)")
+    return rows
+
+
 def hostile(trees: list[Tree], folder: Path) -> list[Row]:
     """Issue #5's resource attacks: refused (exit 2) within a second, whole process."""
     bomb = ["description:", "  a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
@@ -523,6 +611,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--peers", action="store_true", help="also time the peer tools")
     parser.add_argument(
+        "--onnx",
+        action="store_true",
+        help="also ResNet-50 as a .onnx file with its weights against onnx-tool (#14)",
+    )
+    parser.add_argument(
         "--hostile",
         action="store_true",
         help="also run the hostile-input catalogue (a few minutes a tree)",
@@ -571,6 +664,8 @@ def main() -> int:
         }
         if args.peers:
             sections["peers"] = lambda: peers(trees, args.details)
+        if args.onnx:
+            sections["ONNX"] = lambda: onnx_resnet50(trees, folder, args.details)
         if args.hostile:
             sections["hostile catalogue"] = lambda: hostile_catalogue(trees)
         rows: list[Row] = []
