@@ -411,3 +411,38 @@ def test_layer_bound() -> None:
     )
     with pytest.raises(ConvcostError, match="more than 20 layers; raise --max-layers"):
         parse_prototxt(text, "many.prototxt", max_layers=20)
+
+
+@pytest.mark.parametrize(
+    ("layers", "heads"),
+    [('layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip" bottom: "label" top: "loss" }\n'
+      'layer { name: "acc" type: "Accuracy" bottom: "ip" bottom: "label" top: "acc"\n'
+      "  include { phase: TEST } }", "new"),
+     ('layers { name: "loss" type: SOFTMAX_LOSS bottom: "ip" bottom: "label" top: "loss" }\n'
+      'layers { name: "acc" type: ACCURACY bottom: "ip" bottom: "label" top: "acc"\n'
+      "  include { phase: TEST } }", "old")],
+)  # fmt: skip
+def test_a_train_vals_loss_and_accuracy_are_left_out(layers: str, heads: str) -> None:
+    """They read the data layer's labels: training and evaluation, not the network."""
+    kind = "layers" if heads == "old" else "layer"
+    data, product = ("DATA", "INNER_PRODUCT") if heads == "old" else ('"Data"', '"InnerProduct"')
+    text = (
+        f'{kind} {{ name: "data" type: {data} top: "data" top: "label"\n'
+        "  transform_param { crop_size: 8 } }\n"
+        f'{kind} {{ name: "ip" type: {product} bottom: "data" top: "ip"\n'
+        "  inner_product_param { num_output: 10 } }\n" + layers
+    )
+    from convcost.core.analysis import analyze
+
+    result = analyze(parse_prototxt(text, "train_val.prototxt")[0])
+    assert [(r.name, r.kind, r.macs) for r in result.layers] == [("ip", "dense", 8 * 8 * 3 * 10)]
+
+
+def test_a_head_that_reads_no_labels_is_refused() -> None:
+    text = (
+        'input: "data" input_shape { dim: 1 dim: 3 dim: 4 dim: 4 }\n'
+        'layer { name: "loss" type: "EuclideanLoss" bottom: "data" bottom: "data" top: "l" }\n'
+    )
+    with pytest.raises(ConvcostError, match="layer 'loss' has type 'EuclideanLoss', which "
+                       "convcost does not count"):  # fmt: skip
+        parse_prototxt(text, "net.prototxt")

@@ -428,7 +428,16 @@ _V1_TYPES = {
     "RELU": "ReLU", "SIGMOID": "Sigmoid", "TANH": "TanH", "LRN": "LRN", "DROPOUT": "Dropout",
     "SOFTMAX": "Softmax", "CONCAT": "Concat", "ELTWISE": "Eltwise", "FLATTEN": "Flatten",
     "SPLIT": "Split", "DATA": "Data", "IMAGE_DATA": "ImageData",
+    "ACCURACY": "Accuracy", "SOFTMAX_LOSS": "SoftmaxWithLoss", "EUCLIDEAN_LOSS": "EuclideanLoss",
+    "SIGMOID_CROSS_ENTROPY_LOSS": "SigmoidCrossEntropyLoss", "HINGE_LOSS": "HingeLoss",
+    "INFOGAIN_LOSS": "InfogainLoss", "MULTINOMIAL_LOGISTIC_LOSS": "MultinomialLogisticLoss",
 }  # fmt: skip
+_HEADS = (
+    "Accuracy", "SoftmaxWithLoss", "EuclideanLoss", "SigmoidCrossEntropyLoss", "HingeLoss",
+    "InfogainLoss", "MultinomialLogisticLoss", "ContrastiveLoss",
+)  # fmt: skip
+"""A train_val.prototxt's training and evaluation heads: what they compute is no part of
+the network a deploy file runs, so one that reads the data layer's labels is left out."""
 _DATA_TYPES = ("Data", "ImageData")
 _SUPPORTED = (
     "Input", "Data", "ImageData", "Convolution", "Pooling", "InnerProduct", "ReLU", "Sigmoid",
@@ -592,6 +601,8 @@ class _Builder:
         name = _string(name_field, what) if name_field else (tops[0] if tops else "")
         if not name:
             raise ConvcostError('a layer without a name or top; add name: "..."', layer.at)
+        if kind in _HEADS and any(self.reads_labels(blob) for blob, _ in bottoms):
+            return
         if kind not in _SUPPORTED:
             raise ConvcostError(
                 f"layer '{name}' has type {kind!r}, which convcost does not count; it reads "
@@ -630,6 +641,10 @@ class _Builder:
         self.add(name, made, tuple(sources), tops[0], at)
         if kind == "BatchNorm":
             self.batchnorms.add(len(self.nodes) - 1)
+
+    def reads_labels(self, blob: str) -> bool:
+        found = self.blobs.get(blob)
+        return found is not None and found.node == _LABELS
 
     def source(self, blob: str, at: Location, name: str) -> int:
         found = self.blobs.get(blob)
