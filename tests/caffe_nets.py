@@ -24,7 +24,8 @@ BATCH = 10  # N is not read by convcost; any value will do
 _OLD_TYPES = {
     "Data": "DATA", "Convolution": "CONVOLUTION", "ReLU": "RELU", "LRN": "LRN",
     "Pooling": "POOLING", "InnerProduct": "INNER_PRODUCT", "Dropout": "DROPOUT",
-    "Softmax": "SOFTMAX", "Concat": "CONCAT",
+    "Softmax": "SOFTMAX", "Concat": "CONCAT", "SoftmaxWithLoss": "SOFTMAX_LOSS",
+    "Accuracy": "ACCURACY",
 }  # fmt: skip
 
 
@@ -270,4 +271,45 @@ def googlenet(syntax: Syntax = "layer", input_form: InputForm = "Input") -> str:
     blob = net.pool("pool5/7x7_s1", blob, "AVE", 7, 1)
     blob = net.dropout("pool5/drop_7x7_s1", blob, 0.4)
     net.softmax("prob", net.fc("loss3/classifier", blob, 1000))
+    return net.text()
+
+
+# --- Network in Network ------------------------------------------------------------------------
+
+# Lin, Chen and Yan, "Network In Network" (2014), as its ImageNet model was released for
+# Caffe: four mlpconv stages, each a K×K convolution then two 1×1 ones ("cccp", cascaded
+# cross-channel parametric pooling, section 3.1), as (conv, filters, kernel, stride, pad,
+# the two 1×1s' filters); a 3×3 stride-2 max pool after the first three stages, dropout
+# before the last, and a global average pool over the last stage's 1000 maps (section 3.2)
+# in place of dense layers.
+NIN_STAGES = (
+    ("conv1", 96, 11, 4, 0, ("cccp1", 96), ("cccp2", 96), "pool0"),
+    ("conv2", 256, 5, 1, 2, ("cccp3", 256), ("cccp4", 256), "pool2"),
+    ("conv3", 384, 3, 1, 1, ("cccp5", 384), ("cccp6", 384), "pool3"),
+    ("conv4-1024", 1024, 3, 1, 1, ("cccp7-1024", 1024), ("cccp8-1024", 1000), ""),
+)
+NIN_INPUT = 224
+
+
+def nin(syntax: Syntax = "layer", input_form: InputForm = "Data", heads: bool = True) -> str:
+    """NiN as released: a train_val file by default (its two data layers, and a loss and a
+    TEST-phase accuracy reading the labels, which are no part of the network)."""
+    net = _Writer("nin_imagenet", syntax, input_form, NIN_INPUT)
+    blob, relu = "data", 0
+    for conv, filters, kernel, stride, pad, first, second, pool in NIN_STAGES:
+        if conv == "conv4-1024":
+            blob = net.dropout("drop", blob, 0.5)
+        blob = net.conv(conv, blob, filters, kernel, stride, pad)
+        for name, width in (None, 0), first, second:
+            if name is not None:
+                blob = net.conv(name, blob, width, 1)
+            relu += 1
+            blob = net.relu(f"relu{relu}", blob)
+        if pool:
+            blob = net.pool(pool, blob, "MAX", 3, 2)
+    blob = net.pool("pool4", blob, "AVE", 6, 1)
+    if heads and input_form == "Data":
+        net.layer("loss", "SoftmaxWithLoss", [blob, "label"], "loss", [])
+        net.layer("accuracy", "Accuracy", [blob, "label"], "accuracy",
+                  ["include { phase: TEST }"])  # fmt: skip
     return net.text()

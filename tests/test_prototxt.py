@@ -143,6 +143,36 @@ def test_googlenet_published_shapes_and_the_zoo(tmp_path: Path) -> None:
     assert caffe_layers["prob"] == (0, 0)
 
 
+NIN_SHAPES = {
+    "conv1": "54×54×96", "cccp2": "54×54×96", "pool0": "27×27×96", "conv2": "27×27×256",
+    "pool2": "13×13×256", "cccp6": "13×13×384", "pool3": "6×6×384", "conv4-1024": "6×6×1024",
+    "cccp8-1024": "6×6×1000", "pool4": "1×1×1000",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("syntax", ["layer", "layers"])
+def test_nin_train_val_published_shapes_and_the_zoo(
+    tmp_path: Path, syntax: caffe_nets.Syntax
+) -> None:
+    """NiN as released, a train_val file (its loss and accuracy left out), in either
+    syntax: the stages' shapes, and the zoo's nin (written apart from it) layer by layer."""
+    result = report(write(tmp_path, caffe_nets.nin(syntax), "train_val.prototxt"))
+    assert {k: v for k, v in shapes(result).items() if k in NIN_SHAPES} == NIN_SHAPES
+    assert "loss" not in shapes(result) and "accuracy" not in shapes(result)
+    zoo = report("nin")
+    assert (result.totals.macs, result.totals.params) == (1_100_188_800, 7_595_176)
+    assert (zoo.totals.macs, zoo.totals.params) == (result.totals.macs, result.totals.params)
+    caffe_layers, zoo_layers = by_name(result), by_name(zoo)
+    weighted = [name for name, (_, params) in caffe_layers.items() if params]
+    assert len(weighted) == 12  # four mlpconv stages of three convolutions
+    assert {name: caffe_layers[name] for name in weighted} == {
+        name: zoo_layers[name] for name in weighted
+    }
+    # The zoo ends in a flatten after the global pool; Caffe's pool4 blob is N×1000×1×1.
+    assert result.output_shape.as_list() == [1, 1, 1000]
+    assert zoo.output_shape == result.output_shape._replace(flat=True)
+
+
 def read_alike(text: str) -> list[tuple[object, ...]]:
     """What the reader makes of a net: each layer's name, kind, inputs, shapes and counts."""
     graph, _ = parse_prototxt(text, "net.prototxt")
