@@ -45,22 +45,6 @@ def test_reductions_over_height_and_width(
         assert inferred(onnx, model) == [1, 1, 8]
 
 
-@pytest.mark.parametrize(("axes", "shown"), [([1], "[1]"), ([1, 2, 3], "[1, 2, 3]"),
-                                             ([], "all axes")])  # fmt: skip
-def test_other_reductions_are_refused(
-    runner: CliRunner, onnx: Any, tmp_path: Path, axes: list[int], shown: str
-) -> None:
-    path = tmp_path / "m.onnx"
-    attrs = {"axes": axes} if axes else {}
-    save(onnx, path, [node(onnx, "ReduceMean", ["x"], ["y"], "/R", **attrs)])
-    result = runner.invoke(app, ["analyze", str(path)])
-    assert (result.exit_code, result.stdout) == (2, "")
-    assert result.stderr == (
-        f"convcost: {path}: node '/R' (ReduceMean): a reduction of ['N', 4, 5, 5] over {shown}; "
-        "convcost reads one over height and width (axes [2, 3]) only\n"
-    )
-
-
 def symbolic(onnx: Any, path: Path, dims: tuple[int | str, ...] = ("N", 4, "H", "W")) -> None:
     save(onnx, path, [node(onnx, "Conv", ["x", "W"], ["c"], "/c/Conv", pads=[1, 1, 1, 1]),
                       node(onnx, "GlobalAveragePool", ["c"], ["y"], "/gap/G")],

@@ -223,28 +223,46 @@ def test_without_onnx_the_message_says_how_to_infer(onnx: Any, tmp_path: Path) -
     )
 
 
-@pytest.mark.parametrize(
-    ("shape", "message"),
-    [(["N", 8, 5], "makes 'f', a tensor of rank 3; convcost reads N×C×H×W and N×F tensors"),
-     (["N", "C", 5, 5], "makes 'f' of the dims ['N', 'C', 5, 5]: beyond the batch, convcost "
-                        "needs fixed sizes")],
-)  # fmt: skip
-def test_shapes_convcost_cannot_follow(
-    runner: CliRunner, onnx: Any, tmp_path: Path, shape: list[int | str], message: str
+def test_a_tensor_of_another_rank_goes_on_into_uncounted_layers_only(
+    runner: CliRunner, onnx: Any, tmp_path: Path
+) -> None:
+    """A rank-3 tensor (a detection head's N×anchors×4) made by an operator convcost cannot
+    count: a counted operator reading it becomes uncounted too, saying why."""
+    path = tmp_path / "m.onnx"
+    model(onnx, path, [
+        onnx.helper.make_node("Boxes", ["x"], ["f"], name="/Boxes", domain="com.example"),
+        node(onnx, "Relu", ["f"], ["y"], "/Relu"),
+    ], shapes=[("f", ["N", 8, 5])], output=["N", 8, 5], domains=["com.example"])  # fmt: skip
+    result = runner.invoke(app, ["analyze", str(path), "-f", "json", "--explain"])
+    assert result.exit_code == 0, result.stderr
+    layers = json.loads(result.stdout)["layers"]
+    assert [(x["name"], x["kind"], x["config"], x["output_shape"], x["activations"])
+            for x in layers] == [("boxes", "uncounted", "com.example.Boxes", [1, 1, 40], 40),
+                                 ("relu", "uncounted", "Relu", [1, 1, 40], 40)]  # fmt: skip
+    assert layers[1]["explain"] == [
+        "not counted: 'f' comes from the operator com.example.Boxes, which convcost cannot "
+        "count, as a tensor of rank 3; convcost reads N×C×H×W and N×F tensors; the shape is "
+        "the model file's"
+    ]
+
+
+def test_symbolic_sizes_beyond_the_batch_are_refused(
+    runner: CliRunner, onnx: Any, tmp_path: Path
 ) -> None:
     path = tmp_path / "m.onnx"
     model(onnx, path, [
         onnx.helper.make_node("Foo", ["x"], ["f"], name="/Foo", domain="com.example"),
         node(onnx, "Relu", ["f"], ["y"], "/Relu"),
-    ], shapes=[("f", shape)], domains=["com.example"])  # fmt: skip
+    ], shapes=[("f", ["N", "C", 5, 5])], domains=["com.example"])  # fmt: skip
     assert refusal(runner, path) == (
         f"convcost: {path}: node '/Foo' (Foo): the operator com.example.Foo, which convcost "
-        f"cannot count, {message}\n"
+        "cannot count, makes 'f' of the dims ['N', 'C', '5', '5']: beyond the batch, convcost "
+        "needs fixed sizes\n"
     )
 
 
-def test_a_second_output_of_another_shape_is_refused_where_read(
-    runner: CliRunner, onnx: Any, tmp_path: Path
+def test_a_second_output_of_another_shape_goes_on_into_uncounted_layers_only(
+    onnx: Any, tmp_path: Path
 ) -> None:
     path = tmp_path / "m.onnx"
     model(onnx, path, [
@@ -252,11 +270,83 @@ def test_a_second_output_of_another_shape_is_refused_where_read(
         node(onnx, "Relu", ["b"], ["y"], "/Relu"),
     ], shapes=[("a", ["N", 4, 5, 5]), ("b", ["N", 4, 5, 2])],
         domains=["com.example"])  # fmt: skip
-    assert refusal(runner, path) == (
-        f"convcost: {path}: node '/Relu' (Relu): 'b' is output 2 of the operator "
-        "com.example.Split2, which convcost cannot count; it follows such an operator's first "
-        "output only\n"
+    report = analyze_spec(str(path))[1]
+    assert [(r.name, r.kind, r.config) for r in report.layers] == [
+        ("split2", "uncounted", "com.example.Split2"), ("relu", "uncounted", "Relu"),
+    ]  # fmt: skip
+    assert report.layers[1].layer.reason == (  # type: ignore[attr-defined]
+        "'b' is output 2 of the operator com.example.Split2, which convcost cannot count; it "
+        "follows such an operator's first output only"
     )
+
+
+FORMS = {
+    "clip": ("Clip to [-1.0, 1.0]; convcost counts Clip as relu (0, none) or relu6 (0, 6) only"),
+    "bias": ("a constant of dims [4, 1, 1] (a bias or scale of its own), which convcost does "
+             "not count yet"),
+    "second bias": ("a constant of dims [8, 1, 1] (a bias or scale of its own), which "
+                    "convcost does not count yet"),
+    "erf": "an Erf that is not part of a GELU, which convcost does not count",
+    "transpose": "a transpose of an activation, which convcost does not read yet",
+    "reduction": ("a reduction of ['N', 4, 5, 5] over [1]; convcost reads one over height and "
+                  "width (axes [2, 3]) only"),
+}  # fmt: skip
+
+
+def forms(onnx: Any, path: Path, form: str) -> str:
+    """A model with one known operator in a form convcost does not count; its op."""
+    relu = node(onnx, "Relu", ["x"], ["r"], "/Relu")
+    if form == "clip":
+        model(onnx, path, [relu, node(onnx, "Clip", ["r", "lo", "hi"], ["y"], "/Clip")],
+              [onnx.helper.make_tensor(n, onnx.TensorProto.FLOAT, [], [v])
+               for n, v in (("lo", -1.0), ("hi", 1.0))])  # fmt: skip
+        return "Clip"
+    if form == "bias":
+        model(onnx, path, [relu, node(onnx, "Add", ["r", "b"], ["y"], "/Add")],
+              [weights(onnx, "b", [4, 1, 1])])  # fmt: skip
+        return "Add"
+    if form == "second bias":
+        model(onnx, path, [node(onnx, "Conv", ["x", "W", "B"], ["c"], "/Conv"),
+                           node(onnx, "Add", ["c", "cb"], ["y"], "/Add")],
+              [weights(onnx, "W", [8, 4, 3, 3]), weights(onnx, "B", [8]),
+               weights(onnx, "cb", [8, 1, 1])])  # fmt: skip
+        return "Add"
+    if form == "erf":
+        model(onnx, path, [relu, node(onnx, "Erf", ["r"], ["y"], "/Erf")])
+        return "Erf"
+    if form == "transpose":
+        model(onnx, path, [relu, node(onnx, "Transpose", ["r"], ["y"], "/Transpose",
+                                      perm=[0, 2, 3, 1])])  # fmt: skip
+        return "Transpose"
+    model(onnx, path, [relu, node(onnx, "ReduceMean", ["r"], ["y"], "/ReduceMean", axes=[1])])
+    return "ReduceMean"
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_known_operators_in_forms_convcost_does_not_count(
+    runner: CliRunner, onnx: Any, tmp_path: Path, form: str
+) -> None:
+    """Uncounted layers, their reason in --explain; without a shape for them (no onnx to
+    infer it), refused with that reason."""
+    path = tmp_path / "m.onnx"
+    op = forms(onnx, path, form)
+    result = runner.invoke(app, ["analyze", str(path), "-f", "json", "--explain"])
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [(u["op"], u["count"]) for u in data["uncounted_ops"]] == [(op, 1)]
+    assert data["layers"][-1]["explain"] == [
+        f"not counted: {FORMS[form]}; the shape is the model file's"
+    ]
+    code = (
+        "import sys; sys.modules['onnx'] = None\n"
+        "import importlib.util; importlib.util.find_spec = lambda name, *a: None\n"
+        "from convcost.frontends import analyze_spec\n"
+        "from convcost.core.errors import ConvcostError\n"
+        f"try: analyze_spec({str(path)!r})\n"
+        "except ConvcostError as e: print(e.message)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout == f"{path}: node '/{op}' ({op}): {FORMS[form]}\n"
 
 
 def test_the_api_checks_as_the_command_does(onnx: Any, tmp_path: Path) -> None:

@@ -67,7 +67,14 @@ class Const(NamedTuple):
 
 
 class Refusal(Exception):
-    """What one node cannot be read as (the message names the node)."""
+    """What one node cannot be read as (the message names the node): a form of its
+    operator convcost does not count, which makes it an uncounted layer where its output
+    shape is known, else refused with this message."""
+
+
+class Fatal(Refusal):
+    """A fault no uncounted layer can stand for: of the file itself (an input or
+    initializer missing, nodes out of order or in a cycle) or of its mode (training)."""
 
 
 def _attr(node: Node, name: str, default: object = None) -> object:
@@ -161,6 +168,7 @@ class Builder:
         self.fused: dict[str, Activ] = {}  # a node's output that a fused layer already made
         # Tensors an uncounted operator makes that convcost cannot follow, and why.
         self.unshaped: dict[str, str] = {}
+        self.opaque: dict[str, int] = {}  # of those, the ones an uncounted node made
         self.given_dims: dict[str, tuple[Dim | None, ...]] | None = None  # see dims_given
         self.inferred = False
         for node in model.nodes:
@@ -263,7 +271,7 @@ class Builder:
     def value(self, node: Node, k: int) -> Activ | Const:
         """Input k, which some node before this one or an initializer must make."""
         if k >= len(node.inputs) or not node.inputs[k]:
-            raise Refusal(f"input {k + 1} is missing")
+            raise Fatal(f"input {k + 1} is missing")
         name = node.inputs[k]
         value = self.values.get(name)
         if value is None and name in self.unshaped:
@@ -271,9 +279,9 @@ class Builder:
         if value is None:
             later = [n.name or n.op_type for n in self.model.nodes if name in n.outputs]
             if later:
-                raise Refusal(f"reads '{name}' before the node that makes it ('{later[0]}'): "
-                              "the nodes are out of order, or in a cycle")  # fmt: skip
-            raise Refusal(f"reads '{name}', which no node or initializer makes")
+                raise Fatal(f"reads '{name}' before the node that makes it ('{later[0]}'): "
+                                 "the nodes are out of order, or in a cycle")  # fmt: skip
+            raise Fatal(f"reads '{name}', which no node or initializer makes")
         return value
 
     def activ(self, node: Node, k: int) -> Activ:
@@ -291,9 +299,12 @@ class Builder:
         value = self.values.get(name)
         if value is None and name in self.unshaped:
             raise Refusal(self.unshaped[name])
+        if value is None and any(name in n.outputs for n in self.model.nodes):
+            raise Fatal(f"reads '{name}' before the node that makes it: the nodes are out "
+                             "of order, or in a cycle")  # fmt: skip
         if value is None:
-            raise Refusal(f"its {what} '{name}' is no initializer or constant in the file "
-                          "(missing initializer)")  # fmt: skip
+            raise Fatal(f"its {what} '{name}' is no initializer or constant in the file "
+                             "(missing initializer)")  # fmt: skip
         if not isinstance(value, Const):
             raise Refusal(f"its {what} '{name}' is computed from the input; convcost needs a "
                           "constant")  # fmt: skip
@@ -347,6 +358,22 @@ class Builder:
         if node.outputs:
             self.values[node.outputs[0]] = value
 
+    def read_or_uncount(self, read: Callable[[Builder, Node], None], node: Node) -> None:
+        """A known operator read as its layer; in a form convcost does not count, an
+        uncounted layer (the reason kept for --explain) where its output shape is known,
+        else refused with the reason."""
+        made = len(self.nodes)
+        try:
+            read(self, node)
+        except Fatal:
+            raise
+        except Refusal as refusal:
+            del self.nodes[made:]
+            try:
+                _uncounted(self, node, str(refusal))
+            except Refusal:
+                raise refusal from None
+
     def dims_given(self, name: str) -> tuple[Dim | None, ...] | None:
         """A tensor's dims as the file gives them (value_info, the graph's outputs) or, once
         asked for one it does not give, as ONNX's shape inference does (when installed)."""
@@ -370,7 +397,10 @@ class Builder:
         for node in self.model.nodes:
             read = OPERATORS.get(node.op_type) if node.domain in ("", "ai.onnx") else None
             try:
-                (read or _uncounted)(self, node)
+                if read is None:
+                    _uncounted(self, node)
+                else:
+                    self.read_or_uncount(read, node)
             except Refusal as refusal:
                 raise ConvcostError(
                     f"{self.source}: node '{node.name}' ({node.op_type}): {refusal}"
@@ -708,7 +738,8 @@ def _batchnorm(b: Builder, node: Node) -> None:
         if b.const(node, k, what) is None:
             raise Refusal(f"it has no {what}")
     if any(node.outputs[1:]):
-        raise Refusal("it is in training mode (it outputs its running statistics)")
+        raise Fatal("it is in training mode (it outputs its running statistics): export the "
+                    "model in eval mode")
     b.layer(node, BatchNorm(affine=True), b.activ(node, 0))
 
 
@@ -1051,17 +1082,27 @@ def _reshape(b: Builder, node: Node) -> None:
                   "[N, -1] (a flatten) only")  # fmt: skip
 
 
-def _uncounted(b: Builder, node: Node) -> None:
-    """An operator convcost cannot count: a layer of unknown work and weights (shown and
+def _uncounted(b: Builder, node: Node, reason: str = "") -> None:
+    """An operator convcost cannot count (of another domain, not in OPERATORS, or in a form
+    its reader refuses for ``reason``): a layer of unknown work and weights (shown and
     reported as such, never as zero) whose output shape the file gives, or ONNX's shape
-    inference. Its first output goes on as an activation; another output that a later
-    layer reads, or one no N×C×H×W or N×F shape describes, is refused where it is read."""
+    inference. Its first output goes on; a tensor no N×C×H×W or N×F shape describes, or
+    another output of another shape, goes on only into other uncounted operators (a
+    detection head's tail), and is refused where a counted layer reads it."""
     op = node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}.{node.op_type}"
-    values = [b.value(node, k) for k, name in enumerate(node.inputs) if name]
-    sources = tuple(dict.fromkeys(v.node for v in values if isinstance(v, Activ)))
+    found: list[int] = []
+    for k, name in enumerate(node.inputs):
+        if name and name in b.opaque and name not in b.values:
+            found.append(b.opaque[name])
+        elif name:
+            value = b.value(node, k)
+            if isinstance(value, Activ):
+                found.append(value.node)
+    sources = tuple(dict.fromkeys(found))
+    outputs = [name for name in node.outputs if name]
     if not sources:
         # On constants only: a constant convcost cannot evaluate (its dims, where given).
-        for name in node.outputs:
+        for name in outputs:
             dims = b.dims_given(name)
             if dims is not None and all(isinstance(d, int) for d in dims):
                 b.values[name] = Const(tuple(int(d) for d in dims if isinstance(d, int)), None)
@@ -1069,25 +1110,39 @@ def _uncounted(b: Builder, node: Node) -> None:
                 b.unshaped[name] = f"'{name}' comes from the operator {op}, which convcost " \
                                    "cannot evaluate"  # fmt: skip
         return
-    shapes = [_activation_shape(b, node, op, name) for name in node.outputs if name]
-    if not shapes or shapes[0][0] is None:
-        raise Refusal(shapes[0][1] if shapes else f"{op} makes no output")
-    first = shapes[0][0]
-    b.add(node, Uncounted(op=op, output=first), sources, first)
-    made = len(b.nodes) - 1
-    for (shape, why), name in zip(shapes[1:], [n for n in node.outputs if n][1:], strict=True):
-        if shape == first:
-            b.values[name] = Activ(made, first)
-        else:
-            b.unshaped[name] = why or (
-                f"'{name}' is output {node.outputs.index(name) + 1} of the operator {op}, "
-                "which convcost cannot count; it follows such an operator's first output only"
-            )
+    if not outputs:
+        raise Refusal(reason or f"{op} makes no output")
+    shapes = [_activation_shape(b, node, op, name) for name in outputs]
+    first, why = shapes[0]
+    if first is None:
+        raise Refusal(why)
+    made = len(b.nodes)
+    b.add(node, Uncounted(op=op, output=first.shape, reason=reason), sources, first.shape)
+    for (shape, why), name in zip(shapes, outputs, strict=True):
+        if shape is not None and shape.readable and shape.shape == first.shape:
+            b.values[name] = Activ(made, shape.shape)
+            continue
+        b.values.pop(name, None)
+        if shape is not None:  # another rank or shape: for uncounted operators only
+            b.opaque[name] = made
+        b.unshaped[name] = why or (
+            f"'{name}' is output {node.outputs.index(name) + 1} of the operator {op}, "
+            "which convcost cannot count; it follows such an operator's first output only"
+        )
 
 
-def _activation_shape(b: Builder, node: Node, op: str, name: str) -> tuple[Shape | None, str]:
+class _Made(NamedTuple):
+    """An uncounted operator's output per sample: its shape, or for another rank than
+    N×C×H×W and N×F a flat one of as many values (``readable`` False)."""
+
+    shape: Shape
+    readable: bool
+
+
+def _activation_shape(b: Builder, node: Node, op: str, name: str) -> tuple[_Made | None, str]:
     """The shape of an uncounted operator's output per sample, from the dims the file (or
-    ONNX's shape inference) gives: N×C×H×W or N×F. Else None, and why it cannot be read."""
+    ONNX's shape inference) gives, and why a counted layer could not read it ("" when it
+    could). None when the dims are not known and fixed after the batch."""
     dims = b.dims_given(name)
     if dims is None:
         how = ("ONNX's shape inference gives none" if onnx_installed()
@@ -1101,17 +1156,16 @@ def _activation_shape(b: Builder, node: Node, op: str, name: str) -> tuple[Shape
     if not all(isinstance(d, int) and d >= 0 for d in rest):
         return None, (
             f"the operator {op}, which convcost cannot count, makes '{name}' of the dims "
-            f"{[d if d is not None else '?' for d in dims]}: beyond the batch, convcost needs "
-            "fixed sizes"
+            f"{_shown(dims)}: beyond the batch, convcost needs fixed sizes"
         )
     ints = [int(d) for d in rest if isinstance(d, int)]
     if len(ints) == 3:
-        return Shape(ints[1], ints[2], ints[0]), ""
+        return _Made(Shape(ints[1], ints[2], ints[0]), True), ""
     if len(ints) == 1:
-        return Shape(1, 1, ints[0], True), ""
-    return None, (
-        f"the operator {op}, which convcost cannot count, makes '{name}', a tensor of rank "
-        f"{len(dims)}; convcost reads N×C×H×W and N×F tensors"
+        return _Made(Shape(1, 1, ints[0], True), True), ""
+    return _Made(Shape(1, 1, _count(tuple(ints)), True), False), (
+        f"'{name}' comes from the operator {op}, which convcost cannot count, as a tensor "
+        f"of rank {len(dims)}; convcost reads N×C×H×W and N×F tensors"
     )
 
 

@@ -4,14 +4,18 @@
 from __future__ import annotations
 
 from convcost.core.kinds.conv import Conv
+from convcost.core.kinds.uncounted import Uncounted
 from convcost.core.report import LayerResult
 
 
 def explain_layer(result: LayerResult) -> list[str]:
     """Lines such as ``MACs: 28 × 28 × 32 × 5 × 5 × 192 = 120,422,400``."""
     lines: list[str] = []
-    if not result.counted:
-        return [f"not counted: the shape is the model file's; what {result.config} computes "
+    layer = result.layer
+    if isinstance(layer, Uncounted):
+        if layer.reason:
+            return [f"not counted: {layer.reason}; the shape is the model file's"]
+        return [f"not counted: the shape is the model file's; what {layer.op} computes "
                 "and holds, convcost does not know"]  # fmt: skip
     if result.axes is not None:
         h, w = result.axes
@@ -24,7 +28,6 @@ def explain_layer(result: LayerResult) -> list[str]:
         product = " × ".join(str(value) for _, value in result.mac_factors)
         names = " × ".join(label for label, _ in result.mac_factors)
         lines.append(f"MACs: {product} = {result.macs:,}  ({names})")
-    layer = result.layer
     if (
         isinstance(layer, Conv)
         and layer.kernel == (1, 1)

@@ -24,6 +24,7 @@ class Uncounted(Layer, register=False):
 
     op: str = param(fields.name, "the operator's type, as the file names it")
     output: Shape = field()  # its output's shape, as the file gives it
+    reason: str = field(default="")  # for a known operator: the form convcost does not count
 
     def evaluate(self, inp: Shape) -> Evaluation:
         return Evaluation(self.output)
