@@ -4,6 +4,8 @@ convcost's figures against both for every zoo model."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from convcost.frontends import analyze_spec, zoo
@@ -221,6 +223,7 @@ GRAPHS = {
         "  - maxpool 2\n  - conv 3x3 16 relu\n  - {type: convtranspose, kernel: 2, filters: 8,"
         " stride: 2, name: up}\n  - {type: concat, from: [skip, up]}\n  - conv 3x3 8\n"
         "  - convtranspose 3x3 4 s2 p1 op1\n"),
+    "the u-net decoder config": str(Path(__file__).parent / "configs" / "unet_decoder.yaml"),
 }  # fmt: skip
 
 
@@ -229,8 +232,6 @@ GRAPHS = {
 def test_saved_bytes_on_shared_tensors_are_autograds(
     graph: str, batch: int, tmp_path: pytest.TempPathFactory
 ) -> None:
-    from pathlib import Path
-
     from convcost.core.costing import peak_memory, saved_activation_bytes
     from tests.torch_memory import fx_peak, measured_saved_bytes
 

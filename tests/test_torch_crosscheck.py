@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pytest
 
 from convcost.core.errors import ConvcostError
+from convcost.frontends import analyze_spec
 from convcost.frontends.inline import parse_inline
 from convcost.frontends.tree import analyze
 
@@ -167,3 +169,15 @@ def test_convtranspose_same_is_input_times_stride_in_pytorch(
         with torch.no_grad():
             y = torch_module(layer)(torch.zeros(1, 2, size, size))
         assert list(y.shape) == [1, 2, size * stride, size * stride], spec
+
+
+@pytest.mark.usefixtures("torch_present")
+@pytest.mark.parametrize("batch", [1, 2])
+def test_a_unet_decoder_wired_matches_pytorch(batch: int) -> None:
+    # Transposed convs whose outputs are concatenated with the encoder's: every node's shape
+    # in a real forward pass of the wired graph, the total params and FLOPs.
+    from tests.torch_bridge import check_network_against_torch
+
+    spec = str(Path(__file__).parent / "configs" / "unet_decoder.yaml")
+    network, report = analyze_spec(spec, batch=batch)
+    check_network_against_torch(network, report)
