@@ -419,7 +419,8 @@ def test_usage_errors_are_one_line_exit_2(runner: CliRunner, option: str, value:
          "                        ^^^^^^^"),
         ("28x28x192 | cnv 5x5 32",
          "<spec>:1:13: unknown layer kind 'cnv'; did you mean 'conv'? known kinds: "
-         "adaptiveavgpool, avgpool, batchnorm, conv, dense, dropout, flatten, globalavgpool, "
+         "adaptiveavgpool, avgpool, batchnorm, conv, convtranspose, dense, dropout, flatten, "
+         "globalavgpool, "
          "globalmaxpool, lrn, maxpool, "
          "pad, upsample, and the activations relu, relu6, leakyrelu, elu, selu, gelu, silu, "
          "swish, mish, "

@@ -61,7 +61,8 @@ def test_names_from_config_and_auto_names() -> None:
          "with valid padding; the smallest input it fits is 5x5 (or pad more, e.g. padding: same)"),
         (SEED.replace("  - relu", "  - rleu"),
          "net.yaml:4:5: unknown layer kind 'rleu'; did you mean 'relu'? known kinds: "
-         "adaptiveavgpool, avgpool, batchnorm, conv, dense, dropout, flatten, globalavgpool, "
+         "adaptiveavgpool, avgpool, batchnorm, conv, convtranspose, dense, dropout, flatten, "
+         "globalavgpool, "
          "globalmaxpool, lrn, maxpool, "
          "pad, upsample, and the activations relu, relu6, leakyrelu, elu, selu, gelu, silu, "
          "swish, mish, "
@@ -79,7 +80,8 @@ def test_names_from_config_and_auto_names() -> None:
         ("input: 8x8x3\nlayers:\n  - residual:\n      body: [conv 3x3 0]\n      shortcut: [rleu]\n",
          "net.yaml:4:23: conv filters: must be positive, got 0\n"
          "net.yaml:5:18: unknown layer kind 'rleu'; did you mean 'relu'? known kinds: "
-         "adaptiveavgpool, avgpool, batchnorm, conv, dense, dropout, flatten, globalavgpool, "
+         "adaptiveavgpool, avgpool, batchnorm, conv, convtranspose, dense, dropout, flatten, "
+         "globalavgpool, "
          "globalmaxpool, lrn, maxpool, pad, upsample, and the activations relu, relu6, "
          "leakyrelu, elu, selu, gelu, silu, swish, mish, sigmoid, hardsigmoid, tanh, hardswish, "
          "softmax, identity"),

@@ -18,7 +18,7 @@ from convcost.core.gcpause import gc_paused
 from convcost.core.kinds import all_kinds, build_layer, lookup
 from convcost.core.kinds.activations import ACTIVATIONS, Activation
 from convcost.core.kinds.base import KINDS, Evaluation, KindError, Layer, make_evaluation, param
-from convcost.core.kinds.conv import Conv
+from convcost.core.kinds.conv import Conv, ConvTranspose
 from convcost.core.kinds.dense import Dense
 from convcost.core.kinds.merges import Merge
 from convcost.core.kinds.normalization import BatchNorm, LocalResponseNorm
@@ -37,6 +37,7 @@ from convcost.frontends.yamlnode import NO_KEYS, YNode, make_ynode
 
 NAMES: dict[type[Layer], tuple[str, ...]] = {
     Conv: ("conv", "conv2d", "convolution"),
+    ConvTranspose: ("convtranspose", "deconv", "convtranspose2d", "conv2dtranspose"),
     MaxPool: ("maxpool", "maxpool2d", "max_pool"),
     AvgPool: ("avgpool", "avgpool2d", "avg_pool"),
     GlobalAvgPool: ("globalavgpool", "gap", "global_avg_pool", "globalaveragepooling"),

@@ -4,6 +4,8 @@ convcost's figures against both for every zoo model."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from convcost.frontends import analyze_spec, zoo
@@ -89,6 +91,10 @@ SAVED_BY_KIND: dict[str, list[int]] = {
     "conv 3x3 32 p1 nobias": [F],
     "conv 3x3 32 p1 g4": [F],
     "conv 3x3 16 p1 dw nobias": [F],
+    "convtranspose 2x2 8 s2": [F],
+    "convtranspose 3x3 8 s2 p1 op1 nobias": [F],
+    "convtranspose 3x3 16 s2 g4": [F],  # uneven 'same': the crop after it is a view
+    "convtranspose 3x3 s2 dw nobias": [F],
     "dense 10": [F],
     "dense 10 nobias": [F],
     "maxpool 2": [F, 2 * 4 * 4 * 16 * 8],  # input + int64 indices
@@ -164,7 +170,8 @@ def test_a_first_layer_without_parameters_saves_nothing() -> None:
     # The network's input needs no grad: only a layer with parameters saves anything there.
     from tests.torch_memory import measured_saved_bytes
 
-    for spec, saved in [("relu", 0), ("maxpool 2", 0), ("dropout 0.5", 0), ("conv 1x1 4", F)]:
+    for spec, saved in [("relu", 0), ("maxpool 2", 0), ("dropout 0.5", 0), ("conv 1x1 4", F),
+                        ("convtranspose 2x2 4 s2", F)]:  # fmt: skip
         assert measured_saved_bytes(analyze_spec(f"8x8x16 | {spec}", batch=2)[1]) == saved
 
 
@@ -211,6 +218,12 @@ GRAPHS = {
         "input: 8x8x8\nlayers:\n  - {type: conv, kernel: 3, filters: 8, name: body}\n"
         "  - gap\n  - conv 1x1 2\n  - relu\n  - conv 1x1 8\n  - {type: sigmoid, name: gate}\n"
         "  - {type: mul, from: [body, gate]}\n"),
+    "a u-net's up step": (
+        "input: 8x8x4\nlayers:\n  - conv 3x3 8\n  - {type: relu, name: skip}\n"
+        "  - maxpool 2\n  - conv 3x3 16 relu\n  - {type: convtranspose, kernel: 2, filters: 8,"
+        " stride: 2, name: up}\n  - {type: concat, from: [skip, up]}\n  - conv 3x3 8\n"
+        "  - convtranspose 3x3 4 s2 p1 op1\n"),
+    "the u-net decoder config": str(Path(__file__).parent / "configs" / "unet_decoder.yaml"),
 }  # fmt: skip
 
 
@@ -219,8 +232,6 @@ GRAPHS = {
 def test_saved_bytes_on_shared_tensors_are_autograds(
     graph: str, batch: int, tmp_path: pytest.TempPathFactory
 ) -> None:
-    from pathlib import Path
-
     from convcost.core.costing import peak_memory, saved_activation_bytes
     from tests.torch_memory import fx_peak, measured_saved_bytes
 

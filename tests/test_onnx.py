@@ -128,6 +128,92 @@ def test_grouped_dilated_conv(onnx: Any, tmp_path: Path) -> None:
     assert inferred(onnx, model) == [10, 10, 16]
 
 
+# ConvTranspose (input 5×5×4), each read as the convcost layer of these settings: its output
+# shape onnx.shape_inference's, its MACs and params nn.ConvTranspose2d's (the torch bridge).
+CONVTRANSPOSE = [
+    # As PyTorch's exporter writes it: pads, output_padding, a bias.
+    ({"pads": [1, 1, 1, 1], "strides": [2, 2], "output_padding": [1, 1]}, [4, 8, 3, 3], True,
+     {"kernel": (3, 3), "filters": 8, "stride": (2, 2), "padding": (1, 1, 1, 1),
+      "output_padding": (1, 1)}),
+    # Grouped and dilated; pads [top, left, bottom, right] uneven.
+    ({"group": 2, "dilations": [2, 2], "pads": [0, 1, 2, 0]}, [4, 3, 3, 3], False,
+     {"kernel": (3, 3), "filters": 6, "groups": 2, "dilation": (2, 2),
+      "padding": (0, 2, 1, 0)}),
+    ({"kernel_shape": [2, 3], "strides": [2, 3], "output_padding": [1, 2]}, [4, 4, 2, 3], False,
+     {"kernel": (2, 3), "filters": 4, "stride": (2, 3), "padding": (0, 0, 0, 0),
+      "output_padding": (1, 2)}),
+    # SAME_UPPER is convcost's same: input × strides, the odd pixel after; also where the
+    # kernel is shorter than the stride and output_padding makes up the difference.
+    ({"auto_pad": "SAME_UPPER", "strides": [2, 2]}, [4, 4, 3, 3], True,
+     {"kernel": (3, 3), "filters": 4, "stride": (2, 2), "padding": "same"}),
+    ({"auto_pad": "SAME_UPPER", "strides": [2, 3], "output_padding": [1, 2]}, [4, 4, 1, 1],
+     True, {"kernel": (1, 1), "filters": 4, "stride": (2, 3), "padding": "same"}),
+    ({"auto_pad": "SAME_LOWER", "strides": [2, 2]}, [4, 4, 3, 3], True,
+     {"kernel": (3, 3), "filters": 4, "stride": (2, 2), "padding": (1, 0, 1, 0)}),
+    ({"auto_pad": "VALID", "strides": [2, 2], "output_padding": [1, 1]}, [4, 4, 3, 3], True,
+     {"kernel": (3, 3), "filters": 4, "stride": (2, 2), "padding": (0, 0, 0, 0),
+      "output_padding": (1, 1)}),
+    # output_shape: the padding worked out, its odd pixel before (after for SAME_UPPER).
+    ({"strides": [2, 2], "output_shape": [11, 10]}, [4, 4, 3, 3], True,
+     {"kernel": (3, 3), "filters": 4, "stride": (2, 2), "padding": (0, 0, 1, 0)}),
+    ({"auto_pad": "SAME_UPPER", "strides": [2, 2], "output_shape": [10, 9]}, [4, 4, 3, 3], True,
+     {"kernel": (3, 3), "filters": 4, "stride": (2, 2), "padding": (0, 1, 1, 1)}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("attrs", "dims", "bias", "settings"), CONVTRANSPOSE)
+def test_convtranspose(
+    torch_present: None, onnx: Any, tmp_path: Path, attrs: dict[str, Any], dims: list[int],
+    bias: bool, settings: dict[str, Any],
+) -> None:  # fmt: skip
+    from convcost.core.kinds.conv import ConvTranspose
+    from tests.torch_bridge import check_layer
+
+    path = tmp_path / "m.onnx"
+    inputs = ["x", "W", "B"] if bias else ["x", "W"]
+    inits = [weights(onnx, "W", dims)] + ([weights(onnx, "B", [settings["filters"]])] if bias
+                                          else [])  # fmt: skip
+    model = save(onnx, path, [node(onnx, "ConvTranspose", inputs, ["y"], "/up/ConvTranspose",
+                                   **attrs)], inits)  # fmt: skip
+    (row,) = analysed(path).layers
+    assert (row.name, row.layer) == ("up", ConvTranspose(bias=bias, **settings))
+    assert row.output_shape.as_list() == inferred(onnx, model)
+    check_layer(row)
+
+
+@pytest.mark.parametrize(
+    ("attrs", "dims", "message"),
+    [({"auto_pad": "SAME_UPPER", "strides": [2, 2]}, [4, 4, 1, 1],
+      "auto_pad SAME_UPPER with output_padding [0, 0] makes 10x10 by ONNX's spec and 9x9 by "
+      "its shape inference; write explicit pads"),
+     ({"strides": [2, 2], "output_shape": [12, 11]}, [4, 4, 3, 3],
+      "output_shape [12, 11] is larger than the 11x11 it computes (stride·(input − 1) + "
+      "output_padding + dilated kernel); runtimes differ on what fills the rest"),
+     ({"strides": [2, 2], "pads": [1, 1, 1, 1], "output_padding": [2, 2]}, [4, 4, 3, 3],
+      "output_padding 2 must be below the stride 2 or the dilation 1 on each axis, as PyTorch "
+      "requires; here at most 1"),
+     ({}, [3, 4, 3, 3],
+      "weight [3, 4, 3, 3] with group 1 does not take the 4 input channels (it is C_in × "
+      "C_out/group × kH × kW)")],
+)  # fmt: skip
+def test_convtranspose_refusals(
+    runner: CliRunner, onnx: Any, tmp_path: Path, attrs: dict[str, Any], dims: list[int],
+    message: str,
+) -> None:  # fmt: skip
+    path = tmp_path / "m.onnx"
+    model = save(onnx, path, [node(onnx, "ConvTranspose", ["x", "W"], ["y"], **attrs)],
+                 [weights(onnx, "W", dims)])  # fmt: skip
+    assert refused(runner, path) == f"convcost: {path}: node 'y' (ConvTranspose): {message}\n"
+    if attrs.get("auto_pad") == "SAME_UPPER":  # what the message says: the two disagree
+        import numpy as np
+        from onnx.reference import ReferenceEvaluator
+
+        assert inferred(onnx, model) == [9, 9, 4]
+        feeds = {"x": np.zeros((1, 4, 5, 5), np.float32)}
+        (y,) = ReferenceEvaluator(model).run(None, feeds)
+        assert np.shape(y) == (1, 4, 10, 10)  # ONNX's reference implementation of the spec
+
+
 @pytest.mark.parametrize(
     ("op", "attrs", "out"),
     [("MaxPool", {"kernel_shape": [3, 3], "strides": [2, 2], "ceil_mode": 1}, 4),
@@ -420,6 +506,32 @@ def test_zoo_exports_count_as_the_configs(
     assert read.output_shape == config.output_shape
     convs = [(r.output_shape, r.macs) for r in read.layers if r.kind == "conv"]
     assert convs == [(r.output_shape, r.macs) for r in config.layers if r.kind == "conv"]
+
+
+# The exporter's own notes: its TorchScript path is deprecated, and what it cannot fold.
+@pytest.mark.filterwarnings(
+    "ignore::DeprecationWarning", "ignore:It is recommended that const", "ignore:Constant folding"
+)
+def test_a_unet_decoder_exported_counts_as_its_config(
+    torch_present: None, onnx: Any, tmp_path: Path
+) -> None:
+    """nn.ConvTranspose2d exported as ConvTranspose (2×2 s2; 3×3 s2 p1 output_padding 1;
+    4×4 s2 p1 grouped), each concatenated with its skip: read back, every layer's shape and
+    MACs and the totals are the config's."""
+    spec = str(Path(__file__).parent / "configs" / "unet_decoder.yaml")
+    _, config = analyze_spec(spec)
+    path = tmp_path / "unet.onnx"
+    export(config, path)
+    model = onnx.load(str(path))
+    assert Counter(n.op_type for n in model.graph.node)["ConvTranspose"] == 3
+    read = analyze_spec(str(path), batch=2)[1]
+    _, config = analyze_spec(spec, batch=2)
+    assert (read.totals.macs, read.totals.params, read.totals.buffers) == (
+        config.totals.macs, config.totals.params, config.totals.buffers,
+    )  # fmt: skip
+    assert [(r.kind, r.output_shape, r.macs, r.params) for r in read.layers] == [
+        (r.kind, r.output_shape, r.macs, r.params) for r in config.layers
+    ]
 
 
 # The exporter's own notes: its TorchScript path is deprecated, and what it cannot fold.

@@ -60,6 +60,11 @@ def test_every_zoo_model_exports_with_its_shapes_and_weights(name: str) -> None:
         "14x14x4 | adaptiveavgpool 7 | globalmaxpool | flatten | fc 10 nobias | softmax",
         "8x8x4 | bn | bn noaffine | lrn 5 | dropout 0.2 | pad 1 | upsample 2 bilinear",
         "8x8x4 | upsample size=12x16",
+        # ConvTranspose: 'same' even, uneven and with output padding (a kernel shorter than
+        # the stride), PyTorch's p1 op1, grouped, depthwise, dilated, asymmetric pads.
+        "6x6x8 | convtranspose 2x2 8 s2 | convtranspose 3x3 8 s2 | convtranspose 1x1 4 s3",
+        "5x5x8 | convtranspose 3x3 8 s2 p1 op1 g2 nobias | convtranspose 3x3 dw s2",
+        "5x7x4 | convtranspose 2x3 4 s2x1 padding=0,1,2,0 op1x0 d2",
         *(f"8x8x4 | {fn}" for fn in ("relu", "relu6", "leakyrelu", "elu", "selu", "gelu",
                                       "silu", "swish", "mish", "sigmoid", "hardsigmoid",
                                       "tanh", "hardswish", "softmax", "identity")),
@@ -69,8 +74,9 @@ def test_each_kind_exports(spec: str) -> None:
     check_export(spec, batch=2)
 
 
-def test_merges_and_several_outputs_export() -> None:
-    check_export(str(Path(__file__).parent / "configs" / "fpn.yaml"))
+@pytest.mark.parametrize("config", ["fpn.yaml", "unet_decoder.yaml"])
+def test_merges_and_several_outputs_export(config: str) -> None:
+    check_export(str(Path(__file__).parent / "configs" / config))
 
 
 def runner() -> CliRunner:
@@ -122,12 +128,14 @@ def test_without_onnx_export_says_how_to_install(monkeypatch: pytest.MonkeyPatch
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("name", zoo.model_names())
+@pytest.mark.parametrize(
+    "name", [*zoo.model_names(), str(Path(__file__).parent / "configs" / "unet_decoder.yaml")]
+)
 def test_round_trip_gives_the_configs_figures(name: str, tmp_path: Path) -> None:
     """What convcost writes, convcost reads back as the same network: every weighted
     layer's shape, MACs and params, and the totals of MACs, params and buffers."""
     report = analyze_spec(name)[1]
-    target = tmp_path / f"{name}.onnx"
+    target = tmp_path / f"{Path(name).stem}.onnx"
     target.write_bytes(to_onnx(report).SerializeToString())
     read = analyze_spec(str(target))[1]
     # Activations (output values) differ by a dense layer's input: ONNX's Gemm needs a Flatten

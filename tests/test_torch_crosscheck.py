@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pytest
 
 from convcost.core.errors import ConvcostError
+from convcost.frontends import analyze_spec
 from convcost.frontends.inline import parse_inline
 from convcost.frontends.tree import analyze
 
@@ -24,6 +26,12 @@ SPECS = [
     "7x7x512 | flatten | fc 4096 relu | dropout | fc 4096 | fc 1000",
     "7x7x8 | upsample 2 | conv 3x3 4 | upsample 3x2 bilinear | upsample size=5x9 | upsample "
     "size=20 bilinear",
+    # Transposed convs: 'same' (even, uneven: a Crop after the conv in PyTorch, and a kernel
+    # shorter than the stride: output padding), PyTorch's p1 op1, grouped, depthwise, dilated.
+    "7x7x16 | convtranspose 2x2 8 s2 | deconv 3x3 8 s2 | convtranspose 1x1 4 s3 nobias",
+    "6x5x8 | convtranspose 3x3 8 s2 p1 op1 bn relu | convtranspose 4x4 4 s2 p1 g2",
+    "5x5x6 | convtranspose 3x2 6 s2x3 padding=0,1,2,0 op1x2 d2 | convtranspose 3x3 dw s2 nobias",
+    "4x4x8 | convtranspose 5x5 4 s1 valid d2 | conv 3x3 4 | gap | fc 3",
 ]
 
 
@@ -74,3 +82,102 @@ def test_pool_padding_is_refused_exactly_where_pytorch_refuses(kind: str, dilati
             assert "PyTorch pads a pool by at most kernel // 2" in error.message, error.message
             convcost_counts = False
         assert convcost_counts == torch_runs, spec
+
+
+# Transposed convs over a grid against nn.ConvTranspose2d: convcost counts exactly the
+# settings PyTorch runs to a non-empty output (it refuses output padding not below the
+# stride or the dilation, and returns an empty tensor where padding takes the whole output),
+# with its output shape and its parameters, and flop_counter's FLOPs as 2 × MACs. (The FLOP
+# counter's dispatch costs milliseconds a call: every 7th setting runs under it, 7 being
+# prime to each axis of the grid, so that every value of each is among them.)
+_T_KERNELS = [(1, 1), (2, 2), (3, 3), (4, 4), (3, 2)]
+_T_STRIDES = [(1, 1), (2, 2), (3, 3), (2, 3)]
+_T_PADS = [(0, 0), (1, 1), (2, 2), (1, 2)]
+_T_OUTPUT_PADS = [(0, 0), (1, 1), (2, 2), (1, 0)]
+_T_DILATIONS = [(1, 1), (2, 2), (1, 3)]
+
+
+def _xy(pair: tuple[int, int]) -> str:
+    return f"{pair[0]}x{pair[1]}"
+
+
+@pytest.mark.usefixtures("torch_present")
+@pytest.mark.parametrize(("kernel", "stride"), list(itertools.product(_T_KERNELS, _T_STRIDES)))
+def test_convtranspose_grid_matches_pytorch(
+    kernel: tuple[int, int], stride: tuple[int, int]
+) -> None:
+    import contextlib
+
+    import torch
+    from torch import nn
+    from torch.utils.flop_counter import FlopCounterMode
+
+    counted = refused = flops_checked = 0
+    grouped = ((1, True), (2, False))
+    grid = itertools.product(_T_PADS, _T_OUTPUT_PADS, _T_DILATIONS, grouped, (1, 3))
+    for i, (pad, output_pad, dilation, (groups, bias), size) in enumerate(grid):
+        module = nn.ConvTranspose2d(4, 6, kernel, stride, pad, output_pad, groups, bias, dilation)
+        counter = FlopCounterMode(display=False) if i % 7 == 0 else None
+        try:
+            with torch.no_grad(), counter or contextlib.nullcontext():
+                y = module(torch.zeros(2, 4, size, size + 1))
+            torch_runs = y.numel() > 0
+        except RuntimeError:
+            torch_runs = False
+        spec = (
+            f"{size}x{size + 1}x4 | convtranspose {_xy(kernel)} 6 s{_xy(stride)} "
+            f"padding={pad[0]},{pad[1]} op{_xy(output_pad)} d{_xy(dilation)} g{groups} "
+            f"bias={str(bias).lower()}"
+        )
+        try:
+            (layer,) = analyze(parse_inline(spec), 2).layers
+        except ConvcostError as error:
+            why = error.message.partition("): ")[2]
+            assert why.startswith(("output_padding ", "padding ")), error.message
+            assert not torch_runs, spec
+            refused += 1
+            continue
+        assert torch_runs, spec
+        counted += 1
+        _, c, h, w = y.shape
+        assert [int(h), int(w), int(c)] == layer.output_shape.as_list(), spec
+        assert sum(p.numel() for p in module.parameters()) == layer.params, spec
+        if counter is not None:
+            assert counter.get_total_flops() == 2 * layer.macs, spec
+            flops_checked += 1
+    assert counted and flops_checked and (refused or stride == (3, 3)), (counted, refused)
+
+
+@pytest.mark.usefixtures("torch_present")
+@pytest.mark.parametrize(
+    ("kernel", "stride", "dilation"),
+    list(itertools.product((1, 2, 3, 4, 5), (1, 2, 3), (1, 2))),
+)
+def test_convtranspose_same_is_input_times_stride_in_pytorch(
+    kernel: int, stride: int, dilation: int
+) -> None:
+    # 'same' gives H·s × W·s; the padding and output padding convcost reports for it, given to
+    # PyTorch (uneven padding cropped after), give PyTorch that size too.
+    import torch
+
+    from tests.torch_bridge import torch_module
+
+    for size in (1, 2, 5, 8):
+        spec = f"{size}x{size}x2 | convtranspose {kernel} 2 s{stride} d{dilation} same"
+        (layer,) = analyze(parse_inline(spec)).layers
+        assert layer.output_shape.as_list() == [size * stride, size * stride, 2], spec
+        with torch.no_grad():
+            y = torch_module(layer)(torch.zeros(1, 2, size, size))
+        assert list(y.shape) == [1, 2, size * stride, size * stride], spec
+
+
+@pytest.mark.usefixtures("torch_present")
+@pytest.mark.parametrize("batch", [1, 2])
+def test_a_unet_decoder_wired_matches_pytorch(batch: int) -> None:
+    # Transposed convs whose outputs are concatenated with the encoder's: every node's shape
+    # in a real forward pass of the wired graph, the total params and FLOPs.
+    from tests.torch_bridge import check_network_against_torch
+
+    spec = str(Path(__file__).parent / "configs" / "unet_decoder.yaml")
+    network, report = analyze_spec(spec, batch=batch)
+    check_network_against_torch(network, report)

@@ -14,7 +14,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from convcost.core.kinds.activations import Activation
-from convcost.core.kinds.conv import Conv
+from convcost.core.kinds.conv import Conv, ConvTranspose
 from convcost.core.kinds.dense import Dense
 from convcost.core.kinds.normalization import BatchNorm, LocalResponseNorm
 from convcost.core.kinds.pooling import (
@@ -49,6 +49,38 @@ def _window_padding(result: LayerResult) -> tuple[nn.Module | None, Any]:
     return nn.ZeroPad2d((w.pad_before, w.pad_after, h.pad_before, h.pad_after)), 0
 
 
+class Crop(nn.Module):
+    """Rows and columns taken off a tensor's edges: the uneven padding of a transposed conv,
+    which PyTorch's ConvTranspose2d takes off both sides alike."""
+
+    def __init__(self, top: int, bottom: int, left: int, right: int) -> None:
+        super().__init__()
+        self.edges = (top, bottom, left, right)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        top, bottom, left, right = self.edges
+        return x[:, :, top : x.shape[2] - bottom, left : x.shape[3] - right]
+
+
+def _transposed(result: LayerResult, layer: ConvTranspose) -> nn.Module:
+    """nn.ConvTranspose2d with padding and output_padding as convcost's axes give them; an
+    uneven padding is taken off by a Crop after an unpadded one."""
+    assert result.axes is not None
+    h, w = result.axes
+    inp, out = result.input_shape, result.output_shape
+    groups = inp.c if layer.groups == "depthwise" else layer.groups
+    even = h.pad_before == h.pad_after and w.pad_before == w.pad_after
+    conv = nn.ConvTranspose2d(
+        inp.c, out.c, layer.kernel, layer.stride,
+        padding=(h.pad_before, w.pad_before) if even else 0,
+        output_padding=(h.output_padding, w.output_padding), groups=groups, bias=layer.bias,
+        dilation=layer.dilation,
+    )  # fmt: skip
+    if even:
+        return conv
+    return nn.Sequential(conv, Crop(h.pad_before, h.pad_after, w.pad_before, w.pad_after))
+
+
 def torch_module(result: LayerResult) -> nn.Module:
     layer = result.layer
     inp, out = result.input_shape, result.output_shape
@@ -60,6 +92,8 @@ def torch_module(result: LayerResult) -> nn.Module:
             bias=layer.bias,
         )  # fmt: skip
         return _padded(pad, conv)
+    if isinstance(layer, ConvTranspose):
+        return _transposed(result, layer)
     if isinstance(layer, MaxPool):
         pad, padding = _window_padding(result)
         pool: nn.Module = nn.MaxPool2d(

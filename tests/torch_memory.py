@@ -13,6 +13,8 @@ i64: 8 bytes. Tested in tests/test_memory_torch.py (SAVED_BY_KIND).
 
   conv (plain, grouped, depthwise; ± bias)   input N f32 (also when the input has no grad:
                                              the weight's gradient needs it)
+  convtranspose (ConvTranspose2d, likewise; an uneven padding's Crop after it is a view)
+                                             input N f32, as conv
   dense (Flatten → Linear; ± bias)           input N f32 (the flatten view of the tensor before)
   maxpool                                    input N f32 + indices M i64
   avgpool                                    input N f32

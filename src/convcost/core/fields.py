@@ -118,22 +118,43 @@ def non_negative_int(value: object) -> int:
 )
 def pair(value: object) -> tuple[int, int]:
     """``3``, ``3x5`` or ``[3, 5]`` → (3, 5), both positive."""
+    return _pair_of(value, positive_int)
+
+
+@_schema(
+    {
+        "anyOf": [
+            {"type": "integer", "minimum": 0, "maximum": 2**40},
+            {"type": "string", "pattern": r"^\s*\d+\s*([x×X]\s*\d+\s*)?$"},
+            {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 0, "maximum": 2**40},
+                "minItems": 2,
+                "maxItems": 2,
+            },
+        ]
+    }
+)
+def non_negative_pair(value: object) -> tuple[int, int]:
+    """``0``, ``1x0`` or ``[1, 0]`` → (1, 0), neither negative."""
+    return _pair_of(value, non_negative_int)
+
+
+def _pair_of(value: object, number: Callable[[object], int]) -> tuple[int, int]:
     if isinstance(value, str):
         match = _PAIR.match(value)
         if match:
-            return positive_int(whole_number(match.group(1))), positive_int(
-                whole_number(match.group(2))
-            )
+            return number(whole_number(match.group(1))), number(whole_number(match.group(2)))
         match = _INT.match(value)
         if match:
-            n = positive_int(whole_number(match.group(1)))
+            n = number(whole_number(match.group(1)))
             return n, n
         raise ConvcostError(f"expected N, NxM or [N, M], got {_show(value)}")
     if isinstance(value, list | tuple):
         if len(value) != 2:
             raise ConvcostError(f"expected two numbers [h, w], got {len(value)}")
-        return positive_int(value[0]), positive_int(value[1])
-    n = positive_int(value)
+        return number(value[0]), number(value[1])
+    n = number(value)
     return n, n
 
 

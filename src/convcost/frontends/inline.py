@@ -8,9 +8,11 @@ Grammar (also in ``convcost analyze --help`` and the README)::
                                             layer: "conv 3x3 64 bn relu" is three layers
     TOKEN := key=value                      kernel=3x3  padding=1,2  bias=false  name=stem
            | word                           same valid nobias dw ceil (per kind)
-           | sN dN gN pN                    stride, dilation, groups, padding shorthands
-           | value                          positional: conv KERNEL FILTERS, pool KERNEL
-                                            STRIDE, dense UNITS, dropout RATE, lrn SIZE
+           | sN dN gN pN opN                stride, dilation, groups, padding, output
+                                            padding shorthands
+           | value                          positional: conv and convtranspose KERNEL
+                                            FILTERS, pool KERNEL STRIDE, dense UNITS,
+                                            dropout RATE, lrn SIZE
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ from convcost.frontends.common import located_layer
 from convcost.frontends.tree import Network, Node
 
 SOURCE = "<spec>"
-_SHORTHAND = re.compile(r"^([sdgp])(\d+(?:x\d+)?)$")
-_SHORTHAND_FIELD = {"s": "stride", "d": "dilation", "g": "groups", "p": "padding"}
+_SHORTHAND = re.compile(r"^(op|[sdgp])(\d+(?:x\d+)?)$")
+_SHORTHAND_FIELD = {
+    "s": "stride", "d": "dilation", "g": "groups", "p": "padding", "op": "output_padding",
+}  # fmt: skip
 _TOKEN = re.compile(r"\||[^\s|]+")
 
 
@@ -256,8 +260,9 @@ def _layer(
                 if shorthand:
                     # Always the setting it abbreviates: a kind without it says so
                     # (build_layer), with the caret under the whole token.
-                    field, parsed = _SHORTHAND_FIELD[shorthand.group(1)], scalar(shorthand.group(2))
-                    spot = (token, 1 if field in declared else 0, None)
+                    prefix = shorthand.group(1)
+                    field, parsed = _SHORTHAND_FIELD[prefix], scalar(shorthand.group(2))
+                    spot = (token, len(prefix) if field in declared else 0, None)
                 else:
                     extra.append(token)
                     continue

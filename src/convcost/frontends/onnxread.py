@@ -16,10 +16,11 @@ from struct import error as struct_error
 from typing import BinaryIO, NamedTuple
 
 from convcost.core.errors import ConvcostError
+from convcost.core.geometry import Padding
 from convcost.core.graph import INPUT, Graph, GraphNode, Scope
 from convcost.core.kinds.activations import Activation
 from convcost.core.kinds.base import Layer
-from convcost.core.kinds.conv import Conv
+from convcost.core.kinds.conv import Conv, ConvTranspose
 from convcost.core.kinds.dense import Dense
 from convcost.core.kinds.merges import Merge
 from convcost.core.kinds.normalization import BatchNorm, LocalResponseNorm
@@ -46,7 +47,10 @@ MIN_OPSET, MAX_OPSET = 7, 23
 MAX_FILE_BYTES = 2**31 - 1
 """Protobuf's limit on one message, and so on an ONNX file's size."""
 
-WEIGHT_SLOTS = {"Conv": (1, 2), "Gemm": (1, 2), "MatMul": (1,), "BatchNormalization": (1, 2, 3, 4)}
+WEIGHT_SLOTS = {
+    "Conv": (1, 2), "ConvTranspose": (1, 2), "Gemm": (1, 2), "MatMul": (1,),
+    "BatchNormalization": (1, 2, 3, 4),
+}  # fmt: skip
 """The inputs of each operator that hold weights: by position, as ONNX's operators list them."""
 
 Scalar = int | float | str  # str: BATCH, the batch size in a shape computed from the graph
@@ -474,6 +478,85 @@ def _conv(b: Builder, node: Node) -> None:
     bias = b.const(node, 2, "bias") is not None
     settings = _window(b, node, source, (kh, kw))
     b.layer(node, Conv(filters=filters, groups=group, bias=bias, **settings), source)  # type: ignore[arg-type]
+
+
+def _convtranspose(b: Builder, node: Node) -> None:
+    """ConvTranspose as ONNX's spec gives its output size: from ``pads`` [top, left, bottom,
+    right] and ``output_padding``; or ``output_shape``, the padding then worked out (the odd
+    pixel after for SAME_UPPER, before otherwise); or ``auto_pad`` SAME_UPPER / SAME_LOWER,
+    H·s × W·s. The weight is C_in × C_out/group × kH × kW."""
+    source = b.activ(node, 0)
+    _spatial(source)
+    weight = b.const(node, 1, "weight")
+    if weight is None:
+        raise Refusal("it has no weight")
+    if len(weight.dims) != 4:
+        raise Refusal(f"its weight has dims {list(weight.dims)}; convcost counts 2-D convs")
+    channels, per_group, kh, kw = weight.dims
+    group = _int(node, "group", 1)
+    if group < 1 or channels != source.shape.c or channels % group:
+        raise Refusal(
+            f"weight {list(weight.dims)} with group {group} does not take the {source.shape.c} "
+            "input channels (it is C_in × C_out/group × kH × kW)"
+        )
+    kernel = _ints(node, "kernel_shape")
+    if kernel is not None and tuple(kernel) != (kh, kw):
+        raise Refusal(f"kernel_shape {list(kernel)} differs from the weight's {[kh, kw]}")
+    stride = _pair(_ints(node, "strides"), 1, "strides")
+    dilation = _pair(_ints(node, "dilations"), 1, "dilations")
+    extra = _pair(_ints(node, "output_padding"), 0, "output_padding")
+    output_shape = _ints(node, "output_shape")
+    auto = _attr(node, "auto_pad", "NOTSET")
+    if auto not in ("NOTSET", "", "SAME_UPPER", "SAME_LOWER", "VALID"):
+        raise Refusal(f"auto_pad {auto!r} is none of NOTSET, SAME_UPPER, SAME_LOWER, VALID")
+    sizes = (source.shape.h, source.shape.w)
+    spans = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
+    # The output before padding is taken off: stride·(n − 1) + output_padding + dilated kernel.
+    full = [(n - 1) * s + e + op for n, s, e, op in zip(sizes, stride, spans, extra, strict=True)]
+    padding: Padding
+    if output_shape is None and auto in ("SAME_UPPER", "SAME_LOWER"):
+        wanted = [sizes[0] * stride[0], sizes[1] * stride[1]]
+        # The spec (and runtimes) make the output input × strides; ONNX's shape inference
+        # takes max(e − s, 0) off the full output instead, the same only where
+        # output_padding is max(s − e, 0) (PyTorch's exporter never writes auto_pad).
+        inferred = [f - max(e - s, 0) for f, e, s in zip(full, spans, stride, strict=True)]
+        if inferred != wanted:
+            raise Refusal(
+                f"auto_pad {auto} with output_padding {list(extra)} makes {wanted[0]}x"
+                f"{wanted[1]} by ONNX's spec and {inferred[0]}x{inferred[1]} by its shape "
+                "inference; write explicit pads"
+            )
+    if output_shape is not None or auto in ("SAME_UPPER", "SAME_LOWER"):
+        if output_shape is not None:
+            if len(output_shape) != 2:
+                raise Refusal(f"output_shape {list(output_shape)} is not the 2-D [H, W]")
+            wanted = list(output_shape)
+        totals = [f - want for f, want in zip(full, wanted, strict=True)]
+        if min(totals) < 0:
+            raise Refusal(
+                f"output_shape {wanted} is larger than the {full[0]}x{full[1]} it computes "
+                "(stride·(input − 1) + output_padding + dilated kernel); runtimes differ on "
+                "what fills the rest"
+            )
+        upper = auto == "SAME_UPPER"  # the odd pixel after; otherwise before, says the spec
+        halves = [(t // 2, t - t // 2) if upper else (t - t // 2, t // 2) for t in totals]
+        padding = (halves[0][0], halves[0][1], halves[1][0], halves[1][1])
+        if output_shape is None and upper:
+            padding, extra = "same", (0, 0)  # convcost's same: these pads, this output_padding
+    elif auto == "VALID":
+        padding = (0, 0, 0, 0)
+    else:
+        pads = _ints(node, "pads") or (0, 0, 0, 0)
+        if len(pads) != 4:
+            raise Refusal(f"pads {list(pads)} are not those of a 2-D window")
+        if min(pads) < 0:
+            raise Refusal(f"negative pads {list(pads)}")
+        padding = (pads[0], pads[2], pads[1], pads[3])
+    bias = b.const(node, 2, "bias") is not None
+    layer = ConvTranspose(kernel=(kh, kw), filters=per_group * group, stride=stride,
+                          padding=padding, output_padding=extra, dilation=dilation,
+                          groups=group, bias=bias)  # fmt: skip
+    b.layer(node, layer, source)
 
 
 def _pool(kind: type[MaxPool] | type[AvgPool]) -> Callable[[Builder, Node], None]:
@@ -1200,6 +1283,7 @@ def inferred_dims(data: bytes) -> dict[str, tuple[Dim | None, ...]]:
 
 OPERATORS: Mapping[str, Callable[[Builder, Node], None]] = {
     "Conv": _conv,
+    "ConvTranspose": _convtranspose,
     "MaxPool": _pool(MaxPool),
     "AveragePool": _pool(AvgPool),
     "GlobalAveragePool": _simple(lambda b, node: GlobalAvgPool()),

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from convcost.core.errors import ConvcostError
 from convcost.core.graph import INPUT
 from convcost.core.kinds.activations import Activation
-from convcost.core.kinds.conv import Conv
+from convcost.core.kinds.conv import Conv, ConvTranspose
 from convcost.core.kinds.dense import Dense
 from convcost.core.kinds.merges import Merge
 from convcost.core.kinds.normalization import BatchNorm, LocalResponseNorm
@@ -105,6 +105,17 @@ class _Writer:
             self.node("Conv", args, [name], name, kernel_shape=list(layer.kernel),
                       strides=list(layer.stride), dilations=list(layer.dilation),
                       pads=self.pads(result), group=groups)  # fmt: skip
+            return
+        if isinstance(layer, ConvTranspose):  # its weight: C_in × C_out/group × kH × kW
+            groups = inp.c if layer.groups == "depthwise" else layer.groups
+            w = self.weight(f"{name}.weight", [inp.c, out.c // groups, *layer.kernel])
+            args = [x, w] + ([self.weight(f"{name}.bias", [out.c])] if layer.bias else [])
+            axes = result.axes
+            assert axes is not None
+            self.node("ConvTranspose", args, [name], name, kernel_shape=list(layer.kernel),
+                      strides=list(layer.stride), dilations=list(layer.dilation),
+                      pads=self.pads(result), group=groups,
+                      output_padding=[axes[0].output_padding, axes[1].output_padding])  # fmt: skip
             return
         if isinstance(layer, MaxPool | AvgPool):
             attrs: dict[str, Any] = {

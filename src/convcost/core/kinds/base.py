@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, dataclass_
 
 from convcost.core import fields
 from convcost.core.errors import ConvcostError
-from convcost.core.geometry import Axis, Padding, describe_padding
+from convcost.core.geometry import Axis, Padding, describe_padding, describe_pair
 from convcost.core.records import record_maker
 from convcost.core.shapes import Shape
 
@@ -307,10 +307,6 @@ def saved_window_input(layer: Layer, inp: Shape, extra_bytes: int = 0) -> Saved:
     return Saved(extra_values=padded, extra_bytes=extra_bytes)
 
 
-def _xy(value: tuple[int, int]) -> str:
-    return f"{value[0]}x{value[1]}" if value[0] != value[1] else str(value[0])
-
-
 def window_config(
     kernel: tuple[int, int],
     stride: tuple[int, int],
@@ -318,9 +314,9 @@ def window_config(
     dilation: tuple[int, int] = (1, 1),
 ) -> str:
     """A window layer's settings as tables show them: ``3x3 s2 same d2``."""
-    text = f"{kernel[0]}x{kernel[1]} s{_xy(stride)} {describe_padding(padding)}"
+    text = f"{kernel[0]}x{kernel[1]} s{describe_pair(stride)} {describe_padding(padding)}"
     if dilation != (1, 1):
-        text += f" d{_xy(dilation)}"
+        text += f" d{describe_pair(dilation)}"
     return text
 
 
