@@ -137,3 +137,15 @@ def test_bad_input_shape(runner: CliRunner) -> None:
         "convcost: --input-shape: input shape '160x160' is not HxWxC; write it like 28x28x192 "
         "(height x width x channels)\n"
     )
+
+
+def test_a_bias_added_after_a_transposed_conv_is_its_bias(onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    save(onnx, path, [
+        node(onnx, "ConvTranspose", ["x", "W"], ["c"], "/up/ConvTranspose", strides=[2, 2]),
+        node(onnx, "Add", ["c", "b"], ["y"], "/up/Add"),
+    ], [weights(onnx, "W", [4, 6, 2, 2]), weights(onnx, "b", [1, 6, 1, 1])])  # fmt: skip
+    assert [(r.name, r.kind, r.output_shape.as_list(), r.macs, r.params)
+            for r in analysed(path).layers] == [
+        ("up", "convtranspose", [10, 10, 6], 25 * 4 * 4 * 6, 4 * 6 * 4 + 6),
+    ]  # fmt: skip

@@ -712,7 +712,7 @@ def _folds_bias(b: Builder, node: Node, op: str, const: Const) -> bool:
         return False
     made = b.nodes[activ.node]
     layer = made.layer
-    if not isinstance(layer, Conv | Dense) or layer.bias:
+    if not isinstance(layer, Conv | ConvTranspose | Dense) or layer.bias:
         return False
     channels = activ.shape.c
     dims = const.dims
