@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from convcost.cli import app
+from convcost.core.shapes import parse_shape
 from convcost.frontends import analyze_spec
 from tests.test_onnx import node, weights
 
@@ -360,4 +361,22 @@ def test_the_api_checks_as_the_command_does(onnx: Any, tmp_path: Path) -> None:
     report = convcost.analyze(str(path)).analysis
     assert [(op.op, op.number, op.layers) for op in report.uncounted] == [
         ("Sin", 1, ("blk/sin",)), ("TopK", 1, ("blk/topk",)),
+    ]  # fmt: skip
+
+
+def test_shape_inference_takes_the_input_shape_asked(onnx: Any, tmp_path: Path) -> None:
+    """A model of symbolic sizes: the uncounted operator's shape is inferred at the sizes
+    --input-shape gives."""
+    path = tmp_path / "m.onnx"
+    helper, tensor = onnx.helper, onnx.TensorProto.FLOAT
+    graph = helper.make_graph(
+        [node(onnx, "Conv", ["x", "W"], ["c"], "/c/Conv"),
+         node(onnx, "Sin", ["c"], ["y"], "/s/Sin")],
+        "g", [helper.make_tensor_value_info("x", tensor, ["N", 4, "H", "W"])],
+        [helper.make_tensor_value_info("y", tensor, None)], [weights(onnx, "W", [8, 4, 3, 3])],
+    )  # fmt: skip
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    report = analyze_spec(str(path), input_shape=parse_shape("12x10x4"))[1]
+    assert [(r.name, r.kind, r.output_shape.as_list()) for r in report.layers] == [
+        ("c", "conv", [10, 8, 8]), ("s", "uncounted", [10, 8, 8]),
     ]  # fmt: skip

@@ -89,7 +89,7 @@ def _attr(node: Node, name: str, default: object = None) -> object:
 def _int(node: Node, name: str, default: int) -> int:
     value = _attr(node, name, default)
     if not isinstance(value, int):
-        raise Refusal(f"attribute {name} is {value!r}, not an integer")
+        raise Fatal(f"attribute {name} is {value!r}, not an integer")
     return value
 
 
@@ -98,7 +98,7 @@ def _ints(node: Node, name: str) -> tuple[int, ...] | None:
     if value is None:
         return None
     if not isinstance(value, tuple) or not all(isinstance(v, int) for v in value):
-        raise Refusal(f"attribute {name} is {value!r}, not a list of integers")
+        raise Fatal(f"attribute {name} is {value!r}, not a list of integers")
     return tuple(int(v) for v in value)
 
 
@@ -175,6 +175,7 @@ class Builder:
         self.opaque: dict[str, int] = {}  # of those, the ones an uncounted node made
         self.given_dims: dict[str, tuple[Dim | None, ...]] | None = None  # see dims_given
         self.inferred = False
+        self.input_sizes_asked: dict[str, tuple[int, ...]] = {}  # for shape inference
         for node in model.nodes:
             path, _ = module_path(node)
             self.scope_paths.update("/".join(path[:i]) for i in range(1, len(path)))
@@ -239,6 +240,7 @@ class Builder:
                     f"--input-shape {asked.ascii} gives {_shown((dims[0], *wanted))}: it sets "
                     "symbolic dimensions, and must agree with fixed ones"
                 )
+            self.input_sizes_asked = {name: wanted}
             return list(wanted)
         if not all(isinstance(d, int) and d >= 1 for d in rest):
             raise ConvcostError(
@@ -354,8 +356,8 @@ class Builder:
     def layer(self, node: Node, layer: Layer, source: Activ) -> None:
         try:
             out = layer.evaluate(source.shape).output_shape
-        except ConvcostError as error:
-            raise Refusal(error.message) from None
+        except ConvcostError as error:  # settings no framework runs: the file's fault
+            raise Fatal(error.message) from None
         self.add(node, layer, (source.node,), out)
 
     def alias(self, node: Node, value: Activ | Const) -> None:
@@ -390,7 +392,8 @@ class Builder:
         found = self.given_dims.get(name)
         if found is None and not self.inferred:
             self.inferred = True
-            self.given_dims = {**inferred_dims(self.data), **self.given_dims}
+            inferred = inferred_dims(self.data, self.input_sizes_asked)
+            self.given_dims = {**inferred, **self.given_dims}
             found = self.given_dims.get(name)
         return found
 
@@ -445,12 +448,12 @@ def _window(b: Builder, node: Node, source: Activ, kernel: tuple[int, int]) -> d
     elif auto in ("NOTSET", ""):
         pads = _ints(node, "pads") or (0, 0, 0, 0)
         if len(pads) != 4:
-            raise Refusal(f"pads {list(pads)} are not those of a 2-D window")
+            raise Fatal(f"pads {list(pads)} are not those of a 2-D window")
         if min(pads) < 0:
-            raise Refusal(f"negative pads {list(pads)}")
+            raise Fatal(f"negative pads {list(pads)}")
         padding = (pads[0], pads[2], pads[1], pads[3])
     else:
-        raise Refusal(f"auto_pad {auto!r} is none of NOTSET, SAME_UPPER, SAME_LOWER, VALID")
+        raise Fatal(f"auto_pad {auto!r} is none of NOTSET, SAME_UPPER, SAME_LOWER, VALID")
     return {"kernel": kernel, "stride": stride, "dilation": dilation, "padding": padding}
 
 
@@ -464,17 +467,17 @@ def _conv(b: Builder, node: Node) -> None:
     _spatial(source)
     weight = b.const(node, 1, "weight")
     if weight is None:
-        raise Refusal("it has no weight")
+        raise Fatal("it has no weight")
     if len(weight.dims) != 4:
         raise Refusal(f"its weight has dims {list(weight.dims)}; convcost counts 2-D convs")
     filters, per_group, kh, kw = weight.dims
     group = _int(node, "group", 1)
     if group < 1 or per_group * group != source.shape.c:
-        raise Refusal(f"weight {list(weight.dims)} with group {group} does not take the "
+        raise Fatal(f"weight {list(weight.dims)} with group {group} does not take the "
                       f"{source.shape.c} input channels")  # fmt: skip
     kernel = _ints(node, "kernel_shape")
     if kernel is not None and tuple(kernel) != (kh, kw):
-        raise Refusal(f"kernel_shape {list(kernel)} differs from the weight's {[kh, kw]}")
+        raise Fatal(f"kernel_shape {list(kernel)} differs from the weight's {[kh, kw]}")
     bias = b.const(node, 2, "bias") is not None
     settings = _window(b, node, source, (kh, kw))
     b.layer(node, Conv(filters=filters, groups=group, bias=bias, **settings), source)  # type: ignore[arg-type]
@@ -489,26 +492,26 @@ def _convtranspose(b: Builder, node: Node) -> None:
     _spatial(source)
     weight = b.const(node, 1, "weight")
     if weight is None:
-        raise Refusal("it has no weight")
+        raise Fatal("it has no weight")
     if len(weight.dims) != 4:
         raise Refusal(f"its weight has dims {list(weight.dims)}; convcost counts 2-D convs")
     channels, per_group, kh, kw = weight.dims
     group = _int(node, "group", 1)
     if group < 1 or channels != source.shape.c or channels % group:
-        raise Refusal(
+        raise Fatal(
             f"weight {list(weight.dims)} with group {group} does not take the {source.shape.c} "
             "input channels (it is C_in × C_out/group × kH × kW)"
         )
     kernel = _ints(node, "kernel_shape")
     if kernel is not None and tuple(kernel) != (kh, kw):
-        raise Refusal(f"kernel_shape {list(kernel)} differs from the weight's {[kh, kw]}")
+        raise Fatal(f"kernel_shape {list(kernel)} differs from the weight's {[kh, kw]}")
     stride = _pair(_ints(node, "strides"), 1, "strides")
     dilation = _pair(_ints(node, "dilations"), 1, "dilations")
     extra = _pair(_ints(node, "output_padding"), 0, "output_padding")
     output_shape = _ints(node, "output_shape")
     auto = _attr(node, "auto_pad", "NOTSET")
     if auto not in ("NOTSET", "", "SAME_UPPER", "SAME_LOWER", "VALID"):
-        raise Refusal(f"auto_pad {auto!r} is none of NOTSET, SAME_UPPER, SAME_LOWER, VALID")
+        raise Fatal(f"auto_pad {auto!r} is none of NOTSET, SAME_UPPER, SAME_LOWER, VALID")
     sizes = (source.shape.h, source.shape.w)
     spans = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
     # The output before padding is taken off: stride·(n − 1) + output_padding + dilated kernel.
@@ -521,7 +524,7 @@ def _convtranspose(b: Builder, node: Node) -> None:
         # output_padding is max(s − e, 0) (PyTorch's exporter never writes auto_pad).
         inferred = [f - max(e - s, 0) for f, e, s in zip(full, spans, stride, strict=True)]
         if inferred != wanted:
-            raise Refusal(
+            raise Fatal(
                 f"auto_pad {auto} with output_padding {list(extra)} makes {wanted[0]}x"
                 f"{wanted[1]} by ONNX's spec and {inferred[0]}x{inferred[1]} by its shape "
                 "inference; write explicit pads"
@@ -533,7 +536,7 @@ def _convtranspose(b: Builder, node: Node) -> None:
             wanted = list(output_shape)
         totals = [f - want for f, want in zip(full, wanted, strict=True)]
         if min(totals) < 0:
-            raise Refusal(
+            raise Fatal(
                 f"output_shape {wanted} is larger than the {full[0]}x{full[1]} it computes "
                 "(stride·(input − 1) + output_padding + dilated kernel); runtimes differ on "
                 "what fills the rest"
@@ -548,9 +551,9 @@ def _convtranspose(b: Builder, node: Node) -> None:
     else:
         pads = _ints(node, "pads") or (0, 0, 0, 0)
         if len(pads) != 4:
-            raise Refusal(f"pads {list(pads)} are not those of a 2-D window")
+            raise Fatal(f"pads {list(pads)} are not those of a 2-D window")
         if min(pads) < 0:
-            raise Refusal(f"negative pads {list(pads)}")
+            raise Fatal(f"negative pads {list(pads)}")
         padding = (pads[0], pads[2], pads[1], pads[3])
     bias = b.const(node, 2, "bias") is not None
     layer = ConvTranspose(kernel=(kh, kw), filters=per_group * group, stride=stride,
@@ -623,7 +626,7 @@ def _elementwise(op: str) -> Callable[[Builder, Node], None]:
             b.alias(node, b.fused[node.outputs[0]])
             return
         if len(node.inputs) < 2:
-            raise Refusal("it has fewer than two inputs")
+            raise Fatal("it has fewer than two inputs")
         values = [b.value(node, k) for k in range(len(node.inputs))]
         activs = [value for value in values if isinstance(value, Activ)]
         if not activs:
@@ -790,12 +793,12 @@ def _flatten(b: Builder, node: Node) -> None:
 def _dense(b: Builder, node: Node, weight: Const, transposed: bool, bias: bool) -> None:
     source = b.activ(node, 0)
     if len(weight.dims) != 2:
-        raise Refusal(f"its weight has dims {list(weight.dims)}, not 2")
+        raise Fatal(f"its weight has dims {list(weight.dims)}, not 2")
     features, units = weight.dims[::-1] if transposed else weight.dims
     if not source.shape.flat:
         raise Refusal(f"its input is {source.shape}, not a vector (flatten it first)")
     if features != source.shape.c:
-        raise Refusal(f"its weight {list(weight.dims)} does not take {source.shape.c} features")
+        raise Fatal(f"its weight {list(weight.dims)} does not take {source.shape.c} features")
     b.layer(node, Dense(units=units, bias=bias), source)
 
 
@@ -804,7 +807,7 @@ def _gemm(b: Builder, node: Node) -> None:
         raise Refusal("transA=1: the activation would be transposed")
     weight = b.const(node, 1, "weight")
     if weight is None:
-        raise Refusal("it has no weight")
+        raise Fatal("it has no weight")
     bias = b.const(node, 2, "bias") is not None
     _dense(b, node, weight, bool(_int(node, "transB", 0)), bias)
 
@@ -812,17 +815,19 @@ def _gemm(b: Builder, node: Node) -> None:
 def _matmul(b: Builder, node: Node) -> None:
     weight = b.const(node, 1, "weight")
     if weight is None:
-        raise Refusal("it has no weight")
+        raise Fatal("it has no weight")
     _dense(b, node, weight, False, False)
 
 
 def _batchnorm(b: Builder, node: Node) -> None:
     for k, what in enumerate(("scale", "bias", "mean", "variance"), 1):
         if b.const(node, k, what) is None:
-            raise Refusal(f"it has no {what}")
+            raise Fatal(f"it has no {what}")
     if any(node.outputs[1:]):
-        raise Fatal("it is in training mode (it outputs its running statistics): export the "
-                    "model in eval mode")
+        raise Fatal(
+            "it is in training mode (it outputs its running statistics): export the "
+            "model in eval mode"
+        )
     b.layer(node, BatchNorm(affine=True), b.activ(node, 0))
 
 
@@ -990,7 +995,7 @@ def _gather(b: Builder, node: Node) -> None:
     picked = []
     for index in indices.values:
         if not isinstance(index, int) or not -len(data.values) <= index < len(data.values):
-            raise Refusal(f"index {index} outside the shape {list(data.values)}")
+            raise Fatal(f"index {index} outside the shape {list(data.values)}")
         picked.append(data.values[index])
     b.alias(node, Const(indices.dims, tuple(picked)))
 
@@ -1258,15 +1263,22 @@ def onnx_installed() -> bool:
     return find_spec("onnx") is not None
 
 
-def inferred_dims(data: bytes) -> dict[str, tuple[Dim | None, ...]]:
+def inferred_dims(
+    data: bytes, sizes: Mapping[str, tuple[int, ...]] | None = None
+) -> dict[str, tuple[Dim | None, ...]]:
     """Every tensor's dims as ONNX's shape inference gives them, where the ``onnx`` package
-    is installed (only a model with an operator convcost cannot count pays for it)."""
+    is installed (only a model with an operator convcost cannot count pays for it); ``sizes``
+    fixes a graph input's sizes after the batch (``--input-shape``) first."""
     if not data or not onnx_installed():
         return {}
     import onnx
 
     try:
         model = onnx.load_model_from_string(data)
+        for info in model.graph.input:
+            fixed = (sizes or {}).get(info.name, ())
+            for dim, size in zip(info.type.tensor_type.shape.dim[1:], fixed, strict=False):
+                dim.dim_value = size
         inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
     except Exception:  # inference failing only means it gives no shapes
         return {}
