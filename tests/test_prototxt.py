@@ -5,6 +5,7 @@ where it is wrong."""
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -375,8 +376,8 @@ HEAD = 'input: "data"\ninput_shape { dim: 1 dim: 3 dim: 8 dim: 8 }\n'
 @pytest.mark.parametrize(
     ("text", "where", "words"),
     [
-        (HEAD + 'layer { name: "x" type: "Deconvolution" bottom: "data" top: "x" }',
-         "3:25", "layer 'x' has type 'Deconvolution', which convcost does not count"),
+        (HEAD + 'layer { name: "x" type: "Crop" bottom: "data" top: "x" }',
+         "3:25", "layer 'x' has type 'Crop', which convcost does not count"),
         (HEAD + 'layer { name: "r" type: "ReLU" bottom: "dat" top: "r" }',
          "3:40", "layer 'r' reads blob 'dat', which no layer before it makes"),
         (HEAD + 'layer { name: "e" type: "Eltwise" bottom: "data" bottom: "data" top: "e"\n'
@@ -514,3 +515,40 @@ def test_a_head_that_reads_no_labels_is_refused() -> None:
     with pytest.raises(ConvcostError, match="layer 'loss' has type 'EuclideanLoss', which "
                        "convcost does not count"):  # fmt: skip
         parse_prototxt(text, "net.prototxt")
+
+
+@pytest.mark.parametrize(
+    ("fields", "size", "params"),
+    [("num_output: 6 kernel_size: 4 stride: 2 pad: 1", 10, 4 * 6 * 16 + 6),
+     ("num_output: 6 kernel_size: 3 stride: 2 bias_term: false", 11, 4 * 6 * 9),
+     ("num_output: 6 kernel_size: 2 stride: 2 group: 2", 10, 4 * 3 * 4 + 6),
+     ("num_output: 6 kernel_size: 3 dilation: 2 pad: 2", 5, 4 * 6 * 9 + 6)],
+)  # fmt: skip
+def test_deconvolution_is_pytorchs_transposed_conv(fields: str, size: int, params: int) -> None:
+    """Caffe's Deconvolution, as FCN's upsampling writes it: stride·(n − 1) + dilated
+    kernel − 2·pad; its MACs and params checked against nn.ConvTranspose2d."""
+    text = (
+        'input: "data" input_shape { dim: 1 dim: 4 dim: 5 dim: 5 }\n'
+        'layer { name: "up" type: "Deconvolution" bottom: "data" top: "up"\n'
+        f"  convolution_param {{ {fields} }} }}\n"
+    )
+    from convcost.core.analysis import analyze
+
+    (row,) = analyze(parse_prototxt(text, "net.prototxt")[0]).layers
+    assert (row.kind, str(row.output_shape), row.params) == (
+        "convtranspose", f"{size}×{size}×6", params,
+    )  # fmt: skip
+    torch = pytest.importorskip("torch", reason="torch is not installed: pip install -e '.[test]'")
+    settings = dict(item.split(": ") for item in re.findall(r"\w+: \w+", fields))
+    module = torch.nn.ConvTranspose2d(
+        4, 6, int(settings["kernel_size"]), int(settings.get("stride", 1)),
+        int(settings.get("pad", 0)), groups=int(settings.get("group", 1)),
+        bias=settings.get("bias_term") != "false", dilation=int(settings.get("dilation", 1)),
+    )  # fmt: skip
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        out = module(torch.zeros(1, 4, 5, 5))
+    assert list(out.shape) == [1, 6, size, size]
+    assert sum(p.numel() for p in module.parameters()) == params
+    assert counter.get_total_flops() == 2 * row.macs

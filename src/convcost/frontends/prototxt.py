@@ -428,6 +428,7 @@ _V1_TYPES = {
     "RELU": "ReLU", "SIGMOID": "Sigmoid", "TANH": "TanH", "LRN": "LRN", "DROPOUT": "Dropout",
     "SOFTMAX": "Softmax", "CONCAT": "Concat", "ELTWISE": "Eltwise", "FLATTEN": "Flatten",
     "SPLIT": "Split", "DATA": "Data", "IMAGE_DATA": "ImageData",
+    "DECONVOLUTION": "Deconvolution",
     "ACCURACY": "Accuracy", "SOFTMAX_LOSS": "SoftmaxWithLoss", "EUCLIDEAN_LOSS": "EuclideanLoss",
     "SIGMOID_CROSS_ENTROPY_LOSS": "SigmoidCrossEntropyLoss", "HINGE_LOSS": "HingeLoss",
     "INFOGAIN_LOSS": "InfogainLoss", "MULTINOMIAL_LOGISTIC_LOSS": "MultinomialLogisticLoss",
@@ -440,9 +441,9 @@ _HEADS = (
 the network a deploy file runs, so one that reads the data layer's labels is left out."""
 _DATA_TYPES = ("Data", "ImageData")
 _SUPPORTED = (
-    "Input", "Data", "ImageData", "Convolution", "Pooling", "InnerProduct", "ReLU", "Sigmoid",
-    "TanH", "LRN", "Dropout", "Softmax", "Concat", "Eltwise", "BatchNorm", "Scale", "Flatten",
-    "Split",
+    "Input", "Data", "ImageData", "Convolution", "Deconvolution", "Pooling", "InnerProduct",
+    "ReLU", "Sigmoid", "TanH", "LRN", "Dropout", "Softmax", "Concat", "Eltwise", "BatchNorm",
+    "Scale", "Flatten", "Split",
 )  # fmt: skip
 _TOP_FIELDS = ("name", "input", "input_dim", "input_shape", "layer", "layers",
                "force_backward", "state", "debug_info")  # fmt: skip
@@ -718,8 +719,11 @@ class _Builder:
 
     def make(self, kind: str, name: str, layer: Message, inputs: int) -> Layer:
         what = f"layer '{name}'"
-        if kind == "Convolution":
-            return self.convolution(_sub(layer, "convolution_param", what), what)
+        if kind in ("Convolution", "Deconvolution"):
+            # A Deconvolution is Caffe's transposed convolution, with the same parameters:
+            # stride·(n − 1) + dilated kernel − 2·pad, as PyTorch's ConvTranspose2d.
+            made = "conv" if kind == "Convolution" else "convtranspose"
+            return self.convolution(_sub(layer, "convolution_param", what), what, made)
         if kind == "Pooling":
             return self.pooling(_sub(layer, "pooling_param", what), what)
         if kind == "InnerProduct":
@@ -810,7 +814,7 @@ class _Builder:
         except ConvcostError as error:
             raise error.located(param.at) from None
 
-    def convolution(self, param: Message, what: str) -> Layer:
+    def convolution(self, param: Message, what: str, kind: str = "conv") -> Layer:
         what += " convolution_param"
         _only(
             param,
@@ -832,7 +836,7 @@ class _Builder:
         bias = _bool(param, "bias_term", what, True)
         if bias is not None:
             raw["bias"] = bias
-        return self.built("conv", raw, param)
+        return self.built(kind, raw, param)
 
     def pooling(self, param: Message, what: str) -> Layer:
         what += " pooling_param"
