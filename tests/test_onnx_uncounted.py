@@ -105,8 +105,8 @@ def test_json_carries_uncounted_ops_and_nulls(runner: CliRunner, onnx: Any, tmp_
     assert (data["totals"]["macs"], data["totals"]["params"]) == (7200, 288)
     explained = runner.invoke(app, ["analyze", str(path), "-f", "json", "--explain"])
     assert json.loads(explained.stdout)["layers"][1]["explain"] == [
-        "not counted: the shape is the model file's; what Sin computes and holds, convcost "
-        "does not know"
+        "not counted: the shape is the model file's (or ONNX's shape inference's); what Sin "
+        "computes and holds, convcost does not know"
     ]
     counted = runner.invoke(app, ["analyze", "resnet18", "-f", "json"])
     assert json.loads(counted.stdout)["uncounted_ops"] == []
@@ -243,7 +243,7 @@ def test_a_tensor_of_another_rank_goes_on_into_uncounted_layers_only(
     assert layers[1]["explain"] == [
         "not counted: 'f' comes from the operator com.example.Boxes, which convcost cannot "
         "count, as a tensor of rank 3; convcost reads N×C×H×W and N×F tensors; the shape is "
-        "the model file's"
+        "the model file's (or ONNX's shape inference's)"
     ]
 
 
@@ -336,7 +336,7 @@ def test_known_operators_in_forms_convcost_does_not_count(
     data = json.loads(result.stdout)
     assert [(u["op"], u["count"]) for u in data["uncounted_ops"]] == [(op, 1)]
     assert data["layers"][-1]["explain"] == [
-        f"not counted: {FORMS[form]}; the shape is the model file's"
+        f"not counted: {FORMS[form]}; the shape is the model file's (or ONNX's shape inference's)"
     ]
     code = (
         "import sys; sys.modules['onnx'] = None\n"
@@ -380,3 +380,106 @@ def test_shape_inference_takes_the_input_shape_asked(onnx: Any, tmp_path: Path) 
     assert [(r.name, r.kind, r.output_shape.as_list()) for r in report.layers] == [
         ("c", "conv", [10, 8, 8]), ("s", "uncounted", [10, 8, 8]),
     ]  # fmt: skip
+
+
+def test_control_flow_is_refused(runner: CliRunner, onnx: Any, tmp_path: Path) -> None:
+    """An If's branches read the network's tensors without listing them: never a constant."""
+    helper = onnx.helper
+    branch = helper.make_graph(
+        [node(onnx, "Relu", ["c"], ["o"], "/then/Relu")], "then", [],
+        [helper.make_tensor_value_info("o", onnx.TensorProto.FLOAT, None)],
+    )  # fmt: skip
+    path = tmp_path / "m.onnx"
+    model(onnx, path, [
+        node(onnx, "Conv", ["x", "W"], ["c"], "/c/Conv"),
+        node(onnx, "If", ["cond"], ["y"], "/If", then_branch=branch, else_branch=branch),
+    ], [weights(onnx, "W", [8, 4, 3, 3]),
+        helper.make_tensor("cond", onnx.TensorProto.BOOL, [], [True])])  # fmt: skip
+    assert refusal(runner, path) == (
+        f"convcost: {path}: node '/If' (If): it holds a subgraph (control flow), whose reads "
+        "of the network's tensors convcost does not follow; export the model without If, Loop "
+        "and Scan (traced at a fixed input shape)\n"
+    )
+
+
+def test_a_tensor_whose_first_axis_is_not_the_batch(onnx: Any, tmp_path: Path) -> None:
+    """A reshape folding 4 groups into the batch: what reads it is not counted per sample
+    as if the batch were 1 (it would be a quarter of the work)."""
+    path = tmp_path / "m.onnx"
+    helper, tensor = onnx.helper, onnx.TensorProto.FLOAT
+    graph = helper.make_graph(
+        [node(onnx, "Conv", ["x", "W"], ["c"], "/a/Conv"),
+         node(onnx, "Reshape", ["c", "shape"], ["r"], "/fold/Reshape"),
+         node(onnx, "Conv", ["r", "V"], ["y"], "/b/Conv", pads=[1, 1, 1, 1])],
+        "g", [helper.make_tensor_value_info("x", tensor, [1, 4, 8, 8])],
+        [helper.make_tensor_value_info("y", tensor, None)],
+        [weights(onnx, "W", [16, 4, 1, 1]), weights(onnx, "V", [8, 4, 3, 3]),
+         onnx.helper.make_tensor("shape", onnx.TensorProto.INT64, [4], [4, 4, 8, 8])],
+    )  # fmt: skip
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    report = analyze_spec(str(path))[1]
+    assert [(r.name, r.kind, r.counted, r.activations) for r in report.layers] == [
+        ("a", "conv", True, 1024), ("fold", "uncounted", False, 1024),
+        ("b", "uncounted", False, 2048),
+    ]  # fmt: skip
+    assert report.totals.macs == 64 * 16 * 4
+
+
+def test_a_vector_model_keeps_its_vector_input(onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    helper, tensor = onnx.helper, onnx.TensorProto.FLOAT
+    graph = helper.make_graph(
+        [node(onnx, "Gemm", ["x", "D"], ["a"], "/fc/Gemm", transB=1),
+         node(onnx, "Concat", ["x", "a"], ["y"], "/cat/Concat", axis=1)],
+        "g", [helper.make_tensor_value_info("x", tensor, ["N", "F"])],
+        [helper.make_tensor_value_info("y", tensor, None)], [weights(onnx, "D", [10, 512])],
+    )  # fmt: skip
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    report = analyze_spec(str(path), input_shape=parse_shape("1x1x512"))[1]
+    assert report.output_shape == parse_shape("1x1x522")._replace(flat=True)
+    assert report.totals.macs == 5120
+
+
+def test_a_reduction_without_output_is_refused(
+    runner: CliRunner, onnx: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "m.onnx"
+    model(onnx, path, [
+        node(onnx, "Relu", ["x"], ["y"], "/Relu"),
+        onnx.helper.make_node("ReduceMean", ["y"], [], name="/R", axes=[2, 3], keepdims=0),
+    ])  # fmt: skip
+    assert refusal(runner, path) == f"convcost: {path}: node '/R' (ReduceMean): it has no output\n"
+
+
+def test_an_erf_plus_a_per_channel_constant_is_no_gelu(onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    scalar = [onnx.helper.make_tensor("r2", onnx.TensorProto.FLOAT, [], [2**0.5])]
+    model(onnx, path, [
+        node(onnx, "Relu", ["x"], ["r"], "/Relu"),
+        node(onnx, "Div", ["r", "r2"], ["d"], "/Div"),
+        node(onnx, "Erf", ["d"], ["e"], "/Erf"),
+        node(onnx, "Add", ["e", "pc"], ["p"], "/Add"),
+        node(onnx, "Mul", ["r", "p"], ["y"], "/Mul"),
+    ], [*scalar, weights(onnx, "pc", [4, 1, 1])])  # fmt: skip
+    report = analyze_spec(str(path))[1]
+    assert "gelu" not in [r.kind for r in report.layers]
+    assert [op.op for op in report.uncounted] == ["Erf", "Add"]
+
+
+def test_constants_convcost_cannot_evaluate_need_no_shape_inference(
+    onnx: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "m.onnx"
+    ints = [onnx.helper.make_tensor(n, onnx.TensorProto.INT64, [], [v])
+            for n, v in (("a", 0), ("b", 5), ("one", 1))]  # fmt: skip
+    model(onnx, path, [
+        node(onnx, "Range", ["a", "b", "one"], ["unused"], "/Range"),
+        node(onnx, "Relu", ["x"], ["y"], "/Relu"),
+    ], ints)  # fmt: skip
+    code = (
+        "import sys; from convcost.frontends import analyze_spec\n"
+        f"r = analyze_spec({str(path)!r})[1]\n"
+        "print([l.kind for l in r.layers], 'onnx' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout == "['relu'] False\n"

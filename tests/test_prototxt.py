@@ -552,3 +552,19 @@ def test_deconvolution_is_pytorchs_transposed_conv(fields: str, size: int, param
     assert list(out.shape) == [1, 6, size, size]
     assert sum(p.numel() for p in module.parameters()) == params
     assert counter.get_total_flops() == 2 * row.macs
+
+
+def test_input_shape_replaces_the_files_and_its_pools_are_checked_there() -> None:
+    text = (
+        'input: "data" input_shape { dim: 1 dim: 3 dim: 5 dim: 5 }\n'
+        'layer { name: "p" type: "Pooling" bottom: "data" top: "p"\n'
+        "  pooling_param { pool: MAX kernel_size: 1 stride: 2 } }\n"
+    )
+    from convcost.core.analysis import analyze
+    from convcost.core.shapes import Shape
+
+    assert str(analyze(parse_prototxt(text, "n.prototxt")[0]).output_shape) == "3×3×3"
+    at = parse_prototxt(text, "n.prototxt", input_shape=Shape(9, 9, 3))[0]
+    assert str(analyze(at).output_shape) == "5×5×3"
+    with pytest.raises(ConvcostError, match="Caffe makes 4 windows"):
+        parse_prototxt(text, "n.prototxt", input_shape=Shape(6, 6, 3))

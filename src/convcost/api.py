@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from convcost.analyses.budget import ConfigCheck
     from convcost.analyses.quantities import Limit
     from convcost.core.costs import Settings
+    from convcost.core.kinds.uncounted import UncountedOps
     from convcost.core.report import Report as Analysis
     from convcost.core.shapes import Shape
 
@@ -48,6 +49,12 @@ class Report:
     @property
     def macs(self) -> int:
         return self.analysis.totals.macs
+
+    @property
+    def uncounted(self) -> tuple[UncountedOps, ...]:
+        """Operators of a model file convcost could not count, by type (``op``, ``number``,
+        ``layers``): their work is in no total."""
+        return self.analysis.uncounted
 
     @property
     def flops(self) -> int:
@@ -375,6 +382,8 @@ def _input_shape(value: str | Sequence[int] | None) -> Shape | None:
 
     if value is None:
         return None
+    if not isinstance(value, str | Sequence):
+        raise ConvcostError(f"input_shape takes 'HxWxC' or [h, w, c], not {value!r}")
     return shape_from_value(value if isinstance(value, str) else list(value))
 
 

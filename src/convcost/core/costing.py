@@ -370,6 +370,8 @@ def _layer_costs(
                 bound = "fused"
             else:
                 bound = "compute" if compute >= memory else "memory"
+            if not result.counted:
+                bound = "?"  # its own arithmetic and weights are unknown
         costs.append(make(params * weight_size, weight_bytes, input_bytes, output_bytes, ops,
                           moved, live[index], latency, bound, is_fused))  # fmt: skip
     return costs

@@ -61,7 +61,7 @@ def _read_json(
 
 
 def _read_prototxt(
-    path: str, defaults: Mapping[str, object] | None, max_layers: int, _: Shape | None
+    path: str, defaults: Mapping[str, object] | None, max_layers: int, input_shape: Shape | None
 ) -> Loaded:
     """A Caffe network file: the graph built directly (see ``frontends.prototxt``)."""
     from convcost.core.gcpause import gc_paused
@@ -70,7 +70,7 @@ def _read_prototxt(
 
     text, source = read_source(path)
     with gc_paused():
-        graph, name = parse_prototxt(text, source, defaults, max_layers)
+        graph, name = parse_prototxt(text, source, defaults, max_layers, input_shape)
     return Loaded(graph, name)
 
 
@@ -132,8 +132,11 @@ def load_spec(
 
 
 def at_input(loaded: Loaded, input_shape: Shape) -> Loaded:
-    """What was read, with ``input_shape`` as its network's input."""
+    """What was read, with ``input_shape`` as its network's input (a vector where it was
+    one, given as 1x1xF)."""
     located = loaded.located
+    if loaded.network.input_shape.flat and (input_shape.h, input_shape.w) == (1, 1):
+        input_shape = input_shape._replace(flat=True)
     return loaded._replace(
         network=loaded.network._replace(input_shape=input_shape),
         located=None if located is None else lambda: at_input(located(), input_shape),

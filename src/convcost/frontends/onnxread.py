@@ -176,6 +176,7 @@ class Builder:
         self.given_dims: dict[str, tuple[Dim | None, ...]] | None = None  # see dims_given
         self.inferred = False
         self.input_sizes_asked: dict[str, tuple[int, ...]] = {}  # for shape inference
+        self.batch_dim: Dim | None = 1  # the input's first dimension, as the file names it
         for node in model.nodes:
             path, _ = module_path(node)
             self.scope_paths.update("/".join(path[:i]) for i in range(1, len(path)))
@@ -209,6 +210,7 @@ class Builder:
                 f"{self.source}: input '{info.name}' has {shown}; convcost reads an N×C×H×W "
                 "image or an N×F vector input"
             )
+        self.batch_dim = dims[0]
         ints = self.input_sizes(info.name, dims)
         shape = Shape(1, 1, ints[0], True) if len(ints) == 1 else Shape(ints[1], ints[2], ints[0])
         if len(ints) == 3 and self.channels_last_input(info.name):
@@ -383,19 +385,30 @@ class Builder:
     def dims_given(self, name: str) -> tuple[Dim | None, ...] | None:
         """A tensor's dims as the file gives them (value_info, the graph's outputs) or, once
         asked for one it does not give, as ONNX's shape inference does (when installed)."""
+        self.given_dims = self.file_dims()
+        found = self.given_dims.get(name)
+        # At sizes --input-shape sets, the file's own dims may be those of another size:
+        # shape inference at the sizes asked comes first.
+        if (found is None or self.input_sizes_asked) and not self.inferred:
+            self.inferred = True
+            inferred = inferred_dims(self.data, self.input_sizes_asked)
+            if self.input_sizes_asked:
+                self.given_dims = {**self.given_dims, **inferred}
+            else:
+                self.given_dims = {**inferred, **self.given_dims}
+            found = self.given_dims.get(name)
+        return found
+
+    def file_dims(self) -> dict[str, tuple[Dim | None, ...]]:
+        """The dims the file gives (value_info, the graph's outputs), once inference has
+        added its own the dims of either."""
         if self.given_dims is None:
             self.given_dims = {
                 info.name: info.dims
                 for info in (*self.model.value_info, *self.model.outputs)
                 if info.dims is not None
             }
-        found = self.given_dims.get(name)
-        if found is None and not self.inferred:
-            self.inferred = True
-            inferred = inferred_dims(self.data, self.input_sizes_asked)
-            self.given_dims = {**inferred, **self.given_dims}
-            found = self.given_dims.get(name)
-        return found
+        return self.given_dims
 
     # --- the walk ----------------------------------------------------------------------
 
@@ -620,6 +633,13 @@ def _clip(b: Builder, node: Node) -> None:
     b.layer(node, Activation(fn=fn), b.activ(node, 0))
 
 
+def _broadcasts(a: Shape, b: Shape) -> bool:
+    """Whether ONNX's (NumPy's) broadcasting joins two activations' per-sample dims."""
+    if a.flat != b.flat:
+        return False
+    return all(x == y or 1 in (x, y) for x, y in zip(a[:3], b[:3], strict=True))
+
+
 def _elementwise(op: str) -> Callable[[Builder, Node], None]:
     def read(b: Builder, node: Node) -> None:
         if node.outputs and node.outputs[0] in b.fused:
@@ -649,8 +669,12 @@ def _elementwise(op: str) -> Callable[[Builder, Node], None]:
         for shape in shapes:
             broadcast = (shape.h, shape.w, shape.c, shape.flat) == (1, 1, out.c, False)
             if shape != out and not (broadcast and not out.flat):
-                raise Refusal(f"inputs of shapes {[str(s) for s in shapes]} do not "
-                              "broadcast as convcost counts (equal, or 1×1×C)")  # fmt: skip
+                shown = [str(s) for s in shapes]
+                if not _broadcasts(shape, out):  # ONNX could not run it either
+                    raise Fatal(f"inputs of shapes {shown} do not broadcast: an earlier layer "
+                                "is misread, or the file is wrong")  # fmt: skip
+                raise Refusal(f"inputs of shapes {shown} do not broadcast as convcost counts "
+                              "(equal, or 1×1×C)")  # fmt: skip
         merge = "add" if op in ("Add", "Sub") else "mul"
         b.add(node, Merge(op=merge), tuple(a.node for a in activs), out)
 
@@ -678,6 +702,9 @@ def _erf(b: Builder, node: Node) -> None:
     if not isinstance(source, Activ) or len(plus) != 1 or plus[0][0].op_type != "Add":
         raise refusal
     add = plus[0][0]
+    one = [_number(b, name) for name in add.inputs if name != node.outputs[0]]
+    if one != [1.0]:
+        raise refusal  # 1 + erf(·) only
     times = b.uses_of(add.outputs[0]) if add.outputs else []
     if len(times) != 1 or times[0][0].op_type != "Mul" or not _reads_x(b, times[0][0], x):
         raise refusal
@@ -685,6 +712,21 @@ def _erf(b: Builder, node: Node) -> None:
     gelu = b.values[node.outputs[0]]
     assert isinstance(gelu, Activ)
     b.fused[times[0][0].outputs[0]] = gelu
+
+
+def _number(b: Builder, name: str) -> float | None:
+    """A one-value constant's value, read ahead of its Constant node where need be (the
+    exporters write some constants after the node that looks at them first)."""
+    value = b.values.get(name)
+    if isinstance(value, Const):
+        values = value.values
+    else:
+        made = b.makers.get(name)
+        found = made.attributes.get("value") if made and made.op_type == "Constant" else None
+        values = found.value.values if found and isinstance(found.value, Tensor) else None
+    if not values or len(values) != 1 or isinstance(values[0], str):
+        return None
+    return float(values[0])
 
 
 def _reads_x(b: Builder, node: Node, x: str) -> bool:
@@ -773,8 +815,9 @@ def _concat(b: Builder, node: Node) -> None:
     shape = activs[0].shape
     for other in activs[1:]:
         if (other.shape.h, other.shape.w, other.shape.flat) != (shape.h, shape.w, shape.flat):
-            raise Refusal(f"inputs of shapes {[str(a.shape) for a in activs]} do not agree in "
-                          "height and width")  # fmt: skip
+            raise Fatal(f"inputs of shapes {[str(a.shape) for a in activs]} do not agree in "
+                        "height and width: an earlier layer is misread, or the file is "
+                        "wrong")  # fmt: skip
     out = Shape(shape.h, shape.w, sum(a.shape.c for a in activs), shape.flat)
     b.add(node, Merge(op="concat"), tuple(a.node for a in activs), out)
 
@@ -913,6 +956,8 @@ def _reduce(pool: type[GlobalAvgPool] | type[GlobalMaxPool]) -> Callable[[Builde
 
     def read(b: Builder, node: Node) -> None:
         source = b.activ(node, 0)
+        if not node.outputs:
+            raise Fatal("it has no output")
         if b.opset >= 18:
             given = b.const(node, 1, "axes", need_values=True)
             axes = _whole(given.values) if given is not None else ()
@@ -1178,6 +1223,13 @@ def _uncounted(b: Builder, node: Node, reason: str = "") -> None:
     another output of another shape, goes on only into other uncounted operators (a
     detection head's tail), and is refused where a counted layer reads it."""
     op = node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}.{node.op_type}"
+    op = op or "(no op_type)"
+    if node.subgraph:
+        raise Fatal(
+            "it holds a subgraph (control flow), whose reads of the network's tensors convcost "
+            "does not follow; export the model without If, Loop and Scan (traced at a fixed "
+            "input shape)"
+        )
     found: list[int] = []
     for k, name in enumerate(node.inputs):
         if name and name in b.opaque and name not in b.values:
@@ -1191,7 +1243,7 @@ def _uncounted(b: Builder, node: Node, reason: str = "") -> None:
     if not sources:
         # On constants only: a constant convcost cannot evaluate (its dims, where given).
         for name in outputs:
-            dims = b.dims_given(name)
+            dims = b.file_dims().get(name)  # a constant's dims: no shape inference for them
             if dims is not None and all(isinstance(d, int) for d in dims):
                 b.values[name] = Const(tuple(int(d) for d in dims if isinstance(d, int)), None)
             else:
@@ -1247,6 +1299,20 @@ def _activation_shape(b: Builder, node: Node, op: str, name: str) -> tuple[_Made
             f"{_shown(dims)}: beyond the batch, convcost needs fixed sizes"
         )
     ints = [int(d) for d in rest if isinstance(d, int)]
+    batch, first = b.batch_dim, dims[0] if dims else None
+    if first != batch:
+        # Not the batch first (a reshape that folds it in, or a rank-1 tensor): of a fixed
+        # batch, as many values per sample as it holds over that batch; else refused.
+        total = _count(tuple(ints)) * first if isinstance(first, int) else None
+        if isinstance(batch, int) and total is not None and batch and total % batch == 0:
+            return _Made(Shape(1, 1, total // batch, True), False), (
+                f"'{name}' comes from the operator {op}, which convcost cannot count, with "
+                f"the dims {_shown(dims)}, whose first is not the batch ({batch})"
+            )
+        return None, (
+            f"the operator {op}, which convcost cannot count, makes '{name}' of the dims "
+            f"{_shown(dims)}, whose first is not the batch ({_shown((batch,))[0]})"
+        )
     if len(ints) == 3:
         return _Made(Shape(ints[1], ints[2], ints[0]), True), ""
     if len(ints) == 1:

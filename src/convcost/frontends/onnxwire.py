@@ -52,6 +52,10 @@ class Attribute(NamedTuple):
     value: int | float | str | tuple[int, ...] | tuple[float, ...] | Tensor | None
 
 
+SUBGRAPH = "\x00subgraph"
+"""The value of an attribute that holds a graph (not read)."""
+
+
 class Node(NamedTuple):
     name: str
     op_type: str
@@ -59,6 +63,7 @@ class Node(NamedTuple):
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
     attributes: dict[str, Attribute]
+    subgraph: bool = False  # holds a graph (If, Loop, Scan): reads tensors it does not list
 
 
 class ValueInfo(NamedTuple):
@@ -214,8 +219,8 @@ def _tensor(data: bytes, start: int, end: int) -> Tensor:
 
 def _attribute(data: bytes, start: int, end: int) -> Attribute:
     """AttributeProto: name = 1, f = 2, i = 3, s = 4, t = 5, floats = 7, ints = 8, type =
-    20 (FLOAT 1, INT 2, STRING 3, TENSOR 4, FLOATS 6, INTS 7). Graphs and the other kinds
-    are not read: the operators that take them are not counted."""
+    20 (FLOAT 1, INT 2, STRING 3, TENSOR 4, FLOATS 6, INTS 7). Graphs (g = 6, graphs = 11;
+    GRAPH 5, GRAPHS 10) are not read, only noted (``SUBGRAPH``), nor are the other kinds."""
     name = ""
     kind = 0
     scalar: int | float | str | Tensor | None = None
@@ -238,6 +243,10 @@ def _attribute(data: bytes, start: int, end: int) -> Attribute:
             _floats(data, wire, value, stop, floats)
         elif number == 8:
             _ints(data, wire, value, stop, ints)
+        elif number in (6, 11):
+            kind = 5
+    if kind in (5, 10):
+        return Attribute(name, SUBGRAPH)
     if kind == 6 or (kind == 0 and floats):
         return Attribute(name, tuple(floats))
     if kind == 7 or (kind == 0 and ints):
@@ -269,7 +278,8 @@ def _node(data: bytes, start: int, end: int) -> Node:
             attributes[attribute.name] = attribute
         if len(inputs) + len(outputs) + len(attributes) > MAX_LIST:
             raise Garbled(f"a node with more than {MAX_LIST} inputs, outputs and attributes")
-    return Node(name, op_type, domain, tuple(inputs), tuple(outputs), attributes)
+    subgraph = any(a.value == SUBGRAPH for a in attributes.values())
+    return Node(name, op_type, domain, tuple(inputs), tuple(outputs), attributes, subgraph)
 
 
 def _dimension(data: bytes, start: int, end: int) -> Dim | None:

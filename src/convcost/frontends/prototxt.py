@@ -438,7 +438,9 @@ _HEADS = (
     "InfogainLoss", "MultinomialLogisticLoss", "ContrastiveLoss",
 )  # fmt: skip
 """A train_val.prototxt's training and evaluation heads: what they compute is no part of
-the network a deploy file runs, so one that reads the data layer's labels is left out."""
+the network a deploy file runs, so one that reads the data layer's labels is left out. The
+layers that feed them are kept: a train_val's auxiliary classifiers (GoogLeNet's loss1 and
+loss2 branches) are counted, as the file describes the network that trains."""
 _DATA_TYPES = ("Data", "ImageData")
 _SUPPORTED = (
     "Input", "Data", "ImageData", "Convolution", "Deconvolution", "Pooling", "InnerProduct",
@@ -460,9 +462,14 @@ _LABELS = -2
 
 class _Builder:
     def __init__(
-        self, net: Message, defaults: Mapping[str, object] | None, max_layers: int
+        self,
+        net: Message,
+        defaults: Mapping[str, object] | None,
+        max_layers: int,
+        asked: Shape | None = None,
     ) -> None:
         self.net = net
+        self.asked = asked  # --input-shape: the input instead of the file's
         self.defaults = defaults
         self.max_layers = max_layers
         self.nodes: list[GraphNode] = []
@@ -485,7 +492,7 @@ class _Builder:
                 "convcost analyses networks with one image input",
                 at,
             )
-        self.input_shape, self.input_at = shape, at
+        self.input_shape, self.input_at = self.asked or shape, at
         self.blobs[blob] = _Blob(INPUT, at)
 
     def dims_shape(self, dims: list[Field], what: str, at: Location) -> Shape:
@@ -1019,9 +1026,11 @@ def parse_prototxt(
     source: str,
     defaults: Mapping[str, object] | None = None,
     max_layers: int = MAX_LAYERS,
+    input_shape: Shape | None = None,
 ) -> tuple[Graph, str]:
-    """A Caffe network file's text as the graph convcost analyses, and its ``name:``."""
+    """A Caffe network file's text as the graph convcost analyses, and its ``name:``;
+    ``input_shape`` instead of the file's (its pools checked at that size)."""
     net = parse_text(text, source, VALUES_PER_ROW * max_layers)
-    graph = _Builder(net, defaults, max_layers).build()
+    graph = _Builder(net, defaults, max_layers, input_shape).build()
     found = _single(net, "name", "the network's")
     return graph, _string(found, "the network's") if found else ""

@@ -14,9 +14,10 @@ def explain_layer(result: LayerResult) -> list[str]:
     layer = result.layer
     if isinstance(layer, Uncounted):
         if layer.reason:
-            return [f"not counted: {layer.reason}; the shape is the model file's"]
-        return [f"not counted: the shape is the model file's; what {layer.op} computes "
-                "and holds, convcost does not know"]  # fmt: skip
+            return [f"not counted: {layer.reason}; the shape is the model file's (or ONNX's "
+                    "shape inference's)"]  # fmt: skip
+        return [f"not counted: the shape is the model file's (or ONNX's shape inference's); "
+                f"what {layer.op} computes and holds, convcost does not know"]  # fmt: skip
     if result.axes is not None:
         h, w = result.axes
         if h.formula() == w.formula():

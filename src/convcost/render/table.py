@@ -15,7 +15,14 @@ from rich.table import Table
 from rich.text import Text
 
 from convcost.core.report import GroupResult, LayerResult, Report, Row, Totals
-from convcost.render.columns import Column, has_device, metric_column, shown_rows, work_columns
+from convcost.render.columns import (
+    UNKNOWN,
+    Column,
+    has_device,
+    metric_column,
+    shown_rows,
+    work_columns,
+)
 from convcost.render.escape import visible
 from convcost.render.explain import explain_layer
 from convcost.render.numbers import Texts, count, grouped, short, unit_label
@@ -261,11 +268,12 @@ def _print_table(
         for r in report.layers:
             console.print(f"{r.name}: {r.kind} {r.config}".rstrip(), overflow="fold")
             console.print(f"  {r.input_shape} → {r.output_shape}", overflow="fold")
-            console.print(
-                f"  {unit_label(unit)} {grouped(count(r, unit))} ({short(count(r, unit))}),"
-                f" params {grouped(r.params)}",
-                overflow="fold",
+            work = (
+                f"{grouped(count(r, unit))} ({short(count(r, unit))}), params {grouped(r.params)}"
+                if r.counted
+                else f"{UNKNOWN}, params {UNKNOWN}"
             )
+            console.print(f"  {unit_label(unit)} {work}", overflow="fold")
         t = report.totals
         console.print(
             f"total: {unit_label(unit)} {grouped(count(t, unit))} ({short(count(t, unit))}),"
