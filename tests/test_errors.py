@@ -320,7 +320,7 @@ CASES = [
         "a misspelt built-in model",
         "args",
         "resnet5",
-        "convcost: resnet5: no such file or built-in model; did you mean 'resnet50'? built-in models: alexnet, googlenet, inception_3a, inception_4a, mobilenet_v1, mobilenet_v2, nin, resnet18, resnet50, squeezenet1_0, vgg16 (see convcost models)\n",
+        "convcost: resnet5: no such file or built-in model; did you mean 'resnet50'? built-in models: alexnet, efficientnet_b0, googlenet, inception_3a, inception_4a, mobilenet_v1, mobilenet_v2, mobilenet_v3_large, nin, regnet_y_400mf, resnet18, resnet50, squeezenet1_0, vgg16 (see convcost models)\n",
     ),
 ]
 

@@ -26,6 +26,11 @@ PUBLISHED = {
     "mobilenet_v1": (568_740_352, 4_231_976),
     "mobilenet_v2": (300_774_272, 3_504_872),
     "squeezenet1_0": (818_924_576, 1_248_424),
+    # Issue #15: params as torchvision documents them; MACs torch.utils.flop_counter's ÷ 2 on
+    # torchvision's definitions written in plain torch (tests/torchvision_nets.py).
+    "efficientnet_b0": (385_814_752, 5_288_548),
+    "mobilenet_v3_large": (216_589_760, 5_483_032),
+    "regnet_y_400mf": (401_842_848, 4_344_144),
 }
 
 
