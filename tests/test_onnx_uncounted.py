@@ -145,6 +145,10 @@ def test_check_refuses_unless_allowed(runner: CliRunner, onnx: Any, tmp_path: Pa
     )
     assert allowed.exit_code == 0
     assert allowed.stderr == WARNING.format(path=path)
+    assert json.loads(allowed.stdout)["configs"][0]["uncounted_ops"] == [
+        {"op": "Sin", "count": 1, "layers": ["blk/sin"]},
+        {"op": "TopK", "count": 1, "layers": ["blk/topk"]},
+    ]
     failed = runner.invoke(app, ["check", str(path), "--max-macs", "7k", "--allow-uncounted"])
     assert failed.exit_code == 1
 

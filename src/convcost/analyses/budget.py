@@ -8,6 +8,7 @@ from typing import NamedTuple, Protocol
 
 from convcost.analyses.quantities import Limit, parse_quantity
 from convcost.core.errors import ConvcostError
+from convcost.core.kinds.uncounted import UncountedOps, described
 from convcost.core.metrics import METRICS, budgetable
 from convcost.core.report import Report
 
@@ -65,6 +66,7 @@ class ConfigCheck:
     config: str
     verdicts: tuple[Verdict, ...] = ()
     error: ConvcostError | None = None
+    uncounted: tuple[UncountedOps, ...] = ()  # allowed: operators its totals leave out
 
     @property
     def status(self) -> str:
@@ -132,7 +134,6 @@ def check_configs(
     budget NO BUDGET; ``say`` gets the line that tells the user of either. A model holding
     operators convcost cannot count is an ERROR too (its totals leave them out), unless
     ``allow_uncounted``."""
-    from convcost.core.kinds.uncounted import described
     from convcost.render.escape import visible
 
     checks: list[ConfigCheck] = []
@@ -152,5 +153,5 @@ def check_configs(
             continue
         if not limits:
             say(f"{visible(config)}: {no_budget()}")
-        checks.append(ConfigCheck(config, verdicts))
+        checks.append(ConfigCheck(config, verdicts, uncounted=report.uncounted))
     return Checks(tuple(checks))

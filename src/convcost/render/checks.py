@@ -59,6 +59,9 @@ def checks_json(result: Checks, options: Options) -> str:
             }
             for v in c.verdicts
         ]
+        entry["uncounted_ops"] = [
+            {"op": op.op, "count": op.number, "layers": list(op.layers)} for op in c.uncounted
+        ]
         results.append(entry)
     return json_text(
         {
