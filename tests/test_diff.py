@@ -351,3 +351,63 @@ memory (fp32, adam): param bytes 46.76 MB → 44.91 MB (−3.9 %); peak memory 4
         ("layer3.1", "stage3.1", "renamed"),
     ]  # fmt: skip
     assert (data["unchanged"], data["renamed"]) == (51, 16)
+
+
+GROUPS = """\
+input: 16x16x8
+layers:
+  - group: [conv 3x3 8, relu]
+    name: a
+  - group: [conv 1x1 8, relu]
+    name: b
+  - conv 3x3 8
+"""
+
+
+def test_a_group_moved_or_added(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "old.yaml").write_text(GROUPS, encoding="utf-8")
+    a = "  - group: [conv 3x3 8, relu]\n    name: a\n"
+    b = "  - group: [conv 1x1 8, relu]\n    name: b\n"
+    swapped = GROUPS.replace(a + b, b + a)
+    assert swapped != GROUPS
+    (tmp_path / "swapped.yaml").write_text(swapped, encoding="utf-8")
+    extra = GROUPS.replace("  - group: [conv 1x1", "  - group: [conv 5x5 8, bn, relu]\n"
+                           "    name: extra\n  - group: [conv 1x1")  # fmt: skip
+    (tmp_path / "extra.yaml").write_text(extra, encoding="utf-8")
+    old = str(tmp_path / "old.yaml")
+    # b stays; a, the same layers, moved after it: one row, and no layer differs.
+    moved = runner.invoke(app, ["diff", old, str(tmp_path / "swapped.yaml")]).stdout
+    assert """\
+ layer  change       Δ MACs    Δ %  Δ params
+ ───────────────────────────────────────────
+ a      group moved       0  0.0 %         0
+
+MACs 311,296 → 311,296 (0, 0.0 %); params 1,240 → 1,240 (0, 0.0 %); 0 of 5 layers differ
+""" in moved  # fmt: skip
+    data = json.loads(
+        runner.invoke(app, ["diff", old, str(tmp_path / "swapped.yaml"), "-f", "json"]).stdout
+    )
+    assert _structure(data) == {
+        "layers": [], "unchanged": 5, "renamed": 0,
+        "groups": [{"name": "a", "status": "changed", "changes": ["position"], "old_name": "a",
+                    "new_name": "a", "macs_delta": 0, "params_delta": 0}],
+    }  # fmt: skip
+    # A group added: its layers added (conv 5x5 8 on 16×16×8: 409,600 MACs, 1,608 params).
+    added = runner.invoke(app, ["diff", old, str(tmp_path / "extra.yaml")]).stdout
+    assert """\
+ layer             change    Δ MACs  Δ %  Δ params
+ ─────────────────────────────────────────────────
+ extra/conv1       added   +409,600  new    +1,608
+ extra/batchnorm1  added          0  0 %       +16
+ extra/relu1       added          0  0 %         0
+""" in added  # fmt: skip
+    data = json.loads(
+        runner.invoke(app, ["diff", old, str(tmp_path / "extra.yaml"), "-f", "json"]).stdout
+    )
+    assert data["groups"] == [
+        {"name": "extra", "status": "added", "changes": [], "old_name": None,
+         "new_name": "extra", "macs_delta": 409_600, "params_delta": 1_624},
+    ]  # fmt: skip
+    assert [(c["name"], c["status"]) for c in data["layers"]] == [
+        ("extra/conv1", "added"), ("extra/batchnorm1", "added"), ("extra/relu1", "added"),
+    ]  # fmt: skip
