@@ -199,6 +199,7 @@ class _Keys:
 
     def __init__(self) -> None:
         self.ids: dict[object, int] = {}
+        self.configs: dict[int, str] = {}  # by layer object (both reports keep them alive)
 
     def __call__(self, value: object) -> int:
         return self.ids.setdefault(value, len(self.ids))
@@ -215,9 +216,13 @@ class _Tree:
         scopes = graph.scopes if graph is not None else ()
         layer_items: list[Item] = []
         add = layer_items.append
+        configs = keys.configs
         for index, result in enumerate(layers):
             layer = result.layer
-            kind, config = layer.kind_name, layer.config()
+            kind = layer.kind_name
+            config = configs.get(id(layer))  # the builder shares equal layers' objects
+            if config is None:
+                config = configs[id(layer)] = layer.config()
             inp, out = result.input_shape, result.output_shape
             figures = tuple(read(result) for read in readers)
             key = keys((kind, config, inp, out, figures))
