@@ -4,6 +4,7 @@ per layer and in total; --fail-above."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -411,3 +412,42 @@ MACs 311,296 → 311,296 (0, 0.0 %); params 1,240 → 1,240 (0, 0.0 %); 0 of 5 l
     assert [(c["name"], c["status"]) for c in data["layers"]] == [
         ("extra/conv1", "added"), ("extra/batchnorm1", "added"), ("extra/relu1", "added"),
     ]  # fmt: skip
+
+
+# --- one network grouped, the other flat: a zoo model against its Caffe or ONNX file ---------
+
+
+def test_a_zoo_model_against_its_caffe_prototxt(runner: CliRunner) -> None:
+    # The zoo groups each inception module; the prototxt is flat, its names the full names
+    # (inception_3a/1x1): the groups dissolve and every layer matches, none is removed.
+    # What differs is how each format writes a setting (1x1 'same' or 'valid', Caffe's
+    # ceil-mode pools) and a concat's input; the zoo's generated ReLU names are Caffe's own.
+    prototxt = str(Path(__file__).parent / "data" / "caffe" / "bvlc_googlenet.deploy.prototxt")
+    result = runner.invoke(app, ["diff", "googlenet", prototxt, "-f", "json", "--all"])
+    data = json.loads(result.stdout)
+    assert Counter(c["status"] for c in data["layers"]) == {
+        "unchanged": 28, "changed": 56, "renamed": 57, "added": 1,
+    }  # fmt: skip
+    assert [c["name"] for c in data["layers"] if c["status"] == "added"] == ["prob"]
+    changed = [c for c in data["layers"] if c["status"] == "changed"]
+    assert Counter(tuple(c["changes"]) for c in changed) == {("config",): 47, ("input",): 9}
+    assert all(c["old_name"] == c["new_name"] for c in changed if c["changes"] == ["config"])
+    assert {c["old"]["kind"] for c in data["layers"] if c["status"] == "renamed"} == {"relu"}
+    assert [(g["name"], g["status"]) for g in data["groups"]] == [
+        (f"inception_{module}", "removed") for module in ("3a", "3b", "4a", "4b", "4c", "4d",
+                                                          "4e", "5a", "5b")
+    ]  # fmt: skip
+
+
+def test_a_zoo_model_against_its_onnx_export(runner: CliRunner, tmp_path: Path) -> None:
+    pytest.importorskip("onnx", reason="the test extra installs onnx: pip install -e '.[test]'")
+    path = str(tmp_path / "resnet18.onnx")
+    assert runner.invoke(app, ["export", "resnet18", "-o", path]).exit_code == 0
+    data = json.loads(runner.invoke(app, ["diff", "resnet18", path, "-f", "json"]).stdout)
+    # ONNX names are flat (layer1.0.conv1): the 15 groups dissolve, every layer matches but
+    # the head, which ONNX writes as a Flatten (named fc) and a Gemm (fc_2).
+    assert [(c["name"], c["status"], c["changes"]) for c in data["layers"]] == [
+        ("fc", "changed", ["kind", "output", "macs", "params"]), ("fc_2", "added", []),
+    ]  # fmt: skip
+    assert (data["unchanged"], data["renamed"]) == (67, 0)
+    assert Counter(g["status"] for g in data["groups"]) == {"removed": 15}

@@ -65,6 +65,12 @@ class Item:
         self._stem: str | None = None
         self._counts: tuple[Counter[int], Counter[int]] | None = None
 
+    def renamed(self, name: str) -> Item:
+        """This item under another name, its contents shared."""
+        item = Item(self.key, self.skeleton, name, self.index, self.group, self.kind, self.detail)
+        item.children, item._counts = self.children, self._counts
+        return item
+
     @property
     def stem(self) -> str:
         """The name without the number it ends with: generated names share their stem."""

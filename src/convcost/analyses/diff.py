@@ -55,7 +55,9 @@ class LayerChange:
     def renamed_itself(self) -> bool:
         """Its own name differs (not only the groups' it is in)."""
         old, new = self.old, self.new
-        return old is not None and new is not None and old.local_name != new.local_name
+        if old is None or new is None:
+            return False
+        return old.local_name != new.local_name and old.name != new.name
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,9 @@ class GroupChange:
     @property
     def renamed_itself(self) -> bool:
         old, new = self.old, self.new
-        return old is not None and new is not None and old.local_name != new.local_name
+        if old is None or new is None:
+            return False
+        return old.local_name != new.local_name and old.name != new.name
 
 
 Change = LayerChange | GroupChange
@@ -235,6 +239,7 @@ class _Tree:
             for index, scope in enumerate(scopes)
         ]
         self.scopes = scopes
+        self.separator = graph.separator if graph is not None else "/"
         self.top: list[Item] = []
         registered = [False] * len(scopes)
         own_scopes = [node.scope for node in graph.nodes] if graph is not None else []
@@ -314,6 +319,9 @@ class _Differ:
         self.old, self.new = old, new
         self.entries: list[Change | None] = []
         self.budget = Budget()
+        # Groups dissolved into their parent's items (see _steps), by the first of those
+        # items: their entries go before it.
+        self.opened: tuple[dict[int, list[Item]], dict[int, list[Item]]] = ({}, {})
 
     def run(self) -> Diff:
         # Depth first with a stack of its own: groups may nest deeper than Python recurses.
@@ -326,6 +334,7 @@ class _Differ:
                 continue
             stack.append(frame._replace(at=frame.at + 1))
             a, b, moved = frame.steps[frame.at]
+            self._open(a, b)
             if a is not None and b is not None and a.group:
                 self.entries.append(None)  # the group's entry, once its contents are known
                 steps = self._steps(a.children, b.children, same=a.key == b.key)
@@ -344,7 +353,13 @@ class _Differ:
         and (None, new) added between them, removals first."""
         if same:  # equal contents: the same items in the same order
             return [(a, b, False) for a, b in zip(old, new, strict=True)]
-        matches = align(old, new, self.budget)
+        while True:
+            matches = align(old, new, self.budget)
+            old_groups, new_groups = _unmatched_groups(old, new, matches)
+            if not old_groups and not new_groups:
+                break
+            old = self._dissolved(old, old_groups, 0)
+            new = self._dissolved(new, new_groups, 1)
         moved = _moved(old, new, matches)
         moved_old = set(moved.values())
         steps: list[Step] = []
@@ -359,6 +374,37 @@ class _Differ:
             i, j = next_i + 1, next_j + 1
         return steps
 
+    def _dissolved(self, items: list[Item], groups: set[int], side: int) -> list[Item]:
+        """``items`` with each of ``groups`` (indices) replaced by its items, named by their
+        path from here (``layer1.0.conv1``): where one network groups what the other does
+        not (a zoo model and its ONNX export, or a Caffe prototxt), they still align."""
+        if not groups:
+            return items
+        separator = (self.old, self.new)[side].separator
+        opened = self.opened[side]
+        flat: list[Item] = []
+        for index, item in enumerate(items):
+            if index not in groups:
+                flat.append(item)
+                continue
+            inner = [child.renamed(item.name + separator + child.name) for child in item.children]
+            opened[id(inner[0])] = [*opened.pop(id(item), []), item]
+            flat += inner
+        return flat
+
+    def _open(self, a: Item | None, b: Item | None) -> None:
+        """The entries of groups dissolved before their first item ``a`` or ``b``: gone from
+        one network (their layers matched, or not, on their own)."""
+        for side, item in enumerate((a, b)):
+            groups = self.opened[side].pop(id(item), []) if item is not None else []
+            tree = (self.old, self.new)[side]
+            for group in groups:
+                figures = tree.side(group)
+                if side == 0:
+                    self.entries.append(GroupChange("removed", figures, None))
+                else:
+                    self.entries.append(GroupChange("added", None, figures))
+
     def _pair(self, a: Item, b: Item, moved: bool) -> LayerChange:
         old, new = self.old.report.layers[a.index], self.new.report.layers[b.index]
         what = ((POSITION,) if moved else ()) + (() if a.key == b.key else _what(a, b, old, new))
@@ -366,7 +412,11 @@ class _Differ:
 
     def _close(self, slot: int, a: Item, b: Item, moved: bool) -> None:
         """A matched group's entry, once the entries of its contents (all after it) are in."""
-        differ = any(e is not None and e.status in REAL for e in self.entries[slot + 1 :])
+        differ = any(
+            (isinstance(e, LayerChange) and e.status in REAL)
+            or (isinstance(e, GroupChange) and POSITION in e.what)
+            for e in self.entries[slot + 1 :]
+        )  # a group dissolved inside it (only regrouped) is no difference of its own
         what = ((POSITION,) if moved else ()) + (("layers",) if differ else ())
         old, new = self.old.side(a), self.new.side(b)
         self.entries[slot] = GroupChange(_status(what, old.name, new.name), old, new, what)
@@ -390,6 +440,23 @@ class _Differ:
 
 def _status(what: tuple[str, ...], old_name: str, new_name: str) -> Status:
     return "changed" if what else ("renamed" if old_name != new_name else "unchanged")
+
+
+def _unmatched_groups(
+    old: list[Item], new: list[Item], matches: list[tuple[int, int]]
+) -> tuple[set[int], set[int]]:
+    """The groups left unmatched where the other network has layers left unmatched (both
+    sides' indices): dissolved, their layers may match those."""
+    old_groups: set[int] = set()
+    new_groups: set[int] = set()
+    i = j = 0
+    for next_i, next_j in [*matches, (len(old), len(new))]:
+        if any(not new[y].group for y in range(j, next_j)):
+            old_groups.update(x for x in range(i, next_i) if old[x].group)
+        if any(not old[x].group for x in range(i, next_i)):
+            new_groups.update(y for y in range(j, next_j) if new[y].group)
+        i, j = next_i + 1, next_j + 1
+    return old_groups, new_groups
 
 
 def _moved(old: list[Item], new: list[Item], matches: list[tuple[int, int]]) -> dict[int, int]:
