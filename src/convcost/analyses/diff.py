@@ -5,7 +5,9 @@ direct layers and subgroups is aligned with its counterpart by an edit distance 
 ``alignment``), matched groups are aligned inside in turn, and what is left over is added or
 removed. Inserting a layer therefore shows as one insertion even where the generated names
 after it shift (``conv5`` is now ``conv6``), and a group renamed with the same contents as a
-rename.
+rename. Where one network groups layers that the other lists flat (a zoo model against its
+Caffe prototxt or ONNX export), the unmatched groups dissolve into their parent's sequence
+and their layers align there.
 """
 
 from __future__ import annotations
@@ -355,7 +357,8 @@ class _Differ:
             return [(a, b, False) for a, b in zip(old, new, strict=True)]
         while True:
             matches = align(old, new, self.budget)
-            old_groups, new_groups = _unmatched_groups(old, new, matches)
+            separators = (self.old.separator, self.new.separator)
+            old_groups, new_groups = _unmatched_groups(old, new, matches, separators)
             if not old_groups and not new_groups:
                 break
             old = self._dissolved(old, old_groups, 0)
@@ -443,18 +446,33 @@ def _status(what: tuple[str, ...], old_name: str, new_name: str) -> Status:
 
 
 def _unmatched_groups(
-    old: list[Item], new: list[Item], matches: list[tuple[int, int]]
+    old: list[Item], new: list[Item], matches: list[tuple[int, int]], separators: tuple[str, str]
 ) -> tuple[set[int], set[int]]:
-    """The groups left unmatched where the other network has layers left unmatched (both
-    sides' indices): dissolved, their layers may match those."""
+    """The groups left unmatched whose path begins the name of an item left unmatched on the
+    other side (``layer1`` and ``layer1.0.conv1``): the other network lists their layers
+    without the group, and dissolved, they may match them (both sides' indices)."""
     old_groups: set[int] = set()
     new_groups: set[int] = set()
     i = j = 0
     for next_i, next_j in [*matches, (len(old), len(new))]:
-        if any(not new[y].group for y in range(j, next_j)):
-            old_groups.update(x for x in range(i, next_i) if old[x].group)
-        if any(not old[x].group for x in range(i, next_i)):
-            new_groups.update(y for y in range(j, next_j) if new[y].group)
+        old_gap, new_gap = old[i:next_i], new[j:next_j]
+        for groups, gap, start, other, separator in (
+            (old_groups, old_gap, i, new_gap, separators[0]),
+            (new_groups, new_gap, j, old_gap, separators[1]),
+        ):
+            if not any(item.group for item in gap):
+                continue
+            paths = {
+                item.name[: at + 1]
+                for item in other
+                for at, character in enumerate(item.name)
+                if character == separator
+            }
+            groups.update(
+                start + k
+                for k, item in enumerate(gap)
+                if item.group and item.name + separator in paths
+            )
         i, j = next_i + 1, next_j + 1
     return old_groups, new_groups
 

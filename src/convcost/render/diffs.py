@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from convcost.analyses.diff import Change, Diff
     from convcost.core.report import LayerResult, Totals
 
-_DIFF = "convcost.analyses.diff.Diff"  # named, not imported: diff imports difflib, fractions
+_DIFF = "convcost.analyses.diff.Diff"  # named, not imported: diff imports its alignment
 
 
 def signed(n: int) -> str:
