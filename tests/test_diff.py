@@ -15,6 +15,7 @@ from convcost.cli import app
 from convcost.frontends import zoo
 from convcost.frontends.inline import parse_inline
 from convcost.frontends.tree import analyze
+from tests import caffe_nets
 
 OLD = "28x28x192 | conv 5x5 32 name=main"
 NEW = "28x28x192 | conv 1x1 16 name=reduce relu | conv 5x5 32 name=main"
@@ -417,13 +418,15 @@ MACs 311,296 → 311,296 (0, 0.0 %); params 1,240 → 1,240 (0, 0.0 %); 0 of 5 l
 # --- one network grouped, the other flat: a zoo model against its Caffe or ONNX file ---------
 
 
-def test_a_zoo_model_against_its_caffe_prototxt(runner: CliRunner) -> None:
+def test_a_zoo_model_against_its_caffe_prototxt(runner: CliRunner, tmp_path: Path) -> None:
     # The zoo groups each inception module; the prototxt is flat, its names the full names
     # (inception_3a/1x1): the groups dissolve and every layer matches, none is removed.
     # What differs is how each format writes a setting (1x1 'same' or 'valid', Caffe's
-    # ceil-mode pools) and a concat's input; the zoo's generated ReLU names are Caffe's own.
-    prototxt = str(Path(__file__).parent / "data" / "caffe" / "bvlc_googlenet.deploy.prototxt")
-    result = runner.invoke(app, ["diff", "googlenet", prototxt, "-f", "json", "--all"])
+    # ceil-mode pools) and a concat's input; the ReLUs, named by the zoo (relu1) and by Caffe
+    # (relu_1x1), are renamed.
+    prototxt = tmp_path / "googlenet.prototxt"
+    prototxt.write_text(caffe_nets.googlenet(), encoding="utf-8")
+    result = runner.invoke(app, ["diff", "googlenet", str(prototxt), "-f", "json", "--all"])
     data = json.loads(result.stdout)
     assert Counter(c["status"] for c in data["layers"]) == {
         "unchanged": 28, "changed": 56, "renamed": 57, "added": 1,
