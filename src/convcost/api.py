@@ -179,7 +179,8 @@ class CheckReport:
 
 @dataclass(frozen=True)
 class DiffReport:
-    """What ``diff`` found: layers matched by hierarchical name (``analysis.layers``)."""
+    """What ``diff`` found: layers matched group by group by kind and settings, names as
+    hints (``analysis.layers``, ``analysis.groups``)."""
 
     old: str
     new: str

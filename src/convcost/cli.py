@@ -642,7 +642,9 @@ def diff(
             help="Exit 1 when total MACs or params grow by more than PCT percent.",
         ),
     ] = None,
-    show_all: Annotated[bool, typer.Option("--all", help="List unchanged layers too.")] = False,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="List unchanged layers and every rename too.")
+    ] = False,
     output_format: Annotated[
         Format,
         _format_option("table, json or markdown.", Format.table, Format.json, Format.markdown),
@@ -651,8 +653,9 @@ def diff(
     input_shape: InputShapeOption = None,
     costing: Any = None,  # the Settings the costing options make (see _with_cost_options)
 ) -> None:
-    """What a change costs: layers matched by hierarchical name (changed, added, removed),
-    with the MACs and params delta per layer and in total."""
+    """What a change costs: each group's layers aligned by kind and settings, names as
+    hints (changed, added, removed, renamed), with the MACs and params delta per layer and
+    in total."""
     import math
     from fractions import Fraction
 

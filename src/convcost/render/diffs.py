@@ -11,10 +11,10 @@ from convcost.render.registry import Format, Options, writer
 from convcost.render.text import SCHEMA_VERSION, json_text
 
 if TYPE_CHECKING:
-    from convcost.analyses.diff import Diff, LayerChange
+    from convcost.analyses.diff import Change, Diff
     from convcost.core.report import LayerResult, Totals
 
-_DIFF = "convcost.analyses.diff.Diff"  # named, not imported: diff imports difflib, fractions
+_DIFF = "convcost.analyses.diff.Diff"  # named, not imported: diff imports its alignment
 
 
 def signed(n: int) -> str:
@@ -49,7 +49,8 @@ def _total(old: Totals, new: Totals, metric: str) -> dict[str, Any]:
 @writer(_DIFF, Format.json)
 def diff_json(result: Diff, options: Options) -> str:
     (old_name, new_name), show_all = options.names, options.show_all
-    layers = result.layers if show_all else result.changed
+    layers = [c for c in result.layers if show_all or c.status != "unchanged"]
+    groups = [c for c in result.groups if show_all or c.status != "unchanged"]
     return json_text(
         {
             "schema_version": SCHEMA_VERSION,
@@ -70,42 +71,93 @@ def diff_json(result: Diff, options: Options) -> str:
                     "new": _side(c.new),
                     "macs_delta": c.macs_delta,
                     "params_delta": c.params_delta,
+                    "old_name": c.old_name,
+                    "new_name": c.new_name,
                 }
                 for c in layers
             ],
-            "unchanged": len(result.layers) - len(result.changed),
+            "unchanged": sum(c.status == "unchanged" for c in result.layers),
+            "renamed": len(result.renamed),
+            "groups": [
+                {
+                    "name": c.name,
+                    "status": c.status,
+                    "changes": list(c.what),
+                    "old_name": c.old_name,
+                    "new_name": c.new_name,
+                    "macs_delta": c.macs_delta,
+                    "params_delta": c.params_delta,
+                }
+                for c in groups
+            ],
         }
     )
 
 
-def _was(change: LayerChange, attribute: str) -> int:
-    side = change.old
-    return 0 if side is None else int(getattr(side, attribute))
+def _label(change: Change) -> str:
+    """A row's name: the new one, or both where the item itself was renamed."""
+    if change.renamed_itself:
+        return f"{change.old_name} → {change.new_name}"
+    return change.name
+
+
+def _md_label(change: Change) -> str:
+    if change.renamed_itself:
+        return f"{md_code(str(change.old_name))} → {md_code(str(change.new_name))}"
+    return md_code(change.name)
+
+
+def _change(change: Change) -> str:
+    from convcost.analyses.diff import POSITION, GroupChange
+
+    if isinstance(change, GroupChange):
+        words = ["renamed"] if change.renamed_itself else []
+        words += ["moved"] if POSITION in change.what else []
+        words += ["changed"] if "layers" in change.what else []
+        return "group " + ", ".join(words)
+    if change.status == "changed":
+        return "changed: " + ", ".join(change.what)
+    return change.status
+
+
+def _figures(change: Change) -> tuple[int, int, int, int]:
+    """MACs and params before and after (0 where a side is missing)."""
+    old, new = change.old, change.new
+    return (
+        old.macs if old else 0, new.macs if new else 0,
+        old.params if old else 0, new.params if new else 0,
+    )  # fmt: skip
 
 
 def rows(result: Diff, show_all: bool) -> list[list[str]]:
-    """layer, change, MACs old → new, Δ MACs, Δ %, params old → new, Δ params; total last."""
+    """layer, change, MACs old → new, Δ MACs, Δ %, params old → new, Δ params; total last.
+    A group's row (renamed or moved) carries the sums over its layers."""
 
     def pair(old: int, new: int) -> str:
         return f"{grouped(old)} → {grouped(new)}"
 
     out = []
-    for c in result.layers if show_all else result.changed:
-        what = c.status if c.status != "changed" else "changed: " + ", ".join(c.what)
-        new_macs, new_params = (c.new.macs, c.new.params) if c.new else (0, 0)
+    for c in result.listed(show_all):
+        old_macs, new_macs, old_params, new_params = _figures(c)
         out.append([
-            c.name, what, pair(_was(c, "macs"), new_macs), signed(c.macs_delta),
-            percent(c.macs_delta, _was(c, "macs")), pair(_was(c, "params"), new_params),
+            _label(c), _change(c), pair(old_macs, new_macs), signed(c.macs_delta),
+            percent(c.macs_delta, old_macs), pair(old_params, new_params),
             signed(c.params_delta),
         ])  # fmt: skip
     old, new = result.old.totals, result.new.totals
     out.append([
-        "total", f"{len(result.changed)} of {len(result.layers)} layers differ",
-        pair(old.macs, new.macs), signed(new.macs - old.macs),
+        "total", _count(result), pair(old.macs, new.macs), signed(new.macs - old.macs),
         percent(new.macs - old.macs, old.macs), pair(old.params, new.params),
         signed(new.params - old.params),
     ])  # fmt: skip
     return out
+
+
+def _count(result: Diff) -> str:
+    """How many layers differ in what they compute (renamed ones, apart)."""
+    renamed = len(result.renamed)
+    text = f"{len(result.changed)} of {len(result.layers)} layers differ"
+    return text + (f", {renamed} renamed" if renamed else "")
 
 
 TABLE_HEADERS = ["layer", "change", "Δ MACs", "Δ %", "Δ params"]
@@ -123,8 +175,7 @@ def summary(result: Diff) -> str:
         f"MACs {grouped(old.macs)} → {grouped(new.macs)} ({signed(new.macs - old.macs)}, "
         f"{percent(new.macs - old.macs, old.macs)}); params {grouped(old.params)} → "
         f"{grouped(new.params)} ({signed(new.params - old.params)}, "
-        f"{percent(new.params - old.params, old.params)}); {len(result.changed)} of "
-        f"{len(result.layers)} layers differ"
+        f"{percent(new.params - old.params, old.params)}); {_count(result)}"
     )
 
 
@@ -174,8 +225,10 @@ def diff_markdown(result: Diff, options: Options) -> str:
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     *changes, total = rows(result, show_all)
+    labels = [_md_label(c) for c in result.listed(show_all)]
     # The total row by its place: a layer may be called "total" too.
-    cells = [[md_code(row[0]), *row[1:]] for row in changes] + [["**total**", *total[1:]]]
+    cells = [[label, *row[1:]] for label, row in zip(labels, changes, strict=True)]
+    cells += [["**total**", *total[1:]]]
     lines += ["| " + " | ".join(map(md_cell, row)) + " |" for row in cells]
     lines += ["", memory_line(result)]
     return "\n".join(lines)
