@@ -487,3 +487,33 @@ def test_constants_convcost_cannot_evaluate_need_no_shape_inference(
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout == "['relu'] False\n"
+
+
+def test_diff_shows_unknown_work_as_unknown(runner: CliRunner, onnx: Any, tmp_path: Path) -> None:
+    """A conv replaced by an operator convcost cannot count: its delta is unknown, not
+    −100 %, and --fail-above refuses to compare partial totals unless allowed."""
+    old, new = tmp_path / "old.onnx", tmp_path / "new.onnx"
+    conv = node(onnx, "Conv", ["x", "W"], ["y"], "/blk/mix/Conv", pads=[1, 1, 1, 1])
+    model(onnx, old, [conv], [weights(onnx, "W", [4, 4, 3, 3])])
+    foo = onnx.helper.make_node("Foo", ["x"], ["y"], name="/blk/mix/Foo", domain="com.x")
+    model(onnx, new, [foo], shapes=[("y", ["N", 4, 5, 5])], domains=["com.x"])
+    result = runner.invoke(app, ["diff", str(old), str(new), "-f", "json", "--all"])
+    assert result.exit_code == 0
+    (layer,) = json.loads(result.stdout)["layers"]
+    assert (layer["macs_delta"], layer["params_delta"]) == (None, None)
+    assert (layer["old"]["macs"], layer["new"]["macs"], layer["new"]["params"]) == (
+        3600,
+        None,
+        None,
+    )
+    markdown = runner.invoke(app, ["diff", str(old), str(new), "-f", "markdown"]).stdout
+    assert "| 3,600 → ? | ? | ? | 144 → ? | ? |" in markdown
+    refused = runner.invoke(app, ["diff", str(old), str(new), "--fail-above", "5"])
+    assert (refused.exit_code, refused.stdout) == (2, "")
+    assert refused.stderr.endswith(
+        "convcost diff: --fail-above would compare totals that leave out operators convcost "
+        "cannot count (com.x.Foo ×1 (blk/mix)): pass --allow-uncounted to compare them anyway\n"
+    )
+    allowed = runner.invoke(app, ["diff", str(old), str(new), "--fail-above", "5",
+                                  "--allow-uncounted"])  # fmt: skip
+    assert allowed.exit_code == 0

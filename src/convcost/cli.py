@@ -651,6 +651,14 @@ def diff(
     ] = Format.table,
     max_layers: MaxLayersOption = MAX_LAYERS,
     input_shape: InputShapeOption = None,
+    allow_uncounted: Annotated[
+        bool,
+        typer.Option(
+            "--allow-uncounted",
+            help="Hold --fail-above to totals that leave out operators convcost cannot count "
+            "instead of refusing (exit 2).",
+        ),
+    ] = False,
     costing: Any = None,  # the Settings the costing options make (see _with_cost_options)
 ) -> None:
     """What a change costs: each group's layers aligned by kind and settings, names as
@@ -675,6 +683,13 @@ def diff(
         return report
 
     result = _guard(lambda: run_diff(analyzed(old), analyzed(new)))
+    unknown = [*result.old.uncounted, *result.new.uncounted]
+    if fail_above is not None and unknown and not allow_uncounted:
+        from convcost.core.kinds.uncounted import described
+
+        _fail(f"convcost diff: --fail-above would compare totals that leave out operators "
+              f"convcost cannot count ({described(unknown)}): pass --allow-uncounted to compare "
+              "them anyway")  # fmt: skip
     emit(result, output_format, Options(show_all=show_all, names=(old, new)))
     if fail_above is not None:
         grown = result.grows_more_than(Fraction(str(fail_above)))

@@ -38,11 +38,21 @@ class LayerChange:
     what: tuple[str, ...] = ()  # for a changed layer: position, kind, config, input, ...
 
     @property
-    def macs_delta(self) -> int:
+    def known(self) -> bool:
+        """Whether both sides' work is known (neither is an operator convcost could not
+        count): else the deltas are unknown (None)."""
+        return all(side is None or side.counted for side in (self.old, self.new))
+
+    @property
+    def macs_delta(self) -> int | None:
+        if not self.known:
+            return None
         return (self.new.macs if self.new else 0) - (self.old.macs if self.old else 0)
 
     @property
-    def params_delta(self) -> int:
+    def params_delta(self) -> int | None:
+        if not self.known:
+            return None
         return (self.new.params if self.new else 0) - (self.old.params if self.old else 0)
 
     @property

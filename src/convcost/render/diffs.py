@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from convcost.core.metrics import METRICS, diffed, diffed_totals
+from convcost.render.columns import UNKNOWN
 from convcost.render.escape import md_cell, md_code
 from convcost.render.numbers import fixed, grouped
 from convcost.render.registry import Format, Options, writer
@@ -17,11 +18,15 @@ if TYPE_CHECKING:
 _DIFF = "convcost.analyses.diff.Diff"  # named, not imported: diff imports its alignment
 
 
-def signed(n: int) -> str:
+def signed(n: int | None) -> str:
+    if n is None:
+        return UNKNOWN
     return f"+{grouped(n)}" if n > 0 else ("0" if n == 0 else f"−{grouped(-n)}")
 
 
-def percent(delta: int, old: int) -> str:
+def percent(delta: int | None, old: int | None) -> str:
+    if delta is None or old is None:
+        return UNKNOWN
     if old == 0:
         return "new" if delta else "0 %"
     sign = "+" if delta * old > 0 else ("−" if delta * old < 0 else "")
@@ -36,7 +41,7 @@ def _side(result: LayerResult | None) -> dict[str, Any] | None:
         "config": result.config,
         "input_shape": result.input_shape.as_list(),
         "output_shape": result.output_shape.as_list(),
-        **{m.key: m.read(result) for m in diffed()},
+        **{m.key: m.read(result) if result.counted else None for m in diffed()},
     }
 
 
@@ -120,12 +125,17 @@ def _change(change: Change) -> str:
     return change.status
 
 
-def _figures(change: Change) -> tuple[int, int, int, int]:
-    """MACs and params before and after (0 where a side is missing)."""
+def _figures(change: Change) -> tuple[int | None, int | None, int | None, int | None]:
+    """MACs and params before and after (0 where a side is missing, None where it is an
+    operator convcost could not count)."""
     old, new = change.old, change.new
+
+    def known(side: object, value: int) -> int | None:
+        return None if getattr(side, "counted", True) is False else value
+
     return (
-        old.macs if old else 0, new.macs if new else 0,
-        old.params if old else 0, new.params if new else 0,
+        known(old, old.macs) if old else 0, known(new, new.macs) if new else 0,
+        known(old, old.params) if old else 0, known(new, new.params) if new else 0,
     )  # fmt: skip
 
 
@@ -133,8 +143,11 @@ def rows(result: Diff, show_all: bool) -> list[list[str]]:
     """layer, change, MACs old → new, Δ MACs, Δ %, params old → new, Δ params; total last.
     A group's row (renamed or moved) carries the sums over its layers."""
 
-    def pair(old: int, new: int) -> str:
-        return f"{grouped(old)} → {grouped(new)}"
+    def pair(old: int | None, new: int | None) -> str:
+        def shown(n: int | None) -> str:
+            return UNKNOWN if n is None else grouped(n)
+
+        return f"{shown(old)} → {shown(new)}"
 
     out = []
     for c in result.listed(show_all):
