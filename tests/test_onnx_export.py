@@ -143,9 +143,18 @@ def test_without_onnx_export_says_how_to_install(monkeypatch: pytest.MonkeyPatch
     )  # fmt: skip
 
 
+# Zoo models the reader cannot read back yet, and why (tested below: refused, not misread).
+NOT_READ_BACK = {
+    "convnext_tiny": "its LayerNorms lie between Transposes, and its layer scales multiply by a "
+    "per-channel weight: neither is read yet",
+}
+
+
 @pytest.mark.parametrize(
-    "name", [*zoo.model_names(), str(Path(__file__).parent / "configs" / "unet_decoder.yaml")]
-)
+    "name",
+    [*(n for n in zoo.model_names() if n not in NOT_READ_BACK),
+     str(Path(__file__).parent / "configs" / "unet_decoder.yaml")],
+)  # fmt: skip
 def test_round_trip_gives_the_configs_figures(name: str, tmp_path: Path) -> None:
     """What convcost writes, convcost reads back as the same network: every weighted
     layer's shape, MACs and params, and the totals of MACs, params and buffers."""
@@ -238,3 +247,16 @@ def test_new_kinds_refused_where_onnx_cannot_say_them(spec: str, opset: int, mes
     with pytest.raises(ConvcostError) as refused:
         to_onnx(analyze_spec(spec)[1], opset)
     assert refused.value.message == message
+
+
+def test_a_model_with_layer_scales_is_refused_when_read_back() -> None:
+    # A Mul by a weight of C×1×1 (convcost's scale) is not read yet: the weight, a graph input
+    # read by no operator that takes weights, is taken for a second input, and the model is
+    # refused as having several (never read with the scales left out).
+    from convcost.core.errors import ConvcostError
+
+    with pytest.raises(ConvcostError) as refused:
+        _read_back(analyze_spec("8x8x4 | conv 1x1 4 | scale")[1])
+    assert refused.value.message.endswith(
+        "convcost reads models with one input tensor; this one has 2 ('input', 'scale1.weight')"
+    )
