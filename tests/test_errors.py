@@ -320,7 +320,7 @@ CASES = [
         "a misspelt built-in model",
         "args",
         "resnet5",
-        "convcost: resnet5: no such file or built-in model; did you mean 'resnet50'? built-in models: alexnet, googlenet, inception_3a, inception_4a, mobilenet_v1, mobilenet_v2, nin, resnet18, resnet50, squeezenet1_0, vgg16 (see convcost models)\n",
+        "convcost: resnet5: no such file or built-in model; did you mean 'resnet50'? built-in models: alexnet, convnext_tiny, googlenet, inception_3a, inception_4a, mobilenet_v1, mobilenet_v2, nin, resnet18, resnet50, shufflenet_v2_x1_0, squeezenet1_0, unet, vgg16 (see convcost models)\n",
     ),
 ]
 
