@@ -170,9 +170,9 @@ def test_load_resolves_a_spec_as_the_cli_does() -> None:
     [
         (lambda: convcost.analyze("resnet5"),
          "resnet5: no such file or built-in model; did you mean 'resnet50'? built-in models: "
-         "alexnet, efficientnet_b0, googlenet, inception_3a, inception_4a, mobilenet_v1, "
-         "mobilenet_v2, mobilenet_v3_large, nin, regnet_y_400mf, resnet18, resnet50, "
-         "squeezenet1_0, vgg16 (see convcost models)"),
+         "alexnet, convnext_tiny, efficientnet_b0, googlenet, inception_3a, inception_4a, "
+         "mobilenet_v1, mobilenet_v2, mobilenet_v3_large, nin, regnet_y_400mf, resnet18, "
+         "resnet50, shufflenet_v2_x1_0, squeezenet1_0, unet, vgg16 (see convcost models)"),
         (lambda: convcost.analyze(SEED, batch=0), "batch: must be positive, got 0"),
         (lambda: convcost.load(SEED, max_layers=0), "max_layers: must be positive, got 0"),
         (lambda: convcost.compare("28x28x192", "5x5", 32, [0]),

@@ -15,7 +15,9 @@ from convcost.frontends import zoo
 from convcost.frontends.tree import Concat, Element, Group, Residual
 
 # A valid value for each setting some kind requires.
-REQUIRED_VALUES = {"kernel": 3, "units": 10, "padding": 1, "fn": "relu"}
+REQUIRED_VALUES = {
+    "kernel": 3, "units": 10, "padding": 1, "fn": "relu", "factor": 2, "groups": 2, "index": 0,
+}  # fmt: skip
 
 
 def _same_as_init(layer: Layer) -> None:

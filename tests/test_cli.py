@@ -419,10 +419,10 @@ def test_usage_errors_are_one_line_exit_2(runner: CliRunner, option: str, value:
          "                        ^^^^^^^"),
         ("28x28x192 | cnv 5x5 32",
          "<spec>:1:13: unknown layer kind 'cnv'; did you mean 'conv'? known kinds: "
-         "adaptiveavgpool, avgpool, batchnorm, conv, convtranspose, dense, dropout, flatten, "
-         "globalavgpool, "
-         "globalmaxpool, lrn, maxpool, "
-         "pad, upsample, and the activations relu, relu6, leakyrelu, elu, selu, gelu, silu, "
+         "adaptiveavgpool, adaptivemaxpool, avgpool, batchnorm, channelshuffle, conv, "
+         "convtranspose, crop, dense, dropout, flatten, globalavgpool, globalmaxpool, groupnorm, "
+         "layernorm, lrn, maxpool, pad, pixelshuffle, pixelunshuffle, scale, split, "
+         "upsample, and the activations relu, relu6, leakyrelu, elu, selu, gelu, silu, "
          "swish, mish, "
          "sigmoid, hardsigmoid, tanh, hardswish, softmax, identity",
          "            ^^^"),

@@ -61,10 +61,10 @@ def test_names_from_config_and_auto_names() -> None:
          "with valid padding; the smallest input it fits is 5x5 (or pad more, e.g. padding: same)"),
         (SEED.replace("  - relu", "  - rleu"),
          "net.yaml:4:5: unknown layer kind 'rleu'; did you mean 'relu'? known kinds: "
-         "adaptiveavgpool, avgpool, batchnorm, conv, convtranspose, dense, dropout, flatten, "
-         "globalavgpool, "
-         "globalmaxpool, lrn, maxpool, "
-         "pad, upsample, and the activations relu, relu6, leakyrelu, elu, selu, gelu, silu, "
+         "adaptiveavgpool, adaptivemaxpool, avgpool, batchnorm, channelshuffle, conv, "
+         "convtranspose, crop, dense, dropout, flatten, globalavgpool, globalmaxpool, groupnorm, "
+         "layernorm, lrn, maxpool, pad, pixelshuffle, pixelunshuffle, scale, split, "
+         "upsample, and the activations relu, relu6, leakyrelu, elu, selu, gelu, silu, "
          "swish, mish, "
          "sigmoid, hardsigmoid, tanh, hardswish, softmax, identity"),
         ("input: 28x28x192\nlayers:\n  - 'conv 5x5 32 s0'\n",
@@ -80,9 +80,10 @@ def test_names_from_config_and_auto_names() -> None:
         ("input: 8x8x3\nlayers:\n  - residual:\n      body: [conv 3x3 0]\n      shortcut: [rleu]\n",
          "net.yaml:4:23: conv filters: must be positive, got 0\n"
          "net.yaml:5:18: unknown layer kind 'rleu'; did you mean 'relu'? known kinds: "
-         "adaptiveavgpool, avgpool, batchnorm, conv, convtranspose, dense, dropout, flatten, "
-         "globalavgpool, "
-         "globalmaxpool, lrn, maxpool, pad, upsample, and the activations relu, relu6, "
+         "adaptiveavgpool, adaptivemaxpool, avgpool, batchnorm, channelshuffle, conv, "
+         "convtranspose, crop, dense, dropout, flatten, globalavgpool, globalmaxpool, groupnorm, "
+         "layernorm, lrn, maxpool, pad, pixelshuffle, pixelunshuffle, scale, split, "
+         "upsample, and the activations relu, relu6, "
          "leakyrelu, elu, selu, gelu, silu, swish, mish, sigmoid, hardsigmoid, tanh, hardswish, "
          "softmax, identity"),
         ("", "net.yaml:1:1: the config is empty; write input: and layers:"),

@@ -62,7 +62,7 @@ CASES = [
         "unknown layer kind",
         "yaml",
         "input: 8x8x3\nlayers:\n  - rleu\n",
-        "net.yaml:3:5: unknown layer kind 'rleu'; did you mean 'relu'? known kinds: adaptiveavgpool, avgpool, batchnorm, conv, convtranspose, dense, dropout, flatten, globalavgpool, globalmaxpool, lrn, maxpool, pad, upsample, and the activations relu, relu6, leakyrelu, elu, selu, gelu, silu, swish, mish, sigmoid, hardsigmoid, tanh, hardswish, softmax, identity\n",
+        "net.yaml:3:5: unknown layer kind 'rleu'; did you mean 'relu'? known kinds: adaptiveavgpool, adaptivemaxpool, avgpool, batchnorm, channelshuffle, conv, convtranspose, crop, dense, dropout, flatten, globalavgpool, globalmaxpool, groupnorm, layernorm, lrn, maxpool, pad, pixelshuffle, pixelunshuffle, scale, split, upsample, and the activations relu, relu6, leakyrelu, elu, selu, gelu, silu, swish, mish, sigmoid, hardsigmoid, tanh, hardswish, softmax, identity\n",
     ),
     (
         "a string for a number",
@@ -206,7 +206,7 @@ CASES = [
         "several errors at once",
         "yaml",
         "input: 8x8x3\nlayers:\n  - conv 3x3 0\n  - rleu\n",
-        "net.yaml:3:14: conv filters: must be positive, got 0\nnet.yaml:4:5: unknown layer kind 'rleu'; did you mean 'relu'? known kinds: adaptiveavgpool, avgpool, batchnorm, conv, convtranspose, dense, dropout, flatten, globalavgpool, globalmaxpool, lrn, maxpool, pad, upsample, and the activations relu, relu6, leakyrelu, elu, selu, gelu, silu, swish, mish, sigmoid, hardsigmoid, tanh, hardswish, softmax, identity\n",
+        "net.yaml:3:14: conv filters: must be positive, got 0\nnet.yaml:4:5: unknown layer kind 'rleu'; did you mean 'relu'? known kinds: adaptiveavgpool, adaptivemaxpool, avgpool, batchnorm, channelshuffle, conv, convtranspose, crop, dense, dropout, flatten, globalavgpool, globalmaxpool, groupnorm, layernorm, lrn, maxpool, pad, pixelshuffle, pixelunshuffle, scale, split, upsample, and the activations relu, relu6, leakyrelu, elu, selu, gelu, silu, swish, mish, sigmoid, hardsigmoid, tanh, hardswish, softmax, identity\n",
     ),
     (
         "faults in several branches",
@@ -320,7 +320,7 @@ CASES = [
         "a misspelt built-in model",
         "args",
         "resnet5",
-        "convcost: resnet5: no such file or built-in model; did you mean 'resnet50'? built-in models: alexnet, efficientnet_b0, googlenet, inception_3a, inception_4a, mobilenet_v1, mobilenet_v2, mobilenet_v3_large, nin, regnet_y_400mf, resnet18, resnet50, squeezenet1_0, vgg16 (see convcost models)\n",
+        "convcost: resnet5: no such file or built-in model; did you mean 'resnet50'? built-in models: alexnet, convnext_tiny, efficientnet_b0, googlenet, inception_3a, inception_4a, mobilenet_v1, mobilenet_v2, mobilenet_v3_large, nin, regnet_y_400mf, resnet18, resnet50, shufflenet_v2_x1_0, squeezenet1_0, unet, vgg16 (see convcost models)\n",
     ),
 ]
 

@@ -16,21 +16,43 @@ from convcost.core import fields, kinds
 from convcost.core.errors import ConvcostError, Location, make_location
 from convcost.core.gcpause import gc_paused
 from convcost.core.kinds import all_kinds, build_layer, lookup
-from convcost.core.kinds.activations import ACTIVATIONS, Activation
+from convcost.core.kinds.activations import (
+    FUNCTIONS,
+    Activation,
+    Identity,
+    LeakyReLU,
+    Softmax,
+)
 from convcost.core.kinds.base import KINDS, Evaluation, KindError, Layer, make_evaluation, param
 from convcost.core.kinds.conv import Conv, ConvTranspose
 from convcost.core.kinds.dense import Dense
 from convcost.core.kinds.merges import Merge
-from convcost.core.kinds.normalization import BatchNorm, LocalResponseNorm
+from convcost.core.kinds.normalization import (
+    BatchNorm,
+    GroupNorm,
+    LayerNorm,
+    LocalResponseNorm,
+    Scale,
+)
 from convcost.core.kinds.pooling import (
     AdaptiveAvgPool,
+    AdaptiveMaxPool,
     AvgPool,
     GlobalAvgPool,
     GlobalMaxPool,
     MaxPool,
 )
 from convcost.core.kinds.resampling import Upsample
-from convcost.core.kinds.reshaping import Dropout, Flatten, ZeroPad
+from convcost.core.kinds.reshaping import (
+    ChannelShuffle,
+    Crop,
+    Dropout,
+    Flatten,
+    PixelShuffle,
+    PixelUnshuffle,
+    Split,
+    ZeroPad,
+)
 from convcost.core.records import record_maker
 from convcost.core.shapes import Shape, make_shape
 from convcost.frontends.yamlnode import NO_KEYS, YNode, make_ynode
@@ -52,12 +74,24 @@ NAMES: dict[type[Layer], tuple[str, ...]] = {
     Activation: ("activation", "act"),
     Merge: ("merge",),
     Upsample: ("upsample", "upsampling", "upsampling2d", "interpolate"),
+    AdaptiveMaxPool: ("adaptivemaxpool", "adaptive_max_pool", "adaptivemaxpool2d"),
+    LayerNorm: ("layernorm", "layernorm2d", "ln"),
+    GroupNorm: ("groupnorm", "gn"),
+    Scale: ("scale", "layerscale"),
+    LeakyReLU: ("leakyrelu", "leaky_relu"),
+    Softmax: ("softmax",),
+    Identity: ("identity",),
+    PixelShuffle: ("pixelshuffle", "depthtospace"),
+    PixelUnshuffle: ("pixelunshuffle",),
+    ChannelShuffle: ("channelshuffle", "shuffle"),
+    Crop: ("crop", "cropping", "cropping2d", "centercrop"),
+    Split: ("split", "chunk"),
 }
 EVERY_NAME = [(name, cls) for cls, names in NAMES.items() for name in names]
 
 
 def test_the_registry_holds_exactly_these_names() -> None:
-    presets = set(ACTIVATIONS) | {"concat", "add", "mul"}
+    presets = set(FUNCTIONS) | {"concat", "add", "mul"}
     assert set(all_kinds()) == {name for name, _ in EVERY_NAME} | presets
 
 
@@ -67,7 +101,7 @@ def test_every_kind_is_found_by_each_name_in_any_case(name: str, cls: type[Layer
     assert lookup(name.upper()) == (cls, {})
 
 
-@pytest.mark.parametrize("fn", ACTIVATIONS)
+@pytest.mark.parametrize("fn", FUNCTIONS)
 def test_each_activation_name_presets_the_activation(fn: str) -> None:
     assert lookup(fn) == (Activation, {"fn": fn})
     assert build_layer(fn, {}) == Activation(fn=fn)

@@ -131,6 +131,23 @@ SAVED_BY_KIND: dict[str, list[int]] = {
     "pad 0,1,0,1": [],
     "upsample 2 nearest": [],
     "upsample 2 bilinear": [],
+    # Input + a mean and an inverse standard deviation per position (2 × 8 × 8) or group.
+    "layernorm": [F, 2 * 64 * 4, 2 * 64 * 4],
+    "layernorm noaffine": [F, 2 * 64 * 4, 2 * 64 * 4],
+    "flatten | layernorm": [F, 2 * 4, 2 * 4],
+    "groupnorm 4": [F, 2 * 4 * 4, 2 * 4 * 4],
+    "groupnorm 2 noaffine": [F, 2 * 2 * 4, 2 * 2 * 4],
+    "scale": [F],  # the input, which γ's gradient reads
+    "adaptivemaxpool 3": [F, 2 * 3 * 3 * 16 * 8],  # input + int64 indices
+    "leakyrelu 0.2": [F],
+    "softmax width": [F],  # output
+    "pixelshuffle 2": [],
+    "pixelunshuffle 2": [],
+    "channelshuffle 4": [],
+    "crop 6x5": [],
+    "crop edges=1,0,2,1": [],
+    "split 2 1": [],
+    "split 3 2": [],
 }
 
 
@@ -224,6 +241,27 @@ GRAPHS = {
         " stride: 2, name: up}\n  - {type: concat, from: [skip, up]}\n  - conv 3x3 8\n"
         "  - convtranspose 3x3 4 s2 p1 op1\n"),
     "the u-net decoder config": str(Path(__file__).parent / "configs" / "unet_decoder.yaml"),
+    **{f"{kind} between convs": f"8x8x8 | conv 1x1 8 | {kind} | conv 1x1 8" for kind in (
+        "layernorm", "layernorm noaffine", "groupnorm 4", "scale", "leakyrelu 0.1",
+        "softmax height", "pixelshuffle 2", "pixelunshuffle 2", "channelshuffle 2",
+        "crop 6x6", "split 2 1", "adaptivemaxpool 4")},
+    "a convnext block": (
+        "input: 8x8x8\nlayers:\n  - {type: conv, kernel: 1, filters: 8, name: x}\n"
+        "  - conv 7x7 dw p3\n  - layernorm eps=1e-6\n  - conv 1x1 32\n  - gelu\n"
+        "  - conv 1x1 8\n  - {type: scale, name: gamma}\n  - {type: add, from: [gamma, x]}\n"),
+    "a shufflenet unit": (
+        "input: 8x8x8\nlayers:\n  - {type: conv, kernel: 1, filters: 8, name: x}\n"
+        "  - {type: split, parts: 2, index: 0, name: left}\n"
+        "  - {type: split, parts: 2, index: 1, from: x}\n"
+        "  - conv 1x1 4 nobias bn relu\n  - conv 3x3 dw p1 nobias bn\n"
+        "  - {type: conv, kernel: 1, filters: 4, bias: false, name: right}\n"
+        "  - {type: concat, from: [left, right]}\n  - channelshuffle 2\n"),
+    "a u-net crop": (
+        "input: 12x12x4\nlayers:\n  - {type: conv, kernel: 3, filters: 8, padding: 0, "
+        "name: skip}\n  - maxpool 2\n  - conv 3x3 8 valid relu\n"
+        "  - {type: convtranspose, kernel: 2, filters: 4, stride: 2, name: up}\n"
+        "  - {type: crop, size: 6, from: skip, name: cropped}\n"
+        "  - {type: concat, from: [cropped, up]}\n  - conv 3x3 4 valid\n"),
 }  # fmt: skip
 
 

@@ -779,3 +779,125 @@ def test_weights_are_not_copied(onnx: Any, tmp_path: Path) -> None:
     finally:
         tracemalloc.stop()
     assert peak < 1.1 * size
+
+
+# --- issue #15's kinds read from ONNX -----------------------------------------------------------
+
+
+def _only(path: Path) -> Any:
+    (layer,) = analysed(path).layers
+    return layer
+
+
+def test_depth_to_space_in_crd_order_is_a_pixelshuffle(onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    model = save(onnx, path, [node(onnx, "DepthToSpace", ["x"], ["y"], blocksize=2, mode="CRD")])
+    layer = _only(path)
+    assert (layer.kind, layer.config, layer.output_shape.as_list()) == ("pixelshuffle", "×2",
+                                                                         [10, 10, 1])  # fmt: skip
+    assert inferred(onnx, model) == [10, 10, 1]
+
+
+def test_depth_to_space_in_dcr_order_is_not_counted_as_one(onnx: Any, tmp_path: Path) -> None:
+    # TensorFlow's depth_to_space orders the channels otherwise: the same shape, not the
+    # same layer (an uncounted one, saying why).
+    path = tmp_path / "m.onnx"
+    save(onnx, path, [node(onnx, "DepthToSpace", ["x"], ["y"], blocksize=2)])
+    layer = _only(path)
+    assert (layer.kind, layer.output_shape.as_list()) == ("uncounted", [10, 10, 1])
+    assert layer.layer.reason == (
+        "mode 'DCR'; convcost's pixelshuffle is PyTorch's, DepthToSpace in CRD order"
+    )
+
+
+@pytest.mark.parametrize(
+    ("inp", "axis", "dims"), [((1, 4), -1, [4]), ((1, 4), 1, [4]), ((1, 4, 1, 1), 1, [4, 1, 1])]
+)
+def test_layer_normalization_over_the_channels(
+    onnx: Any, tmp_path: Path, inp: tuple[int, ...], axis: int, dims: list[int]
+) -> None:
+    path = tmp_path / "m.onnx"
+    norm = node(onnx, "LayerNormalization", ["x", "g", "b"], ["y"], axis=axis, epsilon=1e-6)
+    save(onnx, path, [norm], [weights(onnx, "g", dims), weights(onnx, "b", dims)], inp=inp)
+    layer = _only(path)
+    assert (layer.kind, layer.config, layer.params) == ("layernorm", "eps 1e-06", 8)
+
+
+def test_layer_normalization_of_ones_without_bias_has_no_affine(onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    norm = node(onnx, "LayerNormalization", ["x", "g"], ["y"])
+    save(onnx, path, [norm], [floats(onnx, "g", [1.0] * 4)], inp=(1, 4))
+    layer = _only(path)
+    assert (layer.kind, layer.config, layer.params) == ("layernorm", "eps 1e-05 no affine", 0)
+
+
+def test_layer_normalization_over_height_and_width_too_is_not_counted(
+    onnx: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "m.onnx"
+    norm = node(onnx, "LayerNormalization", ["x", "g", "b"], ["y"], axis=1)
+    save(onnx, path, [norm], [weights(onnx, "g", [4, 5, 5]), weights(onnx, "b", [4, 5, 5])])
+    layer = _only(path)
+    assert (layer.kind, layer.output_shape.as_list()) == ("uncounted", [5, 5, 4])
+    assert layer.layer.reason.startswith("a layer normalization of ['N', 4, 5, 5] from axis 1")
+
+
+def test_group_normalization_per_channel_from_opset_21(onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    norm = node(onnx, "GroupNormalization", ["x", "g", "b"], ["y"], num_groups=2)
+    save(onnx, path, [norm], [weights(onnx, "g", [4]), weights(onnx, "b", [4])], opset=21)
+    layer = _only(path)
+    assert (layer.kind, layer.config, layer.params) == ("groupnorm", "g2 eps 1e-05", 8)
+    assert layer.output_shape.as_list() == [5, 5, 4]
+
+
+def test_group_normalization_per_group_is_refused(onnx: Any, tmp_path: Path) -> None:
+    # Opsets 18 to 20 scale each group (γ and β of num_groups), which no PyTorch module does;
+    # ONNX's shape inference gives no shape for it here, so it is refused, saying why.
+    from convcost.core.errors import ConvcostError
+
+    path = tmp_path / "m.onnx"
+    norm = node(onnx, "GroupNormalization", ["x", "g", "b"], ["y"], num_groups=2)
+    save(onnx, path, [norm], [weights(onnx, "g", [2]), weights(onnx, "b", [2])], opset=18)
+    with pytest.raises(ConvcostError) as refused:
+        analysed(path)
+    assert refused.value.message == (
+        f"{path}: node 'y' (GroupNormalization): opset 18's GroupNormalization scales each "
+        "group, not each channel as PyTorch's GroupNorm (opset 21 on)"
+    )
+
+
+def test_leaky_relu_keeps_its_slope(onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    save(onnx, path, [node(onnx, "LeakyRelu", ["x"], ["y"], alpha=0.25)])
+    assert (_only(path).kind, _only(path).config) == ("leakyrelu", "slope 0.25")
+
+
+@pytest.mark.parametrize(
+    ("opset", "inp", "attrs", "axis"),
+    [
+        (17, (1, 4, 5, 5), {}, "width"),  # opset 13 on: the last axis by default
+        (17, (1, 4, 5, 5), {"axis": 2}, "height"),
+        (17, (1, 4, 5, 5), {"axis": -3}, "channels"),
+        (17, (1, 4), {}, "channels"),
+        (11, (1, 4), {}, "channels"),  # before: every axis from 1 on, a vector's features
+        (11, (1, 4, 1, 1), {}, "channels"),
+        (11, (1, 4, 5, 5), {"axis": 3}, "width"),
+        (11, (1, 4, 5, 5), {}, None),  # over C×H×W at once
+        (17, (1, 4, 5, 5), {"axis": 0}, None),  # along the batch
+    ],
+)  # fmt: skip
+def test_softmax_along_its_axis(
+    onnx: Any, tmp_path: Path, opset: int, inp: tuple[int, ...], attrs: dict[str, Any],
+    axis: str | None,
+) -> None:  # fmt: skip
+    path = tmp_path / "m.onnx"
+    save(onnx, path, [node(onnx, "Softmax", ["x"], ["y"], **attrs)], inp=inp, opset=opset)
+    layer = _only(path)
+    if axis is None:
+        assert layer.kind == "uncounted"
+        assert layer.layer.reason.endswith(
+            "convcost counts one along the channels, height or width"
+        )
+    else:
+        assert (layer.kind, layer.layer.axis) == ("softmax", axis)

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from convcost.cli import app
+from convcost.core.report import Report
 from convcost.frontends import analyze_spec, zoo
 
 onnx = pytest.importorskip("onnx", reason="the test extra installs onnx: pip install -e '.[test]'")
@@ -52,6 +53,19 @@ def test_every_zoo_model_exports_with_its_shapes_and_weights(name: str) -> None:
     check_export(name)
 
 
+# Issue #15's kinds, on images and on vectors.
+NEW_KINDS = [
+    "8x8x16 | pixelshuffle 2 | pixelunshuffle 4 | channelshuffle 4 | groupnorm 8 | scale | "
+    "groupnorm 2 noaffine eps=0.001",
+    "7x7x12 | layernorm eps=1e-6 | conv 1x1 48 | layernorm noaffine | adaptivemaxpool 7 | "
+    "adaptivemaxpool 1",
+    "9x9x8 | leakyrelu 0.2 | softmax height | softmax width | softmax | identity | crop 3x2 | "
+    "crop edges=0,1,0,0 | split 2 1 | split 3 0",
+    "6x6x10 | gap | layernorm | flatten | layernorm | scale | leakyrelu | softmax | split 4 1 | "
+    "groupnorm 1",
+]
+
+
 @pytest.mark.parametrize(
     "spec",
     [
@@ -68,6 +82,7 @@ def test_every_zoo_model_exports_with_its_shapes_and_weights(name: str) -> None:
         *(f"8x8x4 | {fn}" for fn in ("relu", "relu6", "leakyrelu", "elu", "selu", "gelu",
                                       "silu", "swish", "mish", "sigmoid", "hardsigmoid",
                                       "tanh", "hardswish", "softmax", "identity")),
+        *NEW_KINDS,
     ],
 )  # fmt: skip
 def test_each_kind_exports(spec: str) -> None:
@@ -128,9 +143,18 @@ def test_without_onnx_export_says_how_to_install(monkeypatch: pytest.MonkeyPatch
     )  # fmt: skip
 
 
+# Zoo models the reader cannot read back yet, and why (tested below: refused, not misread).
+NOT_READ_BACK = {
+    "convnext_tiny": "its LayerNorms lie between Transposes, and its layer scales multiply by a "
+    "per-channel weight: neither is read yet",
+}
+
+
 @pytest.mark.parametrize(
-    "name", [*zoo.model_names(), str(Path(__file__).parent / "configs" / "unet_decoder.yaml")]
-)
+    "name",
+    [*(n for n in zoo.model_names() if n not in NOT_READ_BACK),
+     str(Path(__file__).parent / "configs" / "unet_decoder.yaml")],
+)  # fmt: skip
 def test_round_trip_gives_the_configs_figures(name: str, tmp_path: Path) -> None:
     """What convcost writes, convcost reads back as the same network: every weighted
     layer's shape, MACs and params, and the totals of MACs, params and buffers."""
@@ -147,3 +171,92 @@ def test_round_trip_gives_the_configs_figures(name: str, tmp_path: Path) -> None
     assert [(r.output_shape, r.macs, r.params) for r in read.layers if r.macs or r.params] == [
         (r.output_shape, r.macs, r.params) for r in report.layers if r.macs or r.params
     ]
+
+
+@pytest.mark.parametrize("spec", NEW_KINDS)
+def test_what_is_written_computes_what_pytorch_computes(spec: str) -> None:
+    """The ONNX written, run by ONNX's reference evaluator with the weights of the PyTorch
+    modules, gives every layer's output as PyTorch does: the channel orders of the shuffles
+    and splits, the crops' offsets, the normalizations written out."""
+    torch = pytest.importorskip("torch", reason="the test extra installs torch==2.13.0")
+    import numpy as np
+    from onnx.reference import ReferenceEvaluator
+
+    from tests.torch_bridge import GraphModule
+
+    report = analyze_spec(spec, batch=2)[1]
+    torch.manual_seed(0)
+    module = GraphModule(report).eval()
+    for weight in module.parameters():
+        torch.nn.init.normal_(weight)  # not the ones and zeros γ and β start as
+    s = report.input_shape
+    x = torch.randn(2, s.c, s.h, s.w)
+    with torch.no_grad():
+        expected = module(x)
+    model = to_onnx(report)
+    declared = {i.name: [d.dim_value for d in i.type.tensor_type.shape.dim]
+                for i in model.graph.input}  # fmt: skip
+    feeds = {"input": x.numpy()}
+    for result, layer in zip(report.layers, module.layers, strict=True):
+        for key, tensor in [*layer.named_parameters(), *layer.named_buffers()]:
+            name = f"{result.name}.{key.rsplit('.', 1)[-1]}"
+            feeds[name] = tensor.detach().numpy().reshape(declared[name])
+    names = [r.name for r in report.layers]
+    outputs = ReferenceEvaluator(model).run(names, feeds)
+    assert len(feeds) == len(declared)  # every weight given, none left over
+    for name, got, want in zip(names, outputs, expected, strict=True):
+        assert got.shape == tuple(want.shape), name
+        assert np.allclose(got, want.numpy(), atol=1e-5), name
+
+
+def test_readable_new_kinds_round_trip() -> None:
+    # What the reader reads of issue #15's kinds (DepthToSpace, LayerNormalization of a vector,
+    # LeakyRelu's alpha, Softmax's axis) reads back as the same layers.
+    spec = ("8x8x16 | pixelshuffle 2 | conv 3x3 4 p1 | softmax height | leakyrelu 0.2 | gap | "
+            "flatten | layernorm eps=1e-6 | fc 3 | layernorm noaffine")  # fmt: skip
+    report = analyze_spec(spec)[1]
+    read = _read_back(report)
+    assert [(r.kind, r.config, r.output_shape, r.params) for r in read.layers] == [
+        (r.kind, r.config, r.output_shape, r.params) for r in report.layers
+    ]
+
+
+def _read_back(report: Report) -> Report:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "m.onnx"
+        target.write_bytes(to_onnx(report).SerializeToString())
+        return analyze_spec(str(target))[1]
+
+
+@pytest.mark.parametrize(
+    ("spec", "opset", "message"),
+    [
+        ("8x8x4 | layernorm", 16,
+         "layer 'layernorm1': layernorm is ONNX's LayerNormalization, which opset 16 does not "
+         "have; export at opset 17 or later (--opset 17)"),
+        ("8x8x4 | adaptivemaxpool 3", 17,
+         "layer 'adaptivemaxpool1': ONNX has no adaptive max pool, and 8x8 → 3x3 has windows "
+         "of different sizes; only a whole-number ratio exports (as a MaxPool)"),
+    ],
+)  # fmt: skip
+def test_new_kinds_refused_where_onnx_cannot_say_them(spec: str, opset: int, message: str) -> None:
+    from convcost.core.errors import ConvcostError
+
+    with pytest.raises(ConvcostError) as refused:
+        to_onnx(analyze_spec(spec)[1], opset)
+    assert refused.value.message == message
+
+
+def test_a_model_with_layer_scales_is_refused_when_read_back() -> None:
+    # A Mul by a weight of C×1×1 (convcost's scale) is not read yet: the weight, a graph input
+    # read by no operator that takes weights, is taken for a second input, and the model is
+    # refused as having several (never read with the scales left out).
+    from convcost.core.errors import ConvcostError
+
+    with pytest.raises(ConvcostError) as refused:
+        _read_back(analyze_spec("8x8x4 | conv 1x1 4 | scale")[1])
+    assert refused.value.message.endswith(
+        "convcost reads models with one input tensor; this one has 2 ('input', 'scale1.weight')"
+    )

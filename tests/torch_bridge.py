@@ -13,26 +13,41 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from convcost.core.kinds.activations import Activation
+from convcost.core.kinds.activations import Activation, Identity, LeakyReLU, Softmax
 from convcost.core.kinds.conv import Conv, ConvTranspose
 from convcost.core.kinds.dense import Dense
-from convcost.core.kinds.normalization import BatchNorm, LocalResponseNorm
+from convcost.core.kinds.normalization import (
+    BatchNorm,
+    GroupNorm,
+    LayerNorm,
+    LocalResponseNorm,
+    Scale,
+)
 from convcost.core.kinds.pooling import (
     AdaptiveAvgPool,
+    AdaptiveMaxPool,
     AvgPool,
     GlobalAvgPool,
     GlobalMaxPool,
     MaxPool,
 )
 from convcost.core.kinds.resampling import Upsample
-from convcost.core.kinds.reshaping import Dropout, Flatten, ZeroPad
+from convcost.core.kinds.reshaping import (
+    ChannelShuffle,
+    Dropout,
+    Flatten,
+    PixelShuffle,
+    PixelUnshuffle,
+    Split,
+    ZeroPad,
+)
+from convcost.core.kinds.reshaping import Crop as CropLayer
 from convcost.core.report import LayerResult, Report
 
 _ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU, "relu6": nn.ReLU6, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh,
     "gelu": nn.GELU, "silu": nn.SiLU, "swish": nn.SiLU, "elu": nn.ELU, "selu": nn.SELU,
-    "leakyrelu": nn.LeakyReLU, "hardswish": nn.Hardswish, "hardsigmoid": nn.Hardsigmoid,
-    "mish": nn.Mish, "identity": nn.Identity,
+    "hardswish": nn.Hardswish, "hardsigmoid": nn.Hardsigmoid, "mish": nn.Mish,
 }  # fmt: skip
 
 
@@ -60,6 +75,61 @@ class Crop(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         top, bottom, left, right = self.edges
         return x[:, :, top : x.shape[2] - bottom, left : x.shape[3] - right]
+
+
+class LayerNorm2d(nn.LayerNorm):
+    """torchvision's ConvNeXt LayerNorm2d: nn.LayerNorm over the channels, applied
+    channels-last (torchvision/models/convnext.py)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.permute(0, 2, 3, 1)
+        x = nn.functional.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)
+
+
+class LayerScale(nn.Module):
+    """ConvNeXt's layer scale: a parameter of C × 1 × 1 times the input
+    (``self.layer_scale * x`` in torchvision's CNBlock)."""
+
+    def __init__(self, channels: int, flat: bool) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones((channels,) if flat else (channels, 1, 1)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.weight * x
+
+
+class Chunk(nn.Module):
+    """One of torch.chunk's parts of the channels (ShuffleNet v2's ``x.chunk(2, dim=1)``)."""
+
+    def __init__(self, parts: int, index: int) -> None:
+        super().__init__()
+        self.parts, self.index = parts, index
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.chunk(self.parts, dim=1)[self.index]
+
+
+class CenterCrop(nn.Module):
+    """The centre of a tensor, by slicing: an odd row or column off the bottom or right
+    (the original U-Net's crop of its skips to the up path's size), or given edges."""
+
+    def __init__(self, size: tuple[int, int] | None, edges: tuple[int, int, int, int]) -> None:
+        super().__init__()
+        self.size, self.edges = size, edges
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        height, width = x.shape[2], x.shape[3]
+        if self.size is None:
+            top, bottom, left, right = self.edges
+            return x[:, :, top : height - bottom, left : width - right]
+        h, w = self.size
+        top, left = (height - h) // 2, (width - w) // 2
+        return x[:, :, top : top + h, left : left + w]
+
+
+LEAVES: tuple[type[nn.Module], ...] = (LayerNorm2d, LayerScale, Chunk, CenterCrop)
+"""The modules here that torch.fx keeps whole (as it does torch.nn's own)."""
 
 
 def _transposed(result: LayerResult, layer: ConvTranspose) -> nn.Module:
@@ -119,9 +189,33 @@ def torch_module(result: LayerResult) -> nn.Module:
             return nn.BatchNorm1d(inp.c, affine=layer.affine)
         return nn.BatchNorm2d(inp.c, affine=layer.affine)
     if isinstance(layer, Activation):
-        if layer.fn == "softmax":
-            return nn.Softmax(dim=1)
         return _ACTIVATIONS[layer.fn]()
+    if isinstance(layer, LeakyReLU):
+        return nn.LeakyReLU(layer.slope)
+    if isinstance(layer, Softmax):
+        return nn.Softmax(dim={"channels": 1, "height": 2, "width": 3}[layer.axis])
+    if isinstance(layer, Identity):
+        return nn.Identity()
+    if isinstance(layer, LayerNorm):
+        if inp.flat:
+            return nn.LayerNorm(inp.c, layer.eps, elementwise_affine=layer.affine)
+        return LayerNorm2d(inp.c, layer.eps, elementwise_affine=layer.affine)
+    if isinstance(layer, GroupNorm):
+        return nn.GroupNorm(layer.groups, inp.c, layer.eps, affine=layer.affine)
+    if isinstance(layer, Scale):
+        return LayerScale(inp.c, inp.flat)
+    if isinstance(layer, AdaptiveMaxPool):
+        return nn.AdaptiveMaxPool2d(layer.size)
+    if isinstance(layer, PixelShuffle):
+        return nn.PixelShuffle(layer.factor)
+    if isinstance(layer, PixelUnshuffle):
+        return nn.PixelUnshuffle(layer.factor)
+    if isinstance(layer, ChannelShuffle):
+        return nn.ChannelShuffle(layer.groups)
+    if isinstance(layer, CropLayer):
+        return CenterCrop(layer.size, layer.edges or (0, 0, 0, 0))
+    if isinstance(layer, Split):
+        return Chunk(layer.parts, layer.index)
     if isinstance(layer, Dropout):
         return nn.Dropout(layer.rate)
     if isinstance(layer, LocalResponseNorm):

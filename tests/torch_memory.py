@@ -33,6 +33,15 @@ i64: 8 bytes. Tested in tests/test_memory_torch.py (SAVED_BY_KIND).
   relu6 (hardtanh), gelu, silu/swish, elu, selu, leakyrelu, hardswish, hardsigmoid, mish
                                              input N f32
   identity, flatten                          nothing (views)
+  layernorm (LayerNorm2d: permute, layer_norm, permute; or LayerNorm of a vector)
+                                             input N f32 + a mean and an inverse standard
+                                             deviation per position: 2·N/C f32
+  groupnorm (GroupNorm)                      input N f32 + a mean and an inverse standard
+                                             deviation per group: 2·groups × batch f32
+  scale (a C×1×1 parameter times the input)  input N f32 (the parameter's gradient reads it)
+  adaptivemaxpool (AdaptiveMaxPool2d)        input N f32 + indices M i64
+  pixelshuffle, pixelunshuffle, channelshuffle (PixelShuffle, PixelUnshuffle, ChannelShuffle),
+  crop (a slice), split (torch.chunk's part)  nothing
   dropout p > 0, training                    mask N f32 (CPU dropout multiplies by a float
                                              mask: 4 bytes an element, not a bool);
                                              p = 0: nothing
@@ -55,18 +64,28 @@ from torch import nn
 from torch.fx.passes.shape_prop import ShapeProp
 
 from convcost.core.report import Report
-from tests.torch_bridge import _ACTIVATIONS, GraphModule
+from tests.torch_bridge import _ACTIVATIONS, LEAVES, CenterCrop, Chunk, GraphModule, LayerScale
 
-# Modules whose output reuses their input's buffer (rule 3): activations, BatchNorm, Dropout.
+# Modules whose output reuses their input's buffer (rule 3): activations, BatchNorm, Dropout,
+# and a per-channel scale (an affine layer, as BatchNorm at inference).
 _IN_PLACE: tuple[type[nn.Module], ...] = (
-    *(kind for kind in _ACTIVATIONS.values() if kind is not nn.Identity),
+    *_ACTIVATIONS.values(),
+    nn.LeakyReLU,
     nn.Softmax,
     nn.BatchNorm1d,
     nn.BatchNorm2d,
     nn.Dropout,
+    LayerScale,
 )
-# Modules whose output is a view of their input: the same buffer.
-_VIEWS: tuple[type[nn.Module], ...] = (nn.Flatten, nn.Identity)
+# Modules whose output is a view of their input: the same buffer (slices of it too).
+_VIEWS: tuple[type[nn.Module], ...] = (nn.Flatten, nn.Identity, Chunk, CenterCrop)
+
+
+class _Tracer(torch.fx.Tracer):
+    """torch.fx's tracer, keeping the bridge's own modules whole as it keeps torch.nn's."""
+
+    def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
+        return isinstance(m, LEAVES) or super().is_leaf_module(m, module_qualified_name)
 
 
 def network_input(report: Report) -> torch.Tensor:
@@ -77,7 +96,8 @@ def network_input(report: Report) -> torch.Tensor:
 
 def traced(module: GraphModule, report: Report) -> torch.fx.GraphModule:
     """``module`` traced by torch.fx, every node's tensor metadata propagated."""
-    fx_module = torch.fx.symbolic_trace(module.eval())
+    module = module.eval()
+    fx_module = torch.fx.GraphModule(module, _Tracer().trace(module))
     with torch.no_grad():
         ShapeProp(fx_module).propagate(network_input(report))
     return fx_module

@@ -9,8 +9,9 @@ Four figures, each by a stated rule (the README's "Memory and time" says them to
   shortcut, then the addition). A tensor is alive from the step that makes it to the last
   step that reads it (the network's outputs to the end; the network's input from the
   start); during a step its inputs and its output are alive together. A layer whose
-  ``storage()`` is ``inplace`` (activations, BatchNorm) or a ``view`` (flatten, identity,
-  dropout) keeps its input's buffer, which lives until the last reader of either; an ``add``
+  ``storage()`` is ``inplace`` (activations, BatchNorm, a scale) or a ``view`` (flatten,
+  identity, dropout, crops, splits) keeps its input's buffer, which lives until the last
+  reader of either; an ``add``
   writes into its first input when that input has the output's shape (a residual's body);
   every other layer makes a new tensor. Peak: the largest sum of live bytes over the steps.
   Parameters are not counted.

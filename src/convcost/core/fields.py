@@ -248,6 +248,44 @@ def rate(value: object) -> float:
     return float(value)
 
 
+# A decimal as text: PyYAML reads 1e-6 (no dot) as a string, and so does the inline reader.
+_DECIMAL = r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$"
+_DECIMAL_TEXT = re.compile(_DECIMAL)
+
+
+def _finite(value: object, what: str) -> float:
+    if isinstance(value, str) and _DECIMAL_TEXT.match(value):
+        value = float(value)
+    # NaN and the infinities are refused: YAML reads .nan and .inf as floats.
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        raise ConvcostError(f"expected {what}, got {_show(value)}")
+    if abs(value) == float("inf"):
+        raise ConvcostError(f"expected {what}, got an infinity")
+    return float(value)
+
+
+@_schema({"anyOf": [{"type": "number"}, {"type": "string", "pattern": _DECIMAL}]})
+def number(value: object) -> float:
+    """Any finite number (a negative slope may be negative, or above 1)."""
+    return _finite(value, "a number")
+
+
+@_schema(
+    {
+        "anyOf": [
+            {"type": "number", "exclusiveMinimum": 0},
+            {"type": "string", "pattern": _DECIMAL},
+        ]
+    }
+)
+def positive_number(value: object) -> float:
+    """A finite number above 0 (a normalization's epsilon)."""
+    found = _finite(value, "a number above 0")
+    if found <= 0:
+        raise ConvcostError(f"must be above 0, got {value}")
+    return found
+
+
 @_schema({"type": "string", "minLength": 1})
 def name(value: object) -> str:
     if not isinstance(value, str) or not value.strip():

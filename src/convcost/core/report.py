@@ -74,6 +74,10 @@ class LayerResult(NamedTuple):
         return self.layer.param_formula(self.input_shape, self.output_shape)
 
     @property
+    def shape_formula(self) -> str:
+        return self.layer.shape_formula(self.input_shape, self.output_shape)
+
+    @property
     def counted(self) -> bool:
         """False for an operator convcost cannot count (its work and weights are unknown)."""
         return type(self.layer) is not Uncounted

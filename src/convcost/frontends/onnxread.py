@@ -18,15 +18,15 @@ from typing import BinaryIO, NamedTuple
 from convcost.core.errors import ConvcostError
 from convcost.core.geometry import Padding
 from convcost.core.graph import INPUT, Graph, GraphNode, Scope
-from convcost.core.kinds.activations import Activation
+from convcost.core.kinds.activations import Activation, LeakyReLU, Softmax
 from convcost.core.kinds.base import Layer
 from convcost.core.kinds.conv import Conv, ConvTranspose
 from convcost.core.kinds.dense import Dense
 from convcost.core.kinds.merges import Merge
-from convcost.core.kinds.normalization import BatchNorm, LocalResponseNorm
+from convcost.core.kinds.normalization import BatchNorm, GroupNorm, LayerNorm, LocalResponseNorm
 from convcost.core.kinds.pooling import AvgPool, GlobalAvgPool, GlobalMaxPool, MaxPool
 from convcost.core.kinds.resampling import Upsample
-from convcost.core.kinds.reshaping import Dropout, Flatten, ZeroPad
+from convcost.core.kinds.reshaping import Dropout, Flatten, PixelShuffle, ZeroPad
 from convcost.core.kinds.uncounted import Uncounted
 from convcost.core.shapes import Shape
 from convcost.frontends.files import read_file
@@ -50,6 +50,7 @@ MAX_FILE_BYTES = 2**31 - 1
 WEIGHT_SLOTS = {
     "Conv": (1, 2), "ConvTranspose": (1, 2), "Gemm": (1, 2), "MatMul": (1,),
     "BatchNormalization": (1, 2, 3, 4),
+    "LayerNormalization": (1, 2), "GroupNormalization": (1, 2),
 }  # fmt: skip
 """The inputs of each operator that hold weights: by position, as ONNX's operators list them."""
 
@@ -982,7 +983,32 @@ def _reduce(pool: type[GlobalAvgPool] | type[GlobalMaxPool]) -> Callable[[Builde
 
 
 def _softmax(b: Builder, node: Node) -> None:
-    b.layer(node, Activation(fn="softmax"), b.activ(node, 0))
+    """Softmax along one axis (opset 13 on; its default the last); before opset 13, over
+    every axis from ``axis`` on (default 1) at once, read where that is one axis of size
+    above 1 (a vector's features, N×C×1×1's channels, the width)."""
+    source = b.activ(node, 0)
+    dims = _dims_of(source.shape)
+    rank = len(dims)
+    axis = _int(node, "axis", -1 if b.opset >= 13 else 1)
+    if not -rank <= axis < rank:
+        raise Refusal(f"axis {axis} of a tensor of rank {rank}")
+    axis %= rank
+    if b.opset < 13:
+        spread = [k for k in range(axis, rank) if dims[k] != 1]
+        axis = spread[0] if len(spread) == 1 else (axis if axis == rank - 1 else -1)
+    names = {1: "channels", 2: "height", 3: "width"}
+    if axis not in names or (source.shape.flat and axis != 1):
+        along = "the batch" if axis == 0 else "several axes at once"
+        raise Refusal(f"a softmax along {along} of {list(dims)}; convcost counts one along "
+                      "the channels, height or width")  # fmt: skip
+    b.layer(node, Softmax(axis=names[axis]), source)
+
+
+def _leaky_relu(b: Builder, node: Node) -> None:
+    alpha = _attr(node, "alpha", 0.01)
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float):
+        raise Refusal(f"attribute alpha is {alpha!r}, not a number")
+    b.layer(node, LeakyReLU(slope=float(alpha)), b.activ(node, 0))
 
 
 # --- shape computations, evaluated -----------------------------------------------------
@@ -1359,6 +1385,79 @@ def inferred_dims(
     return found
 
 
+def _depth_to_space(b: Builder, node: Node) -> None:
+    """DepthToSpace in CRD order, PyTorch's PixelShuffle (DCR, TensorFlow's depth_to_space,
+    orders the channels otherwise: not read as it)."""
+    source = b.activ(node, 0)
+    _spatial(source)
+    mode = _attr(node, "mode", "DCR")
+    if mode != "CRD":
+        raise Refusal(f"mode {mode!r}; convcost's pixelshuffle is PyTorch's, DepthToSpace in "
+                      "CRD order")  # fmt: skip
+    blocksize = _int(node, "blocksize", 0)
+    if blocksize < 1:
+        raise Refusal(f"blocksize {blocksize}")
+    b.layer(node, PixelShuffle(factor=blocksize), source)
+
+
+def _affine(b: Builder, node: Node, channels: int) -> bool:
+    """Whether a normalization learns γ and β (one each per channel); a constant γ of ones
+    without β is none (how convcost writes a layernorm without them)."""
+    scale, bias = b.const(node, 1, "scale"), b.const(node, 2, "bias")
+    if scale is None:
+        raise Refusal("it has no scale")
+    per_channel = ((channels,), (channels, 1, 1))
+    if scale.dims not in per_channel or (bias is not None and bias.dims not in per_channel):
+        shown = [list(scale.dims)] + ([] if bias is None else [list(bias.dims)])
+        raise Refusal(f"its scale and bias have dims {shown}, not one per channel "
+                      f"({channels})")  # fmt: skip
+    if bias is not None:
+        return True
+    if scale.values is not None and all(value == 1 for value in scale.values):
+        return False
+    raise Refusal("a learned scale without a bias, which convcost does not count")
+
+
+def _epsilon(node: Node) -> float:
+    value = _attr(node, "epsilon", 1e-5)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise Refusal(f"epsilon {value!r}")
+    return float(value)
+
+
+def _layer_normalization(b: Builder, node: Node) -> None:
+    """LayerNormalization over what is the channels alone: a vector's features, or N×C×1×1
+    from axis 1 (over C×H×W at once, or the width, it is not convcost's layernorm)."""
+    source = b.activ(node, 0)
+    shape = source.shape
+    rank = 2 if shape.flat else 4
+    axis = _int(node, "axis", -1)
+    if not -rank <= axis < rank:
+        raise Refusal(f"axis {axis} of a tensor of rank {rank}")
+    if axis % rank != 1 or (not shape.flat and (shape.h, shape.w) != (1, 1)):
+        raise Refusal(f"a layer normalization of {list(_dims_of(shape))} from axis {axis}; "
+                      "convcost reads one over the channels alone (a vector's features, or "
+                      "N×C×1×1 from axis 1)")  # fmt: skip
+    if any(node.outputs[1:]):
+        raise Refusal("its mean and inverse standard deviation outputs are not counted")
+    affine = _affine(b, node, shape.c)
+    b.layer(node, LayerNorm(eps=_epsilon(node), affine=affine), source)
+
+
+def _group_normalization(b: Builder, node: Node) -> None:
+    """GroupNormalization from opset 21, whose scale and bias are per channel as PyTorch's
+    GroupNorm's (opsets 18 to 20 take them per group, which no PyTorch module does)."""
+    source = b.activ(node, 0)
+    if b.opset < 21:
+        raise Refusal(f"opset {b.opset}'s GroupNormalization scales each group, not each "
+                      "channel as PyTorch's GroupNorm (opset 21 on)")  # fmt: skip
+    groups = _int(node, "num_groups", 0)
+    if groups < 1:
+        raise Refusal(f"num_groups {groups}")
+    affine = _affine(b, node, source.shape.c)
+    b.layer(node, GroupNorm(groups=groups, eps=_epsilon(node), affine=affine), source)
+
+
 OPERATORS: Mapping[str, Callable[[Builder, Node], None]] = {
     "Conv": _conv,
     "ConvTranspose": _convtranspose,
@@ -1370,7 +1469,7 @@ OPERATORS: Mapping[str, Callable[[Builder, Node], None]] = {
     "Relu": _activation("relu"),
     "Sigmoid": _activation("sigmoid"),
     "Tanh": _activation("tanh"),
-    "LeakyRelu": _activation("leakyrelu"),
+    "LeakyRelu": _leaky_relu,
     "HardSigmoid": _activation("hardsigmoid"),
     "HardSwish": _activation("hardswish"),
     "Elu": _activation("elu"),
@@ -1406,6 +1505,9 @@ OPERATORS: Mapping[str, Callable[[Builder, Node], None]] = {
     "ConstantOfShape": _constant_of_shape,
     "Transpose": _transpose,
     "Slice": _slice,
+    "DepthToSpace": _depth_to_space,
+    "LayerNormalization": _layer_normalization,
+    "GroupNormalization": _group_normalization,
 }
 """Each operator convcost reads, and how (ONNX's operator names, default domain)."""
 

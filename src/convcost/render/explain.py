@@ -25,6 +25,8 @@ def explain_layer(result: LayerResult) -> list[str]:
         else:
             lines.append(f"H: {h.formula()}")
             lines.append(f"W: {w.formula()}")
+    if result.shape_formula:
+        lines.append(f"shape: {result.shape_formula}")
     if result.mac_factors:
         product = " × ".join(str(value) for _, value in result.mac_factors)
         names = " × ".join(label for label, _ in result.mac_factors)

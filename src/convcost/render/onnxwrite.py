@@ -14,20 +14,36 @@ from typing import TYPE_CHECKING, Any
 
 from convcost.core.errors import ConvcostError
 from convcost.core.graph import INPUT
-from convcost.core.kinds.activations import Activation
+from convcost.core.kinds.activations import SOFTMAX_AXES, Activation, Identity, LeakyReLU, Softmax
 from convcost.core.kinds.conv import Conv, ConvTranspose
 from convcost.core.kinds.dense import Dense
 from convcost.core.kinds.merges import Merge
-from convcost.core.kinds.normalization import BatchNorm, LocalResponseNorm
+from convcost.core.kinds.normalization import (
+    BatchNorm,
+    GroupNorm,
+    LayerNorm,
+    LocalResponseNorm,
+    Scale,
+)
 from convcost.core.kinds.pooling import (
     AdaptiveAvgPool,
+    AdaptiveMaxPool,
     AvgPool,
     GlobalAvgPool,
     GlobalMaxPool,
     MaxPool,
 )
 from convcost.core.kinds.resampling import Upsample
-from convcost.core.kinds.reshaping import Dropout, Flatten, ZeroPad
+from convcost.core.kinds.reshaping import (
+    ChannelShuffle,
+    Crop,
+    Dropout,
+    Flatten,
+    PixelShuffle,
+    PixelUnshuffle,
+    Split,
+    ZeroPad,
+)
 from convcost.core.kinds.uncounted import Uncounted
 from convcost.core.report import LayerResult, Report
 from convcost.core.shapes import Shape
@@ -178,12 +194,123 @@ class _Writer:
             sizes = self.constant(f"{name}.sizes", dims(out, self.batch), True)
             self.node("Resize", [x, "", "", sizes], [name], name, mode=mode)
             return
+        if self.new_kind(result, x):
+            return
         if isinstance(layer, Uncounted):
             raise ConvcostError(
                 f"layer '{name}': the operator {layer.op}, which convcost cannot count, "
                 "cannot be written back: export from a config, or from the model's framework"
             )
         raise ConvcostError(f"layer '{name}': no ONNX operator for a {result.kind} layer")
+
+    def new_kind(self, result: LayerResult, x: str) -> bool:
+        """Normalizations over channels, shuffles, crops, splits, a per-channel scale,
+        adaptive max pools, leaky ReLU, softmax and identity, written; False for any other
+        kind."""
+        layer, name = result.layer, result.name
+        inp, out = result.input_shape, result.output_shape
+        if isinstance(layer, LeakyReLU):
+            self.node("LeakyRelu", [x], [name], name, alpha=layer.slope)
+        elif isinstance(layer, Softmax):
+            self.node("Softmax", [x], [name], name, axis=SOFTMAX_AXES[layer.axis])
+        elif isinstance(layer, Identity):
+            self.node("Identity", [x], [name], name)
+        elif isinstance(layer, Scale):
+            gamma = self.weight(f"{name}.weight", [inp.c] if inp.flat else [inp.c, 1, 1])
+            self.node("Mul", [x, gamma], [name], name)
+        elif isinstance(layer, LayerNorm):
+            self.layernorm(result, layer, x)
+        elif isinstance(layer, GroupNorm):
+            self.groupnorm(result, layer, x)
+        elif isinstance(layer, AdaptiveMaxPool):
+            self.adaptive(result, x, "Max")
+        elif isinstance(layer, PixelShuffle):  # PyTorch's order is DepthToSpace's CRD
+            self.node("DepthToSpace", [x], [name], name, blocksize=layer.factor, mode="CRD")
+        elif isinstance(layer, PixelUnshuffle):
+            # N×C×H·r×W·r → N×C×H×r×W×r → N×C×r×r×H×W → N×C·r²×H×W (SpaceToDepth's order
+            # is DCR, not PyTorch's).
+            r = layer.factor
+            self.rearranged(name, x, [self.batch, inp.c, out.h, r, out.w, r],
+                            [0, 1, 3, 5, 2, 4], dims(out, self.batch))  # fmt: skip
+        elif isinstance(layer, ChannelShuffle):
+            # N×C×H×W → N×g×C/g×H×W → N×C/g×g×H×W → N×C×H×W
+            g = layer.groups
+            self.rearranged(name, x, [self.batch, g, inp.c // g, inp.h, inp.w],
+                            [0, 2, 1, 3, 4], dims(out, self.batch))  # fmt: skip
+        elif isinstance(layer, Crop):
+            top, bottom, left, right = layer.taken(inp)
+            self.sliced(name, x, [top, left], [inp.h - bottom, inp.w - right], [2, 3])
+        elif isinstance(layer, Split):
+            start, stop = layer.channels(inp)
+            self.sliced(name, x, [start], [stop], [1])
+        else:
+            return False
+        return True
+
+    def sliced(
+        self, name: str, x: str, starts: list[int], ends: list[int], axes: list[int]
+    ) -> None:
+        given = [
+            self.constant(f"{name}.{what}", values, True)
+            for what, values in (("starts", starts), ("ends", ends), ("axes", axes))
+        ]
+        self.node("Slice", [x, *given], [name], name)
+
+    def rearranged(
+        self, name: str, x: str, split: list[int], perm: list[int], joined: list[int]
+    ) -> None:
+        """Reshape to ``split``, Transpose by ``perm``, Reshape to ``joined``."""
+        first = self.constant(f"{name}.split", split, True)
+        last = self.constant(f"{name}.joined", joined, True)
+        self.node("Reshape", [x, first], [f"{name}/split"], f"{name}/split")
+        self.node("Transpose", [f"{name}/split"], [f"{name}/moved"], f"{name}/moved", perm=perm)
+        self.node("Reshape", [f"{name}/moved", last], [name], name)
+
+    def layernorm(self, result: LayerResult, layer: LayerNorm, x: str) -> None:
+        """ONNX's LayerNormalization normalizes the last axes: over a vector's features at
+        once, else channels-last between two Transposes, as ConvNeXt's LayerNorm2d does."""
+        name, c = result.name, result.input_shape.c
+        if self.opset < 17:
+            raise ConvcostError(
+                f"layer '{name}': layernorm is ONNX's LayerNormalization, which opset "
+                f"{self.opset} does not have; export at opset 17 or later (--opset 17)"
+            )
+        if layer.affine:
+            scale, shift = self.weight(f"{name}.weight", [c]), self.weight(f"{name}.bias", [c])
+        else:
+            scale, shift = self.constant(f"{name}.scale", [1.0] * c), ""
+        args = [scale] + ([shift] if shift else [])
+        if result.input_shape.flat:
+            self.node("LayerNormalization", [x, *args], [name], name, axis=-1, epsilon=layer.eps)
+            return
+        last, normed = f"{name}/channels_last", f"{name}/normalized"
+        self.node("Transpose", [x], [last], last, perm=[0, 2, 3, 1])
+        self.node("LayerNormalization", [last, *args], [normed], normed, axis=-1,
+                  epsilon=layer.eps)  # fmt: skip
+        self.node("Transpose", [normed], [name], name, perm=[0, 3, 1, 2])
+
+    def groupnorm(self, result: LayerResult, layer: GroupNorm, x: str) -> None:
+        """Written out as PyTorch's exporter writes group_norm: the groups made rows of
+        N×g×(C/g·H·W), InstanceNormalization over each, the shape restored, then γ and β per
+        channel (ONNX's GroupNormalization takes them per channel only from opset 21)."""
+        name, inp, g = result.name, result.input_shape, layer.groups
+        grouped, normed, restored = f"{name}/grouped", f"{name}/normalized", f"{name}/restored"
+        rows = self.constant(f"{name}.grouped", [self.batch, g, -1], True)
+        shape = self.constant(f"{name}.shape", dims(inp, self.batch), True)
+        ones = self.constant(f"{name}.ones", [1.0] * g)
+        zeros = self.constant(f"{name}.zeros", [0.0] * g)
+        self.node("Reshape", [x, rows], [grouped], grouped)
+        self.node("InstanceNormalization", [grouped, ones, zeros], [normed], normed,
+                  epsilon=layer.eps)  # fmt: skip
+        if not layer.affine:
+            self.node("Reshape", [normed, shape], [name], name)
+            return
+        self.node("Reshape", [normed, shape], [restored], restored)
+        per_channel = [inp.c] if inp.flat else [inp.c, 1, 1]
+        gamma = self.weight(f"{name}.weight", per_channel)
+        beta = self.weight(f"{name}.bias", per_channel)
+        self.node("Mul", [restored, gamma], [f"{name}/scaled"], f"{name}/scaled")
+        self.node("Add", [f"{name}/scaled", beta], [name], name)
 
     def pads(self, result: LayerResult) -> list[int]:
         """ONNX's pads: [top, left, bottom, right] (every axis's start, then its end)."""
@@ -192,33 +319,30 @@ class _Writer:
         h, w = axes
         return [h.pad_before, w.pad_before, h.pad_after, w.pad_after]
 
-    def adaptive(self, result: LayerResult, x: str) -> None:
-        """ONNX has no adaptive pool: a global one for 1×1, else an average pool whose
+    def adaptive(self, result: LayerResult, x: str, op: str = "Average") -> None:
+        """ONNX has no adaptive pool: a global one for 1×1, else an average (max) pool whose
         windows PyTorch's adaptive rule makes alike (the input a multiple of the output)."""
         inp, out, name = result.input_shape, result.output_shape, result.name
         if (out.h, out.w) == (1, 1):
-            self.node("GlobalAveragePool", [x], [name], name)
+            self.node(f"Global{op}Pool", [x], [name], name)
             return
         if inp.h % out.h or inp.w % out.w:
+            what = "average" if op == "Average" else "max"
             raise ConvcostError(
-                f"layer '{name}': ONNX has no adaptive average pool, and {inp.h}x{inp.w} → "
+                f"layer '{name}': ONNX has no adaptive {what} pool, and {inp.h}x{inp.w} → "
                 f"{out.h}x{out.w} has windows of different sizes; only a whole-number ratio "
-                "exports (as an AveragePool)"
+                f"exports (as {'an' if op == 'Average' else 'a'} {op}Pool)"
             )
         kernel = [inp.h // out.h, inp.w // out.w]
-        self.node("AveragePool", [x], [name], name, kernel_shape=kernel, strides=kernel)
+        self.node(f"{op}Pool", [x], [name], name, kernel_shape=kernel, strides=kernel)
 
     def activation(self, fn: str, x: str, name: str) -> None:
         simple = {
             "relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "elu": "Elu", "selu": "Selu",
-            "hardsigmoid": "HardSigmoid", "hardswish": "HardSwish", "identity": "Identity",
+            "hardsigmoid": "HardSigmoid", "hardswish": "HardSwish",
         }  # fmt: skip
         if fn in simple:
             self.node(simple[fn], [x], [name], name)
-        elif fn == "leakyrelu":  # PyTorch's default slope
-            self.node("LeakyRelu", [x], [name], name, alpha=0.01)
-        elif fn == "softmax":
-            self.node("Softmax", [x], [name], name, axis=1)
         elif fn == "relu6":
             low, high = self.constant(f"{name}.min", [0.0]), self.constant(f"{name}.max", [6.0])
             self.node("Clip", [x, f"{low}_", f"{high}_"], [name], name)

@@ -57,7 +57,9 @@ def unknown_kind_message(kind: str) -> str:
     from convcost.core.kinds.activations import ACTIVATIONS
 
     hint = did_you_mean(kind.lower(), all_kinds())
-    kinds = sorted({cls.kind for cls, _ in KINDS.values()} - {"activation", "merge"})
+    # Activations are listed by name after the rest, those with a kind of their own too.
+    kinds = sorted({cls.kind for cls, _ in KINDS.values()} - {"activation", "merge"}
+                   - set(ACTIVATIONS))  # fmt: skip
     return (
         f"unknown layer kind '{kind}'; {hint}known kinds: {', '.join(kinds)}, "
         f"and the activations {', '.join(ACTIVATIONS)}"

@@ -10,7 +10,7 @@ Declaring a kind: subclass ``Layer`` (or a family's shared base) and give it
   spec's shorthands) and ``absent`` (settings its likes have and it lacks, and why);
 - its settings as annotated fields, ``name: type = param(parser, doc[, default=...])``;
 - its rules as methods: ``evaluate`` (the shape and costs), ``config``, and for ``--explain``
-  ``mac_factors``, ``param_formula`` and ``axes``;
+  ``mac_factors``, ``param_formula``, ``axes`` and ``shape_formula``;
 - for memory and time: ``storage`` (whether its output is a new tensor, reuses its input's
   buffer in place, or is a view of it), ``saved`` (what training keeps for the backward
   pass, as PyTorch does), ``other_ops`` (arithmetic besides multiply-accumulates and bias
@@ -216,6 +216,11 @@ class Layer:
 
     def param_formula(self, inp: Shape, out: Shape) -> str:
         """How the parameters add up, for ``--explain`` ("" when there are none)."""
+        return ""
+
+    def shape_formula(self, inp: Shape, out: Shape) -> str:
+        """How the output's shape comes from the input's, for ``--explain`` where no window
+        axes say it ("" when the shape is plain)."""
         return ""
 
     def storage(self, training: bool = False) -> Storage:

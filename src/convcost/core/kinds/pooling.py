@@ -149,6 +149,29 @@ class AdaptiveAvgPool(Layer):
         return rows * columns * inp.c
 
 
+class AdaptiveMaxPool(Layer):
+    kind = "adaptivemaxpool"
+    aliases = ("adaptive_max_pool", "adaptivemaxpool2d")
+    summary = "max pooling to a fixed H×W, as PyTorch's AdaptiveMaxPool2d (no MACs)"
+    positional = ("size",)
+
+    size: tuple[int, int] = param(fields.pair, "output size: N, HxW or [h, w]", default=(1, 1))
+
+    def evaluate(self, inp: Shape) -> Evaluation:
+        require_spatial(inp, self.kind)
+        return Evaluation(Shape(self.size[0], self.size[1], inp.c))
+
+    def config(self) -> str:
+        return f"{self.size[0]}x{self.size[1]}"
+
+    def saved(self, inp: Shape, out: Shape) -> Saved:
+        return Saved(input=True, extra_bytes=8 * out.elements)  # and int64 argmax indices
+
+    def other_ops(self, inp: Shape, out: Shape) -> int:
+        # A comparison per value of each window, PyTorch's windows as the average pool's.
+        return _window_lengths(inp.h, self.size[0]) * _window_lengths(inp.w, self.size[1]) * inp.c
+
+
 def _window_lengths(n: int, m: int) -> int:
     """The summed lengths of PyTorch's ``m`` adaptive windows over ``n`` values:
     Σ (⌈(i+1)·n/m⌉ − ⌊i·n/m⌋) over i < m, which is n + m − gcd(n, m)."""
