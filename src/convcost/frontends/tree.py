@@ -173,10 +173,10 @@ class _Scope:
         seen = self.seen
         if name is None:
             number = self.counts.get(stem, 0) + 1
-            name = f"{stem}{number}"
+            name = generated_name(stem, number)
             while name in seen:
                 number += 1
-                name = f"{stem}{number}"
+                name = generated_name(stem, number)
             self.counts[stem] = number
         elif name in seen:
             first = seen[name]
@@ -212,6 +212,17 @@ class _Scope:
             )
         names.full[full] = location
         return name
+
+
+def generated_name(stem: str, number: int) -> str:
+    """The name of the ``number``-th unnamed element of ``stem`` in a scope: ``conv1``,
+    ``relu2``; after a stem that ends in a digit or ``_``, a ``_`` before the count
+    (``relu6_1``, ``inverted×2_1``), so that the count never runs into the stem: ``relu61``
+    would read as the 61st ReLU, ``relu6`` as the sixth one. The count is always the
+    digits after the last character of the stem, read off without ambiguity."""
+    if stem[-1:].isdigit() or stem.endswith("_"):
+        return f"{stem}_{number}"
+    return f"{stem}{number}"
 
 
 def _name_scope(elements: tuple[Element, ...], scope: _Scope) -> tuple[Element, ...]:
