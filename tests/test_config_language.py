@@ -401,6 +401,14 @@ def test_a_channels_first_input_is_said_once_and_analysed(runner: CliRunner) -> 
     assert (result.exit_code, result.stderr) == (0, f"convcost: --input-shape: {CHANNELS_FIRST}\n")
 
 
+def test_the_api_carries_the_warning() -> None:
+    import convcost
+
+    assert convcost.analyze("3x224x224 | relu").warnings == (f"<spec>: {CHANNELS_FIRST}",)
+    assert convcost.load("3x224x224 | relu").warnings == (f"<spec>: {CHANNELS_FIRST}",)
+    assert convcost.analyze("224x224x3 | relu").warnings == ()
+
+
 def test_a_config_says_where_its_input_is(runner: CliRunner, tmp_path: Path) -> None:
     code, out, err = _analyze(runner, tmp_path, "input: [3, 224, 224]\nlayers: [relu]\n")
     assert (code, err) == (0, f"net.yaml:1:8: {CHANNELS_FIRST} (or input: {{h: 3, w: 224, "

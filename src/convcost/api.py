@@ -44,6 +44,7 @@ class Report:
     description: str
     budget: tuple[Limit, ...]
     analysis: Analysis
+    warnings: tuple[str, ...] = ()  # what reading the spec noticed (a channels-first input)
 
     @property
     def macs(self) -> int:
@@ -258,7 +259,7 @@ def analyze(
         _settings(settings),
         _input_shape(input_shape),
     )
-    return Report(spec, loaded.description, loaded.budget, analysis)
+    return Report(spec, loaded.description, loaded.budget, analysis, loaded.warnings)
 
 
 def compare(
