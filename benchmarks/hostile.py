@@ -224,6 +224,18 @@ def expression_terms(terms: int) -> str:
     return in_block("conv 1x1 ${" + "+".join(["1"] * terms) + "}")
 
 
+def input_expressions(copies: int) -> str:
+    """A conv repeated ``copies`` times whose every setting reads its input, the channels
+    growing so that no copy meets the same input: each is worked out again."""
+    growing = "in.c + " + " + ".join(["in.h // 64"] * 14) + " + 1"  # 190 characters
+    same = "${1 + in.h // 1000}"
+    return (
+        f"input: 8x8x1\nlayers:\n  - {{type: conv, kernel: '{same}', filters: '${{{growing}}}', "
+        f"stride: '{same}', dilation: '{same}', groups: '{same}', padding: "
+        f"'${{in.h // 1000}}', repeat: {copies}}}\n"
+    )
+
+
 def nested_parentheses(depth: int) -> str:
     return in_block("conv 1x1 ${" + "(" * depth + "1" + ")" * depth + "}")
 
@@ -350,6 +362,9 @@ def catalogue() -> list[Case]:
         filled("expression of 1 MB of terms", expression_terms),
         config("expression in 10,000 parentheses", partial(nested_parentheses, 10_000)),
         filled("expression in 1 MB of parentheses", nested_parentheses),
+        config(
+            "20,000 convs whose every setting reads ${in...}", partial(input_expressions, 19_998)
+        ),
         # numbers
         config("filters: of 5,000 digits", partial(digits, 5000)),
         filled("filters: of 1 MB of digits", digits),

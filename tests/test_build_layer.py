@@ -59,6 +59,7 @@ def _layers(elements: tuple[Element, ...]) -> list[Layer]:
             shortcut = element.shortcut
             found += _layers((element.body, *((shortcut,) if isinstance(shortcut, Group) else ())))
         else:
+            assert isinstance(element.layer, Layer)  # no zoo layer reads its input
             found.append(element.layer)
     return found
 

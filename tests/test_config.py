@@ -71,7 +71,7 @@ def test_names_from_config_and_auto_names() -> None:
          "net.yaml:3:19: conv stride: must be positive, got 0"),
         ("input: 28x28x192\nlayer: []\n",
          "net.yaml:2:1: a config has no key 'layer'; did you mean 'layers'? known keys: name, "
-         "description, input, layers, blocks, separator, budget\n"
+         "description, input, layers, blocks, separator, budget, defaults\n"
          "net.yaml:1:1: the config has no 'layers:'; write e.g. layers: [...]"),
         ("input: 8x8x3\nlayers:\n  - residual:\n      body: [conv 3x3 0]\n      shortcut: proj\n",
          "net.yaml:4:23: conv filters: must be positive, got 0\n"

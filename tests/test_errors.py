@@ -44,7 +44,7 @@ CASES = [
         "unknown top-level key",
         "yaml",
         "input: 8x8x3\nlayers:\n  - relu\nlayres: []\n",
-        "net.yaml:4:1: a config has no key 'layres'; did you mean 'layers'? known keys: name, description, input, layers, blocks, separator, budget\n",
+        "net.yaml:4:1: a config has no key 'layres'; did you mean 'layers'? known keys: name, description, input, layers, blocks, separator, budget, defaults\n",
     ),
     (
         "missing input",
@@ -225,6 +225,36 @@ CASES = [
         "yaml",
         "input: 8x8x3\nlayers:\n  - {type: relu, name: 1:20}\n",
         "net.yaml:3:24: 1:20: YAML 1.1 reads numbers with colons in base 60 (80), not as the text 1:20; write 80, or '1:20' in quotes for text\n",
+    ),
+    (
+        "hexadecimal where a pair is meant (YAML 1.1)",
+        "yaml",
+        "input: 8x8x3\nlayers:\n  - {type: conv, kernel: 3, filters: 8, padding: 0x1}\n",
+        "net.yaml:3:50: 0x1: YAML 1.1 reads it as a hexadecimal number (1), not as 0 by 1; write [0, 1] (or '0x1' in quotes) for a pair\n",
+    ),
+    (
+        "a comma inside an item of a flow list",
+        "yaml",
+        "input: 8x8x3\nlayers: [conv 3x3 8 padding=0,1, relu]\n",
+        "net.yaml:2:10: 'padding=0,1' is split at its comma: in a flow list [a, b] a comma separates items; write padding=0x1, or quote the item: \"conv 3x3 8 padding=0,1\"\n",
+    ),
+    (
+        "start: without repeat:",
+        "yaml",
+        "input: 8x8x3\nlayers:\n  - group: [relu]\n    start: 1\n",
+        "net.yaml:4:5: start: numbers the copies of a repeat:, but this group has no repeat:; add repeat: N, or remove start:\n",
+    ),
+    (
+        "an unknown kind in defaults:",
+        "yaml",
+        "input: 8x8x3\ndefaults: {cnv: {padding: 0}}\nlayers: [relu]\n",
+        "net.yaml:2:12: defaults: unknown layer kind 'cnv'; did you mean 'conv'? known kinds: adaptiveavgpool, avgpool, batchnorm, conv, dense, dropout, flatten, globalavgpool, globalmaxpool, lrn, maxpool, pad, upsample, and the activations relu, relu6, leakyrelu, elu, selu, gelu, silu, swish, mish, sigmoid, hardsigmoid, tanh, hardswish, softmax, identity\n",
+    ),
+    (
+        "an expression reading what the input lacks",
+        "spec",
+        "8x8x3 | conv 1x1 ${in.channels}",
+        "<spec>:1:18: ${in.channels}: the input has c, h and w (in.c, in.h, in.w), not 'channels'\n  8x8x3 | conv 1x1 ${in.channels}\n                   ^^^^^^^^^^^^^^\n",
     ),
     (
         "a decimal comma in a budget",

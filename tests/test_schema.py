@@ -46,6 +46,13 @@ VALID = [
      "layers": [{"residual": {"body": ["conv 3x3 3"], "shortcut": "auto"}}]},
     {"input": "8x8x3", "blocks": {"b": {"params": ["w"], "layers": ["conv 3x3 $w"]}},
      "layers": [{"b": {"w": 4, "repeat": 2, "name": "stage"}}, {"concat": [["relu"], ["tanh"]]}]},
+    {"input": "8x8x3", "layers": [
+        {"group": ["relu"], "repeat": 2, "name": "g"}, {"b": None, "repeat": 2, "start": 1},
+        {"conv": {"kernel": 3, "filters": 2}, "repeat": 2, "first": {"stride": 2}},
+        {"type": "conv", "kernel": 1, "filters": 2, "repeat": 2},
+        {"residual": ["relu"], "repeat": 2}], "blocks": {"b": {"layers": ["relu"]}}},
+    {"input": "8x8x3", "defaults": {"conv2d": {"padding": 0}, "maxpool": {"ceil_mode": True}},
+     "layers": ["conv 3x3 4", {"conv": {"kernel": 3, "filters": 2, "padding": "0x1"}}]},
 ]  # fmt: skip
 # The schema lets "$name" stand for any value, since JSON Schema cannot tell whether a value
 # lies inside a block; the parser refuses one outside a block (tests/test_errors.py).
@@ -63,6 +70,13 @@ INVALID = [
     {"input": "8x8x3", "layers": [{"concat": [["relu"]]}]},
     {"input": "8x8x3", "layers": ["relu"], "budget": {"flops": "1G"}},
     {"input": "8x8x3", "layers": ["relu"], "separator": "|"},
+    {"input": "8x8x3", "layers": [{"conv": {"kernel": 3, "filters": 2}, "relu": None}]},
+    {"input": "8x8x3", "layers": [{"name": "x", "repeat": 2}]},
+    {"input": "8x8x3", "layers": [{"group": ["relu"], "repeat": 0}]},
+    {"input": "8x8x3", "defaults": {"conv": {"paddin": 0}}, "layers": ["relu"]},
+    {"input": "8x8x3", "defaults": {"conv": {"name": "c"}}, "layers": ["relu"]},
+    {"input": "8x8x3", "defaults": {"cnv": {}}, "layers": ["relu"]},
+    {"input": "8x8x3", "defaults": ["conv"], "layers": ["relu"]},
 ]  # fmt: skip
 
 

@@ -105,7 +105,7 @@ def test_long_tables_are_printed_at_their_natural_width(
     assert footer.startswith("0.00 MB (0 × 4 B, fp32)\n")
     rows = words(table_text)[2:]  # after the title and the header
     assert len(rows) == table.BIG_TABLE + 2
-    assert [row[0] for row in rows[:5]] == [f"b×{repeat}1", "0", "a_rather_long_layer_name", "1",
+    assert [row[0] for row in rows[:5]] == [f"b×{repeat}_1", "0", "a_rather_long_layer_name", "1",
                                             "a_rather_long_layer_name"]  # fmt: skip
     assert rows[-1][0] == "total"
     widths = {cell_len(line) for line in table_text.splitlines()[2:-1] if line}

@@ -45,6 +45,7 @@ class Report:
     description: str
     budget: tuple[Limit, ...]
     analysis: Analysis
+    warnings: tuple[str, ...] = ()  # what reading the spec noticed (a channels-first input)
 
     @property
     def macs(self) -> int:
@@ -266,7 +267,7 @@ def analyze(
         _settings(settings),
         _input_shape(input_shape),
     )
-    return Report(spec, loaded.description, loaded.budget, analysis)
+    return Report(spec, loaded.description, loaded.budget, analysis, loaded.warnings)
 
 
 def compare(

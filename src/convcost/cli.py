@@ -124,6 +124,15 @@ def _warn_uncounted(spec: str, report: Report) -> None:
             _say(visible(f"{spec}: {line}"))
 
 
+def _warn_loaded(loaded: Loaded) -> None:
+    """What the reader of a spec noticed (an input that looks channels-first), on stderr."""
+    if loaded.warnings:
+        from convcost.render.escape import visible
+
+        for line in loaded.warnings:
+            _say(visible(line))
+
+
 def _guard(action: Callable[[], T]) -> T:
     try:
         return action()
@@ -390,9 +399,15 @@ def _input_shape(text: str | None) -> Shape | None:
     from convcost.core.shapes import parse_shape
 
     try:
-        return parse_shape(text)
+        shape = parse_shape(text)
     except ConvcostError as error:
         _fail(f"convcost: --input-shape: {error.message}")
+    from convcost.frontends.common import channels_first_warning
+
+    warning = channels_first_warning(shape, text.strip(), "")
+    if warning:
+        _say(f"convcost: --input-shape: {warning}")
+    return shape
 
 
 def _option_value(option: str, parse: Callable[[object], T], text: str) -> T:
@@ -494,6 +509,7 @@ def analyze(
       upsample SCALE [bilinear]   (merges and from: links: in YAML configs)
       relu relu6 sigmoid tanh gelu silu softmax ...   name=NAME on any layer
     A kind name inside a segment starts another layer: 'conv 3x3 64 bn relu'.
+    A value may read the layer's input: conv 1x1 ${in.c // 2}.
     """
     defaults = _bias_defaults(no_bias)
     at = _input_shape(input_shape)
@@ -501,7 +517,7 @@ def analyze(
     def run() -> Report:
         from convcost.frontends import analyze_spec
 
-        return analyze_spec(spec, defaults, batch, max_layers, costing, at)[1]
+        return analyze_spec(spec, defaults, batch, max_layers, costing, at, _warn_loaded)[1]
 
     report = _guard(run)
     _warn_uncounted(spec, report)
@@ -518,12 +534,59 @@ def devices(output_format: FormatOption = Format.table) -> None:
     emit(presets(), output_format)
 
 
-@app.command()
-def models(output_format: FormatOption = Format.table) -> None:
-    """The built-in models (analyze them by name: convcost analyze googlenet), with totals."""
+@app.command(
+    epilog="Examples: convcost models -f markdown; convcost models show resnet50 > net.yaml"
+)
+def models(
+    show: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[show NAME]",
+            help="Print the built-in model NAME's YAML config, to start your own from it.",
+        ),
+    ] = None,
+    output_format: Annotated[
+        Format | None,
+        _format_option(
+            "table (for people), json, csv or markdown.",
+            Format.table,
+            Format.json,
+            Format.csv,
+            Format.markdown,
+        ),
+    ] = None,
+) -> None:
+    """The built-in models (analyze them by name: convcost analyze googlenet), with totals;
+    'convcost models show NAME' prints one's YAML config."""
+    if show:
+        _show_model(show, output_format)
+        return
     from convcost.analyses.models import catalogue
 
-    emit(_guard(catalogue), output_format)
+    emit(_guard(catalogue), output_format or Format.table)
+
+
+def _show_model(words: list[str], output_format: Format | None) -> None:
+    """``convcost models show NAME``: the zoo's file, as it is."""
+    from convcost.core.errors import did_you_mean
+    from convcost.frontends import zoo
+
+    names = zoo.model_names()
+    listed = f"built-in models: {', '.join(names)}"
+    if words[0] != "show":
+        _fail(f"convcost models: unexpected '{words[0]}'; convcost models lists the built-in "
+              "models, convcost models show NAME prints one's YAML config")  # fmt: skip
+    if len(words) != 2:
+        what = "a model's name" if len(words) == 1 else "one model's name"
+        _fail(f"convcost models show: give {what}, e.g. convcost models show resnet50 ({listed})")
+    if output_format is not None:
+        _fail("convcost models show: prints the model's YAML config as it is; --format is for "
+              "the list of models")  # fmt: skip
+    name = words[1]
+    if name not in names:
+        _fail(f"convcost models show: no built-in model '{name}'; "
+              f"{did_you_mean(name, names)}{listed}")  # fmt: skip
+    sys.stdout.write(zoo.model_text(name))
 
 
 def _with_budget_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -619,8 +682,9 @@ def check(
 
     def analyzed(config: str) -> tuple[Loaded, Report]:
         loaded, report = analyze_spec(
-            config, max_layers=max_layers, settings=costing, input_shape=at
-        )
+            config, max_layers=max_layers, settings=costing, input_shape=at,
+            on_loaded=_warn_loaded,
+        )  # fmt: skip
         if allow_uncounted:
             _warn_uncounted(config, report)
         return loaded, report
@@ -678,7 +742,8 @@ def diff(
     at = _input_shape(input_shape)
 
     def analyzed(spec: str) -> Report:
-        report = analyze_spec(spec, max_layers=max_layers, settings=costing, input_shape=at)[1]
+        report = analyze_spec(spec, max_layers=max_layers, settings=costing, input_shape=at,
+                              on_loaded=_warn_loaded)[1]  # fmt: skip
         _warn_uncounted(spec, report)
         return report
 
@@ -734,7 +799,8 @@ def export(
         from convcost.frontends import analyze_spec
         from convcost.render.onnxwrite import onnx_bytes
 
-        report = analyze_spec(spec, _bias_defaults(no_bias), batch, max_layers, input_shape=at)[1]
+        report = analyze_spec(spec, _bias_defaults(no_bias), batch, max_layers, input_shape=at,
+                              on_loaded=_warn_loaded)[1]  # fmt: skip
         return onnx_bytes(report, opset)
 
     data = _guard(run)

@@ -141,6 +141,12 @@ class Faults:
         if error.final:
             raise ConvcostError.several(self.errors)
 
+    def discard(self, error: ConvcostError) -> None:
+        """Forget ``error``, gathered before: a later fault explains it better."""
+        if error in self.errors:
+            self.errors.remove(error)
+            self.count -= 1 + len(error.more)
+
     def check(self) -> None:
         """Raise what was gathered, if anything."""
         if self.errors:

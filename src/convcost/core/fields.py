@@ -69,7 +69,10 @@ _SCALAR_FLOAT = re.compile(r"^-?(\d+\.\d*|\.\d+)([eE][-+]?\d+)?$")
 
 def scalar(text: str) -> object:
     """A command-line or inline-spec token's value as YAML would decode it (``3`` → 3,
-    ``true`` → True, ``1,2`` → [1, 2]), so every front end feeds these parsers alike."""
+    ``true`` → True, ``1,2``, ``(1,2)`` and ``[1,2]`` → [1, 2]), so every front end feeds
+    these parsers alike."""
+    if len(text) > 2 and text[0] + text[-1] in ("()", "[]"):  # (0,3) and [0,3]: a list too
+        return [scalar(part) for part in text[1:-1].split(",")]
     if "," in text:
         return [scalar(part) for part in text.split(",")]
     lowered = text.lower()
@@ -158,6 +161,8 @@ def _pair_of(value: object, number: Callable[[object], int]) -> tuple[int, int]:
     return n, n
 
 
+_NON_NEGATIVE_PAIR = re.compile(r"^\s*(\d+)\s*[x×]\s*(\d+)\s*$")
+_PADDING_PAIR = {"type": "string", "pattern": r"^\s*\d+\s*[x×X]\s*\d+\s*$"}
 _PADDING_LISTS = {
     "type": "array",
     "items": {"type": "integer", "minimum": 0},
@@ -174,11 +179,12 @@ _PADDING_LISTS = {
             {"type": "integer", "minimum": 0},
             {"type": "string", "pattern": r"^\s*\d+\s*$"},
             _PADDING_LISTS,
+            _PADDING_PAIR,
         ]
     }
 )
 def padding(value: object) -> Padding:
-    """``same``, ``valid``, N, [h, w] or [top, bottom, left, right]."""
+    """``same``, ``valid``, N, [h, w] or HxW, or [top, bottom, left, right]."""
     if isinstance(value, str):
         word = value.strip().lower()
         if word == "same":
@@ -187,8 +193,12 @@ def padding(value: object) -> Padding:
             return (0, 0, 0, 0)
         if _INT.match(word):
             return padding(whole_number(word))
+        match = _NON_NEGATIVE_PAIR.match(word)
+        if match:  # 0x3: what [0, 3] is, and a flow list [a, b] does not split it at a comma
+            return padding([whole_number(match.group(1)), whole_number(match.group(2))])
         raise ConvcostError(
-            f"expected same, valid, N, [h, w] or [top, bottom, left, right], got {_show(value)}"
+            "expected same, valid, N, [h, w] or HxW, or [top, bottom, left, right], got "
+            f"{_show(value)}"
         )
     if isinstance(value, list | tuple):
         if len(value) == 2:
@@ -211,13 +221,14 @@ def padding(value: object) -> Padding:
             {"type": "integer", "minimum": 0},
             {"type": "string", "pattern": r"^\s*\d+\s*$"},
             _PADDING_LISTS,
+            _PADDING_PAIR,
         ]
     }
 )
 def explicit_padding(value: object) -> tuple[int, int, int, int]:
     result = padding(value)
     if result == "same":
-        raise ConvcostError("expected N, [h, w] or [top, bottom, left, right], not same")
+        raise ConvcostError("expected N, [h, w] or HxW, or [top, bottom, left, right], not same")
     return result
 
 

@@ -42,6 +42,21 @@ def _read_yaml(
         return Loaded.of(parse_config(text, source, defaults, max_layers))
 
 
+def _read_stdin(defaults: Mapping[str, object] | None, max_layers: int) -> Loaded:
+    """Standard input: an inline spec when its first line starts with a shape (its lines
+    are one spec: ``224x224x3`` then ``| conv 7x7 64 s2``…), else a YAML config."""
+    from convcost.core.gcpause import gc_paused
+    from convcost.frontends.config import parse_config, read_source
+    from convcost.frontends.inline import parse_inline, starts_inline
+
+    text, source = read_source("-")
+    if starts_inline(text):
+        spec = " ".join(text.removeprefix("\ufeff").splitlines()).strip()
+        return Loaded.of(parse_inline(spec, defaults, source, max_layers))
+    with gc_paused():
+        return Loaded.of(parse_config(text, source, defaults, max_layers))
+
+
 def _read_json(
     path: str, defaults: Mapping[str, object] | None, max_layers: int, _: Shape | None
 ) -> Loaded:
@@ -109,7 +124,8 @@ def load_spec(
 ) -> Loaded:
     """The network a SPEC names, with its description and budget. The rule, in this order:
 
-    1. ``-``: a config on standard input, read as YAML (a JSON document is YAML too).
+    1. ``-``: standard input: an inline spec when its first line starts with a shape
+       (``28x28x192 | conv 5x5 32``), else a config, read as YAML (JSON is YAML too).
     2. Inline text: a spec that holds a ``|`` or is a bare shape ``HxWxC`` (``28x28x192 |
        conv 5x5 32``). The form alone decides, before any file is looked for, so an inline
        spec never depends on what the current directory holds.
@@ -140,6 +156,7 @@ def at_input(loaded: Loaded, input_shape: Shape) -> Loaded:
     return loaded._replace(
         network=loaded.network._replace(input_shape=input_shape),
         located=None if located is None else lambda: at_input(located(), input_shape),
+        warnings=(),  # what they said of the spec's own input: it is not analysed at it
     )
 
 
@@ -155,7 +172,7 @@ def _load(
             "model (see convcost models) or an inline spec such as '28x28x192 | conv 5x5 32'"
         )
     if spec == "-":
-        return _read_yaml(spec, defaults, max_layers, input_shape)
+        return _read_stdin(defaults, max_layers)
     from convcost.frontends.inline import looks_inline, parse_inline
 
     if looks_inline(spec):
@@ -202,11 +219,16 @@ def analyze_spec(
     max_layers: int = MAX_LAYERS,
     settings: Settings | None = None,
     input_shape: Shape | None = None,
+    on_loaded: Callable[[Loaded], None] | None = None,
 ) -> tuple[Loaded, Report]:
     """``load_spec``, then the analysis and its costs (``settings``: the defaults when
     None). When the analysis fails on a reading without line and column (a JSON config),
-    the spec is read again with them and analysed, so that the error says where."""
+    the spec is read again with them and analysed, so that the error says where.
+    ``on_loaded`` is given what was read before it is analysed (to say its warnings first:
+    they may explain the analysis's fault)."""
     loaded = load_spec(spec, defaults, max_layers, input_shape)
+    if on_loaded is not None:
+        on_loaded(loaded)
     try:
         return loaded, analyze_loaded(loaded, batch, settings)
     except ConvcostError:

@@ -5,6 +5,7 @@ Schema (version 1)::
     name: inception-5x5-branch        # optional
     input: 28x28x192                  # or [28, 28, 192] or {h: 28, w: 28, c: 192}
     separator: /                      # optional: joins hierarchical names (/ . _ - :)
+    defaults: {conv: {padding: 0}}    # optional: settings every layer of a kind takes
     blocks: {NAME: {params: [...], layers: [...]}}   # optional: see frontends/structure.py
     layers:
       - conv: {kernel: 1x1, filters: 16}   # kind as the only key, settings as its value
@@ -26,6 +27,7 @@ from convcost.core.fields import bounded_name
 from convcost.core.limits import COLLECTIONS_PER_ROW, MAX_INPUT_BYTES, MAX_LAYERS
 from convcost.core.metrics import budgetable
 from convcost.core.shapes import Shape, shape_from_value
+from convcost.frontends.common import channels_first_warning, defaults_by_name, defaults_key
 from convcost.frontends.files import read_file
 from convcost.frontends.structure import Builder, parse_blocks
 from convcost.frontends.tree import Network
@@ -39,7 +41,9 @@ from convcost.frontends.yamlnode import (
     values_for,
 )
 
-TOP_LEVEL = ("name", "description", "input", "layers", "blocks", "separator", "budget")
+TOP_LEVEL = (
+    "name", "description", "input", "layers", "blocks", "separator", "budget", "defaults",
+)  # fmt: skip
 SEPARATORS = ("/", ".", "_", "-", ":")
 T = TypeVar("T")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -248,9 +252,12 @@ def _network(
     blocks = attempt(lambda: parse_blocks(mapping["blocks"])) if "blocks" in mapping else {}
     separator = attempt(lambda: _separator(mapping.get("separator")))
     budget = attempt(lambda: _budget(mapping.get("budget")))
+    by_kind = attempt(lambda: _kind_defaults(mapping.get("defaults")))
     elements = None
-    if "layers" in mapping:
-        builder = Builder(defaults or {}, source, blocks or {}, max_layers)
+    if "layers" in mapping and by_kind is not None:
+        common = defaults or {}
+        builder = Builder(common, source, blocks or {}, max_layers,
+                          defaults_by_name(by_kind, common))  # fmt: skip
         elements = attempt(lambda: builder.network(mapping["layers"]))
     faults.check()
     assert input_shape is not None and elements is not None and separator is not None
@@ -260,7 +267,73 @@ def _network(
     except ConvcostError as error:
         raise error.located(mapping["name"].at) from None
     description = mapping["description"].value if "description" in mapping else ""
-    return Network.of(input_shape, elements, str(name), separator, str(description), budget or ())
+    warning = _channels_first(mapping["input"], input_shape)
+    return Network.of(input_shape, elements, str(name), separator, str(description),
+                      budget or (), (warning,) if warning else ())  # fmt: skip
+
+
+def _channels_first(node: YNode, shape: Shape) -> str | None:
+    """The warning for an input that looks like PyTorch's C×H×W, with where it is written;
+    none for {h:, w:, c:}, which says which is which."""
+    if isinstance(node.value, dict):
+        return None
+    written = "x".join(map(str, shape.as_list()))
+    warning = channels_first_warning(
+        shape, written, f" (or input: {{h: {shape.h}, w: {shape.w}, c: {shape.c}}} to keep it)"
+    )
+    return None if warning is None else f"{node.at}: {warning}"
+
+
+def _kind_defaults(node: YNode | None) -> dict[str, dict[str, object]]:
+    """``defaults: {conv: {padding: 0}, maxpool: {ceil_mode: true}}``: the settings each
+    layer of a kind takes where it does not give them, by ``defaults_key``. Every kind,
+    key and value is checked here, where it is written."""
+    if node is None or node.value is None:
+        return {}
+    if not isinstance(node.value, dict):
+        raise ConvcostError(
+            "defaults: maps layer kinds to their settings, e.g. defaults: {conv: {padding: 0}}",
+            node.at,
+        )
+    from convcost.core.kinds import build_layer, recipe
+
+    found: dict[str, dict[str, object]] = {}
+    faults = Faults()
+    for kind, settings in node.value.items():
+        try:
+            key = defaults_key(kind)
+        except ConvcostError as error:
+            faults.add(ConvcostError(f"defaults: {error.message}", node.key_at[kind]))
+            continue
+        if key in found:
+            faults.add(ConvcostError(
+                f"defaults: '{kind}' is the kind '{key}', whose defaults are given already; "
+                "give them once", node.key_at[kind]))  # fmt: skip
+            continue
+        if not isinstance(settings.value, dict):
+            faults.add(ConvcostError(
+                f"defaults: {kind}: must map its settings to values, e.g. {{padding: 0}}",
+                settings.at))  # fmt: skip
+            continue
+        parsers = recipe(kind).parsers
+        values: dict[str, object] = {}
+        for field, value in settings.value.items():
+            try:
+                plain = value.plain()
+                if field not in parsers:  # build_layer words it, as for a layer
+                    build_layer(kind, {field: plain})
+                parsers[field](plain)
+            except ConvcostError as error:
+                at = value.at if field in parsers else settings.key_at[field]
+                message = error.message
+                if field in parsers:
+                    message = f"{recipe(kind).cls.kind} {field}: {message}"
+                faults.add(ConvcostError(f"defaults: {message}", at))
+                continue
+            values[field] = plain
+        found[key] = values
+    faults.check()
+    return found
 
 
 def _budget(node: YNode | None) -> tuple[Limit, ...]:

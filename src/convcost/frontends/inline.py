@@ -27,15 +27,20 @@ from convcost.core.kinds import all_kinds, build_layer, recipe, unknown_kind_mes
 from convcost.core.kinds.base import Layer
 from convcost.core.limits import MAX_LAYERS
 from convcost.core.shapes import parse_shape
-from convcost.frontends.common import located_layer
+from convcost.frontends.common import channels_first_warning, located_layer
+from convcost.frontends.expressions import reads_input
+from convcost.frontends.pending import PendingLayer, pending_layer
 from convcost.frontends.tree import Network, Node
 
 SOURCE = "<spec>"
-_SHORTHAND = re.compile(r"^(op|[sdgp])(\d+(?:x\d+)?)$")
+# An expression (``s${in.h // 7}``) is a value too: its input is read when the network is
+# lowered (see frontends.pending), and its spaces do not split it.
+_EXPRESSION = r"\$\{[^}]*\}"
+_SHORTHAND = re.compile(r"^(op|[sdgp])(\d+(?:x\d+)?|" + _EXPRESSION + ")$")
 _SHORTHAND_FIELD = {
     "s": "stride", "d": "dilation", "g": "groups", "p": "padding", "op": "output_padding",
 }  # fmt: skip
-_TOKEN = re.compile(r"\||[^\s|]+")
+_TOKEN = re.compile(r"\||(?:" + _EXPRESSION + r"|[^\s|])+")
 
 
 class Token(NamedTuple):
@@ -43,10 +48,23 @@ class Token(NamedTuple):
     column: int  # 1-based, in the whole spec
 
 
+_BARE_SHAPE = re.compile(r"^-?\d+\s*[x×X]\s*-?\d+\s*[x×X]\s*-?\d+$")
+
+
 def looks_inline(text: str) -> bool:
     """Whether a command-line SPEC is an inline spec rather than a file name."""
     head = text.split("|", 1)[0].strip()
-    return "|" in text or bool(re.match(r"^-?\d+\s*[x×X]\s*-?\d+\s*[x×X]\s*-?\d+$", head))
+    return "|" in text or bool(_BARE_SHAPE.match(head))
+
+
+def starts_inline(text: str) -> bool:
+    """Whether a text (standard input) is an inline spec rather than a config: its first
+    line that is not blank starts with a bare shape HxWxC, then ends or goes on with ``|``.
+    (A ``|`` alone would not do: YAML writes block text as ``description: |``.)"""
+    for line in text.removeprefix("\ufeff").splitlines():
+        if line.strip():
+            return bool(_BARE_SHAPE.match(line.split("|", 1)[0].strip()))
+    return False
 
 
 def parse_inline(
@@ -69,7 +87,12 @@ def parse_inline(
     except ConvcostError as error:
         raise error.located(where(first[0])) from None
     layers = _layers(segments[1:], defaults or {}, where, max_layers, max_layers)
-    return Network.of(input_shape, (Node(name, layer, at) for name, layer, at in layers))
+    warning = channels_first_warning(input_shape, first[0].text, "")
+    return Network.of(
+        input_shape,
+        (Node(name, layer, at) for name, layer, at in layers),
+        warnings=(f"{source}: {warning}",) if warning else (),
+    )
 
 
 def parse_layers(
@@ -80,22 +103,25 @@ def parse_layers(
     column: int,
     room: int = MAX_LAYERS,
     limit: int = MAX_LAYERS,
-) -> list[tuple[str | None, Layer, Location]]:
+    by_name: Mapping[str, Mapping[str, object]] | None = None,
+) -> list[tuple[str | None, Layer | PendingLayer, Location]]:
     """Layers written in the inline grammar inside a config file (``- conv 5x5 32 relu``).
 
     ``line``/``column`` are where ``text`` starts in the file, so errors point into it.
     ``room``: the layers the network may still take (``limit`` in all, for the message).
+    ``by_name``: the config's defaults: for the kinds it gives them (see
+    ``common.defaults_by_name``), ``defaults`` for the others.
     """
     word = text.strip().lower()
     if word in all_kinds() and " " not in word:  # "- bn", "- relu": the common case, quickly
         try:
-            layer = build_layer(word, {}, defaults)
+            layer = build_layer(word, {}, by_name.get(word, defaults) if by_name else defaults)
         except ConvcostError:
             pass  # the general path below words the error and places it
         else:
             return [(None, layer, Location(source, line, column + text.index(text.strip())))]
     where = _Where(text, source, line, column - 1, show_text=False)
-    return _layers(_segments(text, where, room, limit), defaults, where, room, limit)
+    return _layers(_segments(text, where, room, limit), defaults, where, room, limit, by_name)
 
 
 WORDS_PER_LAYER = 32  # far more than any layer takes (conv 3x3 64 s2 p1 d2 g2 nobias name=x)
@@ -118,15 +144,18 @@ def _layers(
     where: _Where,
     room: int,
     limit: int,
-) -> list[tuple[str | None, Layer, Location]]:
+    by_name: Mapping[str, Mapping[str, object]] | None = None,
+) -> list[tuple[str | None, Layer | PendingLayer, Location]]:
     """Every segment's layers, at most ``room`` of them; the faults of all segments are
     reported together."""
-    layers: list[tuple[str | None, Layer, Location]] = []
+    layers: list[tuple[str | None, Layer | PendingLayer, Location]] = []
     faults = Faults()
     for segment in segments:
         try:
             for group in _split_layers(segment, where):
-                layers.append(_layer(group, defaults, where))
+                kind = group[0].text.lower()
+                layers.append(_layer(group, by_name.get(kind, defaults) if by_name else defaults,
+                                     where))  # fmt: skip
                 if len(layers) > room:
                     raise passed_limit(limit, where(group[0]))
         except ConvcostError as error:
@@ -226,7 +255,7 @@ def _kind(name: str) -> _Kind:
 
 def _layer(
     group: list[Token], defaults: Mapping[str, object], where: _Where
-) -> tuple[str | None, Layer, Location]:
+) -> tuple[str | None, Layer | PendingLayer, Location]:
     kind_token, *args = group
     cls, _, declared, positional = _kind(kind_token.text.lower())
     words = cls.words
@@ -242,6 +271,11 @@ def _layer(
             if not value:
                 raise ConvcostError(f"'{key}=' has no value; write {key}=VALUE", where(token))
             if key == "name":
+                if reads_input(value):
+                    raise ConvcostError(
+                        "name=${in.…}: a name cannot read the layer's input; write a name",
+                        where(token),
+                    )
                 try:
                     name = bounded_name(value)
                 except ConvcostError as error:
@@ -291,4 +325,10 @@ def _layer(
         spot = at.get(field or "")
         return here if spot is None else where(*spot)
 
+    try:
+        pending = pending_layer(kind_token.text, raw, defaults, locate)
+    except ConvcostError as error:
+        raise error.located(locate(error.field)) from None
+    if pending is not None:
+        return name, pending, here
     return name, located_layer(kind_token.text, raw, defaults, locate), here

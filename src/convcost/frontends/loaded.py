@@ -17,17 +17,21 @@ class Loaded(NamedTuple):
 
     ``description`` is the config's ``description:`` (shown by ``convcost models``) and
     ``budget`` its ``budget:`` section (what ``convcost check`` holds it to); both are empty
-    for inline specs. ``located`` reads the spec again with line and column for every value,
-    where the first reading kept none (a JSON config): ``analyze_spec`` calls it when the
-    analysis fails, so that the error says where. None: the first reading has them already.
+    for inline specs. ``warnings`` are what the reader noticed and went on from (an input
+    that looks channels-first), each a line for stderr. ``located`` reads the spec again
+    with line and column for every value, where the first reading kept none (a JSON
+    config): ``analyze_spec`` calls it when the analysis fails, so that the error says
+    where. None: the first reading has them already.
     """
 
     network: Network | Graph  # a config's constructs, or a graph a reader built directly
     description: str = ""
     budget: tuple[Limit, ...] = ()
     located: Callable[[], Loaded] | None = None
+    warnings: tuple[str, ...] = ()  # one line each, for stderr: the reading went on
 
     @classmethod
     def of(cls, network: Network, located: Callable[[], Loaded] | None = None) -> Loaded:
-        """The record for a network that still carries its description and budget."""
-        return cls(network, network.description, network.budget, located)
+        """The record for a network that still carries its description, budget and
+        warnings."""
+        return cls(network, network.description, network.budget, located, network.warnings)

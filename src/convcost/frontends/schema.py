@@ -16,6 +16,7 @@ from convcost.frontends.structure import (
     BLOCK_KEYS,
     BRANCH_KEYS,
     CALL_KEYS,
+    REPEAT_KEYS,
     RESIDUAL_KEYS,
     STRUCTURES,
 )  # fmt: skip
@@ -46,16 +47,56 @@ def _definition(kind: str) -> str:
     return f"settings_{kind if preset else cls.kind}"
 
 
-def _settings(kind: str) -> dict[str, Any]:
+_REPEAT = {
+    "repeat": {"type": "integer", "minimum": 1, "description": "copies, named 0, 1, …"},
+    "start": {"type": "integer", "minimum": 0, "description": "the first copy's number"},
+    "first": {"type": "object", "description": "what copy 0 takes instead"},
+}
+assert tuple(_REPEAT) == REPEAT_KEYS
+
+
+def _fields(kind: str) -> dict[str, Any]:
+    """The settings a user may give a kind, by name."""
     cls, preset = REGISTRY[kind]
-    properties: dict[str, Any] = {
+    return {
         f.name: _field_schema(f.metadata["parse"], f.metadata["doc"])
         for f in layer_fields(cls)
         if f.name not in preset
     }
-    properties["name"] = _NAME
-    properties["from"] = _FROM
-    return {"type": ["object", "null"], "properties": properties, "description": cls.summary}
+
+
+def _settings(kind: str) -> dict[str, Any]:
+    """A layer's settings (its kind's fields, shared with defaults:), and what every layer
+    takes beside them."""
+    properties = {"name": _NAME, "from": _FROM, **_REPEAT}
+    return {
+        "type": ["object", "null"],
+        "$ref": f"#/$defs/{_fields_definition(kind)}",
+        "properties": properties,
+        "description": REGISTRY[kind][0].summary,
+    }
+
+
+def _fields_definition(kind: str) -> str:
+    return _definition(kind).replace("settings_", "fields_")
+
+
+def _defaults() -> dict[str, Any]:
+    """``defaults: {conv: {padding: 0}}``: a kind's settings, by any name of the kind (a
+    preset's name gives the preset's defaults)."""
+    return {
+        "type": "object",
+        "description": "settings every layer of a kind takes where it does not give them",
+        "properties": {
+            kind: {
+                "type": "object",
+                "$ref": f"#/$defs/{_fields_definition(kind)}",
+                "unevaluatedProperties": False,
+            }
+            for kind in sorted(REGISTRY)
+        },
+        "additionalProperties": False,
+    }
 
 
 def _ref(kind: str, **more: Any) -> dict[str, Any]:
@@ -121,6 +162,7 @@ def _keyed_layer() -> dict[str, Any]:
     assert set(structures) == set(STRUCTURES)
     properties.update(structures)
     properties["name"] = _NAME
+    properties.update(_REPEAT)
     call = {
         "type": ["object", "null"],
         "description": "a block call: its parameters, and " + ", ".join(CALL_KEYS),
@@ -131,12 +173,25 @@ def _keyed_layer() -> dict[str, Any]:
             "first": {"type": "object"},
         },
     }
+    # One key is the kind (or structure, or block); beside it, name: and a repeat. JSON
+    # Schema cannot count "the other keys", so each set of keys beside it is one case.
+    beside = [
+        [*named, *repeat]
+        for named in ([], ["name"])
+        for repeat in ([], ["repeat"], ["repeat", "start"], ["repeat", "first"],
+                       ["repeat", "start", "first"])
+    ]  # fmt: skip
     return {
         "type": "object",
         "minProperties": 1,
-        "maxProperties": 2,
+        "maxProperties": 5,
         "properties": properties,
         "additionalProperties": call,
+        "anyOf": [
+            {"required": keys, "minProperties": len(keys) + 1, "maxProperties": len(keys) + 1}
+            for keys in beside
+        ],
+        "not": {"propertyNames": {"enum": ["name", *REPEAT_KEYS]}},
     }
 
 
@@ -195,6 +250,7 @@ def config_schema() -> dict[str, Any]:
             },
             "additionalProperties": False,
         },
+        "defaults": _defaults(),
     }
     assert set(top) == set(TOP_LEVEL), "the schema and the parser disagree on top-level keys"
     assert set(BLOCK_KEYS) == set(top["blocks"]["additionalProperties"]["properties"])
@@ -208,6 +264,9 @@ def config_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "$defs": {
             **{_definition(kind): _settings(kind) for kind in sorted(REGISTRY)},
+            **{
+                _fields_definition(kind): {"properties": _fields(kind)} for kind in sorted(REGISTRY)
+            },
             "layers": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/layer"}},
             "layer": {
                 "anyOf": [

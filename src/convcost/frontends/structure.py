@@ -21,20 +21,27 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from convcost.core.errors import ConvcostError, Faults, Location, did_you_mean, make_location
 from convcost.core.fields import bounded_name, positive_int
 from convcost.core.kinds import build_layer, lookup, recipe
 from convcost.core.kinds.base import Layer
 from convcost.core.limits import MAX_LAYERS
-from convcost.frontends.expressions import has_parameters, interpolate, name_problem
+from convcost.frontends.expressions import (
+    has_parameters,
+    interpolate,
+    name_problem,
+    reads_input,
+)
 from convcost.frontends.inline import parse_layers, passed_limit
+from convcost.frontends.pending import PendingLayer, pending_layer
 from convcost.frontends.tree import SHORTCUTS, Concat, Element, Group, Node, Residual, row_count
 from convcost.frontends.yamlnode import YNode, describe
 
 STRUCTURES = ("concat", "residual", "group")
-CALL_KEYS = ("name", "repeat", "start", "first")
+REPEAT_KEYS = ("repeat", "start", "first")
+CALL_KEYS = ("name", *REPEAT_KEYS)
 BLOCK_KEYS = ("params", "layers", "description")
 BRANCH_KEYS = ("name", "layers")
 RESIDUAL_KEYS = ("body", "shortcut", "name")
@@ -134,10 +141,16 @@ class Builder:
         source: str,
         blocks: dict[str, Block],
         max_layers: int = MAX_LAYERS,
+        by_name: Mapping[str, Mapping[str, object]] | None = None,
     ):
+        """``defaults``: what every kind that has the setting takes (``--no-bias``);
+        ``by_name``: a config's defaults: by the names a layer is written as (see
+        ``common.defaults_by_name``), ``defaults`` included."""
         self.defaults, self.source, self.blocks = defaults, source, blocks
+        self.by_name = by_name or {}
         self.max_layers = max_layers
         self._counted: dict[int, int] = {}  # row_count's memo
+        self._counted_alive: list[Element] = []  # what it counted that nothing else holds
         # Elements built so far (what is shared is built once): each is in the network at
         # least once, so past max_layers the network is too; this bounds the work of any
         # config, even one whose every block call has arguments of its own.
@@ -150,7 +163,7 @@ class Builder:
         # each distinct one is parsed once per config ("- bn", "- conv 1x1 64 nobias" recur
         # through a network). Inline text → (name, layer, column offset, length) per layer;
         # (kind, settings) → layer. A fault is never stored: each occurrence is reported.
-        self._inline: dict[str, list[tuple[str | None, Layer, int, int]]] = {}
+        self._inline: dict[str, list[tuple[str | None, Layer | PendingLayer, int, int]]] = {}
         self._built: dict[_Settings, Layer] = {}
 
     def network(self, node: YNode) -> tuple[Element, ...]:
@@ -232,12 +245,21 @@ class Builder:
         # Items are independent: report every faulty one, not just the first.
         elements: list[Element] = []
         faults = Faults()
+        fault_of: dict[int, ConvcostError] = {}  # by item: see _comma_split
         rows = 0
         for item in node.value:
             try:
                 made = self.item(item, env, stack)
-            except ConvcostError as error:
-                faults.add(error)
+            except ConvcostError as caught:
+                index = next(i for i, other in enumerate(node.value) if other is item)
+                fault, split = caught, _comma_split(node.value, index)
+                if split is not None:  # one fault for the item a flow list's comma split
+                    start, fault = split
+                    for i in range(start, index):  # its pieces so far: said better now
+                        if i in fault_of:
+                            faults.discard(fault_of[i])
+                fault_of[index] = fault
+                faults.add(fault)
                 continue
             elements.extend(made)
             self._made += len(made)
@@ -280,6 +302,10 @@ class Builder:
                 key_at["from"],
             )
         sources_node = settings.pop("from", None)
+        # repeat:, start: and first: go beside any item (or in a layer's or call's settings).
+        repeat_nodes: dict[str, YNode] = {}
+        if "repeat" in settings or "start" in settings or "first" in settings:  # seldom
+            repeat_nodes = {key: settings.pop(key) for key in REPEAT_KEYS if key in settings}
         if typed:
             kind_node = settings.pop("type")
             if not isinstance(kind_node.value, str):
@@ -290,9 +316,11 @@ class Builder:
             if "name" in settings:
                 keys.remove("name")
             if len(keys) != 1:
+                beside = ", ".join(f"{key}:" for key in ("name", *REPEAT_KEYS))
                 raise ConvcostError(
                     "this layer has no 'type:'; write type: conv (or make the kind the only "
-                    "key: '- conv: {kernel: 5x5, filters: 32}')",
+                    "key: '- conv: {kernel: 5x5, filters: 32}'"
+                    + (f", with {beside} beside it)" if repeat_nodes else ")"),
                     item.at,
                 )
             kind, kind_at = keys[0], key_at[keys[0]]
@@ -318,14 +346,38 @@ class Builder:
                 )
             if settings:
                 key = next(iter(settings))
-                raise ConvcostError(f"{kind} takes name: beside it, not '{key}'", key_at[key])
+                raise ConvcostError(
+                    f"{kind} takes name:, repeat: and start: beside it, not '{key}'", key_at[key]
+                )
+            repeat = _repeat(repeat_nodes, key_at, f"this {kind}") if repeat_nodes else None
+            if repeat is not None and repeat.first is not None:
+                raise ConvcostError(
+                    f"first: overrides a block's arguments (or a layer's settings) in copy 0; "
+                    f"a {kind} has none to override",
+                    key_at["first"],
+                )
             with self._nested(kind_at):
-                return [self._structure(kind, body, name, kind_at, env, stack)]
+                structure = self._structure(kind, body, None if repeat else name, kind_at, env,
+                                            stack)  # fmt: skip
+                if repeat is None:
+                    return [structure]
+                return [self._repeated(lambda _: structure, repeat, name, kind, kind_at,
+                                       f"this {kind}")]  # fmt: skip
         if body is not None:
             if isinstance(body.value, dict):
                 body_settings = dict(body.value)
                 if "name" in body_settings:
                     name = _name(body_settings.pop("name"))
+                for key in REPEAT_KEYS:
+                    if key in body_settings:
+                        if key in repeat_nodes:
+                            raise ConvcostError(
+                                f"{key}: is given twice, beside '{kind}' and in its settings; "
+                                "give it once",
+                                body.key_at[key],
+                            )
+                        repeat_nodes[key] = body_settings.pop(key)
+                        key_at[key] = body.key_at[key]
                 settings.update(body_settings)
                 key_at.update(body.key_at)
             elif body.value is not None:
@@ -341,25 +393,77 @@ class Builder:
                     "(put from: on the block's first layer)",
                     sources_node.at,
                 )
+            block = self.blocks[kind]
+            repeat = (
+                _repeat(repeat_nodes, key_at, "this call", "arguments") if repeat_nodes else None
+            )
             with self._nested(kind_at):
-                return [self._call(self.blocks[kind], settings, key_at, name, kind_at, stack)]
-        node = self._layer(kind, settings, key_at, name, kind_at)
+                return [self._call(block, settings, key_at, name, kind_at, stack, repeat)]
+        repeat = _repeat(repeat_nodes, key_at, "this layer") if repeat_nodes else None
+        node = self._layer(kind, settings, key_at, None if repeat else name, kind_at)
         if sources_node is not None:
             names, places = _sources(sources_node)
             node = node._replace(sources=names, sources_at=places)
-        return [node]
+        if repeat is None:
+            return [node]
+        head = node
+        if repeat.first is not None:  # copy 0 with its own settings (the strided first conv)
+            first_settings, first_at = _first(repeat.first, "settings")
+            head = self._layer(kind, settings | first_settings, key_at | first_at, None, kind_at)
+            head = head._replace(sources=node.sources, sources_at=node.sources_at)
+        stem = node.layer.kind_name
+        with self._nested(kind_at):
+            return [self._repeated(lambda index: head if index == 0 else node, repeat, name, stem,
+                                   kind_at, f"this {stem}")]  # fmt: skip
+
+    def _repeated(
+        self,
+        copy: Callable[[int], Element],
+        repeat: _Repeat,
+        name: str | None,
+        stem: str,
+        at: Location,
+        what: str,
+    ) -> Group:
+        """``repeat.copies`` copies of what ``copy(index)`` makes (index 0: the first, with
+        first:'s overrides), named ``start``, ``start + 1``… as a group labelled
+        ``stem×count``; refused by arithmetic, before the copies are made, when they would
+        expand past the limit."""
+        count, offset = repeat.copies, repeat.start
+        copies = [_renamed(copy(i), str(offset + i)) for i in range(min(count, 2))]
+        # Counted by id (see row_count): kept, so that no later element takes an id counted.
+        self._counted_alive += copies
+        if count > 1:
+            # Known before the copies are made: the first, then count − 1 alike.
+            total = 1 + self._count(copies[0]) + (count - 1) * self._count(copies[1])
+            if total > self.max_layers:
+                raise ConvcostError(
+                    f"{what} repeated {count:,} times expands to {total:,} layers and groups, "
+                    f"more than the limit of {self.max_layers:,}; repeat it less, or raise the "
+                    "limit with --max-layers",
+                    at,
+                )
+        copies += (_renamed(copy(i), str(offset + i)) for i in range(2, count))
+        return Group(name, tuple(copies), f"{stem}×{count}", at)
 
     def _inline_layers(self, text: str, line: int, column: int) -> list[Element]:
         known = self._inline.get(text)
         if known is None:
             room = self.max_layers - self._made
             layers = parse_layers(
-                text, self.defaults, self.source, line, column, room, self.max_layers
+                text,
+                self.defaults,
+                self.source,
+                line,
+                column,
+                room,
+                self.max_layers,
+                self.by_name,
             )
             assert all(at.text is None for _, _, at in layers)  # only inline specs show it
-            known = self._inline[text] = [
-                (name, layer, at.column - column, at.length) for name, layer, at in layers
-            ]
+            known = [(name, layer, at.column - column, at.length) for name, layer, at in layers]
+            if "$" not in text:  # a layer reading its input reports faults where it is written
+                self._inline[text] = known
         source = self.source
         return [
             Node(name, layer, make_location(source, line, column + shift, None, length))
@@ -386,18 +490,23 @@ class Builder:
             layer, remember = None, False
         if layer is not None:
             return Node(name, layer, kind_at)
+
+        def locate(field: str | None) -> Location:
+            return _setting_at(kind, field, settings, key_at, kind_at)
+
+        defaults = self.by_name.get(kind.lower(), self.defaults) if self.by_name else self.defaults
         try:
-            layer = build_layer(kind, raw, self.defaults)
+            # A setting that reads the layer's input: the layer is built when it is known.
+            pending = pending_layer(kind, raw, defaults, locate)
+            if pending is not None:
+                return Node(name, pending, kind_at)
+            layer = build_layer(kind, raw, defaults)
         except ConvcostError as error:
             if error.field == "type":  # an unknown kind: it may be a misspelt block, too
                 hint = f", or one of the blocks {', '.join(self.blocks)}" if self.blocks else ""
                 raise ConvcostError(error.message + hint, kind_at) from None
             # An unknown key is shown at the key, a bad value at the value.
-            at = kind_at
-            if error.field in settings:
-                declared = recipe(kind).parsers
-                at = settings[error.field].at if error.field in declared else key_at[error.field]
-            raise error.located(at) from None
+            raise error.located(_setting_at(kind, error.field, settings, key_at, kind_at)) from None
         if remember:
             self._built[key] = layer
         return Node(name, layer, kind_at)
@@ -483,32 +592,23 @@ class Builder:
         name: str | None,
         at: Location,
         stack: tuple[str, ...],
+        repeat: _Repeat | None,
     ) -> Group:
         if block.name in stack:
             chain = " → ".join((*stack[stack.index(block.name) :], block.name))
             raise ConvcostError(f"block '{block.name}' uses itself ({chain})", at)
         if len(stack) >= MAX_NESTING:
             raise ConvcostError(f"blocks are nested more than {MAX_NESTING} deep", at)
-        repeat = _count(settings.pop("repeat", None), 1)
-        start = _count(settings.pop("start", None), 0)
-        first_node = settings.pop("first", None)
         first: dict[str, YNode] = {}
-        if first_node is not None:
-            if repeat is None:  # one copy: first: would override nothing, silently
-                raise ConvcostError(
-                    "first: overrides copy 0 of a repeat:, but this call has no repeat:; "
-                    "put its arguments beside the others, or add repeat: N",
-                    key_at["first"],
-                )
-            if not isinstance(first_node.value, dict):
-                raise ConvcostError("first: must map parameters to values", first_node.at)
-            first = first_node.value
-        args: dict[str, object] = {}
+        first_at: dict[str, Location] = {}
+        if repeat is not None and repeat.first is not None:
+            first, first_at = _first(repeat.first, "parameters")
         for key, node in (*settings.items(), *first.items()):
             if key not in block.params:
-                where = key_at.get(key) or (first_node.key_at[key] if first_node else node.at)
+                where = key_at.get(key) or first_at.get(key) or node.at
                 raise ConvcostError(_unknown(key, tuple(block.params), f"block '{block.name}'",
                                              "parameter"), where)  # fmt: skip
+        args: dict[str, object] = {}
         for key, node in settings.items():
             args[key] = _plain(key, node)
         missing = [
@@ -539,21 +639,67 @@ class Builder:
         if repeat is None:
             return instance(env, name)
         overrides = {k: _plain(k, v) for k, v in first.items()}
-        offset = start or 0
-        head = instance(env | overrides, str(offset))
-        if repeat > 1:
-            # Known before the copies are made: the first, then repeat − 1 alike.
-            rest = self._count(instance(env, str(offset + 1)))
-            total = 1 + self._count(head) + (repeat - 1) * rest
-            if total > self.max_layers:
-                raise ConvcostError(
-                    f"block '{block.name}' repeated {repeat:,} times expands to {total:,} "
-                    f"layers and groups, more than the limit of {self.max_layers:,}; repeat "
-                    "it less, or raise the limit with --max-layers",
-                    at,
-                )
-        copies = [head, *(instance(env, str(offset + i)) for i in range(1, repeat))]
-        return Group(name, tuple(copies), f"{block.name}×{repeat}", at)
+        return self._repeated(
+            lambda index: instance(env | overrides if index == 0 else env, None),
+            repeat, name, block.name, at, f"block '{block.name}'",
+        )  # fmt: skip
+
+
+def _setting_at(
+    kind: str,
+    field: str | None,
+    settings: dict[str, YNode],
+    key_at: dict[str, Location],
+    kind_at: Location,
+) -> Location:
+    """Where a layer's setting is at fault: an unknown key at the key, a bad value at the
+    value, a missing one (None) at the layer's kind."""
+    if field is None or field not in settings:
+        return kind_at
+    return settings[field].at if field in recipe(kind).parsers else key_at[field]
+
+
+def _comma_split(items: list[YNode], index: int) -> tuple[int, ConvcostError] | None:
+    """Whether the faulty item ``index`` is a piece of an item that a flow list's comma
+    split (``[conv 3x3 8 padding=0,3, relu]`` holds ``conv 3x3 8 padding=0`` and ``3``):
+    then the index of the item it was split from, and the fault that says so, there."""
+    piece = items[index]
+    if not _split_piece(piece):
+        return None
+    start = index - 1
+    while start >= 0 and items[start].at.line == piece.at.line:
+        before = items[start]
+        if isinstance(before.value, str) and not before.quoted:
+            setting = before.value.split()[-1] if before.value.split() else ""
+            if "=" in setting:
+                break
+        if not _split_piece(before):
+            return None
+        start -= 1
+    else:
+        return None
+    pieces = [str(items[i].value) for i in range(start, index + 1)]
+    key, _, first = setting.partition("=")
+    values = [first, *(str(items[i].value).split()[0] for i in range(start + 1, index + 1))]
+    written = f"{key}={','.join(values)}"
+    joined = all(value.isdigit() for value in values) and len(values) == 2
+    instead = f"write {key}={values[0]}x{values[1]}, or " if joined else ""
+    return start, ConvcostError(
+        f"'{written}' is split at its comma: in a flow list [a, b] a comma separates items; "
+        f'{instead}quote the item: "{",".join(pieces)}"',
+        items[start].at,
+    )
+
+
+def _split_piece(node: YNode) -> bool:
+    """Whether ``node`` reads like what follows a comma inside a setting: a number, or text
+    that starts with one (``3 s2``) or closes a bracket."""
+    value = node.value
+    if node.quoted or isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    return isinstance(value, str) and bool(value) and (value[0].isdigit() or value[0] in ")]")
 
 
 def _every(builds: Iterable[Callable[[], T]]) -> list[T]:
@@ -616,7 +762,10 @@ def _what(element: Element) -> str:
     label = element.label
     if label in ("group", "branch", "shortcut"):
         return f"this {label}"
-    return f"block '{label.split('×')[0]}'"
+    stem = label.split("×")[0]
+    if stem in STRUCTURES or _is_layer_kind(stem):  # a repeat of a structure or a layer
+        return f"this repeated {stem}"
+    return f"block '{stem}'"
 
 
 def _plain(key: str, node: YNode) -> object:
@@ -626,9 +775,17 @@ def _plain(key: str, node: YNode) -> object:
         raise ConvcostError(f"{key}: {error.message}", node.at) from None
 
 
+_READS_INPUT = (
+    "{}: ${{in.…}} reads a layer's input, which only a layer's settings can use; write a "
+    "number here"
+)
+
+
 def _name(node: YNode | None) -> str | None:
     if node is None:
         return None
+    if reads_input(node.value):
+        raise ConvcostError(_READS_INPUT.format("name").replace("a number", "a name"), node.at)
     if isinstance(node.value, bool) or not isinstance(node.value, str | int):
         raise ConvcostError("name: must be a string", node.at)
     try:
@@ -657,16 +814,63 @@ def _sources(node: YNode) -> tuple[tuple[str, ...], tuple[Location, ...]]:
     return tuple(names), tuple(item.at for item in items)
 
 
-def _count(node: YNode | None, minimum: int) -> int | None:
+class _Repeat(NamedTuple):
+    """An item's repeat: ``copies`` named from ``start``; ``first`` overrides copy 0's
+    arguments (a block call) or settings (a layer)."""
+
+    copies: int
+    start: int
+    first: YNode | None
+
+
+def _repeat(
+    nodes: dict[str, YNode], key_at: dict[str, Location], what: str, values: str = "settings"
+) -> _Repeat | None:
+    """The repeat: (with start: and first:) written on an item, or None; start: or first:
+    without repeat: would change nothing, and is refused rather than ignored."""
+    if "repeat" not in nodes:
+        if "first" in nodes:  # one copy: first: would override nothing, silently
+            raise ConvcostError(
+                f"first: overrides copy 0 of a repeat:, but {what} has no repeat:; put its "
+                f"{values} beside the others, or add repeat: N",
+                key_at["first"],
+            )
+        if "start" in nodes:
+            raise ConvcostError(
+                f"start: numbers the copies of a repeat:, but {what} has no repeat:; add "
+                "repeat: N, or remove start:",
+                key_at["start"],
+            )
+        return None
+    count = _count(nodes["repeat"], 1, "repeat")
+    start = _count(nodes.get("start"), 0, "start")
+    assert count is not None
+    return _Repeat(count, start or 0, nodes.get("first"))
+
+
+def _first(node: YNode, what: str) -> tuple[dict[str, YNode], dict[str, Location]]:
+    """first:'s mapping, and where each of its keys is written."""
+    if not isinstance(node.value, dict):
+        raise ConvcostError(f"first: must map {what} to values", node.at)
+    return dict(node.value), dict(node.key_at)
+
+
+def _renamed(element: Element, name: str) -> Element:
+    return element._replace(name=name)
+
+
+def _count(node: YNode | None, minimum: int, key: str) -> int | None:
     if node is None:
         return None
+    if reads_input(node.value):
+        raise ConvcostError(_READS_INPUT.format(key), node.at)
     try:
         value = positive_int(node.value) if minimum else node.value
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ConvcostError(f"expected a whole number, got {node.value!r}")
         return value
     except ConvcostError as error:
-        raise ConvcostError(error.message, node.at) from None
+        raise ConvcostError(f"{key}: {error.message}", node.at) from None
 
 
 def _unknown(key: str, known: tuple[str, ...], where: str, what: str = "key") -> str:

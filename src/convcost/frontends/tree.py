@@ -22,6 +22,7 @@ from convcost.core.kinds.merges import Merge
 from convcost.core.records import record_maker
 from convcost.core.report import Report
 from convcost.core.shapes import Shape
+from convcost.frontends.pending import PendingLayer
 
 if TYPE_CHECKING:
     from convcost.analyses.quantities import Limit
@@ -34,7 +35,7 @@ class Node(NamedTuple):
     """
 
     name: str | None
-    layer: Layer
+    layer: Layer | PendingLayer  # pending: built when lowered, its settings reading its input
     location: Location | None = None
     sources: tuple[str, ...] = ()  # from: the layers it reads (none: the one before it)
     sources_at: tuple[Location, ...] = ()  # where each of those names is written
@@ -93,6 +94,7 @@ class Network(NamedTuple):
     separator: str = "/"
     description: str = ""
     budget: tuple[Limit, ...] = ()  # from a config's budget: section
+    warnings: tuple[str, ...] = ()  # what its reader noticed and said, the reading going on
 
     @classmethod
     def of(
@@ -103,6 +105,7 @@ class Network(NamedTuple):
         separator: str = "/",
         description: str = "",
         budget: tuple[Limit, ...] = (),
+        warnings: tuple[str, ...] = (),
     ) -> Network:
         """A network whose unnamed elements get names, unique within each scope."""
         with gc_paused():
@@ -110,7 +113,7 @@ class Network(NamedTuple):
             named = _name_scope(tuple(elements), _Scope(names))
             if names.compound:  # a name holds the separator (or is ""): see _Names
                 _name_scope(named, _Scope(_Names(separator, {})))
-        return cls(input_shape, named, name, separator, description, budget)
+        return cls(input_shape, named, name, separator, description, budget, warnings)
 
 
 def row_count(element: Element, counted: dict[int, int]) -> int:
@@ -155,6 +158,7 @@ class _Names:
 
     def __init__(self, separator: str, full: dict[str, Location | None] | None = None) -> None:
         self.separator, self.full, self.compound = separator, full, False
+        self.joints: dict[str, str] = {}  # what generated_name puts after each stem
 
 
 class _Scope:
@@ -173,10 +177,14 @@ class _Scope:
         seen = self.seen
         if name is None:
             number = self.counts.get(stem, 0) + 1
-            name = f"{stem}{number}"
+            joints = self.names.joints
+            joint = joints.get(stem)
+            if joint is None:
+                joint = joints[stem] = generated_name(stem, 0)[len(stem) : -1]
+            name = f"{stem}{joint}{number}"
             while name in seen:
                 number += 1
-                name = f"{stem}{number}"
+                name = f"{stem}{joint}{number}"
             self.counts[stem] = number
         elif name in seen:
             first = seen[name]
@@ -212,6 +220,17 @@ class _Scope:
             )
         names.full[full] = location
         return name
+
+
+def generated_name(stem: str, number: int) -> str:
+    """The name of the ``number``-th unnamed element of ``stem`` in a scope: ``conv1``,
+    ``relu2``; after a stem that ends in a digit or ``_``, a ``_`` before the count
+    (``relu6_1``, ``inverted×2_1``), so that the count never runs into the stem: ``relu61``
+    would read as the 61st ReLU, ``relu6`` as the sixth one. The count is always the
+    digits after the last character of the stem, read off without ambiguity."""
+    if stem[-1:].isdigit() or stem.endswith("_"):
+        return f"{stem}_{number}"
+    return f"{stem}{number}"
 
 
 def _name_scope(elements: tuple[Element, ...], scope: _Scope) -> tuple[Element, ...]:
@@ -316,6 +335,7 @@ class _Lowering:
         self.evaluations: list[Evaluation] = []  # of the first nodes, as far as needed
         self.shapes: list[Shape] = []  # their output shapes
         self.projections: dict[tuple[int, int], tuple[Layer, Layer]] = {}  # see _projection
+        self.settled: dict[tuple[int, Shape], Layer] = {}  # see settle
 
     def graph(self) -> Graph:
         return Graph(self.network.input_shape, tuple(self.nodes), tuple(self.scopes),
@@ -347,14 +367,27 @@ class _Lowering:
         make = make_graph_node
         for element in elements:
             if type(element) is Node:  # the common case, inline
-                local = element.name or element.layer.kind_name
+                layer = element.layer
+                local = element.name or layer.kind_name
                 inputs = (last,) if not element.sources else self.resolve(element, prefix)
-                nodes.append(make(prefix, local, element.layer, inputs, scope, depth,
+                if isinstance(layer, PendingLayer):
+                    layer = self.settle(layer, inputs[0])
+                nodes.append(make(prefix, local, layer, inputs, scope, depth,
                                   element.location))  # fmt: skip
                 last = len(nodes) - 1
             else:
                 last = self.element(element, last, prefix, scope, depth)
         return last
+
+    def settle(self, layer: PendingLayer, source: int) -> Layer:
+        """The layer whose settings read its input, built on the output of node ``source``
+        (the same input gives the same layer, made once)."""
+        inp = self.shape(source)
+        key = (id(layer), inp)
+        built = self.settled.get(key)
+        if built is None:
+            built = self.settled[key] = layer.settle(inp)
+        return built
 
     def element(self, element: Element, last: int, prefix: str, scope: int, depth: int) -> int:
         if isinstance(element, Node):

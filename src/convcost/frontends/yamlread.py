@@ -174,6 +174,7 @@ _IMPLICIT = yaml.resolver.Resolver.yaml_implicit_resolvers
 
 _MISREAD = "convcost:misread"  # a plain number YAML 1.1 reads otherwise than people do
 _OCTAL = re.compile(r"[-+]?0[0-7_]+")
+_PAIR_OR_HEX = re.compile(r"0x[0-9_]+")  # hexadecimal to YAML 1.1; to people, HxW (0x3)
 
 
 def _resolve_plain(value: str) -> str:
@@ -193,9 +194,16 @@ def misread(value: str) -> str | None:
     """Why YAML 1.1 reads this plain number otherwise than a person would, or None.
 
     ``017`` is octal (15) and ``1:20`` base 60 (80) in YAML 1.1: a size or a budget silently
-    off by that much is worse than a refusal. ``0x1F``, ``0b101``, ``1_000`` and ``+5`` read
-    as they look, and ``00`` is 0 either way: those are kept.
+    off by that much is worse than a refusal. So is ``0x3``, hexadecimal 3 to YAML and the
+    padding pair 0x3 (HxW, as kernels are written) to a person. ``0x1F``, ``0b101``,
+    ``1_000`` and ``+5`` read as they look, and ``00`` is 0 either way: those are kept.
     """
+    if _PAIR_OR_HEX.fullmatch(value):
+        pair = value[2:].replace("_", "")
+        return (
+            f"{value}: YAML 1.1 reads it as a hexadecimal number ({_yaml_number(value)}), not "
+            f"as 0 by {pair}; write [0, {int(pair)}] (or '{value}' in quotes) for a pair"
+        )
     if ":" in value:  # only the base-60 forms of int and float have colons
         reading = _yaml_number(value)
         return (
