@@ -248,7 +248,7 @@ CASES = [
         "an unknown kind in defaults:",
         "yaml",
         "input: 8x8x3\ndefaults: {cnv: {padding: 0}}\nlayers: [relu]\n",
-        "net.yaml:2:12: defaults: unknown layer kind 'cnv'; did you mean 'conv'? known kinds: adaptiveavgpool, avgpool, batchnorm, conv, dense, dropout, flatten, globalavgpool, globalmaxpool, lrn, maxpool, pad, upsample, and the activations relu, relu6, leakyrelu, elu, selu, gelu, silu, swish, mish, sigmoid, hardsigmoid, tanh, hardswish, softmax, identity\n",
+        "net.yaml:2:12: defaults: unknown layer kind 'cnv'; did you mean 'conv'? known kinds: adaptiveavgpool, adaptivemaxpool, avgpool, batchnorm, channelshuffle, conv, convtranspose, crop, dense, dropout, flatten, globalavgpool, globalmaxpool, groupnorm, layernorm, lrn, maxpool, pad, pixelshuffle, pixelunshuffle, scale, split, upsample, and the activations relu, relu6, leakyrelu, elu, selu, gelu, silu, swish, mish, sigmoid, hardsigmoid, tanh, hardswish, softmax, identity\n",
     ),
     (
         "an expression reading what the input lacks",
