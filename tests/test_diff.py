@@ -421,19 +421,19 @@ MACs 311,296 → 311,296 (0, 0.0 %); params 1,240 → 1,240 (0, 0.0 %); 0 of 5 l
 def test_a_zoo_model_against_its_caffe_prototxt(runner: CliRunner, tmp_path: Path) -> None:
     # The zoo groups each inception module; the prototxt is flat, its names the full names
     # (inception_3a/1x1): the groups dissolve and every layer matches, none is removed.
-    # What differs is how each format writes a setting (1x1 'same' or 'valid', Caffe's
-    # ceil-mode pools) and a concat's input; the ReLUs, named by the zoo (relu1) and by Caffe
-    # (relu_1x1), are renamed.
+    # Settings are compared as they apply (a 1x1 conv's 'same' and 'valid' are one): what
+    # differs is Caffe's ceil mode on pools where it changes no size, and a concat's input;
+    # the ReLUs, named by the zoo (relu1) and by Caffe (relu_1x1), are renamed.
     prototxt = tmp_path / "googlenet.prototxt"
     prototxt.write_text(caffe_nets.googlenet(), encoding="utf-8")
     result = runner.invoke(app, ["diff", "googlenet", str(prototxt), "-f", "json", "--all"])
     data = json.loads(result.stdout)
     assert Counter(c["status"] for c in data["layers"]) == {
-        "unchanged": 28, "changed": 56, "renamed": 57, "added": 1,
+        "unchanged": 65, "changed": 19, "renamed": 57, "added": 1,
     }  # fmt: skip
     assert [c["name"] for c in data["layers"] if c["status"] == "added"] == ["prob"]
     changed = [c for c in data["layers"] if c["status"] == "changed"]
-    assert Counter(tuple(c["changes"]) for c in changed) == {("config",): 47, ("input",): 9}
+    assert Counter(tuple(c["changes"]) for c in changed) == {("config",): 10, ("input",): 9}
     assert all(c["old_name"] == c["new_name"] for c in changed if c["changes"] == ["config"])
     assert {c["old"]["kind"] for c in data["layers"] if c["status"] == "renamed"} == {"relu"}
     assert [(g["name"], g["status"]) for g in data["groups"]] == [
@@ -454,3 +454,23 @@ def test_a_zoo_model_against_its_onnx_export(runner: CliRunner, tmp_path: Path) 
     ]  # fmt: skip
     assert (data["unchanged"], data["renamed"]) == (67, 0)
     assert Counter(g["status"] for g in data["groups"]) == {"removed": 15}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "what"),
+    [("conv 3x3 8 same", "conv 3x3 8 p1", ()),  # 1 pixel on each side either way
+     ("conv 1x1 8", "conv 1x1 8 valid", ()),
+     ("conv 3x3 dw p1", "conv 3x3 4 g4 p1", ()),  # depthwise on 4 channels: 4 groups
+     ("conv 3x3 8 s2 same", "conv 3x3 8 s2 padding=0,1,0,1", ()),  # TensorFlow's uneven same
+     ("maxpool 3 2 same", "maxpool 3 2 p1", ("config",))],  # 0 and 1 before: the same size
+)  # fmt: skip
+def test_settings_are_compared_as_they_apply_to_the_input(
+    old: str, new: str, what: tuple[str, ...]
+) -> None:
+    """A config and the ONNX file exported from it write settings differently: a layer
+    differs in config only when its settings differ for its input."""
+    old_report = analyze(parse_inline(f"8x8x4 | {old} name=a"))
+    new_report = analyze(parse_inline(f"8x8x4 | {new} name=a"))
+    (change,) = diff(old_report, new_report).layers
+    assert change.what == what
+    assert old_report.layers[0].config != new_report.layers[0].config

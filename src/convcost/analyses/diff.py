@@ -20,6 +20,7 @@ from typing import Literal, NamedTuple
 from convcost.analyses.alignment import Budget, Item, align
 from convcost.core.metrics import METRICS, diffed
 from convcost.core.report import LayerResult, Report
+from convcost.core.shapes import Shape
 
 Status = Literal["unchanged", "changed", "added", "removed", "renamed"]
 REAL: frozenset[str] = frozenset({"changed", "added", "removed"})
@@ -215,7 +216,10 @@ class _Keys:
 
     def __init__(self) -> None:
         self.ids: dict[object, int] = {}
-        self.configs: dict[int, str] = {}  # by layer object (both reports keep them alive)
+        # By layer object and input (both reports keep them alive): its settings as they
+        # apply to that input (Layer.resolved), so that a config and the ONNX file exported
+        # from it, which write them differently (1x1 'same' or 'valid'), agree.
+        self.configs: dict[tuple[int, Shape], str] = {}
 
     def __call__(self, value: object) -> int:
         return self.ids.setdefault(value, len(self.ids))
@@ -236,10 +240,10 @@ class _Tree:
         for index, result in enumerate(layers):
             layer = result.layer
             kind = layer.kind_name
-            config = configs.get(id(layer))  # the builder shares equal layers' objects
-            if config is None:
-                config = configs[id(layer)] = layer.config()
             inp, out = result.input_shape, result.output_shape
+            config = configs.get((id(layer), inp))  # the builder shares equal layers' objects
+            if config is None:
+                config = configs[id(layer), inp] = layer.resolved(inp).config()
             figures = tuple(read(result) for read in readers)
             key = keys((kind, config, inp, out, figures))
             add(Item(key, keys(kind), result.local_name, index, False, kind, (config, inp, out)))

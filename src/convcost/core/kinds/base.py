@@ -223,6 +223,19 @@ class Layer:
         axes say it ("" when the shape is plain)."""
         return ""
 
+    def resolved(self, inp: Shape) -> Layer:
+        """This layer with what its input decides written out: a window's padding in pixels
+        (top, bottom, left, right), so that layers that compute the same compare equal
+        however their settings were written (``same`` or ``p1`` on a 3×3 stride-1 conv).
+        ``convcost diff`` compares these."""
+        axes = self.axes(inp)
+        if axes is None or "padding" not in self._field_names:
+            return self
+        h, w = axes
+        settings: dict[str, Any] = dict(zip(self._field_names, self._values(), strict=True))
+        settings["padding"] = (h.pad_before, h.pad_after, w.pad_before, w.pad_after)
+        return type(self)(**settings)
+
     def storage(self, training: bool = False) -> Storage:
         """Where its output lives at inference, or in training (``training``: PyTorch's
         modules as written, without ``inplace=True``); see ``Storage``."""

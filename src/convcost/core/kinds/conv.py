@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from convcost.core import fields
 from convcost.core.errors import ConvcostError
@@ -92,6 +92,13 @@ class Conv(Layer):
 
     def _groups_and_filters(self, inp: Shape) -> tuple[int, int]:
         return groups_and_filters(self.kind, self.groups, self.filters, inp)
+
+    def resolved(self, inp: Shape) -> Layer:
+        """Also its groups and filters as numbers: ``dw`` on 32 channels is ``g32``."""
+        padded = super().resolved(inp)
+        groups, filters = self._groups_and_filters(inp)
+        settings: dict[str, Any] = dict(zip(self._field_names, padded._values(), strict=True))
+        return type(self)(**{**settings, "groups": groups, "filters": filters})
 
     def evaluate(self, inp: Shape) -> Evaluation:
         h, w, c, flat = inp
