@@ -25,6 +25,7 @@ MAX_TENSORS = 200_000
 MAX_DIMS = 16  # a tensor's rank
 MAX_LIST = 4096  # ints or floats in one attribute, names in a node's inputs or outputs
 MAX_VALUES = 4096  # elements of a constant tensor whose values are read
+MAX_NESTING = 4  # graphs in attributes of graphs' nodes: deeper ones are not read
 
 
 class Garbled(Exception):
@@ -49,11 +50,11 @@ class Tensor(NamedTuple):
 
 class Attribute(NamedTuple):
     name: str
-    value: int | float | str | tuple[int, ...] | tuple[float, ...] | Tensor | None
+    value: int | float | str | tuple[int, ...] | tuple[float, ...] | Tensor | Subgraph | None
 
 
 SUBGRAPH = "\x00subgraph"
-"""The value of an attribute that holds a graph (not read)."""
+"""The value of an attribute that holds a graph not read (nested deeper, or a list)."""
 
 
 class Node(NamedTuple):
@@ -64,6 +65,13 @@ class Node(NamedTuple):
     outputs: tuple[str, ...]
     attributes: dict[str, Attribute]
     subgraph: bool = False  # holds a graph (If, Loop, Scan): reads tensors it does not list
+
+
+class Subgraph(NamedTuple):
+    """A graph an attribute holds (an If's branches): its nodes, and the names it returns."""
+
+    nodes: tuple[Node, ...]
+    outputs: tuple[str, ...]
 
 
 class ValueInfo(NamedTuple):
@@ -217,13 +225,15 @@ def _tensor(data: bytes, start: int, end: int) -> Tensor:
     return Tensor(name, tuple(dims), data_type, values, external)
 
 
-def _attribute(data: bytes, start: int, end: int) -> Attribute:
-    """AttributeProto: name = 1, f = 2, i = 3, s = 4, t = 5, floats = 7, ints = 8, type =
-    20 (FLOAT 1, INT 2, STRING 3, TENSOR 4, FLOATS 6, INTS 7). Graphs (g = 6, graphs = 11;
-    GRAPH 5, GRAPHS 10) are not read, only noted (``SUBGRAPH``), nor are the other kinds."""
+def _attribute(data: bytes, start: int, end: int, nesting: int) -> Attribute:
+    """AttributeProto: name = 1, f = 2, i = 3, s = 4, t = 5, g = 6, floats = 7, ints = 8,
+    graphs = 11, type = 20 (FLOAT 1, INT 2, STRING 3, TENSOR 4, GRAPH 5, FLOATS 6, INTS 7,
+    GRAPHS 10). A graph's nodes and outputs are read (PyTorch writes an If in its
+    LocalResponseNorm), down to MAX_NESTING levels; deeper graphs and lists of graphs are
+    only noted (``SUBGRAPH``); the other kinds are not read."""
     name = ""
     kind = 0
-    scalar: int | float | str | Tensor | None = None
+    scalar: int | float | str | Tensor | Subgraph | None = None
     ints: list[int] = []
     floats: list[float] = []
     for number, wire, value, stop in _fields(data, start, end):
@@ -239,12 +249,17 @@ def _attribute(data: bytes, start: int, end: int) -> Attribute:
             scalar = _text(data, value, stop)
         elif number == 5 and wire == 2:
             scalar = _tensor(data, value, stop)
+        elif number == 6 and wire == 2 and nesting < MAX_NESTING:
+            scalar = _subgraph(data, value, stop, nesting + 1)
+            kind = 5
         elif number == 7:
             _floats(data, wire, value, stop, floats)
         elif number == 8:
             _ints(data, wire, value, stop, ints)
         elif number in (6, 11):
-            kind = 5
+            kind = 10  # noted, not read
+    if kind == 5 and isinstance(scalar, Subgraph):
+        return Attribute(name, scalar)
     if kind in (5, 10):
         return Attribute(name, SUBGRAPH)
     if kind == 6 or (kind == 0 and floats):
@@ -254,8 +269,9 @@ def _attribute(data: bytes, start: int, end: int) -> Attribute:
     return Attribute(name, scalar)
 
 
-def _node(data: bytes, start: int, end: int) -> Node:
-    """NodeProto: input = 1, output = 2, name = 3, op_type = 4, attribute = 5, domain = 7."""
+def _node(data: bytes, start: int, end: int, nesting: int = 0) -> Node:
+    """NodeProto: input = 1, output = 2, name = 3, op_type = 4, attribute = 5, domain = 7.
+    ``nesting``: how many graphs in attributes hold the node."""
     inputs: list[str] = []
     outputs: list[str] = []
     name = op_type = domain = ""
@@ -274,12 +290,31 @@ def _node(data: bytes, start: int, end: int) -> Node:
         elif number == 7:
             domain = _text(data, value, stop)
         elif number == 5:
-            attribute = _attribute(data, value, stop)
+            attribute = _attribute(data, value, stop, nesting)
             attributes[attribute.name] = attribute
         if len(inputs) + len(outputs) + len(attributes) > MAX_LIST:
             raise Garbled(f"a node with more than {MAX_LIST} inputs, outputs and attributes")
-    subgraph = any(a.value == SUBGRAPH for a in attributes.values())
+    subgraph = any(a.value == SUBGRAPH or isinstance(a.value, Subgraph)
+                   for a in attributes.values())  # fmt: skip
     return Node(name, op_type, domain, tuple(inputs), tuple(outputs), attributes, subgraph)
+
+
+def _subgraph(data: bytes, start: int, end: int, nesting: int) -> Subgraph:
+    """GraphProto in an attribute: node = 1, output = 12 (ValueInfoProto: name = 1)."""
+    nodes: list[Node] = []
+    outputs: list[str] = []
+    for number, wire, value, stop in _fields(data, start, end):
+        if wire != 2:
+            continue
+        if number == 1:
+            nodes.append(_node(data, value, stop, nesting))
+            if len(nodes) > MAX_NODES:
+                raise Garbled(f"more than {MAX_NODES:,} nodes in a graph of an attribute")
+        elif number == 12:
+            outputs.append(_value_info(data, value, stop).name)
+            if len(outputs) > MAX_LIST:
+                raise Garbled(f"more than {MAX_LIST} outputs of a graph of an attribute")
+    return Subgraph(tuple(nodes), tuple(outputs))
 
 
 def _dimension(data: bytes, start: int, end: int) -> Dim | None:
