@@ -901,3 +901,47 @@ def test_softmax_along_its_axis(
         )
     else:
         assert (layer.kind, layer.layer.axis) == ("softmax", axis)
+
+
+# --- one module's operators that are one layer -------------------------------------------
+
+
+@pytest.mark.parametrize("op", ["Conv", "MaxPool"])
+def test_a_pad_in_the_module_of_a_window_is_its_padding(onnx: Any, tmp_path: Path, op: str) -> None:
+    """TensorFlow's uneven "same" padding, as a module that pads then convolves writes it
+    (/conv1/Pad, /conv1/Conv): one layer padded (0, 1, 0, 1); a Pad of a module of its own
+    stays a pad layer."""
+    weight = [weights(onnx, "W", [8, 4, 3, 3])] if op == "Conv" else []
+    window = ["p", "W"] if op == "Conv" else ["p"]
+    cases: list[tuple[str, list[tuple[str, list[int]]], tuple[int, ...]]] = [
+        ("/conv1/Pad", [("conv1", [4, 4])], (0, 1, 0, 1)),
+        ("/pad/Pad", [("pad", [9, 9]), ("conv1", [4, 4])], (0, 0, 0, 0)),
+    ]
+    for pad_name, expected, padding in cases:
+        path = tmp_path / "m.onnx"
+        model = save(onnx, path, [
+            node(onnx, "Pad", ["x", "pads"], ["p"], pad_name),
+            node(onnx, op, window, ["y"], "/conv1/Op", kernel_shape=[3, 3], strides=[2, 2]),
+        ], [*weight, ints(onnx, "pads", [0, 0, 0, 0, 0, 0, 1, 1])], (1, 4, 8, 8))  # fmt: skip
+        read = analysed(path)
+        assert [(r.name, r.output_shape.as_list()[:2]) for r in read.layers] == expected
+        assert read.layers[-1].layer.padding == padding  # type: ignore[attr-defined]
+        assert inferred(onnx, model) == [4, 4, 8 if op == "Conv" else 4]
+
+
+def test_a_flatten_in_the_module_of_a_dense_layer_is_its_own(onnx: Any, tmp_path: Path) -> None:
+    """A module that flattens and applies a linear map (/fc/Flatten, /fc/Gemm) is one dense
+    layer on the 2×2×4 input, as convcost's dense flattens; a Flatten of the module around
+    (/Flatten) stays a flatten layer."""
+    for flatten_name, expected in [
+        ("/fc/Flatten", [("fc", "dense", [2, 2, 4])]),
+        ("/Flatten", [("flatten", "flatten", [2, 2, 4]), ("fc", "dense", [1, 1, 16])]),
+    ]:
+        path = tmp_path / "m.onnx"
+        save(onnx, path, [
+            node(onnx, "Flatten", ["x"], ["f"], flatten_name),
+            node(onnx, "Gemm", ["f", "D"], ["y"], "/fc/Gemm", transB=1),
+        ], [weights(onnx, "D", [3, 16])], (1, 4, 2, 2))  # fmt: skip
+        read = analysed(path)
+        assert [(r.name, r.kind, r.input_shape.as_list()) for r in read.layers] == expected
+        assert (read.totals.macs, read.totals.params) == (48, 48)

@@ -348,11 +348,13 @@ class Builder:
         prefix = "/".join(path[:-1]) + "/" if len(path) > 1 else ""
         return prefix, local, scope, depth
 
-    def add(self, node: Node, layer: Layer, inputs: tuple[int, ...], shape: Shape) -> None:
+    def add(self, node: Node, layer: Layer, inputs: tuple[int, ...], shape: Shape,
+            shown_input: int | None = None) -> None:  # fmt: skip
         if len(self.nodes) >= self.max_layers:
             raise ConvcostError(f"{self.source}: more than {self.max_layers:,} layers")
         prefix, local, scope, depth = self.name_for(node)
-        self.nodes.append(GraphNode(prefix, local, layer, inputs, scope, depth))
+        self.nodes.append(GraphNode(prefix, local, layer, inputs, scope, depth,
+                                    shown_input=shown_input))  # fmt: skip
         if node.outputs:
             self.values[node.outputs[0]] = Activ(len(self.nodes) - 1, shape)
 
@@ -465,7 +467,8 @@ def _window(b: Builder, node: Node, source: Activ, kernel: tuple[int, int]) -> d
             raise Fatal(f"pads {list(pads)} are not those of a 2-D window")
         if min(pads) < 0:
             raise Fatal(f"negative pads {list(pads)}")
-        padding = (pads[0], pads[2], pads[1], pads[3])
+        top, bottom, left, right = _padded_before(b, node)
+        padding = (pads[0] + top, pads[2] + bottom, pads[1] + left, pads[3] + right)
     else:
         raise Fatal(f"auto_pad {auto!r} is none of NOTSET, SAME_UPPER, SAME_LOWER, VALID")
     return {"kernel": kernel, "stride": stride, "dilation": dilation, "padding": padding}
@@ -820,7 +823,22 @@ def _concat(b: Builder, node: Node) -> None:
                         "height and width: an earlier layer is misread, or the file is "
                         "wrong")  # fmt: skip
     out = Shape(shape.h, shape.w, sum(a.shape.c for a in activs), shape.flat)
-    b.add(node, Merge(op="concat"), tuple(a.node for a in activs), out)
+    inputs = tuple(a.node for a in activs)
+    b.add(node, Merge(op="concat"), inputs, out, _branches_read(b, inputs))
+
+
+def _branches_read(b: Builder, inputs: tuple[int, ...]) -> int | None:
+    """What the branches of a concat read, which tables show as its input (as a config's
+    ``concat:`` does): the nearest node from which every input is reached through layers
+    of one input each (an Inception block's input); None when there is none."""
+    points = list(inputs)
+    while len(set(points)) > 1:
+        latest = max(points)  # nodes are in order: step back from the latest one
+        read = b.nodes[latest].inputs
+        if len(read) != 1:
+            return None
+        points = [read[0] if at == latest else at for at in points]
+    return points[0]
 
 
 def _flatten(b: Builder, node: Node) -> None:
@@ -828,8 +846,8 @@ def _flatten(b: Builder, node: Node) -> None:
     axis = _int(node, "axis", 1)
     if axis != 1:
         raise Refusal(f"a flatten at axis {axis}; convcost flattens each sample (axis 1)")
-    if source.shape.flat:
-        b.alias(node, source)
+    if source.shape.flat or _reader_in_its_module(b, node, ("Gemm", "MatMul")):
+        b.alias(node, source)  # a vector already; or the dense layer that reads it flattens
         return
     b.layer(node, Flatten(), source)
 
@@ -839,10 +857,13 @@ def _dense(b: Builder, node: Node, weight: Const, transposed: bool, bias: bool) 
     if len(weight.dims) != 2:
         raise Fatal(f"its weight has dims {list(weight.dims)}, not 2")
     features, units = weight.dims[::-1] if transposed else weight.dims
-    if not source.shape.flat:
+    made = b.makers.get(node.inputs[0])
+    flattened = made is not None and made.op_type == "Flatten" and _passed_on(b, made)
+    if not source.shape.flat and not flattened:
         raise Refusal(f"its input is {source.shape}, not a vector (flatten it first)")
-    if features != source.shape.c:
-        raise Fatal(f"its weight {list(weight.dims)} does not take {source.shape.c} features")
+    if features != source.shape.elements:
+        raise Fatal(f"its weight {list(weight.dims)} does not take {source.shape.elements} "
+                      "features")  # fmt: skip
     b.layer(node, Dense(units=units, bias=bias), source)
 
 
@@ -899,6 +920,15 @@ def _lrn(b: Builder, node: Node) -> None:
 def _pad(b: Builder, node: Node) -> None:
     source = b.activ(node, 0)
     _spatial(source)
+    padding = _pad_amounts(b, node)
+    if _reader_in_its_module(b, node, WINDOWS, explicit_pads=True):
+        b.alias(node, source)  # the padding of the conv or pool that reads it (_window)
+        return
+    b.layer(node, ZeroPad(padding=padding), source)
+
+
+def _pad_amounts(b: Builder, node: Node) -> tuple[int, int, int, int]:
+    """A Pad's (top, bottom, left, right): zeros (a constant) around height and width."""
     mode = _attr(node, "mode", "constant")
     if mode != "constant":
         raise Refusal(f"mode {mode!r}; convcost counts zero (constant) padding")
@@ -913,7 +943,56 @@ def _pad(b: Builder, node: Node) -> None:
         raise Refusal(f"pads {pads} are not those of an N×C×H×W tensor")
     if pads[0] or pads[1] or pads[4] or pads[5] or min(pads) < 0:
         raise Refusal(f"pads {list(pads)}; convcost pads height and width, by whole pixels")
-    b.layer(node, ZeroPad(padding=(pads[2], pads[6], pads[3], pads[7])), source)
+    return pads[2], pads[6], pads[3], pads[7]
+
+
+# --- one module's operators that are one layer ------------------------------------------
+
+WINDOWS = ("Conv", "MaxPool", "AveragePool")
+"""The operators whose own padding a Pad just before them, in their module, can be."""
+
+
+def _reader_in_its_module(
+    b: Builder, node: Node, ops: tuple[str, ...], explicit_pads: bool = False
+) -> bool:
+    """Whether the only reader of this node's output is one operator of ``ops`` made in
+    the same named module (``/conv1/Pad`` → ``/conv1/Conv``): then the two are that
+    module's one layer, as convcost writes it. Exporters name each operator by the modules
+    it was made in, so a module that pads and convolves (TensorFlow's uneven "same"
+    padding), or flattens and applies a linear map, wrote both; a Pad or Flatten of a
+    module of its own, or of the module around, stays a layer. ``explicit_pads``: the
+    reader's padding is given as numbers (no auto_pad), which the Pad's add to."""
+    path, _ = module_path(node)
+    if not path or not node.outputs or any(o.name == node.outputs[0] for o in b.model.outputs):
+        return False
+    uses = b.uses_of(node.outputs[0])
+    if len(uses) != 1 or uses[0][1] != 0 or uses[0][0].op_type not in ops:
+        return False
+    reader = uses[0][0]
+    if explicit_pads and _attr(reader, "auto_pad", "NOTSET") not in ("NOTSET", ""):
+        return False
+    return module_path(reader)[0] == path
+
+
+def _padded_before(b: Builder, node: Node) -> tuple[int, int, int, int]:
+    """The (top, bottom, left, right) of the Pad of the same module that this window
+    operator alone reads, which is part of its padding; zeros when there is none."""
+    made = b.makers.get(node.inputs[0]) if node.inputs else None
+    if made is None or made.op_type != "Pad" or not _passed_on(b, made):
+        return 0, 0, 0, 0
+    return _pad_amounts(b, made)
+
+
+def _passed_on(b: Builder, node: Node) -> bool:
+    """Whether this Pad or Flatten was read as part of the layer after it in its module
+    (_pad, _flatten): its output is its input, passed on (not a layer of its own, nor an
+    uncounted one)."""
+    out = b.values.get(node.outputs[0]) if node.outputs else None
+    return (
+        isinstance(out, Activ) and bool(node.inputs) and out == b.values.get(node.inputs[0])
+        and _reader_in_its_module(b, node, ("Gemm", "MatMul") if node.op_type == "Flatten"
+                                  else WINDOWS, explicit_pads=node.op_type == "Pad")
+    )  # fmt: skip
 
 
 def _resize(b: Builder, node: Node) -> None:
