@@ -8,6 +8,7 @@ layer against what PyTorch itself reports.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote
 
 import torch
 from torch import nn
@@ -51,8 +52,23 @@ _ACTIVATIONS: dict[str, type[nn.Module]] = {
 }  # fmt: skip
 
 
+class OneLayer(nn.Sequential):
+    """One convcost layer that PyTorch computes with two modules (a ZeroPad2d before a conv
+    or pool for uneven padding, a Flatten before a Linear). Exported, its parts' operators
+    are this layer's own (``/conv1/Pad``, ``/conv1/Conv``): the exporter names operators by
+    the modules entered, so the parts are run without being entered as modules then, and
+    entered otherwise (torch.fx, which the memory tests trace, sees the two modules)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not torch.onnx.is_in_onnx_export():
+            return super().forward(x)  # type: ignore[no-untyped-call,no-any-return]
+        for part in self:
+            x = part.forward(x)
+        return x
+
+
 def _padded(pad: nn.Module | None, module: nn.Module) -> nn.Module:
-    return module if pad is None else nn.Sequential(pad, module)
+    return module if pad is None else OneLayer(pad, module)
 
 
 def _window_padding(result: LayerResult) -> tuple[nn.Module | None, Any]:
@@ -181,7 +197,7 @@ def torch_module(result: LayerResult) -> nn.Module:
     if isinstance(layer, GlobalMaxPool):
         return nn.AdaptiveMaxPool2d(1)
     if isinstance(layer, Dense):
-        return nn.Sequential(nn.Flatten(), nn.Linear(inp.elements, layer.units, layer.bias))
+        return OneLayer(nn.Flatten(), nn.Linear(inp.elements, layer.units, layer.bias))
     if isinstance(layer, Flatten):
         return nn.Flatten()
     if isinstance(layer, BatchNorm):
@@ -259,46 +275,115 @@ def check_against_torch(report: Report) -> None:
 
 # --- whole networks: the graph convcost analysed, wired node by node ---------------------------
 
+MERGES = ("concat", "add", "mul")
 
-class GraphModule(nn.Module):
-    """The nn.Module of a convcost graph: one module per node, each reading the outputs of
-    the nodes it names (merges: torch.cat, +, *), written independently of convcost's
-    analysis so a wrong wiring or shape rule shows. Every node's output is kept."""
+
+class Merge(nn.Module):
+    """A merge layer (torch.cat along channels, +, *) as a module of its own, so that an
+    exporter names its operators after the layer (``/layer1/0/add1/Add``)."""
+
+    def __init__(self, op: str) -> None:
+        super().__init__()
+        self.op = op
+
+    def forward(self, *read: torch.Tensor) -> torch.Tensor:
+        if self.op == "concat":
+            return torch.cat(read, dim=1)
+        out = read[0]
+        for other in read[1:]:
+            out = out + other if self.op == "add" else out * other
+        return out
+
+
+def module_name(container: nn.Module, local: str) -> str:
+    """A convcost name as the name of a child module: PyTorch refuses '.' and a name that
+    is an attribute of the container (``forward``, ``training``), so '%' and '.' are
+    percent-encoded, and so is the first character of such a name; ``unquote`` reverses it.
+    No zoo model holds such a name: what an exporter writes is the name itself."""
+    name = local.replace("%", "%25").replace(".", "%2E")
+    if hasattr(container, name) and name not in container._modules:
+        name = f"%{ord(name[0]):02X}{name[1:]}"
+    assert name and unquote(name) == local, local
+    return name
+
+
+class Scope(nn.Module):
+    """A convcost scope (a group, a block call, a residual) as a module: its layers and
+    inner scopes are its children, named by their local names and run in graph order, so
+    an exporter names each layer's operators by its hierarchical name."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # (child, the node it computes or -1 for an inner scope, the nodes that node reads)
+        self.steps: list[tuple[str, int, tuple[int, ...]]] = []
+
+    def adopt(self, local: str, module: nn.Module, index: int, inputs: tuple[int, ...]) -> None:
+        name = module_name(self, local)
+        self.add_module(name, module)
+        self.steps.append((name, index, inputs))
+
+    def run(self, x: torch.Tensor, outputs: dict[int, torch.Tensor]) -> None:
+        for name, index, inputs in self.steps:
+            child = self._modules[name]
+            assert child is not None
+            if index < 0:
+                child(x, outputs)
+            else:
+                outputs[index] = child(*[x if i == -1 else outputs[i] for i in inputs])
+
+    def forward(self, x: torch.Tensor, outputs: dict[int, torch.Tensor]) -> None:
+        self.run(x, outputs)
+
+
+class GraphModule(Scope):
+    """The nn.Module of a convcost graph, one module per node, each reading the outputs of
+    the nodes it names, nested in modules as the graph's scopes are: ``layer1.0.conv1``
+    is the module convcost calls ``layer1/0/conv1`` (or ``layer1.0.conv1``). Written
+    independently of convcost's analysis so a wrong wiring or shape rule shows. The
+    forward pass returns every node's output, in order."""
 
     def __init__(self, report: Report) -> None:
         super().__init__()
-        assert report.graph is not None
-        self.inputs = [node.inputs for node in report.graph.nodes]
-        self.kinds = [result.kind for result in report.layers]
-        self.layers = nn.ModuleList(
-            nn.Identity() if kind in ("concat", "add", "mul") else torch_module(result)
-            for kind, result in zip(self.kinds, report.layers, strict=True)
-        )
-        self.outputs: list[torch.Tensor] = []
+        graph = report.graph
+        assert graph is not None
+        self.count = len(graph.nodes)
+        # The scopes open at the current node, outermost first, with their modules.
+        open_scopes: list[tuple[int, Scope]] = []
+        closed: set[int] = set()
+        for index, (node, result) in enumerate(zip(graph.nodes, report.layers, strict=True)):
+            path: list[int] = []
+            scope = node.scope
+            while scope != -1:
+                path.append(scope)
+                scope = graph.scopes[scope].parent
+            path.reverse()
+            keep = 0
+            while keep < min(len(path), len(open_scopes)) and open_scopes[keep][0] == path[keep]:
+                keep += 1
+            closed.update(scope for scope, _ in open_scopes[keep:])
+            del open_scopes[keep:]
+            for scope in path[keep:]:
+                assert scope not in closed, f"{graph.scopes[scope].name}: not one run of nodes"
+                parent: Scope = open_scopes[-1][1] if open_scopes else self
+                inner = Scope()
+                parent.adopt(graph.scopes[scope].local, inner, -1, ())
+                open_scopes.append((scope, inner))
+            container: Scope = open_scopes[-1][1] if open_scopes else self
+            kind = result.kind
+            module = Merge(kind) if kind in MERGES else torch_module(result)
+            container.adopt(node.local, module, index, node.inputs)
 
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        outputs: list[torch.Tensor] = []
-        for kind, inputs, module in zip(self.kinds, self.inputs, self.layers, strict=True):
-            read = [x if i == -1 else outputs[i] for i in inputs]
-            if kind == "concat":
-                out = torch.cat(read, dim=1)
-            elif kind in ("add", "mul"):
-                out = read[0]
-                for other in read[1:]:
-                    out = out + other if kind == "add" else out * other
-            else:
-                (single,) = read
-                out = module(single)
-            outputs.append(out)
-        self.outputs = outputs
-        return outputs
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:  # type: ignore[override]
+        outputs: dict[int, torch.Tensor] = {}
+        self.run(x, outputs)
+        return [outputs[i] for i in range(self.count)]
 
 
 def check_network_against_torch(network: object, report: Report) -> None:
     """Each layer on its own (shapes, params, buffers, MACs), then the whole wired graph in a
     real forward pass: every node's output shape, the total params and FLOPs."""
     for result in report.layers:
-        if result.kind in ("concat", "add", "mul"):
+        if result.kind in MERGES:
             continue
         check_layer(result)
     model = GraphModule(report).eval()
