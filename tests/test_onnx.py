@@ -20,9 +20,7 @@ from convcost.core.report import Report
 from convcost.frontends import analyze_spec, zoo
 
 ONNX_ABSENT = "onnx is not installed: pip install -e '.[test]' installs it"
-# GoogLeNet's LocalResponseNorm is written by PyTorch's exporter as a chain of operators
-# that convcost does not read yet.
-ZOO = tuple(model for model in zoo.model_names() if model != "googlenet")
+ZOO = zoo.model_names()
 
 
 @pytest.fixture(scope="session")
@@ -456,9 +454,13 @@ def test_reading_does_not_import_onnx(onnx: Any, tmp_path: Path) -> None:
 
 # --- the zoo, exported from PyTorch with BatchNorm kept ----------------------------------
 
-# The exporter's own notes: its TorchScript path is deprecated, and what it cannot fold.
+# The exporter's own notes: its TorchScript path is deprecated, what it cannot fold, and
+# that it keeps the answer of LocalResponseNorm's test of the input (`if input.numel() == 0`).
 EXPORTER_NOTES = pytest.mark.filterwarnings(
-    "ignore::DeprecationWarning", "ignore:It is recommended that const", "ignore:Constant folding"
+    "ignore::DeprecationWarning",
+    "ignore:It is recommended that const",
+    "ignore:Constant folding",
+    "ignore:Converting a tensor to a Python boolean",
 )
 
 # Layers that PyTorch's exporter writes as the AveragePool their sizes give (AdaptiveAvgPool2d
@@ -572,11 +574,12 @@ def test_a_unet_decoder_exported_counts_as_its_config(
 
 
 @EXPORTER_NOTES
-@pytest.mark.parametrize("model", ZOO)
+@pytest.mark.parametrize("model", [model for model in ZOO if model != "googlenet"])
 def test_depth_1_of_an_export_is_the_configs(runner: CliRunner, exported: Any, model: str) -> None:
     """`--depth 1` folds an exported model's modules as the config's groups: the same rows,
     figures and all. A group's kind is "module" (the file names no blocks); the adaptive
-    pools are average pools."""
+    pools are average pools. (GoogLeNet's Caffe names hold the separator, conv1/7x7_s2,
+    which in the file is a module 7x7_s2 inside a module conv1: one more level.)"""
 
     def rows(spec: str) -> list[dict[str, object]]:
         result = runner.invoke(app, ["analyze", spec, "--depth", "1", "-f", "json"])
@@ -998,3 +1001,149 @@ def test_a_flatten_in_the_module_of_a_dense_layer_is_its_own(onnx: Any, tmp_path
         read = analysed(path)
         assert [(r.name, r.kind, r.input_shape.as_list()) for r in read.layers] == expected
         assert (read.totals.macs, read.totals.params) == (48, 48)
+
+
+# --- PyTorch's LocalResponseNorm ----------------------------------------------------------
+
+
+def export_lrn(path: Path, size: int, opset: int = 17, dynamic: bool = True) -> None:
+    """A conv and PyTorch's LocalResponseNorm (α, β, k not the defaults), exported."""
+    import torch
+
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 8, 1), torch.nn.LocalResponseNorm(size, alpha=2e-4, beta=0.6, k=1.5)
+    )
+    torch.onnx.export(
+        net.eval(), (torch.zeros(1, 3, 6, 5),), str(path), dynamo=False, opset_version=opset,
+        input_names=["x"], dynamic_axes={"x": {0: "batch"}} if dynamic else None,
+    )  # fmt: skip
+
+
+@EXPORTER_NOTES
+@pytest.mark.parametrize("opset", [13, 14, 15, 16, 17])
+@pytest.mark.parametrize(("size", "dynamic"), [(5, True), (4, False), (1, True)])
+def test_pytorch_local_response_norm_is_one_lrn(
+    torch_present: None, onnx: Any, tmp_path: Path, opset: int, size: int, dynamic: bool
+) -> None:
+    """The chain of some thirty operators the exporter writes for nn.LocalResponseNorm (a
+    square, reshapes, a pad, a 3-D average pool, an If, Mul, Add, Pow, Div) is one lrn layer
+    of its size, named by its module, as ONNX's own LRN operator would be."""
+    path = tmp_path / "lrn.onnx"
+    export_lrn(path, size, opset, dynamic)
+    ops = Counter(n.op_type for n in onnx.load(str(path)).graph.node)
+    assert ops["AveragePool"] == ops["If"] == ops["Pow"] == 1
+    read = analyze_spec(str(path), batch=2)[1]
+    assert [(r.name, r.kind, r.config, r.output_shape.as_list()) for r in read.layers] == [
+        ("0", "conv", "1x1 s1 valid", [6, 5, 8]), ("1", "lrn", f"size {size}", [6, 5, 8]),
+    ]  # fmt: skip
+    lrn = tmp_path / "onnx_lrn.onnx"
+    save(onnx, lrn, [node(onnx, "LRN", ["x"], ["y"], size=size, alpha=2e-4, beta=0.6, bias=1.5)],
+         inp=(2, 8, 6, 5), opset=opset)  # fmt: skip
+    from_lrn = analyze_spec(str(lrn), batch=2)[1].layers[0]
+    assert read.layers[1][2:] == from_lrn[2:]  # the layer, its shapes, counts and costs
+
+
+def changed_lrn(onnx: Any, path: Path, change: str) -> Any:
+    """The exported LocalResponseNorm of size 5 with one thing changed."""
+    model = onnx.load(str(path))
+    nodes = {n.op_type: n for n in model.graph.node}
+    if change == "count_include_pad":
+        for attribute in nodes["AveragePool"].attribute:
+            if attribute.name == "count_include_pad":
+                attribute.i = 0
+    elif change == "beta":
+        pow_node = nodes["Pow"]
+        model.graph.initializer.append(floats(onnx, "two_betas", [0.6, 0.6], [2]))
+        pow_node.input[1] = "two_betas"
+    elif change == "pads":  # PyTorch's pad spec (…, 2, 2) for the channels made (…, 1, 3)
+        for each in model.graph.node:
+            value = each.attribute[0].t if each.op_type == "Constant" else None
+            if value is not None and list(value.dims) == [6]:
+                each.attribute[0].t.CopyFrom(ints(onnx, "", [0, 0, 0, 0, 1, 3]))
+    elif change == "divide":
+        divide = nodes["Div"]
+        first, second = divide.input
+        divide.input[0], divide.input[1] = second, first
+    else:  # the square is read elsewhere too
+        square = next(n for n in model.graph.node if n.op_type == "Mul")
+        model.graph.node.append(onnx.helper.make_node("Relu", [square.output[0]], ["extra"],
+                                                      name="/extra/Relu"))  # fmt: skip
+        model.graph.output.append(onnx.helper.make_tensor_value_info("extra", 1, None))
+    onnx.save(model, str(path))
+    return model
+
+
+@EXPORTER_NOTES
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [("count_include_pad", "node '/1/AveragePool' (AveragePool): an average pool over 3 axes, "
+      "which convcost reads only in PyTorch's LocalResponseNorm as torch.onnx.export writes it; "
+      "here it has count_include_pad 0 (PyTorch's: kernel_shape [size, 1, 1], strides 1, no "
+      "pads, count_include_pad 1)"),
+     ("beta", "node '/1/Div' (LRN): read as PyTorch's LocalResponseNorm of size 5, but its β is "
+      "[0.6000000238418579, 0.6000000238418579], not one number"),
+     ("pads", "node '/1/Div' (LRN): read as PyTorch's LocalResponseNorm of size 5, but its "
+      "padding is [0, 0, 1, 0, 0, 0, 0, 3, 0, 0], not [0, 0, 2, 0, 0, 0, 0, 2, 0, 0]"),
+     ("divide", "node '/1/AveragePool' (AveragePool): an average pool over 3 axes, which "
+      "convcost reads only in PyTorch's LocalResponseNorm as torch.onnx.export writes it; here "
+      "the operators after the If, to the Div '/1/Div', are not x / (k + α·average)^β"),
+     ("square", "node '/1/AveragePool' (AveragePool): an average pool over 3 axes, which "
+      "convcost reads only in PyTorch's LocalResponseNorm as torch.onnx.export writes it; here "
+      "the Mul '/1/Mul' is read by other than one Reshape")],
+)  # fmt: skip
+def test_a_local_response_norm_that_differs_is_refused(
+    torch_present: None, runner: CliRunner, onnx: Any, tmp_path: Path, change: str,
+    message: str,
+) -> None:  # fmt: skip
+    path = tmp_path / "lrn.onnx"
+    export_lrn(path, 5)
+    changed_lrn(onnx, path, change)
+    assert refused(runner, path) == f"convcost: {path}: {message}\n"
+
+
+def test_a_3d_average_pool_elsewhere_is_refused(
+    runner: CliRunner, onnx: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "m.onnx"
+    save(onnx, path, [
+        node(onnx, "Reshape", ["x", "shape"], ["r"], "/r/Reshape"),
+        node(onnx, "AveragePool", ["r"], ["y"], "/p/AveragePool", kernel_shape=[2, 1, 1],
+             count_include_pad=1),
+    ], [ints(onnx, "shape", [1, 1, 4, 5, 5])])  # fmt: skip
+    assert refused(runner, path) == (
+        f"convcost: {path}: node '/p/AveragePool' (AveragePool): an average pool over 3 axes, "
+        "which convcost reads only in PyTorch's LocalResponseNorm as torch.onnx.export writes "
+        "it; here the AveragePool '/p/AveragePool' reads other than a Pad that only it reads\n"
+    )
+
+
+@EXPORTER_NOTES
+def test_a_damaged_local_response_norm_is_refused_or_read(
+    torch_present: None, tmp_path: Path
+) -> None:
+    """The LocalResponseNorm chain (an If with two graphs in its attributes) truncated at
+    every length and with bytes changed at random: read or refused, never a crash."""
+    import random
+
+    from convcost.core.errors import ConvcostError
+
+    source = tmp_path / "lrn.onnx"
+    export_lrn(source, 5)
+    data = source.read_bytes()
+    rng = random.Random(14)
+    damaged = [data[:cut] for cut in range(len(data))]
+    for _ in range(600):
+        changed = bytearray(data)
+        for _ in range(rng.randrange(1, 4)):
+            changed[rng.randrange(len(changed))] = rng.randrange(256)
+        damaged.append(bytes(changed))
+    path = tmp_path / "damaged.onnx"
+    outcomes: Counter[str] = Counter()
+    for each in damaged:
+        path.write_bytes(each)
+        try:
+            analysed(path)
+            outcomes["read"] += 1
+        except ConvcostError:
+            outcomes["refused"] += 1
+    assert outcomes["read"] > 0 and outcomes["refused"] > len(data)

@@ -33,10 +33,12 @@ from convcost.frontends.files import read_file
 from convcost.frontends.onnxwire import (
     BATCH,
     MAX_VALUES,
+    Attribute,
     Dim,
     Garbled,
     Model,
     Node,
+    Subgraph,
     Tensor,
     read_model,
 )
@@ -154,6 +156,7 @@ class Builder:
         data: bytes = b"",
         input_shape: Shape | None = None,
     ) -> None:
+        model, self.lrn_chains = read_lrn_chains(model, source)
         self.model = model
         self.asked_input = input_shape  # --input-shape: the input's sizes, symbolic ones too
         self.data = data  # the file, for ONNX's shape inference (uncounted operators only)
@@ -914,7 +917,230 @@ def _identity(b: Builder, node: Node) -> None:
 
 
 def _lrn(b: Builder, node: Node) -> None:
-    b.layer(node, LocalResponseNorm(size=_int(node, "size", 5)), b.activ(node, 0))
+    source = b.activ(node, 0)
+    chain = b.lrn_chains.get(node.outputs[0]) if node.outputs else None
+    if chain is not None:
+        _check_lrn_constants(b, source, chain)
+    b.layer(node, LocalResponseNorm(size=_int(node, "size", 5)), source)
+
+
+# --- PyTorch's LocalResponseNorm, as torch.onnx.export writes it ---------------------------
+
+
+class LrnChain(NamedTuple):
+    """A LocalResponseNorm that PyTorch's exporter wrote as a chain of operators (see
+    read_lrn_chains): its size, and the names of the constants checked once the walk has
+    their values (most are computed from the input's shape)."""
+
+    size: int
+    shape5: str  # the squares reshaped to N×1×C×H×(−1)
+    pads: str  # the Pad's pads: the channels, size // 2 before and (size − 1) // 2 after
+    pad_value: str  # "" when not given (zeros)
+    dimension: str  # the Gather's index into the average's shape: 1
+    one: str  # what the Equal compares that dimension with: 1
+    shape4: str  # the average reshaped back to N×C×H×W
+    alpha: str
+    k: str
+    beta: str
+
+
+def read_lrn_chains(model: Model, source: str) -> tuple[Model, dict[str, LrnChain]]:
+    """The model with each LocalResponseNorm that PyTorch's TorchScript exporter wrote
+    (torch 2.13.0, opsets 13 to 17) made one LRN node, and what its constants must be.
+    nn.LocalResponseNorm is Python arithmetic (torch.nn.functional.local_response_norm:
+    x / (k + α·avg(x²))^β, the average over ``size`` channels), written as::
+
+        Mul(x, x) → Reshape to N×1×C×H×(−1) → Pad (constant) the channels by size // 2
+        before and (size − 1) // 2 after → AveragePool kernel [size, 1, 1], strides 1,
+        count_include_pad 1 → If its dimension 1 equals 1 (Shape → Gather → Equal): Squeeze
+        it, else Identity → Reshape to N×C×H×W → Mul α → Add k → Pow β → Div(x, ·)
+
+    beside constant computations of the shapes and pads, which the walk evaluates. The LRN
+    node takes the Div's name and output; the other operators of the chain go. An
+    AveragePool over three axes anywhere else is refused, saying what differs, as is a
+    chain whose constants are not these (_check_lrn_constants)."""
+    pools = [
+        node for node in model.nodes
+        if node.op_type == "AveragePool" and node.domain in ("", "ai.onnx")
+        and isinstance(_attr(node, "kernel_shape"), tuple) and len(_attr(node, "kernel_shape")) == 3  # type: ignore[arg-type]
+    ]  # fmt: skip
+    if not pools:
+        return model, {}
+    makers = {out: node for node in model.nodes for out in node.outputs}
+    uses: dict[str, list[Node]] = {}
+    for node in model.nodes:
+        for read in node.inputs:
+            uses.setdefault(read, []).append(node)
+    outputs = {info.name for info in model.outputs}
+    gone: set[int] = set()
+    made: dict[int, Node] = {}
+    chains: dict[str, LrnChain] = {}
+    for pool in pools:
+        try:
+            chain_nodes, lrn, chain = _lrn_chain(pool, makers, uses, outputs)
+        except Refusal as refusal:
+            raise ConvcostError(
+                f"{source}: node '{pool.name}' (AveragePool): an average pool over 3 axes, "
+                "which convcost reads only in PyTorch's LocalResponseNorm as torch.onnx.export "
+                f"writes it; here {refusal}"
+            ) from None
+        gone.update(id(node) for node in chain_nodes[:-1])
+        made[id(chain_nodes[-1])] = lrn
+        chains[lrn.outputs[0]] = chain
+    nodes = tuple(made.get(id(node), node) for node in model.nodes if id(node) not in gone)
+    return model._replace(nodes=nodes), chains
+
+
+def _lrn_chain(
+    pool: Node, makers: dict[str, Node], uses: dict[str, list[Node]], outputs: set[str]
+) -> tuple[list[Node], Node, LrnChain]:
+    """The operators of the chain around this AveragePool (the Div last), the LRN node
+    that stands for them, and its constants; Refusal saying what differs."""
+
+    def out(node: Node) -> str:
+        if len(node.outputs) != 1:
+            raise Refusal(f"the {node.op_type} '{node.name}' has {len(node.outputs)} outputs")
+        return node.outputs[0]
+
+    def reader(node: Node, op: str) -> Node:
+        found = uses.get(out(node), [])
+        if out(node) in outputs or len(found) != 1 or found[0].op_type != op:
+            raise Refusal(f"the {node.op_type} '{node.name}' is read by other than one {op}")
+        return found[0]
+
+    def maker(node: Node, op: str) -> Node:
+        found = makers.get(node.inputs[0]) if node.inputs else None
+        if found is None or found.op_type != op or reader(found, node.op_type) is not node:
+            raise Refusal(f"the {node.op_type} '{node.name}' reads other than a {op} that "
+                          "only it reads")  # fmt: skip
+        return found
+
+    kernel = _ints(pool, "kernel_shape") or ()
+    size = kernel[0]
+    settings = {
+        "kernel_shape": list(kernel), "strides": list(_ints(pool, "strides") or [1, 1, 1]),
+        "pads": list(_ints(pool, "pads") or [0] * 6),
+        "dilations": list(_ints(pool, "dilations") or [1, 1, 1]),
+        "ceil_mode": _int(pool, "ceil_mode", 0),
+        "count_include_pad": _int(pool, "count_include_pad", 0),
+        "auto_pad": _attr(pool, "auto_pad", "NOTSET") or "NOTSET",
+    }  # fmt: skip
+    pytorch = {
+        "kernel_shape": [size, 1, 1], "strides": [1, 1, 1], "pads": [0] * 6,
+        "dilations": [1, 1, 1], "ceil_mode": 0, "count_include_pad": 1, "auto_pad": "NOTSET",
+    }  # fmt: skip
+    if size < 1 or settings != pytorch:
+        differ = [f"{key} {settings[key]}" for key in settings if settings[key] != pytorch[key]]
+        raise Refusal(f"it has {', '.join(differ) or f'a window of {size}'} (PyTorch's: "
+                      "kernel_shape [size, 1, 1], strides 1, no pads, "
+                      "count_include_pad 1)")  # fmt: skip
+    pad = maker(pool, "Pad")
+    if _attr(pad, "mode", "constant") != "constant" or len(pad.inputs) not in (2, 3):
+        raise Refusal(f"the Pad '{pad.name}' is not a constant pad of given pads")
+    reshape5 = maker(pad, "Reshape")
+    square = maker(reshape5, "Mul")
+    x = square.inputs[0]
+    if len(square.inputs) != 2 or square.inputs[1] != x:
+        raise Refusal(f"the Mul '{square.name}' is not the square of one tensor")
+    if len(reshape5.inputs) != 2:
+        raise Refusal(f"the Reshape '{reshape5.name}' has {len(reshape5.inputs)} inputs")
+    shape = reader(pool, "Shape")
+    gather = reader(shape, "Gather")
+    equal = reader(gather, "Equal")
+    branch = reader(equal, "If")
+    if (_attr(shape, "start") is not None or _attr(shape, "end") is not None
+            or len(gather.inputs) != 2 or gather.inputs[0] != out(shape)
+            or _int(gather, "axis", 0) != 0 or len(equal.inputs) != 2
+            or equal.inputs[0] != out(gather) or branch.inputs != (out(equal),)):  # fmt: skip
+        raise Refusal(f"the If '{branch.name}' does not test one dimension of the average")
+    then, otherwise = _attr(branch, "then_branch"), _attr(branch, "else_branch")
+    if not (isinstance(then, Subgraph) and isinstance(otherwise, Subgraph)
+            and _squeezes_axis_1(then, out(pool)) and len(otherwise.nodes) == 1
+            and otherwise.nodes[0].op_type == "Identity"
+            and otherwise.nodes[0].inputs == (out(pool),)
+            and otherwise.outputs == otherwise.nodes[0].outputs):  # fmt: skip
+        raise Refusal(f"the If '{branch.name}' is not a Squeeze of the average's dimension 1 "
+                      "(then) or the average itself (else)")  # fmt: skip
+    reshape4 = reader(branch, "Reshape")
+    scale = reader(reshape4, "Mul")
+    shift = reader(scale, "Add")
+    power = reader(shift, "Pow")
+    divide = reader(power, "Div")
+    alpha = [name for name in scale.inputs if name != out(reshape4)]
+    k = [name for name in shift.inputs if name != out(scale)]
+    if (reshape4.inputs[:1] != (out(branch),) or len(reshape4.inputs) != 2
+            or len(alpha) != 1 or len(k) != 1
+            or len(scale.inputs) != 2 or len(shift.inputs) != 2
+            or power.inputs[:1] != (out(shift),) or len(power.inputs) != 2
+            or divide.inputs != (x, out(power))
+            or any(_int(node, "allowzero", 0) for node in (reshape5, reshape4))):  # fmt: skip
+        raise Refusal(f"the operators after the If, to the Div '{divide.name}', are not "
+                      "x / (k + α·average)^β")  # fmt: skip
+    lrn = Node(divide.name, "LRN", "", (x,), (out(divide),), {"size": Attribute("size", size)})
+    pad_value = pad.inputs[2] if len(pad.inputs) > 2 else ""
+    chain = LrnChain(
+        size, shape5=reshape5.inputs[1], pads=pad.inputs[1], pad_value=pad_value,
+        dimension=gather.inputs[1], one=equal.inputs[1], shape4=reshape4.inputs[1],
+        alpha=alpha[0], k=k[0], beta=power.inputs[1],
+    )  # fmt: skip
+    nodes = [square, reshape5, pad, pool, shape, gather, equal, branch, reshape4, scale, shift,
+             power, divide]  # fmt: skip
+    return nodes, lrn, chain
+
+
+def _squeezes_axis_1(graph: Subgraph, name: str) -> bool:
+    """Whether the graph returns a Squeeze of ``name`` along axis 1 (axes a Constant in it)."""
+    if len(graph.nodes) != 2:
+        return False
+    constant, squeeze = graph.nodes
+    axes = _attr(constant, "value")
+    return (
+        constant.op_type == "Constant" and squeeze.op_type == "Squeeze"
+        and isinstance(axes, Tensor) and axes.values == (1,)
+        and squeeze.inputs == (name, *constant.outputs) and graph.outputs == squeeze.outputs
+    )  # fmt: skip
+
+
+def _check_lrn_constants(b: Builder, source: Activ, chain: LrnChain) -> None:
+    """The constants of a LocalResponseNorm chain (read_lrn_chains) are PyTorch's."""
+    _spatial(source)
+    _, c, h, w = _dims_of(source.shape)
+    size = chain.size
+
+    def values(name: str, what: str) -> tuple[Scalar, ...]:
+        value = b.values.get(name)
+        if not isinstance(value, Const) or value.values is None:
+            raise Refusal(f"read as PyTorch's LocalResponseNorm of size {size}, but its {what} "
+                          "is no constant convcost can read")  # fmt: skip
+        return value.values
+
+    shape5, shape4 = (
+        values(chain.shape5, "first Reshape's shape"),
+        values(chain.shape4, "second Reshape's shape"),
+    )
+    found = {
+        "first Reshape's shape": list(shape5[1:]), "second Reshape's shape": list(shape4[1:]),
+        "padding": list(values(chain.pads, "padding")),
+        "padding value": list(values(chain.pad_value, "padding value")) if chain.pad_value else [0],
+        "If's test": [*values(chain.dimension, "If's test"), *values(chain.one, "If's test")],
+    }  # fmt: skip
+    wanted = {
+        "first Reshape's shape": [1, c, h, -1], "second Reshape's shape": [c, h, w],
+        "padding": [0, 0, size // 2, 0, 0, 0, 0, (size - 1) // 2, 0, 0],
+        "padding value": [0], "If's test": [1, 1],
+    }  # fmt: skip
+    for what, value in found.items():
+        if value != wanted[what]:
+            raise Refusal(f"read as PyTorch's LocalResponseNorm of size {size}, but its {what} "
+                          f"is {value}, not {wanted[what]}")  # fmt: skip
+    if len(shape5) != 5 or len(shape4) != 4 or shape5[0] != shape4[0]:
+        raise Refusal(f"read as PyTorch's LocalResponseNorm of size {size}, but its Reshapes "
+                      f"to {list(shape5)} and {list(shape4)} differ in the batch")  # fmt: skip
+    for what, name in (("α", chain.alpha), ("k", chain.k), ("β", chain.beta)):
+        number = values(name, what)
+        if len(number) != 1 or isinstance(number[0], str):
+            raise Refusal(f"read as PyTorch's LocalResponseNorm of size {size}, but its {what} "
+                          f"is {list(number)}, not one number")  # fmt: skip
 
 
 def _pad(b: Builder, node: Node) -> None:
