@@ -764,6 +764,39 @@ def test_pytorch_gelu_export(torch_present: None, onnx: Any, tmp_path: Path) -> 
     ]  # fmt: skip
 
 
+@EXPORTER_NOTES
+def test_pytorch_module_names(torch_present: None, onnx: Any, tmp_path: Path) -> None:
+    """As torchvision's blocks name theirs: a module called three times (one self.relu)
+    keeps the exporter's names for the calls, relu, relu_1, relu_2; the additions a block's
+    own forward makes beside its submodules are named by operator, add and add_1."""
+    import torch
+    from torch import nn
+
+    class Block(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv1, self.conv2 = nn.Conv2d(4, 4, 1), nn.Conv2d(4, 4, 1)
+            self.relu = nn.ReLU()
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            y = self.relu(self.conv1(x))
+            y = self.relu(self.conv2(y) + x)
+            return self.relu(y + x)  # type: ignore[no-any-return]
+
+    path = tmp_path / "blocks.onnx"
+    net = nn.Sequential()
+    net.add_module("layer1", nn.Sequential(Block(), Block()))
+    torch.onnx.export(net.eval(), (torch.zeros(1, 4, 3, 3),), str(path), dynamo=False,
+                      opset_version=17)  # fmt: skip
+    block = ["conv1", "relu", "conv2", "add", "relu_1", "add_1", "relu_2"]
+    assert [r.name for r in analysed(path).layers] == [
+        f"layer1/{k}/{name}" for k in (0, 1) for name in block
+    ]
+    assert [r.kind for r in analysed(path).layers][:7] == [
+        "conv", "relu", "conv", "add", "relu", "add", "relu",
+    ]  # fmt: skip
+
+
 def test_names_are_shown_on_one_line(runner: CliRunner, onnx: Any, tmp_path: Path) -> None:
     path = tmp_path / "m.onnx"
     save(onnx, path, [node(onnx, "Sin", ["x"], ["y"], "two\nlines\x1b[31m")])
