@@ -2,7 +2,9 @@
 
 Each convcost layer becomes one nn.Module (a Sequential where PyTorch needs two, e.g.
 asymmetric 'same' padding before a conv), so shapes, params and MACs can be compared per
-layer against what PyTorch itself reports.
+layer against what PyTorch itself reports. A whole network (GraphModule) holds them in
+modules nested as convcost's groups, each named by its local name, so that an exported
+model names its operators as convcost names the layers (tests/test_onnx.py reads them back).
 """
 
 from __future__ import annotations
