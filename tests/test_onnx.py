@@ -1018,6 +1018,20 @@ def test_a_pad_in_the_module_of_a_window_is_its_padding(onnx: Any, tmp_path: Pat
         assert inferred(onnx, model) == [4, 4, 8 if op == "Conv" else 4]
 
 
+def test_a_pad_of_the_module_that_is_not_counted_stays_apart(onnx: Any, tmp_path: Path) -> None:
+    """A reflecting Pad in the conv's module is no zero padding: an uncounted layer of its
+    own, and the conv after it counted with its own padding."""
+    path = tmp_path / "m.onnx"
+    save(onnx, path, [
+        node(onnx, "Pad", ["x", "pads"], ["p"], "/conv1/Pad", mode="reflect"),
+        node(onnx, "Conv", ["p", "W"], ["y"], "/conv1/Conv", strides=[2, 2]),
+    ], [weights(onnx, "W", [8, 4, 3, 3]), ints(onnx, "pads", [0, 0, 0, 0, 0, 0, 1, 1])],
+       (1, 4, 8, 8))  # fmt: skip
+    assert [(r.name, r.kind, r.output_shape.as_list()) for r in analysed(path).layers] == [
+        ("conv1", "uncounted", [9, 9, 4]), ("conv1_2", "conv", [4, 4, 8]),
+    ]  # fmt: skip
+
+
 def test_a_flatten_in_the_module_of_a_dense_layer_is_its_own(onnx: Any, tmp_path: Path) -> None:
     """A module that flattens and applies a linear map (/fc/Flatten, /fc/Gemm) is one dense
     layer on the 2×2×4 input, as convcost's dense flattens; a Flatten of the module around
@@ -1106,48 +1120,51 @@ def changed_lrn(onnx: Any, path: Path, change: str) -> Any:
     return model
 
 
+NOT_LRN = (
+    "node '/1/AveragePool' (AveragePool): an average pool over 3 axes of a square, as "
+    "PyTorch's LocalResponseNorm starts, which convcost reads only as torch.onnx.export writes "
+    "it; here "
+)
+
+
 @EXPORTER_NOTES
 @pytest.mark.parametrize(
     ("change", "message"),
-    [("count_include_pad", "node '/1/AveragePool' (AveragePool): an average pool over 3 axes, "
-      "which convcost reads only in PyTorch's LocalResponseNorm as torch.onnx.export writes it; "
-      "here it has count_include_pad 0 (PyTorch's: kernel_shape [size, 1, 1], strides 1, no "
-      "pads, count_include_pad 1)"),
-     ("beta", "node '/1/Div' (LRN): read as PyTorch's LocalResponseNorm of size 5, but its β is "
-      "[0.6000000238418579, 0.6000000238418579], not one number"),
-     ("pads", "node '/1/Div' (LRN): read as PyTorch's LocalResponseNorm of size 5, but its "
-      "padding is [0, 0, 1, 0, 0, 0, 0, 3, 0, 0], not [0, 0, 2, 0, 0, 0, 0, 2, 0, 0]"),
-     ("divide", "node '/1/AveragePool' (AveragePool): an average pool over 3 axes, which "
-      "convcost reads only in PyTorch's LocalResponseNorm as torch.onnx.export writes it; here "
-      "the operators after the If, to the Div '/1/Div', are not x / (k + α·average)^β"),
-     ("square", "node '/1/AveragePool' (AveragePool): an average pool over 3 axes, which "
-      "convcost reads only in PyTorch's LocalResponseNorm as torch.onnx.export writes it; here "
-      "the Mul '/1/Mul' is read by other than one Reshape")],
+    [("count_include_pad", "it has count_include_pad 0 (PyTorch's: kernel_shape [size, 1, 1], "
+      "strides 1, no pads, count_include_pad 1)"),
+     ("beta", "the chain's β is [0.6000000238418579, 0.6000000238418579], not one number"),
+     ("pads", "the chain's padding is [0, 0, 1, 0, 0, 0, 0, 3, 0, 0], not PyTorch's "
+      "[0, 0, 2, 0, 0, 0, 0, 2, 0, 0] (size 5)"),
+     ("divide", "the operators after the If, to the Div '/1/Div', are not x / (k + α·average)^β"),
+     ("square", "the Mul '/1/Mul' is read by other than one Reshape")],
 )  # fmt: skip
 def test_a_local_response_norm_that_differs_is_refused(
     torch_present: None, runner: CliRunner, onnx: Any, tmp_path: Path, change: str,
     message: str,
 ) -> None:  # fmt: skip
+    """A chain that starts as PyTorch's LocalResponseNorm (a square, reshaped, padded,
+    averaged over 3 axes) but differs in an operator or a constant is refused, saying what
+    differs: its operators read one by one would be a misreading or unknown."""
     path = tmp_path / "lrn.onnx"
     export_lrn(path, 5)
     changed_lrn(onnx, path, change)
-    assert refused(runner, path) == f"convcost: {path}: {message}\n"
+    assert refused(runner, path) == f"convcost: {path}: {NOT_LRN}{message}\n"
 
 
-def test_a_3d_average_pool_elsewhere_is_refused(
-    runner: CliRunner, onnx: Any, tmp_path: Path
-) -> None:
+def test_a_3d_average_pool_elsewhere_is_left_to_the_walk(onnx: Any, tmp_path: Path) -> None:
+    """An average pool over 3 axes of something else than a padded square is read as any
+    operator convcost does not count: an uncounted layer, with the walk's own reason."""
     path = tmp_path / "m.onnx"
     save(onnx, path, [
         node(onnx, "Reshape", ["x", "shape"], ["r"], "/r/Reshape"),
         node(onnx, "AveragePool", ["r"], ["y"], "/p/AveragePool", kernel_shape=[2, 1, 1],
              count_include_pad=1),
     ], [ints(onnx, "shape", [1, 1, 4, 5, 5])])  # fmt: skip
-    assert refused(runner, path) == (
-        f"convcost: {path}: node '/p/AveragePool' (AveragePool): an average pool over 3 axes, "
-        "which convcost reads only in PyTorch's LocalResponseNorm as torch.onnx.export writes "
-        "it; here the AveragePool '/p/AveragePool' reads other than a Pad that only it reads\n"
-    )
+    read = analysed(path)
+    assert [(r.name, r.kind, r.layer.op) for r in read.layers] == [  # type: ignore[attr-defined]
+        ("r", "uncounted", "Reshape"), ("p", "uncounted", "AveragePool"),
+    ]  # fmt: skip
+    assert "LocalResponseNorm" not in read.layers[1].layer.reason  # type: ignore[attr-defined]
 
 
 @EXPORTER_NOTES

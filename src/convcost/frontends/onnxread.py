@@ -920,7 +920,15 @@ def _lrn(b: Builder, node: Node) -> None:
     source = b.activ(node, 0)
     chain = b.lrn_chains.get(node.outputs[0]) if node.outputs else None
     if chain is not None:
-        _check_lrn_constants(b, source, chain)
+        try:
+            _check_lrn_constants(b, source, chain)
+        except Refusal as refusal:
+            # Refused, as in read_lrn_chains: its operators are gone, no uncounted layer
+            # can stand for them.
+            pool = chain.pool
+            raise ConvcostError(
+                f"{b.source}: node '{pool.name}' (AveragePool): {_not_lrn(str(refusal))}"
+            ) from None
     b.layer(node, LocalResponseNorm(size=_int(node, "size", 5)), source)
 
 
@@ -932,6 +940,8 @@ class LrnChain(NamedTuple):
     read_lrn_chains): its size, and the names of the constants checked once the walk has
     their values (most are computed from the input's shape)."""
 
+    nodes: tuple[Node, ...]  # its operators, in file order
+    pool: Node
     size: int
     shape5: str  # the squares reshaped to N×1×C×H×(−1)
     pads: str  # the Pad's pads: the channels, size // 2 before and (size − 1) // 2 after
@@ -956,9 +966,11 @@ def read_lrn_chains(model: Model, source: str) -> tuple[Model, dict[str, LrnChai
         it, else Identity → Reshape to N×C×H×W → Mul α → Add k → Pow β → Div(x, ·)
 
     beside constant computations of the shapes and pads, which the walk evaluates. The LRN
-    node takes the Div's name and output; the other operators of the chain go. An
-    AveragePool over three axes anywhere else is refused, saying what differs, as is a
-    chain whose constants are not these (_check_lrn_constants)."""
+    node takes the Div's name and output; the other operators of the chain go. A chain
+    that starts so (a square, reshaped, padded, averaged over 3 axes) but then differs, in
+    its operators here or in its constants once the walk knows them
+    (_check_lrn_constants), is refused saying what differs; an AveragePool over 3 axes in
+    anything else is left to the walk."""
     pools = [
         node for node in model.nodes
         if node.op_type == "AveragePool" and node.domain in ("", "ai.onnx")
@@ -966,6 +978,7 @@ def read_lrn_chains(model: Model, source: str) -> tuple[Model, dict[str, LrnChai
     ]  # fmt: skip
     if not pools:
         return model, {}
+    order = {id(node): k for k, node in enumerate(model.nodes)}
     makers = {out: node for node in model.nodes for out in node.outputs}
     uses: dict[str, list[Node]] = {}
     for node in model.nodes:
@@ -976,26 +989,50 @@ def read_lrn_chains(model: Model, source: str) -> tuple[Model, dict[str, LrnChai
     made: dict[int, Node] = {}
     chains: dict[str, LrnChain] = {}
     for pool in pools:
+        if not _starts_as_lrn(pool, makers):
+            continue
         try:
-            chain_nodes, lrn, chain = _lrn_chain(pool, makers, uses, outputs)
+            lrn, chain = _lrn_chain(pool, makers, uses, outputs)
         except Refusal as refusal:
             raise ConvcostError(
-                f"{source}: node '{pool.name}' (AveragePool): an average pool over 3 axes, "
-                "which convcost reads only in PyTorch's LocalResponseNorm as torch.onnx.export "
-                f"writes it; here {refusal}"
+                f"{source}: node '{pool.name}' (AveragePool): {_not_lrn(str(refusal))}"
             ) from None
-        gone.update(id(node) for node in chain_nodes[:-1])
-        made[id(chain_nodes[-1])] = lrn
+        chain = chain._replace(nodes=tuple(sorted(chain.nodes, key=lambda n: order[id(n)])))
+        gone.update(id(node) for node in chain.nodes)
+        made[id(chain.nodes[-1])] = lrn
         chains[lrn.outputs[0]] = chain
-    nodes = tuple(made.get(id(node), node) for node in model.nodes if id(node) not in gone)
+    nodes = tuple(
+        made.get(id(node), node) for node in model.nodes
+        if id(node) not in gone or id(node) in made
+    )  # fmt: skip
     return model._replace(nodes=nodes), chains
+
+
+def _starts_as_lrn(pool: Node, makers: dict[str, Node]) -> bool:
+    """Whether an AveragePool reads a Pad of a Reshape of a square (Mul of one tensor by
+    itself), as in PyTorch's LocalResponseNorm."""
+    steps = [pool]
+    for op in ("Pad", "Reshape", "Mul"):
+        made = makers.get(steps[-1].inputs[0]) if steps[-1].inputs else None
+        if made is None or made.op_type != op:
+            return False
+        steps.append(made)
+    square = steps[-1]
+    return len(square.inputs) == 2 and square.inputs[0] == square.inputs[1]
+
+
+def _not_lrn(what: str) -> str:
+    return (
+        "an average pool over 3 axes of a square, as PyTorch's LocalResponseNorm starts, "
+        f"which convcost reads only as torch.onnx.export writes it; here {what}"
+    )
 
 
 def _lrn_chain(
     pool: Node, makers: dict[str, Node], uses: dict[str, list[Node]], outputs: set[str]
-) -> tuple[list[Node], Node, LrnChain]:
-    """The operators of the chain around this AveragePool (the Div last), the LRN node
-    that stands for them, and its constants; Refusal saying what differs."""
+) -> tuple[Node, LrnChain]:
+    """The LRN node that stands for the chain around this AveragePool (named as its Div),
+    and the chain; Refusal saying what differs."""
 
     def out(node: Node) -> str:
         if len(node.outputs) != 1:
@@ -1078,14 +1115,14 @@ def _lrn_chain(
                       "x / (k + α·average)^β")  # fmt: skip
     lrn = Node(divide.name, "LRN", "", (x,), (out(divide),), {"size": Attribute("size", size)})
     pad_value = pad.inputs[2] if len(pad.inputs) > 2 else ""
+    nodes = (square, reshape5, pad, pool, shape, gather, equal, branch, reshape4, scale, shift,
+             power, divide)  # fmt: skip
     chain = LrnChain(
-        size, shape5=reshape5.inputs[1], pads=pad.inputs[1], pad_value=pad_value,
+        nodes, pool, size, shape5=reshape5.inputs[1], pads=pad.inputs[1], pad_value=pad_value,
         dimension=gather.inputs[1], one=equal.inputs[1], shape4=reshape4.inputs[1],
         alpha=alpha[0], k=k[0], beta=power.inputs[1],
     )  # fmt: skip
-    nodes = [square, reshape5, pad, pool, shape, gather, equal, branch, reshape4, scale, shift,
-             power, divide]  # fmt: skip
-    return nodes, lrn, chain
+    return lrn, chain
 
 
 def _squeezes_axis_1(graph: Subgraph, name: str) -> bool:
@@ -1102,7 +1139,8 @@ def _squeezes_axis_1(graph: Subgraph, name: str) -> bool:
 
 
 def _check_lrn_constants(b: Builder, source: Activ, chain: LrnChain) -> None:
-    """The constants of a LocalResponseNorm chain (read_lrn_chains) are PyTorch's."""
+    """The constants of a LocalResponseNorm chain (read_lrn_chains) are PyTorch's for its
+    size and input; Refusal saying which is not."""
     _spatial(source)
     _, c, h, w = _dims_of(source.shape)
     size = chain.size
@@ -1110,8 +1148,7 @@ def _check_lrn_constants(b: Builder, source: Activ, chain: LrnChain) -> None:
     def values(name: str, what: str) -> tuple[Scalar, ...]:
         value = b.values.get(name)
         if not isinstance(value, Const) or value.values is None:
-            raise Refusal(f"read as PyTorch's LocalResponseNorm of size {size}, but its {what} "
-                          "is no constant convcost can read")  # fmt: skip
+            raise Refusal(f"the chain's {what} is no constant convcost can read")
         return value.values
 
     shape5, shape4 = (
@@ -1131,16 +1168,15 @@ def _check_lrn_constants(b: Builder, source: Activ, chain: LrnChain) -> None:
     }  # fmt: skip
     for what, value in found.items():
         if value != wanted[what]:
-            raise Refusal(f"read as PyTorch's LocalResponseNorm of size {size}, but its {what} "
-                          f"is {value}, not {wanted[what]}")  # fmt: skip
+            raise Refusal(f"the chain's {what} is {value}, not PyTorch's {wanted[what]} "
+                          f"(size {size})")  # fmt: skip
     if len(shape5) != 5 or len(shape4) != 4 or shape5[0] != shape4[0]:
-        raise Refusal(f"read as PyTorch's LocalResponseNorm of size {size}, but its Reshapes "
-                      f"to {list(shape5)} and {list(shape4)} differ in the batch")  # fmt: skip
+        raise Refusal(f"the chain's Reshapes to {list(shape5)} and {list(shape4)} differ in "
+                      "the batch")  # fmt: skip
     for what, name in (("α", chain.alpha), ("k", chain.k), ("β", chain.beta)):
         number = values(name, what)
         if len(number) != 1 or isinstance(number[0], str):
-            raise Refusal(f"read as PyTorch's LocalResponseNorm of size {size}, but its {what} "
-                          f"is {list(number)}, not one number")  # fmt: skip
+            raise Refusal(f"the chain's {what} is {list(number)}, not one number")
 
 
 def _pad(b: Builder, node: Node) -> None:
