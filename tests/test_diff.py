@@ -461,6 +461,7 @@ def test_a_zoo_model_against_its_onnx_export(runner: CliRunner, tmp_path: Path) 
     [("conv 3x3 8 same", "conv 3x3 8 p1", ()),  # 1 pixel on each side either way
      ("conv 1x1 8", "conv 1x1 8 valid", ()),
      ("conv 3x3 dw p1", "conv 3x3 4 g4 p1", ()),  # depthwise on 4 channels: 4 groups
+     ("convtranspose 2x2 dw s2", "convtranspose 2x2 4 g4 s2 valid", ()),
      ("conv 3x3 8 s2 same", "conv 3x3 8 s2 padding=0,1,0,1", ()),  # TensorFlow's uneven same
      ("maxpool 3 2 same", "maxpool 3 2 p1", ("config",))],  # 0 and 1 before: the same size
 )  # fmt: skip

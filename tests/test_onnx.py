@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from convcost.analyses.diff import diff
 from convcost.cli import app
 from convcost.core.report import Report
 from convcost.frontends import analyze_spec, zoo
@@ -555,8 +556,8 @@ def test_a_unet_decoder_exported_counts_as_its_config(
     torch_present: None, onnx: Any, tmp_path: Path
 ) -> None:
     """nn.ConvTranspose2d exported as ConvTranspose (2×2 s2; 3×3 s2 p1 output_padding 1;
-    4×4 s2 p1 grouped), each concatenated with its skip: read back, every layer's shape and
-    MACs and the totals are the config's."""
+    4×4 s2 p1 grouped), each concatenated with its skip: read back, every layer's name,
+    shape and MACs and the totals are the config's, and diff finds no change."""
     spec = str(Path(__file__).parent / "configs" / "unet_decoder.yaml")
     _, config = analyze_spec(spec)
     path = tmp_path / "unet.onnx"
@@ -568,9 +569,10 @@ def test_a_unet_decoder_exported_counts_as_its_config(
     assert (read.totals.macs, read.totals.params, read.totals.buffers) == (
         config.totals.macs, config.totals.params, config.totals.buffers,
     )  # fmt: skip
-    assert [(r.kind, r.output_shape, r.macs, r.params) for r in read.layers] == [
-        (r.kind, r.output_shape, r.macs, r.params) for r in config.layers
+    assert [(r.name, r.kind, r.output_shape, r.macs, r.params) for r in read.layers] == [
+        (r.name, r.kind, r.output_shape, r.macs, r.params) for r in config.layers
     ]
+    assert not diff(config, read).changed
 
 
 @EXPORTER_NOTES

@@ -95,10 +95,7 @@ class Conv(Layer):
 
     def resolved(self, inp: Shape) -> Layer:
         """Also its groups and filters as numbers: ``dw`` on 32 channels is ``g32``."""
-        padded = super().resolved(inp)
-        groups, filters = self._groups_and_filters(inp)
-        settings: dict[str, Any] = dict(zip(self._field_names, padded._values(), strict=True))
-        return type(self)(**{**settings, "groups": groups, "filters": filters})
+        return _numbered(super().resolved(inp), *self._groups_and_filters(inp))
 
     def evaluate(self, inp: Shape) -> Evaluation:
         h, w, c, flat = inp
@@ -210,6 +207,10 @@ class ConvTranspose(Layer):
         return transposed_window(inp.h, inp.w, self.kernel, self.stride, self.dilation,
                                  self.padding, self.output_padding)  # fmt: skip
 
+    def resolved(self, inp: Shape) -> Layer:
+        """Also its groups and filters as numbers, as Conv's."""
+        return _numbered(super().resolved(inp), *self._groups_and_filters(inp))
+
     def evaluate(self, inp: Shape) -> Evaluation:
         require_spatial(inp, self.kind)
         groups, filters = self._groups_and_filters(inp)
@@ -248,3 +249,9 @@ class ConvTranspose(Layer):
         if self.groups != 1:
             text += " dw" if self.groups == "depthwise" else f" g{self.groups}"
         return text
+
+
+def _numbered(layer: Layer, groups: int, filters: int) -> Layer:
+    """A conv or transposed conv with its groups and filters given as numbers."""
+    settings: dict[str, Any] = dict(zip(layer._field_names, layer._values(), strict=True))
+    return type(layer)(**{**settings, "groups": groups, "filters": filters})
