@@ -349,6 +349,7 @@ class GraphModule(Scope):
         graph = report.graph
         assert graph is not None
         self.count = len(graph.nodes)
+        self.by_node: list[nn.Module] = []  # each node's module, in graph order
         # The scopes open at the current node, outermost first, with their modules.
         open_scopes: list[tuple[int, Scope]] = []
         closed: set[int] = set()
@@ -374,6 +375,12 @@ class GraphModule(Scope):
             kind = result.kind
             module = Merge(kind) if kind in MERGES else torch_module(result)
             container.adopt(node.local, module, index, node.inputs)
+            self.by_node.append(module)
+
+    @property
+    def layers(self) -> list[nn.Module]:
+        """Each node's module, in graph order (a merge's too)."""
+        return self.by_node
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:  # type: ignore[override]
         outputs: dict[int, torch.Tensor] = {}
