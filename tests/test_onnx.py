@@ -767,6 +767,34 @@ def test_pytorch_gelu_export(torch_present: None, onnx: Any, tmp_path: Path) -> 
 
 
 @EXPORTER_NOTES
+def test_pytorch_silu_export(torch_present: None, onnx: Any, tmp_path: Path) -> None:
+    """nn.SiLU, which the exporter writes as Mul(x, Sigmoid(x)) in its module, is one silu;
+    x · sigmoid(x) written in the forward of the model's own module stays a sigmoid and a
+    mul (two steps of the network, not one module's)."""
+    import torch
+    from torch import nn
+
+    class Gated(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv, self.act = nn.Conv2d(3, 8, 1), nn.SiLU()
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            y = self.act(self.conv(x))
+            return y * torch.sigmoid(y)  # type: ignore[no-any-return]
+
+    path = tmp_path / "silu.onnx"
+    torch.onnx.export(Gated().eval(), (torch.zeros(1, 3, 4, 4),), str(path), dynamo=False,
+                      opset_version=17)  # fmt: skip
+    assert Counter(n.op_type for n in onnx.load(str(path)).graph.node) == Counter(
+        {"Conv": 1, "Sigmoid": 2, "Mul": 2}
+    )
+    assert [(r.name, r.kind) for r in analysed(path).layers] == [
+        ("conv", "conv"), ("act", "silu"), ("sigmoid", "sigmoid"), ("mul", "mul"),
+    ]  # fmt: skip
+
+
+@EXPORTER_NOTES
 def test_pytorch_module_names(torch_present: None, onnx: Any, tmp_path: Path) -> None:
     """As torchvision's blocks name theirs: a module called three times (one self.relu)
     keeps the exporter's names for the calls, relu, relu_1, relu_2; the additions a block's

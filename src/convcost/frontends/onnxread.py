@@ -1245,6 +1245,28 @@ def _padded_before(b: Builder, node: Node) -> tuple[int, int, int, int]:
     return _pad_amounts(b, made)
 
 
+def _sigmoid(b: Builder, node: Node) -> None:
+    """A sigmoid; or, with the Mul of its input by it in the same module, one silu, which
+    the Mul then passes on: PyTorch's exporter writes nn.SiLU as Mul(x, Sigmoid(x))
+    (symbolic_opset9.silu)."""
+    source = b.activ(node, 0)
+    path, _ = module_path(node)
+    read = b.uses_of(node.outputs[0]) if node.outputs else []
+    times = read[0][0] if len(read) == 1 else None
+    if (
+        times is None or times.op_type != "Mul" or len(times.inputs) != 2
+        or set(times.inputs) != {node.inputs[0], node.outputs[0]}
+        or not path or module_path(times)[0] != path
+        or any(info.name == node.outputs[0] for info in b.model.outputs)
+    ):  # fmt: skip
+        b.layer(node, Activation(fn="sigmoid"), source)
+        return
+    b.layer(node, Activation(fn="silu"), source)
+    silu = b.values[node.outputs[0]]
+    assert isinstance(silu, Activ)
+    b.fused[times.outputs[0]] = silu
+
+
 def _passed_on(b: Builder, node: Node) -> bool:
     """Whether this Pad or Flatten was read as part of the layer after it in its module
     (_pad, _flatten): its output is its input, passed on (not a layer of its own, nor an
@@ -1808,7 +1830,7 @@ OPERATORS: Mapping[str, Callable[[Builder, Node], None]] = {
     "GlobalMaxPool": _simple(lambda b, node: GlobalMaxPool()),
     "BatchNormalization": _batchnorm,
     "Relu": _activation("relu"),
-    "Sigmoid": _activation("sigmoid"),
+    "Sigmoid": _sigmoid,
     "Tanh": _activation("tanh"),
     "LeakyRelu": _leaky_relu,
     "HardSigmoid": _activation("hardsigmoid"),
