@@ -425,7 +425,7 @@ class _Differ:
     def _pair(self, a: Item, b: Item, moved: bool) -> LayerChange:
         old, new = self.old.report.layers[a.index], self.new.report.layers[b.index]
         what = ((POSITION,) if moved else ()) + (() if a.key == b.key else _what(a, b, old, new))
-        return LayerChange(new.name, _status(what, old.name, new.name), old, new, what)
+        return LayerChange(new.name, self._status(what, old.name, new.name), old, new, what)
 
     def _close(self, slot: int, a: Item, b: Item, moved: bool) -> None:
         """A matched group's entry, once the entries of its contents (all after it) are in."""
@@ -436,7 +436,13 @@ class _Differ:
         )  # a group dissolved inside it (only regrouped) is no difference of its own
         what = ((POSITION,) if moved else ()) + (("layers",) if differ else ())
         old, new = self.old.side(a), self.new.side(b)
-        self.entries[slot] = GroupChange(_status(what, old.name, new.name), old, new, what)
+        self.entries[slot] = GroupChange(self._status(what, old.name, new.name), old, new, what)
+
+    def _status(self, what: tuple[str, ...], old_name: str, new_name: str) -> Status:
+        """As ``_status``, a name written with either network's separator the same name (a
+        config's ``layer1.0.conv1`` and an ONNX file's ``layer1/0/conv1``)."""
+        written = old_name.replace(self.old.separator, self.new.separator)
+        return _status(what, new_name if written == new_name else old_name, new_name)
 
     def _one_side(self, a: Item | None, b: Item | None) -> None:
         """An item of one network only, and everything inside it."""
