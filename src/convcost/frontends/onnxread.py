@@ -328,7 +328,10 @@ class Builder:
         """(prefix, local name, scope, depth) from the exporter's node name:
         ``/layer1/layer1.0/conv1/Conv`` → ``layer1/0/`` + ``conv1``. A node of a module
         that holds other modules' nodes (``/m/Add`` beside ``/m/layer1/...``) is named by
-        its operator within it (``m/add``)."""
+        its operator within it (``m/add``). A module's nodes after another's, outside it,
+        are a new group of the same name (as tables show it): PyTorch runs a module's
+        operators together, so only names that hold '/' (Caffe's ``conv2/3x3`` after
+        ``relu2``) come back to a group left."""
         path, own = module_path(node)
         if not path or "/".join(path) in self.scope_paths:
             path = [*path, own]
@@ -340,13 +343,14 @@ class Builder:
         self.names.add(unique)
         local = unique.rsplit("/", 1)[-1]
         scope, depth = -1, 0
+        still_open, self.scope_index = self.scope_index, {}  # the groups the node before is in
         for i in range(len(path) - 1):
             full = "/".join(path[: i + 1])
-            found = self.scope_index.get(full)
+            found = still_open.get(full)
             if found is None:
                 found = len(self.scopes)
                 self.scopes.append(Scope(full, path[i], "module", i, scope))
-                self.scope_index[full] = found
+            self.scope_index[full] = found
             scope, depth = found, i + 1
         prefix = "/".join(path[:-1]) + "/" if len(path) > 1 else ""
         return prefix, local, scope, depth
