@@ -468,6 +468,18 @@ EXPORTER_NOTES = pytest.mark.filterwarnings(
 # of a 6×6 or 7×7 input to its own size: a 1×1 window): the file does not say "adaptive".
 ADAPTIVE_POOLS = {"alexnet": ["avgpool"], "vgg16": ["adaptiveavgpool1"]}
 
+# Zoo models whose PyTorch export convcost cannot read back yet, and why (the first two
+# tested below: refused, not misread).
+NOT_READ_BACK = {
+    "convnext_tiny": "its layer scales multiply by a per-channel weight (with the weights "
+    "left out, a graph input taken for a second input), and its LayerNorms lie between "
+    "Transposes: neither is read yet",
+    "unet": "its crops are Slices of activations, which are not read yet",
+    "shufflenet_v2_x1_0": "PyTorch's TorchScript exporter cannot write nn.ChannelShuffle "
+    "(aten::channel_shuffle has no symbolic at opset 17)",
+}
+READ_BACK = tuple(model for model in ZOO if model not in NOT_READ_BACK)
+
 
 def export(
     report: Report, path: Path, export_params: bool = False, keep_batchnorm: bool = True
@@ -516,7 +528,7 @@ def exported(torch_present: None, onnx: Any, tmp_path_factory: pytest.TempPathFa
 
 
 @EXPORTER_NOTES
-@pytest.mark.parametrize("model", ZOO)
+@pytest.mark.parametrize("model", READ_BACK)
 def test_zoo_exports_read_back_as_the_configs(runner: CliRunner, exported: Any, model: str) -> None:
     """Every zoo model exported from PyTorch reads back with the config's layers: the same
     names (levels joined by '/'), kinds, settings, shapes, MACs, params and buffers, as
@@ -576,7 +588,7 @@ def test_a_unet_decoder_exported_counts_as_its_config(
 
 
 @EXPORTER_NOTES
-@pytest.mark.parametrize("model", [model for model in ZOO if model != "googlenet"])
+@pytest.mark.parametrize("model", [model for model in READ_BACK if model != "googlenet"])
 def test_depth_1_of_an_export_is_the_configs(runner: CliRunner, exported: Any, model: str) -> None:
     """`--depth 1` folds an exported model's modules as the config's groups: the same rows,
     figures and all. A group's kind is "module" (the file names no blocks); the adaptive
@@ -595,6 +607,17 @@ def test_depth_1_of_an_export_is_the_configs(runner: CliRunner, exported: Any, m
         elif row["name"] in ADAPTIVE_POOLS.get(model, []):
             row["kind"] = "avgpool"
     assert rows(str(exported(model))) == expected
+
+
+@EXPORTER_NOTES
+@pytest.mark.parametrize("model", ["convnext_tiny", "unet"])
+def test_zoo_exports_not_read_back_yet_are_refused(
+    runner: CliRunner, exported: Any, model: str
+) -> None:
+    """NOT_READ_BACK: refused (exit 2, one line), never read as something else."""
+    assert model in NOT_READ_BACK
+    path = exported(model)
+    assert refused(runner, path).startswith(f"convcost: {path}: ")
 
 
 @EXPORTER_NOTES
