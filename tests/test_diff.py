@@ -475,3 +475,21 @@ def test_settings_are_compared_as_they_apply_to_the_input(
     (change,) = diff(old_report, new_report).layers
     assert change.what == what
     assert old_report.layers[0].config != new_report.layers[0].config
+
+
+def test_names_written_with_another_separator_are_the_same(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """layer1.conv1 in a config joined by '.', layer1/conv1 in one joined by '/' (as an
+    ONNX file's names are): the same name, not a rename."""
+    layers = "layers:\n  - conv 3x3 8 name=conv1\n  - group: [conv 3x3 8 name=conv1, relu]\n" \
+             "    name: layer1\n"  # fmt: skip
+    dotted, slashed = tmp_path / "dotted.yaml", tmp_path / "slashed.yaml"
+    dotted.write_text(f"input: 8x8x3\nseparator: '.'\n{layers}", encoding="utf-8")
+    slashed.write_text(f"input: 8x8x3\n{layers}", encoding="utf-8")
+    result = runner.invoke(app, ["diff", str(dotted), str(slashed), "-f", "json", "--all"])
+    data = json.loads(result.stdout)
+    assert (data["unchanged"], data["renamed"]) == (3, 0)
+    assert {c["status"] for c in data["layers"]} | {g["status"] for g in data["groups"]} == {
+        "unchanged"
+    }
