@@ -208,9 +208,8 @@ def test_unknown_shapes_are_refused(runner: CliRunner, onnx: Any, tmp_path: Path
     )
 
 
-def test_without_onnx_the_message_says_how_to_infer(onnx: Any, tmp_path: Path) -> None:
-    path = tmp_path / "m.onnx"
-    sin_topk(onnx, path)
+def message_without_onnx(path: Path) -> str:
+    """What reading the file says where the onnx package is not installed."""
     code = (
         "import sys; sys.modules['onnx'] = None\n"
         "import importlib.util; importlib.util.find_spec = lambda name, *a: None\n"
@@ -220,7 +219,13 @@ def test_without_onnx_the_message_says_how_to_infer(onnx: Any, tmp_path: Path) -
         "except ConvcostError as e: print(e.message)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout == (
+    return done.stdout
+
+
+def test_without_onnx_the_message_says_how_to_infer(onnx: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    sin_topk(onnx, path)
+    assert message_without_onnx(path) == (
         f"{path}: node '/blk/sin/Sin' (Sin): the operator Sin, which convcost cannot count, makes "
         "'b', whose shape the file does not give and pip install 'convcost[onnx]' lets ONNX's "
         "shape inference find it; convcost needs it to go on (store it with "
@@ -342,16 +347,7 @@ def test_known_operators_in_forms_convcost_does_not_count(
     assert data["layers"][-1]["explain"] == [
         f"not counted: {FORMS[form]}; the shape is the model file's (or ONNX's shape inference's)"
     ]
-    code = (
-        "import sys; sys.modules['onnx'] = None\n"
-        "import importlib.util; importlib.util.find_spec = lambda name, *a: None\n"
-        "from convcost.frontends import analyze_spec\n"
-        "from convcost.core.errors import ConvcostError\n"
-        f"try: analyze_spec({str(path)!r})\n"
-        "except ConvcostError as e: print(e.message)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout == f"{path}: node '/{op}' ({op}): {FORMS[form]}\n"
+    assert message_without_onnx(path) == f"{path}: node '/{op}' ({op}): {FORMS[form]}\n"
 
 
 def test_the_api_checks_as_the_command_does(onnx: Any, tmp_path: Path) -> None:

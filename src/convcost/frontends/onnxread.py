@@ -486,7 +486,8 @@ def _spatial(source: Activ) -> None:
         raise Refusal("its input is a vector; it needs an N×C×H×W tensor")
 
 
-def _conv(b: Builder, node: Node) -> None:
+def _conv_weight(b: Builder, node: Node) -> tuple[Activ, Const]:
+    """A Conv's or ConvTranspose's image input and its 4-D weight."""
     source = b.activ(node, 0)
     _spatial(source)
     weight = b.const(node, 1, "weight")
@@ -494,6 +495,11 @@ def _conv(b: Builder, node: Node) -> None:
         raise Fatal("it has no weight")
     if len(weight.dims) != 4:
         raise Refusal(f"its weight has dims {list(weight.dims)}; convcost counts 2-D convs")
+    return source, weight
+
+
+def _conv(b: Builder, node: Node) -> None:
+    source, weight = _conv_weight(b, node)
     filters, per_group, kh, kw = weight.dims
     group = _int(node, "group", 1)
     if group < 1 or per_group * group != source.shape.c:
@@ -512,13 +518,7 @@ def _convtranspose(b: Builder, node: Node) -> None:
     right] and ``output_padding``; or ``output_shape``, the padding then worked out (the odd
     pixel after for SAME_UPPER, before otherwise); or ``auto_pad`` SAME_UPPER / SAME_LOWER,
     H·s × W·s. The weight is C_in × C_out/group × kH × kW."""
-    source = b.activ(node, 0)
-    _spatial(source)
-    weight = b.const(node, 1, "weight")
-    if weight is None:
-        raise Fatal("it has no weight")
-    if len(weight.dims) != 4:
-        raise Refusal(f"its weight has dims {list(weight.dims)}; convcost counts 2-D convs")
+    source, weight = _conv_weight(b, node)
     channels, per_group, kh, kw = weight.dims
     group = _int(node, "group", 1)
     if group < 1 or channels != source.shape.c or channels % group:
