@@ -656,12 +656,34 @@ def test_sub_and_div_count_as_add_and_mul(onnx: Any, tmp_path: Path, op: str, ki
     assert rows(analysed(path))[1] == ("y", kind, [5, 5, 4], 0, 0)
 
 
-def test_damaged_files_are_refused_or_read_never_crash(onnx: Any, tmp_path: Path) -> None:
-    """Truncated at every length and with bytes changed at random, a model using the
-    constant-folding, padding and resizing operators either reads or is refused."""
+def damaged_outcomes(data: bytes, path: Path) -> Counter[str]:
+    """A file truncated at every length and changed at 600 random places, each read:
+    how many were read and how many refused (anything else fails the test)."""
     import random
 
     from convcost.core.errors import ConvcostError
+
+    rng = random.Random(14)
+    damaged = [data[:cut] for cut in range(len(data))]
+    for _ in range(600):
+        changed = bytearray(data)
+        for _ in range(rng.randrange(1, 4)):
+            changed[rng.randrange(len(changed))] = rng.randrange(256)
+        damaged.append(bytes(changed))
+    outcomes: Counter[str] = Counter()
+    for each in damaged:
+        path.write_bytes(each)
+        try:
+            analysed(path)
+            outcomes["read"] += 1
+        except ConvcostError:
+            outcomes["refused"] += 1
+    return outcomes
+
+
+def test_damaged_files_are_refused_or_read_never_crash(onnx: Any, tmp_path: Path) -> None:
+    """Truncated at every length and with bytes changed at random, a model using the
+    constant-folding, padding and resizing operators either reads or is refused."""
 
     source = tmp_path / "m.onnx"
     save(onnx, source, [
@@ -681,22 +703,7 @@ def test_damaged_files_are_refused_or_read_never_crash(onnx: Any, tmp_path: Path
        ("N", 4, 5, 5))  # fmt: skip
     data = source.read_bytes()
     assert analysed(source).totals.macs == 25 * 4 * 36 + 12
-    rng = random.Random(14)
-    damaged = [data[:cut] for cut in range(len(data))]
-    for _ in range(600):
-        changed = bytearray(data)
-        for _ in range(rng.randrange(1, 4)):
-            changed[rng.randrange(len(changed))] = rng.randrange(256)
-        damaged.append(bytes(changed))
-    path = tmp_path / "damaged.onnx"
-    outcomes: Counter[str] = Counter()
-    for each in damaged:
-        path.write_bytes(each)
-        try:
-            analysed(path)
-            outcomes["read"] += 1
-        except ConvcostError:
-            outcomes["refused"] += 1
+    outcomes = damaged_outcomes(data, tmp_path / "damaged.onnx")
     assert outcomes["read"] > 0 and outcomes["refused"] > len(data)  # every cut is refused
 
 
@@ -1226,27 +1233,9 @@ def test_a_damaged_local_response_norm_is_refused_or_read(
 ) -> None:
     """The LocalResponseNorm chain (an If with two graphs in its attributes) truncated at
     every length and with bytes changed at random: read or refused, never a crash."""
-    import random
-
-    from convcost.core.errors import ConvcostError
 
     source = tmp_path / "lrn.onnx"
     export_lrn(source, 5)
     data = source.read_bytes()
-    rng = random.Random(14)
-    damaged = [data[:cut] for cut in range(len(data))]
-    for _ in range(600):
-        changed = bytearray(data)
-        for _ in range(rng.randrange(1, 4)):
-            changed[rng.randrange(len(changed))] = rng.randrange(256)
-        damaged.append(bytes(changed))
-    path = tmp_path / "damaged.onnx"
-    outcomes: Counter[str] = Counter()
-    for each in damaged:
-        path.write_bytes(each)
-        try:
-            analysed(path)
-            outcomes["read"] += 1
-        except ConvcostError:
-            outcomes["refused"] += 1
+    outcomes = damaged_outcomes(data, tmp_path / "damaged.onnx")
     assert outcomes["read"] > 0 and outcomes["refused"] > len(data)
