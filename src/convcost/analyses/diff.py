@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, Protocol
 
 from convcost.analyses.alignment import Budget, Item, align
 from convcost.core.metrics import METRICS, diffed
@@ -30,31 +30,29 @@ POSITION = "position"
 """In ``what``: matched by its name out of order (a layer or group moved among its peers)."""
 
 
-@dataclass(frozen=True)
-class LayerChange:
-    name: str  # its name in the new network (the old one's when removed)
-    status: Status
-    old: LayerResult | None
-    new: LayerResult | None
-    what: tuple[str, ...] = ()  # for a changed layer: position, kind, config, input, ...
+class _Side(Protocol):
+    """What a change reads of either side: a layer's result or a group's sums."""
 
     @property
-    def known(self) -> bool:
-        """Whether both sides' work is known (neither is an operator convcost could not
-        count): else the deltas are unknown (None)."""
-        return all(side is None or side.counted for side in (self.old, self.new))
-
+    def name(self) -> str: ...
     @property
-    def macs_delta(self) -> int | None:
-        if not self.known:
-            return None
-        return (self.new.macs if self.new else 0) - (self.old.macs if self.old else 0)
-
+    def local_name(self) -> str: ...
     @property
-    def params_delta(self) -> int | None:
-        if not self.known:
-            return None
-        return (self.new.params if self.new else 0) - (self.old.params if self.old else 0)
+    def macs(self) -> int: ...
+    @property
+    def params(self) -> int: ...
+
+
+class _Sides:
+    """What a layer's change and a group's share: their two sides, names and deltas."""
+
+    old: _Side | None
+    new: _Side | None
+
+    def delta(self, figure: Literal["macs", "params"]) -> int:
+        """The new side's figure less the old one's (0 for a side that is missing)."""
+        old, new = self.old, self.new
+        return (getattr(new, figure) if new else 0) - (getattr(old, figure) if old else 0)
 
     @property
     def old_name(self) -> str | None:
@@ -74,6 +72,29 @@ class LayerChange:
 
 
 @dataclass(frozen=True)
+class LayerChange(_Sides):
+    name: str  # its name in the new network (the old one's when removed)
+    status: Status
+    old: LayerResult | None
+    new: LayerResult | None
+    what: tuple[str, ...] = ()  # for a changed layer: position, kind, config, input, ...
+
+    @property
+    def known(self) -> bool:
+        """Whether both sides' work is known (neither is an operator convcost could not
+        count): else the deltas are unknown (None)."""
+        return all(side is None or side.counted for side in (self.old, self.new))
+
+    @property
+    def macs_delta(self) -> int | None:
+        return self.delta("macs") if self.known else None
+
+    @property
+    def params_delta(self) -> int | None:
+        return self.delta("params") if self.known else None
+
+
+@dataclass(frozen=True)
 class GroupSide:
     """A group (block, repeat, concat, residual, named group) on one side, with its layers'
     summed figures."""
@@ -86,7 +107,7 @@ class GroupSide:
 
 
 @dataclass(frozen=True)
-class GroupChange:
+class GroupChange(_Sides):
     """A group of either network: ``changed`` when a layer inside it is changed, added or
     removed, or it moved; ``renamed`` when only its name (or an enclosing group's) differs."""
 
@@ -102,27 +123,12 @@ class GroupChange:
         return side.name
 
     @property
-    def old_name(self) -> str | None:
-        return None if self.old is None else self.old.name
-
-    @property
-    def new_name(self) -> str | None:
-        return None if self.new is None else self.new.name
-
-    @property
     def macs_delta(self) -> int:
-        return (self.new.macs if self.new else 0) - (self.old.macs if self.old else 0)
+        return self.delta("macs")
 
     @property
     def params_delta(self) -> int:
-        return (self.new.params if self.new else 0) - (self.old.params if self.old else 0)
-
-    @property
-    def renamed_itself(self) -> bool:
-        old, new = self.old, self.new
-        if old is None or new is None:
-            return False
-        return old.local_name != new.local_name and old.name != new.name
+        return self.delta("params")
 
 
 Change = LayerChange | GroupChange

@@ -123,10 +123,11 @@ class GlobalAvgPool(Layer):
         return inp.elements  # every value added once
 
 
-class AdaptiveAvgPool(Layer):
-    kind = "adaptiveavgpool"
-    aliases = ("adaptive_avg_pool",)
-    summary = "average pooling to a fixed H×W, as PyTorch's AdaptiveAvgPool2d (no MACs)"
+class AdaptivePool(Layer):
+    """What PyTorch's adaptive pools share: a fixed output size, whatever the input, and
+    their windows (output i covers [⌊i·n/m⌋, ⌈(i+1)·n/m⌉) of n inputs), each value of each
+    window an addition or a comparison."""
+
     positional = ("size",)
 
     size: tuple[int, int] = param(fields.pair, "output size: N, HxW or [h, w]", default=(1, 1))
@@ -137,39 +138,28 @@ class AdaptiveAvgPool(Layer):
 
     def config(self) -> str:
         return f"{self.size[0]}x{self.size[1]}"
+
+    def other_ops(self, inp: Shape, out: Shape) -> int:
+        return _window_lengths(inp.h, self.size[0]) * _window_lengths(inp.w, self.size[1]) * inp.c
+
+
+class AdaptiveAvgPool(AdaptivePool):
+    kind = "adaptiveavgpool"
+    aliases = ("adaptive_avg_pool",)
+    summary = "average pooling to a fixed H×W, as PyTorch's AdaptiveAvgPool2d (no MACs)"
 
     def saved(self, inp: Shape, out: Shape) -> Saved:
         # A 1×1 output is a mean (its backward needs only shapes); others keep the input.
         return Saved() if self.size == (1, 1) else Saved(input=True)
 
-    def other_ops(self, inp: Shape, out: Shape) -> int:
-        # PyTorch's windows: output i covers [floor(i·n/m), ceil((i+1)·n/m)) of n inputs.
-        rows = _window_lengths(inp.h, self.size[0])
-        columns = _window_lengths(inp.w, self.size[1])
-        return rows * columns * inp.c
 
-
-class AdaptiveMaxPool(Layer):
+class AdaptiveMaxPool(AdaptivePool):
     kind = "adaptivemaxpool"
     aliases = ("adaptive_max_pool", "adaptivemaxpool2d")
     summary = "max pooling to a fixed H×W, as PyTorch's AdaptiveMaxPool2d (no MACs)"
-    positional = ("size",)
-
-    size: tuple[int, int] = param(fields.pair, "output size: N, HxW or [h, w]", default=(1, 1))
-
-    def evaluate(self, inp: Shape) -> Evaluation:
-        require_spatial(inp, self.kind)
-        return Evaluation(Shape(self.size[0], self.size[1], inp.c))
-
-    def config(self) -> str:
-        return f"{self.size[0]}x{self.size[1]}"
 
     def saved(self, inp: Shape, out: Shape) -> Saved:
         return Saved(input=True, extra_bytes=8 * out.elements)  # and int64 argmax indices
-
-    def other_ops(self, inp: Shape, out: Shape) -> int:
-        # A comparison per value of each window, PyTorch's windows as the average pool's.
-        return _window_lengths(inp.h, self.size[0]) * _window_lengths(inp.w, self.size[1]) * inp.c
 
 
 def _window_lengths(n: int, m: int) -> int:
