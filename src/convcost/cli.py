@@ -345,6 +345,7 @@ def compare(
     Give the conv as --KxK FILTERS (--3x3 128, --5x5 32, --7x7 64) or as
     --kernel KxK --filters N. Prints per-layer MACs and params, path totals, how many times
     fewer MACs each bottleneck needs, and the break-even width b* above which it stops paying.
+    In the table, ≈ is the MACs (or FLOPs) rounded: k, M, G for thousands, millions, billions.
     """
     from convcost.analyses.compare import compare as run_compare
     from convcost.core.fields import scalar
@@ -499,6 +500,12 @@ def analyze(
     """Per-layer shapes, MACs, params and activations of a layer stack, and totals.
 
     \b
+    Table columns: MACs (or FLOPs) exact; ≈ the same rounded (k, M, G: thousands,
+    millions, billions); % MACs its share of the total, with a bar; outputs the values a
+    layer writes; with --device, time, % time and what bounds it (compute or memory).
+    Off a terminal the table is printed whole, at its own width (COLUMNS sets one).
+
+    \b
     Inline spec: INPUT | LAYER | LAYER ...
       28x28x192 | conv 1x1 16 relu | conv 5x5 32
       224x224x3 | conv 7x7 64 s2 bn relu | maxpool 3 2 p1 | gap | fc 1000
@@ -514,14 +521,14 @@ def analyze(
     defaults = _bias_defaults(no_bias)
     at = _input_shape(input_shape)
 
-    def run() -> Report:
+    def run() -> tuple[Loaded, Report]:
         from convcost.frontends import analyze_spec
 
-        return analyze_spec(spec, defaults, batch, max_layers, costing, at, _warn_loaded)[1]
+        return analyze_spec(spec, defaults, batch, max_layers, costing, at, _warn_loaded)
 
-    report = _guard(run)
+    loaded, report = _guard(run)
     _warn_uncounted(spec, report)
-    options = Options(unit.value, explain, depth, count_buffers, _title(spec, report))
+    options = Options(unit.value, explain, depth, count_buffers, _title(spec, loaded, report))
     emit(report, output_format, options)
 
 
@@ -825,8 +832,10 @@ def schema() -> None:
     emit(Document(config_schema()), Format.json)
 
 
-def _title(spec: str, report: Report) -> str:
-    title = spec if len(spec) < 60 else spec[:57] + "..."
+def _title(spec: str, loaded: Loaded, report: Report) -> str:
+    """The config's ``name:`` when it has one, else the spec as given (whole: a table folds
+    it on a narrow terminal)."""
+    title = getattr(loaded.network, "name", "") or spec
     return title if report.batch == 1 else f"{title}  (batch {report.batch})"
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from convcost.core.metrics import METRICS, Metric, Number, per_layer
 from convcost.core.metrics import totals as totals_metrics
-from convcost.render.numbers import figure, short
+from convcost.render.numbers import figure, fixed, short
 
 if TYPE_CHECKING:
     from convcost.core.report import LayerResult, Report, Row, Totals
@@ -62,6 +62,46 @@ def metric_column(key: str, style: Literal["grouped", "short"] = "grouped",
 def work_columns(unit: str) -> list[Column]:
     """The work figure the user asked for (``--unit macs|flops``), exact and rounded (≈)."""
     return [metric_column(unit), metric_column(unit, "short", "≈")]
+
+
+BAR_CELLS = 10
+"""The widest share bar, in character cells (each cell eight steps: ▏▎▍▌▋▊▉█)."""
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def bar(eighths: int) -> str:
+    """A bar ``eighths`` eighths of a cell long: 13 → ``█▋``."""
+    full, part = divmod(eighths, 8)
+    return "█" * full + (_EIGHTHS[part] if part else "")
+
+
+def share_column(column: Column, total: Figures) -> Column:
+    """What share of ``total``'s figure each row's is, headed ``% TITLE``: per cent to one
+    decimal and a bar of up to BAR_CELLS cells (``12.3 █▎``; the total's row: ``100.0``).
+    Its value is the fraction (None where the figure is unknown or the total is 0)."""
+    whole = column.value(total)
+
+    def value(f: Figures) -> Number:
+        part = column.value(f)
+        return None if part is None or not whole else part / whole
+
+    def text(f: Figures) -> str:
+        part = column.value(f)
+        if part is None:
+            return UNKNOWN
+        if not whole:
+            return ""
+        if f is total:
+            return "100.0"
+        steps = 8 * BAR_CELLS
+        if isinstance(part, int) and isinstance(whole, int):  # counts: exact, half up
+            percent = fixed(100 * part, whole, 1)
+            eighths = (2 * steps * part + whole) // (2 * whole)
+        else:
+            percent, eighths = f"{100 * part / whole:.1f}", round(steps * part / whole)
+        return f"{percent:>5} {bar(eighths)}".rstrip()
+
+    return Column(f"{column.key}_share", f"% {column.title}", "left", text, value)
 
 
 def has_device(report: Report) -> bool:

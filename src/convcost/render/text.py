@@ -94,7 +94,7 @@ def _spreads(value: Any) -> bool:
 
 def _layers_json(
     layers: tuple[LayerResult, ...],
-    explain: bool,
+    explain: str | None,
     graph: Graph | None = None,
     device: bool = False,
 ) -> list[dict[str, Any]]:
@@ -129,7 +129,7 @@ def _layers_json(
         if padding is not None:
             data["padding"] = padding
         if explain:
-            data["explain"] = explain_layer(result)
+            data["explain"] = explain_layer(result, explain)
         if nodes:
             data["inputs"] = [None if i == INPUT else names[i] for i in nodes[index].inputs]
         rows.append(data)
@@ -209,7 +209,7 @@ def _group_json(group: GroupResult, device: bool) -> dict[str, Any]:
     }
 
 
-def _report_json(report: Report, explain: bool) -> dict[str, Any]:
+def _report_json(report: Report, explain: str | None) -> dict[str, Any]:
     device = has_device(report)
     totals = _totals_json(report.totals, device)
     if device:
@@ -225,6 +225,11 @@ def _report_json(report: Report, explain: bool) -> dict[str, Any]:
     return data
 
 
+def _explained(options: Options) -> str | None:
+    """With --explain, the unit its lines count work in (``explain_layer``); else None."""
+    return options.unit if options.explain else None
+
+
 def _dump(data: dict[str, Any]) -> str:
     return json_text({"schema_version": SCHEMA_VERSION, **data})
 
@@ -237,7 +242,7 @@ def analyze_json(report: Report, options: Options) -> str:
         "output_shape": report.output_shape.as_list(),
         "batch": report.batch,
         "bytes_per_value": _bytes_per_value(report),
-        **_report_json(report, options.explain),
+        **_report_json(report, _explained(options)),
     }
     if options.depth is not None:
         data["depth"] = options.depth
@@ -270,7 +275,7 @@ def _saving_json(comparison: Comparison, saving: Saving) -> dict[str, Any]:
 
 @writer(_COMPARISON, Format.json)
 def compare_json(comparison: Comparison, options: Options) -> str:
-    explain = options.explain
+    explain = _explained(options)
     return _dump(
         {
             "command": "compare",
@@ -293,7 +298,7 @@ def compare_json(comparison: Comparison, options: Options) -> str:
 def shape_json(result: LayerShape, options: Options) -> str:
     report = result.report
     (layer,) = report.layers
-    (data,) = _layers_json(report.layers, options.explain)
+    (data,) = _layers_json(report.layers, _explained(options))
     assert layer.axes is not None
     return _dump(
         {
@@ -311,7 +316,7 @@ def shape_json(result: LayerShape, options: Options) -> str:
 _CSV_HEAD = ["name", "kind", "config", "input_shape", "output_shape"]
 
 
-def _csv_header(columns: list[Column], explain: bool, bound: bool = False) -> list[str]:
+def _csv_header(columns: list[Column], explain: str | None, bound: bool = False) -> list[str]:
     return [*_CSV_HEAD, *(c.key for c in columns), *(["bound"] if bound else []),
             *(["explain"] if explain else [])]  # fmt: skip
 
@@ -323,7 +328,7 @@ def _figures(row: Row | Report) -> Totals | LayerResult:
 
 
 def _csv_row(
-    row: Row | Report, explain: bool, texts: Texts, columns: list[Column], bound: bool = False
+    row: Row | Report, explain: str | None, texts: Texts, columns: list[Column], bound: bool = False
 ) -> list[object]:
     f = _figures(row)
     if isinstance(row, LayerResult):
@@ -337,12 +342,12 @@ def _csv_row(
     if bound:
         cells.append(f.cost.bound if f.cost is not None else "")
     if explain:
-        cells.append("; ".join(explain_layer(row)) if isinstance(row, LayerResult) else "")
+        cells.append("; ".join(explain_layer(row, explain)) if isinstance(row, LayerResult) else "")
     return cells
 
 
 def _csv_rows(
-    report: Report, explain: bool, columns: list[Column], depth: int | None = None
+    report: Report, explain: str | None, columns: list[Column], depth: int | None = None
 ) -> list[list[object]]:
     """Every layer, or with ``depth`` the rows every format lists (render.columns), then
     the total."""
@@ -376,19 +381,19 @@ def _csv(header: list[str], rows: list[list[object]]) -> str:
 def analyze_csv(report: Report, options: Options) -> str:
     device = has_device(report)
     columns = layer_columns(device)
-    header = _csv_header(columns, options.explain, device)
-    return _csv(header, _csv_rows(report, options.explain, columns, options.depth))
+    header = _csv_header(columns, _explained(options), device)
+    return _csv(header, _csv_rows(report, _explained(options), columns, options.depth))
 
 
 @writer(_COMPARISON, Format.csv)
 def compare_csv(comparison: Comparison, options: Options) -> str:
     device = has_device(comparison.direct.report)
     columns = layer_columns(device)
-    header = ["path", *_csv_header(columns, options.explain, device)]
+    header = ["path", *_csv_header(columns, _explained(options), device)]
     rows = [
         [path.name, *row]
         for path in comparison.paths
-        for row in _csv_rows(path.report, options.explain, columns)
+        for row in _csv_rows(path.report, _explained(options), columns)
     ]
     return _csv(header, rows)
 
@@ -460,10 +465,10 @@ def _md_right(columns: list[Column], offset: int = 0) -> set[int]:
     return {offset + len(_MD_HEAD) + i for i, c in enumerate(columns) if c.justify == "right"}
 
 
-def _md_explain(results: list[LayerResult]) -> str:
+def _md_explain(results: list[LayerResult], unit: str) -> str:
     lines = []
     for r in results:
-        for line in explain_layer(r):
+        for line in explain_layer(r, unit):
             lines.append(f"- {md_code(r.name)}: {line}")
     return "\n".join(lines)
 
@@ -476,8 +481,8 @@ def analyze_markdown(report: Report, options: Options) -> str:
     footer = footer_lines(report)
     if footer:
         text += "\n\n" + "\n".join(f"- {md_text(line)}" for line in footer)
-    if options.explain:
-        text += "\n\n" + _md_explain(list(report.layers))
+    if _explained(options):
+        text += "\n\n" + _md_explain(list(report.layers), options.unit)
     return text
 
 
@@ -486,11 +491,11 @@ def compare_markdown(comparison: Comparison, options: Options) -> str:
     columns = _md_columns(options.unit, has_device(comparison.direct.report))
     rows = [row for p in comparison.paths for row in _md_layers(p.report, columns, [p.name])]
     text = _md_table(["path", *_md_header(columns)], rows, _md_right(columns, 1))
-    text += "\n\n" + "\n".join(f"- {line}" for line in saving_lines(comparison))
+    text += "\n\n" + "\n".join(f"- {line}" for line in saving_lines(comparison, options.unit))
     text += "".join(f"\n- {md_text(line)}" for line in time_lines(comparison))
-    if options.explain:
+    if _explained(options):
         results = [r for p in comparison.paths for r in p.report.layers]
-        text += "\n\n" + _md_explain(results)
+        text += "\n\n" + _md_explain(results, options.unit)
     return text
 
 
