@@ -252,9 +252,7 @@ def _print_table(
     _print_blocks(console, blocks, unit)
 
 
-def _print_blocks(
-    console: Console, blocks: _Blocks, unit: str
-) -> None:
+def _print_blocks(console: Console, blocks: _Blocks, unit: str) -> None:
     """The narrow layout: a few lines a row (its name first, whole), the rows the table
     would list (``--depth`` holds)."""
     texts = Texts()
