@@ -29,7 +29,7 @@ HEADLINE = """\
    total                           28×28×32   12,443,648   12.4M   15,920
 
 bottleneck 16: 9.68× fewer MACs (−89.7 %), 9.65× fewer params (−89.6 %)
-break-even width b* = 25·192·32 / (192 + 25·32) = 154.8: bottlenecks of up to 154 channels save
+break-even width b* = 25·192·32 / (192 + 25·32) ≈ 154.8: bottlenecks of up to 154 channels save
 MACs, wider ones cost more
 """
 
@@ -156,12 +156,12 @@ def test_shape_json(runner: CliRunner) -> None:
 ANALYZE_TABLE = """\
 28x28x192 | conv 1x1 16 relu | conv 5x5 32
 
- layer   op                input      output          MACs      ≈  params  outputs
- ─────────────────────────────────────────────────────────────────────────────────
- conv1   conv 1x1 s1 same  28×28×192  28×28×16   2,408,448   2.4M   3,088    12.5k
- relu1   relu              28×28×16   28×28×16           0      0       0    12.5k
- conv2   conv 5x5 s1 same  28×28×16   28×28×32  10,035,200  10.0M  12,832    25.1k
- total                     28×28×192  28×28×32  12,443,648  12.4M  15,920    50.2k
+ layer  op                input      output          MACs      ≈  % MACs           params  outputs
+ ─────────────────────────────────────────────────────────────────────────────────────────────────
+ conv1  conv 1x1 s1 same  28×28×192  28×28×16   2,408,448   2.4M   19.4 █▉          3,088    12.5k
+ relu1  relu              28×28×16   28×28×16           0      0    0.0                 0    12.5k
+ conv2  conv 5x5 s1 same  28×28×16   28×28×32  10,035,200  10.0M   80.6 ████████▏  12,832    25.1k
+ total                    28×28×192  28×28×32  12,443,648  12.4M  100.0            15,920    50.2k
 
 params size: 0.06 MB (15,920 × 4 B, fp32)
 peak activation memory: 0.65 MB at conv1 (fp32)
@@ -450,35 +450,31 @@ def test_inline_errors_point_at_the_token(
 
 NARROW_SPEC = "28x28x192 | conv 1x1 16 relu | conv 5x5 32"
 NARROW_TABLES = {
-    # 70 columns: the output-values column goes first ...
+    # 70 columns: the output values, the input shapes and the rounded MACs give way ...
     70: """\
 28x28x192 | conv 1x1 16 relu | conv 5x5 32
 
- layer   op            input      output          MACs      ≈  params
+ layer  op              output          MACs  % MACs           params
  ────────────────────────────────────────────────────────────────────
- conv1   conv 1x1 s1   28×28×192  28×28×16   2,408,448   2.4M   3,088
-         same
- relu1   relu          28×28×16   28×28×16           0      0       0
- conv2   conv 5x5 s1   28×28×16   28×28×32  10,035,200  10.0M  12,832
-         same
- total                 28×28×192  28×28×32  12,443,648  12.4M  15,920
-
+ conv1  conv 1x1 s1     28×28×16   2,408,448   19.4 █▉          3,088
+        same
+ relu1  relu            28×28×16           0    0.0                 0
+ conv2  conv 5x5 s1     28×28×32  10,035,200   80.6 ████████▏  12,832
+        same
+ total                  28×28×32  12,443,648  100.0            15,920
 """,
-    # ... then the input shapes ...
+    # ... then the shares (the op column wraps no narrower than 12, between words) ...
     60: """\
 28x28x192 | conv 1x1 16 relu | conv 5x5 32
 
- layer   op             output          MACs      ≈  params
- ──────────────────────────────────────────────────────────
- conv1   conv 1x1 s1    28×28×16   2,408,448   2.4M   3,088
-         same
- relu1   relu           28×28×16           0      0       0
- conv2   conv 5x5 s1    28×28×32  10,035,200  10.0M  12,832
-         same
- total                  28×28×32  12,443,648  12.4M  15,920
-
+ layer  op                output          MACs  params
+ ─────────────────────────────────────────────────────
+ conv1  conv 1x1 s1 same  28×28×16   2,408,448   3,088
+ relu1  relu              28×28×16           0       0
+ conv2  conv 5x5 s1 same  28×28×32  10,035,200  12,832
+ total                    28×28×32  12,443,648  15,920
 """,
-    # ... and where no table shows every number whole, one block per layer.
+    # ... and where no table shows every name and number whole, one block per row.
     40: """\
 28x28x192 | conv 1x1 16 relu | conv 5x5
 32
@@ -524,12 +520,12 @@ def test_table_shows_names_as_given(
     assert (result.exit_code, result.stdout) == (0, """\
 names.yaml
 
- layer    op                input  output    MACs      ≈  params  outputs
- ────────────────────────────────────────────────────────────────────────
- a[red]b  conv 3x3 s1 same  8×8×3  8×8×4    6,912   6.9k     112      256
- :smile:  conv 3x3 s1 same  8×8×4  8×8×4    9,216   9.2k     148      256
- x[/]     conv 3x3 s1 same  8×8×4  8×8×4    9,216   9.2k     148      256
- total                      8×8×3  8×8×4   25,344  25.3k     408      768
+ layer    op                input  output    MACs      ≈  % MACs      params  outputs
+ ────────────────────────────────────────────────────────────────────────────────────
+ a[red]b  conv 3x3 s1 same  8×8×3  8×8×4    6,912   6.9k   27.3 ██▊      112      256
+ :smile:  conv 3x3 s1 same  8×8×4  8×8×4    9,216   9.2k   36.4 ███▋     148      256
+ x[/]     conv 3x3 s1 same  8×8×4  8×8×4    9,216   9.2k   36.4 ███▋     148      256
+ total                      8×8×3  8×8×4   25,344  25.3k  100.0          408      768
 
 params size: 0.00 MB (408 × 4 B, fp32)
 peak activation memory: 0.00 MB at :smile: (fp32)

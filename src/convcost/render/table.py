@@ -126,8 +126,11 @@ def _bound(line: _Line) -> str:
 
 
 def _cells(columns: dict[str, _Cell], lines: list[_Line], headers: list[str]) -> list[list[str]]:
+    """The lines' cells, made ``visible`` (as Rich's console would) so that their widths are
+    what shows."""
     cell_of = [columns[h].cell for h in headers]
-    return [[cell(line) for cell in cell_of] for line in lines]
+    cells = [[cell(line) for cell in cell_of] for line in lines]
+    return [row if "".join(row).isprintable() else [visible(c) for c in row] for row in cells]
 
 
 def _widths(headers: list[str], cells: list[list[str]], least: bool = False) -> list[int]:
@@ -135,13 +138,21 @@ def _widths(headers: list[str], cells: list[list[str]], least: bool = False) -> 
     (it wraps between words), any other cell whole (a layer's name is never split)."""
     widths = [cell_len(h) for h in headers]
     op = headers.index("op") if least and "op" in headers else -1
+    natural_op = 0
     for row in cells:
         for i, cell in enumerate(row):
             if i == op:
                 widths[i] = max(widths[i], *map(cell_len, cell.split()), 0)
+                natural_op = max(natural_op, cell_len(cell))
             elif len(cell) > widths[i] or not cell.isascii():
                 widths[i] = max(widths[i], cell_len(cell))
+    if op >= 0:  # a column of one word a line reads badly: a figure gives way first
+        widths[op] = max(widths[op], min(natural_op, _OP_WIDTH))
     return widths
+
+
+_OP_WIDTH = 12
+"""The op column's narrowest width where its cells are wider ("conv 3x3 s2" on a line)."""
 
 
 def _width(widths: list[int]) -> int:
@@ -170,8 +181,7 @@ def _plain(
 ) -> str:
     """The text Rich writes for ``_table`` when nothing wraps and no style shows, made
     directly: Rich lays out ~1,000 rows a second, which made a 10,000-layer table take 14 s
-    (tests keep the two alike). Names are made visible as Rich's console would."""
-    cells = [row if "".join(row).isprintable() else [visible(c) for c in row] for row in cells]
+    (tests keep the two alike)."""
     widths = _widths(headers, cells)
     right = [columns[h].justify == "right" for h in headers]
 
@@ -218,6 +228,12 @@ def _natural(console: Console) -> bool:
     return not console.is_terminal and not os.environ.get("COLUMNS", "").strip()
 
 
+def _unstyled(console: Console) -> bool:
+    """Whether no style shows (not a terminal): a table that needs no wrapping is then
+    ``_plain``'s text rather than Rich's (tests keep the two alike)."""
+    return not console.is_terminal
+
+
 def _print_table(
     console: Console,
     title: str,
@@ -242,7 +258,7 @@ def _print_table(
         least = _widths(headers, cells, least=True)
         if _width(least) > console.width:
             continue
-        if _width(_widths(headers, cells)) <= console.width and not console.is_terminal:
+        if _width(_widths(headers, cells)) <= console.width and _unstyled(console):
             plain = _plain(columns, lines, headers, cells)
             console.print(Segments([Segment(plain)]), crop=False)
         else:  # Rich wraps the op between words, and shows the total in bold
