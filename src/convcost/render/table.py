@@ -50,12 +50,24 @@ class _Console(Console):
         return super().render_str(visible(text), **options)
 
 
+def _natural(console: Console) -> bool:
+    """Whether tables are printed at their natural width: off a terminal (a file, a pipe, a
+    CI log), unless COLUMNS sets a width, as ``docker ps`` and ``kubectl`` do."""
+    return not console.is_terminal and not os.environ.get("COLUMNS", "").strip()
+
+
+_UNBOUNDED = 1 << 20
+"""The width of a console off a terminal: no line of text is folded."""
+
+
 @contextmanager
 def _console() -> Iterator[Console]:
     """A console whose output is written in one piece at the end, trailing blanks trimmed."""
     # Text is shown as given: Rich would otherwise colour numbers (highlight), read "[...]"
     # in a layer's name as a style tag (markup; "[/]" was a crash) and ":name:" as an emoji.
     console = _Console(highlight=False, markup=False, emoji=False, soft_wrap=False)
+    if _natural(console):  # lines, as tables, whole: a file or a log wraps them if it will
+        console.width = _UNBOUNDED
     with console.capture() as capture:
         yield console
     sys.stdout.write("".join(line.rstrip() + "\n" for line in capture.get().splitlines()))
@@ -220,12 +232,6 @@ _Blocks = Sequence[tuple[str | None, Sequence[Row], Report]]
 BIG_TABLE = 2_000
 """Rows past which a table is not fitted to the terminal: Rich lays out ~1,000 rows a
 second, so a 20,000-row table that needed folding took 20 s."""
-
-
-def _natural(console: Console) -> bool:
-    """Whether tables are printed at their natural width: off a terminal (a file, a pipe, a
-    CI log), unless COLUMNS sets a width, as ``docker ps`` and ``kubectl`` do."""
-    return not console.is_terminal and not os.environ.get("COLUMNS", "").strip()
 
 
 def _unstyled(console: Console) -> bool:
