@@ -15,6 +15,7 @@ from rich.segment import Segment, Segments
 from rich.table import Table
 from rich.text import Text
 
+from convcost.core.kinds.conv import Conv, ConvTranspose
 from convcost.core.report import GroupResult, LayerResult, Report, Row, Totals
 from convcost.render.columns import (
     UNKNOWN,
@@ -92,7 +93,15 @@ def _line(row: Row | Report, compare: bool, indent: str, texts: Texts) -> _Line:
     name = indent + "  " * row.depth + (row.name if compare else row.local_name)
     if isinstance(row, GroupResult):
         return _Line(name, row.kind, *shapes, row.totals, bold=True)
-    return _Line(name, f"{row.kind} {texts.config(row.layer)}".strip(), *shapes, row)
+    return _Line(name, _op(row, texts), *shapes, row)
+
+
+def _op(row: LayerResult, texts: Texts) -> str:
+    """A layer's kind and settings, as the op column shows them: a conv without a bias says
+    so, as a dense layer's settings do (``conv 1x1 s1 same no bias``)."""
+    text = f"{row.kind} {texts.config(row.layer)}".strip()
+    layer = row.layer
+    return f"{text} no bias" if isinstance(layer, Conv | ConvTranspose) and not layer.bias else text
 
 
 def _metric_columns(unit: str, total: Totals | None) -> list[Column]:
@@ -286,7 +295,7 @@ def _print_blocks(console: Console, blocks: _Blocks, unit: str) -> None:
             if isinstance(row, GroupResult):
                 head, style = f"{row.name}: {row.kind}", "bold"
             else:
-                head, style = f"{row.name}: {row.kind} {texts.config(row.layer)}", None
+                head, style = f"{row.name}: {_op(row, texts)}", None
             console.print(head.rstrip(), overflow="fold", style=style)
             console.print(f"  {row.input_shape} → {row.output_shape}", overflow="fold")
             work = (

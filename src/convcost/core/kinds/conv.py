@@ -143,7 +143,7 @@ class Conv(Layer):
         text = window_config(self.kernel, self.stride, self.padding, self.dilation)
         if self.groups != 1:
             text += " dw" if self.groups == "depthwise" else f" g{self.groups}"
-        return text if self.bias else f"{text} no bias"  # as dense says it
+        return text
 
 
 class ConvTranspose(Layer):
@@ -248,7 +248,7 @@ class ConvTranspose(Layer):
             text += f" op{describe_pair(self.output_padding)}"
         if self.groups != 1:
             text += " dw" if self.groups == "depthwise" else f" g{self.groups}"
-        return text if self.bias else f"{text} no bias"  # as dense says it
+        return text
 
 
 def _numbered(layer: Layer, groups: int, filters: int) -> Layer:
