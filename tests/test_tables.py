@@ -353,3 +353,35 @@ def test_help_explains_the_columns() -> None:
     result = _runner(100).invoke(app, ["analyze", "--help"])
     assert "≈ the same rounded (k, M, G: thousands," in result.stdout
     assert "% MACs its share of the total, with a bar" in result.stdout
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_show_completion(shell: str) -> None:
+    result = CliRunner().invoke(app, ["--show-completion", shell], prog_name="convcost")
+    assert result.exit_code == 0
+    assert "_CONVCOST_COMPLETE" in result.stdout and "convcost" in result.stdout
+
+
+def _completed(words: str, tmp_path: Path) -> list[str]:
+    env = {**os.environ, "_CONVCOST_COMPLETE": "complete_bash", "COMP_WORDS": words,
+           "COMP_CWORD": str(len(words.split()) - 1), "HOME": str(tmp_path)}  # fmt: skip
+    # the console script: completion is keyed on the program's name
+    script = str(Path(sys.executable).parent / "convcost")
+    done = subprocess.run([script], env=env, capture_output=True, text=True, check=True)
+    return done.stdout.split()
+
+
+def test_completion_completes(tmp_path: Path) -> None:
+    assert _completed("convcost an", tmp_path) == ["analyze"]
+    assert "--count-buffers" in _completed("convcost analyze --co", tmp_path)
+
+
+def test_install_completion(tmp_path: Path) -> None:
+    env = {**os.environ, "HOME": str(tmp_path), "SHELL": "/bin/bash"}
+    script = str(Path(sys.executable).parent / "convcost")
+    done = subprocess.run([script, "--install-completion", "bash"], env=env,
+                          capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    installed = tmp_path / ".bash_completions" / "convcost.sh"
+    assert str(installed) in (tmp_path / ".bashrc").read_text()
+    assert "_CONVCOST_COMPLETE=complete_bash" in installed.read_text()

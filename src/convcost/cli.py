@@ -94,7 +94,7 @@ def _typer() -> typer.Typer:
         + ".",
         rich_markup_mode=None,
         pretty_exceptions_enable=False,
-        add_completion=False,
+        add_completion=True,
         no_args_is_help=True,
     )
 
