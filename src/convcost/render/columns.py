@@ -3,7 +3,7 @@ at ``--depth``, and the metric columns, built from core.metrics."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from convcost.core.metrics import METRICS, Metric, Number, per_layer
@@ -110,14 +110,28 @@ def has_device(report: Report) -> bool:
     return network is not None and network.settings.device is not None
 
 
-def layer_columns(device: bool = False) -> list[Column]:
-    """Every metric a layer's row carries, as machine formats (CSV, JSON) list them."""
-    return [metric_column(m.key) for m in per_layer(device)]
+def layer_columns(device: bool = False, total: Totals | None = None) -> list[Column]:
+    """Every metric a layer's row carries, as machine formats (CSV, JSON) list them; with
+    ``total``, then each row's shares of it (``share_columns``)."""
+    columns = [metric_column(m.key) for m in per_layer(device)]
+    return columns if total is None else [*columns, *share_columns(total, device)]
 
 
-def layer_values(row: Figures, device: bool = False) -> dict[str, Number]:
-    """A row's per-layer metrics by key, as JSON writes them."""
-    return {m.key: _known(m)(row) for m in per_layer(device)}
+def share_columns(total: Totals, device: bool = False) -> list[Column]:
+    """A row's shares of ``total``'s MACs and FLOPs, and with a device of its time: the
+    fractions machine formats carry (``macs_share``, ...)."""
+    keys = ["macs", "flops", *(["latency_s"] if device else [])]
+    return [share_column(metric_column(key), total) for key in keys]
+
+
+def layer_values(
+    row: Figures, device: bool = False, shares: Sequence[Column] = ()
+) -> dict[str, Number]:
+    """A row's per-layer metrics by key, as JSON writes them, then its ``shares``."""
+    values = {m.key: _known(m)(row) for m in per_layer(device)}
+    for column in shares:
+        values[column.key] = column.value(row)
+    return values
 
 
 def totals_values(totals: Totals, device: bool = False) -> dict[str, Any]:

@@ -15,6 +15,8 @@ from convcost.render.columns import (
     layer_columns,
     layer_values,
     metric_column,
+    share_column,
+    share_columns,
     shown_rows,
     totals_values,
     work_columns,
@@ -97,9 +99,11 @@ def _layers_json(
     explain: str | None,
     graph: Graph | None = None,
     device: bool = False,
+    total: Totals | None = None,
 ) -> list[dict[str, Any]]:
     # As Texts does for settings, each layer object's padding on each input shape is made once.
     texts = Texts()
+    shares = [] if total is None else share_columns(total, device)
     paddings: dict[tuple[int, Shape], dict[str, int] | None] = {}
     rows = []
     # What each layer reads, by name (null: the network's input), from the graph analysed.
@@ -113,7 +117,7 @@ def _layers_json(
             "config": texts.config(layer),
             "input_shape": inp.as_list(),
             "output_shape": result.output_shape.as_list(),
-            **layer_values(result, device),
+            **layer_values(result, device, shares),
             "depth": result.depth,
         }
         if device and result.cost is not None:
@@ -184,6 +188,7 @@ def _costs_json(totals: Totals) -> dict[str, Any]:
 def _rows_json(report: Report, depth: int) -> list[dict[str, Any]]:
     """The rows a table lists at ``--depth``, as one list: groups carry their totals."""
     device = has_device(report)
+    shares = share_columns(report.totals, device)
     rows = []
     for row in shown_rows(report, depth):
         is_group = isinstance(row, GroupResult)
@@ -191,7 +196,7 @@ def _rows_json(report: Report, depth: int) -> list[dict[str, Any]]:
             "name": row.name, "kind": row.kind, "row": "group" if is_group else "layer",
             "depth": row.depth, "input_shape": row.input_shape.as_list(),
             "output_shape": row.output_shape.as_list(),
-            **layer_values(row.totals if isinstance(row, GroupResult) else row, device),
+            **layer_values(row.totals if isinstance(row, GroupResult) else row, device, shares),
         })  # fmt: skip
         if device and isinstance(row, LayerResult) and row.cost is not None:
             rows[-1]["bound"] = row.cost.bound
@@ -216,7 +221,7 @@ def _report_json(report: Report, explain: str | None) -> dict[str, Any]:
         latency = totals["latency_s"]
         totals["images_per_s"] = report.batch / latency if latency else None
     data = {
-        "layers": _layers_json(report.layers, explain, report.graph, device),
+        "layers": _layers_json(report.layers, explain, report.graph, device, report.totals),
         "groups": [_group_json(g, device) for g in report.groups],
         "totals": totals,
     }
@@ -378,9 +383,10 @@ def _csv(header: list[str], rows: list[list[object]]) -> str:
 
 
 @writer(Report, Format.csv)
-def analyze_csv(report: Report, options: Options) -> str:
+def analyze_csv(report: Report, options: Options, shares: bool = True) -> str:
+    """``shares``: each row's shares of the totals (not for one layer: ``shape``)."""
     device = has_device(report)
-    columns = layer_columns(device)
+    columns = layer_columns(device, report.totals if shares else None)
     header = _csv_header(columns, _explained(options), device)
     return _csv(header, _csv_rows(report, _explained(options), columns, options.depth))
 
@@ -388,19 +394,20 @@ def analyze_csv(report: Report, options: Options) -> str:
 @writer(_COMPARISON, Format.csv)
 def compare_csv(comparison: Comparison, options: Options) -> str:
     device = has_device(comparison.direct.report)
-    columns = layer_columns(device)
-    header = ["path", *_csv_header(columns, _explained(options), device)]
+    # each path's shares are of its own total
+    columns = {p.name: layer_columns(device, p.report.totals) for p in comparison.paths}
+    header = ["path", *_csv_header(columns["direct"], _explained(options), device)]
     rows = [
         [path.name, *row]
         for path in comparison.paths
-        for row in _csv_rows(path.report, _explained(options), columns)
+        for row in _csv_rows(path.report, _explained(options), columns[path.name])
     ]
     return _csv(header, rows)
 
 
 @writer(_LAYER_SHAPE, Format.csv)
 def shape_csv(result: LayerShape, options: Options) -> str:
-    return analyze_csv(result.report, options._replace(depth=None))
+    return analyze_csv(result.report, options._replace(depth=None), shares=False)
 
 
 # --- Markdown -------------------------------------------------------------------------------
@@ -413,11 +420,16 @@ def _md_table(header: list[str], rows: list[list[str]], right: set[int]) -> str:
     return "\n".join(lines)
 
 
-def _md_columns(unit: str, device: bool = False) -> list[Column]:
-    columns = [*work_columns(unit), metric_column("params"), metric_column("activations"),
+def _md_columns(unit: str, device: bool = False, total: Totals | None = None) -> list[Column]:
+    """The Markdown table's figures; with ``total`` (analyze) the shares of it beside the
+    work and the time."""
+    work = work_columns(unit)
+    time = metric_column("latency_s")
+    columns = [*work, *([] if total is None else [share_column(work[0], total)]),
+               metric_column("params"), metric_column("activations"),
                metric_column("bytes_moved"), metric_column("arithmetic_intensity")]  # fmt: skip
     if device:
-        columns += [metric_column("latency_s"), _BOUND]
+        columns += [time, *([] if total is None else [share_column(time, total)]), _BOUND]
     return columns
 
 
@@ -428,7 +440,9 @@ def _bound(figures: LayerResult | Totals) -> str:
 _BOUND = Column("bound", "bound", "left", _bound, lambda figures: None)
 
 
-_BOLD_TOTALS = {0, 2}  # columns whose total is in bold: the exact work figure and params
+def _bold_total(index: int, column: Column) -> bool:
+    """Whether a column's total is in bold: the exact work figure's (the first) and params'."""
+    return index == 0 or column.key == "params"
 
 
 def _md_row(row: Row | Report, columns: list[Column], prefix: list[str]) -> list[str]:
@@ -441,7 +455,7 @@ def _md_row(row: Row | Report, columns: list[Column], prefix: list[str]) -> list
         head = [md_code(row.name), md_text(row.kind), row.config]
     total = isinstance(row, Report)
     figures = [
-        f"**{c.text(f)}**" if total and i in _BOLD_TOTALS else c.text(f)
+        f"**{c.text(f)}**" if total and _bold_total(i, c) else c.text(f).strip()
         for i, c in enumerate(columns)
     ]
     return [*prefix, *head, str(row.input_shape), str(row.output_shape), *figures]
@@ -474,8 +488,9 @@ def _md_explain(results: list[LayerResult], unit: str) -> str:
 
 
 @writer(Report, Format.markdown)
-def analyze_markdown(report: Report, options: Options) -> str:
-    columns = _md_columns(options.unit, has_device(report))
+def analyze_markdown(report: Report, options: Options, shares: bool = True) -> str:
+    """``shares``: each row's shares of the totals (not for one layer: ``shape``)."""
+    columns = _md_columns(options.unit, has_device(report), report.totals if shares else None)
     rows = _md_layers(report, columns, [], options.depth)
     text = _md_table(_md_header(columns), rows, _md_right(columns))
     footer = footer_lines(report)
@@ -501,7 +516,7 @@ def compare_markdown(comparison: Comparison, options: Options) -> str:
 
 @writer(_LAYER_SHAPE, Format.markdown)
 def shape_markdown(result: LayerShape, options: Options) -> str:
-    return analyze_markdown(result.report, Options(explain=True))
+    return analyze_markdown(result.report, Options(explain=True), shares=False)
 
 
 # --- the device presets ---------------------------------------------------------------------
