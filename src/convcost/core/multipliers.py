@@ -97,40 +97,61 @@ def parse_multiplier(value: object) -> Fraction:
     return number
 
 
+class Scaler:
+    """Scales layers by the rule above, knowing the network at its written width
+    (``graph``): each layer's input there, by full name, and which layers set the outputs.
+    A front end that builds its graph as it goes (a config, whose layers may read their
+    input) calls it on each layer it builds, with that layer's input at the new width."""
+
+    def __init__(self, width: Width, graph: Graph) -> None:
+        from convcost.core.analysis import evaluate_prefix
+
+        shapes: list[Shape] = []
+        evaluate_prefix(graph.nodes, graph.input_shape, [], shapes, len(graph.nodes) - 1)
+        self.width = width
+        self.inputs = {
+            node.name: graph.input_shape if node.inputs[0] == INPUT else shapes[node.inputs[0]]
+            for node in graph.nodes
+        }
+        self.kept = {graph.nodes[index].name for index in _output_widths(graph, shapes)}
+
+    def __call__(self, name: str, layer: Layer, inp: Shape) -> Layer:
+        """Layer ``name`` at the new width, its input there being ``inp``."""
+        before = self.inputs.get(name, inp)
+        return _scaled(name, layer, before, inp, self.width, name in self.kept)
+
+    def refusing(self, error: ConvcostError) -> ConvcostError:
+        """``error``, met in the network at the new width, said to be met there."""
+        return ConvcostError(f"at {self.width}: {error.message}", error.location, error.field)
+
+
 def scale_width(graph: Graph, width: Width) -> Graph:
     """``graph`` with its widths scaled by the rule above; a layer the scaled network
     cannot hold is refused, its error saying at which multiplier."""
-    from convcost.core.analysis import evaluate_node, evaluate_prefix
+    from convcost.core.analysis import evaluate_node
 
-    nodes = graph.nodes
-    original: list[Shape] = []
-    evaluate_prefix(nodes, graph.input_shape, [], original, len(nodes) - 1)
-    kept = _output_widths(graph, original)
-    scaled_nodes: list[GraphNode] = []
+    scaler = Scaler(width, graph)
+    nodes: list[GraphNode] = []
     shapes: list[Shape] = []
-    for index, node in enumerate(nodes):
+    for index, node in enumerate(graph.nodes):
         source = node.inputs[0]
-        before = graph.input_shape if source == INPUT else original[source]
-        after = graph.input_shape if source == INPUT else shapes[source]
         try:
-            layer = _scaled(node, before, after, width, index in kept)
-            scaled_nodes.append(node._replace(layer=layer))
-            evaluation = evaluate_node(scaled_nodes, graph.input_shape, index, shapes)
+            inp = graph.input_shape if source == INPUT else shapes[source]
+            nodes.append(node._replace(layer=scaler(node.name, node.layer, inp)))
+            shapes.append(evaluate_node(nodes, graph.input_shape, index, shapes)[0])
         except ConvcostError as error:
-            raise ConvcostError(f"at {width}: {error.message}", error.location,
-                                error.field) from None  # fmt: skip
-        shapes.append(evaluation[0])
-    return graph._replace(nodes=tuple(scaled_nodes))
+            raise scaler.refusing(error) from None
+    return graph._replace(nodes=tuple(nodes))
 
 
-def _scaled(node: GraphNode, before: Shape, after: Shape, width: Width, kept: bool) -> Layer:
-    """The node's layer at the new width: ``before`` and ``after`` are its input's shape
-    at the old width and the new one."""
+def _scaled(name: str, layer: Layer, before: Shape, after: Shape, width: Width,
+            kept: bool) -> Layer:  # fmt: skip
+    """Layer ``name`` at the new width: ``before`` and ``after`` are its input's shape at
+    the old width and the new one; ``kept``: it sets an output's width."""
     from convcost.core.kinds.conv import Conv, ConvTranspose
     from convcost.core.kinds.dense import Dense
     from convcost.core.kinds.uncounted import Uncounted
 
-    layer = node.layer
     if isinstance(layer, Dense):
         units = layer.units if kept else width.channels(layer.units)
         return layer if units == layer.units else _with(layer, units=units)
@@ -148,14 +169,14 @@ def _scaled(node: GraphNode, before: Shape, after: Shape, width: Width, kept: bo
             count = after.c if after.c % groups else new
             what = "input channels" if after.c % groups else "filters"
             raise ConvcostError(
-                f"layer '{node.name}' ({layer.kind_name} on {after}): its {groups} groups do not "
+                f"layer '{name}' ({layer.kind_name} on {after}): its {groups} groups do not "
                 f"divide its {count} {what}; a grouped convolution keeps its group count when "
                 "the width scales: choose a multiplier (or divisor) that keeps them dividing"
             )
         return layer if new == filters else _with(layer, filters=new)
     if isinstance(layer, Uncounted) and before != after:
         raise ConvcostError(
-            f"layer '{node.name}' is an operator convcost cannot count ({layer.op}): its output "
+            f"layer '{name}' is an operator convcost cannot count ({layer.op}): its output "
             "shape is the model file's, which cannot follow a scaled width"
         )
     return layer

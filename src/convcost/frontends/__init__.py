@@ -17,6 +17,7 @@ from convcost.core.limits import MAX_LAYERS
 from convcost.core.multipliers import AS_WRITTEN, Scaling
 from convcost.core.report import Report
 from convcost.frontends.loaded import Loaded
+from convcost.frontends.tree import Network
 
 if TYPE_CHECKING:
     from convcost.core.costs import Settings
@@ -218,6 +219,24 @@ def load_builtin(
     return Loaded.of(zoo.load_model(name, defaults, max_layers))
 
 
+def _analyze_scaled(network: Network | Graph, batch: int, width: Width) -> Report:
+    """``network`` at another width: a graph scaled as it is; a config's layers scaled as
+    they are lowered, so that a setting written as an expression of the input
+    (``${in.c // 2}``) follows the scaled input, and shortcuts are decided by the scaled
+    shapes. A fault at the new width is said to be met there."""
+    from convcost.core.analysis import analyze as analyze_graph
+    from convcost.core.multipliers import Scaler, scale_width
+    from convcost.frontends.tree import analyze, lower
+
+    if isinstance(network, Graph):
+        return analyze_graph(scale_width(network, width), batch)
+    scaler = Scaler(width, lower(network))
+    try:
+        return analyze(network, batch, scaler)
+    except ConvcostError as error:
+        raise scaler.refusing(error) from None
+
+
 def _names_a_file(path: str) -> bool:
     """Whether a file by this name is there to read (a file shadows a built-in model of the
     same name; a directory does not: it could never be read as a config)."""
@@ -265,13 +284,7 @@ def analyze_loaded(
     from convcost.core.costs import Settings
 
     if width is not None:
-        from convcost.core.analysis import analyze as analyze_graph
-        from convcost.core.multipliers import scale_width
-        from convcost.frontends.tree import lower
-
-        network = loaded.network
-        graph = network if isinstance(network, Graph) else lower(network)
-        report = analyze_graph(scale_width(graph, width), batch)
+        report = _analyze_scaled(loaded.network, batch, width)
     elif isinstance(loaded.network, Graph):
         from convcost.core.analysis import analyze as analyze_graph
 
