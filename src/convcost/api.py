@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from convcost.core.errors import ConvcostError, did_you_mean
 from convcost.core.limits import MAX_LAYERS
@@ -23,15 +23,20 @@ from convcost.frontends import Loaded
 from convcost.render.registry import Options
 
 if TYPE_CHECKING:
+    from fractions import Fraction
+
     from convcost.analyses import compare as compare_analysis
     from convcost.analyses import diff as diff_analysis
     from convcost.analyses.budget import ConfigCheck
     from convcost.analyses.quantities import Limit
     from convcost.core.costs import Settings
     from convcost.core.kinds.uncounted import UncountedOps
+    from convcost.core.multipliers import Scaling
     from convcost.core.report import Report as Analysis
     from convcost.core.shapes import Shape
 
+
+T = TypeVar("T")
 
 # --- results ----------------------------------------------------------------------------------
 
@@ -250,22 +255,29 @@ def analyze(
     max_layers: int = MAX_LAYERS,
     settings: Settings | None = None,
     input_shape: str | Sequence[int] | None = None,
+    width_multiplier: str | float | Fraction | None = None,
+    divisor: int | None = None,
+    resolution: int | None = None,
 ) -> Report:
     """``convcost analyze SPEC``: per-layer shapes, MACs, params and activations, and totals,
     with bytes, peak and training memory (and time on a device) costed by ``settings``
     (``convcost.settings(...)``; fp32, Adam, no device when None). ``batch`` multiplies MACs
     and activations, not params; ``no_bias`` takes the bias out of convolutions and dense
     layers; ``max_layers`` bounds the network's size (rows); ``input_shape`` replaces the
-    spec's input (``"224x224x3"``: an ONNX model's symbolic sizes, another resolution)."""
+    spec's input (``"224x224x3"``: an ONNX model's symbolic sizes, another resolution);
+    ``width_multiplier``, ``divisor`` and ``resolution`` scale its widths and input, as
+    ``--width-multiplier``, ``--divisor`` and ``--resolution`` do (``0.75`` or ``"3/4"``)."""
     from convcost.frontends import analyze_spec
 
+    at = _input_shape(input_shape)
     loaded, analysis = analyze_spec(
         spec,
         _bias_defaults(no_bias),
         _at_least_1("batch", batch),
         _at_least_1("max_layers", max_layers),
         _settings(settings),
-        _input_shape(input_shape),
+        at,
+        scaling=_scaling(width_multiplier, divisor, resolution, at),
     )
     return Report(spec, loaded.description, loaded.budget, analysis, loaded.warnings)
 
@@ -310,6 +322,9 @@ def check(
     settings: Settings | None = None,
     input_shape: str | Sequence[int] | None = None,
     allow_uncounted: bool = False,
+    width_multiplier: str | float | Fraction | None = None,
+    divisor: int | None = None,
+    resolution: int | None = None,
     **limits: str | int,
 ) -> CheckReport:
     """``convcost check``: each spec against its config's ``budget:`` section, with
@@ -344,10 +359,13 @@ def check(
             "settings=convcost.settings(device=...)"
         )
     at = _input_shape(input_shape)
+    scaling = _scaling(width_multiplier, divisor, resolution, at)
     checks = check_configs(
         names,
         flags,
-        lambda spec: analyze_spec(spec, max_layers=bound, settings=settings, input_shape=at),
+        lambda spec: analyze_spec(
+            spec, max_layers=bound, settings=settings, input_shape=at, scaling=scaling
+        ),
         lambda line: None,
         allow_uncounted,
     ).configs
@@ -361,9 +379,13 @@ def diff(
     max_layers: int = MAX_LAYERS,
     settings: Settings | None = None,
     input_shape: str | Sequence[int] | None = None,
+    width_multiplier: str | float | Fraction | None = None,
+    divisor: int | None = None,
+    resolution: int | None = None,
 ) -> DiffReport:
     """``convcost diff OLD NEW``: what a change costs, layer by layer (both at
-    ``input_shape``, when given)."""
+    ``input_shape``, and scaled by ``width_multiplier``, ``divisor`` and ``resolution``,
+    when given)."""
     from convcost.analyses.diff import diff as run_diff
     from convcost.frontends import analyze_spec
 
@@ -371,8 +393,11 @@ def diff(
     bound = _at_least_1("max_layers", max_layers)
     settings = _settings(settings)
     at = _input_shape(input_shape)
-    before = analyze_spec(old, max_layers=bound, settings=settings, input_shape=at)[1]
-    after = analyze_spec(new, max_layers=bound, settings=settings, input_shape=at)[1]
+    scaling = _scaling(width_multiplier, divisor, resolution, at)
+    before = analyze_spec(old, max_layers=bound, settings=settings, input_shape=at,
+                          scaling=scaling)[1]  # fmt: skip
+    after = analyze_spec(new, max_layers=bound, settings=settings, input_shape=at,
+                         scaling=scaling)[1]  # fmt: skip
     return DiffReport(old, new, run_diff(before, after))
 
 
@@ -387,6 +412,24 @@ def _input_shape(value: str | Sequence[int] | None) -> Shape | None:
     if not isinstance(value, str | Sequence):
         raise ConvcostError(f"input_shape takes 'HxWxC' or [h, w, c], not {value!r}")
     return shape_from_value(value if isinstance(value, str) else list(value))
+
+
+def _scaling(
+    width: object, divisor: object, resolution: object, input_shape: Shape | None
+) -> Scaling:
+    """The multipliers' ``Scaling``; a bad one raises, naming its argument."""
+    from convcost.core.multipliers import Scaling, Width, parse_multiplier
+
+    if resolution is not None and input_shape is not None:
+        raise ConvcostError(
+            "resolution and input_shape both give the input's size; give one of them"
+        )
+    chosen = None
+    if width is not None or divisor is not None:
+        alpha = _checked("width_multiplier", parse_multiplier, 1 if width is None else width)
+        chosen = Width(alpha, 1 if divisor is None else _at_least_1("divisor", divisor))
+    side = None if resolution is None else _at_least_1("resolution", resolution)
+    return Scaling(chosen, side)
 
 
 class _JsonOutput:
@@ -442,7 +485,7 @@ def _plain(value: object) -> object:
     return scalar(value) if isinstance(value, str) else value
 
 
-def _checked(name: str, parse: Callable[[object], int], value: object) -> int:
+def _checked(name: str, parse: Callable[[object], T], value: object) -> T:
     try:
         return parse(value)
     except ConvcostError as error:

@@ -29,6 +29,7 @@ from convcost.render.registry import Document, Format, Options, Unit, emit
 if TYPE_CHECKING:
     from convcost.analyses.compare import Comparison
     from convcost.analyses.shape import LayerShape
+    from convcost.core.multipliers import Scaling
     from convcost.core.report import Report
     from convcost.core.shapes import Shape
     from convcost.frontends.loaded import Loaded
@@ -256,6 +257,54 @@ def _with_cost_options(device: bool = True) -> Callable[[Callable[..., None]], C
     return decorate
 
 
+_SCALING_OPTIONS: tuple[tuple[str, Any], ...] = (
+    ("width_multiplier", typer.Option(
+        "--width-multiplier", metavar="ALPHA", help="Scale every layer's channels by ALPHA "
+        "(MobileNet's width multiplier, e.g. 0.5), rounded to a multiple of --divisor; the "
+        "input's channels and the layers giving the outputs (the classes) keep theirs.")),
+    ("divisor", typer.Option(
+        metavar="N", help="Round scaled channel counts to a multiple of N, at least N and "
+        "never 10 % below (MobileNet v2 uses 8; default 1: the nearest integer).")),
+    ("resolution", typer.Option(
+        metavar="R", help="Analyse at an R×R input, the spec's channels kept (MobileNet's "
+        "resolution multiplier); --input-shape HxWxC says all three.")),
+)  # fmt: skip
+
+
+def _with_scaling_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Give a command ``--width-multiplier``, ``--divisor`` and ``--resolution``, placed
+    before its ``--format``; the command gets them as ``scaling``, the ``Scaling`` they make
+    (a bad value, or ``--resolution`` beside ``--input-shape``, exits 2 with one line)."""
+    generated = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None,
+                          annotation=Annotated[str | None, option])
+        for name, option in _SCALING_OPTIONS
+    ]  # fmt: skip
+
+    def with_scaling(**options: Any) -> None:
+        texts = [options.pop(name) for name, _ in _SCALING_OPTIONS]
+        if texts[2] is not None and options.get("input_shape") is not None:
+            _fail(f"convcost {command.__name__}: --resolution {texts[2]} and --input-shape "
+                  f"{options['input_shape']} both give the input's size; give one")  # fmt: skip
+        command(**options, scaling=_guard(lambda: _scaling(*texts)))
+
+    return _with_generated(command, with_scaling, "scaling", generated)
+
+
+def _scaling(width: str | None, divisor: str | None, resolution: str | None) -> Scaling:
+    """The options' ``Scaling``; a bad value raises, naming its option."""
+    from convcost.core.fields import positive_int
+    from convcost.core.multipliers import Scaling, Width, parse_multiplier
+
+    chosen = None
+    if width is not None or divisor is not None:
+        alpha = _option_value("--width-multiplier", parse_multiplier, width or "1")
+        chosen = Width(alpha, 1 if divisor is None else _option_value("--divisor", positive_int,
+                                                                      divisor))  # fmt: skip
+    side = None if resolution is None else _option_value("--resolution", positive_int, resolution)
+    return Scaling(chosen, side)
+
+
 def _with_generated(
     command: Callable[..., None],
     wrapper: Callable[..., None],
@@ -466,6 +515,7 @@ def shape(
     "cat net.yaml | convcost analyze -",
 )
 @_with_cost_options()
+@_with_scaling_options
 def analyze(
     spec: Annotated[
         str,
@@ -495,6 +545,7 @@ def analyze(
     max_layers: MaxLayersOption = MAX_LAYERS,
     input_shape: InputShapeOption = None,
     costing: Any = None,  # the Settings the costing options make (see _with_cost_options)
+    scaling: Any = None,  # the Scaling the scaling options make (see _with_scaling_options)
 ) -> None:
     """Per-layer shapes, MACs, params and activations of a layer stack, and totals.
 
@@ -517,11 +568,12 @@ def analyze(
     def run() -> Report:
         from convcost.frontends import analyze_spec
 
-        return analyze_spec(spec, defaults, batch, max_layers, costing, at, _warn_loaded)[1]
+        return analyze_spec(spec, defaults, batch, max_layers, costing, at, _warn_loaded,
+                            scaling)[1]  # fmt: skip
 
     report = _guard(run)
     _warn_uncounted(spec, report)
-    options = Options(unit.value, explain, depth, count_buffers, _title(spec, report))
+    options = Options(unit.value, explain, depth, count_buffers, _title(spec, report, scaling))
     emit(report, output_format, options)
 
 
@@ -627,6 +679,7 @@ def _with_budget_options(command: Callable[..., None]) -> Callable[..., None]:
 )
 @_with_budget_options
 @_with_cost_options()
+@_with_scaling_options
 def check(
     configs: Annotated[
         list[str],
@@ -656,6 +709,7 @@ def check(
     ] = False,
     limits: dict[str, str | None] | None = None,
     costing: Any = None,  # the Settings the costing options make (see _with_cost_options)
+    scaling: Any = None,  # the Scaling the scaling options make (see _with_scaling_options)
 ) -> None:
     """Check configs against compute budgets: exit 0 when all are within them, 1 when any
     budget is exceeded (or a config has none), 2 on bad input.
@@ -683,7 +737,7 @@ def check(
     def analyzed(config: str) -> tuple[Loaded, Report]:
         loaded, report = analyze_spec(
             config, max_layers=max_layers, settings=costing, input_shape=at,
-            on_loaded=_warn_loaded,
+            on_loaded=_warn_loaded, scaling=scaling,
         )  # fmt: skip
         if allow_uncounted:
             _warn_uncounted(config, report)
@@ -696,6 +750,7 @@ def check(
 
 @app.command(cls=_Command, epilog="Example: convcost diff old/net.yaml net.yaml --format markdown")
 @_with_cost_options(device=False)
+@_with_scaling_options
 def diff(
     old: Annotated[str, typer.Argument(metavar="OLD", help="The network before the change.")],
     new: Annotated[str, typer.Argument(metavar="NEW", help="The network after it.")],
@@ -724,6 +779,7 @@ def diff(
         ),
     ] = False,
     costing: Any = None,  # the Settings the costing options make (see _with_cost_options)
+    scaling: Any = None,  # the Scaling the scaling options make (see _with_scaling_options)
 ) -> None:
     """What a change costs: each group's layers aligned by kind and settings, names as
     hints (changed, added, removed, renamed), with the MACs and params delta per layer and
@@ -743,7 +799,7 @@ def diff(
 
     def analyzed(spec: str) -> Report:
         report = analyze_spec(spec, max_layers=max_layers, settings=costing, input_shape=at,
-                              on_loaded=_warn_loaded)[1]  # fmt: skip
+                              on_loaded=_warn_loaded, scaling=scaling)[1]  # fmt: skip
         _warn_uncounted(spec, report)
         return report
 
@@ -769,6 +825,7 @@ def diff(
     cls=_Command,
     epilog="Example: convcost export resnet50 -o resnet50.onnx (then open it in Netron)",
 )
+@_with_scaling_options
 def export(
     spec: Annotated[
         str,
@@ -787,6 +844,7 @@ def export(
     ] = 17,
     max_layers: MaxLayersOption = MAX_LAYERS,
     input_shape: InputShapeOption = None,
+    scaling: Any = None,  # the Scaling the scaling options make (see _with_scaling_options)
 ) -> None:
     """The network as an ONNX model, to draw in Netron or read with ONNX tools: every layer
     as its ONNX operator, names kept, weights as inputs of their shapes without data (a
@@ -800,7 +858,7 @@ def export(
         from convcost.render.onnxwrite import onnx_bytes
 
         report = analyze_spec(spec, _bias_defaults(no_bias), batch, max_layers, input_shape=at,
-                              on_loaded=_warn_loaded)[1]  # fmt: skip
+                              on_loaded=_warn_loaded, scaling=scaling)[1]  # fmt: skip
         return onnx_bytes(report, opset)
 
     data = _guard(run)
@@ -825,9 +883,11 @@ def schema() -> None:
     emit(Document(config_schema()), Format.json)
 
 
-def _title(spec: str, report: Report) -> str:
+def _title(spec: str, report: Report, scaling: Scaling) -> str:
     title = spec if len(spec) < 60 else spec[:57] + "..."
-    return title if report.batch == 1 else f"{title}  (batch {report.batch})"
+    notes = [] if scaling.width is None else [str(scaling.width)]
+    notes += [] if report.batch == 1 else [f"batch {report.batch}"]
+    return f"{title}  ({', '.join(notes)})" if notes else title
 
 
 def main() -> None:
