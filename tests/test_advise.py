@@ -56,7 +56,7 @@ def test_every_saving_is_the_layers_own_and_the_networks(model: str) -> None:
             assert advice.saving(layer.best) == max(
                 advice.saving(c) or 0 for c in layer.candidates if c.suggested
             )
-    savings = [advice.saving(a.best) if a.best else -1 for a in advice.layers]
+    savings = [advice.saving(a.best) or 0 if a.best else -1 for a in advice.layers]
     assert savings == sorted(savings, reverse=True)
 
 
