@@ -268,3 +268,18 @@ substitutes: a 1×1 bottleneck to b channels before the conv (suggested below b*
 def test_bad_options_exit_2_with_one_line(runner: CliRunner, args: list[str], message: str) -> None:
     result = runner.invoke(app, ["advise", "vgg16", *args])
     assert (result.exit_code, result.stdout, result.stderr) == (2, "", message + "\n")
+
+
+def test_the_api_gives_what_the_command_prints(runner: CliRunner) -> None:
+    import convcost
+
+    found = convcost.advise("vgg16", top=5, apply="bottleneck=CIN/4")
+    printed = runner.invoke(app, ["advise", "vgg16", "--top", "5", "--apply",
+                                  "bottleneck=CIN/4", "-o", "-"]).stdout  # fmt: skip
+    assert found.config_text() == printed
+    # By hand: conv4, conv6, conv7, conv9 and conv10 each cost H·W·9·C·C = 1,849,688,064
+    # (C = 128 at 112×112, 256 at 56×56, 512 at 28×28); behind a C/4 bottleneck,
+    # H·W·C·C/4 + H·W·9·(C/4)·C = 513,802,240: 1,335,885,824 saved five times from vgg16's
+    # 15,470,264,320 (the zoo table's, torchvision's) leaves 8,790,835,200.
+    assert found.to_dict()["applied"]["macs"] == found.applied_macs == 8_790_835_200
+    assert found.applied_params == 133_991_624

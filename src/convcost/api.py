@@ -225,7 +225,7 @@ class AdviceReport:
         applied = self.analysis.applied
         if applied is None:
             raise ConvcostError("config_text: advise was not asked to apply a substitute")
-        return config_text(applied.graph)
+        return config_text(applied.graph, "", self.analysis.applied_description)
 
     def to_dict(self, *, explain: bool = False) -> dict[str, Any]:
         """``convcost advise SPEC -f json``."""

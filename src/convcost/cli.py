@@ -896,10 +896,7 @@ def _write_config(result: Any, output: str) -> None:
     from convcost.exits import EXIT_OUTPUT_FAILED
     from convcost.render.configwrite import config_text
 
-    applied = result.applied
-    description = (f"{result.title} with {applied.substitute} applied to "
-                   f"{', '.join(name for name, _ in applied.layers) or 'no layer'} "
-                   "(convcost advise --apply)")  # fmt: skip
+    applied, description = result.applied, result.applied_description
     text = _guard(lambda: config_text(applied.graph, "", description))
     if output == "-":
         sys.stdout.write(text)

@@ -80,6 +80,17 @@ class Advice(NamedTuple):
     applied: Applied | None = None
 
     @property
+    def applied_description(self) -> str:
+        """What ``--apply`` made, for the written config's ``description:``."""
+        applied = self.applied
+        if applied is None:
+            return ""
+        layers = ", ".join(name for name, _ in applied.layers) or "no layer"
+        return (
+            f"{self.title} with {applied.substitute} applied to {layers} (convcost advise --apply)"
+        )
+
+    @property
     def metric_key(self) -> str:
         return BY[self.by]
 
