@@ -25,6 +25,7 @@ from convcost.render.registry import Options
 if TYPE_CHECKING:
     from fractions import Fraction
 
+    from convcost.analyses import advise as advise_analysis
     from convcost.analyses import compare as compare_analysis
     from convcost.analyses import diff as diff_analysis
     from convcost.analyses.budget import ConfigCheck
@@ -205,6 +206,37 @@ class DiffReport:
         return _JsonOutput.diff(self.analysis, self.old, self.new, show_all)
 
 
+@dataclass(frozen=True)
+class AdviceReport:
+    """What ``advise`` found: every spatial conv's substitutes, ranked (``analysis``), and
+    with ``apply`` the substituted network (``applied_macs``, ``config_text()``)."""
+
+    analysis: advise_analysis.Advice
+
+    @property
+    def applied_macs(self) -> int | None:
+        applied = self.analysis.applied
+        return None if applied is None else applied.report.totals.macs
+
+    @property
+    def applied_params(self) -> int | None:
+        applied = self.analysis.applied
+        return None if applied is None else applied.report.totals.params
+
+    def config_text(self) -> str:
+        """The substituted network as a YAML config (what ``advise --apply -o`` writes)."""
+        from convcost.render.configwrite import config_text
+
+        applied = self.analysis.applied
+        if applied is None:
+            raise ConvcostError("config_text: advise was not asked to apply a substitute")
+        return config_text(applied.graph, "", self.analysis.applied_description)
+
+    def to_dict(self, *, explain: bool = False) -> dict[str, Any]:
+        """``convcost advise SPEC -f json``."""
+        return _json(self.analysis, Options(explain=explain))
+
+
 # --- functions --------------------------------------------------------------------------------
 
 
@@ -313,6 +345,41 @@ def compare(
         _checked("bottlenecks", positive_int, width)
     chosen = _settings(settings)
     return Comparison(run_compare(input_shape, conv, widths, _at_least_1("batch", batch), chosen))
+
+
+def advise(
+    spec: str,
+    *,
+    by: str = "macs",
+    widths: Iterable[int] = (),
+    groups: int | None = None,
+    top: int | None = None,
+    layers: Iterable[str] = (),
+    apply: str | None = None,
+    batch: int = 1,
+    no_bias: bool = False,
+    max_layers: int = MAX_LAYERS,
+    settings: Settings | None = None,
+    input_shape: str | Sequence[int] | None = None,
+) -> AdviceReport:
+    """``convcost advise SPEC``: every spatial conv's substitutes (bottlenecks of Cin/2,
+    Cin/4 and ``widths``, a depthwise-separable pair, ``groups`` groups) and what each saves
+    in ``by`` (macs, params, memory, time), ranked; ``top`` or ``layers`` choose the layers
+    listed, and ``apply`` (``bottleneck=CIN/4``, ``separable``, ``grouped=4``) substitutes
+    them in a copy of the network."""
+    from convcost.analyses.advise import advise as run_advise
+    from convcost.analyses.advise import parse_choice
+
+    loaded = analyze(spec, batch=batch, no_bias=no_bias, max_layers=max_layers,
+                     settings=settings, input_shape=input_shape)  # fmt: skip
+    chosen_widths = tuple(_at_least_1("widths", w) for w in widths)
+    if groups is not None:
+        _at_least_1("groups", groups)
+    if top is not None:
+        _at_least_1("top", top)
+    choice = None if apply is None else parse_choice(apply)
+    return AdviceReport(run_advise(loaded.analysis, spec, by, chosen_widths, groups, top,
+                                   tuple(layers), settings, choice))  # fmt: skip
 
 
 def check(

@@ -821,6 +821,149 @@ def diff(
             raise SystemExit(EXIT_CHECK_FAILED)
 
 
+class By(StrEnum):
+    macs = "macs"
+    params = "params"
+    memory = "memory"
+    time = "time"
+
+
+@app.command(
+    cls=_Command,
+    epilog="Examples: convcost advise googlenet --width 16; "
+    "convcost advise vgg16 --apply bottleneck=CIN/4 --top 5 -o new.yaml",
+)
+@_with_cost_options()
+def advise(
+    spec: Annotated[
+        str,
+        typer.Argument(
+            metavar="SPEC",
+            help="A config file, - for standard input, a built-in model or an inline spec.",
+        ),
+    ],
+    by: Annotated[
+        By, typer.Option(help="Rank by macs, params, memory (peak) or time (needs --device).")
+    ] = By.macs,
+    width: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--width",
+            min=1,
+            max=MAX_SIZE,
+            metavar="B",
+            help="Also a 1×1 bottleneck of B channels (repeat for several).",
+        ),
+    ] = None,
+    groups: Annotated[
+        int | None,
+        typer.Option(
+            "--groups",
+            min=2,
+            max=MAX_SIZE,
+            metavar="G",
+            help="Also a grouped conv of G groups in each conv's place.",
+        ),
+    ] = None,
+    top: Annotated[
+        int | None,
+        typer.Option(
+            "--top",
+            min=1,
+            max=MAX_SIZE,
+            metavar="N",
+            help="List (and --apply to) the N layers whose substitutes save most.",
+        ),
+    ] = None,
+    layers: Annotated[
+        str | None,
+        typer.Option(
+            "--layers", metavar="NAME,...", help="List (and --apply to) these layers, by full name."
+        ),
+    ] = None,
+    apply: Annotated[
+        str | None,
+        typer.Option(
+            "--apply",
+            metavar="SUBSTITUTE",
+            help="Write the network with this substitute applied to the layers "
+            "listed: bottleneck=CIN/2, bottleneck=CIN/4, bottleneck=WIDTH, separable "
+            "or grouped=G (needs -o).",
+        ),
+    ] = None,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Where --apply writes the config (- : stdout, the advice then not).",
+        ),
+    ] = None,
+    batch: BatchOption = 1,
+    no_bias: NoBiasOption = False,
+    output_format: FormatOption = Format.table,
+    explain: ExplainOption = False,
+    max_layers: MaxLayersOption = MAX_LAYERS,
+    input_shape: InputShapeOption = None,
+    costing: Any = None,  # the Settings the costing options make (see _with_cost_options)
+) -> None:
+    """Where substitutes pay: for every spatial conv (larger than 1×1, not depthwise), what a
+    1×1 bottleneck in front of it (Cin/2, Cin/4, --width; suggested below the break-even
+    width b*), a depthwise-separable pair or a grouped conv (--groups) would save, ranked by
+    what the best one saves, with its share of the network's total."""
+    from convcost.analyses.advise import advise as run_advise
+    from convcost.analyses.advise import parse_choice
+
+    if layers is not None and top is not None:
+        _fail("convcost advise: give --top N or --layers NAME,..., not both")
+    names = [name.strip() for name in (layers or "").split(",") if name.strip()]
+    if layers is not None and not names:
+        _fail("convcost advise: --layers names no layer; give full names: --layers a/conv,b/conv")
+    if (apply is None) != (output is None):
+        _fail("convcost advise: --apply and -o go together: --apply SUBSTITUTE -o FILE")
+    if by is By.time and costing.device is None:
+        _fail("convcost advise: --by time is a roofline time: give --device NAME (convcost "
+              "devices lists them) or --peak and --bandwidth")  # fmt: skip
+    try:
+        choice = None if apply is None else parse_choice(apply)
+    except ConvcostError as error:
+        _fail(f"convcost advise: {error.message}")
+    at = _input_shape(input_shape)
+
+    def run() -> Any:
+        from convcost.frontends import analyze_spec
+
+        report = analyze_spec(spec, _bias_defaults(no_bias), batch, max_layers, costing, at,
+                              _warn_loaded)[1]  # fmt: skip
+        return run_advise(report, spec, by.value, tuple(width or ()), groups, top, names,
+                          costing, choice)  # fmt: skip
+
+    result = _guard(run)
+    if result.applied is not None and output is not None:
+        _write_config(result, output)
+        if output == "-":
+            return
+    emit(result, output_format, Options(explain=explain))
+
+
+def _write_config(result: Any, output: str) -> None:
+    """``advise --apply``'s network as a YAML config, to ``output`` (- : stdout)."""
+    from convcost.exits import EXIT_OUTPUT_FAILED
+    from convcost.render.configwrite import config_text
+
+    applied, description = result.applied, result.applied_description
+    text = _guard(lambda: config_text(applied.graph, "", description))
+    if output == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as file:
+            file.write(text)
+    except OSError as error:
+        _fail(f"convcost advise: cannot write {output}: {error.strerror}", EXIT_OUTPUT_FAILED)
+
+
 @app.command(
     cls=_Command,
     epilog="Example: convcost export resnet50 -o resnet50.onnx (then open it in Netron)",

@@ -65,6 +65,11 @@ def cases() -> list[list[str]]:
                   "--max-macs", "200M"])  # fmt: skip
     found.append(["diff", "mobilenet_v1", "mobilenet_v1", "--width-multiplier", "0.25",
                   "--resolution", "128"])  # fmt: skip
+    for fmt in FORMATS:
+        found.append(["advise", "googlenet", "-f", fmt])
+        found.append(["advise", "vgg16", "--top", "5", "-f", fmt])
+    found.append(["advise", "resnet18", "--top", "2", "--width", "16", "--groups", "4",
+                  "--explain"])  # fmt: skip
     found.append(["schema"])
     for bad in (
         ["analyze", "28x28x192 | conv 9x9 32 valid | conv 30x30 8 valid"],
@@ -75,6 +80,8 @@ def cases() -> list[list[str]]:
         ["shape", "28x28x8", "--kernel", "3", "--pool", "max", "--filters", "3"],
         ["analyze", "mobilenet_v1", "--width-multiplier", "0"],
         ["analyze", "regnet_y_400mf", "--width-multiplier", "0.5", "--divisor", "8"],
+        ["advise", "vgg16", "--apply", "prune=2", "-o", "new.yaml"],
+        ["advise", "vgg16", "--layers", "conv1,nosuch"],
     ):
         found.append(bad)
     return found

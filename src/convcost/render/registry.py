@@ -53,10 +53,15 @@ _WRITERS: dict[tuple[str, Format], Writer] = {}
 
 # Where each format's writers are registered (importing the module registers them).
 _MODULES: dict[Format, tuple[str, ...]] = {
-    Format.table: ("convcost.render.table",),
-    Format.json: ("convcost.render.text", "convcost.render.checks", "convcost.render.diffs"),
-    Format.csv: ("convcost.render.text",),
-    Format.markdown: ("convcost.render.text", "convcost.render.diffs"),
+    Format.table: ("convcost.render.table", "convcost.render.advise"),
+    Format.json: (
+        "convcost.render.text",
+        "convcost.render.checks",
+        "convcost.render.diffs",
+        "convcost.render.advise",
+    ),
+    Format.csv: ("convcost.render.text", "convcost.render.advise"),
+    Format.markdown: ("convcost.render.text", "convcost.render.diffs", "convcost.render.advise"),
     Format.github: ("convcost.render.checks",),
     Format.junit: ("convcost.render.checks",),
 }
