@@ -179,7 +179,7 @@ def run(*args: str) -> tuple[int, str, str]:
          "--resolution 160 and --input-shape 160x160x3 both give the input's size; give one"),
     ],
 )  # fmt: skip
-@pytest.mark.parametrize("command", ["analyze", "check", "diff", "export"])
+@pytest.mark.parametrize("command", ["analyze", "check", "diff", "export", "advise"])
 def test_bad_options_exit_2_with_one_line(command: str, args: list[str], message: str) -> None:
     specs = ["mobilenet_v1", "mobilenet_v1"] if command == "diff" else ["mobilenet_v1"]
     extra = ["-o", "-"] if command == "export" else []
@@ -190,7 +190,7 @@ def test_bad_options_exit_2_with_one_line(command: str, args: list[str], message
 QUARTER_AT_128 = 13_570_048
 
 
-@pytest.mark.parametrize("command", ["analyze", "check", "diff"])
+@pytest.mark.parametrize("command", ["analyze", "check", "diff", "advise"])
 def test_the_options_reach_every_command(command: str) -> None:
     import json
 
@@ -203,5 +203,6 @@ def test_the_options_reach_every_command(command: str) -> None:
         "analyze": lambda: data["totals"]["macs"],
         "check": lambda: data["configs"][0]["budgets"][0]["actual"],
         "diff": lambda: data["totals"]["macs"]["new"],
+        "advise": lambda: data["total"],
     }[command]()
     assert (code, found) == (0, QUARTER_AT_128)

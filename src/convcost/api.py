@@ -361,17 +361,23 @@ def advise(
     max_layers: int = MAX_LAYERS,
     settings: Settings | None = None,
     input_shape: str | Sequence[int] | None = None,
+    width_multiplier: str | float | Fraction | None = None,
+    divisor: int | None = None,
+    resolution: int | None = None,
 ) -> AdviceReport:
     """``convcost advise SPEC``: every spatial conv's substitutes (bottlenecks of Cin/2,
     Cin/4 and ``widths``, a depthwise-separable pair, ``groups`` groups) and what each saves
     in ``by`` (macs, params, memory, time), ranked; ``top`` or ``layers`` choose the layers
     listed, and ``apply`` (``bottleneck=CIN/4``, ``separable``, ``grouped=4``) substitutes
-    them in a copy of the network."""
+    them in a copy of the network; ``width_multiplier``, ``divisor`` and ``resolution`` as
+    for ``analyze``."""
     from convcost.analyses.advise import advise as run_advise
     from convcost.analyses.advise import parse_choice
 
     loaded = analyze(spec, batch=batch, no_bias=no_bias, max_layers=max_layers,
-                     settings=settings, input_shape=input_shape)  # fmt: skip
+                     settings=settings, input_shape=input_shape,
+                     width_multiplier=width_multiplier, divisor=divisor,
+                     resolution=resolution)  # fmt: skip
     chosen_widths = tuple(_at_least_1("widths", w) for w in widths)
     if groups is not None:
         _at_least_1("groups", groups)

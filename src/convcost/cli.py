@@ -834,6 +834,7 @@ class By(StrEnum):
     "convcost advise vgg16 --apply bottleneck=CIN/4 --top 5 -o new.yaml",
 )
 @_with_cost_options()
+@_with_scaling_options
 def advise(
     spec: Annotated[
         str,
@@ -907,6 +908,7 @@ def advise(
     max_layers: MaxLayersOption = MAX_LAYERS,
     input_shape: InputShapeOption = None,
     costing: Any = None,  # the Settings the costing options make (see _with_cost_options)
+    scaling: Any = None,  # the Scaling the scaling options make (see _with_scaling_options)
 ) -> None:
     """Where substitutes pay: for every spatial conv (larger than 1×1, not depthwise), what a
     1×1 bottleneck in front of it (Cin/2, Cin/4, --width; suggested below the break-even
@@ -935,16 +937,16 @@ def advise(
         from convcost.frontends import analyze_spec
 
         report = analyze_spec(spec, _bias_defaults(no_bias), batch, max_layers, costing, at,
-                              _warn_loaded)[1]  # fmt: skip
-        return run_advise(report, spec, by.value, tuple(width or ()), groups, top, names,
-                          costing, choice)  # fmt: skip
+                              _warn_loaded, scaling)[1]  # fmt: skip
+        return report, run_advise(report, spec, by.value, tuple(width or ()), groups, top,
+                                  names, costing, choice)  # fmt: skip
 
-    result = _guard(run)
+    report, result = _guard(run)
     if result.applied is not None and output is not None:
         _write_config(result, output)
         if output == "-":
             return
-    emit(result, output_format, Options(explain=explain))
+    emit(result, output_format, Options(explain=explain, title=_title(spec, report, scaling)))
 
 
 def _write_config(result: Any, output: str) -> None:

@@ -75,13 +75,16 @@ def _rows(advice: Advice) -> list[list[str]]:
     return rows
 
 
-def _title(advice: Advice) -> str:
+def _title(advice: Advice, options: Options) -> str:
+    """What is listed, of which network (``options.title``: as the command line names it)."""
     metric = METRICS[advice.metric_key]
     total = figure(advice.total, metric.unit)
-    listed = (f"the top {advice.shown} of {len(advice.layers)}"
-              if advice.shown < len(advice.layers) else f"{len(advice.layers)}")  # fmt: skip
-    return (f"{advice.title}: {listed} spatial convs by what their best substitute saves in "
-            f"{metric.title} (network: {total})")  # fmt: skip
+    found = len(advice.layers)
+    convs = "spatial conv" if found == 1 else "spatial convs"
+    listed = f"the top {advice.shown} of {found}" if advice.shown < found else f"{found}"
+    whose = "its" if advice.shown == 1 else "their"
+    return (f"{options.title or advice.title}: {listed} {convs} by what {whose} best substitute "
+            f"saves in {metric.title} (network: {total})")  # fmt: skip
 
 
 def _footer(advice: Advice) -> list[str]:
@@ -154,7 +157,7 @@ def _explain_lines(advice: Advice) -> list[str]:
 def advise_table(advice: Advice, options: Options) -> str:
     rows = [list(_HEADER), *_rows(advice)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(_HEADER))]
-    lines = [_title(advice), ""]
+    lines = [_title(advice, options), ""]
     for n, row in enumerate(rows):
         cells = [cell.rjust(w) if i in _RIGHT else cell.ljust(w)
                  for i, (cell, w) in enumerate(zip(row, widths, strict=True))]  # fmt: skip
@@ -176,7 +179,7 @@ def advise_markdown(advice: Advice, options: Options) -> str:
         cells = [md_code(row[1]) if row[1] else "", *row[2:]]
         body.append("| " + " | ".join([row[0], *(md_cell(c) if k else c for k, c in
                                                 enumerate(cells))]) + " |")  # fmt: skip
-    lines = [md_cell(_title(advice)), "", header, rule, *body, "", *_footer(advice)]
+    lines = [md_cell(_title(advice, options)), "", header, rule, *body, "", *_footer(advice)]
     if options.explain:
         lines += ["", "```text", *_explain_lines(advice), "```"]
     return "\n".join(lines)
