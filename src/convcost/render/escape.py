@@ -111,3 +111,24 @@ def xml_text(text: str) -> str:
     forbids most control characters even as references, so they are shown visibly; the
     line breaks of a multi-line message stay."""
     return visible_lines(text)
+
+
+# --- HTML -----------------------------------------------------------------------------------
+
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
+
+
+def html_text(text: str) -> str:
+    """Text or a quoted attribute value in HTML or SVG: ``& < > " '`` as references (no
+    markup, script or attribute can start), unsafe characters shown visibly as above."""
+    text = visible(text)
+    if not any(char in _HTML for char in text):
+        return text
+    return "".join(_HTML.get(char, char) for char in text)
+
+
+def script_json(encoded: str) -> str:
+    """Encoded JSON placed inside ``<script type="application/json">``: ``<``, ``>`` and
+    ``&`` as ``\\u`` escapes, so no ``</script>`` or ``<!--`` in a name can end the block;
+    the same text to a JSON reader."""
+    return encoded.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

@@ -21,6 +21,7 @@ class Format(StrEnum):
     markdown = "markdown"
     github = "github"
     junit = "junit"
+    html = "html"
 
 
 class Unit(StrEnum):
@@ -59,6 +60,7 @@ _MODULES: dict[Format, tuple[str, ...]] = {
     Format.markdown: ("convcost.render.text", "convcost.render.diffs"),
     Format.github: ("convcost.render.checks",),
     Format.junit: ("convcost.render.checks",),
+    Format.html: ("convcost.render.html",),
 }
 
 W = TypeVar("W", bound=Writer)
