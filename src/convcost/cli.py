@@ -884,8 +884,9 @@ def schema() -> None:
 
 
 def _title(spec: str, report: Report) -> str:
-    title = spec if len(spec) < 60 else spec[:57] + "..."
-    return title if report.batch == 1 else f"{title}  (batch {report.batch})"
+    from convcost.render.words import report_title
+
+    return report_title(spec, report.batch)
 
 
 def main() -> None:

@@ -121,7 +121,18 @@ _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
 def html_text(text: str) -> str:
     """Text or a quoted attribute value in HTML or SVG: ``& < > " '`` as references (no
     markup, script or attribute can start), unsafe characters shown visibly as above."""
-    text = visible(text)
+    return html_markup(visible(text))
+
+
+def html_lines(*lines: str) -> str:
+    """Lines of text for a tooltip (an SVG ``<title>``): each as ``html_text``, joined by
+    line breaks written as references."""
+    return "&#10;".join(html_text(line) for line in lines)
+
+
+def html_markup(text: str) -> str:
+    """Markup (a whole page) as an attribute's value (an ``iframe``'s ``srcdoc``): only
+    ``& < > " '`` as references, every other character as it is."""
     if not any(char in _HTML for char in text):
         return text
     return "".join(_HTML.get(char, char) for char in text)

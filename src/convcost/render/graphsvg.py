@@ -11,7 +11,7 @@ from math import sqrt
 from typing import TYPE_CHECKING, NamedTuple
 
 from convcost.core.graph import INPUT, Graph, chain
-from convcost.render.escape import html_text
+from convcost.render.escape import html_lines, html_text
 from convcost.render.layout import Frame, Layout, layered
 from convcost.render.numbers import grouped, seconds, short
 
@@ -115,14 +115,14 @@ def draw(report: Report, timed: bool, depth: int | None) -> Drawing:
         fill, ink = _fill(value / largest)
         op = f"{result.kind} {result.config}".strip()
         frame = index_of.get(node.scope, -1)
-        tip = "\n".join((result.name, op, f"{result.input_shape} → {result.output_shape}",
-                         share.text(value), f"{grouped(result.params)} params"))  # fmt: skip
+        tip = html_lines(result.name, op, f"{result.input_shape} → {result.output_shape}",
+                         share.text(value), f"{grouped(result.params)} params")  # fmt: skip
         parts.append(
             f'<g class="node {ink}" data-i="{index}" data-r="{layout.ranks[index]}" '
             f'data-c="{layout.columns[index]}" data-f="{frame}"><rect width="150" height="34" '
             f'rx="4" fill="{fill}"/><text x="6" y="14" class="n">{html_text(_clip(node.local))}'
             f'</text><text x="6" y="28" class="o">{html_text(_clip(op))}</text>'
-            f"<title>{html_text(tip)}</title></g>"
+            f"<title>{tip}</title></g>"
         )
     parts.append("</g></svg>")
     return Drawing("".join(parts), edges, _initial_folds(graph, layout, depth))
@@ -137,7 +137,7 @@ def _frame(graph: Graph, frame: Frame, index_of: dict[int, int], group: object,
     name = scope.name or scope.local
     summary = f"{scope.kind} · {short(int(value))} MACs" if not share.timed else (
         f"{scope.kind} · {seconds(value)}")  # fmt: skip
-    tip = f"{name} ({scope.kind}): {frame.layers} layers\n{share.text(value)}"
+    tip = html_lines(f"{name} ({scope.kind}): {frame.layers} layers", share.text(value))
     parent = index_of.get(frame.parent, -1)
     return (
         f'<g class="frame" data-f="{index}" data-p="{parent}" data-d="{scope.depth}" '
@@ -148,5 +148,5 @@ def _frame(graph: Graph, frame: Frame, index_of: dict[int, int], group: object,
         f'<g class="box {ink}"><rect width="150" height="34" rx="4" fill="{fill}"/>'
         f'<text x="6" y="14" class="n">▸ {html_text(_clip(name))}</text><text x="6" y="28" '
         f'class="o">{html_text(_clip(summary))}</text></g>'
-        f"<title>{html_text(tip)}</title></g>"
+        f"<title>{tip}</title></g>"
     )

@@ -78,40 +78,44 @@ def _op(row: Row) -> str:
 def _cells(figures: LayerResult | Totals, columns: list[Column]) -> str:
     cells = []
     for column in columns:
-        value = column.value(figures)
-        sort = "" if value is None else f' data-v="{value!r}"'
-        cells.append(f'<td class="num"{sort}>{html_text(column.text(figures))}</td>')
+        cells.append(f'<td class="num">{html_text(column.text(figures))}</td>')
     return "".join(cells)
 
 
-def layer_table(report: Report, depth: int | None) -> str:
-    """Every layer (with ``--depth``, the layers above it and the groups folded there), in
-    network order, every per-layer metric as ``analyze --format json`` gives it; a click on
-    a heading sorts by it."""
+Cell = str | tuple[str, object]  # text, or a number's text and its value (to sort by)
+
+
+def _row_cells(figures: LayerResult | Totals, columns: list[Column]) -> list[Cell]:
+    return [(column.text(figures), column.value(figures)) for column in columns]
+
+
+def layer_table(report: Report, depth: int | None) -> tuple[str, list[list[Cell]]]:
+    """The table's head and foot, and its rows as data the page's script writes (sorted as
+    asked; the first rows only, for a big network, until all are asked for): every layer
+    (with ``--depth``, the layers above it and the groups folded there), in network order,
+    every per-layer metric as ``analyze --format json`` gives it."""
     columns = layer_columns(has_device(report))
     head = "".join(
         f'<th class="num" title="{html_text(METRICS[c.key].label)}" data-key="{c.key}">'
         f"{html_text(c.title)}</th>"
         for c in columns
     )
-    rows = []
-    for index, row in enumerate(report.partition(depth)):
-        group = ' class="group"' if isinstance(row, GroupResult) else ""
-        rows.append(
-            f'<tr{group}><td class="num" data-v="{index}">{index}</td>'
-            f"<td>{html_text(row.name)}</td><td>{html_text(_op(row))}</td>"
-            f"<td>{row.input_shape}</td><td>{row.output_shape}</td>"
-            f"{_cells(_figures(row), columns)}</tr>"
-        )
+    rows: list[list[Cell]] = [
+        [(str(index), index), row.name, _op(row), str(row.input_shape), str(row.output_shape),
+         *_row_cells(_figures(row), columns)]
+        for index, row in enumerate(report.partition(depth))
+    ]  # fmt: skip
     total = (f'<tr class="total"><td></td><td>total</td><td></td><td>{report.input_shape}</td>'
              f"<td>{report.output_shape}</td>{_cells(report.totals, columns)}</tr>")  # fmt: skip
-    return (
+    html = (
         '<div class="scroll"><table class="sortable" id="cc-layers"><thead><tr>'
         '<th class="num up" data-key="index">#</th><th data-key="name">name</th>'
         f'<th data-key="op">op</th><th data-key="input_shape">input</th>'
         f'<th data-key="output_shape">output</th>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody><tfoot>{total}</tfoot></table></div>"
+        f"<tbody></tbody><tfoot>{total}</tfoot></table></div>"
+        '<p class="sub" id="cc-more" hidden><button type="button">show all rows</button></p>'
     )
+    return html, rows
 
 
 # --- charts ---------------------------------------------------------------------------------
@@ -189,6 +193,7 @@ def _headline(totals: Totals, device: bool) -> str:
 def analyze_html(report: Report, options: Options) -> str:
     device = has_device(report)
     drawing = draw(report, device, options.depth)
+    table, rows = layer_table(report, options.depth)
     title = options.title or "network"
     colour = "its share of the network's time" if device else "its share of the MACs"
     folded = f"; groups folded above {FOLD_ABOVE} boxes" if drawing.folded else ""
@@ -206,11 +211,11 @@ def analyze_html(report: Report, options: Options) -> str:
         '<button id="cc-fold" type="button">fold all</button>'
         '<button id="cc-unfold" type="button">unfold all</button>'
         f'<div class="scroll">{drawing.svg}</div>'
-        f'<h2 id="table">Layers</h2><p class="sub">Click a heading to sort.</p>'
-        f"{layer_table(report, options.depth)}"
+        f'<h2 id="table">Layers</h2><p class="sub">Click a heading to sort.</p>{table}'
         f'<h2 id="charts">Charts</h2>{charts(report, options.depth)}{roofline_chart(report)}'
     )
-    return page(f"convcost: {title}", body, {"edges": drawing.edges, "folded": drawing.folded})
+    data = {"edges": drawing.edges, "folded": drawing.folded, "rows": rows}
+    return page(f"convcost: {title}", body, data)
 
 
 def _path_section(name: str, report: Report) -> str:
@@ -226,7 +231,7 @@ def _path_section(name: str, report: Report) -> str:
     chain = " → ".join(html_text(layer.local_name) for layer in report.layers)
     return (
         f"<section><h3>{html_text(name)}</h3><p class=\"sub\">input → {chain}</p>"
-        '<table class="sortable"><thead><tr><th>layer</th><th>op</th><th>output</th>'
+        '<table class="figures"><thead><tr><th>layer</th><th>op</th><th>output</th>'
         f'<th class="num">MACs</th><th class="num">params</th></tr></thead><tbody>{rows}'
         f"</tbody><tfoot>{total}</tr></tfoot></table></section>"
     )
@@ -255,4 +260,4 @@ def compare_html(comparison: Comparison, options: Options) -> str:
         "cross at b*.</p>"
         f"{chart}"
     )
-    return page(f"convcost compare: {title}", body, {"edges": [], "folded": []})
+    return page(f"convcost compare: {title}", body, {"edges": [], "folded": [], "rows": []})

@@ -12,6 +12,12 @@ if TYPE_CHECKING:
     from convcost.core.report import Report
 
 
+def report_title(spec: str, batch: int) -> str:
+    """An analysis's title: the spec as given (shortened past 60 characters), the batch."""
+    title = spec if len(spec) < 60 else spec[:57] + "..."
+    return title if batch == 1 else f"{title}  (batch {batch})"
+
+
 def saving_lines(comparison: Comparison) -> list[str]:
     """``bottleneck 16: 9.68× fewer MACs (−89.7 %), …`` and the break-even width."""
     lines = [

@@ -4,19 +4,38 @@
   "use strict";
   var data = JSON.parse(document.getElementById("cc-data").textContent);
 
-  // --- tables: click a heading to sort (numbers largest first, text A-Z; again reverses)
-  function sortTable(table, k, th) {
-    var body = table.tBodies[0], rows = Array.prototype.slice.call(body.rows);
+  // --- the layer table: rows come as data (a number's cell as [text, value]); a click on a
+  // heading sorts them (numbers largest first, text A-Z; again reverses). A big network's
+  // first SHOWN rows are written until all are asked for.
+  var SHOWN = 1000, table = document.getElementById("cc-layers"), showAll = false;
+  function writeRows() {
+    var body = table.tBodies[0], fragment = document.createDocumentFragment();
+    var count = showAll ? data.rows.length : Math.min(SHOWN, data.rows.length);
+    for (var i = 0; i < count; i++) {
+      var tr = document.createElement("tr");
+      data.rows[i].forEach(function (cell) {
+        var td = document.createElement("td");
+        if (typeof cell === "string") td.textContent = cell;
+        else { td.textContent = cell[0]; td.className = "num"; if (cell[1] !== null) td.setAttribute("data-v", cell[1]); }
+        tr.appendChild(td);
+      });
+      fragment.appendChild(tr);
+    }
+    body.textContent = "";
+    body.appendChild(fragment);
+    var more = document.getElementById("cc-more");
+    more.hidden = count === data.rows.length;
+    more.firstChild.textContent = "show all " + data.rows.length + " rows (" + count + " shown)";
+  }
+  function sortRows(k, th) {
     var numeric = th.classList.contains("num");
     var down = th.getAttribute("aria-sort") ? th.getAttribute("aria-sort") === "ascending"
       : numeric && !th.classList.contains("up");
     var key = function (row) {
-      var cell = row.cells[k];
-      if (!numeric) return cell.textContent;
-      var v = parseFloat(cell.getAttribute("data-v"));
-      return isNaN(v) ? null : v;
+      var cell = row[k];
+      return typeof cell === "string" ? cell : cell[1];
     };
-    var keyed = rows.map(function (row, i) { return [key(row), i, row]; });
+    var keyed = data.rows.map(function (row, i) { return [key(row), i, row]; });
     keyed.sort(function (a, b) {
       if (a[0] === b[0]) return a[1] - b[1];
       if (a[0] === null) return 1;
@@ -24,17 +43,20 @@
       var order = a[0] < b[0] ? -1 : 1;
       return down ? -order : order;
     });
+    data.rows = keyed.map(function (item) { return item[2]; });
     Array.prototype.forEach.call(th.parentNode.cells, function (c) { c.removeAttribute("aria-sort"); });
     th.setAttribute("aria-sort", down ? "descending" : "ascending");
-    var fragment = document.createDocumentFragment();
-    keyed.forEach(function (item) { fragment.appendChild(item[2]); });
-    body.appendChild(fragment);
+    writeRows();
   }
-  Array.prototype.forEach.call(document.querySelectorAll("table.sortable"), function (table) {
+  if (table) {
     Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, k) {
-      th.addEventListener("click", function () { sortTable(table, k, th); });
+      th.addEventListener("click", function () { sortRows(k, th); });
     });
-  });
+    document.getElementById("cc-more").firstChild.addEventListener("click", function () {
+      showAll = true; writeRows();
+    });
+    writeRows();
+  }
 
   // --- the network drawing
   var svg = document.getElementById("cc-net");
