@@ -17,8 +17,15 @@ import convcost
 from convcost.cli import app
 
 INSTALL = "sudo apt-get install -y chromium  (Debian/Ubuntu; or set CONVCOST_CHROMIUM)"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+ARGS = [
+    "--no-sandbox",  # root in CI
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _chromium() -> str:
@@ -53,10 +60,14 @@ class Opened:
         self.errors: list[str] = []
         self.page = browser.new_page()
         self.page.route("**/*", self._route)
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("console", self._console)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("dialog", lambda d: self.errors.append(f"dialog: {d.message}"))
         self.page.goto(path.as_uri())
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error":
+            self.errors.append(message.text)
 
     def _route(self, route: Any) -> None:
         url = route.request.url
@@ -104,7 +115,9 @@ def test_resnet50_opens_clean_with_a_box_per_layer_sorts_and_folds(
     assert first.locator("td").nth(1).text_content() == largest.name
     assert first.locator("td").nth(5).text_content() == f"{largest.macs:,}"
     opened.page.click("th[data-key=macs]")
-    assert opened.page.locator("#cc-layers tbody tr").first.locator("td").nth(5).text_content() == "0"
+    assert (
+        opened.page.locator("#cc-layers tbody tr").first.locator("td").nth(5).text_content() == "0"
+    )
     # Folding layer1 hides its 34 layers and shows one box in their place.
     inside = sum(1 for layer in report.layers if layer.name.startswith("layer1."))
     opened.page.locator("g.frame[data-f='0'] > text.label").click()
@@ -134,7 +147,9 @@ def test_hostile_names_run_nothing_and_show_as_written(
     opened = Opened(browser, _report(runner, tmp_path, "report", str(config)))
     names = opened.page.locator("g.node > text.n").all_text_contents()
     assert names == ["<script>alert(1)</scrip…", "a&b'\"c", "</svg><img src=x onerro…"]
-    assert opened.page.locator("img, svg b, td b, h1 b").count() == 0  # no markup of a name's became an element
+    assert (
+        opened.page.locator("img, svg b, td b, h1 b").count() == 0
+    )  # no markup of a name's became an element
     assert opened.page.locator("#cc-layers tbody td:nth-child(2)").all_text_contents()[0] == (
         "<script>alert(1)</script>"
     )

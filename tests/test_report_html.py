@@ -39,7 +39,9 @@ def _data(page: str) -> dict[str, object]:
 @pytest.mark.parametrize("spec", ["resnet50", "googlenet", "28x28x192 | conv 1x1 16 | conv 5x5 32"])
 def test_table_rows_carry_the_figures_analyze_json_gives(runner: CliRunner, spec: str) -> None:
     page = runner.invoke(app, ["report", spec, "-o", "-", "--device", "t4"]).stdout
-    analysed = json.loads(runner.invoke(app, ["analyze", spec, "-f", "json", "--device", "t4"]).stdout)
+    analysed = json.loads(
+        runner.invoke(app, ["analyze", spec, "-f", "json", "--device", "t4"]).stdout
+    )
     rows = _data(page)["rows"]
     assert isinstance(rows, list)
     layers = analysed["layers"]
@@ -83,9 +85,14 @@ def test_hostile_names_are_text_never_markup(runner: CliRunner, tmp_path: Path) 
     assert "a&amp;b&#39;&quot;c" in body
     # Only convcost's own two scripts, and the data block still decodes to the exact names.
     assert page.count("<script") == 2 and page.count("</script>") == 2
-    names = [row[1] for row in _data(page)["rows"]]  # type: ignore[union-attr]
+    rows = _data(page)["rows"]
+    assert isinstance(rows, list)
+    names = [row[1] for row in rows]
     assert names[0] == "<script>alert(1)</script>"
-    assert names[1:] == ["</script><b>g</b>/a&b'\"c", "</script><b>g</b>/</svg><img src=x onerror=alert(2)>"]
+    assert names[1:] == [
+        "</script><b>g</b>/a&b'\"c",
+        "</script><b>g</b>/</svg><img src=x onerror=alert(2)>",
+    ]
 
 
 def test_compare_page_has_both_paths_and_the_break_even(runner: CliRunner) -> None:

@@ -98,8 +98,11 @@ def roofline(points: Sequence[Point], peak: float, bandwidth: float, device: str
     ]
     low_x, high_x = 10.0**x_axis.low, 10.0**x_axis.high
     corner = max(low_x, min(ridge, high_x))
-    roof = [(low_x, max(bandwidth * low_x, 10.0**y_axis.low)), (corner, min(peak, bandwidth * corner)),
-            (high_x, peak)]  # fmt: skip
+    roof = [
+        (low_x, max(bandwidth * low_x, 10.0**y_axis.low)),
+        (corner, min(peak, bandwidth * corner)),
+        (high_x, peak),
+    ]
     path = " ".join(f"{x_axis.at(x):.1f},{y_axis.at(y):.1f}" for x, y in roof)
     parts.append(f'<polyline class="roof" points="{path}"><title>{html_text(device)}: peak '
                  f"{peak:.4g} ops/s, {bandwidth:.4g} B/s, ridge at {ridge:.3g} ops/byte"
@@ -166,8 +169,9 @@ def break_even_chart(direct: int, slope_num: int, slope_den: int, b_star: float,
         f'<line class="direct" x1="{x(0):.1f}" y1="{y(direct):.1f}" x2="{x(b_max):.1f}" '
         f'y2="{y(direct):.1f}"><title>direct: {direct:,} MACs</title></line>',
         f'<line class="path" x1="{x(0):.1f}" y1="{y(0):.1f}" x2="{x(b_max):.1f}" '
-        f'y2="{y(min(end, m_max)):.1f}"/>' if end <= m_max else
-        f'<line class="path" x1="{x(0):.1f}" y1="{y(0):.1f}" '
+        f'y2="{y(min(end, m_max)):.1f}"/>'
+        if end <= m_max
+        else f'<line class="path" x1="{x(0):.1f}" y1="{y(0):.1f}" '
         f'x2="{x(m_max * slope_den / slope_num):.1f}" y2="{y(m_max):.1f}"/>',
         f'<line class="bstar" x1="{x(b_star):.1f}" y1="{_TOP}" x2="{x(b_star):.1f}" '
         f'y2="{_TOP + plot_h}"/>',
@@ -176,8 +180,7 @@ def break_even_chart(direct: int, slope_num: int, slope_den: int, b_star: float,
         f'<text x="{_LEFT + plot_w / 2:.0f}" y="{height - 4}" class="label mid">bottleneck '
         "width (channels)</text>",
         f'<text x="{_LEFT - 4}" y="{_TOP + plot_h + 14}" class="tick end">0</text>',
-        f'<text x="{x(b_max):.1f}" y="{_TOP + plot_h + 14}" class="tick end">'
-        f"{b_max:.0f}</text>",
+        f'<text x="{x(b_max):.1f}" y="{_TOP + plot_h + 14}" class="tick end">{b_max:.0f}</text>',
     ]
     for p in paths:
         parts.append(

@@ -114,12 +114,12 @@ def draw(report: Report, timed: bool, depth: int | None) -> Drawing:
         value = share.of(result)
         fill, ink = _fill(value / largest)
         op = f"{result.kind} {result.config}".strip()
-        frame = index_of.get(node.scope, -1)
+        within = index_of.get(node.scope, -1)
         tip = html_lines(result.name, op, f"{result.input_shape} → {result.output_shape}",
                          share.text(value), f"{grouped(result.params)} params")  # fmt: skip
         parts.append(
             f'<g class="node {ink}" data-i="{index}" data-r="{layout.ranks[index]}" '
-            f'data-c="{layout.columns[index]}" data-f="{frame}"><rect width="150" height="34" '
+            f'data-c="{layout.columns[index]}" data-f="{within}"><rect width="150" height="34" '
             f'rx="4" fill="{fill}"/><text x="6" y="14" class="n">{html_text(_clip(node.local))}'
             f'</text><text x="6" y="28" class="o">{html_text(_clip(op))}</text>'
             f"<title>{tip}</title></g>"

@@ -140,7 +140,7 @@ def charts(report: Report, depth: int | None) -> str:
     titles = {"macs": "MACs", "params": "parameters", "output_bytes": "activation bytes",
               "activations": "activation values"}  # fmt: skip
     where = "per layer" if level is None else f"per row at depth {level}"
-    parts = [f"<p class=\"sub\">{len(rows):,} bars, {where}, in network order.</p>"]
+    parts = [f'<p class="sub">{len(rows):,} bars, {where}, in network order.</p>']
     for key in keys:
         column = metric_column(key)
         bars = []
@@ -164,11 +164,11 @@ def roofline_chart(report: Report) -> str:
         if cost is None or not cost.latency_s or not cost.bytes_moved or not cost.ops:
             continue
         intensity, achieved = cost.ops / cost.bytes_moved, cost.ops / cost.latency_s
-        tip = (f"{intensity:.2f} ops/byte, {achieved:.4g} ops/s, {figure(cost.latency_s, 'seconds')}"
-               f", {cost.bound}-bound")  # fmt: skip
+        time = figure(cost.latency_s, "seconds")
+        tip = f"{intensity:.2f} ops/byte, {achieved:.4g} ops/s, {time}, {cost.bound}-bound"
         points.append(Point(layer.name, intensity, achieved, cost.bound, tip))
     return (
-        f"<h2 id=\"roofline\">Roofline on {html_text(device.name)}</h2>"
+        f'<h2 id="roofline">Roofline on {html_text(device.name)}</h2>'
         '<p class="legend"><span style="background:#c0392b"></span>compute-bound'
         '<span style="background:#2471a3"></span>memory-bound</p>'
         + roofline(points, peak, device.bandwidth, device.name)
@@ -197,7 +197,7 @@ def analyze_html(report: Report, options: Options) -> str:
     title = options.title or "network"
     colour = "its share of the network's time" if device else "its share of the MACs"
     folded = f"; groups folded above {FOLD_ABOVE} boxes" if drawing.folded else ""
-    notes = "".join(f"<p class=\"sub\">{html_text(line)}</p>" for line in footer_lines(report))
+    notes = "".join(f'<p class="sub">{html_text(line)}</p>' for line in footer_lines(report))
     body = (
         f"<h1>convcost report: {html_text(title)}</h1>"
         f'<p class="sub">{report.input_shape} → {report.output_shape}, '
@@ -230,7 +230,7 @@ def _path_section(name: str, report: Report) -> str:
     )
     chain = " → ".join(html_text(layer.local_name) for layer in report.layers)
     return (
-        f"<section><h3>{html_text(name)}</h3><p class=\"sub\">input → {chain}</p>"
+        f'<section><h3>{html_text(name)}</h3><p class="sub">input → {chain}</p>'
         '<table class="figures"><thead><tr><th>layer</th><th>op</th><th>output</th>'
         f'<th class="num">MACs</th><th class="num">params</th></tr></thead><tbody>{rows}'
         f"</tbody><tfoot>{total}</tr></tfoot></table></section>"
