@@ -15,8 +15,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks.generate import yaml_text
 from tests.test_report_browser import ARGS  # the browser tests' Chromium flags
+
+from benchmarks.generate import yaml_text
 
 CHROMIUM = "/usr/bin/chromium"
 _TIMING = ("() => { const n = performance.getEntriesByType('navigation')[0]; "
