@@ -35,7 +35,10 @@ def test_shown_commands_print_what_the_readme_shows(runner: CliRunner) -> None:
 def test_readme_opens_with_the_install_and_test_commands() -> None:
     first_block = _between("```bash", "```")
     assert "pip install . && convcost compare 28x28x192 --5x5 32 --bottleneck 16" in first_block
-    test_command = "pip install -e '.[test]' && python -m pytest -q -p no:cacheprovider"
+    test_command = (
+        "apt-get update -qq && apt-get install -y -qq chromium && "
+        "pip install -e '.[test]' && python -m pytest -q -p no:cacheprovider"
+    )
     assert test_command in first_block
     ci = (Path(__file__).parent.parent / ".ci" / "run").read_text(encoding="utf-8")
     assert test_command in ci

@@ -8,8 +8,18 @@ from convcost.core.kinds.uncounted import described
 from convcost.render.numbers import fixed, grouped, seconds
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from convcost.analyses.compare import Comparison, Ratio
     from convcost.core.report import Report
+
+
+def report_title(spec: str, batch: int, notes: Sequence[str] = ()) -> str:
+    """An analysis's title: the spec as given (shortened past 60 characters), then ``notes``
+    (how it was scaled) and the batch."""
+    title = spec if len(spec) < 60 else spec[:57] + "..."
+    said = [*notes, *([] if batch == 1 else [f"batch {batch}"])]
+    return f"{title}  ({', '.join(said)})" if said else title
 
 
 def saving_lines(comparison: Comparison) -> list[str]:
