@@ -21,8 +21,8 @@ from convcost.cli import app
 
 README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
 PUBLIC = [
-    "CheckReport", "Comparison", "ConvcostError", "DiffReport", "Loaded", "Report",
-    "analyze", "check", "compare", "diff", "load", "settings",
+    "AdviceReport", "CheckReport", "Comparison", "ConvcostError", "DiffReport", "Loaded",
+    "Report", "advise", "analyze", "check", "compare", "diff", "load", "settings",
 ]  # fmt: skip
 SEED = "28x28x192 | conv 5x5 32"
 SEED_BOTTLENECK = "28x28x192 | conv 1x1 16 | conv 5x5 32"

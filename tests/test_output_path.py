@@ -157,9 +157,9 @@ def test_diff_compares_the_diffed_metrics(runner: CliRunner) -> None:
 @pytest.mark.parametrize(
     ("command", "formats"),
     [
-        ("analyze", ["table", "json", "csv", "markdown"]),
+        ("analyze", ["table", "json", "csv", "markdown", "html"]),
         ("shape", ["table", "json", "csv", "markdown"]),
-        ("compare", ["table", "json", "csv", "markdown"]),
+        ("compare", ["table", "json", "csv", "markdown", "html"]),
         ("models", ["table", "json", "csv", "markdown"]),
         ("check", ["table", "json", "github", "junit"]),
         ("diff", ["table", "json", "markdown"]),
@@ -180,7 +180,7 @@ def test_the_schema_is_a_json_document() -> None:
     ("args", "accepted"),
     [
         (["check", "resnet18", "-f", "csv"], "'table', 'json', 'github', 'junit'"),
-        (["analyze", "resnet18", "-f", "github"], "'table', 'json', 'csv', 'markdown'"),
+        (["analyze", "resnet18", "-f", "github"], "'table', 'json', 'csv', 'markdown', 'html'"),
         (["diff", "a", "b", "-f", "csv"], "'table', 'json', 'markdown'"),
         (["models", "-f", "junit"], "'table', 'json', 'csv', 'markdown'"),
     ],

@@ -304,3 +304,54 @@ MODELS: dict[str, Callable[[], nn.Module]] = {
     "mobilenet_v3_large": mobilenet_v3_large,
     "regnet_y_400mf": regnet_y_400mf,
 }
+
+
+# --- MobileNetV2 at a width multiplier ---------------------------------------------------------
+
+# (t, c, n, s) of mobilenetv2.py's inverted_residual_setting (Sandler et al. 2018, Table 2).
+MOBILENET_V2_SETTING = [
+    (1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
+    (6, 320, 1, 1),
+]  # fmt: skip
+
+
+class InvertedResidualV2(nn.Module):
+    """torchvision's MobileNetV2 InvertedResidual: round(inp · t) hidden channels (no
+    expansion conv at t = 1), a ReLU6 depthwise conv, a linear 1×1 projection + BN; the input
+    added where the stride is 1 and the channels agree."""
+
+    def __init__(self, inp: int, oup: int, stride: int, expand_ratio: int) -> None:
+        super().__init__()
+        hidden = round(inp * expand_ratio)
+        self.use_res_connect = stride == 1 and inp == oup
+        layers: list[nn.Module] = []
+        if expand_ratio != 1:
+            layers.append(ConvNormActivation(inp, hidden, 1, activation=nn.ReLU6))
+        layers += [
+            ConvNormActivation(hidden, hidden, 3, stride, hidden, activation=nn.ReLU6),
+            nn.Conv2d(hidden, oup, 1, 1, 0, bias=False),
+            nn.BatchNorm2d(oup),
+        ]
+        self.conv = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = self.conv(x)
+        return x + out if self.use_res_connect else out
+
+
+def mobilenet_v2(width_mult: float = 1.0, last_channel: int | None = None) -> nn.Module:
+    """torchvision.models.mobilenet_v2(width_mult=...): every width make_divisible(c · α, 8),
+    the last conv make_divisible(1280 · max(1, α), 8) unless ``last_channel`` says otherwise
+    (the paper keeps it at 1280 below α = 1; convcost's general rule scales it too)."""
+    inp = make_divisible(32 * width_mult, 8)
+    last = make_divisible(1280 * max(1.0, width_mult), 8) if last_channel is None else last_channel
+    features: list[nn.Module] = [ConvNormActivation(3, inp, 3, 2, activation=nn.ReLU6)]
+    for t, c, n, s in MOBILENET_V2_SETTING:
+        out = make_divisible(c * width_mult, 8)
+        for i in range(n):
+            features.append(InvertedResidualV2(inp, out, s if i == 0 else 1, t))
+            inp = out
+    features.append(ConvNormActivation(inp, last, 1, activation=nn.ReLU6))
+    return nn.Sequential(
+        *features, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.2), nn.Linear(last, 1000)
+    ).eval()

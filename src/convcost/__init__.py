@@ -3,8 +3,9 @@
 The core (``convcost.core``: shapes, layer kinds, the network as a graph, its analysis, the
 table of metrics) is plain records and functions; front ends (inline specs, YAML/JSON
 configs, the zoo) build the graph, analyses compute on reports, renderers format them, and
-the CLI and this API sit on top. The Python API (``convcost.analyze``, ``compare``, ``check``,
-``diff``, ``load`` and their result types, see ``convcost.api``) is what ``__all__`` lists.
+the CLI and this API sit on top. The Python API (``convcost.analyze``, ``compare``,
+``advise``, ``check``, ``diff``, ``load`` and their result types, see ``convcost.api``) is
+what ``__all__`` lists.
 
 The API's names are looked up on first use (the module ``__getattr__`` below), not imported
 here: the console script imports this package for ``__version__`` on every start, and
@@ -14,12 +15,14 @@ here: the console script imports this package for ``__version__`` on every start
 __version__ = "1.0.0"
 
 __all__ = [
+    "AdviceReport",
     "CheckReport",
     "Comparison",
     "ConvcostError",
     "DiffReport",
     "Loaded",
     "Report",
+    "advise",
     "analyze",
     "check",
     "compare",
@@ -31,10 +34,12 @@ __all__ = [
 TYPE_CHECKING = False  # typing itself costs --version tens of milliseconds
 if TYPE_CHECKING:
     from convcost.api import (
+        AdviceReport,
         CheckReport,
         Comparison,
         DiffReport,
         Report,
+        advise,
         analyze,
         check,
         compare,

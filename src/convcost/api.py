@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from convcost.core.errors import ConvcostError, did_you_mean
 from convcost.core.limits import MAX_LAYERS
@@ -23,20 +23,26 @@ from convcost.frontends import Loaded
 from convcost.render.registry import Options
 
 if TYPE_CHECKING:
+    from fractions import Fraction
+
+    from convcost.analyses import advise as advise_analysis
     from convcost.analyses import compare as compare_analysis
     from convcost.analyses import diff as diff_analysis
     from convcost.analyses.budget import ConfigCheck
     from convcost.analyses.quantities import Limit
     from convcost.core.costs import Settings
     from convcost.core.kinds.uncounted import UncountedOps
+    from convcost.core.multipliers import Scaling
     from convcost.core.report import Report as Analysis
     from convcost.core.shapes import Shape
 
 
+T = TypeVar("T")
+
 # --- results ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Report:
     """What ``analyze`` found: the totals as attributes, every layer and group in
     ``analysis`` (the core's record) and in ``to_dict()``."""
@@ -105,8 +111,24 @@ class Report:
         """``convcost analyze SPEC -f json`` (``--explain``: each layer's arithmetic too)."""
         return _JsonOutput.analyze(self.analysis, explain)
 
+    def __repr__(self) -> str:
+        """The table ``convcost analyze SPEC`` prints: what a console shows."""
+        return _shown(self.analysis, "table", self._options)
 
-@dataclass(frozen=True)
+    __str__ = __repr__
+
+    def _repr_html_(self) -> str:
+        """The page ``convcost report SPEC`` writes, for a notebook to show inline."""
+        return _framed(_shown(self.analysis, "html", self._options))
+
+    @property
+    def _options(self) -> Options:
+        from convcost.render.words import report_title
+
+        return Options(title=report_title(self.spec, self.analysis.batch))
+
+
+@dataclass(frozen=True, repr=False)
 class Comparison:
     """What ``compare`` found: the direct conv's totals and each bottleneck path's, by width."""
 
@@ -151,6 +173,16 @@ class Comparison:
     def to_dict(self, *, explain: bool = False) -> dict[str, Any]:
         """``convcost compare ... -f json``."""
         return _JsonOutput.compare(self.analysis, explain)
+
+    def __repr__(self) -> str:
+        """The table ``convcost compare`` prints: what a console shows."""
+        return _shown(self.analysis, "table", Options())
+
+    __str__ = __repr__
+
+    def _repr_html_(self) -> str:
+        """The page ``convcost compare ... -f html`` writes, for a notebook to show inline."""
+        return _framed(_shown(self.analysis, "html", Options()))
 
 
 @dataclass(frozen=True)
@@ -198,6 +230,37 @@ class DiffReport:
     def to_dict(self, *, show_all: bool = False) -> dict[str, Any]:
         """``convcost diff OLD NEW -f json`` (``show_all``: ``--all``, unchanged layers too)."""
         return _JsonOutput.diff(self.analysis, self.old, self.new, show_all)
+
+
+@dataclass(frozen=True)
+class AdviceReport:
+    """What ``advise`` found: every spatial conv's substitutes, ranked (``analysis``), and
+    with ``apply`` the substituted network (``applied_macs``, ``config_text()``)."""
+
+    analysis: advise_analysis.Advice
+
+    @property
+    def applied_macs(self) -> int | None:
+        applied = self.analysis.applied
+        return None if applied is None else applied.report.totals.macs
+
+    @property
+    def applied_params(self) -> int | None:
+        applied = self.analysis.applied
+        return None if applied is None else applied.report.totals.params
+
+    def config_text(self) -> str:
+        """The substituted network as a YAML config (what ``advise --apply -o`` writes)."""
+        from convcost.render.configwrite import config_text
+
+        applied = self.analysis.applied
+        if applied is None:
+            raise ConvcostError("config_text: advise was not asked to apply a substitute")
+        return config_text(applied.graph, "", self.analysis.applied_description)
+
+    def to_dict(self, *, explain: bool = False) -> dict[str, Any]:
+        """``convcost advise SPEC -f json``."""
+        return _json(self.analysis, Options(explain=explain))
 
 
 # --- functions --------------------------------------------------------------------------------
@@ -250,22 +313,29 @@ def analyze(
     max_layers: int = MAX_LAYERS,
     settings: Settings | None = None,
     input_shape: str | Sequence[int] | None = None,
+    width_multiplier: str | float | Fraction | None = None,
+    divisor: int | None = None,
+    resolution: int | None = None,
 ) -> Report:
     """``convcost analyze SPEC``: per-layer shapes, MACs, params and activations, and totals,
     with bytes, peak and training memory (and time on a device) costed by ``settings``
     (``convcost.settings(...)``; fp32, Adam, no device when None). ``batch`` multiplies MACs
     and activations, not params; ``no_bias`` takes the bias out of convolutions and dense
     layers; ``max_layers`` bounds the network's size (rows); ``input_shape`` replaces the
-    spec's input (``"224x224x3"``: an ONNX model's symbolic sizes, another resolution)."""
+    spec's input (``"224x224x3"``: an ONNX model's symbolic sizes, another resolution);
+    ``width_multiplier``, ``divisor`` and ``resolution`` scale its widths and input, as
+    ``--width-multiplier``, ``--divisor`` and ``--resolution`` do (``0.75`` or ``"3/4"``)."""
     from convcost.frontends import analyze_spec
 
+    at = _input_shape(input_shape)
     loaded, analysis = analyze_spec(
         spec,
         _bias_defaults(no_bias),
         _at_least_1("batch", batch),
         _at_least_1("max_layers", max_layers),
         _settings(settings),
-        _input_shape(input_shape),
+        at,
+        scaling=_scaling(width_multiplier, divisor, resolution, at),
     )
     return Report(spec, loaded.description, loaded.budget, analysis, loaded.warnings)
 
@@ -303,6 +373,47 @@ def compare(
     return Comparison(run_compare(input_shape, conv, widths, _at_least_1("batch", batch), chosen))
 
 
+def advise(
+    spec: str,
+    *,
+    by: str = "macs",
+    widths: Iterable[int] = (),
+    groups: int | None = None,
+    top: int | None = None,
+    layers: Iterable[str] = (),
+    apply: str | None = None,
+    batch: int = 1,
+    no_bias: bool = False,
+    max_layers: int = MAX_LAYERS,
+    settings: Settings | None = None,
+    input_shape: str | Sequence[int] | None = None,
+    width_multiplier: str | float | Fraction | None = None,
+    divisor: int | None = None,
+    resolution: int | None = None,
+) -> AdviceReport:
+    """``convcost advise SPEC``: every spatial conv's substitutes (bottlenecks of Cin/2,
+    Cin/4 and ``widths``, a depthwise-separable pair, ``groups`` groups) and what each saves
+    in ``by`` (macs, params, memory, time), ranked; ``top`` or ``layers`` choose the layers
+    listed, and ``apply`` (``bottleneck=CIN/4``, ``separable``, ``grouped=4``) substitutes
+    them in a copy of the network; ``width_multiplier``, ``divisor`` and ``resolution`` as
+    for ``analyze``."""
+    from convcost.analyses.advise import advise as run_advise
+    from convcost.analyses.advise import parse_choice
+
+    loaded = analyze(spec, batch=batch, no_bias=no_bias, max_layers=max_layers,
+                     settings=settings, input_shape=input_shape,
+                     width_multiplier=width_multiplier, divisor=divisor,
+                     resolution=resolution)  # fmt: skip
+    chosen_widths = tuple(_at_least_1("widths", w) for w in widths)
+    if groups is not None:
+        _at_least_1("groups", groups)
+    if top is not None:
+        _at_least_1("top", top)
+    choice = None if apply is None else parse_choice(apply)
+    return AdviceReport(run_advise(loaded.analysis, spec, by, chosen_widths, groups, top,
+                                   tuple(layers), settings, choice))  # fmt: skip
+
+
 def check(
     specs: str | Iterable[str],
     *,
@@ -310,6 +421,9 @@ def check(
     settings: Settings | None = None,
     input_shape: str | Sequence[int] | None = None,
     allow_uncounted: bool = False,
+    width_multiplier: str | float | Fraction | None = None,
+    divisor: int | None = None,
+    resolution: int | None = None,
     **limits: str | int,
 ) -> CheckReport:
     """``convcost check``: each spec against its config's ``budget:`` section, with
@@ -344,10 +458,13 @@ def check(
             "settings=convcost.settings(device=...)"
         )
     at = _input_shape(input_shape)
+    scaling = _scaling(width_multiplier, divisor, resolution, at)
     checks = check_configs(
         names,
         flags,
-        lambda spec: analyze_spec(spec, max_layers=bound, settings=settings, input_shape=at),
+        lambda spec: analyze_spec(
+            spec, max_layers=bound, settings=settings, input_shape=at, scaling=scaling
+        ),
         lambda line: None,
         allow_uncounted,
     ).configs
@@ -361,9 +478,13 @@ def diff(
     max_layers: int = MAX_LAYERS,
     settings: Settings | None = None,
     input_shape: str | Sequence[int] | None = None,
+    width_multiplier: str | float | Fraction | None = None,
+    divisor: int | None = None,
+    resolution: int | None = None,
 ) -> DiffReport:
     """``convcost diff OLD NEW``: what a change costs, layer by layer (both at
-    ``input_shape``, when given)."""
+    ``input_shape``, and scaled by ``width_multiplier``, ``divisor`` and ``resolution``,
+    when given)."""
     from convcost.analyses.diff import diff as run_diff
     from convcost.frontends import analyze_spec
 
@@ -371,8 +492,11 @@ def diff(
     bound = _at_least_1("max_layers", max_layers)
     settings = _settings(settings)
     at = _input_shape(input_shape)
-    before = analyze_spec(old, max_layers=bound, settings=settings, input_shape=at)[1]
-    after = analyze_spec(new, max_layers=bound, settings=settings, input_shape=at)[1]
+    scaling = _scaling(width_multiplier, divisor, resolution, at)
+    before = analyze_spec(old, max_layers=bound, settings=settings, input_shape=at,
+                          scaling=scaling)[1]  # fmt: skip
+    after = analyze_spec(new, max_layers=bound, settings=settings, input_shape=at,
+                         scaling=scaling)[1]  # fmt: skip
     return DiffReport(old, new, run_diff(before, after))
 
 
@@ -387,6 +511,24 @@ def _input_shape(value: str | Sequence[int] | None) -> Shape | None:
     if not isinstance(value, str | Sequence):
         raise ConvcostError(f"input_shape takes 'HxWxC' or [h, w, c], not {value!r}")
     return shape_from_value(value if isinstance(value, str) else list(value))
+
+
+def _scaling(
+    width: object, divisor: object, resolution: object, input_shape: Shape | None
+) -> Scaling:
+    """The multipliers' ``Scaling``; a bad one raises, naming its argument."""
+    from convcost.core.multipliers import Scaling, Width, parse_multiplier
+
+    if resolution is not None and input_shape is not None:
+        raise ConvcostError(
+            "resolution and input_shape both give the input's size; give one of them"
+        )
+    chosen = None
+    if width is not None or divisor is not None:
+        alpha = _checked("width_multiplier", parse_multiplier, 1 if width is None else width)
+        chosen = Width(alpha, 1 if divisor is None else _at_least_1("divisor", divisor))
+    side = None if resolution is None else _at_least_1("resolution", resolution)
+    return Scaling(chosen, side)
 
 
 class _JsonOutput:
@@ -422,6 +564,29 @@ def _json(result: object, options: Options) -> dict[str, Any]:
     return _decoded(text)
 
 
+def _shown(result: object, output_format: str, options: Options) -> str:
+    """What the command prints for ``result`` in ``output_format`` (a table as written to a
+    pipe: captured, not printed)."""
+    import contextlib
+    import io
+
+    from convcost.render.registry import Format, render
+
+    captured = io.StringIO()
+    with contextlib.redirect_stdout(captured):
+        text = render(result, Format(output_format), options)
+    return captured.getvalue().rstrip("\n") if text is None else text
+
+
+def _framed(page: str) -> str:
+    """A page inside an ``iframe``: its script and style apply to it alone, however many
+    reports a notebook shows."""
+    from convcost.render.escape import html_markup
+
+    return (f'<iframe srcdoc="{html_markup(page)}" style="width:100%;height:720px;border:0" '
+            'title="convcost report"></iframe>')  # fmt: skip
+
+
 def _decoded(text: str) -> dict[str, Any]:
     import json
 
@@ -442,7 +607,7 @@ def _plain(value: object) -> object:
     return scalar(value) if isinstance(value, str) else value
 
 
-def _checked(name: str, parse: Callable[[object], int], value: object) -> int:
+def _checked(name: str, parse: Callable[[object], T], value: object) -> T:
     try:
         return parse(value)
     except ConvcostError as error:

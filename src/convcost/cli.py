@@ -29,6 +29,7 @@ from convcost.render.registry import Document, Format, Options, Unit, emit
 if TYPE_CHECKING:
     from convcost.analyses.compare import Comparison
     from convcost.analyses.shape import LayerShape
+    from convcost.core.multipliers import Scaling
     from convcost.core.report import Report
     from convcost.core.shapes import Shape
     from convcost.frontends.loaded import Loaded
@@ -168,6 +169,12 @@ FormatOption = Annotated[
     _format_option("table (for people), json, csv or markdown.", Format.table, Format.json,
                    Format.csv, Format.markdown),
 ]  # fmt: skip
+PageFormatOption = Annotated[
+    Format,
+    _format_option("table (for people), json, csv, markdown or html (a self-contained page; "
+                   "see convcost report).", Format.table, Format.json, Format.csv,
+                   Format.markdown, Format.html),
+]  # fmt: skip
 UnitOption = Annotated[
     Unit,
     typer.Option(help="macs (multiply-accumulates) or flops (2 × MACs + bias additions)."),
@@ -256,6 +263,54 @@ def _with_cost_options(device: bool = True) -> Callable[[Callable[..., None]], C
     return decorate
 
 
+_SCALING_OPTIONS: tuple[tuple[str, Any], ...] = (
+    ("width_multiplier", typer.Option(
+        "--width-multiplier", metavar="ALPHA", help="Scale every layer's channels by ALPHA "
+        "(MobileNet's width multiplier, e.g. 0.5), rounded to a multiple of --divisor; the "
+        "input's channels and the layers giving the outputs (the classes) keep theirs.")),
+    ("divisor", typer.Option(
+        metavar="N", help="Round scaled channel counts to a multiple of N, at least N and "
+        "never 10 % below (MobileNet v2 uses 8; default 1: the nearest integer).")),
+    ("resolution", typer.Option(
+        metavar="R", help="Analyse at an R×R input, the spec's channels kept (MobileNet's "
+        "resolution multiplier); --input-shape HxWxC says all three.")),
+)  # fmt: skip
+
+
+def _with_scaling_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Give a command ``--width-multiplier``, ``--divisor`` and ``--resolution``, placed
+    before its ``--format``; the command gets them as ``scaling``, the ``Scaling`` they make
+    (a bad value, or ``--resolution`` beside ``--input-shape``, exits 2 with one line)."""
+    generated = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None,
+                          annotation=Annotated[str | None, option])
+        for name, option in _SCALING_OPTIONS
+    ]  # fmt: skip
+
+    def with_scaling(**options: Any) -> None:
+        texts = [options.pop(name) for name, _ in _SCALING_OPTIONS]
+        if texts[2] is not None and options.get("input_shape") is not None:
+            _fail(f"convcost {command.__name__}: --resolution {texts[2]} and --input-shape "
+                  f"{options['input_shape']} both give the input's size; give one")  # fmt: skip
+        command(**options, scaling=_guard(lambda: _scaling(*texts)))
+
+    return _with_generated(command, with_scaling, "scaling", generated)
+
+
+def _scaling(width: str | None, divisor: str | None, resolution: str | None) -> Scaling:
+    """The options' ``Scaling``; a bad value raises, naming its option."""
+    from convcost.core.fields import positive_int
+    from convcost.core.multipliers import Scaling, Width, parse_multiplier
+
+    chosen = None
+    if width is not None or divisor is not None:
+        alpha = _option_value("--width-multiplier", parse_multiplier, width or "1")
+        chosen = Width(alpha, 1 if divisor is None else _option_value("--divisor", positive_int,
+                                                                      divisor))  # fmt: skip
+    side = None if resolution is None else _option_value("--resolution", positive_int, resolution)
+    return Scaling(chosen, side)
+
+
 def _with_generated(
     command: Callable[..., None],
     wrapper: Callable[..., None],
@@ -336,7 +391,7 @@ def compare(
     no_bias: NoBiasOption = False,
     batch: BatchOption = 1,
     unit: UnitOption = Unit.macs,
-    output_format: FormatOption = Format.table,
+    output_format: PageFormatOption = Format.table,
     explain: ExplainOption = False,
     costing: Any = None,  # the Settings the costing options make (see _with_cost_options)
 ) -> None:
@@ -467,6 +522,7 @@ def shape(
     "cat net.yaml | convcost analyze -",
 )
 @_with_cost_options()
+@_with_scaling_options
 def analyze(
     spec: Annotated[
         str,
@@ -479,7 +535,7 @@ def analyze(
     batch: BatchOption = 1,
     no_bias: NoBiasOption = False,
     unit: UnitOption = Unit.macs,
-    output_format: FormatOption = Format.table,
+    output_format: PageFormatOption = Format.table,
     explain: ExplainOption = False,
     depth: Annotated[
         int | None,
@@ -496,6 +552,7 @@ def analyze(
     max_layers: MaxLayersOption = MAX_LAYERS,
     input_shape: InputShapeOption = None,
     costing: Any = None,  # the Settings the costing options make (see _with_cost_options)
+    scaling: Any = None,  # the Scaling the scaling options make (see _with_scaling_options)
 ) -> None:
     """Per-layer shapes, MACs, params and activations of a layer stack, and totals.
 
@@ -518,18 +575,70 @@ def analyze(
     A kind name inside a segment starts another layer: 'conv 3x3 64 bn relu'.
     A value may read the layer's input: conv 1x1 ${in.c // 2}.
     """
+    loaded, report = _analyzed(spec, no_bias, batch, max_layers, costing, input_shape, scaling)
+    title = _title(spec, report, scaling, loaded)
+    options = Options(unit.value, explain, depth, count_buffers, title)
+    emit(report, output_format, options)
+
+
+def _analyzed(spec: str, no_bias: bool, batch: int, max_layers: int, costing: Any,
+              input_shape: str | None, scaling: Scaling) -> tuple[Loaded, Report]:  # fmt: skip
+    """What analyze and report analyse: the spec read and costed, warnings on stderr."""
     defaults = _bias_defaults(no_bias)
     at = _input_shape(input_shape)
 
     def run() -> tuple[Loaded, Report]:
         from convcost.frontends import analyze_spec
 
-        return analyze_spec(spec, defaults, batch, max_layers, costing, at, _warn_loaded)
+        return analyze_spec(spec, defaults, batch, max_layers, costing, at, _warn_loaded,
+                            scaling)  # fmt: skip
 
     loaded, report = _guard(run)
     _warn_uncounted(spec, report)
-    options = Options(unit.value, explain, depth, count_buffers, _title(spec, loaded, report))
-    emit(report, output_format, options)
+    return loaded, report
+
+
+@app.command(
+    cls=_Command,
+    epilog="Examples: convcost report resnet50 -o resnet50.html; "
+    "convcost report googlenet --device a100 -o googlenet.html",
+)
+@_with_cost_options()
+@_with_scaling_options
+def report(
+    spec: Annotated[
+        str,
+        typer.Argument(
+            metavar="SPEC",
+            help="A config file, - for standard input, a built-in model or an inline spec.",
+        ),
+    ],
+    output: Annotated[
+        str, typer.Option("--output", "-o", metavar="FILE", help="Where to write (- : stdout).")
+    ],
+    batch: BatchOption = 1,
+    no_bias: NoBiasOption = False,
+    depth: Annotated[
+        int | None,
+        typer.Option(min=1, help="Open with groups folded below N levels; bars per row there."),
+    ] = None,
+    max_layers: MaxLayersOption = MAX_LAYERS,
+    input_shape: InputShapeOption = None,
+    costing: Any = None,  # the Settings the costing options make (see _with_cost_options)
+    scaling: Any = None,  # the Scaling the scaling options make (see _with_scaling_options)
+) -> None:
+    """One self-contained HTML page (no network, nothing fetched): the network drawn as a
+    graph, its boxes coloured by share of MACs (with --device, of time), groups foldable;
+    the per-layer table, sortable; bar charts of MACs, params and activation bytes; with
+    --device the roofline. The same as analyze SPEC --format html, written to FILE.
+    For compare's paths and break-even: convcost compare ... --format html."""
+    from convcost.render.registry import render
+
+    loaded, result = _analyzed(spec, no_bias, batch, max_layers, costing, input_shape, scaling)
+    title = _title(spec, result, scaling, loaded)
+    text = render(result, Format.html, Options(depth=depth, title=title))
+    assert text is not None  # the HTML writer returns its page
+    _write(output, (text + "\n").encode(), "report")
 
 
 @app.command()
@@ -634,6 +743,7 @@ def _with_budget_options(command: Callable[..., None]) -> Callable[..., None]:
 )
 @_with_budget_options
 @_with_cost_options()
+@_with_scaling_options
 def check(
     configs: Annotated[
         list[str],
@@ -663,6 +773,7 @@ def check(
     ] = False,
     limits: dict[str, str | None] | None = None,
     costing: Any = None,  # the Settings the costing options make (see _with_cost_options)
+    scaling: Any = None,  # the Scaling the scaling options make (see _with_scaling_options)
 ) -> None:
     """Check configs against compute budgets: exit 0 when all are within them, 1 when any
     budget is exceeded (or a config has none), 2 on bad input.
@@ -690,7 +801,7 @@ def check(
     def analyzed(config: str) -> tuple[Loaded, Report]:
         loaded, report = analyze_spec(
             config, max_layers=max_layers, settings=costing, input_shape=at,
-            on_loaded=_warn_loaded,
+            on_loaded=_warn_loaded, scaling=scaling,
         )  # fmt: skip
         if allow_uncounted:
             _warn_uncounted(config, report)
@@ -703,6 +814,7 @@ def check(
 
 @app.command(cls=_Command, epilog="Example: convcost diff old/net.yaml net.yaml --format markdown")
 @_with_cost_options(device=False)
+@_with_scaling_options
 def diff(
     old: Annotated[str, typer.Argument(metavar="OLD", help="The network before the change.")],
     new: Annotated[str, typer.Argument(metavar="NEW", help="The network after it.")],
@@ -731,6 +843,7 @@ def diff(
         ),
     ] = False,
     costing: Any = None,  # the Settings the costing options make (see _with_cost_options)
+    scaling: Any = None,  # the Scaling the scaling options make (see _with_scaling_options)
 ) -> None:
     """What a change costs: each group's layers aligned by kind and settings, names as
     hints (changed, added, removed, renamed), with the MACs and params delta per layer and
@@ -750,7 +863,7 @@ def diff(
 
     def analyzed(spec: str) -> Report:
         report = analyze_spec(spec, max_layers=max_layers, settings=costing, input_shape=at,
-                              on_loaded=_warn_loaded)[1]  # fmt: skip
+                              on_loaded=_warn_loaded, scaling=scaling)[1]  # fmt: skip
         _warn_uncounted(spec, report)
         return report
 
@@ -772,10 +885,156 @@ def diff(
             raise SystemExit(EXIT_CHECK_FAILED)
 
 
+class By(StrEnum):
+    macs = "macs"
+    params = "params"
+    memory = "memory"
+    time = "time"
+
+
+@app.command(
+    cls=_Command,
+    epilog="Examples: convcost advise googlenet --width 16; "
+    "convcost advise vgg16 --apply bottleneck=CIN/4 --top 5 -o new.yaml",
+)
+@_with_cost_options()
+@_with_scaling_options
+def advise(
+    spec: Annotated[
+        str,
+        typer.Argument(
+            metavar="SPEC",
+            help="A config file, - for standard input, a built-in model or an inline spec.",
+        ),
+    ],
+    by: Annotated[
+        By, typer.Option(help="Rank by macs, params, memory (peak) or time (needs --device).")
+    ] = By.macs,
+    width: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--width",
+            min=1,
+            max=MAX_SIZE,
+            metavar="B",
+            help="Also a 1×1 bottleneck of B channels (repeat for several).",
+        ),
+    ] = None,
+    groups: Annotated[
+        int | None,
+        typer.Option(
+            "--groups",
+            min=2,
+            max=MAX_SIZE,
+            metavar="G",
+            help="Also a grouped conv of G groups in each conv's place.",
+        ),
+    ] = None,
+    top: Annotated[
+        int | None,
+        typer.Option(
+            "--top",
+            min=1,
+            max=MAX_SIZE,
+            metavar="N",
+            help="List (and --apply to) the N layers whose substitutes save most.",
+        ),
+    ] = None,
+    layers: Annotated[
+        str | None,
+        typer.Option(
+            "--layers", metavar="NAME,...", help="List (and --apply to) these layers, by full name."
+        ),
+    ] = None,
+    apply: Annotated[
+        str | None,
+        typer.Option(
+            "--apply",
+            metavar="SUBSTITUTE",
+            help="Write the network with this substitute applied to the layers "
+            "listed: bottleneck=CIN/2, bottleneck=CIN/4, bottleneck=WIDTH, separable "
+            "or grouped=G (needs -o).",
+        ),
+    ] = None,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Where --apply writes the config (- : stdout, the advice then not).",
+        ),
+    ] = None,
+    batch: BatchOption = 1,
+    no_bias: NoBiasOption = False,
+    output_format: FormatOption = Format.table,
+    explain: ExplainOption = False,
+    max_layers: MaxLayersOption = MAX_LAYERS,
+    input_shape: InputShapeOption = None,
+    costing: Any = None,  # the Settings the costing options make (see _with_cost_options)
+    scaling: Any = None,  # the Scaling the scaling options make (see _with_scaling_options)
+) -> None:
+    """Where substitutes pay: for every spatial conv (larger than 1×1, not depthwise), what a
+    1×1 bottleneck in front of it (Cin/2, Cin/4, --width; suggested below the break-even
+    width b*), a depthwise-separable pair or a grouped conv (--groups) would save, ranked by
+    what the best one saves, with its share of the network's total."""
+    from convcost.analyses.advise import advise as run_advise
+    from convcost.analyses.advise import parse_choice
+
+    if layers is not None and top is not None:
+        _fail("convcost advise: give --top N or --layers NAME,..., not both")
+    names = [name.strip() for name in (layers or "").split(",") if name.strip()]
+    if layers is not None and not names:
+        _fail("convcost advise: --layers names no layer; give full names: --layers a/conv,b/conv")
+    if (apply is None) != (output is None):
+        _fail("convcost advise: --apply and -o go together: --apply SUBSTITUTE -o FILE")
+    if by is By.time and costing.device is None:
+        _fail("convcost advise: --by time is a roofline time: give --device NAME (convcost "
+              "devices lists them) or --peak and --bandwidth")  # fmt: skip
+    try:
+        choice = None if apply is None else parse_choice(apply)
+    except ConvcostError as error:
+        _fail(f"convcost advise: {error.message}")
+    at = _input_shape(input_shape)
+
+    def run() -> Any:
+        from convcost.frontends import analyze_spec
+
+        report = analyze_spec(spec, _bias_defaults(no_bias), batch, max_layers, costing, at,
+                              _warn_loaded, scaling)[1]  # fmt: skip
+        return report, run_advise(report, spec, by.value, tuple(width or ()), groups, top,
+                                  names, costing, choice)  # fmt: skip
+
+    report, result = _guard(run)
+    if result.applied is not None and output is not None:
+        _write_config(result, output)
+        if output == "-":
+            return
+    emit(result, output_format, Options(explain=explain, title=_title(spec, report, scaling)))
+
+
+def _write_config(result: Any, output: str) -> None:
+    """``advise --apply``'s network as a YAML config, to ``output`` (- : stdout)."""
+    from convcost.exits import EXIT_OUTPUT_FAILED
+    from convcost.render.configwrite import config_text
+
+    applied, description = result.applied, result.applied_description
+    text = _guard(lambda: config_text(applied.graph, "", description))
+    if output == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as file:
+            file.write(text)
+    except OSError as error:
+        _fail(f"convcost advise: cannot write {output}: {error.strerror}", EXIT_OUTPUT_FAILED)
+
+
 @app.command(
     cls=_Command,
     epilog="Example: convcost export resnet50 -o resnet50.onnx (then open it in Netron)",
 )
+@_with_scaling_options
 def export(
     spec: Annotated[
         str,
@@ -794,12 +1053,11 @@ def export(
     ] = 17,
     max_layers: MaxLayersOption = MAX_LAYERS,
     input_shape: InputShapeOption = None,
+    scaling: Any = None,  # the Scaling the scaling options make (see _with_scaling_options)
 ) -> None:
     """The network as an ONNX model, to draw in Netron or read with ONNX tools: every layer
     as its ONNX operator, names kept, weights as inputs of their shapes without data (a
     ResNet-50 is about 33 kB). Needs the onnx package: pip install 'convcost[onnx]'."""
-    from convcost.exits import EXIT_OUTPUT_FAILED
-
     at = _input_shape(input_shape)
 
     def run() -> bytes:
@@ -807,10 +1065,17 @@ def export(
         from convcost.render.onnxwrite import onnx_bytes
 
         report = analyze_spec(spec, _bias_defaults(no_bias), batch, max_layers, input_shape=at,
-                              on_loaded=_warn_loaded)[1]  # fmt: skip
+                              on_loaded=_warn_loaded, scaling=scaling)[1]  # fmt: skip
         return onnx_bytes(report, opset)
 
-    data = _guard(run)
+    _write(output, _guard(run), "export")
+
+
+def _write(output: str, data: bytes, command: str) -> None:
+    """``data`` to the file ``-o`` names, or to stdout for ``-``; a file that cannot be
+    written ends the command (EXIT_OUTPUT_FAILED)."""
+    from convcost.exits import EXIT_OUTPUT_FAILED
+
     if output == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
@@ -819,7 +1084,7 @@ def export(
         with open(output, "wb") as file:
             file.write(data)
     except OSError as error:
-        _fail(f"convcost export: cannot write {output}: {error.strerror}", EXIT_OUTPUT_FAILED)
+        _fail(f"convcost {command}: cannot write {output}: {error.strerror}", EXIT_OUTPUT_FAILED)
 
 
 @app.command()
@@ -832,11 +1097,14 @@ def schema() -> None:
     emit(Document(config_schema()), Format.json)
 
 
-def _title(spec: str, loaded: Loaded, report: Report) -> str:
-    """The config's ``name:`` when it has one, else the spec as given (whole: a table folds
-    it on a narrow terminal)."""
-    title = getattr(loaded.network, "name", "") or spec
-    return title if report.batch == 1 else f"{title}  (batch {report.batch})"
+def _title(spec: str, report: Report, scaling: Scaling, loaded: Loaded | None = None) -> str:
+    """The title of ``report``: the config's ``name:`` (``loaded``'s) or the spec, how it
+    was scaled and the batch."""
+    from convcost.render.words import report_title
+
+    notes = () if scaling.width is None else (str(scaling.width),)
+    name = "" if loaded is None else getattr(loaded.network, "name", "")
+    return report_title(spec, report.batch, notes, name)
 
 
 def main() -> None:

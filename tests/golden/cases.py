@@ -56,6 +56,20 @@ def cases() -> list[list[str]]:
         found.append(["diff", "resnet18", "resnet50", "-f", fmt])
         found.append(["diff", "inception_3a", "inception_4a", "-f", fmt, "--all"])
         found.append(["diff", "mobilenet_v1", "mobilenet_v2", "-f", fmt, "--fail-above", "5"])
+    for fmt in FORMATS:  # MobileNet's width and resolution multipliers
+        found.append(["analyze", "mobilenet_v1", "--width-multiplier", "0.5", "--resolution",
+                      "160", "-f", fmt])  # fmt: skip
+    found.append(["analyze", "mobilenet_v2", "--width-multiplier", "0.35", "--divisor", "8",
+                  "-f", "json", "--depth", "1"])  # fmt: skip
+    found.append(["check", "mobilenet_v1", "mobilenet_v2", "--width-multiplier", "0.75",
+                  "--max-macs", "200M"])  # fmt: skip
+    found.append(["diff", "mobilenet_v1", "mobilenet_v1", "--width-multiplier", "0.25",
+                  "--resolution", "128"])  # fmt: skip
+    for fmt in FORMATS:
+        found.append(["advise", "googlenet", "-f", fmt])
+        found.append(["advise", "vgg16", "--top", "5", "-f", fmt])
+    found.append(["advise", "resnet18", "--top", "2", "--width", "16", "--groups", "4",
+                  "--explain"])  # fmt: skip
     found.append(["schema"])
     for bad in (
         ["analyze", "28x28x192 | conv 9x9 32 valid | conv 30x30 8 valid"],
@@ -64,6 +78,10 @@ def cases() -> list[list[str]]:
         ["compare", "28x28x192", "--5x5", "32", "--bottleneck", "0"],
         ["check", "resnet18", "--max-macs", "1,6G"],
         ["shape", "28x28x8", "--kernel", "3", "--pool", "max", "--filters", "3"],
+        ["analyze", "mobilenet_v1", "--width-multiplier", "0"],
+        ["analyze", "regnet_y_400mf", "--width-multiplier", "0.5", "--divisor", "8"],
+        ["advise", "vgg16", "--apply", "prune=2", "-o", "new.yaml"],
+        ["advise", "vgg16", "--layers", "conv1,nosuch"],
     ):
         found.append(bad)
     return found

@@ -12,12 +12,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from convcost.core.errors import ConvcostError, did_you_mean
+from convcost.core.graph import Graph
 from convcost.core.limits import MAX_LAYERS
+from convcost.core.multipliers import AS_WRITTEN, Scaling
 from convcost.core.report import Report
 from convcost.frontends.loaded import Loaded
+from convcost.frontends.tree import Network
 
 if TYPE_CHECKING:
     from convcost.core.costs import Settings
+    from convcost.core.multipliers import Width
     from convcost.core.shapes import Shape
 
 __all__ = [
@@ -121,6 +125,7 @@ def load_spec(
     defaults: Mapping[str, object] | None = None,
     max_layers: int = MAX_LAYERS,
     input_shape: Shape | None = None,
+    resolution: int | None = None,
 ) -> Loaded:
     """The network a SPEC names, with its description and budget. The rule, in this order:
 
@@ -141,9 +146,20 @@ def load_spec(
     name looks like a model's (no ``/``, no ``.``) lists the built-in models, nearest first.
 
     ``input_shape``: the network's input instead of the one the spec gives (an ONNX model's
-    symbolic dimensions, another resolution).
+    symbolic dimensions, another resolution). ``resolution``: a square input of that many
+    pixels a side, its channels the spec's (MobileNet's resolution multiplier).
     """
     loaded = _load(spec, defaults, max_layers, input_shape)
+    if resolution is not None:
+        written = loaded.network.input_shape
+        if written.flat:
+            raise ConvcostError(
+                f"a resolution of {resolution} needs an image input, but the spec's input is a "
+                f"vector of {written.c} features"
+            )
+        input_shape = written._replace(h=resolution, w=resolution)
+        if isinstance(loaded.network, Graph) and spec != "-":  # read knowing its input
+            loaded = _load(spec, defaults, max_layers, input_shape)
     return loaded if input_shape is None else at_input(loaded, input_shape)
 
 
@@ -203,6 +219,24 @@ def load_builtin(
     return Loaded.of(zoo.load_model(name, defaults, max_layers))
 
 
+def _analyze_scaled(network: Network | Graph, batch: int, width: Width) -> Report:
+    """``network`` at another width: a graph scaled as it is; a config's layers scaled as
+    they are lowered, so that a setting written as an expression of the input
+    (``${in.c // 2}``) follows the scaled input, and shortcuts are decided by the scaled
+    shapes. A fault at the new width is said to be met there."""
+    from convcost.core.analysis import analyze as analyze_graph
+    from convcost.core.multipliers import Scaler, scale_width
+    from convcost.frontends.tree import analyze, lower
+
+    if isinstance(network, Graph):
+        return analyze_graph(scale_width(network, width), batch)
+    scaler = Scaler(width, lower(network))
+    try:
+        return analyze(network, batch, scaler)
+    except ConvcostError as error:
+        raise scaler.refusing(error) from None
+
+
 def _names_a_file(path: str) -> bool:
     """Whether a file by this name is there to read (a file shadows a built-in model of the
     same name; a directory does not: it could never be read as a config)."""
@@ -220,32 +254,38 @@ def analyze_spec(
     settings: Settings | None = None,
     input_shape: Shape | None = None,
     on_loaded: Callable[[Loaded], None] | None = None,
+    scaling: Scaling = AS_WRITTEN,
 ) -> tuple[Loaded, Report]:
     """``load_spec``, then the analysis and its costs (``settings``: the defaults when
     None). When the analysis fails on a reading without line and column (a JSON config),
     the spec is read again with them and analysed, so that the error says where.
     ``on_loaded`` is given what was read before it is analysed (to say its warnings first:
-    they may explain the analysis's fault)."""
-    loaded = load_spec(spec, defaults, max_layers, input_shape)
+    they may explain the analysis's fault). ``scaling``: the widths and resolution to
+    analyse it at instead of the spec's (``--width-multiplier``, ``--resolution``)."""
+    loaded = load_spec(spec, defaults, max_layers, input_shape, scaling.resolution)
     if on_loaded is not None:
         on_loaded(loaded)
     try:
-        return loaded, analyze_loaded(loaded, batch, settings)
+        return loaded, analyze_loaded(loaded, batch, settings, scaling.width)
     except ConvcostError:
         if loaded.located is None:
             raise
     located = loaded.located()
-    return located, analyze_loaded(located, batch, settings)
+    return located, analyze_loaded(located, batch, settings, scaling.width)
 
 
-def analyze_loaded(loaded: Loaded, batch: int = 1, settings: Settings | None = None) -> Report:
+def analyze_loaded(
+    loaded: Loaded, batch: int = 1, settings: Settings | None = None, width: Width | None = None
+) -> Report:
     """What a front end read, analysed and costed: a graph as it is (a reader of a real
-    graph builds one directly), the constructs of a config once lowered to one."""
+    graph builds one directly), the constructs of a config once lowered to one; with
+    ``width``, that graph's widths scaled (``core.multipliers``)."""
     from convcost.core.costing import cost
     from convcost.core.costs import Settings
-    from convcost.core.graph import Graph
 
-    if isinstance(loaded.network, Graph):
+    if width is not None:
+        report = _analyze_scaled(loaded.network, batch, width)
+    elif isinstance(loaded.network, Graph):
         from convcost.core.analysis import analyze as analyze_graph
 
         report = analyze_graph(loaded.network, batch)

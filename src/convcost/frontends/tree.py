@@ -26,6 +26,7 @@ from convcost.frontends.pending import PendingLayer
 
 if TYPE_CHECKING:
     from convcost.analyses.quantities import Limit
+    from convcost.core.multipliers import Scaler
 
 
 class Node(NamedTuple):
@@ -297,12 +298,14 @@ def _stem(element: Concat | Residual) -> str:
     return "concat" if isinstance(element, Concat) else "residual"
 
 
-def analyze(network: Network, batch: int = 1) -> Report:
-    """The network lowered to its graph, analysed (the shapes lowering needed not again)."""
+def analyze(network: Network, batch: int = 1, scaler: Scaler | None = None) -> Report:
+    """The network lowered to its graph, analysed (the shapes lowering needed not again).
+    ``scaler``: each layer written as a value scaled to another width as it is lowered (a
+    layer whose settings read its input is built on its input at that width, as written)."""
     if batch < 1:
         raise ConvcostError(f"batch size must be at least 1, got {batch}")
     with gc_paused():  # analyze_graph's own pause then costs nothing
-        lowering = _lowered(network)
+        lowering = _lowered(network, scaler)
         return analyze_graph(lowering.graph(), batch, lowering.evaluations)
 
 
@@ -313,8 +316,8 @@ def lower(network: Network) -> Graph:
         return _lowered(network).graph()
 
 
-def _lowered(network: Network) -> _Lowering:
-    lowering = _Lowering(network)
+def _lowered(network: Network, scaler: Scaler | None = None) -> _Lowering:
+    lowering = _Lowering(network, scaler)
     lowering.sequence(network.nodes, INPUT, "", -1, 0)
     return lowering
 
@@ -323,8 +326,9 @@ _MERGES = {op: Merge(op=op) for op in ("concat", "add")}  # immutable: one of ea
 
 
 class _Lowering:
-    def __init__(self, network: Network) -> None:
+    def __init__(self, network: Network, scaler: Scaler | None = None) -> None:
         self.network = network
+        self.scaler = scaler
         self.separator = network.separator
         self.nodes: list[GraphNode] = []
         self.scopes: list[Scope] = []
@@ -372,6 +376,9 @@ class _Lowering:
                 inputs = (last,) if not element.sources else self.resolve(element, prefix)
                 if isinstance(layer, PendingLayer):
                     layer = self.settle(layer, inputs[0])
+                elif self.scaler is not None:
+                    scaled = self.scaler(prefix + local, layer, self.shape(inputs[0]))
+                    layer = scaled  # (a name: mypy keeps Layer | PendingLayer otherwise)
                 nodes.append(make(prefix, local, layer, inputs, scope, depth,
                                   element.location))  # fmt: skip
                 last = len(nodes) - 1
@@ -433,9 +440,14 @@ class _Lowering:
             layers = _projection(self.shape(last), self.shape(out), origin, block.location,
                                  self.projections)  # fmt: skip
             shortcut = Group(block.projection_name or "downsample", layers)
-        side = last
-        if isinstance(shortcut, Group):
+            # Made for the shapes met: at a scaled width too, so not scaled again.
+            scaler, self.scaler = self.scaler, None
             side = self.element(shortcut, last, prefix, scope, depth)
+            self.scaler = scaler
+        elif isinstance(shortcut, Group):
+            side = self.element(shortcut, last, prefix, scope, depth)
+        else:
+            side = last
         add = GraphNode(prefix, str(block.merge_name), _MERGES["add"], (out, side), scope,
                         depth, block.location, "residual", origin)  # fmt: skip
         return self.add(add)

@@ -21,6 +21,7 @@ class Format(StrEnum):
     markdown = "markdown"
     github = "github"
     junit = "junit"
+    html = "html"
 
 
 class Unit(StrEnum):
@@ -53,12 +54,18 @@ _WRITERS: dict[tuple[str, Format], Writer] = {}
 
 # Where each format's writers are registered (importing the module registers them).
 _MODULES: dict[Format, tuple[str, ...]] = {
-    Format.table: ("convcost.render.table",),
-    Format.json: ("convcost.render.text", "convcost.render.checks", "convcost.render.diffs"),
-    Format.csv: ("convcost.render.text",),
-    Format.markdown: ("convcost.render.text", "convcost.render.diffs"),
+    Format.table: ("convcost.render.table", "convcost.render.advise"),
+    Format.json: (
+        "convcost.render.text",
+        "convcost.render.checks",
+        "convcost.render.diffs",
+        "convcost.render.advise",
+    ),
+    Format.csv: ("convcost.render.text", "convcost.render.advise"),
+    Format.markdown: ("convcost.render.text", "convcost.render.diffs", "convcost.render.advise"),
     Format.github: ("convcost.render.checks",),
     Format.junit: ("convcost.render.checks",),
+    Format.html: ("convcost.render.html",),
 }
 
 W = TypeVar("W", bound=Writer)

@@ -8,8 +8,19 @@ from convcost.core.kinds.uncounted import described
 from convcost.render.numbers import count, fixed, grouped, seconds, unit_label
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from convcost.analyses.compare import Comparison, Ratio
     from convcost.core.report import Report
+
+
+def report_title(spec: str, batch: int, notes: Sequence[str] = (), name: str = "") -> str:
+    """An analysis's title: the config's ``name:`` when it has one, else the spec as given
+    (whole: a table folds it on a narrow terminal), then ``notes`` (how it was scaled) and
+    the batch."""
+    title = name or spec
+    said = [*notes, *([] if batch == 1 else [f"batch {batch}"])]
+    return f"{title}  ({', '.join(said)})" if said else title
 
 
 def saving_lines(comparison: Comparison, unit: str = "macs") -> list[str]:

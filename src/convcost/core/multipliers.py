@@ -1,0 +1,220 @@
+"""The width multiplier (MobileNet's α): every layer's channel count scaled, as one
+transformation of a graph (the resolution multiplier is an input shape: see
+``frontends.load_spec``).
+
+The rule, for any network (documented in the README, "Width and resolution"):
+
+- a layer that sets its output's width scales it: a convolution's or transposed
+  convolution's filters, a dense layer's units, each ``width.channels(count)``;
+- except the layers that set the network's outputs (the classifier's 1000 classes, a
+  segmentation head's classes): walking back from each output through the layers whose
+  width follows their input, the first width-setting layer on every path keeps its count;
+- the input's channels (an image's 3) are the input's, not scaled;
+- every other layer follows its input: activations, norms, pools, merges (a concat's
+  width is its branches' sum), and a depthwise convolution (one group per input channel,
+  however written), whose groups and filters follow its input's channels;
+- a grouped convolution keeps its group count, which must still divide its scaled input
+  and filters; where it does not (or a group norm's or channel shuffle's groups), the
+  scaled network is refused, saying so, rather than changed in some other way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, NamedTuple
+
+from convcost.core.errors import ConvcostError
+from convcost.core.graph import INPUT, Graph
+from convcost.core.limits import MAX_SIZE
+
+if TYPE_CHECKING:  # the rest is imported when a width is scaled: analyze runs start lean
+    from fractions import Fraction
+
+    from convcost.core.graph import GraphNode
+    from convcost.core.kinds.base import Layer
+    from convcost.core.kinds.conv import Conv, ConvTranspose
+    from convcost.core.shapes import Shape
+
+
+class Width(NamedTuple):
+    """A width multiplier and the multiple every scaled channel count is rounded to."""
+
+    multiplier: Fraction
+    divisor: int = 1
+
+    def channels(self, count: int) -> int:
+        """``count`` scaled: ``multiplier × count`` rounded to the nearest multiple of
+        ``divisor`` (halves up), at least ``divisor``, and never more than 10 % below the
+        scaled value (torchvision's and TF-Slim's ``_make_divisible``; with divisor 1 the
+        nearest integer, at least 1). Exact: the multiplier is a fraction."""
+        # In integers: value = count·num/den; int(value + divisor/2) is the floor below.
+        num, den, divisor = self.multiplier.numerator, self.multiplier.denominator, self.divisor
+        nearest = (2 * count * num + divisor * den) // (2 * den)
+        rounded = max(divisor, nearest // divisor * divisor)
+        return rounded + divisor if 10 * rounded * den < 9 * count * num else rounded
+
+    def __str__(self) -> str:
+        shown = f"width multiplier {_decimal(self.multiplier)}"
+        return shown if self.divisor == 1 else f"{shown}, divisor {self.divisor}"
+
+
+class Scaling(NamedTuple):
+    """What to analyse a network at instead of as written: its widths scaled (None: as
+    written) and a square input of ``resolution`` pixels a side (None: the spec's)."""
+
+    width: Width | None = None
+    resolution: int | None = None
+
+
+AS_WRITTEN = Scaling()
+"""The network's widths and input as the spec gives them."""
+
+
+def _decimal(value: Fraction) -> str:
+    """``0.75``; a fraction that is no finite decimal as written (``1/3``)."""
+    from fractions import Fraction
+
+    text = f"{float(value):g}"
+    return text if Fraction(text) == value else str(value)
+
+
+def parse_multiplier(value: object) -> Fraction:
+    """A width multiplier as given (``0.75``, ``"0.75"``, ``"3/4"``), exactly: above 0 and
+    at most 2**40."""
+    from fractions import Fraction
+
+    text = str(value).strip() if isinstance(value, str | int | float | Fraction) else None
+    if isinstance(value, bool) or text is None:
+        raise ConvcostError(f"takes a number above 0, such as 0.75 or 0.5; got {value!r}")
+    try:
+        number = Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        raise ConvcostError(f"takes a number above 0, such as 0.75 or 0.5; got '{text}'") from None
+    if number <= 0:
+        raise ConvcostError(f"must be above 0, such as 0.75 or 0.5; got {text}")
+    if number > MAX_SIZE:
+        raise ConvcostError(f"{text} is too large; multipliers above 2**40 are refused")
+    return number
+
+
+class Scaler:
+    """Scales layers by the rule above, knowing the network at its written width
+    (``graph``): each layer's input there, by full name, and which layers set the outputs.
+    A front end that builds its graph as it goes (a config, whose layers may read their
+    input) calls it on each layer it builds, with that layer's input at the new width."""
+
+    def __init__(self, width: Width, graph: Graph) -> None:
+        from convcost.core.analysis import evaluate_prefix
+
+        shapes: list[Shape] = []
+        evaluate_prefix(graph.nodes, graph.input_shape, [], shapes, len(graph.nodes) - 1)
+        self.width = width
+        self.inputs = {
+            node.name: graph.input_shape if node.inputs[0] == INPUT else shapes[node.inputs[0]]
+            for node in graph.nodes
+        }
+        self.kept = {graph.nodes[index].name for index in _output_widths(graph, shapes)}
+
+    def __call__(self, name: str, layer: Layer, inp: Shape) -> Layer:
+        """Layer ``name`` at the new width, its input there being ``inp``."""
+        before = self.inputs.get(name, inp)
+        return _scaled(name, layer, before, inp, self.width, name in self.kept)
+
+    def refusing(self, error: ConvcostError) -> ConvcostError:
+        """``error``, met in the network at the new width, said to be met there."""
+        return ConvcostError(f"at {self.width}: {error.message}", error.location, error.field)
+
+
+def scale_width(graph: Graph, width: Width) -> Graph:
+    """``graph`` with its widths scaled by the rule above; a layer the scaled network
+    cannot hold is refused, its error saying at which multiplier."""
+    from convcost.core.analysis import evaluate_node
+
+    scaler = Scaler(width, graph)
+    nodes: list[GraphNode] = []
+    shapes: list[Shape] = []
+    for index, node in enumerate(graph.nodes):
+        source = node.inputs[0]
+        try:
+            inp = graph.input_shape if source == INPUT else shapes[source]
+            nodes.append(node._replace(layer=scaler(node.name, node.layer, inp)))
+            shapes.append(evaluate_node(nodes, graph.input_shape, index, shapes)[0])
+        except ConvcostError as error:
+            raise scaler.refusing(error) from None
+    return graph._replace(nodes=tuple(nodes))
+
+
+def _scaled(name: str, layer: Layer, before: Shape, after: Shape, width: Width,
+            kept: bool) -> Layer:  # fmt: skip
+    """Layer ``name`` at the new width: ``before`` and ``after`` are its input's shape at
+    the old width and the new one; ``kept``: it sets an output's width."""
+    from convcost.core.kinds.conv import Conv, ConvTranspose
+    from convcost.core.kinds.dense import Dense
+    from convcost.core.kinds.uncounted import Uncounted
+
+    if isinstance(layer, Dense):
+        units = layer.units if kept else width.channels(layer.units)
+        return layer if units == layer.units else _with(layer, units=units)
+    if isinstance(layer, Conv | ConvTranspose):
+        groups, filters = layer.groups, layer.filters
+        if _depthwise(layer, before):
+            # Depthwise: one group per input channel, the filters a multiple of them.
+            per_group = (before.c if filters is None else filters) // before.c
+            if groups == "depthwise":
+                return layer if filters is None else _with(layer, filters=per_group * after.c)
+            return _with(layer, groups=after.c, filters=per_group * after.c)
+        assert filters is not None and isinstance(groups, int)  # as only depthwise ones may not
+        new = filters if kept else width.channels(filters)
+        if groups != 1 and (after.c % groups or new % groups):
+            count = after.c if after.c % groups else new
+            what = "input channels" if after.c % groups else "filters"
+            raise ConvcostError(
+                f"layer '{name}' ({layer.kind_name} on {after}): its {groups} groups do not "
+                f"divide its {count} {what}; a grouped convolution keeps its group count when "
+                "the width scales: choose a multiplier (or divisor) that keeps them dividing"
+            )
+        return layer if new == filters else _with(layer, filters=new)
+    if isinstance(layer, Uncounted) and before != after:
+        raise ConvcostError(
+            f"layer '{name}' is an operator convcost cannot count ({layer.op}): its output "
+            "shape is the model file's, which cannot follow a scaled width"
+        )
+    return layer
+
+
+def _with(layer: Layer, **changed: object) -> Layer:
+    settings = dict(zip(layer._field_names, layer._values(), strict=True))
+    return type(layer)(**{**settings, **changed})
+
+
+def _depthwise(layer: Conv | ConvTranspose, inp: Shape) -> bool:
+    """One group per input channel, however written (``dw``, or a count, as model files
+    write it)."""
+    groups = layer.groups
+    return groups == "depthwise" or (isinstance(groups, int) and groups == inp.c > 1)
+
+
+def _output_widths(graph: Graph, shapes: Sequence[Shape]) -> set[int]:
+    """The nodes that set the width of the network's outputs: on each path back from an
+    output, the first layer that sets its own width (a dense layer, a convolution that is
+    not depthwise). ``shapes``: every node's output shape."""
+    from convcost.core.kinds.conv import Conv, ConvTranspose
+    from convcost.core.kinds.dense import Dense
+
+    nodes, kept, seen = graph.nodes, set[int](), set[int]()
+    stack = list(graph.outputs)
+    while stack:
+        index = stack.pop()
+        if index == INPUT or index in seen:
+            continue
+        seen.add(index)
+        node = nodes[index]
+        layer, source = node.layer, node.inputs[0]
+        inp = graph.input_shape if source == INPUT else shapes[source]
+        if isinstance(layer, Dense) or (
+            isinstance(layer, Conv | ConvTranspose) and not _depthwise(layer, inp)
+        ):
+            kept.add(index)
+        else:
+            stack.extend(node.inputs)
+    return kept

@@ -1,0 +1,265 @@
+"""``convcost advise``: each spatial conv's substitutes and what they save, in every format.
+
+The table is written here as plain columns (no Rich): one row per layer's substitute, the
+layer's figures on its first row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import TYPE_CHECKING, Any
+
+from convcost.core.metrics import METRICS
+from convcost.render.escape import md_cell, md_code, visible
+from convcost.render.explain import explain_layer
+from convcost.render.numbers import figure, fixed
+from convcost.render.registry import Format, Options, writer
+
+if TYPE_CHECKING:
+    from convcost.analyses.advise import Advice, Candidate, LayerAdvice
+    from convcost.analyses.compare import Ratio
+
+_ADVICE = "convcost.analyses.advise.Advice"
+_HEADER = ["#", "layer", "conv", "input", "MACs", "b*", "substitute", "MACs after", "saves",
+           "share", "note"]  # fmt: skip
+_RIGHT = {0, 4, 5, 7, 8, 9}
+
+
+def _unit(advice: Advice) -> str:
+    return METRICS[advice.metric_key].unit
+
+
+def _saving_text(advice: Advice, candidate: Candidate) -> str:
+    return figure(advice.saving(candidate), _unit(advice))
+
+
+def _share_text(share: Ratio | float | None) -> str:
+    if share is None:
+        return "-"
+    if isinstance(share, float):
+        return f"{100 * share:.2f} %"
+    return f"{fixed(100 * share.numerator, share.denominator, 2)} %"
+
+
+def _break_even_text(layer: LayerAdvice) -> str:
+    b = layer.break_even
+    return "-" if b is None else fixed(b.numerator, b.denominator, 1)
+
+
+def _note(advice: Advice, layer: LayerAdvice, candidate: Candidate) -> str:
+    if candidate.note:
+        return candidate.note
+    if candidate is layer.best:
+        return "best"
+    saving = advice.saving(candidate)
+    return "does not pay" if saving is not None and saving <= 0 else ""
+
+
+def _rows(advice: Advice) -> list[list[str]]:
+    rows: list[list[str]] = []
+    for rank, layer in enumerate(advice.layers[: advice.shown], 1):
+        result = layer.result
+        first = [str(rank), visible(result.name), result.config, str(result.input_shape),
+                 f"{result.macs:,}", _break_even_text(layer)]  # fmt: skip
+        for k, candidate in enumerate(layer.candidates):
+            path = candidate.path
+            rows.append([
+                *(first if k == 0 else [""] * len(first)),
+                candidate.label,
+                "-" if path is None else f"{path.totals.macs:,}",
+                _saving_text(advice, candidate),
+                _share_text(advice.share(candidate)),
+                _note(advice, layer, candidate),
+            ])  # fmt: skip
+    return rows
+
+
+def _title(advice: Advice, options: Options) -> str:
+    """What is listed, of which network (``options.title``: as the command line names it)."""
+    metric = METRICS[advice.metric_key]
+    total = figure(advice.total, metric.unit)
+    found = len(advice.layers)
+    convs = "spatial conv" if found == 1 else "spatial convs"
+    listed = f"the top {advice.shown} of {found}" if advice.shown < found else f"{found}"
+    whose = "its" if advice.shown == 1 else "their"
+    return (f"{options.title or advice.title}: {listed} {convs} by what {whose} best substitute "
+            f"saves in {metric.title} (network: {total})")  # fmt: skip
+
+
+def _footer(advice: Advice) -> list[str]:
+    lines = [
+        f"not advised: {advice.pointwise} 1×1 convs (a bottleneck in front of one does not "
+        f"pay), {advice.depthwise} depthwise convs (already separable)",
+        "substitutes: a 1×1 bottleneck to b channels before the conv (suggested below b*), a "
+        "depthwise K×K then a 1×1 to Cout (separable), a grouped conv; inserted convs take a "
+        "bias as the conv has one, no BatchNorm",
+    ]
+    applied = advice.applied
+    if applied is not None:
+        lines += _applied_lines(advice)
+    return lines
+
+
+def _applied_lines(advice: Advice) -> list[str]:
+    applied = advice.applied
+    assert applied is not None
+    before, after = advice.report.totals, applied.report.totals
+    changes = ", ".join(
+        f"{label} {before_value:,} → {after_value:,} ({_percent(before_value, after_value)})"
+        for label, before_value, after_value in (
+            ("MACs", before.macs, after.macs),
+            ("params", before.params, after.params),
+        )
+    )
+    lines = [f"applied {applied.substitute} to {len(applied.layers)} layers: {changes}"]
+    lines += [f"not applied to {visible(name)}: {why}" for name, why in applied.skipped]
+    return lines
+
+
+def _percent(before: int, after: int) -> str:
+    sign = "−" if after < before else "+"
+    return f"{sign}{fixed(100 * abs(after - before), before, 1)} %" if before else "-"
+
+
+def _explain_lines(advice: Advice) -> list[str]:
+    lines: list[str] = []
+    for layer in advice.layers[: advice.shown]:
+        result = layer.result
+        lines.append(f"{visible(result.name)}:")
+        lines += [f"  {line}" for line in explain_layer(result)]
+        if layer.break_even is not None:
+            lines.append(f"  break-even width {layer.break_even_formula}")
+        for candidate in layer.candidates:
+            if candidate.path is None:
+                lines.append(f"  {candidate.label}: {candidate.note}")
+                continue
+            macs = candidate.path.totals.macs
+            lines.append(f"  {candidate.label}: {macs:,} MACs, {candidate.path.totals.params:,} "
+                         f"params, in place of {result.macs:,} and {result.params:,}")  # fmt: skip
+            for part in candidate.path.layers:
+                for line in explain_layer(part):
+                    lines.append(f"    {visible(part.name)}: {line}")
+            if candidate.kind == "separable" and layer.break_even is not None:
+                cout, k2 = layer.separable_terms
+                lines.append(f"    {macs:,} / {result.macs:,} = 1/{cout} + 1/{k2} of the direct "
+                             "MACs (MobileNet's depthwise-separable ratio)")  # fmt: skip
+            saving = advice.saving(candidate)
+            if saving is not None:
+                metric = METRICS[advice.metric_key]
+                lines.append(f"    network {metric.title}: {figure(advice.total, metric.unit)} "
+                             f"− {figure(advice.total - saving, metric.unit)} = "
+                             f"{figure(saving, metric.unit)} saved")  # fmt: skip
+    return lines
+
+
+@writer(_ADVICE, Format.table)
+def advise_table(advice: Advice, options: Options) -> str:
+    rows = [list(_HEADER), *_rows(advice)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(_HEADER))]
+    lines = [_title(advice, options), ""]
+    for n, row in enumerate(rows):
+        cells = [cell.rjust(w) if i in _RIGHT else cell.ljust(w)
+                 for i, (cell, w) in enumerate(zip(row, widths, strict=True))]  # fmt: skip
+        lines.append((" " + "  ".join(cells)).rstrip())
+        if n == 0:
+            lines.append(" " + "─" * (sum(widths) + 2 * (len(widths) - 1)))
+    lines += ["", *_footer(advice)]
+    if options.explain:
+        lines += ["", *_explain_lines(advice)]
+    return "\n".join(lines)
+
+
+@writer(_ADVICE, Format.markdown)
+def advise_markdown(advice: Advice, options: Options) -> str:
+    header = "| " + " | ".join(_HEADER) + " |"
+    rule = "|" + "|".join("---:" if i in _RIGHT else "---" for i in range(len(_HEADER))) + "|"
+    body = []
+    for row in _rows(advice):
+        cells = [md_code(row[1]) if row[1] else "", *row[2:]]
+        body.append("| " + " | ".join([row[0], *(md_cell(c) if k else c for k, c in
+                                                enumerate(cells))]) + " |")  # fmt: skip
+    lines = [md_cell(_title(advice, options)), "", header, rule, *body, "", *_footer(advice)]
+    if options.explain:
+        lines += ["", "```text", *_explain_lines(advice), "```"]
+    return "\n".join(lines)
+
+
+@writer(_ADVICE, Format.csv)
+def advise_csv(advice: Advice, options: Options) -> str:
+    out = io.StringIO()
+    write = csv.writer(out, lineterminator="\n").writerow
+    write(["rank", "layer", "conv", "input", "macs", "break_even", "substitute",
+           "substitute_macs", "substitute_params", f"saves_{advice.by}", "share", "suggested",
+           "note"])  # fmt: skip
+    for rank, layer in enumerate(advice.layers[: advice.shown], 1):
+        result = layer.result
+        b = layer.break_even
+        for candidate in layer.candidates:
+            path, share = candidate.path, advice.share(candidate)
+            write([rank, visible(result.name), result.config, str(result.input_shape),
+                   result.macs, "" if b is None else str(b), candidate.label,
+                   "" if path is None else path.totals.macs,
+                   "" if path is None else path.totals.params,
+                   "" if advice.saving(candidate) is None else advice.saving(candidate),
+                   "" if share is None else str(share) if not isinstance(share, float) else share,
+                   "yes" if candidate.suggested else "no",
+                   _note(advice, layer, candidate)])  # fmt: skip
+    return out.getvalue().rstrip("\n")
+
+
+def _candidate_json(advice: Advice, layer: LayerAdvice, candidate: Candidate) -> dict[str, Any]:
+    path, share = candidate.path, advice.share(candidate)
+    return {
+        "substitute": candidate.kind,
+        "value": candidate.value,
+        "label": candidate.label,
+        "layers": [{"name": name, "config": part.config()} for name, part in candidate.layers],
+        "macs": None if path is None else path.totals.macs,
+        "params": None if path is None else path.totals.params,
+        "saves": advice.saving(candidate),
+        "share": None if share is None else float(share),
+        "suggested": candidate.suggested,
+        "best": candidate is layer.best,
+        "note": _note(advice, layer, candidate),
+    }
+
+
+def _layer_json(advice: Advice, rank: int, layer: LayerAdvice) -> dict[str, Any]:
+    result, b = layer.result, layer.break_even
+    return {
+        "rank": rank,
+        "name": result.name,
+        "config": result.config,
+        "input": str(result.input_shape),
+        "output": str(result.output_shape),
+        "macs": result.macs,
+        "params": result.params,
+        "break_even": None if b is None else float(b),
+        "break_even_exact": None if b is None else str(b),
+        "substitutes": [_candidate_json(advice, layer, c) for c in layer.candidates],
+    }
+
+
+@writer(_ADVICE, Format.json)
+def advise_json(advice: Advice, options: Options) -> str:
+    from convcost.render.text import json_text
+
+    data: dict[str, Any] = {
+        "spec": advice.title,
+        "by": advice.by,
+        "total": advice.total,
+        "layers": [_layer_json(advice, rank, layer)
+                   for rank, layer in enumerate(advice.layers[: advice.shown], 1)],
+        "not_advised": {"pointwise": advice.pointwise, "depthwise": advice.depthwise},
+    }  # fmt: skip
+    applied = advice.applied
+    if applied is not None:
+        data["applied"] = {
+            "substitute": applied.substitute,
+            "layers": [name for name, _ in applied.layers],
+            "skipped": [{"layer": name, "why": why} for name, why in applied.skipped],
+            "macs": applied.report.totals.macs,
+            "params": applied.report.totals.params,
+        }
+    return json_text(data)

@@ -1,0 +1,285 @@
+"""``convcost advise``: each spatial conv's substitutes and what they save, and ``--apply``'s
+config, which re-analyses to the totals advise predicted and builds in PyTorch."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from convcost.analyses.advise import Advice, Choice, advise, parse_choice
+from convcost.cli import app
+from convcost.core.errors import ConvcostError
+from convcost.core.kinds.conv import Conv
+from convcost.frontends import analyze_spec, zoo
+from convcost.frontends.config import parse_config
+from convcost.frontends.tree import analyze as analyze_network
+from convcost.render.configwrite import config_text
+
+ZOO = zoo.model_names()
+# Their concat: branches read the network's input, which a config's from: cannot name.
+NOT_WRITTEN = {"inception_3a", "inception_4a"}
+
+
+def _advice(model: str, **options: object) -> Advice:
+    report = analyze_spec(model)[1]
+    return advise(report, model, **options)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("model", ZOO)
+def test_every_saving_is_the_layers_own_and_the_networks(model: str) -> None:
+    advice = _advice(model, groups=2)
+    report = advice.report
+    spatial = [r for r in report.layers if isinstance(r.layer, Conv) and r.layer.kernel != (1, 1)]
+    assert len(advice.layers) + advice.depthwise == len(spatial)
+    for layer in advice.layers:
+        direct = layer.result
+        for candidate in layer.candidates:
+            if candidate.path is None:
+                assert candidate.totals is None and candidate.note
+                continue
+            assert candidate.totals is not None
+            path = candidate.path.totals
+            # MACs and params are sums over layers: the network saves what the layer does.
+            assert advice.saving(candidate) == direct.macs - path.macs
+            assert report.totals.params - candidate.totals.params == direct.params - path.params
+            if candidate.kind == "bottleneck":
+                assert layer.break_even is not None
+                below = Fraction(candidate.value or 0) < layer.break_even.exact()
+                assert candidate.suggested == below
+                assert (path.macs < direct.macs) == below
+        if layer.best is not None:
+            assert layer.best.suggested
+            assert advice.saving(layer.best) == max(
+                advice.saving(c) or 0 for c in layer.candidates if c.suggested
+            )
+    savings = [advice.saving(a.best) or 0 if a.best else -1 for a in advice.layers]
+    assert savings == sorted(savings, reverse=True)
+
+
+@pytest.mark.parametrize("model", ["googlenet", "vgg16", "resnet50", "regnet_y_400mf"])
+def test_separable_costs_one_over_cout_plus_one_over_k_squared(model: str) -> None:
+    # Howard et al. 2017, "MobileNets", section 3.1: a depthwise-separable conv costs
+    # 1/N + 1/D_K² of a standard one (N output channels, D_K × D_K kernel).
+    advice = _advice(model)
+    checked = 0
+    for layer in advice.layers:
+        if layer.break_even is None:  # a grouped conv: the ratio is of a one-group conv
+            continue
+        separable = next(c for c in layer.candidates if c.kind == "separable")
+        assert separable.path is not None
+        cout, k2 = layer.separable_terms
+        ratio = Fraction(separable.path.totals.macs, layer.result.macs)
+        assert ratio == Fraction(1, cout) + Fraction(1, k2)
+        checked += 1
+    assert checked
+
+
+def _written(text: str, tmp_path: Path, name: str = "new.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("model", sorted(set(ZOO) - NOT_WRITTEN))
+def test_a_network_written_as_a_config_reads_back_the_same(model: str) -> None:
+    report = analyze_spec(model)[1]
+    assert report.graph is not None
+    again = analyze_network(parse_config(config_text(report.graph), "new.yaml"))
+    # (A concat: construct's merge shows what its branches read as its input; written as a
+    # merge with from:, it shows its first input: the one figure that is not kept.)
+    assert [(r.name, r.layer, r.output_shape) for r in again.layers] == [
+        (r.name, r.layer, r.output_shape) for r in report.layers
+    ]
+    assert again.graph is not None
+    assert [n.inputs for n in again.graph.nodes] == [n.inputs for n in report.graph.nodes]
+    assert again.totals[:5] == report.totals[:5]
+
+
+@pytest.mark.parametrize("model", sorted(NOT_WRITTEN))
+def test_a_layer_reading_the_input_after_others_is_refused(model: str) -> None:
+    report = analyze_spec(model)[1]
+    assert report.graph is not None
+    with pytest.raises(ConvcostError, match="reads the network's input after other layers"):
+        config_text(report.graph)
+
+
+APPLIED = [
+    ("googlenet", "bottleneck=CIN/4", 5),
+    ("googlenet", "separable", 3),
+    ("resnet18", "bottleneck=CIN/2", 4),
+    ("resnet50", "grouped=4", 5),
+    ("vgg16", "bottleneck=CIN/4", 5),
+    ("vgg16", "bottleneck=64", 2),
+    ("alexnet", "separable", 5),
+    ("mobilenet_v2", "bottleneck=CIN/2", 1),
+]
+
+
+@pytest.mark.parametrize(("model", "substitute", "top"), APPLIED)
+def test_the_applied_config_reanalyses_to_the_predicted_totals(
+    runner: CliRunner, tmp_path: Path, model: str, substitute: str, top: int
+) -> None:
+    out = tmp_path / "new.yaml"
+    args = ["advise", model, "--apply", substitute, "--top", str(top), "-o", str(out)]
+    result = runner.invoke(app, [*args, "-f", "json"])
+    assert (result.exit_code, result.stderr) == (0, "")
+    predicted = json.loads(result.stdout)["applied"]
+    assert len(predicted["layers"]) + len(predicted["skipped"]) == top
+    again = runner.invoke(app, ["analyze", str(out), "-f", "json"])
+    assert again.exit_code == 0, again.stderr
+    totals = json.loads(again.stdout)["totals"]
+    assert (totals["macs"], totals["params"]) == (predicted["macs"], predicted["params"])
+    original = json.loads(runner.invoke(app, ["analyze", model, "-f", "json"]).stdout)["totals"]
+    choice = parse_choice(substitute)
+    option = {"bottleneck": "--width", "grouped": "--groups"}.get(choice.kind)
+    extra = [option, str(choice.value)] if option and choice.value else []
+    listed = runner.invoke(app, [*args[:2], "--top", str(top), *extra, "-f", "json"])
+    saved = sum(
+        layer["macs"] - s["macs"]
+        for layer in json.loads(listed.stdout)["layers"]
+        for s in layer["substitutes"]
+        if layer["name"] in predicted["layers"] and s["label"] == _label(choice, layer)
+    )
+    # MACs are a sum over layers: the network saves what each substituted layer does.
+    assert original["macs"] - totals["macs"] == saved
+    # diff sees the change; check gates it
+    diff = runner.invoke(app, ["diff", model, str(out), "-f", "json"])
+    assert diff.exit_code == 0
+    assert json.loads(diff.stdout)["totals"]["macs"]["new"] == predicted["macs"]
+    gate = runner.invoke(app, ["check", str(out), "--max-macs", str(predicted["macs"])])
+    assert gate.exit_code == 0
+    assert runner.invoke(app, ["check", str(out), "--max-macs",
+                               str(predicted["macs"] - 1)]).exit_code == 1  # fmt: skip
+
+
+def _label(choice: Choice, layer: dict[str, object]) -> str:
+    if choice.kind == "bottleneck" and choice.divisor:
+        channels = int(str(layer["input"]).split("×")[2])
+        return f"bottleneck {channels // choice.divisor} (Cin/{choice.divisor})"
+    return "separable" if choice.kind == "separable" else f"{choice.kind} {choice.value}"
+
+
+@pytest.mark.usefixtures("torch_present")
+@pytest.mark.parametrize(("model", "substitute", "top"), APPLIED[:5])
+def test_the_applied_config_builds_in_pytorch(model: str, substitute: str, top: int) -> None:
+    from tests.torch_bridge import check_network_against_torch
+
+    advice = _advice(model, top=top, apply=parse_choice(substitute))
+    assert advice.applied is not None
+    network = parse_config(config_text(advice.applied.graph), "new.yaml")
+    report = analyze_network(network)
+    assert report.totals[:5] == advice.applied.report.totals[:5]
+    check_network_against_torch(network, report)
+
+
+def test_layers_names_the_layers_listed_and_applied(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "new.yaml"
+    result = runner.invoke(app, ["advise", "resnet18", "--layers", "layer1.1.conv2,conv1",
+                                 "--apply", "separable", "-o", str(out), "-f", "json"])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [layer["name"] for layer in data["layers"]] == ["layer1.1.conv2", "conv1"]
+    assert data["applied"]["layers"] == ["layer1.1.conv2", "conv1"]
+    text = out.read_text(encoding="utf-8")
+    assert "name: conv1_dw" in text and "name: conv2_dw" in text
+
+
+def test_apply_to_stdout_writes_the_config_only(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["advise", "vgg16", "--top", "1", "--apply", "bottleneck=16",
+                                 "-o", "-"])  # fmt: skip
+    assert result.exit_code == 0
+    network = parse_config(result.stdout, "new.yaml")
+    names = [r.name for r in analyze_network(network).layers]
+    assert names[names.index("conv9") - 1] == "conv9_reduce"
+
+
+def test_an_inserted_name_that_is_taken_gets_a_number(runner: CliRunner, tmp_path: Path) -> None:
+    spec = tmp_path / "net.yaml"
+    spec.write_text("input: 16x16x32\nlayers:\n  - conv 3x3 32 name=a_reduce\n"
+                    "  - conv 3x3 32 name=a\n", encoding="utf-8")  # fmt: skip
+    result = runner.invoke(app, ["advise", str(spec), "--layers", "a", "--apply",
+                                 "bottleneck=CIN/2", "-o", "-"])  # fmt: skip
+    assert result.exit_code == 0
+    assert [r.name for r in analyze_network(parse_config(result.stdout, "x.yaml")).layers] == [
+        "a_reduce",
+        "a_reduce_2",
+        "a",
+    ]
+
+
+def test_vgg16_top_2_table(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["advise", "vgg16", "--top", "2"])
+    assert result.exit_code == 0
+    assert result.stdout == VGG16_TOP_2
+
+
+VGG16_TOP_2 = """\
+vgg16: the top 2 of 13 spatial convs by what their best substitute saves in MACs (network: 15,470,264,320)
+
+ #  layer   conv       input               MACs     b*  substitute                 MACs after          saves    share  note
+ ──────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────
+ 1  conv9   3x3 s1 p1  28×28×512  1,849,688,064  460.8  bottleneck 256 (Cin/2)  1,027,604,480    822,083,584   5.31 %
+                                                        bottleneck 128 (Cin/4)    513,802,240  1,335,885,824   8.64 %
+                                                        separable                 209,133,568  1,640,554,496  10.60 %  best
+ 2  conv10  3x3 s1 p1  28×28×512  1,849,688,064  460.8  bottleneck 256 (Cin/2)  1,027,604,480    822,083,584   5.31 %
+                                                        bottleneck 128 (Cin/4)    513,802,240  1,335,885,824   8.64 %
+                                                        separable                 209,133,568  1,640,554,496  10.60 %  best
+
+not advised: 0 1×1 convs (a bottleneck in front of one does not pay), 0 depthwise convs (already separable)
+substitutes: a 1×1 bottleneck to b channels before the conv (suggested below b*), a depthwise K×K then a 1×1 to Cout (separable), a grouped conv; inserted convs take a bias as the conv has one, no BatchNorm
+"""  # noqa: E501
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--apply", "pruned", "-o", "x.yaml"],
+         "convcost advise: --apply pruned: unknown substitute 'pruned'; give bottleneck=CIN/2, "
+         "bottleneck=CIN/4, bottleneck=WIDTH, separable or grouped=G"),
+        (["--apply", "grouped=0", "-o", "x.yaml"],
+         "convcost advise: --apply grouped=0: grouped needs a number of groups, a whole number "
+         "of at least 1 (got '0'); give bottleneck=CIN/2, bottleneck=CIN/4, bottleneck=WIDTH, "
+         "separable or grouped=G"),
+        (["--apply", "separable"],
+         "convcost advise: --apply and -o go together: --apply SUBSTITUTE -o FILE"),
+        (["--layers", "conv99"],
+         "convcost: --layers: no layer 'conv99'; did you mean 'conv9'? give full names as "
+         "analyze prints them"),
+        (["--top", "2", "--layers", "conv9"],
+         "convcost advise: give --top N or --layers NAME,..., not both"),
+        (["--by", "time"],
+         "convcost advise: --by time is a roofline time: give --device NAME (convcost devices "
+         "lists them) or --peak and --bandwidth"),
+        (["--groups", "1"],
+         "convcost advise: Invalid value for '--groups': 1 is not in the range "
+         "2<=x<=1099511627776. (see convcost advise --help)"),
+        (["--width", "0"],
+         "convcost advise: Invalid value for '--width': 0 is not in the range 1<=x<=1099511627776. "
+         "(see convcost advise --help)"),
+        (["--top", "0"],
+         "convcost advise: Invalid value for '--top': 0 is not in the range 1<=x<=1099511627776. "
+         "(see convcost advise --help)"),
+    ],
+)  # fmt: skip
+def test_bad_options_exit_2_with_one_line(runner: CliRunner, args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["advise", "vgg16", *args])
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", message + "\n")
+
+
+def test_the_api_gives_what_the_command_prints(runner: CliRunner) -> None:
+    import convcost
+
+    found = convcost.advise("vgg16", top=5, apply="bottleneck=CIN/4")
+    printed = runner.invoke(app, ["advise", "vgg16", "--top", "5", "--apply",
+                                  "bottleneck=CIN/4", "-o", "-"]).stdout  # fmt: skip
+    assert found.config_text() == printed
+    # By hand: conv4, conv6, conv7, conv9 and conv10 each cost H·W·9·C·C = 1,849,688,064
+    # (C = 128 at 112×112, 256 at 56×56, 512 at 28×28); behind a C/4 bottleneck,
+    # H·W·C·C/4 + H·W·9·(C/4)·C = 513,802,240: 1,335,885,824 saved five times from vgg16's
+    # 15,470,264,320 (the zoo table's, torchvision's) leaves 8,790,835,200.
+    assert found.to_dict()["applied"]["macs"] == found.applied_macs == 8_790_835_200
+    assert found.applied_params == 133_991_624

@@ -1,0 +1,208 @@
+"""Width and resolution multipliers: the MobileNet papers' tables reproduced, the rounding
+rule against torchvision's, every zoo model scaled and checked against PyTorch, and bad
+options refused."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+from typer.testing import CliRunner
+
+import convcost
+from convcost.cli import app
+from convcost.core.multipliers import Width
+from convcost.frontends import zoo
+
+# Howard et al. 2017, "MobileNets", arXiv:1704.04861, Table 6 (width multiplier at 224) and
+# Table 7 (resolution at width 1.0): million mult-adds and million parameters, as published.
+TABLE_6 = {"1": (569, 4.2), "0.75": (325, 2.6), "0.5": (149, 1.3), "0.25": (41, 0.5)}
+TABLE_7 = {224: 569, 192: 418, 160: 290, 128: 186}
+# convcost's exact figures for the built-in mobilenet_v1 (BatchNorm's γ and β in params).
+EXACT_6 = {
+    "1": (568_740_352, 4_231_976),
+    "0.75": (325_400_448, 2_585_560),
+    "0.5": (149_497_088, 1_331_592),
+    "0.25": (41_030_272, 470_072),
+}
+EXACT_7 = {224: 568_740_352, 192: 418_121_728, 160: 290_675_200, 128: 186_400_768}
+
+
+@pytest.mark.parametrize("alpha", sorted(TABLE_6))
+def test_mobilenet_v1_table_6(alpha: str) -> None:
+    report = convcost.analyze("mobilenet_v1", width_multiplier=alpha)
+    assert (report.macs, report.params) == EXACT_6[alpha]
+    macs, params = TABLE_6[alpha]
+    assert round(report.macs / 1e6) == macs
+    assert round(report.params / 1e6, 1) == params
+    # BatchNorm's γ and β (as many as its running statistics) change no published figure.
+    assert round((report.params - report.analysis.totals.buffers) / 1e6, 1) == params
+
+
+@pytest.mark.parametrize("resolution", sorted(TABLE_7))
+def test_mobilenet_v1_table_7(resolution: int) -> None:
+    report = convcost.analyze("mobilenet_v1", resolution=resolution)
+    assert (report.macs, report.params) == (EXACT_7[resolution], EXACT_6["1"][1])
+    # Table 7 is Table 6's 569 scaled by ρ² (the classifier's 1,024,000 does not shrink with
+    # the input): at 160 that is 290.3, while the count is 290,675,200, which rounds to 291.
+    assert round(569 * (resolution / 224) ** 2) == TABLE_7[resolution]
+    expected = 291 if resolution == 160 else TABLE_7[resolution]
+    assert round(report.macs / 1e6) == expected
+
+
+# TF-Slim's MobileNetV2 checkpoints table (tensorflow/models, research/slim/nets/mobilenet/
+# README.md, "Mobilenet V2 Imagenet Checkpoints"): depth multipliers at 224, million MACs and
+# million parameters. Those parameters leave BatchNorm out. The rows below 1.0 keep the last
+# conv at 1280 (the paper, section 6.1), which convcost's general rule scales: not listed.
+SLIM_V2 = {"1.4": (582, 6.06), "1.3": (509, 5.34), "1.0": (300, 3.47)}
+EXACT_V2 = {
+    "1.4": (582_195_824, 6_108_776),
+    "1.3": (509_374_560, 5_386_792),
+    "1.0": (300_774_272, 3_504_872),  # torchvision documents 3,504,872 params
+}
+
+
+@pytest.mark.parametrize("alpha", sorted(SLIM_V2))
+def test_mobilenet_v2_width_table(alpha: str) -> None:
+    report = convcost.analyze("mobilenet_v2", width_multiplier=alpha, divisor=8)
+    assert (report.macs, report.params) == EXACT_V2[alpha]
+    macs, params = SLIM_V2[alpha]
+    assert round((report.params - report.analysis.totals.buffers) / 1e6, 2) == params
+    # The table's 300 for 1.0 is 300.77 cut, not rounded (582.20 and 509.37 are either).
+    assert int(report.macs / 1e6) == macs
+
+
+@pytest.mark.usefixtures("torch_present")
+@pytest.mark.parametrize(("alpha", "kept"), [(1.4, True), (1.3, True), (0.5, False),
+                                             (0.75, False), (0.35, False)])  # fmt: skip
+def test_mobilenet_v2_is_torchvisions_at_every_width(alpha: float, kept: bool) -> None:
+    """torchvision's construction at width α (tests/torchvision_nets.py): equal where
+    torchvision scales the last conv (α ≥ 1); below 1 torchvision keeps it at 1280, so it is
+    built with the last conv scaled as convcost's rule scales it."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from tests.torchvision_nets import make_divisible, mobilenet_v2
+
+    model = mobilenet_v2(alpha, None if kept else make_divisible(1280 * alpha, 8))
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(torch.zeros(1, 3, 224, 224))
+    report = convcost.analyze("mobilenet_v2", width_multiplier=alpha, divisor=8)
+    assert report.params == sum(p.numel() for p in model.parameters())
+    assert 2 * report.macs == counter.get_total_flops()
+
+
+@pytest.mark.parametrize("divisor", [1, 2, 4, 8, 16])
+@pytest.mark.parametrize("alpha", ["0.1", "0.25", "0.35", "0.5", "0.75", "1", "1.3", "1.4", "2"])
+def test_rounding_is_torchvisions_make_divisible(alpha: str, divisor: int) -> None:
+    from tests.torchvision_nets import make_divisible
+
+    width = Width(Fraction(alpha), divisor)
+    for count in range(1, 1300):
+        exact = float(count * Fraction(alpha))  # torchvision multiplies in floats
+        assert width.channels(count) == make_divisible(exact, divisor), count
+
+
+def test_the_product_is_exact() -> None:
+    """90 × 0.35 is 31.5, which rounds up; in floats it is 31.499999999999996, which
+    torchvision's rounding takes down."""
+    from tests.torchvision_nets import make_divisible
+
+    assert (Width(Fraction("0.35")).channels(90), make_divisible(90 * 0.35, 1)) == (32, 31)
+
+
+@pytest.mark.usefixtures("torch_present")
+@pytest.mark.parametrize("name", zoo.model_names())
+def test_every_zoo_model_at_half_width_matches_pytorch(name: str) -> None:
+    from tests.torch_bridge import check_network_against_torch
+
+    whole = convcost.analyze(name)
+    report = convcost.analyze(name, width_multiplier=0.5)
+    check_network_against_torch(None, report.analysis)
+    # The classes (the network's output) keep their count; everything else that was
+    # scaled is narrower.
+    assert report.output_shape == whole.output_shape
+    assert report.macs < whole.macs and report.params < whole.params
+
+
+def test_a_group_count_that_stops_dividing_is_refused() -> None:
+    with pytest.raises(convcost.ConvcostError) as caught:
+        convcost.analyze("regnet_y_400mf", width_multiplier=0.5, divisor=8)
+    assert caught.value.message == (
+        "at width multiplier 0.5, divisor 8: layer 'trunk_output.block2.block2-0.f.b.0' (conv "
+        "on 56×56×56): its 13 groups do not divide its 56 input channels; a grouped "
+        "convolution keeps its group count when the width scales: choose a multiplier (or "
+        "divisor) that keeps them dividing"
+    )
+
+
+def test_the_head_keeps_its_classes_and_depthwise_convs_follow() -> None:
+    spec = "32x32x3 | conv 3x3 16 | conv 3x3 dw | conv 3x3 g4 16 | conv 1x1 10"
+    report = convcost.analyze(spec, width_multiplier=0.5).analysis
+    assert [(r.name, r.output_shape.c) for r in report.layers] == [
+        ("conv1", 8), ("conv2", 8), ("conv3", 8), ("conv4", 10),
+    ]  # fmt: skip
+    widths = [(r.config, r.params) for r in report.layers[1:3]]
+    assert widths == [("3x3 s1 same dw", 8 * 9 + 8), ("3x3 s1 same g4", 9 * 2 * 8 + 8)]
+
+
+def test_an_expression_of_the_input_follows_it() -> None:
+    report = convcost.analyze("8x8x3 | conv 1x1 64 | conv 1x1 ${in.c // 2} | fc 10",
+                              width_multiplier=0.25).analysis  # fmt: skip
+    assert [r.output_shape.c for r in report.layers] == [16, 8, 10]
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--width-multiplier", "0"],
+         "convcost: --width-multiplier 0: must be above 0, such as 0.75 or 0.5; got 0"),
+        (["--width-multiplier", "-0.5"],
+         "convcost: --width-multiplier -0.5: must be above 0, such as 0.75 or 0.5; got -0.5"),
+        (["--width-multiplier", "half"], "convcost: --width-multiplier half: takes a number "
+         "above 0, such as 0.75 or 0.5; got 'half'"),
+        (["--width-multiplier", "inf"], "convcost: --width-multiplier inf: takes a number "
+         "above 0, such as 0.75 or 0.5; got 'inf'"),
+        (["--width-multiplier", "2199023255553"], "convcost: --width-multiplier 2199023255553: "
+         "2199023255553 is too large; multipliers above 2**40 are refused"),
+        (["--divisor", "0"], "convcost: --divisor 0: must be positive, got 0"),
+        (["--divisor", "x"], "convcost: --divisor x: expected an integer, got 'x'"),
+        (["--resolution", "0"], "convcost: --resolution 0: must be positive, got 0"),
+        (["--resolution", "2199023255553"], "convcost: --resolution 2199023255553: "
+         "2199023255553 is too large; sizes above 2**40 are refused"),
+        (["--resolution", "160", "--input-shape", "160x160x3"], "convcost {command}: "
+         "--resolution 160 and --input-shape 160x160x3 both give the input's size; give one"),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("command", ["analyze", "check", "diff", "export", "advise"])
+def test_bad_options_exit_2_with_one_line(command: str, args: list[str], message: str) -> None:
+    specs = ["mobilenet_v1", "mobilenet_v1"] if command == "diff" else ["mobilenet_v1"]
+    extra = ["-o", "-"] if command == "export" else []
+    assert run(command, *specs, *extra, *args) == (2, "", message.format(command=command) + "\n")
+
+
+# MobileNet v1 at width 0.25 and 128×128: Table 6's narrowest by Table 7's smallest.
+QUARTER_AT_128 = 13_570_048
+
+
+@pytest.mark.parametrize("command", ["analyze", "check", "diff", "advise"])
+def test_the_options_reach_every_command(command: str) -> None:
+    import json
+
+    specs = ["mobilenet_v1", "mobilenet_v1"] if command == "diff" else ["mobilenet_v1"]
+    budget = ["--max-macs", "20M"] if command == "check" else []
+    code, out, _ = run(command, *specs, "--width-multiplier", "0.25", "--resolution", "128",
+                       *budget, "-f", "json")  # fmt: skip
+    data = json.loads(out)
+    found = {
+        "analyze": lambda: data["totals"]["macs"],
+        "check": lambda: data["configs"][0]["budgets"][0]["actual"],
+        "diff": lambda: data["totals"]["macs"]["new"],
+        "advise": lambda: data["total"],
+    }[command]()
+    assert (code, found) == (0, QUARTER_AT_128)
