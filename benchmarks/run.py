@@ -264,6 +264,33 @@ def big_configs(trees: list[Tree], repeat: int, folder: Path) -> list[Row]:
     return rows
 
 
+def tables(trees: list[Tree], repeat: int, folder: Path) -> list[Row]:
+    """Issue #16: the 10,000-layer table written to a file or a pipe (COLUMNS unset: at its
+    natural width, not wrapped) against the same run writing CSV."""
+    path = str(folder / "net10000.yaml")
+    big = ["--max-layers", "20000"]
+    unset = ["env", "-u", "COLUMNS"]  # as a pipe in a CI job has it, whatever this shell says
+    commands = [
+        c
+        for tree in trees
+        for c in (
+            [*unset, *tree.run("analyze", path, "-f", "csv", *big)],
+            [*unset, *tree.run("analyze", path, *big)],
+        )
+    ]
+    seconds = walls(commands, max(3, repeat // 2))
+    return [
+        at_most(
+            "table: 10,000-layer table to a pipe vs its CSV",
+            tree,
+            seconds[2 * i + 1],
+            seconds[2 * i],
+            1.3,
+        )
+        for i, tree in enumerate(trees)
+    ]
+
+
 def resnet_floor(trees: list[Tree], repeat: int) -> list[Row]:
     """ResNet-50's whole run against the stack's own floor: the interpreter importing Typer
     and PyYAML, which every run of convcost needs."""
@@ -660,6 +687,7 @@ def main() -> int:
             "config reading": lambda: config_reading(trees, max(3, repeat // 2), folder),
             "big configs": lambda: big_configs(trees, repeat, folder),
             "ResNet-50 floor": lambda: resnet_floor(trees, repeat),
+            "tables": lambda: tables(trees, repeat, folder),
             "hostile": lambda: hostile(trees, folder),
         }
         if args.peers:

@@ -95,7 +95,7 @@ def _typer() -> typer.Typer:
         + ".",
         rich_markup_mode=None,
         pretty_exceptions_enable=False,
-        add_completion=False,
+        add_completion=True,
         no_args_is_help=True,
     )
 
@@ -400,6 +400,7 @@ def compare(
     Give the conv as --KxK FILTERS (--3x3 128, --5x5 32, --7x7 64) or as
     --kernel KxK --filters N. Prints per-layer MACs and params, path totals, how many times
     fewer MACs each bottleneck needs, and the break-even width b* above which it stops paying.
+    In the table, ≈ is the MACs (or FLOPs) rounded: k, M, G for thousands, millions, billions.
     """
     from convcost.analyses.compare import compare as run_compare
     from convcost.core.fields import scalar
@@ -556,6 +557,12 @@ def analyze(
     """Per-layer shapes, MACs, params and activations of a layer stack, and totals.
 
     \b
+    Table columns: MACs (or FLOPs) exact; ≈ the same rounded (k, M, G: thousands,
+    millions, billions); % MACs its share of the total, with a bar; outputs the values a
+    layer writes; with --device, time, % time and what bounds it (compute or memory).
+    Off a terminal the table is printed whole, at its own width (COLUMNS sets one).
+
+    \b
     Inline spec: INPUT | LAYER | LAYER ...
       28x28x192 | conv 1x1 16 relu | conv 5x5 32
       224x224x3 | conv 7x7 64 s2 bn relu | maxpool 3 2 p1 | gap | fc 1000
@@ -568,26 +575,27 @@ def analyze(
     A kind name inside a segment starts another layer: 'conv 3x3 64 bn relu'.
     A value may read the layer's input: conv 1x1 ${in.c // 2}.
     """
-    report = _analyzed(spec, no_bias, batch, max_layers, costing, input_shape, scaling)
-    options = Options(unit.value, explain, depth, count_buffers, _title(spec, report, scaling))
+    loaded, report = _analyzed(spec, no_bias, batch, max_layers, costing, input_shape, scaling)
+    title = _title(spec, report, scaling, loaded)
+    options = Options(unit.value, explain, depth, count_buffers, title)
     emit(report, output_format, options)
 
 
 def _analyzed(spec: str, no_bias: bool, batch: int, max_layers: int, costing: Any,
-              input_shape: str | None, scaling: Scaling) -> Report:  # fmt: skip
+              input_shape: str | None, scaling: Scaling) -> tuple[Loaded, Report]:  # fmt: skip
     """What analyze and report analyse: the spec read and costed, warnings on stderr."""
     defaults = _bias_defaults(no_bias)
     at = _input_shape(input_shape)
 
-    def run() -> Report:
+    def run() -> tuple[Loaded, Report]:
         from convcost.frontends import analyze_spec
 
         return analyze_spec(spec, defaults, batch, max_layers, costing, at, _warn_loaded,
-                            scaling)[1]  # fmt: skip
+                            scaling)  # fmt: skip
 
-    report = _guard(run)
+    loaded, report = _guard(run)
     _warn_uncounted(spec, report)
-    return report
+    return loaded, report
 
 
 @app.command(
@@ -626,8 +634,9 @@ def report(
     For compare's paths and break-even: convcost compare ... --format html."""
     from convcost.render.registry import render
 
-    result = _analyzed(spec, no_bias, batch, max_layers, costing, input_shape, scaling)
-    text = render(result, Format.html, Options(depth=depth, title=_title(spec, result, scaling)))
+    loaded, result = _analyzed(spec, no_bias, batch, max_layers, costing, input_shape, scaling)
+    title = _title(spec, result, scaling, loaded)
+    text = render(result, Format.html, Options(depth=depth, title=title))
     assert text is not None  # the HTML writer returns its page
     _write(output, (text + "\n").encode(), "report")
 
@@ -1088,11 +1097,14 @@ def schema() -> None:
     emit(Document(config_schema()), Format.json)
 
 
-def _title(spec: str, report: Report, scaling: Scaling) -> str:
+def _title(spec: str, report: Report, scaling: Scaling, loaded: Loaded | None = None) -> str:
+    """The title of ``report``: the config's ``name:`` (``loaded``'s) or the spec, how it
+    was scaled and the batch."""
     from convcost.render.words import report_title
 
     notes = () if scaling.width is None else (str(scaling.width),)
-    return report_title(spec, report.batch, notes)
+    name = "" if loaded is None else getattr(loaded.network, "name", "")
+    return report_title(spec, report.batch, notes, name)
 
 
 def main() -> None:

@@ -18,6 +18,14 @@ if TYPE_CHECKING:
     from fractions import Fraction
 
 
+def _tenths_down(ratio: Ratio) -> str:
+    """``= 154.8`` when exact, else rounded down to tenths: ``≈ 97.9`` for 97.96 (rounded
+    up it would read "98.0", which breaks even no bottleneck narrower than 98 does)."""
+    tenths, rest = divmod(10 * ratio.numerator, ratio.denominator)
+    whole, tenth = divmod(tenths, 10)
+    return f"{'≈' if rest else '='} {whole}.{tenth}"
+
+
 class Ratio(NamedTuple):
     """An exact ratio of two whole numbers, kept as the pair (denominator > 0).
 
@@ -143,5 +151,5 @@ def compare(
         tuple(paths),
         savings,
         break_even,
-        f"b* = {formula} = {float(break_even):.1f}",
+        f"b* = {formula} {_tenths_down(break_even)}",
     )

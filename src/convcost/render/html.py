@@ -250,7 +250,7 @@ def compare_html(comparison: Comparison, options: Options) -> str:
              if p.width is not None]  # fmt: skip
     chart = break_even_chart(direct, direct * b.denominator, b.numerator, float(b), lines)
     said = "".join(f"<li>{html_text(line)}</li>" for line in
-                   [*saving_lines(comparison), *time_lines(comparison)])  # fmt: skip
+                   [*saving_lines(comparison, options.unit), *time_lines(comparison)])  # fmt: skip
     paths = "".join(_path_section(p.name, p.report) for p in comparison.paths)
     body = (
         f"<h1>convcost compare: {html_text(title)}</h1><ul>{said}</ul>"
