@@ -181,3 +181,22 @@ def test_api_report_prints_its_table_and_shows_its_page_in_a_notebook(
     shown = runner.invoke(app, ["compare", "28x28x192", "--5x5", "32", "-b", "16"]).stdout
     assert str(comparison) + "\n" == shown
     assert "b* = 154.8" in comparison._repr_html_()
+
+
+@pytest.mark.parametrize(
+    "spec", ["unet", "googlenet", "resnet50", "efficientnet_b0", "shufflenet_v2_x1_0"]
+)
+def test_a_frame_holds_its_own_layers_only(spec: str) -> None:
+    """U-Net's crops of the skips sit in their decoder stage, not at the encoder's depth."""
+    graph = convcost.analyze(spec).analysis.graph
+    assert graph is not None
+    layout = layered(graph)
+    for frame in layout.frames:
+        for index, node in enumerate(graph.nodes):
+            scope = node.scope
+            while scope not in (-1, frame.scope):
+                scope = graph.scopes[scope].parent
+            rank, column = layout.ranks[index], layout.columns[index]
+            inside = frame.first_rank <= rank <= frame.last_rank
+            inside = inside and frame.first_column <= column <= frame.last_column
+            assert inside == (scope == frame.scope), (graph.scopes[frame.scope].name, node)

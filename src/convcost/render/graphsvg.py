@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 FOLD_ABOVE = 300
 """Above this many boxes the page opens with groups folded, as deep as keeps it under."""
 
-BOX_CHARS = 24  # what fits in a box's 150 pixels at the page's font size
+BOX_CHARS = 24  # about what fits in a box's 150 pixels (the page shortens it further)
+COLUMN = 184  # pixels from one lane to the next (report.js's COL)
 
 
 class Drawing(NamedTuple):
@@ -97,12 +98,13 @@ def draw(report: Report, timed: bool, depth: int | None) -> Drawing:
     largest = share.largest or 1.0
     index_of = {frame.scope: i for i, frame in enumerate(layout.frames)}
     groups = {group.name: group for group in report.groups}
-    parts = [f'<svg id="cc-net" class="net" width="{170 * layout.width + 40}" height="600">',
-             '<g class="frames">']  # fmt: skip
+    # Edges first: frames' labels and the boxes are drawn over them.
+    parts = [f'<svg id="cc-net" class="net" width="{COLUMN * layout.width + 40}" height="600">',
+             '<g class="edges"></g><g class="frames">']  # fmt: skip
     for i, frame in enumerate(layout.frames):
         parts.append(_frame(graph, frame, index_of, groups.get(graph.scopes[frame.scope].name),
                             share, largest, i))  # fmt: skip
-    parts.append('</g><g class="edges"></g><g class="nodes">')
+    parts.append('</g><g class="nodes">')
     parts.append(
         f'<g class="input" data-i="{INPUT}" data-r="0" data-c="0"><rect width="150" '
         f'height="34" rx="4"/><text x="6" y="14" class="n">input</text><text x="6" y="28" '
