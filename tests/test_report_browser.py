@@ -167,6 +167,32 @@ def test_compare_report_opens_clean(browser: Any, runner: CliRunner, tmp_path: P
     assert opened.page.locator(".paths section").count() == 2
     assert opened.visible("svg.break-even circle") == 1
     assert "b* = 154.8" in (opened.page.locator("svg.break-even").text_content() or "")
+    aligned = opened.page.evaluate(
+        "() => Array.from(document.querySelectorAll('.paths td.num, .paths th.num'),"
+        " e => getComputedStyle(e).textAlign)"
+    )
+    assert aligned == ["right"] * 14  # MACs and params: headings, layers (1 and 2), totals
+    opened.close()
+
+
+_OVERLAPS = """() => {
+  const boxes = Array.from(document.querySelectorAll('svg.break-even text'), t => t.getBBox());
+  let count = 0;
+  boxes.forEach((a, i) => boxes.slice(i + 1).forEach(b => {
+    if (a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height
+        && b.y < a.y + a.height) count++;
+  }));
+  return count;
+}"""
+
+
+def test_compare_with_many_widths_labels_each_point_apart(
+    browser: Any, runner: CliRunner, tmp_path: Path
+) -> None:
+    args = ["compare", "28x28x192", "--5x5", "32", "-b", "8,16,32,64,200", "-f", "html"]
+    opened = Opened(browser, _report(runner, tmp_path, *args))
+    assert opened.visible("svg.break-even circle") == 5
+    assert opened.page.evaluate(_OVERLAPS) == 0
     opened.close()
 
 

@@ -200,3 +200,19 @@ def test_a_frame_holds_its_own_layers_only(spec: str) -> None:
             inside = frame.first_rank <= rank <= frame.last_rank
             inside = inside and frame.first_column <= column <= frame.last_column
             assert inside == (scope == frame.scope), (graph.scopes[frame.scope].name, node)
+
+
+def test_break_even_line_gives_each_width_the_macs_compare_gives(runner: CliRunner) -> None:
+    args = ["compare", "28x28x192", "--5x5", "32", "-b", "8,16,32,64,200", "-f", "html"]
+    page = runner.invoke(app, args).stdout
+    found = re.search(r"<title>bottleneck path: b × ([\d,]+) MACs</title>", page)
+    assert found is not None
+    slope = int(found.group(1).replace(",", ""))
+    for width in (8, 16, 155, 200, 512):
+        shown = runner.invoke(app, ["compare", "28x28x192", "--5x5", "32", "-b", str(width),
+                                    "-f", "json"]).stdout  # fmt: skip
+        paths = json.loads(shown)["paths"]
+        assert slope * width == paths[-1]["totals"]["macs"]
+    # Each width compared is a labelled point on the page, in the path table's figures.
+    assert re.findall(r'class="label point">b = (\d+)<', page) == ["8", "16", "32", "64", "200"]
+    assert page.count('<td class="num">') >= 5 * 2 * 3  # MACs and params right-aligned

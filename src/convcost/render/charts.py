@@ -4,7 +4,7 @@ reaches the page goes through ``escape.html_text``."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from math import floor, log10
 from typing import NamedTuple
 
@@ -142,15 +142,25 @@ class Line(NamedTuple):
     name: str
 
 
+def ticks(top: float, count: int = 5) -> list[float]:
+    """Round values from 0 to about ``top`` for a linear axis: steps of 1, 2 or 5 × 10^k."""
+    if top <= 0:
+        return [0.0]
+    raw = top / count
+    power = 10.0 ** floor(log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    return [i * step for i in range(int(top / step + 1e-9) + 1)]
+
+
 def break_even_chart(direct: int, slope_num: int, slope_den: int, b_star: float,
                      paths: Sequence[Line]) -> str:  # fmt: skip
     """MACs against bottleneck width: the direct conv's (flat) and the bottleneck path's
     (``slope_num / slope_den`` MACs per channel of width: a line through 0), crossing at
-    b*; each width compared is a point on the line."""
-    height = 360
+    b*; each width compared is a point on the line, labelled with its width."""
+    height = 380
     b_max = max([b_star * 2, *(1.2 * p.width for p in paths)])
     m_max = max(direct * 2, *(p.macs for p in paths))
-    plot_w, plot_h = WIDTH - _LEFT - 30, height - _TOP - _BOTTOM
+    plot_w, plot_h = WIDTH - _LEFT - 30, height - _TOP - _BOTTOM - 10
 
     def x(b: float) -> float:
         return _LEFT + plot_w * b / b_max
@@ -159,35 +169,64 @@ def break_even_chart(direct: int, slope_num: int, slope_den: int, b_star: float,
         return _TOP + plot_h * (1 - m / m_max)
 
     end = b_max * slope_num / slope_den
+    slope = f"{slope_num // slope_den:,}" if slope_num % slope_den == 0 else (
+        f"{slope_num:,}/{slope_den:,}")  # fmt: skip
     parts = [
-        f'<svg class="chart break-even" width="{WIDTH}" height="{height}" role="img" '
-        'aria-label="break-even">',
+        f'<svg class="chart break-even" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" '
+        f'height="{height}" role="img" aria-label="break-even">',
+        *_linear_grid(ticks(b_max), x, ticks(m_max), y, _TOP, _TOP + plot_h, _LEFT, x(b_max)),
         _axis_line(_LEFT, _TOP, _LEFT, _TOP + plot_h),
         _axis_line(_LEFT, _TOP + plot_h, _LEFT + plot_w, _TOP + plot_h),
-        f'<text x="{_LEFT - 4}" y="{y(direct) + 4:.1f}" class="tick end">{short(direct)}</text>',
-        f'<text x="{_LEFT - 4}" y="{_TOP + plot_h}" class="tick end">0</text>',
         f'<line class="direct" x1="{x(0):.1f}" y1="{y(direct):.1f}" x2="{x(b_max):.1f}" '
         f'y2="{y(direct):.1f}"><title>direct: {direct:,} MACs</title></line>',
-        f'<line class="path" x1="{x(0):.1f}" y1="{y(0):.1f}" x2="{x(b_max):.1f}" '
-        f'y2="{y(min(end, m_max)):.1f}"/>'
-        if end <= m_max
-        else f'<line class="path" x1="{x(0):.1f}" y1="{y(0):.1f}" '
-        f'x2="{x(m_max * slope_den / slope_num):.1f}" y2="{y(m_max):.1f}"/>',
+        f'<line class="path" x1="{x(0):.1f}" y1="{y(0):.1f}" '
+        + (
+            f'x2="{x(b_max):.1f}" y2="{y(end):.1f}"'
+            if end <= m_max
+            else f'x2="{x(m_max * slope_den / slope_num):.1f}" y2="{y(m_max):.1f}"'
+        )
+        + f"><title>bottleneck path: b × {slope} MACs</title></line>",
         f'<line class="bstar" x1="{x(b_star):.1f}" y1="{_TOP}" x2="{x(b_star):.1f}" '
         f'y2="{_TOP + plot_h}"/>',
         f'<text x="{x(b_star) + 6:.1f}" y="{_TOP + 14}" class="label">b* = {b_star:.1f}</text>',
-        f'<text x="{x(b_max) - 4:.1f}" y="{y(direct) - 6:.1f}" class="label end">direct</text>',
+        f'<text x="{x(b_max) - 4:.1f}" y="{y(direct) - 6:.1f}" class="label end">direct: '
+        f"{short(direct)} MACs</text>",
+        f'<text x="{x(b_max) - 4:.1f}" y="{y(min(end, m_max)) + 16:.1f}" class="label end">'
+        f"bottleneck: b × {slope} MACs</text>",
         f'<text x="{_LEFT + plot_w / 2:.0f}" y="{height - 4}" class="label mid">bottleneck '
-        "width (channels)</text>",
-        f'<text x="{_LEFT - 4}" y="{_TOP + plot_h + 14}" class="tick end">0</text>',
-        f'<text x="{x(b_max):.1f}" y="{_TOP + plot_h + 14}" class="tick end">{b_max:.0f}</text>',
+        "width b (channels)</text>",
+        f'<text x="14" y="{_TOP + plot_h / 2:.0f}" class="label mid" transform="rotate(-90 14 '
+        f'{_TOP + plot_h / 2:.0f})">MACs</text>',
     ]
-    for p in paths:
+    placed: list[tuple[float, float, float]] = []  # labels' left, right, baseline
+    for p in sorted(paths, key=lambda p: p.width):
+        text = f"b = {p.width}"
+        left, base = x(p.width) + 8, y(p.macs) + 16
+        while any(left < right + 4 and start < left + 7 * len(text) and abs(base - at) < 13
+                  for start, right, at in placed):  # fmt: skip
+            base += 13
+        placed.append((left, left + 7 * len(text), base))
         parts.append(
             f'<circle class="width" cx="{x(p.width):.1f}" cy="{y(p.macs):.1f}" r="5">'
             f"<title>{html_text(p.name)}: {p.macs:,} MACs</title></circle>"
-            f'<text x="{x(p.width) + 8:.1f}" y="{y(p.macs) - 6:.1f}" class="label">'
-            f"{html_text(p.name)}</text>"
+            f'<text x="{left:.1f}" y="{base:.1f}" class="label point">{text}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _linear_grid(x_ticks: Sequence[float], x: Callable[[float], float], y_ticks: Sequence[float],
+                 y: Callable[[float], float], top: float, bottom: float, left: float,
+                 right: float) -> list[str]:  # fmt: skip
+    parts = []
+    for value in x_ticks:
+        at = x(value)
+        parts.append(f'<line class="grid" x1="{at:.1f}" y1="{top}" x2="{at:.1f}" '
+                     f'y2="{bottom}"/><text x="{at:.1f}" y="{bottom + 14}" class="tick mid">'
+                     f"{value:g}</text>")  # fmt: skip
+    for value in y_ticks:
+        at = y(value)
+        parts.append(f'<line class="grid" x1="{left}" y1="{at:.1f}" x2="{right:.1f}" '
+                     f'y2="{at:.1f}"/><text x="{left - 4}" y="{at + 4:.1f}" class="tick end">'
+                     f"{short(int(value))}</text>")  # fmt: skip
+    return parts

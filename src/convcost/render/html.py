@@ -109,7 +109,8 @@ def layer_table(report: Report, depth: int | None) -> tuple[str, list[list[Cell]
              f"<td>{report.output_shape}</td>{_cells(report.totals, columns)}</tr>")  # fmt: skip
     html = (
         '<div class="scroll"><table class="sortable" id="cc-layers"><thead><tr>'
-        '<th class="num up" data-key="index">#</th><th data-key="name">name</th>'
+        '<th class="num up" data-key="index" aria-sort="ascending">#</th>'
+        '<th data-key="name">name</th>'
         f'<th data-key="op">op</th><th data-key="input_shape">input</th>'
         f'<th data-key="output_shape">output</th>{head}</tr></thead>'
         f"<tbody></tbody><tfoot>{total}</tfoot></table></div>"
