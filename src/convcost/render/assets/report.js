@@ -85,16 +85,27 @@
   }
 
   // Shortens a text (its tspans first, then its own words, ending in "…") to fit `room`
-  // pixels; the full name stays in the tooltip. Measured once, when first shown.
-  function fit(text, room) {
-    if (text.getComputedTextLength() <= room) return;
-    Array.prototype.forEach.call(text.querySelectorAll("tspan"), function (t) { t.textContent = ""; });
-    if (text.getComputedTextLength() <= room) return;
-    var own = text.firstChild, full = own.nodeValue, n = full.length;
-    own.nodeValue = full + "…";
-    var dots = text.getSubStringLength(full.length, 1);
-    while (n > 1 && text.getSubStringLength(0, n) + dots > room) n--;
-    own.nodeValue = full.slice(0, n).replace(/\s+$/, "") + "…";
+  // pixels; the full name stays in the tooltip. Measured once, when first shown: all texts
+  // of a placing are measured first, then all are shortened (one layout, not one each).
+  var DOTS = 10, toFit = [];
+  function fit(text, room) { toFit.push([text, room]); }
+  function fitAll() {
+    var cuts = toFit.map(function (job) {
+      var text = job[0], room = job[1], whole = text.getComputedTextLength();
+      if (whole <= room) return null;
+      var own = text.firstChild, n = own.nodeValue.length;
+      var ownWidth = n ? text.getSubStringLength(0, n) : 0;
+      if (ownWidth <= room) return [text, -1];
+      while (n > 1 && text.getSubStringLength(0, n) + DOTS > room) n--;
+      return [text, n];
+    });
+    toFit = [];
+    cuts.forEach(function (cut) {
+      if (cut === null) return;
+      Array.prototype.forEach.call(cut[0].querySelectorAll("tspan"), function (t) { t.textContent = ""; });
+      var own = cut[0].firstChild;
+      if (cut[1] >= 0) own.nodeValue = own.nodeValue.slice(0, cut[1]).replace(/\s+$/, "") + "…";
+    });
   }
   function fitBox(g, width) {
     if (g.fitted) return;
@@ -186,6 +197,7 @@
     });
     svg.setAttribute("height", y + MARGIN);
     svg.setAttribute("width", 2 * MARGIN + lanes * COL);
+    fitAll();
 
     // Is x clear of every box in the rows strictly between ranks a and b?
     var clear = function (x, a, b) {
