@@ -146,7 +146,12 @@ def test_hostile_names_run_nothing_and_show_as_written(
     config.write_text(HOSTILE, encoding="utf-8")
     opened = Opened(browser, _report(runner, tmp_path, "report", str(config)))
     names = opened.page.locator("g.node > text.n").all_text_contents()
-    assert names == ["<script>alert(1)</scrip…", "a&b'\"c", "</svg><img src=x onerro…"]
+    # Shortened to fit the box (the full name is in the tooltip), never rewritten.
+    full = ["<script>alert(1)</script>", "a&b'\"c", "</svg><img src=x onerror=alert(2)>"]
+    assert names[1] == full[1]
+    for name, written in zip(names[::2], full[::2], strict=True):
+        assert name.endswith("…") and written.startswith(name[:-1]) and len(name) > 12
+    assert opened.page.evaluate(_OVERFLOWS) == []
     assert (
         opened.page.locator("img, svg b, td b, h1 b").count() == 0
     )  # no markup of a name's became an element
@@ -162,6 +167,32 @@ def test_compare_report_opens_clean(browser: Any, runner: CliRunner, tmp_path: P
     assert opened.page.locator(".paths section").count() == 2
     assert opened.visible("svg.break-even circle") == 1
     assert "b* = 154.8" in (opened.page.locator("svg.break-even").text_content() or "")
+    aligned = opened.page.evaluate(
+        "() => Array.from(document.querySelectorAll('.paths td.num, .paths th.num'),"
+        " e => getComputedStyle(e).textAlign)"
+    )
+    assert aligned == ["right"] * 14  # MACs and params: headings, layers (1 and 2), totals
+    opened.close()
+
+
+_OVERLAPS = """() => {
+  const boxes = Array.from(document.querySelectorAll('svg.break-even text'), t => t.getBBox());
+  let count = 0;
+  boxes.forEach((a, i) => boxes.slice(i + 1).forEach(b => {
+    if (a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height
+        && b.y < a.y + a.height) count++;
+  }));
+  return count;
+}"""
+
+
+def test_compare_with_many_widths_labels_each_point_apart(
+    browser: Any, runner: CliRunner, tmp_path: Path
+) -> None:
+    args = ["compare", "28x28x192", "--5x5", "32", "-b", "8,16,32,64,200", "-f", "html"]
+    opened = Opened(browser, _report(runner, tmp_path, *args))
+    assert opened.visible("svg.break-even circle") == 5
+    assert opened.page.evaluate(_OVERLAPS) == 0
     opened.close()
 
 
@@ -178,4 +209,63 @@ def test_a_big_network_opens_folded(browser: Any, runner: CliRunner, tmp_path: P
     assert opened.visible("g.frame.folded > g.box") == 1
     opened.page.click("#cc-unfold")
     assert opened.visible("g.node") == layers
+    opened.close()
+
+
+_OVERFLOWS = """() => {
+  const out = [];
+  const shown = e => e.getBBox().width > 0 && !e.closest('.hidden')
+    && getComputedStyle(e).display !== 'none';
+  for (const g of document.querySelectorAll('#cc-net g.node, #cc-net g.input, #cc-net g.box')) {
+    if (!shown(g)) continue;
+    const room = g.querySelector('rect').getBBox();
+    for (const t of g.querySelectorAll('text')) {
+      const b = t.getBBox();
+      if (b.x < room.x || b.x + b.width > room.x + room.width) out.push(t.textContent);
+    }
+  }
+  for (const f of document.querySelectorAll('#cc-net g.frame')) {
+    const label = f.querySelector(':scope > text.label');
+    if (!shown(label)) continue;
+    const room = f.querySelector(':scope > rect.outline').getBBox(), b = label.getBBox();
+    if (b.x < room.x || b.x + b.width > room.x + room.width) out.push(label.textContent);
+  }
+  return out;
+}"""
+
+_THROUGH = """() => {
+  const boxes = Array.from(document.querySelectorAll(
+      '#cc-net g.node rect, #cc-net g.input rect, #cc-net g.frame.folded > g.box rect'))
+    .filter(r => !r.closest('.hidden') && r.getBBox().width > 0)
+    .map(r => { const b = r.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; });
+  const svg = document.getElementById('cc-net').getBoundingClientRect();
+  const crossed = [];
+  for (const path of document.querySelectorAll('#cc-net g.edges path')) {
+    const length = path.getTotalLength();
+    for (let at = 0; at <= length; at += 3) {
+      const p = path.getPointAtLength(at), x = svg.left + p.x, y = svg.top + p.y;
+      if (boxes.some(b => x > b[0] + 2 && x < b[2] - 2 && y > b[1] + 2 && y < b[3] - 2)) {
+        crossed.push(path.getAttribute('d'));
+        break;
+      }
+    }
+  }
+  return [crossed, document.querySelectorAll('#cc-net g.edges path').length];
+}"""
+
+
+@pytest.mark.parametrize("spec", ["resnet50", "googlenet", "unet"])
+def test_every_name_fits_its_box_and_no_edge_runs_through_a_box(
+    browser: Any, runner: CliRunner, tmp_path: Path, spec: str
+) -> None:
+    graph = convcost.analyze(spec).analysis.graph
+    assert graph is not None
+    edges = sum(len(set(node.inputs)) for node in graph.nodes)  # an edge per input read
+    opened = Opened(browser, _report(runner, tmp_path, "report", spec, "--device", "a100"))
+    assert opened.page.evaluate(_OVERFLOWS) == []
+    crossed, drawn = opened.page.evaluate(_THROUGH)
+    assert crossed == [] and drawn == edges
+    opened.page.click("#cc-fold")  # folded boxes are wider; their names fit too
+    assert opened.page.evaluate(_OVERFLOWS) == []
+    assert opened.page.evaluate(_THROUGH)[0] == []
     opened.close()

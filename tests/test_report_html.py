@@ -181,3 +181,80 @@ def test_api_report_prints_its_table_and_shows_its_page_in_a_notebook(
     shown = runner.invoke(app, ["compare", "28x28x192", "--5x5", "32", "-b", "16"]).stdout
     assert str(comparison) + "\n" == shown
     assert "b* = 154.8" in comparison._repr_html_()
+
+
+@pytest.mark.parametrize(
+    "spec", ["unet", "googlenet", "resnet50", "efficientnet_b0", "shufflenet_v2_x1_0"]
+)
+def test_a_frame_holds_its_own_layers_only(spec: str) -> None:
+    """U-Net's crops of the skips sit in their decoder stage, not at the encoder's depth."""
+    graph = convcost.analyze(spec).analysis.graph
+    assert graph is not None
+    layout = layered(graph)
+    for frame in layout.frames:
+        for index, node in enumerate(graph.nodes):
+            scope = node.scope
+            while scope not in (-1, frame.scope):
+                scope = graph.scopes[scope].parent
+            rank, column = layout.ranks[index], layout.columns[index]
+            inside = frame.first_rank <= rank <= frame.last_rank
+            inside = inside and frame.first_column <= column <= frame.last_column
+            assert inside == (scope == frame.scope), (graph.scopes[frame.scope].name, node)
+
+
+def test_break_even_line_gives_each_width_the_macs_compare_gives(runner: CliRunner) -> None:
+    args = ["compare", "28x28x192", "--5x5", "32", "-b", "8,16,32,64,200", "-f", "html"]
+    page = runner.invoke(app, args).stdout
+    found = re.search(r"<title>bottleneck path: b × ([\d,]+) MACs</title>", page)
+    assert found is not None
+    slope = int(found.group(1).replace(",", ""))
+    for width in (8, 16, 155, 200, 512):
+        shown = runner.invoke(app, ["compare", "28x28x192", "--5x5", "32", "-b", str(width),
+                                    "-f", "json"]).stdout  # fmt: skip
+        paths = json.loads(shown)["paths"]
+        assert slope * width == paths[-1]["totals"]["macs"]
+    # Each width compared is a labelled point on the page, in the path table's figures.
+    assert re.findall(r'class="label point">b = (\d+)<', page) == ["8", "16", "32", "64", "200"]
+    assert page.count('<td class="num">') >= 5 * 2 * 3  # MACs and params right-aligned
+
+
+@pytest.mark.parametrize("args", [["--device", "a100"], ["--device", "t4", "--dtype", "fp16"]])
+def test_roofline_points_and_roof_are_analyze_json_figures(
+    runner: CliRunner, args: list[str]
+) -> None:
+    """A point per timed layer at (arithmetic_intensity, ops / latency_s) as analyze's JSON
+    gives them, under the roof of the device's peak at the format and its bandwidth."""
+    page = runner.invoke(app, ["report", "resnet50", "-o", "-", *args]).stdout
+    analysed = json.loads(runner.invoke(app, ["analyze", "resnet50", "-f", "json", *args]).stdout)
+    points = re.findall(r'<circle class="(\w+)"[^>]*data-x="([^"]+)" data-y="([^"]+)"><title>'
+                        r"([^:<]+):", page)  # fmt: skip
+    timed = [layer for layer in analysed["layers"]
+             if layer["arithmetic_intensity"] is not None and layer["ops"]]  # fmt: skip
+    assert [(bound, float(x), float(y), name) for bound, x, y, name in points] == [
+        (layer["bound"], layer["arithmetic_intensity"], layer["ops"] / layer["latency_s"],
+         layer["name"]) for layer in timed
+    ]  # fmt: skip
+    roof = re.search(r'class="roof" points="[^"]*" data-peak="([^"]+)" data-bandwidth="([^"]+)"',
+                     page)  # fmt: skip
+    assert roof is not None
+    device = analysed["device"]
+    assert (float(roof[1]), float(roof[2])) == (
+        device["peak_ops_per_s"],
+        device["bandwidth_bytes_per_s"],
+    )
+    # Each point sits on the roof: roofline time is the slower of compute and memory.
+    for _, x, y, _ in points:
+        roofed = min(device["peak_ops_per_s"], device["bandwidth_bytes_per_s"] * float(x))
+        assert float(y) == pytest.approx(roofed, rel=1e-12)
+
+
+def test_graph_has_its_colour_scale_and_the_headline_its_units(runner: CliRunner) -> None:
+    page = runner.invoke(app, ["report", "resnet50", "--depth", "1", "-o", "-"]).stdout
+    largest = max(layer.macs for layer in convcost.analyze("resnet50").analysis.layers)
+    assert largest == 118_013_952  # conv1 (the 3×3 convs of layer1: 115,605,504)
+    scale = re.search(r'<p class="legend">colour: (.*?)</p>', page)
+    assert scale is not None and scale.group(1).count("<span") == 5
+    assert scale.group(1).endswith("</span>118.0M MACs")
+    assert "groups below depth 1 open folded" in page
+    assert '<div title="bytes of parameters and of all layer outputs' in page
+    assert "<span>peak memory</span><b>7.23 MB</b>" in page  # as the footer says it

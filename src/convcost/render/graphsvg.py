@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 FOLD_ABOVE = 300
 """Above this many boxes the page opens with groups folded, as deep as keeps it under."""
 
-BOX_CHARS = 24  # what fits in a box's 150 pixels at the page's font size
+BOX_CHARS = 24  # about what fits in a box's 150 pixels (the page shortens it further)
+COLUMN = 184  # pixels from one lane to the next (report.js's COL)
 
 
 class Drawing(NamedTuple):
@@ -41,11 +42,36 @@ def _clip(text: str) -> str:
 
 
 def _fill(share: float) -> tuple[str, str]:
-    """A box's colour for its share (0…1 of the largest): pale to deep red, and its text's."""
+    """A box's colour for its share (0…1 of the largest): pale to deep red, and its text's:
+    white or the page's #222, whichever contrasts more (WCAG's relative luminance)."""
     t = sqrt(max(0.0, min(share, 1.0)))
     r, g, b = (round(255 + (178 - 255) * t), round(247 + (24 - 247) * t),
                round(236 + (43 - 236) * t))  # fmt: skip
-    return f"#{r:02x}{g:02x}{b:02x}", ("light" if t > 0.55 else "dark")
+    lightness = _luminance(r, g, b)
+    on_white, on_dark = 1.05 / (lightness + 0.05), (lightness + 0.05) / (_DARK_INK + 0.05)
+    return f"#{r:02x}{g:02x}{b:02x}", ("light" if on_white > on_dark else "dark")
+
+
+def _luminance(*channels: int) -> float:
+    linear = [c / 255 / 12.92 if c <= 10 else ((c / 255 + 0.055) / 1.055) ** 2.4
+              for c in channels]  # fmt: skip
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+_DARK_INK = _luminance(0x22, 0x22, 0x22)
+
+
+def legend(report: Report, timed: bool) -> str:
+    """The colour scale under the graph: swatches from none to the largest layer's share."""
+    share = _share(report, timed)
+    cells = []
+    for step in (0.0, 0.25, 0.5, 0.75, 1.0):
+        value = share.largest * step * step  # the fill's square root undone
+        fill, _ = _fill(step * step)
+        said = seconds(value) if timed else f"{short(int(value))} MACs"
+        cells.append(f'<span style="background:{fill}"></span>{said}')
+    what = "time" if timed else "MACs"
+    return f"<p class=\"legend\">colour: a layer's {what}, up to the largest's {''.join(cells)}</p>"
 
 
 class Share(NamedTuple):
@@ -97,12 +123,13 @@ def draw(report: Report, timed: bool, depth: int | None) -> Drawing:
     largest = share.largest or 1.0
     index_of = {frame.scope: i for i, frame in enumerate(layout.frames)}
     groups = {group.name: group for group in report.groups}
-    parts = [f'<svg id="cc-net" class="net" width="{170 * layout.width + 40}" height="600">',
-             '<g class="frames">']  # fmt: skip
+    # Edges first: frames' labels and the boxes are drawn over them.
+    parts = [f'<svg id="cc-net" class="net" width="{COLUMN * layout.width + 40}" height="600">',
+             '<g class="edges"></g><g class="frames">']  # fmt: skip
     for i, frame in enumerate(layout.frames):
         parts.append(_frame(graph, frame, index_of, groups.get(graph.scopes[frame.scope].name),
                             share, largest, i))  # fmt: skip
-    parts.append('</g><g class="edges"></g><g class="nodes">')
+    parts.append('</g><g class="nodes">')
     parts.append(
         f'<g class="input" data-i="{INPUT}" data-r="0" data-c="0"><rect width="150" '
         f'height="34" rx="4"/><text x="6" y="14" class="n">input</text><text x="6" y="28" '

@@ -26,10 +26,10 @@ from convcost.render.columns import (
     totals_values,
 )
 from convcost.render.escape import html_text, script_json
-from convcost.render.graphsvg import FOLD_ABOVE, draw
-from convcost.render.numbers import figure
+from convcost.render.graphsvg import FOLD_ABOVE, draw, legend
+from convcost.render.numbers import figure, rate
 from convcost.render.registry import Format, Options, writer
-from convcost.render.words import footer_lines, saving_lines, time_lines
+from convcost.render.words import footer_lines, megabytes, saving_lines, time_lines
 
 if TYPE_CHECKING:
     from convcost.analyses.compare import Comparison
@@ -109,7 +109,8 @@ def layer_table(report: Report, depth: int | None) -> tuple[str, list[list[Cell]
              f"<td>{report.output_shape}</td>{_cells(report.totals, columns)}</tr>")  # fmt: skip
     html = (
         '<div class="scroll"><table class="sortable" id="cc-layers"><thead><tr>'
-        '<th class="num up" data-key="index">#</th><th data-key="name">name</th>'
+        '<th class="num up" data-key="index" aria-sort="ascending">#</th>'
+        '<th data-key="name">name</th>'
         f'<th data-key="op">op</th><th data-key="input_shape">input</th>'
         f'<th data-key="output_shape">output</th>{head}</tr></thead>'
         f"<tbody></tbody><tfoot>{total}</tfoot></table></div>"
@@ -157,18 +158,24 @@ def roofline_chart(report: Report) -> str:
     device = None if network is None else network.settings.device
     if network is None or device is None:
         return ""
-    peak = device.peak[network.settings.precision.activations.name]
+    number_format = network.settings.precision.activations.name
+    peak = device.peak[number_format]  # the roofline's own (core.costing): activations' format
     points = []
     for layer in report.layers:
         cost = layer.cost
-        if cost is None or not cost.latency_s or not cost.bytes_moved or not cost.ops:
+        intensity = None if cost is None else cost.arithmetic_intensity
+        if cost is None or intensity is None or not cost.latency_s or not cost.ops:
             continue
-        intensity, achieved = cost.ops / cost.bytes_moved, cost.ops / cost.latency_s
+        achieved = cost.ops / cost.latency_s
         time = figure(cost.latency_s, "seconds")
-        tip = f"{intensity:.2f} ops/byte, {achieved:.4g} ops/s, {time}, {cost.bound}-bound"
+        tip = (f"{intensity:.2f} ops/byte, {rate(achieved, 'ops/s')}, {time}, "
+               f"{cost.bound}-bound")  # fmt: skip
         points.append(Point(layer.name, intensity, achieved, cost.bound, tip))
     return (
-        f'<h2 id="roofline">Roofline on {html_text(device.name)}</h2>'
+        f'<h2 id="roofline">Roofline on {html_text(device.name)} ({number_format})</h2>'
+        '<p class="sub">Each layer: its arithmetic intensity (operations per byte it moves) '
+        "against the throughput its roofline time gives; the roof is min(peak, bandwidth × "
+        "intensity). Log-log.</p>"
         '<p class="legend"><span style="background:#c0392b"></span>compute-bound'
         '<span style="background:#2471a3"></span>memory-bound</p>'
         + roofline(points, peak, device.bandwidth, device.name)
@@ -184,8 +191,12 @@ def _headline(totals: Totals, device: bool) -> str:
     for key in _HEADLINE:
         if key in values and values[key] is not None:
             metric = METRICS[key]
-            cells.append(f"<div><span>{html_text(metric.title)}</span>"
-                         f"<b>{html_text(figure(values[key], metric.unit))}</b></div>")  # fmt: skip
+            value = values[key]
+            exact = figure(value, metric.unit)
+            said = megabytes(int(value)) if metric.unit == "bytes" else exact
+            name = html_text(metric.title)
+            cells.append(f'<div title="{html_text(metric.label)}: {exact}"><span>{name}</span>'
+                         f"<b>{html_text(said)}</b></div>")  # fmt: skip
     return f'<div class="totals">{"".join(cells)}</div>'
 
 
@@ -196,7 +207,11 @@ def analyze_html(report: Report, options: Options) -> str:
     table, rows = layer_table(report, options.depth)
     title = options.title or "network"
     colour = "its share of the network's time" if device else "its share of the MACs"
-    folded = f"; groups folded above {FOLD_ABOVE} boxes" if drawing.folded else ""
+    folded = ""
+    if options.depth is not None and drawing.folded:
+        folded = f"; groups below depth {options.depth} open folded"
+    elif drawing.folded:
+        folded = f"; groups open folded, to show at most {FOLD_ABOVE} boxes"
     notes = "".join(f'<p class="sub">{html_text(line)}</p>' for line in footer_lines(report))
     body = (
         f"<h1>convcost report: {html_text(title)}</h1>"
@@ -208,6 +223,7 @@ def analyze_html(report: Report, options: Options) -> str:
         f"{_ROOFLINE_LINK if device else ''}</nav>"
         f'<h2 id="graph">Graph</h2><p class="sub">Each box is a layer, coloured by {colour}; '
         f"click a group's name to fold it{folded}. Hover for figures.</p>"
+        f"{legend(report, device)}"
         '<button id="cc-fold" type="button">fold all</button>'
         '<button id="cc-unfold" type="button">unfold all</button>'
         f'<div class="scroll">{drawing.svg}</div>'
