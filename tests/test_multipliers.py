@@ -152,6 +152,10 @@ def test_an_expression_of_the_input_follows_it() -> None:
     assert [r.output_shape.c for r in report.layers] == [16, 8, 10]
 
 
+TAKES = "takes a number above 0, such as 0.75, 0.5 or 3/4"
+OUT_OF_RANGE = "is out of range; multipliers from 2**-40 to 2**40 are accepted"
+
+
 def run(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(app, list(args))
     return result.exit_code, result.stdout, result.stderr
@@ -164,12 +168,24 @@ def run(*args: str) -> tuple[int, str, str]:
          "convcost: --width-multiplier 0: must be above 0, such as 0.75 or 0.5; got 0"),
         (["--width-multiplier", "-0.5"],
          "convcost: --width-multiplier -0.5: must be above 0, such as 0.75 or 0.5; got -0.5"),
-        (["--width-multiplier", "half"], "convcost: --width-multiplier half: takes a number "
-         "above 0, such as 0.75 or 0.5; got 'half'"),
-        (["--width-multiplier", "inf"], "convcost: --width-multiplier inf: takes a number "
-         "above 0, such as 0.75 or 0.5; got 'inf'"),
+        (["--width-multiplier", "half"], f"convcost: --width-multiplier half: {TAKES}; got "
+         "'half'"),
+        (["--width-multiplier", "inf"], f"convcost: --width-multiplier inf: {TAKES}; got 'inf'"),
+        (["--width-multiplier", ""], f"convcost: --width-multiplier : {TAKES}; got nothing"),
+        (["--width-multiplier", "1_0"], f"convcost: --width-multiplier 1_0: {TAKES}; got '1_0'"),
+        (["--width-multiplier", "\u0663"],
+         f"convcost: --width-multiplier \u0663: {TAKES}; got '\u0663'"),
         (["--width-multiplier", "2199023255553"], "convcost: --width-multiplier 2199023255553: "
-         "2199023255553 is too large; multipliers above 2**40 are refused"),
+         f"2199023255553 {OUT_OF_RANGE}"),
+        # Refused before the number is made: 10**100000000 alone would take minutes.
+        (["--width-multiplier", "1e100000000"], "convcost: --width-multiplier 1e100000000: "
+         f"1e100000000 {OUT_OF_RANGE}"),
+        (["--width-multiplier", "1e-5000"],
+         f"convcost: --width-multiplier 1e-5000: 1e-5000 {OUT_OF_RANGE}"),
+        (["--width-multiplier", "1e-13"],
+         f"convcost: --width-multiplier 1e-13: 1e-13 {OUT_OF_RANGE}"),
+        (["--width-multiplier", "0." + "0" * 40 + "1"], f"convcost: --width-multiplier "
+         f"0.{'0' * 40}1: {TAKES}, in at most 40 characters; got 43 characters"),
         (["--divisor", "0"], "convcost: --divisor 0: must be positive, got 0"),
         (["--divisor", "x"], "convcost: --divisor x: expected an integer, got 'x'"),
         (["--resolution", "0"], "convcost: --resolution 0: must be positive, got 0"),
@@ -206,3 +222,33 @@ def test_the_options_reach_every_command(command: str) -> None:
         "advise": lambda: data["total"],
     }[command]()
     assert (code, found) == (0, QUARTER_AT_128)
+
+
+@pytest.mark.parametrize(
+    ("given", "exact", "title"),
+    [("0.75", Fraction(3, 4), "0.75"), ("3/4", Fraction(3, 4), "0.75"),
+     ("75e-2", Fraction(3, 4), "0.75"), (".5", Fraction(1, 2), "0.5"),
+     ("1/3", Fraction(1, 3), "1/3"), ("1e-12", Fraction(1, 10**12), "0.000000000001"),
+     # Every digit kept, as a decimal (a float would hold 17 of them).
+     ("0.123456789012345678901234567890", Fraction(12345678901234567890123456789, 10**29),
+      "0.12345678901234567890123456789"),
+     (0.1, Fraction(1, 10), "0.1"), (Fraction(2, 3), Fraction(2, 3), "2/3"), (2, 2, "2")],
+)  # fmt: skip
+def test_multipliers_are_read_exactly(given: object, exact: Fraction, title: str) -> None:
+    from convcost.core.multipliers import parse_multiplier
+
+    assert (parse_multiplier(given), str(Width(parse_multiplier(given)))) == (
+        exact, f"width multiplier {title}",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [("1e100000000", f"1e100000000 {OUT_OF_RANGE}"), (10**1000, f"{TAKES}, in at most 40 digits"),
+     (Fraction(1, 10**1000), f"{TAKES}, in at most 40 digits"), (2**41, f"{2**41} {OUT_OF_RANGE}"),
+     (float("nan"), f"{TAKES}; got 'nan'"), ("", f"{TAKES}; got nothing")],
+)  # fmt: skip
+def test_the_api_refuses_a_multiplier_at_once(given: float | Fraction | str, message: str) -> None:
+    with pytest.raises(convcost.ConvcostError) as caught:
+        convcost.analyze("mobilenet_v1", width_multiplier=given)
+    assert caught.value.message == f"width_multiplier: {message}"

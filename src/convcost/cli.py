@@ -304,7 +304,8 @@ def _scaling(width: str | None, divisor: str | None, resolution: str | None) -> 
 
     chosen = None
     if width is not None or divisor is not None:
-        alpha = _option_value("--width-multiplier", parse_multiplier, width or "1")
+        # As written, not as YAML would read it: a decimal's digits are kept exactly.
+        alpha = _named("--width-multiplier", parse_multiplier, "1" if width is None else width)
         chosen = Width(alpha, 1 if divisor is None else _option_value("--divisor", positive_int,
                                                                       divisor))  # fmt: skip
     side = None if resolution is None else _option_value("--resolution", positive_int, resolution)
@@ -469,8 +470,13 @@ def _input_shape(text: str | None) -> Shape | None:
 def _option_value(option: str, parse: Callable[[object], T], text: str) -> T:
     from convcost.core.fields import scalar
 
+    return _named(option, lambda text: parse(scalar(str(text))), text)
+
+
+def _named(option: str, parse: Callable[[object], T], text: str) -> T:
+    """``parse(text)``; its error names the option and the value given."""
     try:
-        return parse(scalar(text))
+        return parse(text)
     except ConvcostError as error:
         raise ConvcostError(f"{option} {text}: {error.message}") from None
 

@@ -20,6 +20,7 @@ The rule, for any network (documented in the README, "Width and resolution"):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -71,29 +72,75 @@ AS_WRITTEN = Scaling()
 
 
 def _decimal(value: Fraction) -> str:
-    """``0.75``; a fraction that is no finite decimal as written (``1/3``)."""
-    from fractions import Fraction
+    """``0.75``, exactly as a decimal where it is one (``0.123456789``); a fraction that is
+    no finite decimal as written (``1/3``)."""
+    if value < 0:
+        return f"-{_decimal(-value)}"
+    places, rest = 0, value.denominator
+    for factor in (2, 5):
+        count = 0
+        while rest % factor == 0:
+            rest, count = rest // factor, count + 1
+        places = max(places, count)
+    if rest != 1:
+        return str(value)
+    digits = str(value.numerator * 10**places // value.denominator).rjust(places + 1, "0")
+    whole, fraction = digits[: len(digits) - places], digits[len(digits) - places :]
+    return f"{whole}.{fraction}".rstrip("0").rstrip(".") if places else whole
 
-    text = f"{float(value):g}"
-    return text if Fraction(text) == value else str(value)
+
+MAX_MULTIPLIER_TEXT = 40
+"""Characters in a width multiplier as written: a few bytes must never cost seconds (a
+decimal's exponent is read before the number is, for the same reason)."""
+
+_MULTIPLIER = re.compile(  # ASCII digits only: "1_0" and other scripts' digits are refused
+    r"[+-]?(?:[0-9]+/[0-9]+|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE]([+-]?[0-9]+))?)"
+)
+_TAKES = "takes a number above 0, such as 0.75, 0.5 or 3/4"
+_RANGE = "multipliers from 2**-40 to 2**40 are accepted"
 
 
 def parse_multiplier(value: object) -> Fraction:
-    """A width multiplier as given (``0.75``, ``"0.75"``, ``"3/4"``), exactly: above 0 and
-    at most 2**40."""
+    """A width multiplier as given (``0.75``, ``"0.75"``, ``"3/4"``, ``"75e-2"``), exactly:
+    written in ASCII digits as a decimal or a fraction of whole numbers, from 2**-40 to
+    2**40 and in at most ``MAX_MULTIPLIER_TEXT`` characters (its digits bound its title)."""
     from fractions import Fraction
 
-    text = str(value).strip() if isinstance(value, str | int | float | Fraction) else None
-    if isinstance(value, bool) or text is None:
-        raise ConvcostError(f"takes a number above 0, such as 0.75 or 0.5; got {value!r}")
+    if isinstance(value, Fraction | int) and not isinstance(value, bool):
+        number = Fraction(value)
+        if max(number.numerator, number.denominator) >= 10**MAX_MULTIPLIER_TEXT:
+            raise ConvcostError(f"{_TAKES}, in at most {MAX_MULTIPLIER_TEXT} digits")
+        return _in_range(number, _decimal(number))
+    text = value.strip() if isinstance(value, str) else repr(value)
+    if not isinstance(value, str | float):
+        raise ConvcostError(f"{_TAKES}; got {value!r}")
+    if len(text) > MAX_MULTIPLIER_TEXT:
+        raise ConvcostError(
+            f"{_TAKES}, in at most {MAX_MULTIPLIER_TEXT} characters; got {len(text)} characters"
+        )
+    form = _MULTIPLIER.fullmatch(text)
+    if form is None:
+        shown = "nothing" if not text else f"'{text}'"
+        raise ConvcostError(f"{_TAKES}; got {shown}")
+    exponent = form.group(1)
+    # 2**40 is below 10**13: a decimal exponent beyond ±60 (with at most 40 digits) leaves
+    # the range, and 10**exponent is never computed for it.
+    if exponent is not None and abs(int(exponent)) > 60:
+        raise ConvcostError(f"{text} is out of range; {_RANGE}")
     try:
         number = Fraction(text)
-    except (ValueError, ZeroDivisionError):
-        raise ConvcostError(f"takes a number above 0, such as 0.75 or 0.5; got '{text}'") from None
+    except ZeroDivisionError:
+        raise ConvcostError(f"{_TAKES}; got '{text}'") from None
+    return _in_range(number, text)
+
+
+def _in_range(number: Fraction, text: str) -> Fraction:
+    from fractions import Fraction
+
     if number <= 0:
         raise ConvcostError(f"must be above 0, such as 0.75 or 0.5; got {text}")
-    if number > MAX_SIZE:
-        raise ConvcostError(f"{text} is too large; multipliers above 2**40 are refused")
+    if not Fraction(1, MAX_SIZE) <= number <= MAX_SIZE:
+        raise ConvcostError(f"{text} is out of range; {_RANGE}")
     return number
 
 
