@@ -146,10 +146,20 @@ def test_the_head_keeps_its_classes_and_depthwise_convs_follow() -> None:
     assert widths == [("3x3 s1 same dw", 8 * 9 + 8), ("3x3 s1 same g4", 9 * 2 * 8 + 8)]
 
 
-def test_an_expression_of_the_input_follows_it() -> None:
-    report = convcost.analyze("8x8x3 | conv 1x1 64 | conv 1x1 ${in.c // 2} | fc 10",
-                              width_multiplier=0.25).analysis  # fmt: skip
-    assert [r.output_shape.c for r in report.layers] == [16, 8, 10]
+@pytest.mark.parametrize(
+    ("spec", "widths"),
+    [
+        ("8x8x3 | conv 1x1 64 | conv 1x1 ${in.c // 2} | fc 10", [16, 8, 10]),
+        # Only a width that reads the input follows it: a literal width scales whatever
+        # else reads the input (here the stride, 2).
+        ("32x32x3 | conv 3x3 64 | conv 3x3 128 s${in.h // 16} | gap | fc 10", [16, 32, 32, 10]),
+        ("8x8x3 | conv ${in.c}x${in.c} 64 | conv 1x1 ${in.c * 2} | gap | fc 40", [16, 32, 32, 40]),
+        ("8x8x3 | flatten | dense ${in.c // 12} | dense 64 | dense 10", [192, 16, 16, 10]),
+    ],
+)  # fmt: skip
+def test_an_expression_of_the_input_follows_it(spec: str, widths: list[int]) -> None:
+    report = convcost.analyze(spec, width_multiplier=0.25).analysis
+    assert [r.output_shape.c for r in report.layers] == widths
 
 
 TAKES = "takes a number above 0, such as 0.75, 0.5 or 3/4"
