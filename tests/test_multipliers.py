@@ -5,6 +5,7 @@ options refused."""
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -262,3 +263,62 @@ def test_the_api_refuses_a_multiplier_at_once(given: float | Fraction | str, mes
     with pytest.raises(convcost.ConvcostError) as caught:
         convcost.analyze("mobilenet_v1", width_multiplier=given)
     assert caught.value.message == f"width_multiplier: {message}"
+
+
+TAP = """input: 32x32x3
+layers:
+  - conv 3x3 64 name=c1
+  - relu name=tap
+  - {type: conv, kernel: 3, filters: 128, from: c1, name: c2}
+  - gap name=pool
+  - fc 10 name=cls
+"""
+TWO_HEADS = """input: 32x32x3
+layers:
+  - conv 3x3 64 name=c1
+  - conv 3x3 128 name=c2
+  - gap name=pool
+  - fc 10 name=cls
+  - {type: dense, units: 4, from: pool, name: box}
+"""
+# ResNet-18's stages returned as features (C2 to C5), no classifier.
+BACKBONE_TAPS = """
+  - {type: identity, from: layer1, name: c2}
+  - {type: identity, from: layer2, name: c3}
+  - {type: identity, from: layer3, name: c4}
+"""
+
+
+def _backbone() -> str:
+    text = zoo.model_text("resnet18")
+    return text[: text.index("  - gap name=avgpool")] + BACKBONE_TAPS.lstrip("\n")
+
+
+@pytest.mark.usefixtures("torch_present")
+@pytest.mark.parametrize(
+    ("spec", "widths"),
+    [
+        # A trunk layer that also feeds a tap (an output) scales: it is no head.
+        (TAP, {"c1": 32, "tap": 32, "c2": 64, "cls": 10}),
+        (TWO_HEADS, {"c1": 32, "c2": 64, "cls": 10, "box": 4}),
+        ("16x16x3 | conv 3x3 64 | conv 3x3 12 | pixelshuffle 2",
+         {"conv1": 32, "conv2": 12, "pixelshuffle1": 3}),
+        # Every stage scales: the last block's conv, a head by the path rule, is tied to
+        # the residual stream by its add.
+        (None, {"c2": 32, "c3": 64, "c4": 128, "layer4.1.conv2": 256,
+                "layer4.0.downsample.0": 256}),
+    ],
+    ids=["tap", "two heads", "pixel shuffle", "backbone"],
+)  # fmt: skip
+def test_only_true_heads_keep_their_width(
+    spec: str | None, widths: dict[str, int], tmp_path: Path
+) -> None:
+    from tests.torch_bridge import check_network_against_torch
+
+    path = tmp_path / "net.yaml"
+    path.write_text(_backbone() if spec is None else spec)
+    report = convcost.analyze(str(path) if "|" not in str(spec) else str(spec),
+                              width_multiplier=0.5).analysis  # fmt: skip
+    found = {r.name: r.output_shape.c for r in report.layers if r.name in widths}
+    assert found == widths
+    check_network_against_torch(None, report)

@@ -6,9 +6,10 @@ The rule, for any network (documented in the README, "Width and resolution"):
 
 - a layer that sets its output's width scales it: a convolution's or transposed
   convolution's filters, a dense layer's units, each ``width.channels(count)``;
-- except the layers that set the network's outputs (the classifier's 1000 classes, a
-  segmentation head's classes): walking back from each output through the layers whose
-  width follows their input, the first width-setting layer on every path keeps its count;
+- except the heads (the classifier's 1000 classes, a segmentation head's classes): a
+  width-setting layer from which every forward path reaches an output without passing
+  another keeps its count; a trunk layer that also feeds a tap scales, and so does a head
+  tied by an add or mul to a scaled width (a backbone's last block);
 - the input's channels (an image's 3) are the input's, not scaled;
 - every other layer follows its input: activations, norms, pools, merges (a concat's
   width is its branches' sum), and a depthwise convolution (one group per input channel,
@@ -242,26 +243,52 @@ def _depthwise(layer: Conv | ConvTranspose, inp: Shape) -> bool:
 
 
 def _output_widths(graph: Graph, shapes: Sequence[Shape]) -> set[int]:
-    """The nodes that set the width of the network's outputs: on each path back from an
-    output, the first layer that sets its own width (a dense layer, a convolution that is
-    not depthwise). ``shapes``: every node's output shape."""
+    """The nodes that set the width of the network's outputs, and only them: the
+    width-setting layers (a dense layer, a convolution that is not depthwise) from which
+    every forward path reaches an output without passing another one (a classifier, a
+    segmentation head; not a trunk layer that also feeds a tap). Then, as an add or mul
+    needs its inputs' widths equal, a kept layer whose width meets a scaled one's there
+    scales too (a backbone's last block, tied to its residual stream). ``shapes``: every
+    node's output shape."""
     from convcost.core.kinds.conv import Conv, ConvTranspose
     from convcost.core.kinds.dense import Dense
+    from convcost.core.kinds.merges import Merge
 
-    nodes, kept, seen = graph.nodes, set[int](), set[int]()
-    stack = list(graph.outputs)
-    while stack:
-        index = stack.pop()
-        if index == INPUT or index in seen:
-            continue
-        seen.add(index)
-        node = nodes[index]
-        layer, source = node.layer, node.inputs[0]
+    nodes = graph.nodes
+    setting = []
+    for node in nodes:
+        source = node.inputs[0]
         inp = graph.input_shape if source == INPUT else shapes[source]
-        if isinstance(layer, Dense) or (
+        layer = node.layer
+        setting.append(isinstance(layer, Dense) or (
             isinstance(layer, Conv | ConvTranspose) and not _depthwise(layer, inp)
-        ):
-            kept.add(index)
-        else:
-            stack.extend(node.inputs)
+        ))  # fmt: skip
+    readers: list[list[int]] = [[] for _ in nodes]
+    for index, node in enumerate(nodes):
+        for source in node.inputs:
+            if source != INPUT:
+                readers[source].append(index)
+    # clear[i]: every path on from node i reaches an output (a node no node reads) without
+    # passing a width-setting layer; the nodes are in order, each after its inputs.
+    clear = [False] * len(nodes)
+    for index in reversed(range(len(nodes))):
+        clear[index] = all(not setting[r] and clear[r] for r in readers[index])
+    kept = {index for index in range(len(nodes)) if setting[index] and clear[index]}
+    # Each node's width comes from these width-setting layers (or the input, INPUT).
+    origins: list[frozenset[int]] = []
+    for index, node in enumerate(nodes):
+        origins.append(frozenset({index}) if setting[index] else frozenset().union(
+            *({INPUT} if source == INPUT else origins[source] for source in node.inputs)
+        ))  # fmt: skip
+    ties = [
+        origins[index] for index, node in enumerate(nodes)
+        if isinstance(node.layer, Merge) and node.layer.op != "concat"
+    ]  # fmt: skip
+    changed = bool(kept)
+    while changed:
+        changed = False
+        for tied in ties:
+            if tied - kept - {INPUT} and tied & kept:
+                kept -= tied
+                changed = True
     return kept
