@@ -126,6 +126,21 @@ def test_every_zoo_model_at_half_width_matches_pytorch(name: str) -> None:
     assert report.macs < whole.macs and report.params < whole.params
 
 
+@pytest.mark.parametrize(
+    ("scaling", "said"),
+    [({"resolution": 8}, "resolution 8"),
+     ({"resolution": 8, "width_multiplier": "1/2"}, "width multiplier 0.5, resolution 8")],
+)  # fmt: skip
+def test_a_fault_met_at_a_resolution_says_so(scaling: dict[str, str | int], said: str) -> None:
+    with pytest.raises(convcost.ConvcostError) as caught:
+        convcost.analyze("vgg16", **scaling)  # type: ignore[arg-type]
+    assert caught.value.message == (
+        f"at {said}: layer 'maxpool4' (maxpool on 1×1×512): kernel 2x2 does not fit the 1x1 "
+        "input with valid padding; the smallest input it fits is 2x2 (or pad more, e.g. "
+        "padding: same)"
+    )
+
+
 def test_a_group_count_that_stops_dividing_is_refused() -> None:
     with pytest.raises(convcost.ConvcostError) as caught:
         convcost.analyze("regnet_y_400mf", width_multiplier=0.5, divisor=8)

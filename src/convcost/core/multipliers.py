@@ -67,6 +67,18 @@ class Scaling(NamedTuple):
     width: Width | None = None
     resolution: int | None = None
 
+    def __str__(self) -> str:
+        """``width multiplier 0.5, divisor 8, resolution 160``: what is not as written."""
+        width = () if self.width is None else (str(self.width),)
+        return ", ".join((*width, *(() if self.resolution is None else
+                                    (f"resolution {self.resolution}",))))  # fmt: skip
+
+    def refusing(self, error: ConvcostError) -> ConvcostError:
+        """``error``, met in the network so scaled, said to be met there."""
+        if self == AS_WRITTEN:
+            return error
+        return ConvcostError(f"at {self}: {error.message}", error.location, error.field)
+
 
 AS_WRITTEN = Scaling()
 """The network's widths and input as the spec gives them."""
@@ -168,14 +180,10 @@ class Scaler:
         before = self.inputs.get(name, inp)
         return _scaled(name, layer, before, inp, self.width, name in self.kept)
 
-    def refusing(self, error: ConvcostError) -> ConvcostError:
-        """``error``, met in the network at the new width, said to be met there."""
-        return ConvcostError(f"at {self.width}: {error.message}", error.location, error.field)
-
 
 def scale_width(graph: Graph, width: Width) -> Graph:
     """``graph`` with its widths scaled by the rule above; a layer the scaled network
-    cannot hold is refused, its error saying at which multiplier."""
+    cannot hold is refused (``Scaling.refusing`` says at which multiplier)."""
     from convcost.core.analysis import evaluate_node
 
     scaler = Scaler(width, graph)
@@ -183,12 +191,9 @@ def scale_width(graph: Graph, width: Width) -> Graph:
     shapes: list[Shape] = []
     for index, node in enumerate(graph.nodes):
         source = node.inputs[0]
-        try:
-            inp = graph.input_shape if source == INPUT else shapes[source]
-            nodes.append(node._replace(layer=scaler(node.name, node.layer, inp)))
-            shapes.append(evaluate_node(nodes, graph.input_shape, index, shapes)[0])
-        except ConvcostError as error:
-            raise scaler.refusing(error) from None
+        inp = graph.input_shape if source == INPUT else shapes[source]
+        nodes.append(node._replace(layer=scaler(node.name, node.layer, inp)))
+        shapes.append(evaluate_node(nodes, graph.input_shape, index, shapes)[0])
     return graph._replace(nodes=tuple(nodes))
 
 
