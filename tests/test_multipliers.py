@@ -247,7 +247,11 @@ def test_the_options_reach_every_command(command: str) -> None:
         "diff": lambda: data["totals"]["macs"]["new"],
         "advise": lambda: data["total"],
     }[command]()
-    assert (code, found) == (0, QUARTER_AT_128)
+    # The output records what it was computed at; unscaled, it records nothing.
+    scaling = {"width_multiplier": "0.25", "divisor": 1, "resolution": 128}
+    assert (code, found, data["scaling"]) == (0, QUARTER_AT_128, scaling)
+    budget = ["--max-macs", "2G"] if command == "check" else []
+    assert "scaling" not in json.loads(run(command, *specs, *budget, "-f", "json")[1])
 
 
 @pytest.mark.parametrize(

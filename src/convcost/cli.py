@@ -583,7 +583,7 @@ def analyze(
     """
     loaded, report = _analyzed(spec, no_bias, batch, max_layers, costing, input_shape, scaling)
     title = _title(spec, report, scaling, loaded)
-    options = Options(unit.value, explain, depth, count_buffers, title)
+    options = Options(unit.value, explain, depth, count_buffers, title, scaling=scaling)
     emit(report, output_format, options)
 
 
@@ -814,7 +814,7 @@ def check(
         return loaded, report
 
     checks = check_configs(configs, flags, analyzed, _say, allow_uncounted)
-    emit(checks, output_format)
+    emit(checks, output_format, Options(scaling=scaling))
     raise SystemExit(checks.exit_code)
 
 
@@ -881,7 +881,7 @@ def diff(
         _fail(f"convcost diff: --fail-above would compare totals that leave out operators "
               f"convcost cannot count ({described(unknown)}): pass --allow-uncounted to compare "
               "them anyway")  # fmt: skip
-    emit(result, output_format, Options(show_all=show_all, names=(old, new)))
+    emit(result, output_format, Options(show_all=show_all, names=(old, new), scaling=scaling))
     if fail_above is not None:
         grown = result.grows_more_than(Fraction(str(fail_above)))
         if grown:
@@ -1016,7 +1016,8 @@ def advise(
         _write_config(result, output)
         if output == "-":
             return
-    emit(result, output_format, Options(explain=explain, title=_title(spec, report, scaling)))
+    title = _title(spec, report, scaling)
+    emit(result, output_format, Options(explain=explain, title=title, scaling=scaling))
 
 
 def _write_config(result: Any, output: str) -> None:
@@ -1108,7 +1109,7 @@ def _title(spec: str, report: Report, scaling: Scaling, loaded: Loaded | None = 
     was scaled and the batch."""
     from convcost.render.words import report_title
 
-    notes = () if scaling.width is None else (str(scaling.width),)
+    notes = (str(scaling),) if str(scaling) else ()
     name = "" if loaded is None else getattr(loaded.network, "name", "")
     return report_title(spec, report.batch, notes, name)
 

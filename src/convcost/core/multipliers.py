@@ -73,6 +73,16 @@ class Scaling(NamedTuple):
         return ", ".join((*width, *(() if self.resolution is None else
                                     (f"resolution {self.resolution}",))))  # fmt: skip
 
+    def fields(self) -> dict[str, object]:
+        """The scaling as machine-readable outputs record it: the width multiplier exactly
+        (``"0.75"``, ``"1/3"``), the divisor, the resolution; None where not given."""
+        width = self.width
+        return {
+            "width_multiplier": None if width is None else _decimal(width.multiplier),
+            "divisor": None if width is None else width.divisor,
+            "resolution": self.resolution,
+        }
+
     def refusing(self, error: ConvcostError) -> ConvcostError:
         """``error``, met in the network so scaled, said to be met there."""
         if self == AS_WRITTEN:
