@@ -341,3 +341,44 @@ def test_only_true_heads_keep_their_width(
     found = {r.name: r.output_shape.c for r in report.layers if r.name in widths}
     assert found == widths
     check_network_against_torch(None, report)
+
+
+# MobileNet v1's widths (Howard et al. 2017, Table 1), and TF-Slim's rule for them
+# (tensorflow/models, research/slim/nets/mobilenet_v1.py, mobilenet_v1_base:
+# depth = lambda d: max(int(d * depth_multiplier), min_depth), min_depth=8): truncation.
+V1_WIDTHS = (32, 64, 128, 256, 512, 1024)
+
+
+def slim_depth(count: int, alpha: Fraction) -> int:
+    return max(int(count * alpha), 8)
+
+
+@pytest.mark.parametrize("alpha", sorted(TABLE_6))
+def test_the_papers_widths_round_as_tf_slim_does(alpha: str) -> None:
+    width = Width(Fraction(alpha))
+    assert [width.channels(c) for c in V1_WIDTHS] == [
+        slim_depth(c, Fraction(alpha)) for c in V1_WIDTHS
+    ]
+
+
+def test_other_widths_round_to_the_nearest_not_as_tf_slim() -> None:
+    alpha = Fraction("0.3")
+    assert (Width(alpha).channels(32), slim_depth(32, alpha)) == (10, 9)
+
+
+@pytest.mark.usefixtures("torch_present")
+def test_a_model_file_scales_each_width_on_its_own(tmp_path: Path) -> None:
+    """The config's expansion follows its scaled input (16 × 6 = 96); its ONNX export holds a
+    literal 144, which scales to 72: the README's figures, each network checked in PyTorch."""
+    from tests.torch_bridge import check_network_against_torch
+
+    pytest.importorskip("onnx", reason="the test extra installs onnx: pip install -e '.[test]'")
+    path = tmp_path / "v2.onnx"
+    assert run("export", "mobilenet_v2", "-o", str(path))[0] == 0
+    found = []
+    for spec in ("mobilenet_v2", str(path)):
+        report = convcost.analyze(spec, width_multiplier=0.5, divisor=8)
+        check_network_against_torch(None, report.analysis)
+        found.append((report.macs, report.params))
+    assert found == [(91_474_240, 1_225_000), (86_713_792, 1_222_840)]
+    assert convcost.analyze(str(path)).macs == convcost.analyze("mobilenet_v2").macs
