@@ -27,8 +27,6 @@ from convcost.frontends.tree import analyze as analyze_network
 from convcost.render.configwrite import config_text
 
 ZOO = zoo.model_names()
-# Their concat: branches read the network's input, which a config's from: cannot name.
-NOT_WRITTEN = {"inception_3a", "inception_4a"}
 
 
 def _advice(model: str, **options: object) -> Advice:
@@ -122,7 +120,7 @@ def _written(text: str, tmp_path: Path, name: str = "new.yaml") -> Path:
     return path
 
 
-@pytest.mark.parametrize("model", sorted(set(ZOO) - NOT_WRITTEN))
+@pytest.mark.parametrize("model", ZOO)
 def test_a_network_written_as_a_config_reads_back_the_same(model: str) -> None:
     report = analyze_spec(model)[1]
     assert report.graph is not None
@@ -137,12 +135,34 @@ def test_a_network_written_as_a_config_reads_back_the_same(model: str) -> None:
     assert again.totals[:5] == report.totals[:5]
 
 
-@pytest.mark.parametrize("model", sorted(NOT_WRITTEN))
-def test_a_layer_reading_the_input_after_others_is_refused(model: str) -> None:
-    report = analyze_spec(model)[1]
+def test_from_the_separator_alone_reads_the_networks_input() -> None:
+    # A layer named input stays a layer: from: input reads it, from: / the network's input.
+    config = """input: 8x8x4
+layers:
+  - {type: conv, kernel: 3, filters: 6, name: input}
+  - {type: conv, kernel: 1, filters: 2, from: /, name: a}
+  - {type: conv, kernel: 1, filters: 3, from: input, name: b}
+  - {type: concat, from: [a, b, /], name: c}
+"""
+    report = analyze_network(parse_config(config, "x.yaml"))
     assert report.graph is not None
-    with pytest.raises(ConvcostError, match="reads the network's input after other layers"):
-        config_text(report.graph)
+    assert [n.inputs for n in report.graph.nodes] == [(-1,), (-1,), (0,), (1, 2, -1)]
+    assert report.layers[-1].output_shape.c == 2 + 3 + 4
+    written = config_text(report.graph)
+    assert 'from: "/",' in written and 'from: ["/a", "/b", "/"]' in written
+    again = analyze_network(parse_config(written, "x.yaml"))
+    assert again.graph is not None
+    assert again.graph.nodes == report.graph.nodes
+
+
+def test_apply_writes_a_network_whose_branches_read_its_input(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["advise", "inception_3a", "--apply", "separable", "-o", "-"])
+    assert (result.exit_code, result.stderr) == (0, "")
+    report = analyze_network(parse_config(result.stdout, "new.yaml"))
+    assert report.graph is not None
+    reads_input = [n.name for n in report.graph.nodes if -1 in n.inputs]
+    assert reads_input == ["inception_3a/1x1", "inception_3a/3x3_reduce",
+                           "inception_3a/5x5_reduce", "inception_3a/pool"]  # fmt: skip
 
 
 APPLIED = [

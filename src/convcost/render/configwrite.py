@@ -3,9 +3,9 @@ a layer with its name and the settings that differ from its kind's defaults, nam
 for scopes, ``from:`` where a layer reads other than the layer before it (full names, so
 no lookup can find another), merges as ``{type: concat|add|mul, from: [...]}``.
 
-What a config cannot say is refused: a layer after the first that reads the network's input
-(``from:`` names layers only), a group left and come back to, an operator convcost does not
-count. Groups are written as ``group:``: a block's or a repeat's label is not kept.
+The network's input is written ``from: /`` (the separator alone). What a config cannot say is
+refused: a group left and come back to, an operator convcost does not count. Groups are
+written as ``group:``: a block's or a repeat's label is not kept.
 """
 
 from __future__ import annotations
@@ -121,11 +121,7 @@ def _node(graph: Graph, index: int, node: GraphNode, separator: str) -> str:
     pairs = layer_settings(node.layer)
     pairs.insert(1, ("name", text(node.local)))
     if node.inputs != (index - 1,):
-        if INPUT in node.inputs:
-            raise ConvcostError(
-                f"layer '{node.name}' reads the network's input after other layers; a config's "
-                "from: names layers only"
-            )
-        names = [text(separator + graph.nodes[i].name) for i in node.inputs]
+        names = [text(separator + ("" if i == INPUT else graph.nodes[i].name))
+                 for i in node.inputs]  # fmt: skip
         pairs.insert(2, ("from", names[0] if len(names) == 1 else f"[{', '.join(names)}]"))
     return ", ".join(f"{key}: {value}" for key, value in pairs)
