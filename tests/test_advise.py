@@ -17,10 +17,10 @@ from convcost.core.costing import cost
 from convcost.core.costs import Settings
 from convcost.core.devices import PRESETS
 from convcost.core.dtypes import precision
-from convcost.core.errors import ConvcostError
-from convcost.core.graph import Graph
+from convcost.core.graph import Graph, chain
 from convcost.core.kinds.conv import Conv
 from convcost.core.report import Report
+from convcost.core.shapes import Shape
 from convcost.frontends import analyze_spec, zoo
 from convcost.frontends.config import parse_config
 from convcost.frontends.tree import analyze as analyze_network
@@ -367,3 +367,25 @@ def test_advise_analyses_no_whole_network_but_to_apply(monkeypatch: pytest.Monke
     analysed.clear()
     advise(report, "resnet50", top=3, apply=parse_choice("separable"))
     assert analysed.count(len(report.layers) + 3) == 1  # --apply: the network made, once
+
+
+HOSTILE_NAMES = [
+    "a\x7fb", "nel\x85x", "ls\u2028x", "ps\u2029x", "tab\tx", "nl\nx", "cr\rx", "bell\x07",
+    "a: b", "#x", "- y", "yes", "No", "on", "null", "1e3", "0x1f", "~", "*star", "&anchor",
+    "!tag", "'single'", '"double"', "back\\slash", "[x]", "{x}", "a,b", "%x", "@x", "`x`",
+    "trailing ", " leading", "ünïcödé", "名前", "emoji😀", "rtl\u202eok", "zw\u200bj",
+    "input", "x\n", "|pipe", ">fold", "?q",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_a_hostile_name_reads_back_as_written(name: str) -> None:
+    graph = chain(Shape(8, 8, 4), ((name, Conv(kernel=(3, 3), filters=4)),
+                                   ("b", Conv(kernel=(1, 1), filters=4))))  # fmt: skip
+    graph = graph._replace(nodes=(*graph.nodes[:1], graph.nodes[1]._replace(inputs=(0,))))
+    written = config_text(graph, name, name)
+    assert written.isascii()
+    config = parse_config(written, "x.yaml")
+    again = analyze_network(config)
+    assert [r.name for r in again.layers] == [name, "b"]
+    assert (config.name, config.description) == (name, name)

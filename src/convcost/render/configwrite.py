@@ -10,7 +10,6 @@ written as ``group:``: a block's or a repeat's label is not kept.
 
 from __future__ import annotations
 
-import json
 import re
 
 from convcost.core.errors import ConvcostError
@@ -25,9 +24,29 @@ _RESERVED = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
 
 def text(value: str) -> str:
     """A string as a YAML scalar: plain when it cannot be read as anything else."""
-    if _PLAIN.match(value) and value.lower() not in _RESERVED:
+    if _PLAIN.fullmatch(value) and value.lower() not in _RESERVED:
         return value
-    return json.dumps(value, ensure_ascii=False)  # a JSON string is a YAML double-quoted one
+    return _quoted(value)
+
+
+def _quoted(value: str) -> str:
+    """A YAML double-quoted scalar in ASCII: YAML refuses some characters written as they are
+    (DEL) and folds others (NEL, U+2028), where its escapes keep every one (beyond U+FFFF as
+    ``\\U``: YAML takes no JSON surrogate pair)."""
+    out = []
+    for char in value:
+        code = ord(char)
+        if char in '"\\':
+            out.append("\\" + char)
+        elif 0x20 <= code < 0x7F:
+            out.append(char)
+        elif code < 0x100:
+            out.append(f"\\x{code:02x}")
+        elif code < 0x10000:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    return '"' + "".join(out) + '"'
 
 
 def scalar(value: object) -> str:
