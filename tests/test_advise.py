@@ -17,8 +17,10 @@ from convcost.core.costing import cost
 from convcost.core.costs import Settings
 from convcost.core.devices import PRESETS
 from convcost.core.dtypes import precision
+from convcost.core.errors import ConvcostError
 from convcost.core.graph import Graph, chain
 from convcost.core.kinds.conv import Conv
+from convcost.core.kinds.merges import Merge
 from convcost.core.report import Report
 from convcost.core.shapes import Shape
 from convcost.frontends import analyze_spec, zoo
@@ -389,3 +391,152 @@ def test_a_hostile_name_reads_back_as_written(name: str) -> None:
     again = analyze_network(config)
     assert [r.name for r in again.layers] == [name, "b"]
     assert (config.name, config.description) == (name, name)
+
+
+def _write(tmp_path: Path, text: str, name: str = "net.yaml") -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_a_name_with_a_bar_stays_one_markdown_cell(runner: CliRunner, tmp_path: Path) -> None:
+    spec = _write(tmp_path, 'input: 16x16x8\nlayers:\n  - {type: conv, kernel: 3, filters: 8, '
+                            'name: "a|b"}\n')  # fmt: skip
+    result = runner.invoke(app, ["advise", spec, "-f", "markdown"])
+    assert result.exit_code == 0
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| 1 ")]
+    # As analyze escapes it: GitHub splits cells at a bare |, code spans too.
+    assert rows == [
+        # 16·16·9·8·8 = 147,456 MACs; behind 4: 16·16·8·4 + 16·16·9·4·8 = 81,920
+        "| 1 | `a\\|b` | 3x3 s1 same | 16×16×8 | 147,456 | 7.2 | bottleneck 4 (Cin/2) | 81,920 "
+        "| 65,536 | 44.44 % |  |"
+    ]
+    cells = rows[0].replace("\\|", "").split("|")
+    assert len(cells) == len(result.stdout.splitlines()[2].split("|"))
+
+
+@pytest.mark.parametrize("value", ["²", "１２", "٣", "12.0", "-4", "0x10", " "])
+def test_apply_takes_ascii_whole_numbers_only(runner: CliRunner, value: str) -> None:
+    result = runner.invoke(app, ["advise", "vgg16", "--apply", f"bottleneck={value}", "-o", "-"])
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.startswith(f"convcost advise: --apply bottleneck={value}: bottleneck "
+                                    "needs a width, a whole number of at least 1")  # fmt: skip
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_depthwise_conv_on_one_channel_is_depthwise(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["advise", "16x16x1 | conv 3x3 8 dw | conv 3x3 8"])
+    assert result.exit_code == 0, result.stderr
+    assert "not advised: 0 1×1 convs" in result.stdout
+    assert "1 depthwise conv (already separable)" in result.stdout
+    assert " 1  conv2 " in result.stdout and "conv1 " not in result.stdout
+
+
+def test_no_spatial_conv_says_so(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["advise", "16x16x8 | conv 1x1 8 | maxpool 2"])
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == ("16x16x8 | conv 1x1 8 | maxpool 2: no spatial convolution to "
+                             "advise on (1 1×1 conv, 0 depthwise convs)\n")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("spec", "substitute", "message"),
+    [
+        ("32x32x64 | conv 3x3 64", "bottleneck=64",
+         "convcost advise: --apply bottleneck=64: applies to none of the layer listed (conv1: it "
+         "saves no MACs (it would add 4,194,304)); no config written"),
+        ("16x16x8 | conv 3x3 8", "grouped=3",
+         "convcost advise: --apply grouped=3: applies to none of the layer listed (conv1: 3 "
+         "groups do not divide the 8 input channels); no config written"),
+        ("16x16x8 | conv 1x1 8", "separable",
+         "convcost advise: --apply separable: the network has no spatial convolution to apply "
+         "it to; no config written"),
+        ("16x16x8 | conv 3x3 8", "grouped=1",
+         "convcost advise: --apply grouped=1: grouped needs a number of groups, a whole number "
+         "of at least 2 (got '1'); give bottleneck=CIN/2, bottleneck=CIN/4, bottleneck=WIDTH, "
+         "separable or grouped=G"),
+    ],
+)  # fmt: skip
+def test_apply_writes_nothing_that_does_not_pay(
+    runner: CliRunner, tmp_path: Path, spec: str, substitute: str, message: str
+) -> None:
+    out = tmp_path / "new.yaml"
+    result = runner.invoke(app, ["advise", spec, "--apply", substitute, "-o", str(out)])
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", message + "\n")
+    assert not out.exists()
+
+
+def test_apply_skips_a_layer_it_does_not_pay_for_and_says_so(runner: CliRunner) -> None:
+    # conv1: 64→64 at 32×32, b* = 9·64·64/(64 + 9·64) = 57.6: a bottleneck of 64 costs more;
+    # conv2: 256→256, b* = 230.4: it pays.
+    spec = "32x32x64 | conv 3x3 64 | conv 3x3 256 | conv 3x3 256"
+    result = runner.invoke(app, ["advise", spec, "--layers", "conv1,conv3", "--apply",
+                                 "bottleneck=64", "-o", "-"])  # fmt: skip
+    assert result.exit_code == 0
+    assert result.stderr == ("convcost advise: not applied to conv1: it saves no MACs (it would "
+                             "add 4,194,304)\n")  # fmt: skip
+    names = [r.name for r in analyze_network(parse_config(result.stdout, "x.yaml")).layers]
+    assert names == ["conv1", "conv2", "conv3_reduce", "conv3"]
+
+
+def test_csv_writes_as_analyze_does(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["advise", "vgg16", "--top", "1", "-f", "csv"])
+    rows = result.stdout.splitlines()
+    share = repr(822083584 / 15470264320)
+    assert rows[1] == ("1,conv9,3x3 s1 p1,28x28x512,1849688064,460.8,bottleneck 256 (Cin/2),"
+                       f"1027604480,1311488,822083584,{share},yes,")  # fmt: skip
+    timed = runner.invoke(app, ["advise", "vgg16", "--top", "1", "-f", "csv", "--by", "time",
+                                "--device", "a100"]).stdout.splitlines()  # fmt: skip
+    assert timed[1].split(",")[3:6] == ["28x28x512", "1849688064", "460.8"]
+
+
+def test_by_params_ranks_by_the_params_break_even(runner: CliRunner) -> None:
+    # vgg16 conv9: 3×3, 512 → 512, biased. MACs b* = 9·512·512/(512 + 9·512) = 460.8;
+    # params b* = 9·512·512/(512 + 9·512 + 1) = 2,359,296/5,121 = 460.7 (the reduce's bias).
+    found = advise(analyze_spec("vgg16")[1], "vgg16", by="params", widths=(460, 461))
+    conv9 = next(a for a in found.layers if a.result.name == "conv9")
+    assert conv9.break_even == (2_359_296, 5_121) and conv9.break_even_metric == "params"
+    by_width = {c.value: c for c in conv9.candidates if c.kind == "bottleneck"}
+    assert by_width[460].suggested and (by_width[460].saving or 0) > 0
+    assert not by_width[461].suggested and (by_width[461].saving or 0) < 0
+    table = runner.invoke(app, ["advise", "vgg16", "--by", "params", "--top", "1"]).stdout
+    assert "params after" in table and "MACs after" not in table
+    assert "b*: the bottleneck width at which it costs the conv's params" in table
+
+
+def test_the_api_takes_one_name_and_one_width() -> None:
+    import convcost
+
+    found = convcost.advise("vgg16", layers="conv9", widths=8).analysis
+    assert [a.result.name for a in found.layers[: found.shown]] == ["conv9"]
+    assert [c.label for c in found.layers[0].candidates][2] == "bottleneck 8"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"groups": 1}, "groups=1: a grouped conv has at least 2 groups"),
+        ({"widths": 8.5}, "widths: give a whole number or several, not 8.5"),
+        ({"layers": "nosuch"}, "layers: no layer 'nosuch'; give full names as analyze prints "
+                               "them"),
+        ({"by": "speed"}, "by='speed': rank by macs, params, memory or time"),
+    ],
+)  # fmt: skip
+def test_the_api_refuses_what_the_command_refuses(options: dict[str, object], message: str) -> None:
+    import convcost
+
+    with pytest.raises(ConvcostError) as caught:
+        convcost.advise("vgg16", **options)  # type: ignore[arg-type]
+    assert caught.value.message == message
+
+
+def test_substituting_keeps_what_a_concat_shows_as_its_input() -> None:
+    graph = chain(Shape(8, 8, 4), (("a", Conv(kernel=(3, 3), filters=4)),
+                                   ("b", Conv(kernel=(3, 3), filters=4))))  # fmt: skip
+    merge = graph.nodes[1]._replace(local="m", layer=Merge(op="concat"), inputs=(0, 1),
+                                    shown_input=1)  # fmt: skip
+    graph = graph._replace(nodes=(*graph.nodes, merge))
+    made = substituted(graph, {1: (("b_reduce", Conv(kernel=(1, 1), filters=2)),
+                                   ("b", Conv(kernel=(3, 3), filters=4)))})  # fmt: skip
+    assert [n.name for n in made.nodes] == ["a", "b_reduce", "b", "m"]
+    assert made.nodes[3].inputs == (0, 2) and made.nodes[3].shown_input == 2

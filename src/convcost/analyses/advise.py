@@ -522,10 +522,13 @@ def _apply(advice: Advice, network: _Network, choice: Choice) -> Applied:
         replacements[layer_advice.at] = candidate.layers
         applied.append((result.name, candidate))
     if not replacements:
-        listed = advice.shown
-        why = "; ".join(f"{name}: {reason}" for name, reason in skipped) or "no spatial conv"
-        raise ConvcostError(f"--apply {choice.text}: applies to none of the {listed} layers "
-                            f"listed ({why}); no config written")  # fmt: skip
+        if not advice.shown:
+            raise ConvcostError(f"--apply {choice.text}: the network has no spatial convolution "
+                                "to apply it to; no config written")  # fmt: skip
+        why = "; ".join(f"{name}: {reason}" for name, reason in skipped)
+        listed = "the layer listed" if advice.shown == 1 else f"the {advice.shown} layers listed"
+        raise ConvcostError(f"--apply {choice.text}: applies to none of {listed} ({why}); no "
+                            "config written")  # fmt: skip
     report = network.report
     assert report.graph is not None
     graph = substituted(report.graph, replacements)
