@@ -540,3 +540,15 @@ def test_substituting_keeps_what_a_concat_shows_as_its_input() -> None:
                                    ("b", Conv(kernel=(3, 3), filters=4)))})  # fmt: skip
     assert [n.name for n in made.nodes] == ["a", "b_reduce", "b", "m"]
     assert made.nodes[3].inputs == (0, 2) and made.nodes[3].shown_input == 2
+
+
+def test_the_table_says_what_was_applied(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "new.yaml"
+    result = runner.invoke(app, ["advise", "vgg16", "--layers", "conv9", "--apply",
+                                 "bottleneck=CIN/4", "-o", str(out)])  # fmt: skip
+    assert result.exit_code == 0
+    # conv9: 1,849,688,064 MACs, 513,802,240 behind Cin/4 (see the API test below)
+    assert result.stdout.splitlines()[-1] == (
+        "applied bottleneck=CIN/4 to 1 layer: MACs 15,470,264,320 → 14,134,378,496 (−8.6 %), "
+        "params 138,357,544 → 136,653,736 (−1.2 %)"
+    )

@@ -145,9 +145,8 @@ def _applied_lines(advice: Advice) -> list[str]:
             ("params", before.params, after.params),
         )
     )
-    lines = [f"applied {applied.substitute} to {_count(len(applied.layers), 'layer')}: {changes}"]
-    lines += [f"not applied to {visible(name)}: {why}" for name, why in applied.skipped]
-    return lines
+    # The layers skipped are named on stderr (convcost advise), in JSON as "skipped".
+    return [f"applied {applied.substitute} to {_count(len(applied.layers), 'layer')}: {changes}"]
 
 
 def _percent(before: int, after: int) -> str:
