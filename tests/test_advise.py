@@ -25,8 +25,8 @@ from convcost.core.report import Report
 from convcost.core.shapes import Shape
 from convcost.frontends import analyze_spec, zoo
 from convcost.frontends.config import parse_config
+from convcost.frontends.configwrite import config_text
 from convcost.frontends.tree import analyze as analyze_network
-from convcost.render.configwrite import config_text
 
 ZOO = zoo.model_names()
 

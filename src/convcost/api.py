@@ -225,7 +225,7 @@ class AdviceReport:
 
     def config_text(self) -> str:
         """The substituted network as a YAML config (what ``advise --apply -o`` writes)."""
-        from convcost.render.configwrite import config_text
+        from convcost.frontends.configwrite import config_text
 
         applied = self.analysis.applied
         if applied is None:

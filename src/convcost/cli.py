@@ -21,6 +21,7 @@ from typer._types import TyperChoice
 from typer.core import TyperCommand, TyperGroup
 
 from convcost import __version__
+from convcost.analyses.ranking import MIN_GROUPS, By
 from convcost.core.errors import ConvcostError
 from convcost.core.limits import MAX_LAYERS, MAX_SIZE
 from convcost.exits import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_CODES, EXIT_INTERRUPTED, EXIT_OK
@@ -821,13 +822,6 @@ def diff(
             raise SystemExit(EXIT_CHECK_FAILED)
 
 
-class By(StrEnum):
-    macs = "macs"
-    params = "params"
-    memory = "memory"
-    time = "time"
-
-
 @app.command(
     cls=_Command,
     epilog="Examples: convcost advise googlenet --width 16; "
@@ -860,7 +854,7 @@ def advise(
         int | None,
         typer.Option(
             "--groups",
-            min=2,
+            min=MIN_GROUPS,
             max=MAX_SIZE,
             metavar="G",
             help="Also a grouped conv of G groups in each conv's place.",
@@ -958,7 +952,7 @@ def advise(
 def _write_config(result: Any, output: str) -> None:
     """``advise --apply``'s network as a YAML config, to ``output`` (- : stdout)."""
     from convcost.exits import EXIT_OUTPUT_FAILED
-    from convcost.render.configwrite import config_text
+    from convcost.frontends.configwrite import config_text
 
     applied, description = result.applied, result.applied_description
     text = _guard(lambda: config_text(applied.graph, "", description))

@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from convcost.analyses.compare import Ratio, break_even_width
+from convcost.analyses.ranking import MIN_GROUPS, By
 from convcost.core.analysis import analyze
 from convcost.core.costing import Substitution, cost
 from convcost.core.costs import Settings
@@ -29,27 +30,10 @@ from convcost.core.metrics import METRICS
 from convcost.core.report import LayerResult, Report
 from convcost.core.shapes import Shape
 
-
-class By(StrEnum):
-    """``--by``: what layers are ranked by; ``metric`` is its key in ``core.metrics``."""
-
-    macs = "macs"
-    params = "params"
-    memory = "memory"
-    time = "time"
-
-    @property
-    def metric(self) -> str:
-        return _METRIC[self]
-
-
-_METRIC = {By.macs: "macs", By.params: "params", By.memory: "peak_activation_bytes",
-           By.time: "latency_s"}  # fmt: skip
 BY = {by.value: by.metric for by in By}
 """``--by``: the metric (``core.metrics``) layers are ranked by."""
 
 SUBSTITUTES = ("bottleneck", "separable", "grouped")
-MIN_GROUPS = 2  # one group is the conv itself
 
 Number = int | float
 

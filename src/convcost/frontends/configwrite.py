@@ -1,4 +1,5 @@
-"""A network's graph written as a YAML config that reads back as the same graph: every node
+"""A network's graph written as a YAML config that reads back as the same graph (the config
+reader's inverse: tests/test_advise.py reads every zoo model back through it): every node
 a layer with its name and the settings that differ from its kind's defaults, named groups
 for scopes, ``from:`` where a layer reads other than the layer before it (full names, so
 no lookup can find another), merges as ``{type: concat|add|mul, from: [...]}``.
