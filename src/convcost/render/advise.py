@@ -285,6 +285,7 @@ def _layer_json(advice: Advice, rank: int, layer: LayerAdvice) -> dict[str, Any]
         "params": result.params,
         "break_even": None if b is None else float(b),
         "break_even_exact": None if b is None else str(b),
+        "break_even_metric": None if b is None else layer.break_even_metric,
         "substitutes": [_candidate_json(advice, layer, c) for c in layer.candidates],
     }
 
