@@ -264,6 +264,33 @@ def big_configs(trees: list[Tree], repeat: int, folder: Path) -> list[Row]:
     return rows
 
 
+def tables(trees: list[Tree], repeat: int, folder: Path) -> list[Row]:
+    """Issue #16: the 10,000-layer table written to a file or a pipe (COLUMNS unset: at its
+    natural width, not wrapped) against the same run writing CSV."""
+    path = str(folder / "net10000.yaml")
+    big = ["--max-layers", "20000"]
+    unset = ["env", "-u", "COLUMNS"]  # as a pipe in a CI job has it, whatever this shell says
+    commands = [
+        c
+        for tree in trees
+        for c in (
+            [*unset, *tree.run("analyze", path, "-f", "csv", *big)],
+            [*unset, *tree.run("analyze", path, *big)],
+        )
+    ]
+    seconds = walls(commands, max(3, repeat // 2))
+    return [
+        at_most(
+            "table: 10,000-layer table to a pipe vs its CSV",
+            tree,
+            seconds[2 * i + 1],
+            seconds[2 * i],
+            1.3,
+        )
+        for i, tree in enumerate(trees)
+    ]
+
+
 def advise_run(trees: list[Tree], repeat: int, folder: Path) -> list[Row]:
     """`convcost advise` of the 10,000-layer YAML against `convcost analyze` of it: advise
     analyses the network once, then each conv's substitutes on their own (linear time)."""
@@ -674,6 +701,7 @@ def main() -> int:
             "config reading": lambda: config_reading(trees, max(3, repeat // 2), folder),
             "big configs": lambda: big_configs(trees, repeat, folder),
             "ResNet-50 floor": lambda: resnet_floor(trees, repeat),
+            "tables": lambda: tables(trees, repeat, folder),
             "advise": lambda: advise_run(trees, max(3, repeat // 3), folder),
             "hostile": lambda: hostile(trees, folder),
         }

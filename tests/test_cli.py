@@ -29,7 +29,7 @@ HEADLINE = """\
    total                           28×28×32   12,443,648   12.4M   15,920
 
 bottleneck 16: 9.68× fewer MACs (−89.7 %), 9.65× fewer params (−89.6 %)
-break-even width b* = 25·192·32 / (192 + 25·32) = 154.8: bottlenecks of up to 154 channels save
+break-even width b* = 25·192·32 / (192 + 25·32) ≈ 154.8: bottlenecks of up to 154 channels save
 MACs, wider ones cost more
 """
 
@@ -156,12 +156,12 @@ def test_shape_json(runner: CliRunner) -> None:
 ANALYZE_TABLE = """\
 28x28x192 | conv 1x1 16 relu | conv 5x5 32
 
- layer   op                input      output          MACs      ≈  params  outputs
- ─────────────────────────────────────────────────────────────────────────────────
- conv1   conv 1x1 s1 same  28×28×192  28×28×16   2,408,448   2.4M   3,088    12.5k
- relu1   relu              28×28×16   28×28×16           0      0       0    12.5k
- conv2   conv 5x5 s1 same  28×28×16   28×28×32  10,035,200  10.0M  12,832    25.1k
- total                     28×28×192  28×28×32  12,443,648  12.4M  15,920    50.2k
+ layer  op                input      output          MACs      ≈  % MACs           params  outputs
+ ─────────────────────────────────────────────────────────────────────────────────────────────────
+ conv1  conv 1x1 s1 same  28×28×192  28×28×16   2,408,448   2.4M   19.4 █▉          3,088    12.5k
+ relu1  relu              28×28×16   28×28×16           0      0    0.0                 0    12.5k
+ conv2  conv 5x5 s1 same  28×28×16   28×28×32  10,035,200  10.0M   80.6 ████████▏  12,832    25.1k
+ total                    28×28×192  28×28×32  12,443,648  12.4M  100.0            15,920    50.2k
 
 params size: 0.06 MB (15,920 × 4 B, fp32)
 peak activation memory: 0.65 MB at conv1 (fp32)
@@ -202,6 +202,9 @@ def test_analyze_json_contract(runner: CliRunner) -> None:
         "live_bytes": 4 * 2 * 28 * 28 * (192 + 16),  # the input and the output
         "arithmetic_intensity": 2 * (2 * 2_408_448 + 28 * 28 * 16) / (
             4 * (3_088 + 2 * 28 * 28 * (192 + 16))),
+        # its shares of the totals' MACs and FLOPs (below)
+        "macs_share": 2_408_448 / 12_443_648,
+        "flops_share": (2 * 2_408_448 + 28 * 28 * 16) / (2 * 12_443_648 + 28 * 28 * 48),
         "depth": 0,
         "padding": {"top": 0, "bottom": 0, "left": 0, "right": 0}, "inputs": [None],
     }  # fmt: skip
@@ -250,13 +253,13 @@ def test_json_layout_one_record_a_line(runner: CliRunner) -> None:
 "output_shape": [8, 8, 4], "macs": 6912, "flops": 14080, "params": 112, "buffers": 0, \
 "activations": 256, "weight_bytes": 448, "input_bytes": 768, "output_bytes": 1024, \
 "ops": 14080, "bytes_moved": 2240, "live_bytes": 1792, \
-"arithmetic_intensity": 6.285714285714286, "depth": 0, "padding": {"top": 1, "bottom": 1, \
-"left": 1, "right": 1}, "inputs": [null]},
+"arithmetic_intensity": 6.285714285714286, "macs_share": 1.0, "flops_share": 1.0, "depth": 0, \
+"padding": {"top": 1, "bottom": 1, "left": 1, "right": 1}, "inputs": [null]},
     {"name": "relu1", "kind": "relu", "config": "", "input_shape": [8, 8, 4], \
 "output_shape": [8, 8, 4], "macs": 0, "flops": 0, "params": 0, "buffers": 0, \
 "activations": 256, "weight_bytes": 0, "input_bytes": 1024, "output_bytes": 1024, "ops": 256, \
-"bytes_moved": 2048, "live_bytes": 1024, "arithmetic_intensity": 0.125, "depth": 0, \
-"inputs": ["conv1"]}
+"bytes_moved": 2048, "live_bytes": 1024, "arithmetic_intensity": 0.125, "macs_share": 0.0, \
+"flops_share": 0.0, "depth": 0, "inputs": ["conv1"]}
   ],
   "groups": [],
   "totals": {"macs": 6912, "flops": 14080, "params": 112, "buffers": 0, "activations": 512, \
@@ -290,25 +293,30 @@ def test_analyze_csv_and_markdown(runner: CliRunner) -> None:
     csv_out = runner.invoke(app, ["analyze", spec, "-f", "csv"]).stdout
     assert csv_out.splitlines() == [
         "name,kind,config,input_shape,output_shape,macs,flops,params,buffers,activations,"
-        "weight_bytes,input_bytes,output_bytes,ops,bytes_moved,live_bytes,arithmetic_intensity",
+        "weight_bytes,input_bytes,output_bytes,ops,bytes_moved,live_bytes,arithmetic_intensity,"
+        "macs_share,flops_share",
         "conv1,conv,1x1 s1 same,28x28x192,28x28x16,2408448,4829440,3088,0,12544,"
-        f"12352,602112,50176,4829440,664640,652288,{4829440 / 664640!r}",
+        f"12352,602112,50176,4829440,664640,652288,{4829440 / 664640!r},"
+        f"{2408448 / 12443648!r},{4829440 / 24924928!r}",  # shares of the total's MACs, FLOPs
         "relu1,relu,,28x28x16,28x28x16,0,0,0,0,12544,0,50176,50176,12544,100352,50176,"
-        f"{0.125!r}",  # a relu: one operation a value
+        f"{0.125!r},0.0,0.0",  # a relu: one operation a value
         "conv2,conv,5x5 s1 same,28x28x16,28x28x32,10035200,20095488,12832,0,25088,"
-        f"51328,50176,100352,20095488,201856,150528,{20095488 / 201856!r}",
+        f"51328,50176,100352,20095488,201856,150528,{20095488 / 201856!r},"
+        f"{10035200 / 12443648!r},{20095488 / 24924928!r}",
         "total,total,,28x28x192,28x28x32,12443648,24924928,15920,0,50176,"
-        f"63680,702464,200704,24937472,966848,652288,{(24924928 + 12544) / 966848!r}",
+        f"63680,702464,200704,24937472,966848,652288,{(24924928 + 12544) / 966848!r},1.0,1.0",
     ]
     md = runner.invoke(app, ["analyze", spec, "-f", "markdown", "--unit", "flops"]).stdout
     table, footer = md.split("\n\n")
     assert table.splitlines()[0] == (
-        "| layer | kind | config | input | output | FLOPs | ≈ | params | activations | "
+        "| layer | kind | config | input | output | FLOPs | ≈ | % FLOPs | params | activations | "
         "bytes moved | ops/byte |"
     )
+    # conv2's FLOPs, 20,095,488, of the total's 24,924,928: 80.62 %, 64.498 of 80 eighths (64)
+    assert table.splitlines()[-2].split(" | ")[7] == "80.6 ████████"
     assert table.splitlines()[-1] == (
-        "| **total** |  |  | 28×28×192 | 28×28×32 | **24,924,928** | 24.9M | **15,920** | 50,176 | "
-        "966,848 | 25.8 |"
+        "| **total** |  |  | 28×28×192 | 28×28×32 | **24,924,928** | 24.9M | 100.0 | **15,920** | "
+        "50,176 | 966,848 | 25.8 |"
     )
     assert footer.splitlines()[1] == "- `peak activation memory: 0.65 MB at conv1 (fp32)`"
 
@@ -450,35 +458,31 @@ def test_inline_errors_point_at_the_token(
 
 NARROW_SPEC = "28x28x192 | conv 1x1 16 relu | conv 5x5 32"
 NARROW_TABLES = {
-    # 70 columns: the output-values column goes first ...
+    # 70 columns: the output values, the input shapes and the rounded MACs give way ...
     70: """\
 28x28x192 | conv 1x1 16 relu | conv 5x5 32
 
- layer   op            input      output          MACs      ≈  params
+ layer  op              output          MACs  % MACs           params
  ────────────────────────────────────────────────────────────────────
- conv1   conv 1x1 s1   28×28×192  28×28×16   2,408,448   2.4M   3,088
-         same
- relu1   relu          28×28×16   28×28×16           0      0       0
- conv2   conv 5x5 s1   28×28×16   28×28×32  10,035,200  10.0M  12,832
-         same
- total                 28×28×192  28×28×32  12,443,648  12.4M  15,920
-
+ conv1  conv 1x1 s1     28×28×16   2,408,448   19.4 █▉          3,088
+        same
+ relu1  relu            28×28×16           0    0.0                 0
+ conv2  conv 5x5 s1     28×28×32  10,035,200   80.6 ████████▏  12,832
+        same
+ total                  28×28×32  12,443,648  100.0            15,920
 """,
-    # ... then the input shapes ...
+    # ... then the shares (the op column wraps no narrower than 12, between words) ...
     60: """\
 28x28x192 | conv 1x1 16 relu | conv 5x5 32
 
- layer   op             output          MACs      ≈  params
- ──────────────────────────────────────────────────────────
- conv1   conv 1x1 s1    28×28×16   2,408,448   2.4M   3,088
-         same
- relu1   relu           28×28×16           0      0       0
- conv2   conv 5x5 s1    28×28×32  10,035,200  10.0M  12,832
-         same
- total                  28×28×32  12,443,648  12.4M  15,920
-
+ layer  op                output          MACs  params
+ ─────────────────────────────────────────────────────
+ conv1  conv 1x1 s1 same  28×28×16   2,408,448   3,088
+ relu1  relu              28×28×16           0       0
+ conv2  conv 5x5 s1 same  28×28×32  10,035,200  12,832
+ total                    28×28×32  12,443,648  15,920
 """,
-    # ... and where no table shows every number whole, one block per layer.
+    # ... and where no table shows every name and number whole, one block per row.
     40: """\
 28x28x192 | conv 1x1 16 relu | conv 5x5
 32
@@ -524,12 +528,12 @@ def test_table_shows_names_as_given(
     assert (result.exit_code, result.stdout) == (0, """\
 names.yaml
 
- layer    op                input  output    MACs      ≈  params  outputs
- ────────────────────────────────────────────────────────────────────────
- a[red]b  conv 3x3 s1 same  8×8×3  8×8×4    6,912   6.9k     112      256
- :smile:  conv 3x3 s1 same  8×8×4  8×8×4    9,216   9.2k     148      256
- x[/]     conv 3x3 s1 same  8×8×4  8×8×4    9,216   9.2k     148      256
- total                      8×8×3  8×8×4   25,344  25.3k     408      768
+ layer    op                input  output    MACs      ≈  % MACs      params  outputs
+ ────────────────────────────────────────────────────────────────────────────────────
+ a[red]b  conv 3x3 s1 same  8×8×3  8×8×4    6,912   6.9k   27.3 ██▊      112      256
+ :smile:  conv 3x3 s1 same  8×8×4  8×8×4    9,216   9.2k   36.4 ███▋     148      256
+ x[/]     conv 3x3 s1 same  8×8×4  8×8×4    9,216   9.2k   36.4 ███▋     148      256
+ total                      8×8×3  8×8×4   25,344  25.3k  100.0          408      768
 
 params size: 0.00 MB (408 × 4 B, fp32)
 peak activation memory: 0.00 MB at :smile: (fp32)

@@ -324,3 +324,24 @@ def test_the_command_sees_stdout_as_it_is(monkeypatch: pytest.MonkeyPatch) -> No
         monkeypatch, lambda: seen.append((sys.stdout.isatty(), sys.stdout.encoding)), Terminal()
     )
     assert (status, seen) == ((0, ""), [(True, "ascii")])
+
+
+# The commands that write a file's bytes to stdout for ``-o -``: the same bytes as the file.
+BYTES_TO_STDOUT = [["export", "resnet18"], ["report", "resnet18"]]
+
+
+@pytest.mark.parametrize("args", BYTES_TO_STDOUT, ids=lambda args: args[0])
+def test_a_file_written_to_stdout_is_the_file_byte_for_byte(
+    args: list[str], tmp_path: Path
+) -> None:
+    written = tmp_path / "out"
+    assert subprocess.run([CONVCOST, *args, "-o", str(written)], timeout=120).returncode == 0
+    done = subprocess.run([CONVCOST, *args, "-o", "-"], capture_output=True, timeout=120)
+    assert (done.returncode, done.stderr) == (0, b"")
+    assert done.stdout == written.read_bytes() and done.stdout
+
+
+@pytest.mark.parametrize("args", BYTES_TO_STDOUT, ids=lambda args: args[0])
+def test_a_file_written_to_a_full_stdout_is_one_line(args: list[str]) -> None:
+    done = _in_bash([*args, "-o", "-"], ">/dev/full")
+    assert (done.returncode, done.stdout, done.stderr) == (74, "", NO_SPACE)

@@ -100,9 +100,9 @@ def test_table(runner: CliRunner, here: Path, name: str, shown: str) -> None:
 def test_table_through_rich(
     runner: CliRunner, here: Path, name: str, shown: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The plain writer leaves text that is not printable to Rich: Rich's path is safe too,
-    # however it lays the table out.
-    monkeypatch.setattr(table, "_plain", lambda *_: None)
+    # Rich's path (a terminal's, or a table that wraps) is safe too, however it lays the
+    # table out.
+    monkeypatch.setattr(table, "_unstyled", lambda _: False)
     for args in (["analyze", _net(name), "--explain"], ["diff", "net.yaml", "net.yaml", "--all"]):
         result = runner.invoke(app, args)
         assert result.exit_code == 0 and _safe(result.stdout), args
@@ -133,7 +133,7 @@ def test_markdown_analyze(runner: CliRunner, here: Path, name: str, shown: str) 
     table_text, footer, explained = result.stdout.split("\n\n")
     header, _, *lines = table_text.splitlines()
     rows = [_cells(row) for row in (header, *lines)]
-    assert {len(row) for row in rows} == {11}  # the header, three rows and the total: intact
+    assert {len(row) for row in rows} == {12}  # the header, three rows and the total: intact
     assert all(line.startswith("- `") for line in footer.splitlines())  # code spans only
     layer, group, inner, total = rows[1:]
     assert _code(layer[0]) == shown

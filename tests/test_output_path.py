@@ -112,9 +112,10 @@ def test_a_new_metric_shows_up_in_json_totals_and_layers(
 def test_a_new_metric_is_a_csv_column(runner: CliRunner, weights_kib: Metric) -> None:
     rows = list(csv.reader(io.StringIO(runner.invoke(app, ["analyze", SPEC, "-f", "csv"]).stdout)))
     header, *body = rows
-    assert header[-1] == "weights_kib"
+    # after the metrics, before the shares of the totals
+    assert header[-3:] == ["weights_kib", "macs_share", "flops_share"]
     at = header.index("params")
-    assert [row[-1] for row in body] == [str(int(row[at]) * 4 // 1024) for row in body]
+    assert [row[-3] for row in body] == [str(int(row[at]) * 4 // 1024) for row in body]
 
 
 def test_a_new_budgetable_metric_is_checked(weights_kib: Metric) -> None:
@@ -156,9 +157,9 @@ def test_diff_compares_the_diffed_metrics(runner: CliRunner) -> None:
 @pytest.mark.parametrize(
     ("command", "formats"),
     [
-        ("analyze", ["table", "json", "csv", "markdown"]),
+        ("analyze", ["table", "json", "csv", "markdown", "html"]),
         ("shape", ["table", "json", "csv", "markdown"]),
-        ("compare", ["table", "json", "csv", "markdown"]),
+        ("compare", ["table", "json", "csv", "markdown", "html"]),
         ("models", ["table", "json", "csv", "markdown"]),
         ("check", ["table", "json", "github", "junit"]),
         ("diff", ["table", "json", "markdown"]),
@@ -179,7 +180,7 @@ def test_the_schema_is_a_json_document() -> None:
     ("args", "accepted"),
     [
         (["check", "resnet18", "-f", "csv"], "'table', 'json', 'github', 'junit'"),
-        (["analyze", "resnet18", "-f", "github"], "'table', 'json', 'csv', 'markdown'"),
+        (["analyze", "resnet18", "-f", "github"], "'table', 'json', 'csv', 'markdown', 'html'"),
         (["diff", "a", "b", "-f", "csv"], "'table', 'json', 'markdown'"),
         (["models", "-f", "junit"], "'table', 'json', 'csv', 'markdown'"),
     ],

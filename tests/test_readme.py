@@ -35,7 +35,50 @@ def test_shown_commands_print_what_the_readme_shows(runner: CliRunner) -> None:
 def test_readme_opens_with_the_install_and_test_commands() -> None:
     first_block = _between("```bash", "```")
     assert "pip install . && convcost compare 28x28x192 --5x5 32 --bottleneck 16" in first_block
-    test_command = "pip install -e '.[test]' && python -m pytest -q -p no:cacheprovider"
+    test_command = (
+        "apt-get update -qq && apt-get install -y -qq chromium && "
+        "pip install -e '.[test]' && python -m pytest -q -p no:cacheprovider"
+    )
     assert test_command in first_block
     ci = (Path(__file__).parent.parent / ".ci" / "run").read_text(encoding="utf-8")
     assert test_command in ci
+
+
+# The options shared between commands, as the README's table of them lists them: a column
+# each, headed by the option (or, for a family, its first member and a word).
+_SHARED = {
+    "`--explain`": ("--explain",),
+    "`--unit`": ("--unit",),
+    "`--batch`": ("--batch",),
+    "`--no-bias`": ("--no-bias",),
+    "`--input-shape`": ("--input-shape",),
+    "`--max-layers`": ("--max-layers",),
+    "`--dtype`, `--optimizer`": ("--dtype", "--optimizer"),
+    "`--device`": ("--device",),
+    "`--width-multiplier`, `--resolution`": ("--width-multiplier", "--resolution"),
+}
+
+
+# What a command without --format writes (a new one must say here).
+_ONE_FORMAT = {"report": "HTML (`-o FILE`)", "export": "ONNX (`-o FILE`)", "schema": "json (only)"}
+
+
+def options_table() -> str:
+    """The README's table of which formats and shared options each command takes, made from
+    the command line itself."""
+    import typer.main
+
+    group = typer.main.get_command(app)
+    lines = ["| command | `--format` (`-f`) | " + " | ".join(_SHARED) + " |",
+             "|---|---|" + "---|" * len(_SHARED)]  # fmt: skip
+    for name, command in group.commands.items():  # type: ignore[attr-defined]
+        taken: dict[str, object] = {p.opts[0]: p for p in command.params if p.opts[0][:1] == "-"}
+        formats = getattr(getattr(taken.get("--format"), "type", None), "choices", None)
+        cells = [", ".join(formats) if formats else _ONE_FORMAT[name]]
+        cells += ["✓" if all(o in taken for o in opts) else "" for opts in _SHARED.values()]
+        lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def test_options_table_is_the_clis_own() -> None:
+    assert _between("<!-- options:start -->", "<!-- options:end -->") == options_table()

@@ -42,7 +42,7 @@ T = TypeVar("T")
 # --- results ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Report:
     """What ``analyze`` found: the totals as attributes, every layer and group in
     ``analysis`` (the core's record) and in ``to_dict()``."""
@@ -111,8 +111,24 @@ class Report:
         """``convcost analyze SPEC -f json`` (``--explain``: each layer's arithmetic too)."""
         return _JsonOutput.analyze(self.analysis, explain)
 
+    def __repr__(self) -> str:
+        """The table ``convcost analyze SPEC`` prints: what a console shows."""
+        return _shown(self.analysis, "table", self._options)
 
-@dataclass(frozen=True)
+    __str__ = __repr__
+
+    def _repr_html_(self) -> str:
+        """The page ``convcost report SPEC`` writes, for a notebook to show inline."""
+        return _framed(_shown(self.analysis, "html", self._options))
+
+    @property
+    def _options(self) -> Options:
+        from convcost.render.words import report_title
+
+        return Options(title=report_title(self.spec, self.analysis.batch))
+
+
+@dataclass(frozen=True, repr=False)
 class Comparison:
     """What ``compare`` found: the direct conv's totals and each bottleneck path's, by width."""
 
@@ -157,6 +173,16 @@ class Comparison:
     def to_dict(self, *, explain: bool = False) -> dict[str, Any]:
         """``convcost compare ... -f json``."""
         return _JsonOutput.compare(self.analysis, explain)
+
+    def __repr__(self) -> str:
+        """The table ``convcost compare`` prints: what a console shows."""
+        return _shown(self.analysis, "table", Options())
+
+    __str__ = __repr__
+
+    def _repr_html_(self) -> str:
+        """The page ``convcost compare ... -f html`` writes, for a notebook to show inline."""
+        return _framed(_shown(self.analysis, "html", Options()))
 
 
 @dataclass(frozen=True)
@@ -549,6 +575,29 @@ def _json(result: object, options: Options) -> dict[str, Any]:
     text = render(result, Format.json, options)
     assert text is not None  # JSON writers return their text
     return _decoded(text)
+
+
+def _shown(result: object, output_format: str, options: Options) -> str:
+    """What the command prints for ``result`` in ``output_format`` (a table as written to a
+    pipe: captured, not printed)."""
+    import contextlib
+    import io
+
+    from convcost.render.registry import Format, render
+
+    captured = io.StringIO()
+    with contextlib.redirect_stdout(captured):
+        text = render(result, Format(output_format), options)
+    return captured.getvalue().rstrip("\n") if text is None else text
+
+
+def _framed(page: str) -> str:
+    """A page inside an ``iframe``: its script and style apply to it alone, however many
+    reports a notebook shows."""
+    from convcost.render.escape import html_markup
+
+    return (f'<iframe srcdoc="{html_markup(page)}" style="width:100%;height:720px;border:0" '
+            'title="convcost report"></iframe>')  # fmt: skip
 
 
 def _decoded(text: str) -> dict[str, Any]:

@@ -96,7 +96,7 @@ def _typer() -> typer.Typer:
         + ".",
         rich_markup_mode=None,
         pretty_exceptions_enable=False,
-        add_completion=False,
+        add_completion=True,
         no_args_is_help=True,
     )
 
@@ -169,6 +169,12 @@ FormatOption = Annotated[
     Format,
     _format_option("table (for people), json, csv or markdown.", Format.table, Format.json,
                    Format.csv, Format.markdown),
+]  # fmt: skip
+PageFormatOption = Annotated[
+    Format,
+    _format_option("table (for people), json, csv, markdown or html (a self-contained page; "
+                   "see convcost report).", Format.table, Format.json, Format.csv,
+                   Format.markdown, Format.html),
 ]  # fmt: skip
 UnitOption = Annotated[
     Unit,
@@ -386,7 +392,7 @@ def compare(
     no_bias: NoBiasOption = False,
     batch: BatchOption = 1,
     unit: UnitOption = Unit.macs,
-    output_format: FormatOption = Format.table,
+    output_format: PageFormatOption = Format.table,
     explain: ExplainOption = False,
     costing: Any = None,  # the Settings the costing options make (see _with_cost_options)
 ) -> None:
@@ -395,6 +401,7 @@ def compare(
     Give the conv as --KxK FILTERS (--3x3 128, --5x5 32, --7x7 64) or as
     --kernel KxK --filters N. Prints per-layer MACs and params, path totals, how many times
     fewer MACs each bottleneck needs, and the break-even width b* above which it stops paying.
+    In the table, ≈ is the MACs (or FLOPs) rounded: k, M, G for thousands, millions, billions.
     """
     from convcost.analyses.compare import compare as run_compare
     from convcost.core.fields import scalar
@@ -529,7 +536,7 @@ def analyze(
     batch: BatchOption = 1,
     no_bias: NoBiasOption = False,
     unit: UnitOption = Unit.macs,
-    output_format: FormatOption = Format.table,
+    output_format: PageFormatOption = Format.table,
     explain: ExplainOption = False,
     depth: Annotated[
         int | None,
@@ -551,6 +558,12 @@ def analyze(
     """Per-layer shapes, MACs, params and activations of a layer stack, and totals.
 
     \b
+    Table columns: MACs (or FLOPs) exact; ≈ the same rounded (k, M, G: thousands,
+    millions, billions); % MACs its share of the total, with a bar; outputs the values a
+    layer writes; with --device, time, % time and what bounds it (compute or memory).
+    Off a terminal the table is printed whole, at its own width (COLUMNS sets one).
+
+    \b
     Inline spec: INPUT | LAYER | LAYER ...
       28x28x192 | conv 1x1 16 relu | conv 5x5 32
       224x224x3 | conv 7x7 64 s2 bn relu | maxpool 3 2 p1 | gap | fc 1000
@@ -563,19 +576,70 @@ def analyze(
     A kind name inside a segment starts another layer: 'conv 3x3 64 bn relu'.
     A value may read the layer's input: conv 1x1 ${in.c // 2}.
     """
+    loaded, report = _analyzed(spec, no_bias, batch, max_layers, costing, input_shape, scaling)
+    title = _title(spec, report, scaling, loaded)
+    options = Options(unit.value, explain, depth, count_buffers, title)
+    emit(report, output_format, options)
+
+
+def _analyzed(spec: str, no_bias: bool, batch: int, max_layers: int, costing: Any,
+              input_shape: str | None, scaling: Scaling) -> tuple[Loaded, Report]:  # fmt: skip
+    """What analyze and report analyse: the spec read and costed, warnings on stderr."""
     defaults = _bias_defaults(no_bias)
     at = _input_shape(input_shape)
 
-    def run() -> Report:
+    def run() -> tuple[Loaded, Report]:
         from convcost.frontends import analyze_spec
 
         return analyze_spec(spec, defaults, batch, max_layers, costing, at, _warn_loaded,
-                            scaling)[1]  # fmt: skip
+                            scaling)  # fmt: skip
 
-    report = _guard(run)
+    loaded, report = _guard(run)
     _warn_uncounted(spec, report)
-    options = Options(unit.value, explain, depth, count_buffers, _title(spec, report, scaling))
-    emit(report, output_format, options)
+    return loaded, report
+
+
+@app.command(
+    cls=_Command,
+    epilog="Examples: convcost report resnet50 -o resnet50.html; "
+    "convcost report googlenet --device a100 -o googlenet.html",
+)
+@_with_cost_options()
+@_with_scaling_options
+def report(
+    spec: Annotated[
+        str,
+        typer.Argument(
+            metavar="SPEC",
+            help="A config file, - for standard input, a built-in model or an inline spec.",
+        ),
+    ],
+    output: Annotated[
+        str, typer.Option("--output", "-o", metavar="FILE", help="Where to write (- : stdout).")
+    ],
+    batch: BatchOption = 1,
+    no_bias: NoBiasOption = False,
+    depth: Annotated[
+        int | None,
+        typer.Option(min=1, help="Open with groups folded below N levels; bars per row there."),
+    ] = None,
+    max_layers: MaxLayersOption = MAX_LAYERS,
+    input_shape: InputShapeOption = None,
+    costing: Any = None,  # the Settings the costing options make (see _with_cost_options)
+    scaling: Any = None,  # the Scaling the scaling options make (see _with_scaling_options)
+) -> None:
+    """One self-contained HTML page (no network, nothing fetched): the network drawn as a
+    graph, its boxes coloured by share of MACs (with --device, of time), groups foldable;
+    the per-layer table, sortable; bar charts of MACs, params and activation bytes; with
+    --device the roofline. The same as analyze SPEC --format html, written to FILE.
+    For compare's paths and break-even: convcost compare ... --format html."""
+    from convcost.render.registry import render
+
+    loaded, result = _analyzed(spec, no_bias, batch, max_layers, costing, input_shape, scaling)
+    title = _title(spec, result, scaling, loaded)
+    text = render(result, Format.html, Options(depth=depth, title=title))
+    assert text is not None  # the HTML writer returns its page
+    _write(output, (text + "\n").encode(), "report")
 
 
 @app.command()
@@ -994,8 +1058,6 @@ def export(
     """The network as an ONNX model, to draw in Netron or read with ONNX tools: every layer
     as its ONNX operator, names kept, weights as inputs of their shapes without data (a
     ResNet-50 is about 33 kB). Needs the onnx package: pip install 'convcost[onnx]'."""
-    from convcost.exits import EXIT_OUTPUT_FAILED
-
     at = _input_shape(input_shape)
 
     def run() -> bytes:
@@ -1006,7 +1068,14 @@ def export(
                               on_loaded=_warn_loaded, scaling=scaling)[1]  # fmt: skip
         return onnx_bytes(report, opset)
 
-    data = _guard(run)
+    _write(output, _guard(run), "export")
+
+
+def _write(output: str, data: bytes, command: str) -> None:
+    """``data`` to the file ``-o`` names, or to stdout for ``-``; a file that cannot be
+    written ends the command (EXIT_OUTPUT_FAILED)."""
+    from convcost.exits import EXIT_OUTPUT_FAILED
+
     if output == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
@@ -1015,7 +1084,7 @@ def export(
         with open(output, "wb") as file:
             file.write(data)
     except OSError as error:
-        _fail(f"convcost export: cannot write {output}: {error.strerror}", EXIT_OUTPUT_FAILED)
+        _fail(f"convcost {command}: cannot write {output}: {error.strerror}", EXIT_OUTPUT_FAILED)
 
 
 @app.command()
@@ -1028,11 +1097,14 @@ def schema() -> None:
     emit(Document(config_schema()), Format.json)
 
 
-def _title(spec: str, report: Report, scaling: Scaling) -> str:
-    title = spec if len(spec) < 60 else spec[:57] + "..."
-    notes = [] if scaling.width is None else [str(scaling.width)]
-    notes += [] if report.batch == 1 else [f"batch {report.batch}"]
-    return f"{title}  ({', '.join(notes)})" if notes else title
+def _title(spec: str, report: Report, scaling: Scaling, loaded: Loaded | None = None) -> str:
+    """The title of ``report``: the config's ``name:`` (``loaded``'s) or the spec, how it
+    was scaled and the batch."""
+    from convcost.render.words import report_title
+
+    notes = () if scaling.width is None else (str(scaling.width),)
+    name = "" if loaded is None else getattr(loaded.network, "name", "")
+    return report_title(spec, report.batch, notes, name)
 
 
 def main() -> None:

@@ -59,16 +59,34 @@ class _StandIn(io.TextIOBase):
 
 
 class _Output(_StandIn):
-    """stdout: kept, for ``guarded`` to write in one piece at the end."""
+    """stdout: kept, for ``guarded`` to write in one piece at the end. Bytes written to its
+    ``buffer`` (an ONNX model or a page for ``-o -``) are kept in order with the text."""
 
     def __init__(self, real: TextIO | None) -> None:
         super().__init__(real)
-        self.parts: list[str] = []
+        self.parts: list[str | bytes] = []
+        self.buffer = _OutputBytes(self.parts)
 
     def write(self, text: str) -> int:
         _text_only(text)
         self.parts.append(text)
         return len(text)
+
+
+class _OutputBytes(io.RawIOBase):
+    """stdout's binary side while the command runs: what is written joins the text's parts."""
+
+    def __init__(self, parts: list[str | bytes]) -> None:
+        super().__init__()
+        self.parts = parts
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: object) -> int:
+        chunk = bytes(data)  # type: ignore[call-overload]  # bytes-like, as BufferedWriter takes
+        self.parts.append(chunk)
+        return len(chunk)
 
 
 class _Diagnostics(_StandIn):
@@ -110,16 +128,25 @@ def _discard_rest(stream: TextIO) -> None:
         pass
 
 
-def _deliver(text: str, stdout: TextIO | None) -> None:
-    """Write the command's output in one piece and flush it, or raise _OutputFailed."""
-    if not text:
+def _deliver(parts: list[str | bytes], stdout: TextIO | None) -> None:
+    """Write the command's output in one piece and flush it, or raise _OutputFailed. Text
+    alone goes through the text stream; with bytes among it, all goes to its binary side,
+    the text encoded as the stream would."""
+    if not parts:
         return
     if stdout is None:  # started with stdout closed (>&-)
         raise _OutputFailed(
             EXIT_OUTPUT_FAILED, "convcost: cannot write the output: standard output is closed"
         )
     try:
-        stdout.write(text)
+        if all(isinstance(part, str) for part in parts):
+            stdout.write("".join(parts))  # type: ignore[arg-type]  # str parts only
+        else:
+            encoding, errors = stdout.encoding, stdout.errors or "strict"
+            stdout.flush()
+            stdout.buffer.write(
+                b"".join(p if isinstance(p, bytes) else p.encode(encoding, errors) for p in parts)
+            )
         stdout.flush()
     except BrokenPipeError:  # the reader has gone (| head): end quietly, as filters do
         _discard_rest(stdout)
@@ -149,7 +176,7 @@ def guarded(command: Callable[[], object]) -> int:
             try:
                 command()
             finally:
-                _deliver("".join(output.parts), stdout)
+                _deliver(output.parts, stdout)
         except SystemExit as exit:
             if exit.code is None or isinstance(exit.code, int):
                 return exit.code or 0

@@ -18,6 +18,14 @@ if TYPE_CHECKING:
     from fractions import Fraction
 
 
+def _tenths_down(ratio: Ratio) -> str:
+    """``= 154.8`` when exact, else rounded down to tenths: ``≈ 97.9`` for 97.96 (rounded
+    up it would read "98.0", which breaks even no bottleneck narrower than 98 does)."""
+    tenths, rest = divmod(10 * ratio.numerator, ratio.denominator)
+    whole, tenth = divmod(tenths, 10)
+    return f"{'≈' if rest else '='} {whole}.{tenth}"
+
+
 class Ratio(NamedTuple):
     """An exact ratio of two whole numbers, kept as the pair (denominator > 0).
 
@@ -141,7 +149,7 @@ def compare(
 def break_even_width(inp: Shape, out: Shape, conv: Conv, metric: str = "macs") -> tuple[Ratio, str]:
     """b*, the 1×1 bottleneck's width at which the bottleneck and the one-group ``conv``
     (from ``inp`` to ``out``) cost the same ``metric`` (macs or params), and how it is
-    worked out: ``b* = … = 460.8``. Narrower pays, wider does not.
+    worked out: ``b* = … = 460.8`` (``≈`` when rounded down). Narrower pays, wider does not.
 
     MACs b·(H·W·Cin + Ho·Wo·K²·Cout) equal the direct Ho·Wo·K²·Cin·Cout at b*; params
     b·(Cin + K²·Cout), and b more with a bias, equal K²·Cin·Cout (the conv's own bias is on
@@ -160,4 +168,4 @@ def break_even_width(inp: Shape, out: Shape, conv: Conv, metric: str = "macs") -
             formula = f"{k2}·{cin}·{cout} / ({cin} + {k2}·{cout})"
         else:
             formula = f"{howo}·{k2}·{cin}·{cout} / ({hw}·{cin} + {howo}·{k2}·{cout})"
-    return ratio, f"b* = {formula} = {float(ratio):.1f}"
+    return ratio, f"b* = {formula} {_tenths_down(ratio)}"

@@ -111,3 +111,35 @@ def xml_text(text: str) -> str:
     forbids most control characters even as references, so they are shown visibly; the
     line breaks of a multi-line message stay."""
     return visible_lines(text)
+
+
+# --- HTML -----------------------------------------------------------------------------------
+
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
+
+
+def html_text(text: str) -> str:
+    """Text or a quoted attribute value in HTML or SVG: ``& < > " '`` as references (no
+    markup, script or attribute can start), unsafe characters shown visibly as above."""
+    return html_markup(visible(text))
+
+
+def html_lines(*lines: str) -> str:
+    """Lines of text for a tooltip (an SVG ``<title>``): each as ``html_text``, joined by
+    line breaks written as references."""
+    return "&#10;".join(html_text(line) for line in lines)
+
+
+def html_markup(text: str) -> str:
+    """Markup (a whole page) as an attribute's value (an ``iframe``'s ``srcdoc``): only
+    ``& < > " '`` as references, every other character as it is."""
+    if not any(char in _HTML for char in text):
+        return text
+    return "".join(_HTML.get(char, char) for char in text)
+
+
+def script_json(encoded: str) -> str:
+    """Encoded JSON placed inside ``<script type="application/json">``: ``<``, ``>`` and
+    ``&`` as ``\\u`` escapes, so no ``</script>`` or ``<!--`` in a name can end the block;
+    the same text to a JSON reader."""
+    return encoded.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

@@ -8,8 +8,9 @@ from convcost.core.kinds.uncounted import Uncounted
 from convcost.core.report import LayerResult
 
 
-def explain_layer(result: LayerResult) -> list[str]:
-    """Lines such as ``MACs: 28 × 28 × 32 × 5 × 5 × 192 = 120,422,400``."""
+def explain_layer(result: LayerResult, unit: str = "macs") -> list[str]:
+    """Lines such as ``MACs: 28 × 28 × 32 × 5 × 5 × 192 = 120,422,400``; with ``unit``
+    flops, the FLOPs from them too (2 per MAC, and a layer's bias additions)."""
     lines: list[str] = []
     layer = result.layer
     if isinstance(layer, Uncounted):
@@ -31,6 +32,10 @@ def explain_layer(result: LayerResult) -> list[str]:
         product = " × ".join(str(value) for _, value in result.mac_factors)
         names = " × ".join(label for label, _ in result.mac_factors)
         lines.append(f"MACs: {product} = {result.macs:,}  ({names})")
+    if unit == "flops" and result.flops:
+        adds = result.flops - 2 * result.macs
+        plus = f" + {adds:,} (bias additions)" if adds else ""
+        lines.append(f"FLOPs: 2 × {result.macs:,}{plus} = {result.flops:,}")
     if (
         isinstance(layer, Conv)
         and layer.kernel == (1, 1)

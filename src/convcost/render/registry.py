@@ -21,6 +21,7 @@ class Format(StrEnum):
     markdown = "markdown"
     github = "github"
     junit = "junit"
+    html = "html"
 
 
 class Unit(StrEnum):
@@ -64,6 +65,7 @@ _MODULES: dict[Format, tuple[str, ...]] = {
     Format.markdown: ("convcost.render.text", "convcost.render.diffs", "convcost.render.advise"),
     Format.github: ("convcost.render.checks",),
     Format.junit: ("convcost.render.checks",),
+    Format.html: ("convcost.render.html",),
 }
 
 W = TypeVar("W", bound=Writer)

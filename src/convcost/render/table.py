@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
@@ -14,12 +15,14 @@ from rich.segment import Segment, Segments
 from rich.table import Table
 from rich.text import Text
 
+from convcost.core.kinds.conv import Conv, ConvTranspose
 from convcost.core.report import GroupResult, LayerResult, Report, Row, Totals
 from convcost.render.columns import (
     UNKNOWN,
     Column,
     has_device,
     metric_column,
+    share_column,
     shown_rows,
     work_columns,
 )
@@ -48,12 +51,24 @@ class _Console(Console):
         return super().render_str(visible(text), **options)
 
 
+def _natural(console: Console) -> bool:
+    """Whether tables are printed at their natural width: off a terminal (a file, a pipe, a
+    CI log), unless COLUMNS sets a width, as ``docker ps`` and ``kubectl`` do."""
+    return not console.is_terminal and not os.environ.get("COLUMNS", "").strip()
+
+
+_UNBOUNDED = 1 << 20
+"""The width of a console off a terminal: no line of text is folded."""
+
+
 @contextmanager
 def _console() -> Iterator[Console]:
     """A console whose output is written in one piece at the end, trailing blanks trimmed."""
     # Text is shown as given: Rich would otherwise colour numbers (highlight), read "[...]"
     # in a layer's name as a style tag (markup; "[/]" was a crash) and ":name:" as an emoji.
     console = _Console(highlight=False, markup=False, emoji=False, soft_wrap=False)
+    if _natural(console):  # lines, as tables, whole: a file or a log wraps them if it will
+        console.width = _UNBOUNDED
     with console.capture() as capture:
         yield console
     sys.stdout.write("".join(line.rstrip() + "\n" for line in capture.get().splitlines()))
@@ -78,31 +93,51 @@ def _line(row: Row | Report, compare: bool, indent: str, texts: Texts) -> _Line:
     name = indent + "  " * row.depth + (row.name if compare else row.local_name)
     if isinstance(row, GroupResult):
         return _Line(name, row.kind, *shapes, row.totals, bold=True)
-    return _Line(name, f"{row.kind} {texts.config(row.layer)}".strip(), *shapes, row)
+    return _Line(name, _op(row, texts), *shapes, row)
 
 
-def _metric_columns(unit: str) -> list[Column]:
+def _op(row: LayerResult, texts: Texts) -> str:
+    """A layer's kind and settings, as the op column shows them: a conv without a bias says
+    so, as a dense layer's settings do (``conv 1x1 s1 same no bias``)."""
+    text = f"{row.kind} {texts.config(row.layer)}".strip()
+    layer = row.layer
+    return f"{text} no bias" if isinstance(layer, Conv | ConvTranspose) and not layer.bias else text
+
+
+def _metric_columns(unit: str, total: Totals | None) -> list[Column]:
+    work = work_columns(unit)
+    time = metric_column("latency_s")
+    shares = [] if total is None else [share_column(work[0], total)]
     return [
-        *work_columns(unit), metric_column("params"),
+        *work, *shares, metric_column("params"),
         metric_column("activations", "short", "outputs"), metric_column("buffers"),
-        metric_column("latency_s"),
+        time, *([] if total is None or total.cost is None else [share_column(time, total)]),
     ]  # fmt: skip
 
 
-def _columns(unit: str) -> dict[str, tuple[bool, Callable[[_Line], str]]]:
-    """header → (numbers: right-aligned and never wrapped, cell)."""
+class _Cell(NamedTuple):
+    """A column of the table: whether it holds figures (never wrapped), how it is aligned,
+    and its cell for a line."""
+
+    number: bool
+    justify: Literal["left", "right"]
+    cell: Callable[[_Line], str]
+
+
+def _columns(unit: str, total: Totals | None = None) -> dict[str, _Cell]:
+    """header → column. ``total``: the network's totals, for the share columns (analyze)."""
 
     def figure(column: Column) -> Callable[[_Line], str]:
         text = column.text
         return lambda x: "" if x.figures is None else text(x.figures)
 
     return {
-        "layer": (False, lambda x: x.name),
-        "op": (False, lambda x: x.op),
-        "input": (True, lambda x: x.input),
-        "output": (True, lambda x: x.output),
-        **{c.title: (True, figure(c)) for c in _metric_columns(unit)},
-        "bound": (True, _bound),
+        "layer": _Cell(False, "left", lambda x: x.name),
+        "op": _Cell(False, "left", lambda x: x.op),
+        "input": _Cell(True, "left", lambda x: x.input),
+        "output": _Cell(True, "left", lambda x: x.output),
+        **{c.title: _Cell(True, c.justify, figure(c)) for c in _metric_columns(unit, total)},
+        "bound": _Cell(True, "left", _bound),
     }
 
 
@@ -111,73 +146,65 @@ def _bound(line: _Line) -> str:
     return figures.cost.bound if figures is not None and figures.cost is not None else ""
 
 
-_TEXT_MIN_WIDTH = 6  # a text column (layer, op) folds when space is short, but not below this
+def _cells(columns: dict[str, _Cell], lines: list[_Line], headers: list[str]) -> list[list[str]]:
+    """The lines' cells, made ``visible`` (as Rich's console would) so that their widths are
+    what shows."""
+    cell_of = [columns[h].cell for h in headers]
+    cells = [[cell(line) for cell in cell_of] for line in lines]
+    return [row if "".join(row).isprintable() else [visible(c) for c in row] for row in cells]
 
 
-def _justify(header: str, number: bool) -> Literal["left", "right"]:
-    return "right" if number and header not in ("input", "output", "bound") else "left"
+def _widths(headers: list[str], cells: list[list[str]], least: bool = False) -> list[int]:
+    """Each column's width unwrapped, or (``least``) its narrowest: the op's longest word
+    (it wraps between words), any other cell whole (a layer's name is never split)."""
+    widths = [cell_len(h) for h in headers]
+    op = headers.index("op") if least and "op" in headers else -1
+    natural_op = 0
+    for row in cells:
+        for i, cell in enumerate(row):
+            if i == op:
+                widths[i] = max(widths[i], *map(cell_len, cell.split()), 0)
+                natural_op = max(natural_op, cell_len(cell))
+            elif len(cell) > widths[i] or not cell.isascii():
+                widths[i] = max(widths[i], cell_len(cell))
+    if op >= 0:  # a column of one word a line reads badly: a figure gives way first
+        widths[op] = max(widths[op], min(natural_op, _OP_WIDTH))
+    return widths
 
 
-def _cells(unit: str, lines: list[_Line], headers: list[str]) -> list[list[str]]:
-    columns = _columns(unit)
-    cell_of = [columns[h][1] for h in headers]
-    return [[cell(line) for cell in cell_of] for line in lines]
+_OP_WIDTH = 12
+"""The op column's narrowest width where its cells are wider ("conv 3x3 s2" on a line)."""
+
+
+def _width(widths: list[int]) -> int:
+    """A table's width from its columns': SIMPLE_HEAD, padding 1 collapsed between cells,
+    none at the edges (" a  b  c ")."""
+    return sum(widths) + 2 * (len(widths) - 1) + 2
 
 
 def _table(
-    title: str, unit: str, lines: list[_Line], headers: list[str], cells: list[list[str]]
-) -> Table:
-    table = Table(
-        title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False,
-        collapse_padding=True, padding=(0, 1),
-    )  # fmt: skip
-    columns = _columns(unit)
+    columns: dict[str, _Cell], lines: list[_Line], headers: list[str], cells: list[list[str]],
+    op_width: int,
+) -> Table:  # fmt: skip
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, padding=(0, 1))
     for header in headers:
-        number, _ = columns[header]
-        if number:  # numbers and shapes never wrap; text columns fold when space is short
-            table.add_column(header, justify=_justify(header, number), no_wrap=True)
+        if header == "op":  # wraps between words, never within one
+            table.add_column(header, overflow="fold", min_width=op_width)
         else:
-            table.add_column(header, overflow="fold", min_width=_TEXT_MIN_WIDTH)
+            table.add_column(header, justify=columns[header].justify, no_wrap=True)
     for line, row in zip(lines, cells, strict=True):
         table.add_row(*row, style="bold" if line.bold else None, end_section=line.last)
     return table
 
 
 def _plain(
-    console: Console,
-    title: str,
-    unit: str,
-    lines: list[_Line],
-    headers: list[str],
-    cells: list[list[str]],
-    any_width: bool = False,
-) -> str | None:
-    """The text Rich writes for ``_table`` when nothing needs folding and no style shows (not
-    a terminal), made directly: Rich renders ~1,000 rows a second, which made a 10,000-layer
-    table take 14 s. None when Rich's own layout is needed (tests keep the two identical).
-    ``any_width``: made whatever the console, at the table's natural width, names escaped
-    (for tables too long for Rich to lay out in time: see BIG_TABLE)."""
-    if any_width:
-        title = visible(title)
-        cells = [row if "".join(row).isprintable() else [visible(c) for c in row] for row in cells]
-    elif console.is_terminal or not title.isprintable():
-        return None
-    columns = _columns(unit)
-    numbers = [columns[h][0] for h in headers]
-    widths = [
-        max(cell_len(h), 0 if n else _TEXT_MIN_WIDTH) for h, n in zip(headers, numbers, strict=True)
-    ]
-    for row in cells:
-        if not "".join(row).isprintable():  # Rich expands tabs, drops control codes, ...
-            return None
-        for i, cell in enumerate(row):
-            if len(cell) > widths[i] or not cell.isascii():
-                widths[i] = max(widths[i], cell_len(cell))
-    # SIMPLE_HEAD, padding 1 collapsed between cells, none at the edges: " a  b  c "
-    width = sum(widths) + 2 * (len(widths) - 1) + 2
-    if not any_width and (width > console.width or cell_len(title) > width):
-        return None
-    right = [_justify(h, n) == "right" for h, n in zip(headers, numbers, strict=True)]
+    columns: dict[str, _Cell], lines: list[_Line], headers: list[str], cells: list[list[str]]
+) -> str:
+    """The text Rich writes for ``_table`` when nothing wraps and no style shows, made
+    directly: Rich lays out ~1,000 rows a second, which made a 10,000-layer table take 14 s
+    (tests keep the two alike)."""
+    widths = _widths(headers, cells)
+    right = [columns[h].justify == "right" for h in headers]
 
     def row_text(row: list[str]) -> str:
         padded = []
@@ -186,7 +213,7 @@ def _plain(
             padded.append(fill + cell if r else cell + fill)
         return (" " + "  ".join(padded)).rstrip()
 
-    out = [title, "", row_text(headers), " " + "─" * (width - 2)]
+    out = ["", row_text(headers), " " + "─" * (_width(widths) - 2)]  # the top edge: blank
     last = len(cells) - 1
     for i, (line, row) in enumerate(zip(lines, cells, strict=True)):
         out.append(row_text(row))
@@ -208,69 +235,73 @@ def _lines(report: Report, compare: bool, path: str | None, depth: int | None) -
     return lines
 
 
-def _if_fits(console: Console, table: Table) -> Segments | None:
-    """The table rendered, if every number and shape shows whole (Rich crops them when space
-    runs out). Rendered once: printing the segments costs nothing more."""
-    # What console.print(table) would write: its lines cropped to the console's width.
-    lines = Segment.split_and_crop_lines(console.render(table), console.width, pad=False)
-    segments = [segment for line in lines for segment in line]
-    text = "".join(segment.text for segment in segments)
-    whole = all(
-        str(cell) in text for column in table.columns if column.no_wrap for cell in column.cells
-    )
-    return Segments(segments) if whole else None
-
+_Blocks = Sequence[tuple[str | None, Sequence[Row], Report]]
+"""What the narrow layout lists: per report (a compare path's name first), its rows."""
 
 BIG_TABLE = 2_000
 """Rows past which a table is not fitted to the terminal: Rich lays out ~1,000 rows a
 second, so a 20,000-row table that needed folding took 20 s."""
 
 
+def _unstyled(console: Console) -> bool:
+    """Whether no style shows (not a terminal): a table that needs no wrapping is then
+    ``_plain``'s text rather than Rich's (tests keep the two alike)."""
+    return not console.is_terminal
+
+
 def _print_table(
     console: Console,
     title: str,
-    unit: str,
+    columns: dict[str, _Cell],
     lines: list[_Line],
     header_choices: list[list[str]],
-    reports: list[tuple[str | None, Report]],
-    drop_before_folding: bool = False,
+    blocks: _Blocks,
+    unit: str,
 ) -> None:
-    """The widest table that fits the terminal, or one block per layer if none does; a table
-    of more than BIG_TABLE rows at its natural width, whatever the terminal's.
-    ``drop_before_folding``: every narrower choice is tried unfolded before any is folded
-    (names stay whole, figures go first)."""
-    if len(lines) > BIG_TABLE:
-        cells = _cells(unit, lines, header_choices[0])
-        text = _plain(console, title, unit, lines, header_choices[0], cells, any_width=True)
-        assert text is not None
-        console.print(Segments([Segment(text)]), crop=False)
-        return
-    if drop_before_folding:
-        for headers in header_choices:
-            plain = _plain(console, title, unit, lines, headers, _cells(unit, lines, headers))
-            if plain is not None:
-                console.print(Segments([Segment(plain)]), crop=False)
-                return
-    for headers in header_choices:
-        cells = _cells(unit, lines, headers)
-        plain = _plain(console, title, unit, lines, headers, cells)
-        if plain is not None:
-            console.print(Segments([Segment(plain)]), crop=False)
-            return
-        rendered = _if_fits(console, _table(title, unit, lines, headers, cells))
-        if rendered is not None:
-            console.print(rendered)
-            return
+    """The title, then the widest table whose columns fit the terminal whole (a layer's
+    name is never split, an op wraps between words), or one block per row if none does.
+    Off a terminal (``_natural``), or past BIG_TABLE rows, the first table unwrapped at its
+    natural width."""
     console.print(title, overflow="fold")
-    for path, report in reports:
+    if _natural(console) or len(lines) > BIG_TABLE:
+        headers = header_choices[0]
+        plain = _plain(columns, lines, headers, _cells(columns, lines, headers))
+        console.print(Segments([Segment(plain)]), crop=False)
+        return
+    for headers in header_choices:
+        cells = _cells(columns, lines, headers)
+        least = _widths(headers, cells, least=True)
+        if _width(least) > console.width:
+            continue
+        if _width(_widths(headers, cells)) <= console.width and _unstyled(console):
+            plain = _plain(columns, lines, headers, cells)
+            console.print(Segments([Segment(plain)]), crop=False)
+        else:  # Rich wraps the op between words, and shows the total in bold
+            op_width = least[headers.index("op")] if "op" in headers else 0
+            console.print(_table(columns, lines, headers, cells, op_width))
+        return
+    _print_blocks(console, blocks, unit)
+
+
+def _print_blocks(console: Console, blocks: _Blocks, unit: str) -> None:
+    """The narrow layout: a few lines a row (its name first, whole), the rows the table
+    would list (``--depth`` holds)."""
+    texts = Texts()
+    for path, rows, report in blocks:
         if path is not None:
             console.print(f"{path}:", style="bold")
-        for r in report.layers:
-            console.print(f"{r.name}: {r.kind} {r.config}".rstrip(), overflow="fold")
-            console.print(f"  {r.input_shape} → {r.output_shape}", overflow="fold")
+        for row in rows:
+            figures: LayerResult | Totals = row.totals if isinstance(row, GroupResult) else row
+            if isinstance(row, GroupResult):
+                head, style = f"{row.name}: {row.kind}", "bold"
+            else:
+                head, style = f"{row.name}: {_op(row, texts)}", None
+            console.print(head.rstrip(), overflow="fold", style=style)
+            console.print(f"  {row.input_shape} → {row.output_shape}", overflow="fold")
             work = (
-                f"{grouped(count(r, unit))} ({short(count(r, unit))}), params {grouped(r.params)}"
-                if r.counted
+                f"{grouped(count(figures, unit))} ({short(count(figures, unit))}), "
+                f"params {grouped(figures.params)}"
+                if getattr(figures, "counted", True)
                 else f"{UNKNOWN}, params {UNKNOWN}"
             )
             console.print(f"  {unit_label(unit)} {work}", overflow="fold")
@@ -283,15 +314,25 @@ def _print_table(
         )
 
 
-def _explain(console: Console, results: list[tuple[str, LayerResult]]) -> None:
+def _explain(console: Console, results: list[tuple[str, LayerResult]], unit: str) -> None:
+    """Each layer's arithmetic, in ``unit``; layers with none to write out (a ReLU) skipped."""
     console.print()
     for label, r in results:
-        console.print(f"{label} ({r.kind}):")
-        for line in explain_layer(r):
+        lines = explain_layer(r, unit)
+        if lines:
+            console.print(f"{label} ({r.kind}):")
+        for line in lines:
             console.print(f"  {line}", overflow="fold")
 
 
-_ANALYZE_HEADERS = ["layer", "op", "input", "output", "MACS", "≈", "params", "outputs"]
+def _choices(headers: list[str], give_way: list[str]) -> list[list[str]]:
+    """``headers``, then narrower and narrower: the columns of ``give_way`` dropped one by
+    one, in order, for terminals too narrow for the rest (names are never dropped)."""
+    choices = [headers]
+    for header in give_way:
+        if header in choices[-1]:
+            choices.append([h for h in choices[-1] if h != header])
+    return choices
 
 
 @writer(Report, Format.table)
@@ -308,21 +349,18 @@ def print_analyze(
     depth: int | None = None,
     count_buffers: bool = False,
 ) -> None:
-    headers = [unit_label(unit) if h == "MACS" else h for h in _ANALYZE_HEADERS]
-    if count_buffers:
-        headers.insert(headers.index("params") + 1, "buffers")
+    work, share = unit_label(unit), f"% {unit_label(unit)}"
+    headers = ["layer", "op", "input", "output", work, "≈", share, "params",
+               *(["buffers"] if count_buffers else []), "outputs"]  # fmt: skip
     if has_device(report):
-        headers += ["time", "bound"]
-    # Narrower terminals first lose the output-values column, then the input shapes.
-    narrower = [h for h in headers if h != "outputs"]
-    choices = [headers, narrower, [h for h in narrower if h != "input"]]
-    timed = has_device(report)
-    if timed:  # the time columns are new and wide: figures give way before names fold
-        choices.append([h for h in choices[-1] if h != "≈"])
-        choices.append([h for h in choices[-1] if h != "params"])
+        headers += ["time", "% time", "bound"]
+    # Narrower terminals lose the figures most easily done without first.
+    give_way = ["outputs", "input", "≈", "buffers", "% time", share, "params", "bound"]
+    columns = _columns(unit, report.totals)
     with _console() as console:
         lines = _lines(report, False, None, depth)
-        _print_table(console, title, unit, lines, choices, [(None, report)], timed)
+        blocks = [(None, shown_rows(report, depth), report)]
+        _print_table(console, title, columns, lines, _choices(headers, give_way), blocks, unit)
         if count_buffers:
             t = report.totals
             console.print(
@@ -334,7 +372,7 @@ def print_analyze(
         for line in footer_lines(report):
             console.print(line, overflow="fold")
         if explain:
-            _explain(console, [(r.name, r) for r in report.layers])
+            _explain(console, [(r.name, r) for r in report.layers], unit)
 
 
 @writer("convcost.analyses.compare.Comparison", Format.table)
@@ -348,25 +386,19 @@ def print_compare(comparison: Comparison, options: Options) -> None:
     )
     lines = [line for p in comparison.paths for line in _lines(p.report, True, p.name, None)]
     headers = ["layer", "op", "output", unit_label(unit), "≈", "params"]
-    choices = [headers]
     if has_device(comparison.direct.report):
         headers += ["time", "bound"]
-        # Narrower terminals first lose the rounded MACs, then the params.
-        choices += [
-            [h for h in headers if h != "≈"],
-            [h for h in headers if h not in ("≈", "params")],
-        ]
+    blocks = [(p.name, p.report.layers, p.report) for p in comparison.paths]
     with _console() as console:
-        reports: list[tuple[str | None, Report]] = [(p.name, p.report) for p in comparison.paths]
-        # With a device the table is new and wide: figures give way before names fold.
-        _print_table(console, title, unit, lines, choices, reports, len(choices) > 1)
-        for line in saving_lines(comparison) + time_lines(comparison):
+        choices = _choices(headers, ["≈", "params", "bound"])
+        _print_table(console, title, _columns(unit), lines, choices, blocks, unit)
+        for line in saving_lines(comparison, unit) + time_lines(comparison):
             console.print(line, overflow="fold")
         if explain:
             labelled = [
                 (f"{p.name}/{r.name}", r) for p in comparison.paths for r in p.report.layers
             ]
-            _explain(console, labelled)
+            _explain(console, labelled, unit)
 
 
 @writer("convcost.analyses.shape.LayerShape", Format.table)

@@ -15,6 +15,8 @@ from convcost.render.columns import (
     layer_columns,
     layer_values,
     metric_column,
+    share_column,
+    share_columns,
     shown_rows,
     totals_values,
     work_columns,
@@ -94,12 +96,14 @@ def _spreads(value: Any) -> bool:
 
 def _layers_json(
     layers: tuple[LayerResult, ...],
-    explain: bool,
+    explain: str | None,
     graph: Graph | None = None,
     device: bool = False,
+    total: Totals | None = None,
 ) -> list[dict[str, Any]]:
     # As Texts does for settings, each layer object's padding on each input shape is made once.
     texts = Texts()
+    shares = [] if total is None else share_columns(total, device)
     paddings: dict[tuple[int, Shape], dict[str, int] | None] = {}
     rows = []
     # What each layer reads, by name (null: the network's input), from the graph analysed.
@@ -113,7 +117,7 @@ def _layers_json(
             "config": texts.config(layer),
             "input_shape": inp.as_list(),
             "output_shape": result.output_shape.as_list(),
-            **layer_values(result, device),
+            **layer_values(result, device, shares),
             "depth": result.depth,
         }
         if device and result.cost is not None:
@@ -129,7 +133,7 @@ def _layers_json(
         if padding is not None:
             data["padding"] = padding
         if explain:
-            data["explain"] = explain_layer(result)
+            data["explain"] = explain_layer(result, explain)
         if nodes:
             data["inputs"] = [None if i == INPUT else names[i] for i in nodes[index].inputs]
         rows.append(data)
@@ -184,6 +188,7 @@ def _costs_json(totals: Totals) -> dict[str, Any]:
 def _rows_json(report: Report, depth: int) -> list[dict[str, Any]]:
     """The rows a table lists at ``--depth``, as one list: groups carry their totals."""
     device = has_device(report)
+    shares = share_columns(report.totals, device)
     rows = []
     for row in shown_rows(report, depth):
         is_group = isinstance(row, GroupResult)
@@ -191,7 +196,7 @@ def _rows_json(report: Report, depth: int) -> list[dict[str, Any]]:
             "name": row.name, "kind": row.kind, "row": "group" if is_group else "layer",
             "depth": row.depth, "input_shape": row.input_shape.as_list(),
             "output_shape": row.output_shape.as_list(),
-            **layer_values(row.totals if isinstance(row, GroupResult) else row, device),
+            **layer_values(row.totals if isinstance(row, GroupResult) else row, device, shares),
         })  # fmt: skip
         if device and isinstance(row, LayerResult) and row.cost is not None:
             rows[-1]["bound"] = row.cost.bound
@@ -209,20 +214,25 @@ def _group_json(group: GroupResult, device: bool) -> dict[str, Any]:
     }
 
 
-def _report_json(report: Report, explain: bool) -> dict[str, Any]:
+def _report_json(report: Report, explain: str | None) -> dict[str, Any]:
     device = has_device(report)
     totals = _totals_json(report.totals, device)
     if device:
         latency = totals["latency_s"]
         totals["images_per_s"] = report.batch / latency if latency else None
     data = {
-        "layers": _layers_json(report.layers, explain, report.graph, device),
+        "layers": _layers_json(report.layers, explain, report.graph, device, report.totals),
         "groups": [_group_json(g, device) for g in report.groups],
         "totals": totals,
     }
     if report.totals.network is not None:
         data.update(_costs_json(report.totals))
     return data
+
+
+def _explained(options: Options) -> str | None:
+    """With --explain, the unit its lines count work in (``explain_layer``); else None."""
+    return options.unit if options.explain else None
 
 
 def _dump(data: dict[str, Any]) -> str:
@@ -237,7 +247,7 @@ def analyze_json(report: Report, options: Options) -> str:
         "output_shape": report.output_shape.as_list(),
         "batch": report.batch,
         "bytes_per_value": _bytes_per_value(report),
-        **_report_json(report, options.explain),
+        **_report_json(report, _explained(options)),
     }
     if options.depth is not None:
         data["depth"] = options.depth
@@ -270,7 +280,7 @@ def _saving_json(comparison: Comparison, saving: Saving) -> dict[str, Any]:
 
 @writer(_COMPARISON, Format.json)
 def compare_json(comparison: Comparison, options: Options) -> str:
-    explain = options.explain
+    explain = _explained(options)
     return _dump(
         {
             "command": "compare",
@@ -293,7 +303,7 @@ def compare_json(comparison: Comparison, options: Options) -> str:
 def shape_json(result: LayerShape, options: Options) -> str:
     report = result.report
     (layer,) = report.layers
-    (data,) = _layers_json(report.layers, options.explain)
+    (data,) = _layers_json(report.layers, _explained(options))
     assert layer.axes is not None
     return _dump(
         {
@@ -311,7 +321,7 @@ def shape_json(result: LayerShape, options: Options) -> str:
 _CSV_HEAD = ["name", "kind", "config", "input_shape", "output_shape"]
 
 
-def _csv_header(columns: list[Column], explain: bool, bound: bool = False) -> list[str]:
+def _csv_header(columns: list[Column], explain: str | None, bound: bool = False) -> list[str]:
     return [*_CSV_HEAD, *(c.key for c in columns), *(["bound"] if bound else []),
             *(["explain"] if explain else [])]  # fmt: skip
 
@@ -323,7 +333,7 @@ def _figures(row: Row | Report) -> Totals | LayerResult:
 
 
 def _csv_row(
-    row: Row | Report, explain: bool, texts: Texts, columns: list[Column], bound: bool = False
+    row: Row | Report, explain: str | None, texts: Texts, columns: list[Column], bound: bool = False
 ) -> list[object]:
     f = _figures(row)
     if isinstance(row, LayerResult):
@@ -337,12 +347,12 @@ def _csv_row(
     if bound:
         cells.append(f.cost.bound if f.cost is not None else "")
     if explain:
-        cells.append("; ".join(explain_layer(row)) if isinstance(row, LayerResult) else "")
+        cells.append("; ".join(explain_layer(row, explain)) if isinstance(row, LayerResult) else "")
     return cells
 
 
 def _csv_rows(
-    report: Report, explain: bool, columns: list[Column], depth: int | None = None
+    report: Report, explain: str | None, columns: list[Column], depth: int | None = None
 ) -> list[list[object]]:
     """Every layer, or with ``depth`` the rows every format lists (render.columns), then
     the total."""
@@ -373,29 +383,31 @@ def _csv(header: list[str], rows: list[list[object]]) -> str:
 
 
 @writer(Report, Format.csv)
-def analyze_csv(report: Report, options: Options) -> str:
+def analyze_csv(report: Report, options: Options, shares: bool = True) -> str:
+    """``shares``: each row's shares of the totals (not for one layer: ``shape``)."""
     device = has_device(report)
-    columns = layer_columns(device)
-    header = _csv_header(columns, options.explain, device)
-    return _csv(header, _csv_rows(report, options.explain, columns, options.depth))
+    columns = layer_columns(device, report.totals if shares else None)
+    header = _csv_header(columns, _explained(options), device)
+    return _csv(header, _csv_rows(report, _explained(options), columns, options.depth))
 
 
 @writer(_COMPARISON, Format.csv)
 def compare_csv(comparison: Comparison, options: Options) -> str:
     device = has_device(comparison.direct.report)
-    columns = layer_columns(device)
-    header = ["path", *_csv_header(columns, options.explain, device)]
+    # each path's shares are of its own total
+    columns = {p.name: layer_columns(device, p.report.totals) for p in comparison.paths}
+    header = ["path", *_csv_header(columns["direct"], _explained(options), device)]
     rows = [
         [path.name, *row]
         for path in comparison.paths
-        for row in _csv_rows(path.report, options.explain, columns)
+        for row in _csv_rows(path.report, _explained(options), columns[path.name])
     ]
     return _csv(header, rows)
 
 
 @writer(_LAYER_SHAPE, Format.csv)
 def shape_csv(result: LayerShape, options: Options) -> str:
-    return analyze_csv(result.report, options._replace(depth=None))
+    return analyze_csv(result.report, options._replace(depth=None), shares=False)
 
 
 # --- Markdown -------------------------------------------------------------------------------
@@ -408,11 +420,16 @@ def _md_table(header: list[str], rows: list[list[str]], right: set[int]) -> str:
     return "\n".join(lines)
 
 
-def _md_columns(unit: str, device: bool = False) -> list[Column]:
-    columns = [*work_columns(unit), metric_column("params"), metric_column("activations"),
+def _md_columns(unit: str, device: bool = False, total: Totals | None = None) -> list[Column]:
+    """The Markdown table's figures; with ``total`` (analyze) the shares of it beside the
+    work and the time."""
+    work = work_columns(unit)
+    time = metric_column("latency_s")
+    columns = [*work, *([] if total is None else [share_column(work[0], total)]),
+               metric_column("params"), metric_column("activations"),
                metric_column("bytes_moved"), metric_column("arithmetic_intensity")]  # fmt: skip
     if device:
-        columns += [metric_column("latency_s"), _BOUND]
+        columns += [time, *([] if total is None else [share_column(time, total)]), _BOUND]
     return columns
 
 
@@ -423,7 +440,9 @@ def _bound(figures: LayerResult | Totals) -> str:
 _BOUND = Column("bound", "bound", "left", _bound, lambda figures: None)
 
 
-_BOLD_TOTALS = {0, 2}  # columns whose total is in bold: the exact work figure and params
+def _bold_total(index: int, column: Column) -> bool:
+    """Whether a column's total is in bold: the exact work figure's (the first) and params'."""
+    return index == 0 or column.key == "params"
 
 
 def _md_row(row: Row | Report, columns: list[Column], prefix: list[str]) -> list[str]:
@@ -436,7 +455,7 @@ def _md_row(row: Row | Report, columns: list[Column], prefix: list[str]) -> list
         head = [md_code(row.name), md_text(row.kind), row.config]
     total = isinstance(row, Report)
     figures = [
-        f"**{c.text(f)}**" if total and i in _BOLD_TOTALS else c.text(f)
+        f"**{c.text(f)}**" if total and _bold_total(i, c) else c.text(f).strip()
         for i, c in enumerate(columns)
     ]
     return [*prefix, *head, str(row.input_shape), str(row.output_shape), *figures]
@@ -460,24 +479,25 @@ def _md_right(columns: list[Column], offset: int = 0) -> set[int]:
     return {offset + len(_MD_HEAD) + i for i, c in enumerate(columns) if c.justify == "right"}
 
 
-def _md_explain(results: list[LayerResult]) -> str:
+def _md_explain(results: list[LayerResult], unit: str) -> str:
     lines = []
     for r in results:
-        for line in explain_layer(r):
+        for line in explain_layer(r, unit):
             lines.append(f"- {md_code(r.name)}: {line}")
     return "\n".join(lines)
 
 
 @writer(Report, Format.markdown)
-def analyze_markdown(report: Report, options: Options) -> str:
-    columns = _md_columns(options.unit, has_device(report))
+def analyze_markdown(report: Report, options: Options, shares: bool = True) -> str:
+    """``shares``: each row's shares of the totals (not for one layer: ``shape``)."""
+    columns = _md_columns(options.unit, has_device(report), report.totals if shares else None)
     rows = _md_layers(report, columns, [], options.depth)
     text = _md_table(_md_header(columns), rows, _md_right(columns))
     footer = footer_lines(report)
     if footer:
         text += "\n\n" + "\n".join(f"- {md_text(line)}" for line in footer)
-    if options.explain:
-        text += "\n\n" + _md_explain(list(report.layers))
+    if _explained(options):
+        text += "\n\n" + _md_explain(list(report.layers), options.unit)
     return text
 
 
@@ -486,17 +506,17 @@ def compare_markdown(comparison: Comparison, options: Options) -> str:
     columns = _md_columns(options.unit, has_device(comparison.direct.report))
     rows = [row for p in comparison.paths for row in _md_layers(p.report, columns, [p.name])]
     text = _md_table(["path", *_md_header(columns)], rows, _md_right(columns, 1))
-    text += "\n\n" + "\n".join(f"- {line}" for line in saving_lines(comparison))
+    text += "\n\n" + "\n".join(f"- {line}" for line in saving_lines(comparison, options.unit))
     text += "".join(f"\n- {md_text(line)}" for line in time_lines(comparison))
-    if options.explain:
+    if _explained(options):
         results = [r for p in comparison.paths for r in p.report.layers]
-        text += "\n\n" + _md_explain(results)
+        text += "\n\n" + _md_explain(results, options.unit)
     return text
 
 
 @writer(_LAYER_SHAPE, Format.markdown)
 def shape_markdown(result: LayerShape, options: Options) -> str:
-    return analyze_markdown(result.report, Options(explain=True))
+    return analyze_markdown(result.report, Options(explain=True), shares=False)
 
 
 # --- the device presets ---------------------------------------------------------------------

@@ -5,17 +5,31 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from convcost.core.kinds.uncounted import described
-from convcost.render.numbers import fixed, grouped, seconds
+from convcost.render.numbers import count, fixed, grouped, seconds, unit_label
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from convcost.analyses.compare import Comparison, Ratio
     from convcost.core.report import Report
 
 
-def saving_lines(comparison: Comparison) -> list[str]:
-    """``bottleneck 16: 9.68× fewer MACs (−89.7 %), …`` and the break-even width."""
+def report_title(spec: str, batch: int, notes: Sequence[str] = (), name: str = "") -> str:
+    """An analysis's title: the config's ``name:`` when it has one, else the spec as given
+    (whole: a table folds it on a narrow terminal), then ``notes`` (how it was scaled) and
+    the batch."""
+    title = name or spec
+    said = [*notes, *([] if batch == 1 else [f"batch {batch}"])]
+    return f"{title}  ({', '.join(said)})" if said else title
+
+
+def saving_lines(comparison: Comparison, unit: str = "macs") -> list[str]:
+    """``bottleneck 16: 9.68× fewer MACs (−89.7 %), …`` (or FLOPs: ``unit``) and the
+    break-even width (of MACs: its formula's)."""
+    direct = count(comparison.direct.report.totals, unit)
     lines = [
-        f"{saving.path.name}: {_times(saving.macs_ratio, 'MACs')}, "
+        f"{saving.path.name}: "
+        f"{_times((direct, count(saving.path.report.totals, unit)), unit_label(unit))}, "
         f"{_times(saving.params_ratio, 'params')}"
         for saving in comparison.savings
     ]
@@ -29,7 +43,7 @@ def saving_lines(comparison: Comparison) -> list[str]:
     return lines
 
 
-def _times(ratio: Ratio, what: str) -> str:
+def _times(ratio: Ratio | tuple[int, int], what: str) -> str:
     direct, path = ratio  # both positive
     # The bottleneck's change against the direct path: (path − direct) / direct, in per cent.
     sign = "−" if path < direct else "+"
