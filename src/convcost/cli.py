@@ -21,6 +21,7 @@ from typer._types import TyperChoice
 from typer.core import TyperCommand, TyperGroup
 
 from convcost import __version__
+from convcost.analyses.ranking import MIN_GROUPS, By
 from convcost.core.errors import ConvcostError
 from convcost.core.limits import MAX_LAYERS, MAX_SIZE
 from convcost.exits import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_CODES, EXIT_INTERRUPTED, EXIT_OK
@@ -885,13 +886,6 @@ def diff(
             raise SystemExit(EXIT_CHECK_FAILED)
 
 
-class By(StrEnum):
-    macs = "macs"
-    params = "params"
-    memory = "memory"
-    time = "time"
-
-
 @app.command(
     cls=_Command,
     epilog="Examples: convcost advise googlenet --width 16; "
@@ -924,7 +918,7 @@ def advise(
         int | None,
         typer.Option(
             "--groups",
-            min=2,
+            min=MIN_GROUPS,
             max=MAX_SIZE,
             metavar="G",
             help="Also a grouped conv of G groups in each conv's place.",
@@ -978,8 +972,9 @@ def advise(
     1×1 bottleneck in front of it (Cin/2, Cin/4, --width; suggested below the break-even
     width b*), a depthwise-separable pair or a grouped conv (--groups) would save, ranked by
     what the best one saves, with its share of the network's total."""
+    from convcost.analyses.advise import UnknownLayer, check_by, parse_choice
     from convcost.analyses.advise import advise as run_advise
-    from convcost.analyses.advise import parse_choice
+    from convcost.render.escape import visible
 
     if layers is not None and top is not None:
         _fail("convcost advise: give --top N or --layers NAME,..., not both")
@@ -988,11 +983,9 @@ def advise(
         _fail("convcost advise: --layers names no layer; give full names: --layers a/conv,b/conv")
     if (apply is None) != (output is None):
         _fail("convcost advise: --apply and -o go together: --apply SUBSTITUTE -o FILE")
-    if by is By.time and costing.device is None:
-        _fail("convcost advise: --by time is a roofline time: give --device NAME (convcost "
-              "devices lists them) or --peak and --bandwidth")  # fmt: skip
     try:
         choice = None if apply is None else parse_choice(apply)
+        check_by(by.value, costing)
     except ConvcostError as error:
         _fail(f"convcost advise: {error.message}")
     at = _input_shape(input_shape)
@@ -1000,13 +993,20 @@ def advise(
     def run() -> Any:
         from convcost.frontends import analyze_spec
 
-        report = analyze_spec(spec, _bias_defaults(no_bias), batch, max_layers, costing, at,
-                              _warn_loaded, scaling)[1]  # fmt: skip
-        return report, run_advise(report, spec, by.value, tuple(width or ()), groups, top,
-                                  names, costing, choice)  # fmt: skip
+        return analyze_spec(spec, _bias_defaults(no_bias), batch, max_layers, costing, at,
+                            _warn_loaded, scaling)[1]  # fmt: skip
 
-    report, result = _guard(run)
+    report = _guard(run)
+    try:
+        result = run_advise(report, spec, by.value, tuple(width or ()), groups, top, names,
+                            costing, choice)  # fmt: skip
+    except UnknownLayer as error:
+        _fail(f"convcost advise: --layers: {error.message}")
+    except ConvcostError as error:
+        _fail(f"convcost advise: {error.message}")
     if result.applied is not None and output is not None:
+        for name, why in result.applied.skipped:
+            sys.stderr.write(f"convcost advise: not applied to {visible(name)}: {why}\n")
         _write_config(result, output)
         if output == "-":
             return
@@ -1016,7 +1016,7 @@ def advise(
 def _write_config(result: Any, output: str) -> None:
     """``advise --apply``'s network as a YAML config, to ``output`` (- : stdout)."""
     from convcost.exits import EXIT_OUTPUT_FAILED
-    from convcost.render.configwrite import config_text
+    from convcost.frontends.configwrite import config_text
 
     applied, description = result.applied, result.applied_description
     text = _guard(lambda: config_text(applied.graph, "", description))
