@@ -988,15 +988,7 @@ def advise(
         check_by(by.value, costing)
     except ConvcostError as error:
         _fail(f"convcost advise: {error.message}")
-    at = _input_shape(input_shape)
-
-    def run() -> Any:
-        from convcost.frontends import analyze_spec
-
-        return analyze_spec(spec, _bias_defaults(no_bias), batch, max_layers, costing, at,
-                            _warn_loaded, scaling)[1]  # fmt: skip
-
-    report = _guard(run)
+    loaded, report = _analyzed(spec, no_bias, batch, max_layers, costing, input_shape, scaling)
     try:
         result = run_advise(report, spec, by.value, tuple(width or ()), groups, top, names,
                             costing, choice)  # fmt: skip
@@ -1010,7 +1002,8 @@ def advise(
         _write_config(result, output)
         if output == "-":
             return
-    emit(result, output_format, Options(explain=explain, title=_title(spec, report, scaling)))
+    title = _title(spec, report, scaling, loaded)
+    emit(result, output_format, Options(explain=explain, title=title))
 
 
 def _write_config(result: Any, output: str) -> None:

@@ -10,6 +10,8 @@ import csv
 import io
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
+
 from convcost.core.metrics import METRICS
 from convcost.render.escape import md_cell, md_code, visible
 from convcost.render.explain import explain_layer
@@ -111,16 +113,25 @@ def _title(advice: Advice, options: Options) -> str:
             f"saves in {metric.title} (network: {total})")  # fmt: skip
 
 
+def _padded(cell: str, width: int, right: bool) -> str:
+    fill = " " * (width - cell_len(cell))
+    return fill + cell if right else cell + fill
+
+
 def _count(n: int, what: str) -> str:
     return f"{n} {what}" if n == 1 else f"{n} {what}s"
 
 
 def _footer(advice: Advice) -> list[str]:
     metric = "params" if advice.by == "params" else "MACs"
+    unadvised = [
+        *([f"{_count(advice.pointwise, '1×1 conv')} (a bottleneck in front of one would be a "
+           "low-rank factorisation)"] if advice.pointwise else []),
+        *([f"{_count(advice.depthwise, 'depthwise conv')} (already separable)"]
+          if advice.depthwise else []),
+    ]  # fmt: skip
     lines = [
-        f"not advised: {_count(advice.pointwise, '1×1 conv')} (a bottleneck in front of one "
-        f"would be a low-rank factorisation), {_count(advice.depthwise, 'depthwise conv')} "
-        "(already separable)",
+        *([f"not advised: {', '.join(unadvised)}"] if unadvised else []),
         "substitutes: a 1×1 bottleneck to b channels before the conv, a depthwise K×K then a "
         "1×1 to Cout (separable), a grouped conv; inserted convs take a bias as the conv has "
         "one, no BatchNorm; suggested where they save in the metric ranked by",
@@ -199,10 +210,11 @@ def advise_table(advice: Advice, options: Options) -> str:
         return _nothing(advice, options)
     header = _header(advice)
     rows = [header, *_rows(advice)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    # Widths in terminal cells: a CJK or emoji name takes two a character.
+    widths = [max(cell_len(row[i]) for row in rows) for i in range(len(header))]
     lines = [_title(advice, options), ""]
     for n, row in enumerate(rows):
-        cells = [cell.rjust(w) if i in _RIGHT else cell.ljust(w)
+        cells = [_padded(cell, w, i in _RIGHT)
                  for i, (cell, w) in enumerate(zip(row, widths, strict=True))]  # fmt: skip
         lines.append((" " + "  ".join(cells)).rstrip())
         if n == 0:
