@@ -550,3 +550,17 @@ def test_the_table_says_what_was_applied(runner: CliRunner, tmp_path: Path) -> N
         "applied bottleneck=CIN/4 to 1 layer: MACs 15,470,264,320 → 14,134,378,496 (−8.6 %), "
         "params 138,357,544 → 136,653,736 (−1.2 %)"
     )
+
+
+def test_a_wide_name_keeps_the_columns_aligned(runner: CliRunner, tmp_path: Path) -> None:
+    from rich.cells import cell_len
+
+    config = tmp_path / "wide.yaml"
+    config.write_text("input: 16x16x8\nlayers:\n  - {type: conv, kernel: 3, filters: 8, "
+                      "name: 中文卷积层}\n  - {type: conv, kernel: 3, filters: 8, name: c2}\n",
+                      encoding="utf-8")  # fmt: skip
+    result = runner.invoke(app, ["advise", str(config)])
+    assert result.exit_code == 0, result.stderr
+    named = [line for line in result.stdout.splitlines() if "3x3 s1" in line]
+    assert len(named) == 2  # the two convs' rows: their next column starts in the same cell
+    assert len({cell_len(row.split("3x3 s1")[0]) for row in named}) == 1
