@@ -379,6 +379,49 @@ def test_break_even_rounds_down() -> None:
     assert (data["break_even_width"], data["break_even_width_exact"]) == (4800 / 49, "4800/49")
 
 
+@pytest.mark.parametrize(
+    ("args", "lines"),
+    [
+        # b* = 9·18·2 / (18 + 9·2) = 9 exactly: 9 channels tie on MACs
+        (["8x8x18", "--3x3", "2", "-b", "9"], [
+            "bottleneck 9: the same MACs, 1.03× more params (+2.8 %)",
+            "break-even width b* = 9·18·2 / (18 + 9·2) = 9.0: bottlenecks of up to 8 channels "
+            "save MACs, 9 breaks even",
+        ]),
+        # in FLOPs b = 9 costs more (its 1x1's bias additions): the break-even said to be MACs'.
+        # direct 64·2·(2·9·18 + 1) = 41,600; b = 9: 64·9·(2·18 + 1) + 64·2·(2·9·9 + 1) = 42,176
+        (["8x8x18", "--3x3", "2", "-b", "9", "--unit", "flops"], [
+            "bottleneck 9: 1.01× more FLOPs (+1.4 %), 1.03× more params (+2.8 %)",
+            "MAC break-even width b* = 9·18·2 / (18 + 9·2) = 9.0: bottlenecks of up to 8 "
+            "channels save MACs, 9 breaks even",
+        ]),
+        (["8x8x1", "--3x3", "1", "-b", "1"], [  # b* = 0.9: not "up to 0 channels"
+            "bottleneck 1: 1.11× more MACs (+11.1 %), 1.20× more params (+20.0 %)",
+            "break-even width b* = 9·1·1 / (1 + 9·1) = 0.9: no bottleneck saves MACs",
+        ]),
+        (["8x8x2", "--3x3", "1", "-b", "1"], [  # b* = 18/11
+            "bottleneck 1: 1.64× fewer MACs (−38.9 %), 1.46× fewer params (−31.6 %)",
+            "break-even width b* = 9·2·1 / (2 + 9·1) ≈ 1.6: a bottleneck of 1 channel saves "
+            "MACs, wider ones cost more",
+        ]),
+    ],
+)  # fmt: skip
+def test_break_even_words(args: list[str], lines: list[str]) -> None:
+    result = _runner(200).invoke(app, ["compare", *args])
+    assert result.stdout.splitlines()[-2:] == lines
+
+
+def test_time_lines_count_the_unit() -> None:
+    # With --unit flops the time line spoke of MACs ("for 1.11× fewer MACs ... than MACs").
+    args = ["compare", "8x8x18", "--3x3", "2", "-b", "8", "--device", "a100", "--unit", "flops"]
+    line = _runner(300).invoke(app, args).stdout.splitlines()[-1]
+    assert line.endswith(
+        "for 1.11× fewer FLOPs (−9.8 %): it saves less time than FLOPs, as reduce_1x1 and "
+        "conv_3x3 are memory-bound (bytes moved, not FLOPs, set their time)"
+    )
+    assert "MACs" not in line
+
+
 def test_explain_skips_layers_with_nothing_to_explain() -> None:
     result = _runner(100).invoke(app, ["analyze", "8x8x3 | conv 3x3 4 nobias relu", "--explain"])
     explained = result.stdout.split("\n\n")[-1]

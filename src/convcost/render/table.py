@@ -524,7 +524,7 @@ def print_compare(comparison: Comparison, options: Options) -> None:
         choices = _choices(headers, ["≈", "params", "bound"])
         _print_table(console, title, _columns(unit), lines, choices,
                      lambda: _print_blocks(console, blocks, unit))  # fmt: skip
-        for line in saving_lines(comparison, unit) + time_lines(comparison):
+        for line in saving_lines(comparison, unit) + time_lines(comparison, unit):
             _say(console, line)
         if explain:
             labelled = [
