@@ -86,6 +86,34 @@ class _Command(TyperCommand):
         return parser
 
 
+# Shell completion (--install-completion): what a SPEC or --device may be. At most this
+# many paths are offered, so that a large folder costs no time at a <Tab>.
+_COMPLETED_PATHS = 200
+
+
+def _complete_spec(incomplete: str) -> list[str]:
+    """Built-in models and the files and folders that start with what was typed."""
+    from convcost.frontends.zoo import model_names
+
+    return [name for name in model_names() if name.startswith(incomplete)] + _paths(incomplete)
+
+
+def _complete_device(incomplete: str) -> list[str]:
+    """Device presets and the files that start with what was typed (a device file)."""
+    from convcost.core.devices import PRESETS
+
+    return [name for name in PRESETS if name.startswith(incomplete.lower())] + _paths(incomplete)
+
+
+def _paths(incomplete: str) -> list[str]:
+    import glob
+    import itertools
+    import os
+
+    found = itertools.islice(glob.iglob(glob.escape(incomplete) + "*"), _COMPLETED_PATHS)
+    return sorted(path + os.sep if os.path.isdir(path) else path for path in found)
+
+
 def _typer() -> typer.Typer:
     return typer.Typer(
         cls=_Group,
@@ -227,7 +255,7 @@ _COST_OPTIONS: tuple[tuple[str, Any, Any, bool], ...] = (
         "adamw."), False),
     ("device", str | None, typer.Option(
         metavar="NAME", help="Roofline time on a device: a preset (convcost devices) or a "
-        "device file (YAML)."), True),
+        "device file (YAML).", autocompletion=_complete_device), True),
     ("peak", str | None, typer.Option(
         metavar="RATE", help="The device's peak operations/s, e.g. 19.5T (all formats)."),
      True),
@@ -529,6 +557,7 @@ def analyze(
         str,
         typer.Argument(
             metavar="SPEC",
+            autocompletion=_complete_spec,
             help="A YAML config file, - for standard input, a built-in model (see convcost "
             "models) or an inline spec.",
         ),
@@ -611,6 +640,7 @@ def report(
         str,
         typer.Argument(
             metavar="SPEC",
+            autocompletion=_complete_spec,
             help="A config file, - for standard input, a built-in model or an inline spec.",
         ),
     ],
@@ -749,7 +779,9 @@ def check(
     configs: Annotated[
         list[str],
         typer.Argument(
-            metavar="CONFIG...", help="Configs (files, built-in models or inline specs)."
+            metavar="CONFIG...",
+            help="Configs (files, built-in models or inline specs).",
+            autocompletion=_complete_spec,
         ),
     ],
     output_format: Annotated[
@@ -817,8 +849,16 @@ def check(
 @_with_cost_options(device=False)
 @_with_scaling_options
 def diff(
-    old: Annotated[str, typer.Argument(metavar="OLD", help="The network before the change.")],
-    new: Annotated[str, typer.Argument(metavar="NEW", help="The network after it.")],
+    old: Annotated[
+        str,
+        typer.Argument(
+            metavar="OLD", help="The network before the change.", autocompletion=_complete_spec
+        ),
+    ],
+    new: Annotated[
+        str,
+        typer.Argument(metavar="NEW", help="The network after it.", autocompletion=_complete_spec),
+    ],
     fail_above: Annotated[
         float | None,
         typer.Option(
@@ -898,6 +938,7 @@ def advise(
         str,
         typer.Argument(
             metavar="SPEC",
+            autocompletion=_complete_spec,
             help="A config file, - for standard input, a built-in model or an inline spec.",
         ),
     ],
@@ -1033,6 +1074,7 @@ def export(
         str,
         typer.Argument(
             metavar="SPEC",
+            autocompletion=_complete_spec,
             help="A config file, - for standard input, a built-in model or an inline spec.",
         ),
     ],
