@@ -195,7 +195,9 @@ def _costed_rows(
         assert isinstance(group, GroupResult)
         totals = group.totals
         made[index] = make_group_result(
-            *group[:4], make_totals(*totals[:5], sums.over(first, at), None), *group[5:]
+            *group[:4],
+            make_totals(*totals[:5], sums.over(first, at), None, totals.counted),
+            *group[5:],
         )
 
     for row in rows:
