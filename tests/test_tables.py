@@ -437,7 +437,7 @@ def test_explain_skips_layers_with_nothing_to_explain() -> None:
     ("columns", "title"),
     [
         (200, "64x64x3 | conv 3x3 16 | conv 3x3 16 | conv 3x3 16 | conv 3x3 16 | conv 3x3 16"),
-        (60, "64x64x3 | conv 3x3 16 | conv 3x3 16 | conv 3x3 16 | conv 3x3\n16 | conv 3x3 16"),
+        (60, "64x64x3 | conv 3x3 16 | conv 3x3 16 | conv 3x3 16 |\nconv 3x3 16 | conv 3x3 16"),
     ],
 )
 def test_an_inline_spec_is_its_title_whole(columns: int, title: str) -> None:

@@ -302,7 +302,7 @@ def _print_table(
     Past BIG_TABLE rows nothing wraps: the widest table that fits unwrapped, else the
     narrowest, through the plain writer."""
     if title is not None:
-        _say(console, title)
+        _pack(console, _title_words(visible(title)))
     natural, big = _natural(console), len(lines) > BIG_TABLE
     for headers in header_choices[:1] if natural else header_choices:
         cells = _cells(columns, lines, headers)
@@ -323,6 +323,15 @@ def _print_table(
 
 _UNITS = re.compile(r"[%×]|[kMGT]?B(/s)?|[µmn]?s|MACs|FLOPs|params|channels?")
 """A word that stays on the line of the number before it (``12.35 µs``, ``(−89.7 %)``)."""
+
+
+def _title_words(title: str) -> list[str]:
+    """A title's words for ``_pack``: an inline spec's layers (``conv 1x1 16 |``) and the
+    sides of a diff (``... →``) each kept whole, so a wrapped title never parts a layer's
+    kernel from its filters."""
+    if " | " not in title:
+        return _words(title)
+    return [part for part in re.split(r"(?<=[|→]) ", title) if part]
 
 
 def _words(text: str) -> list[str]:
