@@ -291,6 +291,20 @@ def tables(trees: list[Tree], repeat: int, folder: Path) -> list[Row]:
     ]
 
 
+def advise_run(trees: list[Tree], repeat: int, folder: Path) -> list[Row]:
+    """`convcost advise` of the 10,000-layer YAML against `convcost analyze` of it: advise
+    analyses the network once, then each conv's substitutes on their own (linear time)."""
+    path = str(folder / "net10000.yaml")
+    big = [path, "-f", "csv", "--max-layers", "20000"]
+    commands = [c for tree in trees for c in (tree.run("analyze", *big), tree.run("advise", *big))]
+    seconds = walls(commands, repeat)
+    return [
+        at_most("advise: 10,000-layer YAML vs analyze of it", tree, seconds[2 * i + 1],
+                seconds[2 * i], 2)
+        for i, tree in enumerate(trees)
+    ]  # fmt: skip
+
+
 def resnet_floor(trees: list[Tree], repeat: int) -> list[Row]:
     """ResNet-50's whole run against the stack's own floor: the interpreter importing Typer
     and PyYAML, which every run of convcost needs."""
@@ -688,6 +702,7 @@ def main() -> int:
             "big configs": lambda: big_configs(trees, repeat, folder),
             "ResNet-50 floor": lambda: resnet_floor(trees, repeat),
             "tables": lambda: tables(trees, repeat, folder),
+            "advise": lambda: advise_run(trees, max(3, repeat // 3), folder),
             "hostile": lambda: hostile(trees, folder),
         }
         if args.peers:

@@ -21,8 +21,7 @@ OLD = "28x28x192 | conv 5x5 32 name=main"
 NEW = "28x28x192 | conv 1x1 16 name=reduce relu | conv 5x5 32 name=main"
 
 TABLE = """\
-28x28x192 | conv 5x5 32 name=main → 28x28x192 | conv 1x1 16
-name=reduce relu | conv 5x5 32 name=main
+28x28x192 | conv 5x5 32 name=main → 28x28x192 | conv 1x1 16 name=reduce relu | conv 5x5 32 name=main
 
  layer   change                     Δ MACs      Δ %  Δ params
  ────────────────────────────────────────────────────────────
@@ -32,8 +31,8 @@ name=reduce relu | conv 5x5 32 name=main
 
 MACs 120,422,400 → 12,443,648 (−107,978,752, −89.7 %); params 153,632 → 15,920 (−137,712, −89.6 %);
 3 of 3 layers differ
-memory (fp32, adam): param bytes 0.61 MB → 0.06 MB (−89.6 %); peak memory 0.70 MB → 0.65 MB (−7.1
-%); training memory 3.06 MB → 0.91 MB (−70.4 %)
+memory (fp32, adam): param bytes 0.61 MB → 0.06 MB (−89.6 %); peak memory 0.70 MB → 0.65 MB
+(−7.1 %); training memory 3.06 MB → 0.91 MB (−70.4 %)
 """
 
 MARKDOWN = """\
@@ -121,9 +120,8 @@ INSERTED = "16x16x16 | conv 3x3 16 | conv 3x3 16 | conv 1x1 16 | conv 3x3 16"
 
 # Matching by name said "conv3 changed: config, macs, params" and "conv4 added".
 INSERTED_TABLE = """\
-16x16x16 | conv 3x3 16 | conv 3x3 16 |
-conv 3x3 16 → 16x16x16 | conv 3x3 16 |
-conv 3x3 16 | conv 1x1 16 | conv 3x3 16
+16x16x16 | conv 3x3 16 | conv 3x3 16 | conv 3x3 16 → 16x16x16 | conv 3x3 16 | conv 3x3 16 |
+conv 1x1 16 | conv 3x3 16
 
  layer  change   Δ MACs  Δ %  Δ params
  ─────────────────────────────────────
@@ -184,8 +182,8 @@ def test_changing_one_kernel_is_one_change(runner: CliRunner) -> None:
         app, ["diff", STACK, "16x16x16 | conv 3x3 16 | conv 5x5 16 | conv 3x3 16"]
     )
     assert result.stdout == """\
-16x16x16 | conv 3x3 16 | conv 3x3 16 | conv 3x3 16 → 16x16x16
-| conv 3x3 16 | conv 5x5 16 | conv 3x3 16
+16x16x16 | conv 3x3 16 | conv 3x3 16 | conv 3x3 16 → 16x16x16 | conv 3x3 16 | conv 5x5 16 |
+conv 3x3 16
 
  layer  change                    Δ MACs       Δ %  Δ params
  ───────────────────────────────────────────────────────────
@@ -328,8 +326,8 @@ def test_a_zoo_model_against_a_variant(runner: CliRunner, tmp_path: Path) -> Non
 
 MACs 1,814,073,344 → 1,813,612,544 (−460,800, −0.0 %); params 11,689,512 → 11,227,812 (−461,700,
 −3.9 %); 1 of 68 layers differ, 16 renamed
-memory (fp32, adam): param bytes 46.76 MB → 44.91 MB (−3.9 %); peak memory 4.01 MB → 4.01 MB (0.0
-%); training memory 209.33 MB → 201.94 MB (−3.5 %)
+memory (fp32, adam): param bytes 46.76 MB → 44.91 MB (−3.9 %); peak memory 4.01 MB → 4.01 MB
+(0.0 %); training memory 209.33 MB → 201.94 MB (−3.5 %)
 """  # fmt: skip
     data = json.loads(runner.invoke(app, ["diff", "resnet18", variant, "-f", "json"]).stdout)
     renamed = [(c["old_name"], c["new_name"]) for c in data["layers"] if c["status"] == "renamed"]

@@ -130,6 +130,29 @@ def test_table_shows_question_marks_and_says_why(
     assert row in markdown  # MACs, ≈, % MACs, params unknown; 200 output values
 
 
+@pytest.mark.parametrize("output_format", ["table", "json", "csv"])
+def test_a_group_holding_an_uncounted_operator_is_unknown_at_depth(
+    runner: CliRunner, onnx: Any, tmp_path: Path, output_format: str
+) -> None:
+    # blk holds Sin and TopK only: folded at --depth 1 its figures are unknown, never 0.
+    path = tmp_path / "m.onnx"
+    sin_topk(onnx, path)
+    result = runner.invoke(app, ["analyze", str(path), "--depth", "1", "-f", output_format])
+    assert result.exit_code == 0
+    if output_format == "table":
+        row = next(line for line in result.stdout.splitlines() if line.split()[:1] == ["blk"])
+        assert row.split()[-6:] == ["5×5×3", "?", "?", "?", "?", "275"]
+        stem = next(line for line in result.stdout.splitlines() if line.split()[:1] == ["stem"])
+        assert "7,200" in stem and "?" not in stem
+    elif output_format == "json":
+        rows = {row["name"]: row for row in json.loads(result.stdout)["rows"]}
+        assert (rows["blk"]["macs"], rows["blk"]["params"]) == (None, None)
+        assert (rows["stem"]["macs"], rows["stem"]["params"]) == (7200, 288)
+    else:
+        rows = {line.split(",")[0]: line.split(",") for line in result.stdout.splitlines()}
+        assert (rows["blk"][5], rows["stem"][5]) == ("", "7200")
+
+
 def test_check_refuses_unless_allowed(runner: CliRunner, onnx: Any, tmp_path: Path) -> None:
     path = tmp_path / "m.onnx"
     sin_topk(onnx, path)

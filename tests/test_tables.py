@@ -126,7 +126,7 @@ TERMINAL = {
     40: """\
 long names  (batch 64)
 stem_convolution_1: conv 3x3 s1 same no
-bias
+    bias
   16×16×8 → 16×16×8
   FLOPs 18,874,368 (18.9M), params 576
 downsample: group
@@ -135,8 +135,8 @@ downsample: group
 head: globalavgpool
   16×16×8 → 1×1×8
   FLOPs 0 (0), params 0
-total: FLOPs 21,102,592 (21.1M), params
-648
+total: FLOPs 21,102,592 (21.1M),
+  params 648
 params + buffers: 648 (Keras: trainable
 648 + non-trainable BatchNorm moving
 mean/variance 0)
@@ -214,12 +214,12 @@ def test_columns_sets_the_width(long_yaml: Path, columns: int) -> None:
     assert max(map(len, result.stdout.splitlines())) <= columns
 
 
-def _on_a_terminal(columns: int, args: list[str]) -> str:
+def _on_a_terminal(columns: int, args: list[str], **extra: str) -> str:
     """What convcost writes to a pseudo-terminal ``columns`` wide, styles taken out."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
-    env.update(TERM="xterm", NO_COLOR="1")
+    env.update(TERM="xterm", NO_COLOR="1", **extra)
     child = subprocess.Popen([sys.executable, "-m", "convcost", *args], stdin=slave,
                              stdout=slave, stderr=slave, env=env, close_fds=True)  # fmt: skip
     os.close(slave)
@@ -241,6 +241,64 @@ def _on_a_terminal(columns: int, args: list[str]) -> str:
 @pytest.mark.parametrize("columns", sorted(TERMINAL))
 def test_on_a_terminal(long_yaml: Path, columns: int) -> None:
     assert _on_a_terminal(columns, ARGS) == TERMINAL[columns]
+
+
+def _unstyled(text: str) -> str:
+    text = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    return "".join(line.rstrip() + "\n" for line in text.splitlines())
+
+
+@pytest.mark.parametrize("forced", ["FORCE_COLOR", "TTY_COMPATIBLE"])
+def test_forced_colour_is_not_a_terminal(long_yaml: Path, forced: str) -> None:
+    # CI systems set FORCE_COLOR: Rich then takes a pipe for a terminal, and the table was
+    # fitted to 80 columns. Colour or not, a pipe gets the natural width.
+    runner = CliRunner(env={"COLUMNS": None, "NO_COLOR": None, "TERM": "xterm", forced: "1"})
+    result = runner.invoke(app, ARGS)
+    assert (result.exit_code, _unstyled(result.stdout)) == (0, NATURAL)
+
+
+@pytest.mark.parametrize("columns", ["0", "-5", "abc", " ", "80x"])
+def test_columns_that_is_no_width_is_ignored(long_yaml: Path, columns: str) -> None:
+    # COLUMNS=0 printed nothing; "abc" or -5 counted as set, and the table was 80 wide.
+    result = CliRunner(env={"COLUMNS": columns, "NO_COLOR": "1"}).invoke(app, ARGS)
+    assert (result.exit_code, result.stdout) == (0, NATURAL)
+
+
+def test_columns_that_is_no_width_leaves_the_terminal_s(long_yaml: Path) -> None:
+    assert _on_a_terminal(60, ARGS, COLUMNS="0") == TERMINAL[60]
+
+
+def _tokens(text: str) -> set[str]:
+    return {word.rstrip(",") for word in text.split() if word.strip("─")}
+
+
+@pytest.mark.parametrize("columns", [40, 60, 80])
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["check", "resnet50", "mobilenet_v2", "--max-macs", "4G", "--max-params", "10M"], 1),
+        (["diff", "resnet18", "resnet50"], 0),
+        (["models"], 0),
+        (["devices"], 0),
+    ],
+    ids=["check", "diff", "models", "devices"],
+)
+def test_every_table_keeps_names_and_numbers_whole(
+    args: list[str], code: int, columns: int
+) -> None:
+    # check, diff, models and devices drew their own Rich tables: a config's name dropped or
+    # split ("resnet / 50"), a layer's split ("layer1.0.c / onv1"), numbers cut ("4,089,1…").
+    # They are laid out as analyze's is: columns give way, then a block per row.
+    natural = _runner(None).invoke(app, args)
+    narrow = _runner(columns).invoke(app, args)
+    assert (natural.exit_code, narrow.exit_code) == (code, code)
+    assert "…" not in narrow.stdout
+    assert max(map(len, narrow.stdout.splitlines())) <= columns
+    table = natural.stdout.split("─\n")[1].split("\n\n")[0]
+    names = [line.split()[0] for line in table.splitlines()]
+    starts = {line.split()[0] for line in narrow.stdout.splitlines() if line.strip()}
+    assert set(names) <= starts  # each row's name whole, first on a line
+    assert _tokens(narrow.stdout) <= _tokens(natural.stdout)  # no word or number split
 
 
 @pytest.mark.parametrize("columns", [60, 80, 100, 140])
@@ -321,6 +379,49 @@ def test_break_even_rounds_down() -> None:
     assert (data["break_even_width"], data["break_even_width_exact"]) == (4800 / 49, "4800/49")
 
 
+@pytest.mark.parametrize(
+    ("args", "lines"),
+    [
+        # b* = 9·18·2 / (18 + 9·2) = 9 exactly: 9 channels tie on MACs
+        (["8x8x18", "--3x3", "2", "-b", "9"], [
+            "bottleneck 9: the same MACs, 1.03× more params (+2.8 %)",
+            "break-even width b* = 9·18·2 / (18 + 9·2) = 9.0: bottlenecks of up to 8 channels "
+            "save MACs, 9 breaks even",
+        ]),
+        # in FLOPs b = 9 costs more (its 1x1's bias additions): the break-even said to be MACs'.
+        # direct 64·2·(2·9·18 + 1) = 41,600; b = 9: 64·9·(2·18 + 1) + 64·2·(2·9·9 + 1) = 42,176
+        (["8x8x18", "--3x3", "2", "-b", "9", "--unit", "flops"], [
+            "bottleneck 9: 1.01× more FLOPs (+1.4 %), 1.03× more params (+2.8 %)",
+            "MAC break-even width b* = 9·18·2 / (18 + 9·2) = 9.0: bottlenecks of up to 8 "
+            "channels save MACs, 9 breaks even",
+        ]),
+        (["8x8x1", "--3x3", "1", "-b", "1"], [  # b* = 0.9: not "up to 0 channels"
+            "bottleneck 1: 1.11× more MACs (+11.1 %), 1.20× more params (+20.0 %)",
+            "break-even width b* = 9·1·1 / (1 + 9·1) = 0.9: no bottleneck saves MACs",
+        ]),
+        (["8x8x2", "--3x3", "1", "-b", "1"], [  # b* = 18/11
+            "bottleneck 1: 1.64× fewer MACs (−38.9 %), 1.46× fewer params (−31.6 %)",
+            "break-even width b* = 9·2·1 / (2 + 9·1) ≈ 1.6: a bottleneck of 1 channel saves "
+            "MACs, wider ones cost more",
+        ]),
+    ],
+)  # fmt: skip
+def test_break_even_words(args: list[str], lines: list[str]) -> None:
+    result = _runner(200).invoke(app, ["compare", *args])
+    assert result.stdout.splitlines()[-2:] == lines
+
+
+def test_time_lines_count_the_unit() -> None:
+    # With --unit flops the time line spoke of MACs ("for 1.11× fewer MACs ... than MACs").
+    args = ["compare", "8x8x18", "--3x3", "2", "-b", "8", "--device", "a100", "--unit", "flops"]
+    line = _runner(300).invoke(app, args).stdout.splitlines()[-1]
+    assert line.endswith(
+        "for 1.11× fewer FLOPs (−9.8 %): it saves less time than FLOPs, as reduce_1x1 and "
+        "conv_3x3 are memory-bound (bytes moved, not FLOPs, set their time)"
+    )
+    assert "MACs" not in line
+
+
 def test_explain_skips_layers_with_nothing_to_explain() -> None:
     result = _runner(100).invoke(app, ["analyze", "8x8x3 | conv 3x3 4 nobias relu", "--explain"])
     explained = result.stdout.split("\n\n")[-1]
@@ -336,7 +437,7 @@ def test_explain_skips_layers_with_nothing_to_explain() -> None:
     ("columns", "title"),
     [
         (200, "64x64x3 | conv 3x3 16 | conv 3x3 16 | conv 3x3 16 | conv 3x3 16 | conv 3x3 16"),
-        (60, "64x64x3 | conv 3x3 16 | conv 3x3 16 | conv 3x3 16 | conv 3x3\n16 | conv 3x3 16"),
+        (60, "64x64x3 | conv 3x3 16 | conv 3x3 16 | conv 3x3 16 |\nconv 3x3 16 | conv 3x3 16"),
     ],
 )
 def test_an_inline_spec_is_its_title_whole(columns: int, title: str) -> None:
@@ -355,11 +456,11 @@ def test_help_explains_the_columns() -> None:
     assert "% MACs its share of the total, with a bar" in result.stdout
 
 
-@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
-def test_show_completion(shell: str) -> None:
-    result = CliRunner().invoke(app, ["--show-completion", shell], prog_name="convcost")
+def test_show_completion() -> None:
+    # The script is the running shell's (Typer detects it); under the tests, bash's.
+    result = CliRunner().invoke(app, ["--show-completion"], prog_name="convcost")
     assert result.exit_code == 0
-    assert "_CONVCOST_COMPLETE" in result.stdout and "convcost" in result.stdout
+    assert "_CONVCOST_COMPLETE=complete_bash" in result.stdout and "complete " in result.stdout
 
 
 def _completed(words: str, tmp_path: Path) -> list[str]:
@@ -374,6 +475,31 @@ def _completed(words: str, tmp_path: Path) -> list[str]:
 def test_completion_completes(tmp_path: Path) -> None:
     assert _completed("convcost an", tmp_path) == ["analyze"]
     assert "--count-buffers" in _completed("convcost analyze --co", tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("convcost analyze res", ["resnet18", "resnet50"]),
+        ("convcost check vgg16 goo", ["googlenet"]),
+        ("convcost diff vgg16 mobilenet_v", ["mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large"]),
+        ("convcost advise squeeze", ["squeezenet1_0"]),
+        ("convcost analyze vgg16 --device a1", ["a100"]),
+    ],
+)
+def test_completion_offers_models_and_devices(
+    words: str, expected: list[str], tmp_path: Path
+) -> None:
+    assert _completed(words, tmp_path) == expected
+
+
+def test_completion_offers_files_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "resnet_mine.yaml").write_text("", encoding="utf-8")
+    (tmp_path / "results").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert _completed("convcost analyze res", tmp_path) == [
+        "resnet18", "resnet50", "resnet_mine.yaml", "results/"
+    ]  # fmt: skip
 
 
 def test_install_completion(tmp_path: Path) -> None:

@@ -251,7 +251,7 @@ class AdviceReport:
 
     def config_text(self) -> str:
         """The substituted network as a YAML config (what ``advise --apply -o`` writes)."""
-        from convcost.render.configwrite import config_text
+        from convcost.frontends.configwrite import config_text
 
         applied = self.analysis.applied
         if applied is None:
@@ -377,10 +377,10 @@ def advise(
     spec: str,
     *,
     by: str = "macs",
-    widths: Iterable[int] = (),
+    widths: int | Iterable[int] = (),
     groups: int | None = None,
     top: int | None = None,
-    layers: Iterable[str] = (),
+    layers: str | Iterable[str] = (),
     apply: str | None = None,
     batch: int = 1,
     no_bias: bool = False,
@@ -397,21 +397,34 @@ def advise(
     listed, and ``apply`` (``bottleneck=CIN/4``, ``separable``, ``grouped=4``) substitutes
     them in a copy of the network; ``width_multiplier``, ``divisor`` and ``resolution`` as
     for ``analyze``."""
+    from convcost.analyses.advise import UnknownLayer, parse_choice
     from convcost.analyses.advise import advise as run_advise
-    from convcost.analyses.advise import parse_choice
 
     loaded = analyze(spec, batch=batch, no_bias=no_bias, max_layers=max_layers,
                      settings=settings, input_shape=input_shape,
                      width_multiplier=width_multiplier, divisor=divisor,
                      resolution=resolution)  # fmt: skip
-    chosen_widths = tuple(_at_least_1("widths", w) for w in widths)
+    # One name or one width given alone is taken as one, not iterated.
+    names = (layers,) if isinstance(layers, str) else tuple(layers)
+    chosen_widths = tuple(_at_least_1("widths", w) for w in _one_or_many(widths))
     if groups is not None:
         _at_least_1("groups", groups)
     if top is not None:
         _at_least_1("top", top)
     choice = None if apply is None else parse_choice(apply)
-    return AdviceReport(run_advise(loaded.analysis, spec, by, chosen_widths, groups, top,
-                                   tuple(layers), settings, choice))  # fmt: skip
+    try:
+        return AdviceReport(run_advise(loaded.analysis, spec, by, chosen_widths, groups, top,
+                                       names, settings, choice))  # fmt: skip
+    except UnknownLayer as error:
+        raise ConvcostError(f"layers: {error.message}") from None
+
+
+def _one_or_many(values: object) -> tuple[object, ...]:
+    if isinstance(values, int | str):
+        return (values,)
+    if isinstance(values, Iterable):
+        return tuple(values)
+    raise ConvcostError(f"widths: give a whole number or several, not {values!r}")
 
 
 def check(

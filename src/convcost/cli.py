@@ -21,6 +21,7 @@ from typer._types import TyperChoice
 from typer.core import TyperCommand, TyperGroup
 
 from convcost import __version__
+from convcost.analyses.ranking import MIN_GROUPS, By
 from convcost.core.errors import ConvcostError
 from convcost.core.limits import MAX_LAYERS, MAX_SIZE
 from convcost.exits import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_CODES, EXIT_INTERRUPTED, EXIT_OK
@@ -83,6 +84,34 @@ class _Command(TyperCommand):
         for param in self.get_params(ctx):
             param.add_to_parser(parser, ctx)
         return parser
+
+
+# Shell completion (--install-completion): what a SPEC or --device may be. At most this
+# many paths are offered, so that a large folder costs no time at a <Tab>.
+_COMPLETED_PATHS = 200
+
+
+def _complete_spec(incomplete: str) -> list[str]:
+    """Built-in models and the files and folders that start with what was typed."""
+    from convcost.frontends.zoo import model_names
+
+    return [name for name in model_names() if name.startswith(incomplete)] + _paths(incomplete)
+
+
+def _complete_device(incomplete: str) -> list[str]:
+    """Device presets and the files that start with what was typed (a device file)."""
+    from convcost.core.devices import PRESETS
+
+    return [name for name in PRESETS if name.startswith(incomplete.lower())] + _paths(incomplete)
+
+
+def _paths(incomplete: str) -> list[str]:
+    import glob
+    import itertools
+    import os
+
+    found = itertools.islice(glob.iglob(glob.escape(incomplete) + "*"), _COMPLETED_PATHS)
+    return sorted(path + os.sep if os.path.isdir(path) else path for path in found)
 
 
 def _typer() -> typer.Typer:
@@ -226,7 +255,7 @@ _COST_OPTIONS: tuple[tuple[str, Any, Any, bool], ...] = (
         "adamw."), False),
     ("device", str | None, typer.Option(
         metavar="NAME", help="Roofline time on a device: a preset (convcost devices) or a "
-        "device file (YAML)."), True),
+        "device file (YAML).", autocompletion=_complete_device), True),
     ("peak", str | None, typer.Option(
         metavar="RATE", help="The device's peak operations/s, e.g. 19.5T (all formats)."),
      True),
@@ -534,6 +563,7 @@ def analyze(
         str,
         typer.Argument(
             metavar="SPEC",
+            autocompletion=_complete_spec,
             help="A YAML config file, - for standard input, a built-in model (see convcost "
             "models) or an inline spec.",
         ),
@@ -616,6 +646,7 @@ def report(
         str,
         typer.Argument(
             metavar="SPEC",
+            autocompletion=_complete_spec,
             help="A config file, - for standard input, a built-in model or an inline spec.",
         ),
     ],
@@ -754,7 +785,9 @@ def check(
     configs: Annotated[
         list[str],
         typer.Argument(
-            metavar="CONFIG...", help="Configs (files, built-in models or inline specs)."
+            metavar="CONFIG...",
+            help="Configs (files, built-in models or inline specs).",
+            autocompletion=_complete_spec,
         ),
     ],
     output_format: Annotated[
@@ -822,8 +855,16 @@ def check(
 @_with_cost_options(device=False)
 @_with_scaling_options
 def diff(
-    old: Annotated[str, typer.Argument(metavar="OLD", help="The network before the change.")],
-    new: Annotated[str, typer.Argument(metavar="NEW", help="The network after it.")],
+    old: Annotated[
+        str,
+        typer.Argument(
+            metavar="OLD", help="The network before the change.", autocompletion=_complete_spec
+        ),
+    ],
+    new: Annotated[
+        str,
+        typer.Argument(metavar="NEW", help="The network after it.", autocompletion=_complete_spec),
+    ],
     fail_above: Annotated[
         float | None,
         typer.Option(
@@ -891,13 +932,6 @@ def diff(
             raise SystemExit(EXIT_CHECK_FAILED)
 
 
-class By(StrEnum):
-    macs = "macs"
-    params = "params"
-    memory = "memory"
-    time = "time"
-
-
 @app.command(
     cls=_Command,
     epilog="Examples: convcost advise googlenet --width 16; "
@@ -910,6 +944,7 @@ def advise(
         str,
         typer.Argument(
             metavar="SPEC",
+            autocompletion=_complete_spec,
             help="A config file, - for standard input, a built-in model or an inline spec.",
         ),
     ],
@@ -930,7 +965,7 @@ def advise(
         int | None,
         typer.Option(
             "--groups",
-            min=2,
+            min=MIN_GROUPS,
             max=MAX_SIZE,
             metavar="G",
             help="Also a grouped conv of G groups in each conv's place.",
@@ -984,8 +1019,9 @@ def advise(
     1×1 bottleneck in front of it (Cin/2, Cin/4, --width; suggested below the break-even
     width b*), a depthwise-separable pair or a grouped conv (--groups) would save, ranked by
     what the best one saves, with its share of the network's total."""
+    from convcost.analyses.advise import UnknownLayer, check_by, parse_choice
     from convcost.analyses.advise import advise as run_advise
-    from convcost.analyses.advise import parse_choice
+    from convcost.render.escape import visible
 
     if layers is not None and top is not None:
         _fail("convcost advise: give --top N or --layers NAME,..., not both")
@@ -994,36 +1030,33 @@ def advise(
         _fail("convcost advise: --layers names no layer; give full names: --layers a/conv,b/conv")
     if (apply is None) != (output is None):
         _fail("convcost advise: --apply and -o go together: --apply SUBSTITUTE -o FILE")
-    if by is By.time and costing.device is None:
-        _fail("convcost advise: --by time is a roofline time: give --device NAME (convcost "
-              "devices lists them) or --peak and --bandwidth")  # fmt: skip
     try:
         choice = None if apply is None else parse_choice(apply)
+        check_by(by.value, costing)
     except ConvcostError as error:
         _fail(f"convcost advise: {error.message}")
-    at = _input_shape(input_shape)
-
-    def run() -> Any:
-        from convcost.frontends import analyze_spec
-
-        report = analyze_spec(spec, _bias_defaults(no_bias), batch, max_layers, costing, at,
-                              _warn_loaded, scaling)[1]  # fmt: skip
-        return report, run_advise(report, spec, by.value, tuple(width or ()), groups, top,
-                                  names, costing, choice)  # fmt: skip
-
-    report, result = _guard(run)
+    loaded, report = _analyzed(spec, no_bias, batch, max_layers, costing, input_shape, scaling)
+    try:
+        result = run_advise(report, spec, by.value, tuple(width or ()), groups, top, names,
+                            costing, choice)  # fmt: skip
+    except UnknownLayer as error:
+        _fail(f"convcost advise: --layers: {error.message}")
+    except ConvcostError as error:
+        _fail(f"convcost advise: {error.message}")
     if result.applied is not None and output is not None:
+        for name, why in result.applied.skipped:
+            sys.stderr.write(f"convcost advise: not applied to {visible(name)}: {why}\n")
         _write_config(result, output)
         if output == "-":
             return
-    title = _title(spec, report, scaling)
+    title = _title(spec, report, scaling, loaded)
     emit(result, output_format, Options(explain=explain, title=title, scaling=scaling))
 
 
 def _write_config(result: Any, output: str) -> None:
     """``advise --apply``'s network as a YAML config, to ``output`` (- : stdout)."""
     from convcost.exits import EXIT_OUTPUT_FAILED
-    from convcost.render.configwrite import config_text
+    from convcost.frontends.configwrite import config_text
 
     applied, description = result.applied, result.applied_description
     text = _guard(lambda: config_text(applied.graph, "", description))
@@ -1047,6 +1080,7 @@ def export(
         str,
         typer.Argument(
             metavar="SPEC",
+            autocompletion=_complete_spec,
             help="A config file, - for standard input, a built-in model or an inline spec.",
         ),
     ],

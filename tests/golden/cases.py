@@ -76,6 +76,9 @@ def cases() -> list[list[str]]:
         found.append(["advise", "vgg16", "--top", "5", "-f", fmt])
     found.append(["advise", "resnet18", "--top", "2", "--width", "16", "--groups", "4",
                   "--explain"])  # fmt: skip
+    for by in ("params", "memory"):
+        found.append(["advise", "vgg16", "--top", "2", "--by", by])
+    found.append(["advise", "16x16x8 | conv 1x1 8 | maxpool 2"])
     found.append(["schema"])
     for bad in (
         ["analyze", "28x28x192 | conv 9x9 32 valid | conv 30x30 8 valid"],

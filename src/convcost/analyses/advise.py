@@ -1,30 +1,36 @@
 """Where substitutes pay: every spatial convolution of a network, with what a 1×1 bottleneck
 in front of it, a depthwise-separable pair or a grouped conv in its place would save.
 
-Each substitute is built from real layers and costed as ``analyze`` costs a network: the
-substituted network is analysed (and costed by the same settings) as a whole, so a saving
-is the original total minus the substituted network's, whatever the metric (peak memory
-and time included). Inserted convolutions carry a bias when the replaced conv does; no
-BatchNorm or activation is inserted.
+Each substitute is built from real layers, analysed and costed on the conv's input as
+``analyze`` costs a network. A substitute reads what the conv read and ends in a tensor of
+the conv's output shape, so the rest of the network is unchanged: the network's MACs,
+params and time with it are its totals less the conv's figures plus the substitute's (sums
+over layers), and its peak memory changes at the substitute's steps only
+(``core.costing.Substitution``); each exact, in linear time for the whole network. Only
+``--apply`` builds and analyses the substituted network. Inserted convolutions carry a
+bias when the replaced conv does; no BatchNorm or activation is inserted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from enum import StrEnum
 from typing import NamedTuple
 
-from convcost.analyses.compare import Ratio, compare
+from convcost.analyses.compare import Ratio, break_even_width
+from convcost.analyses.ranking import MIN_GROUPS, By
 from convcost.core.analysis import analyze
-from convcost.core.costing import cost
+from convcost.core.costing import Substitution, cost
 from convcost.core.costs import Settings
-from convcost.core.errors import ConvcostError
+from convcost.core.errors import ConvcostError, did_you_mean
 from convcost.core.graph import Graph, GraphNode, chain
 from convcost.core.kinds.base import Layer
 from convcost.core.kinds.conv import Conv
 from convcost.core.metrics import METRICS
-from convcost.core.report import LayerResult, Report, Totals
+from convcost.core.report import LayerResult, Report
+from convcost.core.shapes import Shape
 
-BY = {"macs": "macs", "params": "params", "memory": "peak_activation_bytes", "time": "latency_s"}
+BY = {by.value: by.metric for by in By}
 """``--by``: the metric (``core.metrics``) layers are ranked by."""
 
 SUBSTITUTES = ("bottleneck", "separable", "grouped")
@@ -32,32 +38,70 @@ SUBSTITUTES = ("bottleneck", "separable", "grouped")
 Number = int | float
 
 
+class UnknownLayer(ConvcostError):
+    """A name among the layers asked for that is not a spatial conv's."""
+
+
+class Reason(StrEnum):
+    """Why a candidate is not suggested (the renderers word it)."""
+
+    none = ""
+    grouped_conv = "grouped_conv"  # a bottleneck in front of a grouped conv: not advised
+    indivisible = "indivisible"  # the groups do not divide the channels
+    invalid = "invalid"  # it cannot be built (``detail`` says why)
+    no_saving = "no_saving"  # it saves nothing in the metric ranked by
+
+
+class Figures(NamedTuple):
+    """The network's figures with a substitute in place (time: with a device)."""
+
+    macs: int
+    params: int
+    peak_activation_bytes: int
+    latency_s: float | None
+
+
 class Candidate(NamedTuple):
     """One substitute for one conv: the layers that take its place (the last keeps the
-    conv's name), those layers analysed on the conv's input, and the network's totals with
-    it; ``note`` says why it is not suggested ("" when it is)."""
+    conv's name), those layers analysed on the conv's input (``path``), the network's
+    figures with it and what it saves in the metric ranked by; ``reason`` says why it is
+    not suggested (``Reason.none`` when it is)."""
 
     kind: str  # bottleneck, separable or grouped
     value: int | None  # the bottleneck's width, the groups
     label: str  # "bottleneck 96 (Cin/2)", "separable", "grouped 2"
     layers: tuple[tuple[str, Layer], ...]
-    path: Report | None  # None: it cannot be built (note says why)
-    totals: Totals | None
-    note: str = ""
+    path: Report | None  # None: it cannot be built (reason says why)
+    network: Figures | None
+    saving: Number | None = None
+    reason: Reason = Reason.none
+    detail: str = ""  # Reason.invalid: the error
 
     @property
     def suggested(self) -> bool:
-        return self.totals is not None and not self.note
+        return self.network is not None and self.reason is Reason.none
+
+    @property
+    def note(self) -> str:
+        """Why it is not suggested, in words ("" when it is)."""
+        return {
+            Reason.none: "",
+            Reason.grouped_conv: "a grouped conv: no bottleneck advised",
+            Reason.indivisible: self.detail,
+            Reason.invalid: self.detail,
+            Reason.no_saving: "does not pay",
+        }[self.reason]
 
 
 class LayerAdvice(NamedTuple):
     at: int  # of the layer in the report (and its node in the graph)
     result: LayerResult
     direct: Report  # the conv alone, analysed on its input
-    break_even: Ratio | None  # b*, for a conv of one group
+    break_even: Ratio | None  # b*, for a conv of one group, in ``break_even_metric``
     break_even_formula: str
     candidates: tuple[Candidate, ...]
     best: Candidate | None  # the suggested candidate that saves most, if any saves
+    break_even_metric: str = "macs"  # macs or params (ranked by memory or time: macs)
 
     @property
     def separable_terms(self) -> tuple[int, int]:
@@ -75,7 +119,7 @@ class Advice(NamedTuple):
     by: str  # a key of BY
     layers: tuple[LayerAdvice, ...]  # ranked, best saving first (all of them)
     shown: int  # how many of ``layers`` to list (--top; all by default)
-    pointwise: int  # 1×1 convs: nothing to substitute
+    pointwise: int  # 1×1 convs: not advised
     depthwise: int  # depthwise convs: already separable
     applied: Applied | None = None
 
@@ -94,23 +138,18 @@ class Advice(NamedTuple):
     def metric_key(self) -> str:
         return BY[self.by]
 
-    def read(self, totals: Totals) -> Number:
-        value = METRICS[self.metric_key].read(totals)
+    @property
+    def total(self) -> Number:
+        value = METRICS[self.metric_key].read(self.report.totals)
         assert value is not None  # a device is required for time (see advise)
         return value
 
-    @property
-    def total(self) -> Number:
-        return self.read(self.report.totals)
-
     def saving(self, candidate: Candidate) -> Number | None:
-        if candidate.totals is None:
-            return None
-        return self.total - self.read(candidate.totals)
+        return candidate.saving
 
     def share(self, candidate: Candidate) -> Ratio | float | None:
         """The saving as a part of the network's total (a Ratio of counts; time: a float)."""
-        saving, total = self.saving(candidate), self.total
+        saving, total = candidate.saving, self.total
         if saving is None or not total:
             return None
         if isinstance(saving, int) and isinstance(total, int):
@@ -144,6 +183,11 @@ class Choice(NamedTuple):
         return channels // self.divisor if self.divisor else self.value
 
 
+def _whole(text: str) -> int | None:
+    """A whole number written in ASCII digits (``str.isdigit`` takes ² and １２ too)."""
+    return int(text) if text and text.isascii() and text.isdigit() else None
+
+
 def parse_choice(text: str) -> Choice:
     """``bottleneck=CIN/4``, ``bottleneck=CIN/2``, ``bottleneck=64``, ``separable``,
     ``grouped=4``."""
@@ -158,22 +202,30 @@ def parse_choice(text: str) -> Choice:
         return Choice(kind, text=text)
     if kind == "bottleneck" and value.lower().replace(" ", "") in ("cin/2", "cin/4"):
         return Choice(kind, divisor=int(value[-1]), text=text)
-    if not value.isdigit() or int(value) < 1:
+    least = 1 if kind == "bottleneck" else MIN_GROUPS
+    number = _whole(value)
+    if number is None or number < least:
         what = "a width" if kind == "bottleneck" else "a number of groups"
-        raise ConvcostError(f"--apply {text}: {kind} needs {what}, a whole number of at least 1 "
-                            f"(got '{value}'); {usage}")  # fmt: skip
-    return Choice(kind, int(value), text=text)
+        raise ConvcostError(f"--apply {text}: {kind} needs {what}, a whole number of at least "
+                            f"{least} (got '{value}'); {usage}")  # fmt: skip
+    return Choice(kind, number, text=text)
 
 
 def spatial(layer: Layer, result: LayerResult) -> str:
-    """Why a layer has no substitute ("" when it has: a conv larger than 1×1, not depthwise)."""
+    """Why a layer has no substitute ("" when it has: a conv larger than 1×1, not depthwise).
+    A conv of as many groups as input channels is depthwise, one channel included."""
     if type(layer) is not Conv:
         return "not a conv"
     if layer.kernel == (1, 1):
         return "1×1"
-    groups = result.input_shape.c if layer.groups == "depthwise" else layer.groups
-    if groups == result.input_shape.c and result.output_shape.c % groups == 0 and groups > 1:
-        return "depthwise"
+    cin = result.input_shape.c
+    groups = cin if layer.groups == "depthwise" else layer.groups
+    if (
+        groups == cin
+        and result.output_shape.c % groups == 0
+        and (groups > 1 or layer.groups == "depthwise")
+    ):
+        return "depthwise"  # fmt: skip
     return ""
 
 
@@ -212,6 +264,8 @@ def substituted(graph: Graph, replacements: Mapping[int, Sequence[tuple[str, Lay
     taken = {node.name for node in graph.nodes} | {scope.name for scope in graph.scopes}
     for index, node in enumerate(graph.nodes):
         inputs = tuple(moved.get(i, i) for i in node.inputs)
+        shown = node.shown_input
+        node = node._replace(shown_input=None if shown is None else moved.get(shown, shown))
         chain_layers = replacements.get(index)
         if chain_layers is None:
             nodes.append(node._replace(inputs=inputs))
@@ -235,14 +289,54 @@ def _unique(prefix: str, local: str, taken: set[str]) -> str:
     return name
 
 
-def _network(report: Report, replacements: Mapping[int, Sequence[tuple[str, Layer]]],
-             settings: Settings | None) -> tuple[Graph, Report]:  # fmt: skip
-    assert report.graph is not None
-    graph = substituted(report.graph, replacements)
-    return graph, cost(analyze(graph, report.batch), settings)
+class _Network(NamedTuple):
+    """What a substitute's figures are worked out from: the network's, once; and the paths
+    analysed so far, by what they depend on (a deep network repeats a few convs)."""
+
+    report: Report
+    settings: Settings | None
+    by: str
+    memory: Substitution  # the peak's bookkeeping
+    paths: dict[tuple[object, ...], Report]
+
+    def path(self, layers: tuple[tuple[str, Layer], ...], inp: Shape) -> Report:
+        """``layers`` analysed and costed on ``inp``, named as given."""
+        key = (inp, *(layer for _, layer in layers))
+        found = self.paths.get(key)
+        if found is None:
+            found = self.paths[key] = cost(analyze(chain(inp, layers), self.report.batch),
+                                           self.settings)  # fmt: skip
+        if all(r.local_name == name for r, (name, _) in zip(found.layers, layers, strict=True)):
+            return found
+        named = tuple(r._replace(local_name=name)
+                      for r, (name, _) in zip(found.layers, layers, strict=True))  # fmt: skip
+        return found._replace(layers=named, rows=named)
+
+    def figures(self, index: int, path: Report) -> Figures:
+        """The network's figures with the layer at ``index`` replaced by ``path``'s layers."""
+        totals, layer = self.report.totals, self.report.layers[index]
+        macs = totals.macs - layer.macs + path.totals.macs
+        params = totals.params - layer.params + path.totals.params
+        peak = self.memory.peak(index, [r.output_shape for r in path.layers[:-1]])
+        latency = None
+        if totals.cost is not None and totals.cost.latency_s is not None:
+            assert layer.cost is not None and path.totals.cost is not None
+            latency = totals.cost.latency_s - (layer.cost.latency_s or 0.0)
+            latency += path.totals.cost.latency_s or 0.0
+        return Figures(macs, params, peak, latency)
 
 
 # --- the analysis -----------------------------------------------------------------------------
+
+
+def check_by(by: str, settings: Settings | None) -> By:
+    """``by`` as a ``By``; time needs a device."""
+    if by not in BY:
+        raise ConvcostError(f"by={by!r}: rank by macs, params, memory or time")
+    if by == "time" and (settings is None or settings.device is None):
+        raise ConvcostError("--by time is a roofline time: give --device NAME (convcost devices "
+                            "lists them) or --peak and --bandwidth")  # fmt: skip
+    return By(by)
 
 
 def advise(
@@ -260,23 +354,21 @@ def advise(
     substitutes: bottlenecks of Cin/2, Cin/4 and ``widths`` channels, a depthwise-separable
     pair and, with ``groups``, a grouped conv; ranked by what the best suggested one saves
     in ``by``. ``top`` or ``names`` choose the layers listed (and ``apply``'d)."""
-    if by not in BY:
-        raise ConvcostError(f"--by {by}: rank by macs, params, memory or time")
-    if by == "time" and (settings is None or settings.device is None):
-        raise ConvcostError("--by time is a roofline time: give --device NAME (convcost devices "
-                            "lists them) or --peak and --bandwidth")  # fmt: skip
+    ranked_by = check_by(by, settings)
+    if groups is not None and groups < MIN_GROUPS:
+        raise ConvcostError(f"groups={groups}: a grouped conv has at least {MIN_GROUPS} groups")
     if report.graph is None or report.uncounted:
         raise ConvcostError("advise needs a network whose every operator convcost counts")
+    network = _Network(report, settings, ranked_by.value, Substitution(report, settings), {})
     found: list[LayerAdvice] = []
     pointwise = depthwise = 0
-    empty = Advice(title, report, by, (), 0, 0, 0)
     for index, result in enumerate(report.layers):
         why = spatial(result.layer, result)
         pointwise += why == "1×1"
         depthwise += why == "depthwise"
         if not why:
-            found.append(_layer(empty, index, result, widths, groups, settings))
-    ranked = sorted(found, key=lambda a: _rank_key(empty, a))
+            found.append(_layer(network, index, result, widths, groups))
+    ranked = sorted(found, key=_rank_key)
     shown = len(ranked)
     if names:
         ranked, shown = _named_first(ranked, names, report)
@@ -284,13 +376,13 @@ def advise(
         shown = min(top, len(ranked))
     advice = Advice(title, report, by, tuple(ranked), shown, pointwise, depthwise)
     if apply is not None:
-        advice = advice._replace(applied=_apply(advice, apply, widths, groups, settings))
+        advice = advice._replace(applied=_apply(advice, network, apply))
     return advice
 
 
-def _rank_key(advice: Advice, layer: LayerAdvice) -> tuple[int, float, int]:
+def _rank_key(layer: LayerAdvice) -> tuple[int, float, int]:
     best = layer.best
-    saving = advice.saving(best) if best is not None else None
+    saving = best.saving if best is not None else None
     return (saving is None, -(saving or 0), layer.at)
 
 
@@ -307,29 +399,24 @@ def _named_first(
         if name in every:
             why = spatial(every[name].layer, every[name])
             what = "a 1×1 conv" if why == "1×1" else "a depthwise conv" if why else "no conv"
-            raise ConvcostError(f"--layers: '{name}' is {what}; only spatial convs (larger than "
+            raise UnknownLayer(f"'{name}' is {what}; only spatial convs (larger than "
                                 "1×1, not depthwise) have substitutes")  # fmt: skip
-        from convcost.core.errors import did_you_mean
-
-        raise ConvcostError(f"--layers: no layer '{name}'; {did_you_mean(name, list(by_name))}"
+        raise UnknownLayer(f"no layer '{name}'; {did_you_mean(name, list(by_name))}"
                             "give full names as analyze prints them")  # fmt: skip
     rest = [a for a in ranked if a not in chosen]
     return chosen + rest, len(chosen)
 
 
 def _layer(
-    advice: Advice,
+    network: _Network,
     index: int,
     result: LayerResult,
     widths: Sequence[int],
     groups: int | None,
-    settings: Settings | None,
 ) -> LayerAdvice:
-    report, layer = advice.report, result.layer
+    layer = result.layer
     assert isinstance(layer, Conv)
     inp, cin = result.input_shape, result.input_shape.c
-    local, batch = result.local_name, report.batch
-    one_group = _groups(layer, cin) == 1
     labelled = [(cin // 2, f"bottleneck {cin // 2} (Cin/2)"),
                 (cin // 4, f"bottleneck {cin // 4} (Cin/4)")]  # fmt: skip
     labelled += [(w, f"bottleneck {w}") for w in widths]
@@ -339,38 +426,31 @@ def _layer(
     candidates: list[Candidate] = []
     break_even: Ratio | None = None
     formula = ""
+    metric = "params" if network.by == "params" else "macs"
+    direct = network.path(((result.local_name, layer),), inp)
+    one_group = _groups(layer, cin) == 1
     if one_group:
-        comparison = compare(inp, layer, tuple(w for w, _ in chosen), batch, settings)
-        break_even, formula = comparison.break_even, comparison.break_even_formula
-        direct = comparison.direct.report
-        for width, text in chosen:
-            note = "" if width < break_even.exact() else f"b ≥ b* = {float(break_even):.1f}"
-            candidates.append(_candidate(report, index, result, "bottleneck", width, text,
-                                         settings, note))  # fmt: skip
-    else:
-        direct = cost(analyze(chain(inp, ((local, layer),)), batch), settings)
-        for width, text in chosen:
+        break_even, formula = break_even_width(inp, result.output_shape, layer, metric)
+    for width, text in chosen:
+        if one_group:
+            candidates.append(_candidate(network, index, result, "bottleneck", width, text))
+        else:
             candidates.append(Candidate("bottleneck", width, text, (), None, None,
-                                        "a grouped conv: no bottleneck advised"))  # fmt: skip
-    candidates.append(_candidate(report, index, result, "separable", None, "separable",
-                                 settings))  # fmt: skip
+                                        reason=Reason.grouped_conv))  # fmt: skip
+    candidates.append(_candidate(network, index, result, "separable", None, "separable"))
     if groups is not None:
-        candidates.append(_candidate(report, index, result, "grouped", groups,
-                                     f"grouped {groups}", settings))  # fmt: skip
-    return LayerAdvice(index, result, direct, break_even, formula, tuple(candidates),
-                       _best(advice, candidates))  # fmt: skip
+        candidates.append(_candidate(network, index, result, "grouped", groups,
+                                     f"grouped {groups}"))  # fmt: skip
+    paying = [c for c in candidates if c.suggested]
+    best = max(paying, key=lambda c: c.saving or 0, default=None)
+    return LayerAdvice(index, result, direct, break_even, formula, tuple(candidates), best,
+                       metric)  # fmt: skip
 
 
 def _candidate(
-    report: Report,
-    index: int,
-    result: LayerResult,
-    kind: str,
-    value: int | None,
-    label: str,
-    settings: Settings | None,
-    note: str = "",
+    network: _Network, index: int, result: LayerResult, kind: str, value: int | None, label: str
 ) -> Candidate:
+    """The substitute, with what it saves; suggested when it saves in the metric ranked by."""
     layer = result.layer
     assert isinstance(layer, Conv)
     layers = substitute_layers(kind, value, result.local_name, layer, result)
@@ -378,29 +458,27 @@ def _candidate(
         cin, cout = result.input_shape.c, result.output_shape.c
         for what, channels in (("input channels", cin), ("filters", cout)):
             if channels % value:
-                note = f"{value} groups do not divide the {channels} {what}"
-                return Candidate(kind, value, label, layers, None, None, note)
+                detail = f"{value} groups do not divide the {channels} {what}"
+                return Candidate(kind, value, label, layers, None, None, None,
+                                 Reason.indivisible, detail)  # fmt: skip
     try:
-        path = cost(analyze(chain(result.input_shape, layers), report.batch), settings)
+        path = network.path(layers, result.input_shape)
     except ConvcostError as error:
-        return Candidate(kind, value, label, layers, None, None, error.message)
-    totals = _network(report, {index: layers}, settings)[1].totals
-    return Candidate(kind, value, label, layers, path, totals, note)
+        return Candidate(kind, value, label, layers, None, None, None, Reason.invalid,
+                         error.message)  # fmt: skip
+    figures = network.figures(index, path)
+    key = BY[network.by]
+    total = METRICS[key].read(network.report.totals)
+    after = getattr(figures, key)
+    assert total is not None and after is not None
+    saving: Number = total - after
+    reason = Reason.none if saving > 0 else Reason.no_saving
+    return Candidate(kind, value, label, layers, path, figures, saving, reason)
 
 
-def _best(advice: Advice, candidates: Sequence[Candidate]) -> Candidate | None:
-    """The suggested candidate that saves most in ``advice.by``, if any saves."""
-    paying = [c for c in candidates if c.suggested and (advice.saving(c) or 0) > 0]
-    return max(paying, key=lambda c: advice.saving(c) or 0, default=None)
-
-
-def _apply(
-    advice: Advice,
-    choice: Choice,
-    widths: Sequence[int],
-    groups: int | None,
-    settings: Settings | None,
-) -> Applied:
+def _apply(advice: Advice, network: _Network, choice: Choice) -> Applied:
+    """The listed layers with ``choice`` in their place, those it saves in; the others
+    skipped, each with why. Nothing to apply it to: refused."""
     replacements: dict[int, tuple[tuple[str, Layer], ...]] = {}
     applied: list[tuple[str, Candidate]] = []
     skipped: list[tuple[str, str]] = []
@@ -416,12 +494,27 @@ def _apply(
         if choice.kind == "bottleneck" and _groups(layer, result.input_shape.c) != 1:
             skipped.append((result.name, "a grouped conv: no bottleneck advised"))
             continue
-        candidate = _candidate(advice.report, layer_advice.at, result, choice.kind, value,
-                               choice.text, settings)  # fmt: skip
-        if candidate.totals is None:
+        candidate = _candidate(network, layer_advice.at, result, choice.kind, value, choice.text)
+        if candidate.network is None:
             skipped.append((result.name, candidate.note))
+            continue
+        if not candidate.suggested:
+            metric, added = METRICS[BY[advice.by]], -(candidate.saving or 0)
+            more = f" (it would add {added:,})" if isinstance(added, int) else ""
+            skipped.append((result.name, f"it saves no {metric.title}{more}"))
             continue
         replacements[layer_advice.at] = candidate.layers
         applied.append((result.name, candidate))
-    graph, report = _network(advice.report, replacements, settings)
-    return Applied(choice.text, tuple(applied), tuple(skipped), graph, report)
+    if not replacements:
+        if not advice.shown:
+            raise ConvcostError(f"--apply {choice.text}: the network has no spatial convolution "
+                                "to apply it to; no config written")  # fmt: skip
+        why = "; ".join(f"{name}: {reason}" for name, reason in skipped)
+        listed = "the layer listed" if advice.shown == 1 else f"the {advice.shown} layers listed"
+        raise ConvcostError(f"--apply {choice.text}: applies to none of {listed} ({why}); no "
+                            "config written")  # fmt: skip
+    report = network.report
+    assert report.graph is not None
+    graph = substituted(report.graph, replacements)
+    return Applied(choice.text, tuple(applied), tuple(skipped), graph,
+                   cost(analyze(graph, report.batch), network.settings))  # fmt: skip

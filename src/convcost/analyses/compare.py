@@ -133,16 +133,7 @@ def compare(
         )
         for p in paths
     )
-    # Bottleneck MACs b·(H·W·Cin + Ho·Wo·K²·Cout) equal the direct Ho·Wo·K²·Cin·Cout at b*.
-    out = direct_report.output_shape
-    k2 = kernel[0] * kernel[1]
-    hw, howo = input_shape.h * input_shape.w, out.h * out.w
-    cin = input_shape.c
-    break_even = Ratio(howo * k2 * cin * filters, hw * cin + howo * k2 * filters)
-    if hw == howo:  # output as large as the input: K²·Cin·Cout / (Cin + K²·Cout)
-        formula = f"{k2}·{cin}·{filters} / ({cin} + {k2}·{filters})"
-    else:
-        formula = f"{howo}·{k2}·{cin}·{filters} / ({hw}·{cin} + {howo}·{k2}·{filters})"
+    break_even, formula = break_even_width(input_shape, direct_report.output_shape, main)
     return Comparison(
         input_shape,
         kernel,
@@ -151,5 +142,30 @@ def compare(
         tuple(paths),
         savings,
         break_even,
-        f"b* = {formula} {_tenths_down(break_even)}",
+        formula,
     )
+
+
+def break_even_width(inp: Shape, out: Shape, conv: Conv, metric: str = "macs") -> tuple[Ratio, str]:
+    """b*, the 1×1 bottleneck's width at which the bottleneck and the one-group ``conv``
+    (from ``inp`` to ``out``) cost the same ``metric`` (macs or params), and how it is
+    worked out: ``b* = … = 460.8`` (``≈`` when rounded down). Narrower pays, wider does not.
+
+    MACs b·(H·W·Cin + Ho·Wo·K²·Cout) equal the direct Ho·Wo·K²·Cin·Cout at b*; params
+    b·(Cin + K²·Cout), and b more with a bias, equal K²·Cin·Cout (the conv's own bias is on
+    both sides).
+    """
+    k2 = conv.kernel[0] * conv.kernel[1]
+    cin, cout = inp.c, out.c
+    if metric == "params":
+        bias = int(conv.bias)
+        ratio = Ratio(k2 * cin * cout, cin + k2 * cout + bias)
+        formula = f"{k2}·{cin}·{cout} / ({cin} + {k2}·{cout}{' + 1' if bias else ''})"
+    else:
+        hw, howo = inp.h * inp.w, out.h * out.w
+        ratio = Ratio(howo * k2 * cin * cout, hw * cin + howo * k2 * cout)
+        if hw == howo:  # output as large as the input: K²·Cin·Cout / (Cin + K²·Cout)
+            formula = f"{k2}·{cin}·{cout} / ({cin} + {k2}·{cout})"
+        else:
+            formula = f"{howo}·{k2}·{cin}·{cout} / ({hw}·{cin} + {howo}·{k2}·{cout})"
+    return ratio, f"b* = {formula} {_tenths_down(ratio)}"

@@ -223,17 +223,21 @@ def _totals(
             running = list(accumulate(values, initial=0))
             for made, (_, _, first, end, _, _) in zip(group_figures, groups, strict=True):
                 made.append(running[end] - running[first])
-    for made, (scope, at, _, _, inp, out) in zip(group_figures, groups, strict=True):
+    # A group holding an uncounted operator has partial totals: said, never shown as whole.
+    uncounted = [not leaf.counted for leaf in leaves]
+    missing = list(accumulate(uncounted, initial=0)) if any(uncounted) else None
+    for made, (scope, at, first, end, inp, out) in zip(group_figures, groups, strict=True):
         info = scopes[scope]
-        rows[at] = GroupResult(info.name, info.kind, inp, out, _counts(made), info.depth,
-                               info.local)  # fmt: skip
+        counted = missing is None or missing[end] == missing[first]
+        rows[at] = GroupResult(info.name, info.kind, inp, out, _counts(made, counted),
+                               info.depth, info.local)  # fmt: skip
     return _counts(figures)
 
 
-def _counts(figures: list[int]) -> Totals:
+def _counts(figures: list[int], counted: bool = True) -> Totals:
     """Totals of the counts, given in ``COUNTED``'s order (not yet costed)."""
     macs, flops, params, buffers, activations = figures
-    return Totals(macs, flops, params, buffers, activations)
+    return Totals(macs, flops, params, buffers, activations, counted=counted)
 
 
 def _enter(

@@ -195,7 +195,9 @@ def _costed_rows(
         assert isinstance(group, GroupResult)
         totals = group.totals
         made[index] = make_group_result(
-            *group[:4], make_totals(*totals[:5], sums.over(first, at), None), *group[5:]
+            *group[:4],
+            make_totals(*totals[:5], sums.over(first, at), None, totals.counted),
+            *group[5:],
         )
 
     for row in rows:
@@ -212,14 +214,12 @@ def _costed_rows(
     return tuple(made)
 
 
-def _inference_memory(
-    graph: Graph, report: Report, value_bytes: int, facts: Sequence[_Facts]
-) -> tuple[list[int], Peak]:
-    """The activation bytes alive at each step, and the peak, by the rule above."""
-    nodes, layers, batch = graph.nodes, report.layers, report.batch
-    per_value = value_bytes * batch
-    if not nodes:  # the input alone: it is the whole of the memory
-        return [], Peak(graph.input_shape.elements * per_value, -1, "")
+def _buffers(
+    graph: Graph, report: Report, per_value: int, facts: Sequence[_Facts]
+) -> tuple[list[int], list[int], list[int], list[int]]:
+    """The activation buffers by the rule above: each one's bytes, the step that makes it
+    and the last step that reads it (buffer 0: the network's input), and each node's."""
+    nodes, layers = graph.nodes, report.layers
     buffer_of = [0] * len(nodes)
     sizes = [graph.input_shape.elements * per_value]  # buffer 0: the network's input
     born = [0]
@@ -242,6 +242,17 @@ def _inference_memory(
     end = len(nodes) - 1
     for output in graph.outputs:
         last[buffer_of[output]] = end
+    return sizes, born, last, buffer_of
+
+
+def _inference_memory(
+    graph: Graph, report: Report, value_bytes: int, facts: Sequence[_Facts]
+) -> tuple[list[int], Peak]:
+    """The activation bytes alive at each step, and the peak, by the rule above."""
+    nodes, layers = graph.nodes, report.layers
+    if not nodes:  # the input alone: it is the whole of the memory
+        return [], Peak(graph.input_shape.elements * value_bytes * report.batch, -1, "")
+    sizes, born, last, _ = _buffers(graph, report, value_bytes * report.batch, facts)
     change = [0] * (len(nodes) + 1)
     for size, start, stop in zip(sizes, born, last, strict=True):
         change[start] += size
@@ -250,6 +261,49 @@ def _inference_memory(
     most = max(live)
     step = live.index(most)
     return live, Peak(most, step, layers[step].name)
+
+
+class Substitution:
+    """Peak inference memory of ``report`` with one layer replaced by a chain of layers that
+    reads what it read and ends in a tensor of its output's shape, in constant time a
+    substitution after linear time once.
+
+    Only the chain's steps change: every other step keeps the tensors it had alive (the
+    replaced layer's input lives until its last reader, its output from the chain's end,
+    as before). At the chain's step ``j`` the other tensors of the layer's step are alive
+    with the tensor the step reads and the one it makes; the layer's input stays alive
+    after the first step only if a later layer or the network's end reads it.
+    """
+
+    def __init__(self, report: Report, settings: Settings | None = None) -> None:
+        graph = _graph(report)
+        value_bytes = (settings or Settings()).precision.activations.bytes
+        facts = _facts(graph, report.layers)
+        self.per_value = value_bytes * report.batch
+        self.live, _ = _inference_memory(graph, report, value_bytes, facts)
+        self.sizes, _, self.last, self.buffer_of = _buffers(graph, report, self.per_value, facts)
+        self.nodes, self.facts = graph.nodes, facts
+        self.before = list(accumulate(self.live, max, initial=0))  # before[i]: steps < i
+        self.after = list(accumulate(reversed(self.live), max, initial=0))[::-1]  # steps ≥ i
+
+    def peak(self, index: int, made: Sequence[Shape]) -> int:
+        """The peak with node ``index`` (one input, a new tensor: a conv) replaced by a
+        chain whose layers before the last make tensors of shapes ``made`` (batch aside)."""
+        node = self.nodes[index]
+        assert len(node.inputs) == 1 and self.facts[index].inference == "new"
+        source = node.inputs[0]
+        reads = 0 if source == INPUT else self.buffer_of[source]
+        x, y = self.sizes[reads], self.sizes[self.buffer_of[index]]
+        others = self.live[index] - x - y
+        stays = x if self.last[reads] > index else 0
+        sizes = [shape.elements * self.per_value for shape in made] + [y]
+        most = max(self.before[index], self.after[index + 1])
+        previous, first = x, True
+        for size in sizes:
+            held = previous + (0 if first else stays)
+            most = max(most, others + held + size)
+            previous, first = size, False
+        return most
 
 
 def _saved_activations(
@@ -391,6 +445,15 @@ def saved_activation_bytes(report: Report, activation_bytes: int = 4) -> int:
 
 
 __all__ = [
-    "OPTIMIZERS", "Hardware", "LayerCost", "NetworkCosts", "Peak", "Settings", "Training",
-    "cost", "peak_memory", "saved_activation_bytes",
+    "OPTIMIZERS",
+    "Hardware",
+    "LayerCost",
+    "NetworkCosts",
+    "Peak",
+    "Settings",
+    "Substitution",
+    "Training",
+    "cost",
+    "peak_memory",
+    "saved_activation_bytes",
 ]  # fmt: skip

@@ -99,6 +99,9 @@ class Totals(NamedTuple):
     activations: int
     cost: LayerCost | None = None
     network: NetworkCosts | None = None
+    # False for a group holding an operator convcost cannot count: its figures that depend
+    # on the operators' work are unknown (the network's totals are what was counted).
+    counted: bool = True
 
     @property
     def params_and_buffers(self) -> int:

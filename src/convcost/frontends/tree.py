@@ -465,7 +465,9 @@ class _Lowering:
         groups the layer is in, innermost first, then at the top (so a block's layers read
         each other by their own names, whatever the block's call is named); a name that
         starts with the separator (``/stem/conv1``) is a full name, looked up at the top
-        only. Only layers (and finished groups: their last layer) before it can be read."""
+        only; the separator alone (``/``), the full name of nothing, is the network's input
+        (no layer's name is empty). Only layers (and finished groups: their last layer)
+        before it can be read."""
         found: list[int] = []
         separator, names = self.separator, self.names
         for index in range(self.named, len(self.nodes)):
@@ -473,6 +475,9 @@ class _Lowering:
         self.named = len(self.nodes)
         for k, name in enumerate(node.sources):
             at = node.sources_at[k] if k < len(node.sources_at) else node.location
+            if name == separator:
+                found.append(INPUT)
+                continue
             if name.startswith(separator):
                 candidates = [name[len(separator) :]]
             else:

@@ -10,6 +10,8 @@ import csv
 import io
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
+
 from convcost.core.metrics import METRICS
 from convcost.render.escape import md_cell, md_code, visible
 from convcost.render.explain import explain_layer
@@ -21,13 +23,35 @@ if TYPE_CHECKING:
     from convcost.analyses.compare import Ratio
 
 _ADVICE = "convcost.analyses.advise.Advice"
-_HEADER = ["#", "layer", "conv", "input", "MACs", "b*", "substitute", "MACs after", "saves",
-           "share", "note"]  # fmt: skip
 _RIGHT = {0, 4, 5, 7, 8, 9}
+NOTHING = "no spatial convolution to advise on"
 
 
 def _unit(advice: Advice) -> str:
     return METRICS[advice.metric_key].unit
+
+
+def _header(advice: Advice) -> list[str]:
+    """The columns; the figures before and after are in the metric ranked by."""
+    title = METRICS[advice.metric_key].title
+    return ["#", "layer", "conv", "input", title, "b*", "substitute", f"{title} after", "saves",
+            "share", "note"]  # fmt: skip
+
+
+def _before(advice: Advice, layer: LayerAdvice) -> int | float | None:
+    """The layer's figure in the metric ranked by (peak memory: the network's)."""
+    if advice.by == "memory":
+        return advice.total
+    return METRICS[advice.metric_key].read(layer.result)
+
+
+def _after(advice: Advice, candidate: Candidate) -> int | float | None:
+    """The substitute's figure (peak memory: the network's with it)."""
+    if advice.by == "memory":
+        network = candidate.network
+        return None if network is None else network.peak_activation_bytes
+    path = candidate.path
+    return None if path is None else METRICS[advice.metric_key].read(path.totals)
 
 
 def _saving_text(advice: Advice, candidate: Candidate) -> str:
@@ -47,32 +71,34 @@ def _break_even_text(layer: LayerAdvice) -> str:
     return "-" if b is None else fixed(b.numerator, b.denominator, 1)
 
 
-def _note(advice: Advice, layer: LayerAdvice, candidate: Candidate) -> str:
-    if candidate.note:
-        return candidate.note
-    if candidate is layer.best:
-        return "best"
-    saving = advice.saving(candidate)
-    return "does not pay" if saving is not None and saving <= 0 else ""
+def _note(layer: LayerAdvice, candidate: Candidate) -> str:
+    return "best" if candidate is layer.best else candidate.note
 
 
 def _rows(advice: Advice) -> list[list[str]]:
-    rows: list[list[str]] = []
-    for rank, layer in enumerate(advice.layers[: advice.shown], 1):
-        result = layer.result
-        first = [str(rank), visible(result.name), result.config, str(result.input_shape),
-                 f"{result.macs:,}", _break_even_text(layer)]  # fmt: skip
-        for k, candidate in enumerate(layer.candidates):
-            path = candidate.path
-            rows.append([
-                *(first if k == 0 else [""] * len(first)),
-                candidate.label,
-                "-" if path is None else f"{path.totals.macs:,}",
-                _saving_text(advice, candidate),
-                _share_text(advice.share(candidate)),
-                _note(advice, layer, candidate),
-            ])  # fmt: skip
-    return rows
+    return [
+        row
+        for rank, layer in enumerate(advice.layers[: advice.shown], 1)
+        for row in _rows_of(advice, rank, layer)
+    ]
+
+
+def _rows_of(advice: Advice, rank: int, layer: LayerAdvice) -> list[list[str]]:
+    """A layer's rows: one per substitute, the layer's figures on the first."""
+    result, unit = layer.result, _unit(advice)
+    first = [str(rank), visible(result.name), result.config, str(result.input_shape),
+             figure(_before(advice, layer), unit), _break_even_text(layer)]  # fmt: skip
+    return [
+        [
+            *(first if k == 0 else [""] * len(first)),
+            candidate.label,
+            figure(_after(advice, candidate), unit),
+            _saving_text(advice, candidate),
+            _share_text(advice.share(candidate)),
+            _note(layer, candidate),
+        ]
+        for k, candidate in enumerate(layer.candidates)
+    ]
 
 
 def _title(advice: Advice, options: Options) -> str:
@@ -87,14 +113,32 @@ def _title(advice: Advice, options: Options) -> str:
             f"saves in {metric.title} (network: {total})")  # fmt: skip
 
 
+def _padded(cell: str, width: int, right: bool) -> str:
+    fill = " " * (width - cell_len(cell))
+    return fill + cell if right else cell + fill
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" if n == 1 else f"{n} {what}s"
+
+
 def _footer(advice: Advice) -> list[str]:
+    metric = "params" if advice.by == "params" else "MACs"
+    unadvised = [
+        *([f"{_count(advice.pointwise, '1×1 conv')} (a bottleneck in front of one would be a "
+           "low-rank factorisation)"] if advice.pointwise else []),
+        *([f"{_count(advice.depthwise, 'depthwise conv')} (already separable)"]
+          if advice.depthwise else []),
+    ]  # fmt: skip
     lines = [
-        f"not advised: {advice.pointwise} 1×1 convs (a bottleneck in front of one does not "
-        f"pay), {advice.depthwise} depthwise convs (already separable)",
-        "substitutes: a 1×1 bottleneck to b channels before the conv (suggested below b*), a "
-        "depthwise K×K then a 1×1 to Cout (separable), a grouped conv; inserted convs take a "
-        "bias as the conv has one, no BatchNorm",
+        *([f"not advised: {', '.join(unadvised)}"] if unadvised else []),
+        "substitutes: a 1×1 bottleneck to b channels before the conv, a depthwise K×K then a "
+        "1×1 to Cout (separable), a grouped conv; inserted convs take a bias as the conv has "
+        "one, no BatchNorm; suggested where they save in the metric ranked by",
+        f"b*: the bottleneck width at which it costs the conv's {metric} (narrower saves)",
     ]
+    if advice.by == "memory":
+        lines.append("peak memory: the network's, without and with each substitute")
     applied = advice.applied
     if applied is not None:
         lines += _applied_lines(advice)
@@ -112,9 +156,8 @@ def _applied_lines(advice: Advice) -> list[str]:
             ("params", before.params, after.params),
         )
     )
-    lines = [f"applied {applied.substitute} to {len(applied.layers)} layers: {changes}"]
-    lines += [f"not applied to {visible(name)}: {why}" for name, why in applied.skipped]
-    return lines
+    # The layers skipped are named on stderr (convcost advise), in JSON as "skipped".
+    return [f"applied {applied.substitute} to {_count(len(applied.layers), 'layer')}: {changes}"]
 
 
 def _percent(before: int, after: int) -> str:
@@ -129,7 +172,9 @@ def _explain_lines(advice: Advice) -> list[str]:
         lines.append(f"{visible(result.name)}:")
         lines += [f"  {line}" for line in explain_layer(result)]
         if layer.break_even is not None:
-            lines.append(f"  break-even width {layer.break_even_formula}")
+            lines.append(
+                f"  break-even width ({layer.break_even_metric}) {layer.break_even_formula}"
+            )
         for candidate in layer.candidates:
             if candidate.path is None:
                 lines.append(f"  {candidate.label}: {candidate.note}")
@@ -153,13 +198,23 @@ def _explain_lines(advice: Advice) -> list[str]:
     return lines
 
 
+def _nothing(advice: Advice, options: Options) -> str:
+    return (f"{options.title or advice.title}: {NOTHING} "
+            f"({_count(advice.pointwise, '1×1 conv')}, "
+            f"{_count(advice.depthwise, 'depthwise conv')})")  # fmt: skip
+
+
 @writer(_ADVICE, Format.table)
 def advise_table(advice: Advice, options: Options) -> str:
-    rows = [list(_HEADER), *_rows(advice)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(_HEADER))]
+    if not advice.layers:
+        return _nothing(advice, options)
+    header = _header(advice)
+    rows = [header, *_rows(advice)]
+    # Widths in terminal cells: a CJK or emoji name takes two a character.
+    widths = [max(cell_len(row[i]) for row in rows) for i in range(len(header))]
     lines = [_title(advice, options), ""]
     for n, row in enumerate(rows):
-        cells = [cell.rjust(w) if i in _RIGHT else cell.ljust(w)
+        cells = [_padded(cell, w, i in _RIGHT)
                  for i, (cell, w) in enumerate(zip(row, widths, strict=True))]  # fmt: skip
         lines.append((" " + "  ".join(cells)).rstrip())
         if n == 0:
@@ -172,13 +227,17 @@ def advise_table(advice: Advice, options: Options) -> str:
 
 @writer(_ADVICE, Format.markdown)
 def advise_markdown(advice: Advice, options: Options) -> str:
-    header = "| " + " | ".join(_HEADER) + " |"
-    rule = "|" + "|".join("---:" if i in _RIGHT else "---" for i in range(len(_HEADER))) + "|"
+    if not advice.layers:
+        return md_cell(_nothing(advice, options))
+    names = _header(advice)
+    header = "| " + " | ".join(names) + " |"
+    rule = "|" + "|".join("---:" if i in _RIGHT else "---" for i in range(len(names))) + "|"
     body = []
-    for row in _rows(advice):
-        cells = [md_code(row[1]) if row[1] else "", *row[2:]]
-        body.append("| " + " | ".join([row[0], *(md_cell(c) if k else c for k, c in
-                                                enumerate(cells))]) + " |")  # fmt: skip
+    for rank, layer in enumerate(advice.layers[: advice.shown], 1):
+        for k, row in enumerate(_rows_of(advice, rank, layer)):
+            name = md_code(layer.result.name) if k == 0 else ""
+            cells = [row[0], name, *row[2:]]
+            body.append("| " + " | ".join(map(md_cell, cells)) + " |")
     lines = [md_cell(_title(advice, options)), "", header, rule, *body, "", *_footer(advice)]
     if options.explain:
         lines += ["", "```text", *_explain_lines(advice), "```"]
@@ -187,6 +246,7 @@ def advise_markdown(advice: Advice, options: Options) -> str:
 
 @writer(_ADVICE, Format.csv)
 def advise_csv(advice: Advice, options: Options) -> str:
+    """As ``analyze -f csv`` writes: shapes ``16x16x8``, ratios as decimals."""
     out = io.StringIO()
     write = csv.writer(out, lineterminator="\n").writerow
     write(["rank", "layer", "conv", "input", "macs", "break_even", "substitute",
@@ -196,15 +256,15 @@ def advise_csv(advice: Advice, options: Options) -> str:
         result = layer.result
         b = layer.break_even
         for candidate in layer.candidates:
-            path, share = candidate.path, advice.share(candidate)
-            write([rank, visible(result.name), result.config, str(result.input_shape),
-                   result.macs, "" if b is None else str(b), candidate.label,
+            path, share, saving = candidate.path, advice.share(candidate), candidate.saving
+            write([rank, visible(result.name), result.config, result.input_shape.ascii,
+                   result.macs, "" if b is None else float(b), candidate.label,
                    "" if path is None else path.totals.macs,
                    "" if path is None else path.totals.params,
-                   "" if advice.saving(candidate) is None else advice.saving(candidate),
-                   "" if share is None else str(share) if not isinstance(share, float) else share,
+                   "" if saving is None else saving,
+                   "" if share is None else float(share),
                    "yes" if candidate.suggested else "no",
-                   _note(advice, layer, candidate)])  # fmt: skip
+                   _note(layer, candidate)])  # fmt: skip
     return out.getvalue().rstrip("\n")
 
 
@@ -221,7 +281,7 @@ def _candidate_json(advice: Advice, layer: LayerAdvice, candidate: Candidate) ->
         "share": None if share is None else float(share),
         "suggested": candidate.suggested,
         "best": candidate is layer.best,
-        "note": _note(advice, layer, candidate),
+        "note": _note(layer, candidate),
     }
 
 
@@ -237,6 +297,7 @@ def _layer_json(advice: Advice, rank: int, layer: LayerAdvice) -> dict[str, Any]
         "params": result.params,
         "break_even": None if b is None else float(b),
         "break_even_exact": None if b is None else str(b),
+        "break_even_metric": None if b is None else layer.break_even_metric,
         "substitutes": [_candidate_json(advice, layer, c) for c in layer.candidates],
     }
 

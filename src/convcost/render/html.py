@@ -265,8 +265,8 @@ def compare_html(comparison: Comparison, options: Options) -> str:
     lines = [Line(p.width, p.report.totals.macs, p.name) for p in comparison.bottlenecks
              if p.width is not None]  # fmt: skip
     chart = break_even_chart(direct, direct * b.denominator, b.numerator, float(b), lines)
-    said = "".join(f"<li>{html_text(line)}</li>" for line in
-                   [*saving_lines(comparison, options.unit), *time_lines(comparison)])  # fmt: skip
+    lines_said = [*saving_lines(comparison, options.unit), *time_lines(comparison, options.unit)]
+    said = "".join(f"<li>{html_text(line)}</li>" for line in lines_said)
     paths = "".join(_path_section(p.name, p.report) for p in comparison.paths)
     body = (
         f"<h1>convcost compare: {html_text(title)}</h1><ul>{said}</ul>"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -51,14 +52,49 @@ class _Console(Console):
         return super().render_str(visible(text), **options)
 
 
-def _natural(console: Console) -> bool:
-    """Whether tables are printed at their natural width: off a terminal (a file, a pipe, a
-    CI log), unless COLUMNS sets a width, as ``docker ps`` and ``kubectl`` do."""
-    return not console.is_terminal and not os.environ.get("COLUMNS", "").strip()
+def _set_columns() -> int | None:
+    """COLUMNS as a width, or None where it is unset or no width (``0``, ``-5``, ``abc``):
+    such a value is ignored, as if unset."""
+    text = os.environ.get("COLUMNS", "").strip()
+    return int(text) if text.isascii() and text.isdigit() and int(text) > 0 else None
+
+
+def _on_a_terminal() -> bool:
+    """Whether stdout is a terminal: the stream's own answer, not Rich's (FORCE_COLOR and
+    TTY_COMPATIBLE make Rich colour a pipe, which is still no terminal to fit)."""
+    isatty = getattr(sys.stdout, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:  # a closed stream
+        return False
+
+
+def _terminal_width() -> int:
+    """The terminal's width, as Rich finds it but for COLUMNS (80 when it says none)."""
+    for fd in (1, 0, 2):
+        try:
+            return os.get_terminal_size(fd).columns or 80
+        except (OSError, ValueError):
+            continue
+    return 80
+
+
+def _width_to_fit() -> int:
+    """The width tables are fitted to: COLUMNS where it is a width, else the terminal's;
+    off a terminal, _UNBOUNDED (the natural width, as ``docker ps`` and ``kubectl`` do)."""
+    columns = _set_columns()
+    if columns is not None:
+        return columns
+    return _terminal_width() if _on_a_terminal() else _UNBOUNDED
 
 
 _UNBOUNDED = 1 << 20
 """The width of a console off a terminal: no line of text is folded."""
+
+
+def _natural(console: Console) -> bool:
+    """Whether tables are printed at their natural width (``_width_to_fit``)."""
+    return console.width >= _UNBOUNDED
 
 
 @contextmanager
@@ -66,9 +102,9 @@ def _console() -> Iterator[Console]:
     """A console whose output is written in one piece at the end, trailing blanks trimmed."""
     # Text is shown as given: Rich would otherwise colour numbers (highlight), read "[...]"
     # in a layer's name as a style tag (markup; "[/]" was a crash) and ":name:" as an emoji.
-    console = _Console(highlight=False, markup=False, emoji=False, soft_wrap=False)
-    if _natural(console):  # lines, as tables, whole: a file or a log wraps them if it will
-        console.width = _UNBOUNDED
+    # The height too, or a dumb terminal (TERM=dumb) would be 80 wide whatever was set.
+    console = _Console(highlight=False, markup=False, emoji=False, soft_wrap=False,
+                       width=_width_to_fit(), height=25)  # fmt: skip
     with console.capture() as capture:
         yield console
     sys.stdout.write("".join(line.rstrip() + "\n" for line in capture.get().splitlines()))
@@ -116,12 +152,18 @@ def _metric_columns(unit: str, total: Totals | None) -> list[Column]:
 
 
 class _Cell(NamedTuple):
-    """A column of the table: whether it holds figures (never wrapped), how it is aligned,
-    and its cell for a line."""
+    """A column of a table: how it is aligned, its cell for a row, and whether it wraps:
+    ``fold`` 0, never (a name, a figure); else between words, never within one, and never
+    narrower than ``fold`` where its cells are wider (a column of one word a line reads
+    badly: a figure gives way first)."""
 
-    number: bool
     justify: Literal["left", "right"]
-    cell: Callable[[_Line], str]
+    cell: Callable[[Any], str]
+    fold: int = 0
+
+
+_OP_WIDTH = 12
+"""The op column's narrowest width where its cells are wider ("conv 3x3 s2" on a line)."""
 
 
 def _columns(unit: str, total: Totals | None = None) -> dict[str, _Cell]:
@@ -132,12 +174,12 @@ def _columns(unit: str, total: Totals | None = None) -> dict[str, _Cell]:
         return lambda x: "" if x.figures is None else text(x.figures)
 
     return {
-        "layer": _Cell(False, "left", lambda x: x.name),
-        "op": _Cell(False, "left", lambda x: x.op),
-        "input": _Cell(True, "left", lambda x: x.input),
-        "output": _Cell(True, "left", lambda x: x.output),
-        **{c.title: _Cell(True, c.justify, figure(c)) for c in _metric_columns(unit, total)},
-        "bound": _Cell(True, "left", _bound),
+        "layer": _Cell("left", lambda x: x.name),
+        "op": _Cell("left", lambda x: x.op, _OP_WIDTH),
+        "input": _Cell("left", lambda x: x.input),
+        "output": _Cell("left", lambda x: x.output),
+        **{c.title: _Cell(c.justify, figure(c)) for c in _metric_columns(unit, total)},
+        "bound": _Cell("left", _bound),
     }
 
 
@@ -146,7 +188,7 @@ def _bound(line: _Line) -> str:
     return figures.cost.bound if figures is not None and figures.cost is not None else ""
 
 
-def _cells(columns: dict[str, _Cell], lines: list[_Line], headers: list[str]) -> list[list[str]]:
+def _cells(columns: dict[str, _Cell], lines: Sequence[Any], headers: list[str]) -> list[list[str]]:
     """The lines' cells, made ``visible`` (as Rich's console would) so that their widths are
     what shows."""
     cell_of = [columns[h].cell for h in headers]
@@ -154,26 +196,22 @@ def _cells(columns: dict[str, _Cell], lines: list[_Line], headers: list[str]) ->
     return [row if "".join(row).isprintable() else [visible(c) for c in row] for row in cells]
 
 
-def _widths(headers: list[str], cells: list[list[str]], least: bool = False) -> list[int]:
-    """Each column's width unwrapped, or (``least``) its narrowest: the op's longest word
-    (it wraps between words), any other cell whole (a layer's name is never split)."""
+def _widths(
+    columns: dict[str, _Cell], headers: list[str], cells: list[list[str]], least: bool = False
+) -> list[int]:
+    """Each column's width unwrapped, or (``least``) its narrowest: a wrapping column's
+    longest word (``_Cell.fold``), any other cell whole (a name is never split)."""
     widths = [cell_len(h) for h in headers]
-    op = headers.index("op") if least and "op" in headers else -1
-    natural_op = 0
+    folds = [columns[h].fold if least else 0 for h in headers]
+    natural = [0] * len(headers)
     for row in cells:
         for i, cell in enumerate(row):
-            if i == op:
+            if folds[i]:
                 widths[i] = max(widths[i], *map(cell_len, cell.split()), 0)
-                natural_op = max(natural_op, cell_len(cell))
+                natural[i] = max(natural[i], cell_len(cell))
             elif len(cell) > widths[i] or not cell.isascii():
                 widths[i] = max(widths[i], cell_len(cell))
-    if op >= 0:  # a column of one word a line reads badly: a figure gives way first
-        widths[op] = max(widths[op], min(natural_op, _OP_WIDTH))
-    return widths
-
-
-_OP_WIDTH = 12
-"""The op column's narrowest width where its cells are wider ("conv 3x3 s2" on a line)."""
+    return [max(w, min(n, f)) if f else w for w, n, f in zip(widths, natural, folds, strict=True)]
 
 
 def _width(widths: list[int]) -> int:
@@ -183,27 +221,28 @@ def _width(widths: list[int]) -> int:
 
 
 def _table(
-    columns: dict[str, _Cell], lines: list[_Line], headers: list[str], cells: list[list[str]],
-    op_width: int,
+    columns: dict[str, _Cell], lines: Sequence[Any], headers: list[str], cells: list[list[str]],
+    least: list[int],
 ) -> Table:  # fmt: skip
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, padding=(0, 1))
-    for header in headers:
-        if header == "op":  # wraps between words, never within one
-            table.add_column(header, overflow="fold", min_width=op_width)
+    for header, width in zip(headers, least, strict=True):
+        column = columns[header]
+        if column.fold:  # wraps between words, never within one
+            table.add_column(header, overflow="fold", min_width=width)
         else:
-            table.add_column(header, justify=columns[header].justify, no_wrap=True)
+            table.add_column(header, justify=column.justify, no_wrap=True)
     for line, row in zip(lines, cells, strict=True):
         table.add_row(*row, style="bold" if line.bold else None, end_section=line.last)
     return table
 
 
 def _plain(
-    columns: dict[str, _Cell], lines: list[_Line], headers: list[str], cells: list[list[str]]
+    columns: dict[str, _Cell], lines: Sequence[Any], headers: list[str], cells: list[list[str]]
 ) -> str:
     """The text Rich writes for ``_table`` when nothing wraps and no style shows, made
     directly: Rich lays out ~1,000 rows a second, which made a 10,000-layer table take 14 s
     (tests keep the two alike)."""
-    widths = _widths(headers, cells)
+    widths = _widths(columns, headers, cells)
     right = [columns[h].justify == "right" for h in headers]
 
     def row_text(row: list[str]) -> str:
@@ -251,36 +290,97 @@ def _unstyled(console: Console) -> bool:
 
 def _print_table(
     console: Console,
-    title: str,
+    title: str | None,
     columns: dict[str, _Cell],
-    lines: list[_Line],
+    lines: Sequence[Any],
     header_choices: list[list[str]],
-    blocks: _Blocks,
-    unit: str,
+    narrow: Callable[[], None],
 ) -> None:
-    """The title, then the widest table whose columns fit the terminal whole (a layer's
-    name is never split, an op wraps between words), or one block per row if none does.
-    Off a terminal (``_natural``), or past BIG_TABLE rows, the first table unwrapped at its
-    natural width."""
-    console.print(title, overflow="fold")
-    if _natural(console) or len(lines) > BIG_TABLE:
-        headers = header_choices[0]
-        plain = _plain(columns, lines, headers, _cells(columns, lines, headers))
-        console.print(Segments([Segment(plain)]), crop=False)
-        return
-    for headers in header_choices:
+    """The title, then the widest table whose columns fit the width whole (a name is never
+    split, a ``fold`` column wraps between words), or ``narrow`` (a block per row) if none
+    does. Off a terminal (``_natural``) the first table, unwrapped at its natural width.
+    Past BIG_TABLE rows nothing wraps: the widest table that fits unwrapped, else the
+    narrowest, through the plain writer."""
+    if title is not None:
+        _pack(console, _title_words(visible(title)))
+    natural, big = _natural(console), len(lines) > BIG_TABLE
+    for headers in header_choices[:1] if natural else header_choices:
         cells = _cells(columns, lines, headers)
-        least = _widths(headers, cells, least=True)
-        if _width(least) > console.width:
+        fits = natural or _width(_widths(columns, headers, cells)) <= console.width
+        if big or (fits and _unstyled(console)):
+            if fits or headers is header_choices[-1]:
+                plain = _plain(columns, lines, headers, cells)
+                console.print(Segments([Segment(plain)]), crop=False)
+                return
             continue
-        if _width(_widths(headers, cells)) <= console.width and _unstyled(console):
-            plain = _plain(columns, lines, headers, cells)
-            console.print(Segments([Segment(plain)]), crop=False)
-        else:  # Rich wraps the op between words, and shows the total in bold
-            op_width = least[headers.index("op")] if "op" in headers else 0
-            console.print(_table(columns, lines, headers, cells, op_width))
-        return
-    _print_blocks(console, blocks, unit)
+        least = _widths(columns, headers, cells, least=True)
+        if natural or _width(least) <= console.width:
+            # Rich wraps a fold column between words, and shows a bold row in bold
+            console.print(_table(columns, lines, headers, cells, least), crop=not natural)
+            return
+    narrow()
+
+
+_UNITS = re.compile(r"[%×]|[kMGT]?B(/s)?|[µmn]?s|MACs|FLOPs|params|channels?")
+"""A word that stays on the line of the number before it (``12.35 µs``, ``(−89.7 %)``)."""
+
+
+def _title_words(title: str) -> list[str]:
+    """A title's words for ``_pack``: an inline spec's layers (``conv 1x1 16 |``) and the
+    sides of a diff (``... →``) each kept whole, so a wrapped title never parts a layer's
+    kernel from its filters."""
+    if " | " not in title:
+        return _words(title)
+    return [part for part in re.split(r"(?<=[|→]) ", title) if part]
+
+
+def _words(text: str) -> list[str]:
+    """``text``'s words, a number and its unit as one."""
+    words: list[str] = []
+    for word in text.split(" "):
+        if words and words[-1][-1:].isdigit() and _UNITS.fullmatch(word.rstrip(",.;:)")):
+            words[-1] += " " + word
+        else:
+            words.append(word)
+    return words
+
+
+def _pack(
+    console: Console, words: list[str], indent: str = "", style: str | None = None,
+    hanging: str | None = None,
+) -> None:  # fmt: skip
+    """``words`` (each never broken) as lines as wide as the console: the first after
+    ``indent``, the others after ``hanging`` (``indent`` unless given)."""
+    width, lead = console.width, indent
+    line: list[str] = []
+    for word in words:
+        if line and cell_len(lead + " ".join([*line, word])) > width:
+            console.print(Text(lead + " ".join(line).rstrip(), style=style or ""), overflow="fold")
+            line, lead = [], indent if hanging is None else hanging
+        if line or word:  # no blank at a line's start
+            line.append(word)
+    console.print(Text(lead + " ".join(line).rstrip(), style=style or ""), overflow="fold")
+
+
+def _say(console: Console, text: str, style: str | None = None, hanging: str | None = None) -> None:
+    """A line of text, wrapped between words (never between a number and its unit), its
+    continuation lines indented as it is (or by ``hanging``)."""
+    text = visible(text)
+    body = text.lstrip(" ")
+    _pack(console, _words(body), text[: len(text) - len(body)], style, hanging)
+
+
+def _items(items: Sequence[tuple[str, str]]) -> list[str]:
+    """``label value, label value`` as words for ``_pack``: a label never apart from its
+    value's first word."""
+    words: list[str] = []
+    for i, (label, value) in enumerate(items):
+        parts = _words(visible(value))
+        parts[0] = f"{visible(label)} {parts[0]}"
+        if i < len(items) - 1:
+            parts[-1] += ","
+        words += parts
+    return words
 
 
 def _print_blocks(console: Console, blocks: _Blocks, unit: str) -> None:
@@ -289,29 +389,70 @@ def _print_blocks(console: Console, blocks: _Blocks, unit: str) -> None:
     texts = Texts()
     for path, rows, report in blocks:
         if path is not None:
-            console.print(f"{path}:", style="bold")
+            _say(console, f"{path}:", style="bold")
         for row in rows:
             figures: LayerResult | Totals = row.totals if isinstance(row, GroupResult) else row
             if isinstance(row, GroupResult):
                 head, style = f"{row.name}: {row.kind}", "bold"
             else:
                 head, style = f"{row.name}: {_op(row, texts)}", None
-            console.print(head.rstrip(), overflow="fold", style=style)
-            console.print(f"  {row.input_shape} → {row.output_shape}", overflow="fold")
-            work = (
-                f"{grouped(count(figures, unit))} ({short(count(figures, unit))}), "
-                f"params {grouped(figures.params)}"
-                if getattr(figures, "counted", True)
-                else f"{UNKNOWN}, params {UNKNOWN}"
-            )
-            console.print(f"  {unit_label(unit)} {work}", overflow="fold")
-        t = report.totals
-        console.print(
-            f"total: {unit_label(unit)} {grouped(count(t, unit))} ({short(count(t, unit))}),"
-            f" params {grouped(t.params)}",
-            style="bold",
-            overflow="fold",
-        )
+            _say(console, head.rstrip(), style, hanging=_HEAD_HANGING)
+            _say(console, f"  {row.input_shape} → {row.output_shape}")
+            _pack(console, _items(_work(figures, unit)), "  ")
+        work = _items(_work(report.totals, unit))
+        _pack(console, ["total:", *work], style="bold", hanging="  ")
+
+
+_HEAD_HANGING = "    "
+"""The indent of a block's first line's continuation: deeper than the block's lines."""
+
+
+def _work(figures: LayerResult | Totals, unit: str) -> list[tuple[str, str]]:
+    """A row's work and params for the narrow layout (``?`` where unknown)."""
+    known = metric_column(unit).text(figures)
+    work = known if known == UNKNOWN else f"{known} ({short(count(figures, unit))})"
+    return [(unit_label(unit), work), ("params", metric_column("params").text(figures))]
+
+
+class _Row(NamedTuple):
+    """A row of a table of text cells (check, diff, models, devices)."""
+
+    cells: Sequence[str]
+    bold: bool = False
+    last: bool = False
+
+
+def _grid(headers: Sequence[str], right: Sequence[str] = (),
+          fold: dict[str, int] | None = None) -> dict[str, _Cell]:  # fmt: skip
+    """Columns for ``_Row``s: the i-th header, the i-th cell; ``right`` aligned right,
+    ``fold`` (header → narrowest width) wrapped between words."""
+    fold = fold or {}
+
+    def nth(i: int) -> Callable[[_Row], str]:
+        return lambda row: row.cells[i]
+
+    return {
+        h: _Cell("right" if h in right else "left", nth(i), fold.get(h, 0))
+        for i, h in enumerate(headers)
+    }
+
+
+def _print_rows(
+    console: Console, title: str | None, columns: dict[str, _Cell], rows: list[_Row],
+    give_way: list[str],
+) -> None:  # fmt: skip
+    """A table of text cells as analyze's is laid out (``_print_table``); where no columns
+    fit, a block per row: its first cell, then ``header value`` for the others."""
+    headers = list(columns)
+
+    def narrow() -> None:
+        for row in rows:
+            _say(console, row.cells[0], "bold" if row.bold else None, _HEAD_HANGING)
+            shown = [(h, c) for h, c in zip(headers[1:], row.cells[1:], strict=True) if c]
+            if shown:
+                _pack(console, _items(shown), "  ", style="bold" if row.bold else None)
+
+    _print_table(console, title, columns, rows, _choices(headers, give_way), narrow)
 
 
 def _explain(console: Console, results: list[tuple[str, LayerResult]], unit: str) -> None:
@@ -322,7 +463,7 @@ def _explain(console: Console, results: list[tuple[str, LayerResult]], unit: str
         if lines:
             console.print(f"{label} ({r.kind}):")
         for line in lines:
-            console.print(f"  {line}", overflow="fold")
+            _say(console, f"  {line}")
 
 
 def _choices(headers: list[str], give_way: list[str]) -> list[list[str]]:
@@ -360,17 +501,16 @@ def print_analyze(
     with _console() as console:
         lines = _lines(report, False, None, depth)
         blocks = [(None, shown_rows(report, depth), report)]
-        _print_table(console, title, columns, lines, _choices(headers, give_way), blocks, unit)
+        choices = _choices(headers, give_way)
+        _print_table(console, title, columns, lines, choices,
+                     lambda: _print_blocks(console, blocks, unit))  # fmt: skip
         if count_buffers:
             t = report.totals
-            console.print(
-                f"params + buffers: {grouped(t.params_and_buffers)} (Keras: trainable "
-                f"{grouped(t.params)} + non-trainable BatchNorm moving mean/variance "
-                f"{grouped(t.buffers)})",
-                overflow="fold",
-            )
+            _say(console, f"params + buffers: {grouped(t.params_and_buffers)} (Keras: trainable "
+                          f"{grouped(t.params)} + non-trainable BatchNorm moving mean/variance "
+                          f"{grouped(t.buffers)})")  # fmt: skip
         for line in footer_lines(report):
-            console.print(line, overflow="fold")
+            _say(console, line)
         if explain:
             _explain(console, [(r.name, r) for r in report.layers], unit)
 
@@ -391,9 +531,10 @@ def print_compare(comparison: Comparison, options: Options) -> None:
     blocks = [(p.name, p.report.layers, p.report) for p in comparison.paths]
     with _console() as console:
         choices = _choices(headers, ["≈", "params", "bound"])
-        _print_table(console, title, _columns(unit), lines, choices, blocks, unit)
-        for line in saving_lines(comparison, unit) + time_lines(comparison):
-            console.print(line, overflow="fold")
+        _print_table(console, title, _columns(unit), lines, choices,
+                     lambda: _print_blocks(console, blocks, unit))  # fmt: skip
+        for line in saving_lines(comparison, unit) + time_lines(comparison, unit):
+            _say(console, line)
         if explain:
             labelled = [
                 (f"{p.name}/{r.name}", r) for p in comparison.paths for r in p.report.layers
@@ -409,68 +550,53 @@ def print_shape(result: LayerShape, options: Options) -> None:
     h, w = layer.axes
     with _console() as console:
         console.print(f"{report.input_shape} → {layer.kind} {layer.config} → {report.output_shape}")
-        console.print(f"H: {h.formula()}", overflow="fold")
-        console.print(f"W: {w.formula()}", overflow="fold")
+        _say(console, f"H: {h.formula()}")
+        _say(console, f"W: {w.formula()}")
         if explain:
             for line in explain_layer(layer):
                 if not line.startswith(("H:", "W:", "H, W:")):
-                    console.print(line, overflow="fold")
+                    _say(console, line)
 
 
 @writer("convcost.analyses.models.Models", Format.table)
 def print_models(models: Models, options: Options) -> None:
-    columns = [*work_columns("macs"), metric_column("params")]
+    figures = [*work_columns("macs"), metric_column("params")]
+    headers = ["model", "input", *(c.title for c in figures), "source"]
+    columns = _grid(headers, [c.title for c in figures], {"source": _SOURCE_WIDTH})
+    rows = [
+        _Row([name, str(report.input_shape), *(c.text(report.totals) for c in figures), source])
+        for name, source, report in models.entries
+    ]
     with _console() as console:
-        # The sources read badly folded into a narrow column: only where there is room.
-        with_source = console.width >= 120
-        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, padding=(0, 1))
-        for header in ("model", "input"):
-            table.add_column(header, no_wrap=True, justify="left")
-        for column in columns:
-            table.add_column(column.title, no_wrap=True, justify=column.justify)
-        if with_source:
-            table.add_column("source", overflow="fold")
-        for name, description, report in models.entries:
-            cells = [name, str(report.input_shape), *(c.text(report.totals) for c in columns)]
-            table.add_row(*cells, *([description] if with_source else []))
-        console.print(table)
+        _print_rows(console, None, columns, rows, ["source", "≈", "input"])
+
+
+_SOURCE_WIDTH = 40
+"""The narrowest a source or a device's name is shown: folded narrower, they read badly."""
 
 
 @writer("convcost.core.devices.Devices", Format.table)
 def print_devices(devices: Devices, options: Options) -> None:
     from convcost.render.text import device_rates
 
+    rates = ["fp32", "fp16", "bf16", "int8", "bandwidth"]
+    columns = _grid(["device", *rates, "name"], rates, {"name": _SOURCE_WIDTH})
+    rows = [_Row([d.key, *device_rates(d), d.name]) for d in devices.entries]
     with _console() as console:
-        # The names read badly folded into a narrow column: only where there is room.
-        with_name = console.width >= 120
-        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, padding=(0, 1))
-        table.add_column("device", no_wrap=True)
-        for header in ("fp32", "fp16", "bf16", "int8", "bandwidth"):
-            table.add_column(header, justify="right", no_wrap=True)
-        if with_name:
-            table.add_column("name", overflow="fold")
-        for device in devices.entries:
-            table.add_row(device.key, *device_rates(device), *([device.name] if with_name else []))
-        console.print(table)
-        console.print("Dense peaks (no sparsity); sources: convcost devices --format markdown "
-                      "or json.", overflow="fold")  # fmt: skip
+        _print_rows(console, None, columns, rows, ["name", "bf16", "int8", "fp16"])
+        _say(console, "Dense peaks (no sparsity); sources: convcost devices --format markdown "
+                      "or json.")  # fmt: skip
 
 
 @writer("convcost.analyses.budget.Checks", Format.table)
 def print_checks(checks: Checks, options: Options) -> None:
     from convcost.render import checks as check_rows
 
-    rows = check_rows.checks_table_rows(checks)
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, padding=(0, 1))
-    table.add_column("config", overflow="fold")
-    table.add_column("budget", no_wrap=True)
-    for header in ("actual", "limit", "headroom", "%"):
-        table.add_column(header, justify="right", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    for row in rows:
-        table.add_row(*row, style="bold" if row[-1] != "PASS" else None)
+    figures = ["actual", "limit", "headroom", "%"]
+    columns = _grid(["config", "budget", *figures, "status"], figures)
+    rows = [_Row(row, bold=row[-1] != "PASS") for row in check_rows.checks_table_rows(checks)]
     with _console() as console:
-        console.print(table)
+        _print_rows(console, None, columns, rows, ["%", "limit", "headroom"])
 
 
 @writer("convcost.analyses.diff.Diff", Format.table)
@@ -479,18 +605,12 @@ def print_diff(result: Diff, options: Options) -> None:
 
     rows, headers = diffs.table_rows(result, options.show_all), diffs.TABLE_HEADERS
     title, summary = " → ".join(options.names), diffs.summary(result)
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
-                  collapse_padding=True, padding=(0, 1))  # fmt: skip
-    for header in headers:
-        numeric = header not in ("layer", "change")
-        table.add_column(header, justify="right" if numeric else "left", overflow="fold",
-                         no_wrap=numeric)  # fmt: skip
-    for row in rows:
-        table.add_row(*row)
+    columns = _grid(headers, [h for h in headers if h not in ("layer", "change")],
+                    {"change": _OP_WIDTH})  # fmt: skip
     with _console() as console:
         if rows:
-            console.print(table)
+            _print_rows(console, title, columns, [_Row(r) for r in rows], ["Δ %", "Δ params"])
         else:
-            console.print(title)
-        console.print(summary, overflow="fold")
-        console.print(diffs.memory_line(result), overflow="fold")
+            _say(console, title)
+        _say(console, summary)
+        _say(console, diffs.memory_line(result))

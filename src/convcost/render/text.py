@@ -515,7 +515,7 @@ def compare_markdown(comparison: Comparison, options: Options) -> str:
     rows = [row for p in comparison.paths for row in _md_layers(p.report, columns, [p.name])]
     text = _md_table(["path", *_md_header(columns)], rows, _md_right(columns, 1))
     text += "\n\n" + "\n".join(f"- {line}" for line in saving_lines(comparison, options.unit))
-    text += "".join(f"\n- {md_text(line)}" for line in time_lines(comparison))
+    text += "".join(f"\n- {md_text(line)}" for line in time_lines(comparison, options.unit))
     if _explained(options):
         results = [r for p in comparison.paths for r in p.report.layers]
         text += "\n\n" + _md_explain(results, options.unit)

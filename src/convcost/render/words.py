@@ -35,16 +35,27 @@ def saving_lines(comparison: Comparison, unit: str = "macs") -> list[str]:
     ]
     b = comparison.break_even
     whole, rest = divmod(b.numerator, b.denominator)  # both positive
-    if rest == 0:
-        verdict = f"up to {whole - 1} channels save MACs, {whole} breaks even"
+    saving = whole - 1 if rest == 0 else whole  # the widest bottleneck that saves MACs
+    if saving == 0:
+        verdict = "no bottleneck saves MACs"
+    elif saving == 1:
+        verdict = "a bottleneck of 1 channel saves MACs"
     else:
-        verdict = f"up to {whole} channels save MACs, wider ones cost more"
-    lines.append(f"break-even width {comparison.break_even_formula}: bottlenecks of {verdict}")
+        verdict = f"bottlenecks of up to {saving} channels save MACs"
+    if rest == 0:
+        verdict += f", {whole} breaks even"
+    elif saving:
+        verdict += ", wider ones cost more"
+    # The formula is of MACs; in FLOPs a bottleneck's bias additions move it (lower).
+    what = "MAC break-even width" if unit == "flops" else "break-even width"
+    lines.append(f"{what} {comparison.break_even_formula}: {verdict}")
     return lines
 
 
 def _times(ratio: Ratio | tuple[int, int], what: str) -> str:
     direct, path = ratio  # both positive
+    if direct == path:
+        return f"the same {what}"
     # The bottleneck's change against the direct path: (path − direct) / direct, in per cent.
     sign = "−" if path < direct else "+"
     percent = f"({sign}{fixed(100 * abs(path - direct), direct, 1)} %)"
@@ -111,10 +122,11 @@ def footer_lines(report: Report) -> list[str]:
     return lines
 
 
-def time_lines(comparison: Comparison) -> list[str]:
+def time_lines(comparison: Comparison, unit: str = "macs") -> list[str]:
     """With a device: each path's roofline time against the direct path's, and plainly
-    where a bottleneck saves less time than MACs (its layers' bytes, not their MACs, set
-    their time: the extra tensor a bottleneck writes and reads)."""
+    where a bottleneck saves less time than work (MACs or FLOPs: ``unit``; its layers'
+    bytes, not their MACs, set their time: the extra tensor a bottleneck writes and
+    reads)."""
     direct = comparison.direct.report.totals
     network = direct.network
     if network is None or network.settings.device is None or direct.cost is None:
@@ -131,17 +143,17 @@ def time_lines(comparison: Comparison) -> list[str]:
         if time is None or time <= 0:
             continue
         saved = 100 * (direct_time - time) / direct_time
-        mac_saved = float(saving.macs_saving_percent)
+        direct_work = count(comparison.direct.report.totals, unit)
+        work = direct_work, count(saving.path.report.totals, unit)
+        work_saved = 100 * (work[0] - work[1]) / work[0] if work[0] else 0.0
         factor = direct_time / time
         change = (
             f"{factor:.2f}× less time (−{saved:.1f} %)"
             if time <= direct_time
             else f"{1 / factor:.2f}× more time (+{-saved:.1f} %)"
         )
-        line = (
-            f"{saving.path.name}: {seconds(time)}, {change} for {_times(saving.macs_ratio, 'MACs')}"
-        )
-        if mac_saved > 0 and saved < mac_saved:
+        line = f"{saving.path.name}: {seconds(time)}, {change} for {_times(work, unit_label(unit))}"
+        if work_saved > 0 and saved < work_saved:
             bound = [
                 layer.name
                 for layer in saving.path.report.layers
@@ -151,8 +163,8 @@ def time_lines(comparison: Comparison) -> list[str]:
                 names = " and ".join(bound)
                 verb, whose = ("is", "its") if len(bound) == 1 else ("are", "their")
                 line += (
-                    f": it saves less time than MACs, as {names} {verb} memory-bound (bytes "
-                    f"moved, not MACs, set {whose} time)"
+                    f": it saves less time than {unit_label(unit)}, as {names} {verb} "
+                    f"memory-bound (bytes moved, not {unit_label(unit)}, set {whose} time)"
                 )
         lines.append(line)
     return lines

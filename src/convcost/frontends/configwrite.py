@@ -1,16 +1,16 @@
-"""A network's graph written as a YAML config that reads back as the same graph: every node
+"""A network's graph written as a YAML config that reads back as the same graph (the config
+reader's inverse: tests/test_advise.py reads every zoo model back through it): every node
 a layer with its name and the settings that differ from its kind's defaults, named groups
 for scopes, ``from:`` where a layer reads other than the layer before it (full names, so
 no lookup can find another), merges as ``{type: concat|add|mul, from: [...]}``.
 
-What a config cannot say is refused: a layer after the first that reads the network's input
-(``from:`` names layers only), a group left and come back to, an operator convcost does not
-count. Groups are written as ``group:``: a block's or a repeat's label is not kept.
+The network's input is written ``from: /`` (the separator alone). What a config cannot say is
+refused: a group left and come back to, an operator convcost does not count. Groups are
+written as ``group:``: a block's or a repeat's label is not kept.
 """
 
 from __future__ import annotations
 
-import json
 import re
 
 from convcost.core.errors import ConvcostError
@@ -25,9 +25,29 @@ _RESERVED = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
 
 def text(value: str) -> str:
     """A string as a YAML scalar: plain when it cannot be read as anything else."""
-    if _PLAIN.match(value) and value.lower() not in _RESERVED:
+    if _PLAIN.fullmatch(value) and value.lower() not in _RESERVED:
         return value
-    return json.dumps(value, ensure_ascii=False)  # a JSON string is a YAML double-quoted one
+    return _quoted(value)
+
+
+def _quoted(value: str) -> str:
+    """A YAML double-quoted scalar in ASCII: YAML refuses some characters written as they are
+    (DEL) and folds others (NEL, U+2028), where its escapes keep every one (beyond U+FFFF as
+    ``\\U``: YAML takes no JSON surrogate pair)."""
+    out = []
+    for char in value:
+        code = ord(char)
+        if char in '"\\':
+            out.append("\\" + char)
+        elif 0x20 <= code < 0x7F:
+            out.append(char)
+        elif code < 0x100:
+            out.append(f"\\x{code:02x}")
+        elif code < 0x10000:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    return '"' + "".join(out) + '"'
 
 
 def scalar(value: object) -> str:
@@ -121,11 +141,7 @@ def _node(graph: Graph, index: int, node: GraphNode, separator: str) -> str:
     pairs = layer_settings(node.layer)
     pairs.insert(1, ("name", text(node.local)))
     if node.inputs != (index - 1,):
-        if INPUT in node.inputs:
-            raise ConvcostError(
-                f"layer '{node.name}' reads the network's input after other layers; a config's "
-                "from: names layers only"
-            )
-        names = [text(separator + graph.nodes[i].name) for i in node.inputs]
+        names = [text(separator + ("" if i == INPUT else graph.nodes[i].name))
+                 for i in node.inputs]  # fmt: skip
         pairs.insert(2, ("from", names[0] if len(names) == 1 else f"[{', '.join(names)}]"))
     return ", ".join(f"{key}: {value}" for key, value in pairs)
