@@ -5,6 +5,7 @@ options refused."""
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -125,6 +126,21 @@ def test_every_zoo_model_at_half_width_matches_pytorch(name: str) -> None:
     assert report.macs < whole.macs and report.params < whole.params
 
 
+@pytest.mark.parametrize(
+    ("scaling", "said"),
+    [({"resolution": 8}, "resolution 8"),
+     ({"resolution": 8, "width_multiplier": "1/2"}, "width multiplier 0.5, resolution 8")],
+)  # fmt: skip
+def test_a_fault_met_at_a_resolution_says_so(scaling: dict[str, str | int], said: str) -> None:
+    with pytest.raises(convcost.ConvcostError) as caught:
+        convcost.analyze("vgg16", **scaling)  # type: ignore[arg-type]
+    assert caught.value.message == (
+        f"at {said}: layer 'maxpool4' (maxpool on 1×1×512): kernel 2x2 does not fit the 1x1 "
+        "input with valid padding; the smallest input it fits is 2x2 (or pad more, e.g. "
+        "padding: same)"
+    )
+
+
 def test_a_group_count_that_stops_dividing_is_refused() -> None:
     with pytest.raises(convcost.ConvcostError) as caught:
         convcost.analyze("regnet_y_400mf", width_multiplier=0.5, divisor=8)
@@ -146,10 +162,24 @@ def test_the_head_keeps_its_classes_and_depthwise_convs_follow() -> None:
     assert widths == [("3x3 s1 same dw", 8 * 9 + 8), ("3x3 s1 same g4", 9 * 2 * 8 + 8)]
 
 
-def test_an_expression_of_the_input_follows_it() -> None:
-    report = convcost.analyze("8x8x3 | conv 1x1 64 | conv 1x1 ${in.c // 2} | fc 10",
-                              width_multiplier=0.25).analysis  # fmt: skip
-    assert [r.output_shape.c for r in report.layers] == [16, 8, 10]
+@pytest.mark.parametrize(
+    ("spec", "widths"),
+    [
+        ("8x8x3 | conv 1x1 64 | conv 1x1 ${in.c // 2} | fc 10", [16, 8, 10]),
+        # Only a width that reads the input follows it: a literal width scales whatever
+        # else reads the input (here the stride, 2).
+        ("32x32x3 | conv 3x3 64 | conv 3x3 128 s${in.h // 16} | gap | fc 10", [16, 32, 32, 10]),
+        ("8x8x3 | conv ${in.c}x${in.c} 64 | conv 1x1 ${in.c * 2} | gap | fc 40", [16, 32, 32, 40]),
+        ("8x8x3 | flatten | dense ${in.c // 12} | dense 64 | dense 10", [192, 16, 16, 10]),
+    ],
+)  # fmt: skip
+def test_an_expression_of_the_input_follows_it(spec: str, widths: list[int]) -> None:
+    report = convcost.analyze(spec, width_multiplier=0.25).analysis
+    assert [r.output_shape.c for r in report.layers] == widths
+
+
+TAKES = "takes a number above 0, such as 0.75, 0.5 or 3/4"
+OUT_OF_RANGE = "is out of range; multipliers from 2**-40 to 2**40 are accepted"
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -164,12 +194,24 @@ def run(*args: str) -> tuple[int, str, str]:
          "convcost: --width-multiplier 0: must be above 0, such as 0.75 or 0.5; got 0"),
         (["--width-multiplier", "-0.5"],
          "convcost: --width-multiplier -0.5: must be above 0, such as 0.75 or 0.5; got -0.5"),
-        (["--width-multiplier", "half"], "convcost: --width-multiplier half: takes a number "
-         "above 0, such as 0.75 or 0.5; got 'half'"),
-        (["--width-multiplier", "inf"], "convcost: --width-multiplier inf: takes a number "
-         "above 0, such as 0.75 or 0.5; got 'inf'"),
+        (["--width-multiplier", "half"], f"convcost: --width-multiplier half: {TAKES}; got "
+         "'half'"),
+        (["--width-multiplier", "inf"], f"convcost: --width-multiplier inf: {TAKES}; got 'inf'"),
+        (["--width-multiplier", ""], f"convcost: --width-multiplier : {TAKES}; got nothing"),
+        (["--width-multiplier", "1_0"], f"convcost: --width-multiplier 1_0: {TAKES}; got '1_0'"),
+        (["--width-multiplier", "\u0663"],
+         f"convcost: --width-multiplier \u0663: {TAKES}; got '\u0663'"),
         (["--width-multiplier", "2199023255553"], "convcost: --width-multiplier 2199023255553: "
-         "2199023255553 is too large; multipliers above 2**40 are refused"),
+         f"2199023255553 {OUT_OF_RANGE}"),
+        # Refused before the number is made: 10**100000000 alone would take minutes.
+        (["--width-multiplier", "1e100000000"], "convcost: --width-multiplier 1e100000000: "
+         f"1e100000000 {OUT_OF_RANGE}"),
+        (["--width-multiplier", "1e-5000"],
+         f"convcost: --width-multiplier 1e-5000: 1e-5000 {OUT_OF_RANGE}"),
+        (["--width-multiplier", "1e-13"],
+         f"convcost: --width-multiplier 1e-13: 1e-13 {OUT_OF_RANGE}"),
+        (["--width-multiplier", "0." + "0" * 40 + "1"], f"convcost: --width-multiplier "
+         f"0.{'0' * 40}1: {TAKES}, in at most 40 characters; got 43 characters"),
         (["--divisor", "0"], "convcost: --divisor 0: must be positive, got 0"),
         (["--divisor", "x"], "convcost: --divisor x: expected an integer, got 'x'"),
         (["--resolution", "0"], "convcost: --resolution 0: must be positive, got 0"),
@@ -205,4 +247,138 @@ def test_the_options_reach_every_command(command: str) -> None:
         "diff": lambda: data["totals"]["macs"]["new"],
         "advise": lambda: data["total"],
     }[command]()
-    assert (code, found) == (0, QUARTER_AT_128)
+    # The output records what it was computed at; unscaled, it records nothing.
+    scaling = {"width_multiplier": "0.25", "divisor": 1, "resolution": 128}
+    assert (code, found, data["scaling"]) == (0, QUARTER_AT_128, scaling)
+    budget = ["--max-macs", "2G"] if command == "check" else []
+    assert "scaling" not in json.loads(run(command, *specs, *budget, "-f", "json")[1])
+
+
+@pytest.mark.parametrize(
+    ("given", "exact", "title"),
+    [("0.75", Fraction(3, 4), "0.75"), ("3/4", Fraction(3, 4), "0.75"),
+     ("75e-2", Fraction(3, 4), "0.75"), (".5", Fraction(1, 2), "0.5"),
+     ("1/3", Fraction(1, 3), "1/3"), ("1e-12", Fraction(1, 10**12), "0.000000000001"),
+     # Every digit kept, as a decimal (a float would hold 17 of them).
+     ("0.123456789012345678901234567890", Fraction(12345678901234567890123456789, 10**29),
+      "0.12345678901234567890123456789"),
+     (0.1, Fraction(1, 10), "0.1"), (Fraction(2, 3), Fraction(2, 3), "2/3"), (2, 2, "2")],
+)  # fmt: skip
+def test_multipliers_are_read_exactly(given: object, exact: Fraction, title: str) -> None:
+    from convcost.core.multipliers import parse_multiplier
+
+    assert (parse_multiplier(given), str(Width(parse_multiplier(given)))) == (
+        exact, f"width multiplier {title}",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [("1e100000000", f"1e100000000 {OUT_OF_RANGE}"), (10**1000, f"{TAKES}, in at most 40 digits"),
+     (Fraction(1, 10**1000), f"{TAKES}, in at most 40 digits"), (2**41, f"{2**41} {OUT_OF_RANGE}"),
+     (float("nan"), f"{TAKES}; got 'nan'"), ("", f"{TAKES}; got nothing")],
+)  # fmt: skip
+def test_the_api_refuses_a_multiplier_at_once(given: float | Fraction | str, message: str) -> None:
+    with pytest.raises(convcost.ConvcostError) as caught:
+        convcost.analyze("mobilenet_v1", width_multiplier=given)
+    assert caught.value.message == f"width_multiplier: {message}"
+
+
+TAP = """input: 32x32x3
+layers:
+  - conv 3x3 64 name=c1
+  - relu name=tap
+  - {type: conv, kernel: 3, filters: 128, from: c1, name: c2}
+  - gap name=pool
+  - fc 10 name=cls
+"""
+TWO_HEADS = """input: 32x32x3
+layers:
+  - conv 3x3 64 name=c1
+  - conv 3x3 128 name=c2
+  - gap name=pool
+  - fc 10 name=cls
+  - {type: dense, units: 4, from: pool, name: box}
+"""
+# ResNet-18's stages returned as features (C2 to C5), no classifier.
+BACKBONE_TAPS = """
+  - {type: identity, from: layer1, name: c2}
+  - {type: identity, from: layer2, name: c3}
+  - {type: identity, from: layer3, name: c4}
+"""
+
+
+def _backbone() -> str:
+    text = zoo.model_text("resnet18")
+    return text[: text.index("  - gap name=avgpool")] + BACKBONE_TAPS.lstrip("\n")
+
+
+@pytest.mark.usefixtures("torch_present")
+@pytest.mark.parametrize(
+    ("spec", "widths"),
+    [
+        # A trunk layer that also feeds a tap (an output) scales: it is no head.
+        (TAP, {"c1": 32, "tap": 32, "c2": 64, "cls": 10}),
+        (TWO_HEADS, {"c1": 32, "c2": 64, "cls": 10, "box": 4}),
+        ("16x16x3 | conv 3x3 64 | conv 3x3 12 | pixelshuffle 2",
+         {"conv1": 32, "conv2": 12, "pixelshuffle1": 3}),
+        # Every stage scales: the last block's conv, a head by the path rule, is tied to
+        # the residual stream by its add.
+        (None, {"c2": 32, "c3": 64, "c4": 128, "layer4.1.conv2": 256,
+                "layer4.0.downsample.0": 256}),
+    ],
+    ids=["tap", "two heads", "pixel shuffle", "backbone"],
+)  # fmt: skip
+def test_only_true_heads_keep_their_width(
+    spec: str | None, widths: dict[str, int], tmp_path: Path
+) -> None:
+    from tests.torch_bridge import check_network_against_torch
+
+    path = tmp_path / "net.yaml"
+    path.write_text(_backbone() if spec is None else spec)
+    report = convcost.analyze(str(path) if "|" not in str(spec) else str(spec),
+                              width_multiplier=0.5).analysis  # fmt: skip
+    found = {r.name: r.output_shape.c for r in report.layers if r.name in widths}
+    assert found == widths
+    check_network_against_torch(None, report)
+
+
+# MobileNet v1's widths (Howard et al. 2017, Table 1), and TF-Slim's rule for them
+# (tensorflow/models, research/slim/nets/mobilenet_v1.py, mobilenet_v1_base:
+# depth = lambda d: max(int(d * depth_multiplier), min_depth), min_depth=8): truncation.
+V1_WIDTHS = (32, 64, 128, 256, 512, 1024)
+
+
+def slim_depth(count: int, alpha: Fraction) -> int:
+    return max(int(count * alpha), 8)
+
+
+@pytest.mark.parametrize("alpha", sorted(TABLE_6))
+def test_the_papers_widths_round_as_tf_slim_does(alpha: str) -> None:
+    width = Width(Fraction(alpha))
+    assert [width.channels(c) for c in V1_WIDTHS] == [
+        slim_depth(c, Fraction(alpha)) for c in V1_WIDTHS
+    ]
+
+
+def test_other_widths_round_to_the_nearest_not_as_tf_slim() -> None:
+    alpha = Fraction("0.3")
+    assert (Width(alpha).channels(32), slim_depth(32, alpha)) == (10, 9)
+
+
+@pytest.mark.usefixtures("torch_present")
+def test_a_model_file_scales_each_width_on_its_own(tmp_path: Path) -> None:
+    """The config's expansion follows its scaled input (16 × 6 = 96); its ONNX export holds a
+    literal 144, which scales to 72: the README's figures, each network checked in PyTorch."""
+    from tests.torch_bridge import check_network_against_torch
+
+    pytest.importorskip("onnx", reason="the test extra installs onnx: pip install -e '.[test]'")
+    path = tmp_path / "v2.onnx"
+    assert run("export", "mobilenet_v2", "-o", str(path))[0] == 0
+    found = []
+    for spec in ("mobilenet_v2", str(path)):
+        report = convcost.analyze(spec, width_multiplier=0.5, divisor=8)
+        check_network_against_torch(None, report.analysis)
+        found.append((report.macs, report.params))
+    assert found == [(91_474_240, 1_225_000), (86_713_792, 1_222_840)]
+    assert convcost.analyze(str(path)).macs == convcost.analyze("mobilenet_v2").macs

@@ -73,7 +73,9 @@ def test_input_shape_sets_symbolic_sizes(
     ("dims", "asked", "given"),
     [(("N", 4, "H", "W"), "32x32x3", "['N', '3', '32', '32']"),
      (("N", 4, 16, 16), "32x32x4", "['N', '4', '32', '32']"),
-     ((1, 4, 16, "W"), "15x16x4", "['1', '4', '15', '16']")],
+     ((1, 4, 16, "W"), "15x16x4", "['1', '4', '15', '16']"),
+     # The option the user gave is the one named.
+     (("N", 4, 16, 16), "--resolution 32", "['N', '4', '32', '32']")],
 )  # fmt: skip
 def test_input_shape_must_agree_with_fixed_sizes(
     runner: CliRunner, onnx: Any, tmp_path: Path, dims: tuple[int | str, ...], asked: str,
@@ -81,11 +83,12 @@ def test_input_shape_must_agree_with_fixed_sizes(
 ) -> None:  # fmt: skip
     path = tmp_path / "m.onnx"
     symbolic(onnx, path, dims)
-    result = runner.invoke(app, ["analyze", str(path), "--input-shape", asked])
+    option = asked.split() if asked.startswith("--") else ["--input-shape", asked]
+    result = runner.invoke(app, ["analyze", str(path), *option])
     assert (result.exit_code, result.stdout) == (2, "")
     shown = [str(d) for d in dims]
     assert result.stderr == (
-        f"convcost: {path}: input 'x' has the dimensions {shown}, and --input-shape {asked} "
+        f"convcost: {path}: input 'x' has the dimensions {shown}, and {' '.join(option)} "
         f"gives {given}: it sets symbolic dimensions, and must agree with fixed ones\n"
     )
 

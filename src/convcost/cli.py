@@ -333,7 +333,8 @@ def _scaling(width: str | None, divisor: str | None, resolution: str | None) -> 
 
     chosen = None
     if width is not None or divisor is not None:
-        alpha = _option_value("--width-multiplier", parse_multiplier, width or "1")
+        # As written, not as YAML would read it: a decimal's digits are kept exactly.
+        alpha = _named("--width-multiplier", parse_multiplier, "1" if width is None else width)
         chosen = Width(alpha, 1 if divisor is None else _option_value("--divisor", positive_int,
                                                                       divisor))  # fmt: skip
     side = None if resolution is None else _option_value("--resolution", positive_int, resolution)
@@ -498,8 +499,13 @@ def _input_shape(text: str | None) -> Shape | None:
 def _option_value(option: str, parse: Callable[[object], T], text: str) -> T:
     from convcost.core.fields import scalar
 
+    return _named(option, lambda text: parse(scalar(str(text))), text)
+
+
+def _named(option: str, parse: Callable[[object], T], text: str) -> T:
+    """``parse(text)``; its error names the option and the value given."""
     try:
-        return parse(scalar(text))
+        return parse(text)
     except ConvcostError as error:
         raise ConvcostError(f"{option} {text}: {error.message}") from None
 
@@ -607,7 +613,7 @@ def analyze(
     """
     loaded, report = _analyzed(spec, no_bias, batch, max_layers, costing, input_shape, scaling)
     title = _title(spec, report, scaling, loaded)
-    options = Options(unit.value, explain, depth, count_buffers, title)
+    options = Options(unit.value, explain, depth, count_buffers, title, scaling=scaling)
     emit(report, output_format, options)
 
 
@@ -841,7 +847,7 @@ def check(
         return loaded, report
 
     checks = check_configs(configs, flags, analyzed, _say, allow_uncounted)
-    emit(checks, output_format)
+    emit(checks, output_format, Options(scaling=scaling))
     raise SystemExit(checks.exit_code)
 
 
@@ -916,7 +922,7 @@ def diff(
         _fail(f"convcost diff: --fail-above would compare totals that leave out operators "
               f"convcost cannot count ({described(unknown)}): pass --allow-uncounted to compare "
               "them anyway")  # fmt: skip
-    emit(result, output_format, Options(show_all=show_all, names=(old, new)))
+    emit(result, output_format, Options(show_all=show_all, names=(old, new), scaling=scaling))
     if fail_above is not None:
         grown = result.grows_more_than(Fraction(str(fail_above)))
         if grown:
@@ -1044,7 +1050,7 @@ def advise(
         if output == "-":
             return
     title = _title(spec, report, scaling, loaded)
-    emit(result, output_format, Options(explain=explain, title=title))
+    emit(result, output_format, Options(explain=explain, title=title, scaling=scaling))
 
 
 def _write_config(result: Any, output: str) -> None:
@@ -1137,7 +1143,7 @@ def _title(spec: str, report: Report, scaling: Scaling, loaded: Loaded | None = 
     was scaled and the batch."""
     from convcost.render.words import report_title
 
-    notes = () if scaling.width is None else (str(scaling.width),)
+    notes = (str(scaling),) if str(scaling) else ()
     name = "" if loaded is None else getattr(loaded.network, "name", "")
     return report_title(spec, report.batch, notes, name)
 

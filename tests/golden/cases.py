@@ -63,6 +63,12 @@ def cases() -> list[list[str]]:
                   "-f", "json", "--depth", "1"])  # fmt: skip
     found.append(["check", "mobilenet_v1", "mobilenet_v2", "--width-multiplier", "0.75",
                   "--max-macs", "200M"])  # fmt: skip
+    for fmt in ("json", "junit"):  # the scaling recorded
+        found.append(["check", "mobilenet_v1", "--width-multiplier", "3/4", "--resolution", "160",
+                      "--max-macs", "200M", "-f", fmt])  # fmt: skip
+    found.append(["diff", "mobilenet_v1", "mobilenet_v2", "--width-multiplier", "0.5",
+                  "--divisor", "8", "-f", "json"])  # fmt: skip
+    found.append(["advise", "mobilenet_v1", "--resolution", "160", "--top", "2", "-f", "json"])
     found.append(["diff", "mobilenet_v1", "mobilenet_v1", "--width-multiplier", "0.25",
                   "--resolution", "128"])  # fmt: skip
     for fmt in FORMATS:

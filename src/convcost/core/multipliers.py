@@ -6,9 +6,10 @@ The rule, for any network (documented in the README, "Width and resolution"):
 
 - a layer that sets its output's width scales it: a convolution's or transposed
   convolution's filters, a dense layer's units, each ``width.channels(count)``;
-- except the layers that set the network's outputs (the classifier's 1000 classes, a
-  segmentation head's classes): walking back from each output through the layers whose
-  width follows their input, the first width-setting layer on every path keeps its count;
+- except the heads (the classifier's 1000 classes, a segmentation head's classes): a
+  width-setting layer from which every forward path reaches an output without passing
+  another keeps its count; a trunk layer that also feeds a tap scales, and so does a head
+  tied by an add or mul to a scaled width (a backbone's last block);
 - the input's channels (an image's 3) are the input's, not scaled;
 - every other layer follows its input: activations, norms, pools, merges (a concat's
   width is its branches' sum), and a depthwise convolution (one group per input channel,
@@ -20,6 +21,7 @@ The rule, for any network (documented in the README, "Width and resolution"):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -65,35 +67,103 @@ class Scaling(NamedTuple):
     width: Width | None = None
     resolution: int | None = None
 
+    def __str__(self) -> str:
+        """``width multiplier 0.5, divisor 8, resolution 160``: what is not as written."""
+        width = () if self.width is None else (str(self.width),)
+        return ", ".join((*width, *(() if self.resolution is None else
+                                    (f"resolution {self.resolution}",))))  # fmt: skip
+
+    def fields(self) -> dict[str, object]:
+        """The scaling as machine-readable outputs record it: the width multiplier exactly
+        (``"0.75"``, ``"1/3"``), the divisor, the resolution; None where not given."""
+        width = self.width
+        return {
+            "width_multiplier": None if width is None else _decimal(width.multiplier),
+            "divisor": None if width is None else width.divisor,
+            "resolution": self.resolution,
+        }
+
+    def refusing(self, error: ConvcostError) -> ConvcostError:
+        """``error``, met in the network so scaled, said to be met there."""
+        if self == AS_WRITTEN:
+            return error
+        return ConvcostError(f"at {self}: {error.message}", error.location, error.field)
+
 
 AS_WRITTEN = Scaling()
 """The network's widths and input as the spec gives them."""
 
 
 def _decimal(value: Fraction) -> str:
-    """``0.75``; a fraction that is no finite decimal as written (``1/3``)."""
-    from fractions import Fraction
+    """``0.75``, exactly as a decimal where it is one (``0.123456789``); a fraction that is
+    no finite decimal as written (``1/3``)."""
+    if value < 0:
+        return f"-{_decimal(-value)}"
+    places, rest = 0, value.denominator
+    for factor in (2, 5):
+        count = 0
+        while rest % factor == 0:
+            rest, count = rest // factor, count + 1
+        places = max(places, count)
+    if rest != 1:
+        return str(value)
+    digits = str(value.numerator * 10**places // value.denominator).rjust(places + 1, "0")
+    whole, fraction = digits[: len(digits) - places], digits[len(digits) - places :]
+    return f"{whole}.{fraction}".rstrip("0").rstrip(".") if places else whole
 
-    text = f"{float(value):g}"
-    return text if Fraction(text) == value else str(value)
+
+MAX_MULTIPLIER_TEXT = 40
+"""Characters in a width multiplier as written: a few bytes must never cost seconds (a
+decimal's exponent is read before the number is, for the same reason)."""
+
+_MULTIPLIER = re.compile(  # ASCII digits only: "1_0" and other scripts' digits are refused
+    r"[+-]?(?:[0-9]+/[0-9]+|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE]([+-]?[0-9]+))?)"
+)
+_TAKES = "takes a number above 0, such as 0.75, 0.5 or 3/4"
+_RANGE = "multipliers from 2**-40 to 2**40 are accepted"
 
 
 def parse_multiplier(value: object) -> Fraction:
-    """A width multiplier as given (``0.75``, ``"0.75"``, ``"3/4"``), exactly: above 0 and
-    at most 2**40."""
+    """A width multiplier as given (``0.75``, ``"0.75"``, ``"3/4"``, ``"75e-2"``), exactly:
+    written in ASCII digits as a decimal or a fraction of whole numbers, from 2**-40 to
+    2**40 and in at most ``MAX_MULTIPLIER_TEXT`` characters (its digits bound its title)."""
     from fractions import Fraction
 
-    text = str(value).strip() if isinstance(value, str | int | float | Fraction) else None
-    if isinstance(value, bool) or text is None:
-        raise ConvcostError(f"takes a number above 0, such as 0.75 or 0.5; got {value!r}")
+    if isinstance(value, Fraction | int) and not isinstance(value, bool):
+        number = Fraction(value)
+        if max(number.numerator, number.denominator) >= 10**MAX_MULTIPLIER_TEXT:
+            raise ConvcostError(f"{_TAKES}, in at most {MAX_MULTIPLIER_TEXT} digits")
+        return _in_range(number, _decimal(number))
+    text = value.strip() if isinstance(value, str) else repr(value)
+    if not isinstance(value, str | float):
+        raise ConvcostError(f"{_TAKES}; got {value!r}")
+    if len(text) > MAX_MULTIPLIER_TEXT:
+        raise ConvcostError(
+            f"{_TAKES}, in at most {MAX_MULTIPLIER_TEXT} characters; got {len(text)} characters"
+        )
+    form = _MULTIPLIER.fullmatch(text)
+    if form is None:
+        shown = "nothing" if not text else f"'{text}'"
+        raise ConvcostError(f"{_TAKES}; got {shown}")
+    exponent = form.group(1)
+    # 2**40 is below 10**13: a decimal exponent beyond ±60 (with at most 40 digits) leaves
+    # the range, and 10**exponent is never computed for it.
+    if exponent is not None and abs(int(exponent)) > 60:
+        raise ConvcostError(f"{text} is out of range; {_RANGE}")
     try:
         number = Fraction(text)
-    except (ValueError, ZeroDivisionError):
-        raise ConvcostError(f"takes a number above 0, such as 0.75 or 0.5; got '{text}'") from None
+    except ZeroDivisionError:
+        raise ConvcostError(f"{_TAKES}; got '{text}'") from None
+    return _in_range(number, text)
+
+
+def _in_range(number: Fraction, text: str) -> Fraction:
+    from fractions import Fraction
+
     if number <= 0:
         raise ConvcostError(f"must be above 0, such as 0.75 or 0.5; got {text}")
-    if number > MAX_SIZE:
-        raise ConvcostError(f"{text} is too large; multipliers above 2**40 are refused")
+    if not Fraction(1, MAX_SIZE) <= number <= MAX_SIZE:
+        raise ConvcostError(f"{text} is out of range; {_RANGE}")
     return number
 
 
@@ -120,14 +190,10 @@ class Scaler:
         before = self.inputs.get(name, inp)
         return _scaled(name, layer, before, inp, self.width, name in self.kept)
 
-    def refusing(self, error: ConvcostError) -> ConvcostError:
-        """``error``, met in the network at the new width, said to be met there."""
-        return ConvcostError(f"at {self.width}: {error.message}", error.location, error.field)
-
 
 def scale_width(graph: Graph, width: Width) -> Graph:
     """``graph`` with its widths scaled by the rule above; a layer the scaled network
-    cannot hold is refused, its error saying at which multiplier."""
+    cannot hold is refused (``Scaling.refusing`` says at which multiplier)."""
     from convcost.core.analysis import evaluate_node
 
     scaler = Scaler(width, graph)
@@ -135,12 +201,9 @@ def scale_width(graph: Graph, width: Width) -> Graph:
     shapes: list[Shape] = []
     for index, node in enumerate(graph.nodes):
         source = node.inputs[0]
-        try:
-            inp = graph.input_shape if source == INPUT else shapes[source]
-            nodes.append(node._replace(layer=scaler(node.name, node.layer, inp)))
-            shapes.append(evaluate_node(nodes, graph.input_shape, index, shapes)[0])
-        except ConvcostError as error:
-            raise scaler.refusing(error) from None
+        inp = graph.input_shape if source == INPUT else shapes[source]
+        nodes.append(node._replace(layer=scaler(node.name, node.layer, inp)))
+        shapes.append(evaluate_node(nodes, graph.input_shape, index, shapes)[0])
     return graph._replace(nodes=tuple(nodes))
 
 
@@ -195,26 +258,52 @@ def _depthwise(layer: Conv | ConvTranspose, inp: Shape) -> bool:
 
 
 def _output_widths(graph: Graph, shapes: Sequence[Shape]) -> set[int]:
-    """The nodes that set the width of the network's outputs: on each path back from an
-    output, the first layer that sets its own width (a dense layer, a convolution that is
-    not depthwise). ``shapes``: every node's output shape."""
+    """The nodes that set the width of the network's outputs, and only them: the
+    width-setting layers (a dense layer, a convolution that is not depthwise) from which
+    every forward path reaches an output without passing another one (a classifier, a
+    segmentation head; not a trunk layer that also feeds a tap). Then, as an add or mul
+    needs its inputs' widths equal, a kept layer whose width meets a scaled one's there
+    scales too (a backbone's last block, tied to its residual stream). ``shapes``: every
+    node's output shape."""
     from convcost.core.kinds.conv import Conv, ConvTranspose
     from convcost.core.kinds.dense import Dense
+    from convcost.core.kinds.merges import Merge
 
-    nodes, kept, seen = graph.nodes, set[int](), set[int]()
-    stack = list(graph.outputs)
-    while stack:
-        index = stack.pop()
-        if index == INPUT or index in seen:
-            continue
-        seen.add(index)
-        node = nodes[index]
-        layer, source = node.layer, node.inputs[0]
+    nodes = graph.nodes
+    setting = []
+    for node in nodes:
+        source = node.inputs[0]
         inp = graph.input_shape if source == INPUT else shapes[source]
-        if isinstance(layer, Dense) or (
+        layer = node.layer
+        setting.append(isinstance(layer, Dense) or (
             isinstance(layer, Conv | ConvTranspose) and not _depthwise(layer, inp)
-        ):
-            kept.add(index)
-        else:
-            stack.extend(node.inputs)
+        ))  # fmt: skip
+    readers: list[list[int]] = [[] for _ in nodes]
+    for index, node in enumerate(nodes):
+        for source in node.inputs:
+            if source != INPUT:
+                readers[source].append(index)
+    # clear[i]: every path on from node i reaches an output (a node no node reads) without
+    # passing a width-setting layer; the nodes are in order, each after its inputs.
+    clear = [False] * len(nodes)
+    for index in reversed(range(len(nodes))):
+        clear[index] = all(not setting[r] and clear[r] for r in readers[index])
+    kept = {index for index in range(len(nodes)) if setting[index] and clear[index]}
+    # Each node's width comes from these width-setting layers (or the input, INPUT).
+    origins: list[frozenset[int]] = []
+    for index, node in enumerate(nodes):
+        origins.append(frozenset({index}) if setting[index] else frozenset().union(
+            *({INPUT} if source == INPUT else origins[source] for source in node.inputs)
+        ))  # fmt: skip
+    ties = [
+        origins[index] for index, node in enumerate(nodes)
+        if isinstance(node.layer, Merge) and node.layer.op != "concat"
+    ]  # fmt: skip
+    changed = bool(kept)
+    while changed:
+        changed = False
+        for tied in ties:
+            if tied - kept - {INPUT} and tied & kept:
+                kept -= tied
+                changed = True
     return kept

@@ -159,7 +159,12 @@ def load_spec(
             )
         input_shape = written._replace(h=resolution, w=resolution)
         if isinstance(loaded.network, Graph) and spec != "-":  # read knowing its input
-            loaded = _load(spec, defaults, max_layers, input_shape)
+            try:
+                loaded = _load(spec, defaults, max_layers, input_shape)
+            except ConvcostError as error:  # a model file's reader names --input-shape
+                message = error.message.replace(f"--input-shape {input_shape.ascii}",
+                                                f"--resolution {resolution}")  # fmt: skip
+                raise ConvcostError(message, error.location, error.field) from None
     return loaded if input_shape is None else at_input(loaded, input_shape)
 
 
@@ -223,18 +228,14 @@ def _analyze_scaled(network: Network | Graph, batch: int, width: Width) -> Repor
     """``network`` at another width: a graph scaled as it is; a config's layers scaled as
     they are lowered, so that a setting written as an expression of the input
     (``${in.c // 2}``) follows the scaled input, and shortcuts are decided by the scaled
-    shapes. A fault at the new width is said to be met there."""
+    shapes."""
     from convcost.core.analysis import analyze as analyze_graph
     from convcost.core.multipliers import Scaler, scale_width
     from convcost.frontends.tree import analyze, lower
 
     if isinstance(network, Graph):
         return analyze_graph(scale_width(network, width), batch)
-    scaler = Scaler(width, lower(network))
-    try:
-        return analyze(network, batch, scaler)
-    except ConvcostError as error:
-        raise scaler.refusing(error) from None
+    return analyze(network, batch, Scaler(width, lower(network)))
 
 
 def _names_a_file(path: str) -> bool:
@@ -261,17 +262,25 @@ def analyze_spec(
     the spec is read again with them and analysed, so that the error says where.
     ``on_loaded`` is given what was read before it is analysed (to say its warnings first:
     they may explain the analysis's fault). ``scaling``: the widths and resolution to
-    analyse it at instead of the spec's (``--width-multiplier``, ``--resolution``)."""
+    analyse it at instead of the spec's (``--width-multiplier``, ``--resolution``): a fault
+    met there is said to be met there (``at resolution 8: ...``)."""
     loaded = load_spec(spec, defaults, max_layers, input_shape, scaling.resolution)
     if on_loaded is not None:
         on_loaded(loaded)
+
+    def analysed(loaded: Loaded) -> Report:
+        try:
+            return analyze_loaded(loaded, batch, settings, scaling.width)
+        except ConvcostError as error:
+            raise scaling.refusing(error) from None
+
     try:
-        return loaded, analyze_loaded(loaded, batch, settings, scaling.width)
+        return loaded, analysed(loaded)
     except ConvcostError:
         if loaded.located is None:
             raise
     located = loaded.located()
-    return located, analyze_loaded(located, batch, settings, scaling.width)
+    return located, analysed(located)
 
 
 def analyze_loaded(

@@ -298,6 +298,11 @@ def _stem(element: Concat | Residual) -> str:
     return "concat" if isinstance(element, Concat) else "residual"
 
 
+_WIDTHS = frozenset({"filters", "units"})
+"""The settings that set a layer's width: written as an expression of the input, the width
+follows the input and is not scaled again."""
+
+
 def analyze(network: Network, batch: int = 1, scaler: Scaler | None = None) -> Report:
     """The network lowered to its graph, analysed (the shapes lowering needed not again).
     ``scaler``: each layer written as a value scaled to another width as it is lowered (a
@@ -374,11 +379,14 @@ class _Lowering:
                 layer = element.layer
                 local = element.name or layer.kind_name
                 inputs = (last,) if not element.sources else self.resolve(element, prefix)
+                # A width written as an expression of the input follows it, unscaled; a
+                # literal one scales, whatever else reads the input (a stride of in.h // 16).
+                follows = False
                 if isinstance(layer, PendingLayer):
+                    follows = not layer.reading.isdisjoint(_WIDTHS)
                     layer = self.settle(layer, inputs[0])
-                elif self.scaler is not None:
-                    scaled = self.scaler(prefix + local, layer, self.shape(inputs[0]))
-                    layer = scaled  # (a name: mypy keeps Layer | PendingLayer otherwise)
+                if self.scaler is not None and not follows:
+                    layer = self.scaler(prefix + local, layer, self.shape(inputs[0]))
                 nodes.append(make(prefix, local, layer, inputs, scope, depth,
                                   element.location))  # fmt: skip
                 last = len(nodes) - 1

@@ -304,10 +304,11 @@ def _layer_json(advice: Advice, rank: int, layer: LayerAdvice) -> dict[str, Any]
 
 @writer(_ADVICE, Format.json)
 def advise_json(advice: Advice, options: Options) -> str:
-    from convcost.render.text import json_text
+    from convcost.render.text import json_text, scaling_json
 
     data: dict[str, Any] = {
         "spec": advice.title,
+        **scaling_json(options),
         "by": advice.by,
         "total": advice.total,
         "layers": [_layer_json(advice, rank, layer)

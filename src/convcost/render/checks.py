@@ -10,7 +10,7 @@ from convcost.core.metrics import METRICS
 from convcost.render.escape import github_data, github_property, visible, xml_text
 from convcost.render.numbers import figure, fixed
 from convcost.render.registry import Format, Options, writer
-from convcost.render.text import SCHEMA_VERSION, json_text
+from convcost.render.text import SCHEMA_VERSION, json_text, scaling_json
 
 
 def describe(verdict: Verdict) -> str:
@@ -68,6 +68,7 @@ def checks_json(result: Checks, options: Options) -> str:
             "schema_version": SCHEMA_VERSION,
             "command": "check",
             "passed": all(c.status == "PASS" for c in checks),
+            **scaling_json(options),
             "configs": results,
         }
     )
@@ -110,21 +111,28 @@ def checks_junit(result: Checks, options: Options, now: datetime | None = None) 
     counts, time; properties, test cases, system-out, system-err), a test case per budget."""
     stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%S")
     suites = ElementTree.Element("testsuites")
+    scaled = "" if options.scaling is None else str(options.scaling)
     for index, check in enumerate(result.configs):
-        _suite(suites, index, check, stamp)
+        _suite(suites, index, check, stamp, scaled)
     ElementTree.indent(suites)
     xml = ElementTree.tostring(suites, encoding="unicode")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + xml
 
 
-def _suite(suites: ElementTree.Element, index: int, check: ConfigCheck, stamp: str) -> None:
+def _suite(
+    suites: ElementTree.Element, index: int, check: ConfigCheck, stamp: str, scaled: str
+) -> None:
+    """``scaled``: how the network was scaled (``width multiplier 0.5, resolution 160``), a
+    property of the suite; "" when as written."""
     suite = ElementTree.SubElement(suites, "testsuite")
     config = visible(check.config)  # a name is one line; the error text keeps its lines
     suite.attrib.update(
         package="convcost", id=str(index), name=config, timestamp=stamp,
         hostname="localhost",
     )  # fmt: skip
-    ElementTree.SubElement(suite, "properties")
+    properties = ElementTree.SubElement(suite, "properties")
+    if scaled:
+        ElementTree.SubElement(properties, "property", name="scaling", value=scaled)
     outcomes: list[tuple[str, str | None, str, str]] = []  # name, failure|error, type, text
     if check.error is not None:
         outcomes.append(("config", "error", "ConvcostError", check.error.render()))

@@ -9,7 +9,7 @@ from convcost.render.columns import UNKNOWN
 from convcost.render.escape import md_cell, md_code
 from convcost.render.numbers import fixed, grouped
 from convcost.render.registry import Format, Options, writer
-from convcost.render.text import SCHEMA_VERSION, json_text
+from convcost.render.text import SCHEMA_VERSION, json_text, scaling_json
 
 if TYPE_CHECKING:
     from convcost.analyses.diff import Change, Diff
@@ -62,6 +62,7 @@ def diff_json(result: Diff, options: Options) -> str:
             "command": "diff",
             "old": old_name,
             "new": new_name,
+            **scaling_json(options),
             "totals": {
                 m.key: _total(result.old.totals, result.new.totals, m.key)
                 for m in (*diffed(), *diffed_totals())

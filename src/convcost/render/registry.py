@@ -11,7 +11,10 @@ import sys
 from collections.abc import Callable
 from enum import StrEnum
 from importlib import import_module
-from typing import Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+
+if TYPE_CHECKING:
+    from convcost.core.multipliers import Scaling
 
 
 class Format(StrEnum):
@@ -39,6 +42,7 @@ class Options(NamedTuple):
     title: str = ""  # the table's title: the spec as given
     show_all: bool = False  # diff --all
     names: tuple[str, str] = ("", "")  # diff: the old and new spec as given
+    scaling: Scaling | None = None  # --width-multiplier, --divisor, --resolution: None if none
 
 
 class Document(NamedTuple):

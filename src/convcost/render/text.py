@@ -239,6 +239,13 @@ def _dump(data: dict[str, Any]) -> str:
     return json_text({"schema_version": SCHEMA_VERSION, **data})
 
 
+def scaling_json(options: Options) -> dict[str, Any]:
+    """``{"scaling": ...}`` where the network was analysed scaled (``Scaling.fields``), else
+    nothing: a JSON output records what it was computed at."""
+    scaling = options.scaling
+    return {} if scaling is None or not str(scaling) else {"scaling": scaling.fields()}
+
+
 @writer(Report, Format.json)
 def analyze_json(report: Report, options: Options) -> str:
     data = {
@@ -247,6 +254,7 @@ def analyze_json(report: Report, options: Options) -> str:
         "output_shape": report.output_shape.as_list(),
         "batch": report.batch,
         "bytes_per_value": _bytes_per_value(report),
+        **scaling_json(options),
         **_report_json(report, _explained(options)),
     }
     if options.depth is not None:
