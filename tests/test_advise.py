@@ -627,3 +627,28 @@ def test_a_wide_name_keeps_the_columns_aligned(runner: CliRunner, tmp_path: Path
     named = [line for line in result.stdout.splitlines() if "3x3 s1" in line]
     assert len(named) == 2  # the two convs' rows: their next column starts in the same cell
     assert len({cell_len(row.split("3x3 s1")[0]) for row in named}) == 1
+
+
+@pytest.mark.parametrize("command", ["analyze", "advise"])
+@pytest.mark.parametrize(
+    ("name", "text", "where"),
+    [
+        ("net.yaml", "input: 8x8x4\nlayers:\n  - {type: conv, name: a, kernel: 3, filters: 4}\n"
+                     "  - {type: conv, name: c, kernel: 3, filters: 4, from: [a, /]}\n", "4:56"),
+        ("net.json", '{"input": "8x8x4", "layers": [{"type": "conv", "name": "a", "kernel": 3, '
+                     '"filters": 4}, {"type": "conv", "kernel": 3, "filters": 4, '
+                     '"from": ["a", "/"]}]}', "1:141"),
+    ],
+)  # fmt: skip
+def test_a_conv_reading_several_layers_is_refused_where_written(
+    runner: CliRunner, tmp_path: Path, command: str, name: str, text: str, where: str
+) -> None:
+    # It would read its first input alone (analyze) and has no one input to substitute.
+    spec = _write(tmp_path, text, name)
+    result = runner.invoke(app, [command, spec])
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"{spec}:{where}: from: a conv reads one layer, but this names 2; only a merge (concat, "
+        "add, mul) reads several: merge them first ({type: add, from: [a, b], name: m}) and "
+        "give the conv from: m, or name one layer\n"
+    )
