@@ -652,3 +652,55 @@ def test_a_conv_reading_several_layers_is_refused_where_written(
         "add, mul) reads several: merge them first ({type: add, from: [a, b], name: m}) and "
         "give the conv from: m, or name one layer\n"
     )
+
+
+NAMED = """\
+name: tiny net
+description: what it was
+budget: {macs: 40M, params: 100k, latency: 2ms}
+input: 32x32x64
+layers:
+  - conv 3x3 64 name=a
+  - conv 3x3 64 name=b
+"""
+
+
+@pytest.mark.parametrize(
+    ("options", "description"),
+    [
+        ([], "tiny net with bottleneck=CIN/4 applied to a, b (convcost advise --apply)"),
+        (["--width-multiplier", "0.5", "--no-bias"],
+         "tiny net with bottleneck=CIN/4 applied to b, a (convcost advise --apply); at width "
+         "multiplier 0.5, no bias, which this config's widths and input hold: analyse it "
+         "without those options"),
+        (["--input-shape", "16x16x64"],
+         "tiny net with bottleneck=CIN/4 applied to a, b (convcost advise --apply); at input "
+         "16×16×64, which this config's widths and input hold: analyse it without those "
+         "options"),
+    ],
+)  # fmt: skip
+def test_the_applied_config_keeps_the_name_and_budget_and_says_what_it_holds(
+    runner: CliRunner, tmp_path: Path, options: list[str], description: str
+) -> None:
+    spec, out = _write(tmp_path, NAMED), tmp_path / "new.yaml"
+    result = runner.invoke(app, ["advise", spec, "--apply", "bottleneck=CIN/4", "-o", str(out),
+                                 "--device", "a100", *options])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    network = parse_config(out.read_text(encoding="utf-8"), str(out))
+    source = parse_config(NAMED, spec)
+    assert (network.name, network.description) == ("tiny net", description)
+    assert [limit[:2] for limit in network.budget] == [limit[:2] for limit in source.budget]
+    # advise → check: the new network is held to the old one's budget, and passes it
+    gate = runner.invoke(app, ["check", str(out), "--device", "a100"])
+    assert gate.exit_code == 0, gate.stdout
+
+
+def test_the_api_writes_the_config_the_command_writes(runner: CliRunner, tmp_path: Path) -> None:
+    import convcost
+
+    spec = _write(tmp_path, NAMED)
+    args = ["--apply", "bottleneck=CIN/4", "-o", "-", "--width-multiplier", "0.5", "--no-bias"]
+    printed = runner.invoke(app, ["advise", spec, *args]).stdout
+    found = convcost.advise(spec, apply="bottleneck=CIN/4", width_multiplier=0.5, no_bias=True)
+    assert found.config_text() == printed
+    assert printed.startswith('name: "tiny net"\ndescription: "tiny net with ')
