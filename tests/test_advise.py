@@ -704,3 +704,26 @@ def test_the_api_writes_the_config_the_command_writes(runner: CliRunner, tmp_pat
     found = convcost.advise(spec, apply="bottleneck=CIN/4", width_multiplier=0.5, no_bias=True)
     assert found.config_text() == printed
     assert printed.startswith('name: "tiny net"\ndescription: "tiny net with ')
+
+
+def test_apply_by_memory_says_the_peak_before_and_after(runner: CliRunner, tmp_path: Path) -> None:
+    # 16×16 fp32: the input and conv1's output 32,768 B each, conv2's 65,536: its step
+    # peaks at 98,304. Behind a 1×1 to 8 (8,192 B) conv2's step holds 8,192 + 65,536.
+    spec, out = "16x16x32 | conv 3x3 32 | conv 3x3 64", tmp_path / "new.yaml"
+    args = ["advise", spec, "--by", "memory", "--apply", "bottleneck=CIN/4", "-o", str(out)]
+    table = runner.invoke(app, args)
+    assert table.stdout.splitlines()[-1] == (
+        "applied bottleneck=CIN/4 to 1 layer: MACs 7,077,888 → 3,604,480 (−49.1 %), params "
+        "27,744 → 14,184 (−48.9 %), peak memory 98,304 → 73,728 (−25.0 %)"
+    )
+    applied = json.loads(runner.invoke(app, [*args, "-f", "json"]).stdout)["applied"]
+    again = json.loads(runner.invoke(app, ["analyze", str(out), "-f", "json"]).stdout)["totals"]
+    assert applied["peak_activation_bytes"] == {"before": 98_304, "after": 73_728}
+    assert again["peak_activation_bytes"] == 73_728
+    timed = runner.invoke(app, ["advise", spec, "--by", "time", "--device", "a100", "--apply",
+                                "separable", "-o", str(out), "-f", "json"])  # fmt: skip
+    latency = json.loads(timed.stdout)["applied"]["latency_s"]
+    again = json.loads(runner.invoke(app, ["analyze", str(out), "-f", "json", "--device",
+                                           "a100"]).stdout)["totals"]  # fmt: skip
+    assert latency["after"] == pytest.approx(again["latency_s"], rel=1e-12)
+    assert "macs" in json.loads(timed.stdout)["applied"]
