@@ -504,11 +504,12 @@ def test_no_spatial_conv_says_so(runner: CliRunner) -> None:
     ("spec", "substitute", "message"),
     [
         ("32x32x64 | conv 3x3 64", "bottleneck=64",
-         "convcost advise: --apply bottleneck=64: applies to none of the layer listed (conv1: it "
+         "convcost advise: --apply bottleneck=64: does not apply to the layer listed (conv1: it "
          "saves no MACs (it would add 4,194,304)); no config written"),
         ("16x16x8 | conv 3x3 8", "grouped=3",
-         "convcost advise: --apply grouped=3: applies to none of the layer listed (conv1: 3 "
+         "convcost advise: --apply grouped=3: does not apply to the layer listed (conv1: 3 "
          "groups do not divide the 8 input channels); no config written"),
+
         ("16x16x8 | conv 1x1 8", "separable",
          "convcost advise: --apply separable: the network has no spatial convolution to apply "
          "it to; no config written"),
@@ -727,3 +728,16 @@ def test_apply_by_memory_says_the_peak_before_and_after(runner: CliRunner, tmp_p
                                            "a100"]).stdout)["totals"]  # fmt: skip
     assert latency["after"] == pytest.approx(again["latency_s"], rel=1e-12)
     assert "macs" in json.loads(timed.stdout)["applied"]
+
+
+def test_a_substitute_that_leaves_the_peak_as_it_is_is_said_so(runner: CliRunner) -> None:
+    # conv1 behind a 1×1 to 8: its steps hold at most 32,768 + 32,768; the peak stays
+    # conv2's 98,304 (see the test above).
+    result = runner.invoke(app, ["advise", "16x16x32 | conv 3x3 32 | conv 3x3 64", "--by",
+                                 "memory", "--layers", "conv1", "--apply", "bottleneck=CIN/4",
+                                 "-o", "-"])  # fmt: skip
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        "convcost advise: --apply bottleneck=CIN/4: does not apply to the layer listed (conv1: "
+        "it saves no peak memory (it would be the same)); no config written\n"
+    )

@@ -530,7 +530,9 @@ def _apply(advice: Advice, network: _Network, choice: Choice) -> Applied:
             continue
         if not candidate.suggested:
             metric, added = METRICS[BY[advice.by]], -(candidate.saving or 0)
-            more = f" (it would add {added:,})" if isinstance(added, int) else ""
+            more = ""
+            if isinstance(added, int):
+                more = f" (it would add {added:,})" if added else " (it would be the same)"
             skipped.append((result.name, f"it saves no {metric.title}{more}"))
             continue
         replacements[layer_advice.at] = candidate.layers
@@ -540,9 +542,9 @@ def _apply(advice: Advice, network: _Network, choice: Choice) -> Applied:
             raise ConvcostError(f"--apply {choice.text}: the network has no spatial convolution "
                                 "to apply it to; no config written")  # fmt: skip
         why = "; ".join(f"{name}: {reason}" for name, reason in skipped)
-        listed = "the layer listed" if advice.shown == 1 else f"the {advice.shown} layers listed"
-        raise ConvcostError(f"--apply {choice.text}: applies to none of {listed} ({why}); no "
-                            "config written")  # fmt: skip
+        listed = ("does not apply to the layer listed" if advice.shown == 1
+                  else f"applies to none of the {advice.shown} layers listed")  # fmt: skip
+        raise ConvcostError(f"--apply {choice.text}: {listed} ({why}); no config written")
     report = network.report
     assert report.graph is not None
     graph = substituted(report.graph, replacements)
