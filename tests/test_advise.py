@@ -4,6 +4,7 @@ config, which re-analyses to the totals advise predicted and builds in PyTorch."
 from __future__ import annotations
 
 import json
+import random
 from fractions import Fraction
 from pathlib import Path
 
@@ -96,6 +97,68 @@ def test_every_saving_is_the_reanalysed_networks(
                 )
         savings = [advice.saving(a.best) or 0 if a.best else -1 for a in advice.layers]
         assert savings == sorted(savings, reverse=True)
+
+
+def _random_config(rng: random.Random) -> str:
+    """A small random network of convs, in-place layers, views, pools and merges, whose
+    branches and outputs share buffers in every way the peak's rule knows."""
+    size, channels = rng.choice([5, 8, 9]), rng.choice([3, 4, 8])
+    lines = [f"input: {size}x{size}x{channels}", "layers:"]
+    shapes = {"/": (size, channels)}
+    names = ["/"]
+    for i in range(rng.randint(2, 10)):
+        source = rng.choice([*names[-3:], "/"]) if rng.random() < 0.4 else names[-1]
+        side, depth = shapes[source]
+        name = f"l{i}"
+        draw = rng.random()
+        if draw < 0.5:
+            k, filters = rng.choice([1, 3, 3, 5]), rng.choice([4, 8, 16])
+            stride = rng.choice([1, 1, 2]) if side >= 4 else 1
+            lines.append(f"  - {{type: conv, name: {name}, kernel: {k}x{k}, filters: {filters},"
+                         f" stride: {stride}, from: {source}}}")  # fmt: skip
+            shapes[name] = (-(-side // stride), filters)
+        elif draw < 0.65:
+            kind = rng.choice(["relu", "bn", "dropout", "sigmoid"])
+            lines.append(f"  - {{type: {kind}, name: {name}, from: {source}}}")
+            shapes[name] = (side, depth)
+        elif draw < 0.75 and side >= 2:
+            lines.append(f"  - {{type: maxpool, name: {name}, kernel: 2, from: {source}}}")
+            shapes[name] = (side // 2, depth)
+        else:
+            op = rng.choice(["add", "concat", "mul"])
+            if op == "concat":
+                other = rng.choice([m for m in names if shapes[m][0] == side])
+                shapes[name] = (side, depth + shapes[other][1])
+            else:
+                other = rng.choice([m for m in names if shapes[m] == (side, depth)])
+                shapes[name] = (side, depth)
+            lines.append(f"  - {{type: {op}, name: {name}, from: [{source}, {other}]}}")
+        names.append(name)
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_networks_save_what_they_reanalyse_to(seed: int) -> None:
+    # Property: on any graph (branches, outputs sharing an in-place layer's or a view's
+    # buffer, a conv last or not), each substitute's predicted totals are the re-analysed
+    # network's. Seeded, so a failure names its network.
+    rng = random.Random(seed)
+    for _ in range(100):
+        text = _random_config(rng)
+        batch, settings = SETTINGS[rng.randrange(len(SETTINGS))][1:]
+        report = cost(analyze_network(parse_config(text, "x.yaml"), batch=batch), settings)
+        for by in ("memory", "time", "macs"):
+            advice = advise(report, "x", by=by, groups=2, settings=settings)
+            for layer in advice.layers:
+                for candidate in layer.candidates:
+                    if candidate.network is None:
+                        continue
+                    again = _reanalysed(report, layer.at, candidate, settings).totals
+                    figures = candidate.network
+                    assert again.cost is not None, text
+                    assert (figures.macs, figures.params, figures.peak_activation_bytes) == (
+                        again.macs, again.params, again.peak_activation_bytes), text  # fmt: skip
+                    assert figures.latency_s == pytest.approx(again.cost.latency_s, rel=1e-12)
 
 
 @pytest.mark.parametrize("model", ["googlenet", "vgg16", "resnet50", "regnet_y_400mf"])
@@ -441,11 +504,12 @@ def test_no_spatial_conv_says_so(runner: CliRunner) -> None:
     ("spec", "substitute", "message"),
     [
         ("32x32x64 | conv 3x3 64", "bottleneck=64",
-         "convcost advise: --apply bottleneck=64: applies to none of the layer listed (conv1: it "
+         "convcost advise: --apply bottleneck=64: does not apply to the layer listed (conv1: it "
          "saves no MACs (it would add 4,194,304)); no config written"),
         ("16x16x8 | conv 3x3 8", "grouped=3",
-         "convcost advise: --apply grouped=3: applies to none of the layer listed (conv1: 3 "
+         "convcost advise: --apply grouped=3: does not apply to the layer listed (conv1: 3 "
          "groups do not divide the 8 input channels); no config written"),
+
         ("16x16x8 | conv 1x1 8", "separable",
          "convcost advise: --apply separable: the network has no spatial convolution to apply "
          "it to; no config written"),
@@ -564,3 +628,116 @@ def test_a_wide_name_keeps_the_columns_aligned(runner: CliRunner, tmp_path: Path
     named = [line for line in result.stdout.splitlines() if "3x3 s1" in line]
     assert len(named) == 2  # the two convs' rows: their next column starts in the same cell
     assert len({cell_len(row.split("3x3 s1")[0]) for row in named}) == 1
+
+
+@pytest.mark.parametrize("command", ["analyze", "advise"])
+@pytest.mark.parametrize(
+    ("name", "text", "where"),
+    [
+        ("net.yaml", "input: 8x8x4\nlayers:\n  - {type: conv, name: a, kernel: 3, filters: 4}\n"
+                     "  - {type: conv, name: c, kernel: 3, filters: 4, from: [a, /]}\n", "4:56"),
+        ("net.json", '{"input": "8x8x4", "layers": [{"type": "conv", "name": "a", "kernel": 3, '
+                     '"filters": 4}, {"type": "conv", "kernel": 3, "filters": 4, '
+                     '"from": ["a", "/"]}]}', "1:141"),
+    ],
+)  # fmt: skip
+def test_a_conv_reading_several_layers_is_refused_where_written(
+    runner: CliRunner, tmp_path: Path, command: str, name: str, text: str, where: str
+) -> None:
+    # It would read its first input alone (analyze) and has no one input to substitute.
+    spec = _write(tmp_path, text, name)
+    result = runner.invoke(app, [command, spec])
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"{spec}:{where}: from: a conv reads one layer, but this names 2; only a merge (concat, "
+        "add, mul) reads several: merge them first ({type: add, from: [a, b], name: m}) and "
+        "give the conv from: m, or name one layer\n"
+    )
+
+
+NAMED = """\
+name: tiny net
+description: what it was
+budget: {macs: 40M, params: 100k, latency: 2ms}
+input: 32x32x64
+layers:
+  - conv 3x3 64 name=a
+  - conv 3x3 64 name=b
+"""
+
+
+@pytest.mark.parametrize(
+    ("options", "description"),
+    [
+        ([], "tiny net with bottleneck=CIN/4 applied to a, b (convcost advise --apply)"),
+        (["--width-multiplier", "0.5", "--no-bias"],
+         "tiny net with bottleneck=CIN/4 applied to b, a (convcost advise --apply); at width "
+         "multiplier 0.5, no bias, which this config's widths and input hold: analyse it "
+         "without those options"),
+        (["--input-shape", "16x16x64"],
+         "tiny net with bottleneck=CIN/4 applied to a, b (convcost advise --apply); at input "
+         "16×16×64, which this config's widths and input hold: analyse it without those "
+         "options"),
+    ],
+)  # fmt: skip
+def test_the_applied_config_keeps_the_name_and_budget_and_says_what_it_holds(
+    runner: CliRunner, tmp_path: Path, options: list[str], description: str
+) -> None:
+    spec, out = _write(tmp_path, NAMED), tmp_path / "new.yaml"
+    result = runner.invoke(app, ["advise", spec, "--apply", "bottleneck=CIN/4", "-o", str(out),
+                                 "--device", "a100", *options])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    network = parse_config(out.read_text(encoding="utf-8"), str(out))
+    source = parse_config(NAMED, spec)
+    assert (network.name, network.description) == ("tiny net", description)
+    assert [limit[:2] for limit in network.budget] == [limit[:2] for limit in source.budget]
+    # advise → check: the new network is held to the old one's budget, and passes it
+    gate = runner.invoke(app, ["check", str(out), "--device", "a100"])
+    assert gate.exit_code == 0, gate.stdout
+
+
+def test_the_api_writes_the_config_the_command_writes(runner: CliRunner, tmp_path: Path) -> None:
+    import convcost
+
+    spec = _write(tmp_path, NAMED)
+    args = ["--apply", "bottleneck=CIN/4", "-o", "-", "--width-multiplier", "0.5", "--no-bias"]
+    printed = runner.invoke(app, ["advise", spec, *args]).stdout
+    found = convcost.advise(spec, apply="bottleneck=CIN/4", width_multiplier=0.5, no_bias=True)
+    assert found.config_text() == printed
+    assert printed.startswith('name: "tiny net"\ndescription: "tiny net with ')
+
+
+def test_apply_by_memory_says_the_peak_before_and_after(runner: CliRunner, tmp_path: Path) -> None:
+    # 16×16 fp32: the input and conv1's output 32,768 B each, conv2's 65,536: its step
+    # peaks at 98,304. Behind a 1×1 to 8 (8,192 B) conv2's step holds 8,192 + 65,536.
+    spec, out = "16x16x32 | conv 3x3 32 | conv 3x3 64", tmp_path / "new.yaml"
+    args = ["advise", spec, "--by", "memory", "--apply", "bottleneck=CIN/4", "-o", str(out)]
+    table = runner.invoke(app, args)
+    assert table.stdout.splitlines()[-1] == (
+        "applied bottleneck=CIN/4 to 1 layer: MACs 7,077,888 → 3,604,480 (−49.1 %), params "
+        "27,744 → 14,184 (−48.9 %), peak memory 98,304 → 73,728 (−25.0 %)"
+    )
+    applied = json.loads(runner.invoke(app, [*args, "-f", "json"]).stdout)["applied"]
+    again = json.loads(runner.invoke(app, ["analyze", str(out), "-f", "json"]).stdout)["totals"]
+    assert applied["peak_activation_bytes"] == {"before": 98_304, "after": 73_728}
+    assert again["peak_activation_bytes"] == 73_728
+    timed = runner.invoke(app, ["advise", spec, "--by", "time", "--device", "a100", "--apply",
+                                "separable", "-o", str(out), "-f", "json"])  # fmt: skip
+    latency = json.loads(timed.stdout)["applied"]["latency_s"]
+    again = json.loads(runner.invoke(app, ["analyze", str(out), "-f", "json", "--device",
+                                           "a100"]).stdout)["totals"]  # fmt: skip
+    assert latency["after"] == pytest.approx(again["latency_s"], rel=1e-12)
+    assert "macs" in json.loads(timed.stdout)["applied"]
+
+
+def test_a_substitute_that_leaves_the_peak_as_it_is_is_said_so(runner: CliRunner) -> None:
+    # conv1 behind a 1×1 to 8: its steps hold at most 32,768 + 32,768; the peak stays
+    # conv2's 98,304 (see the test above).
+    result = runner.invoke(app, ["advise", "16x16x32 | conv 3x3 32 | conv 3x3 64", "--by",
+                                 "memory", "--layers", "conv1", "--apply", "bottleneck=CIN/4",
+                                 "-o", "-"])  # fmt: skip
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        "convcost advise: --apply bottleneck=CIN/4: does not apply to the layer listed (conv1: "
+        "it saves no peak memory (it would be the same)); no config written\n"
+    )

@@ -143,6 +143,12 @@ CASES = [
         "net.yaml:3:5: residual 'res': the body gives 8×8×4 but the shortcut gives 8×8×3; they must agree to be added (use shortcut: auto for a 1×1 projection)\n",
     ),
     (
+        "a layer that is not a merge reading several",
+        "yaml",
+        "input: 8x8x3\nlayers:\n  - conv 3x3 4 name=a\n  - {type: relu, from: [a, /]}\n",
+        "net.yaml:4:24: from: a relu reads one layer, but this names 2; only a merge (concat, add, mul) reads several: merge them first ({type: add, from: [a, b], name: m}) and give the relu from: m, or name one layer\n",
+    ),
+    (
         "a block that uses itself",
         "yaml",
         "input: 8x8x3\nblocks:\n  a: {layers: [b: {}]}\n  b: {layers: [a: {}]}\nlayers:\n  - a: {}\n",

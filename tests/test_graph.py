@@ -220,6 +220,13 @@ def test_group_totals_are_their_layers_sums() -> None:
     assert [g.name for g in report.groups] == ["c3", "c4", "c5"]
 
 
+SEVERAL = (
+    "from: a conv reads one layer, but this names 2; only a merge (concat, add, mul) reads "
+    "several: merge them first ({type: add, from: [a, b], name: m}) and give the conv from: m, "
+    "or name one layer"
+)
+
+
 @pytest.mark.parametrize(
     ("item", "message"),
     [
@@ -236,6 +243,12 @@ def test_group_totals_are_their_layers_sums() -> None:
         ("concat: [[conv 1x1 2 name=b1], [conv 1x1 2]]\n  - {type: add, from: [c1, b1]}",
          "net.yaml:6:28: from: 'b1' names no layer before this one; did you mean "
          "'concat1/b1'?"),
+        # Only a merge reads several layers: anything else would read the first alone.
+        ("{type: conv, kernel: 1, filters: 4, from: [c1, relu1]}", "net.yaml:5:47: " + SEVERAL),
+        ("{type: relu, from: [/, /]}", "net.yaml:5:24: " + SEVERAL.replace("conv", "relu")),
+        ("conv: {kernel: 1, filters: 4, from: [c1, relu1]}", "net.yaml:5:41: " + SEVERAL),
+        ("{type: maxpool, kernel: 2, from: [c1, c1], repeat: 2}",
+         "net.yaml:5:38: " + SEVERAL.replace("conv", "maxpool")),
     ],
 )  # fmt: skip
 def test_from_is_refused_where_it_would_be_ignored(item: str, message: str) -> None:

@@ -52,6 +52,7 @@ class Report:
     budget: tuple[Limit, ...]
     analysis: Analysis
     warnings: tuple[str, ...] = ()  # what reading the spec noticed (a channels-first input)
+    name: str = ""  # the config's name: (none: empty)
 
     @property
     def macs(self) -> int:
@@ -256,7 +257,9 @@ class AdviceReport:
         applied = self.analysis.applied
         if applied is None:
             raise ConvcostError("config_text: advise was not asked to apply a substitute")
-        return config_text(applied.graph, "", self.analysis.applied_description)
+        source = self.analysis.source
+        return config_text(applied.graph, source.name, self.analysis.applied_description,
+                           source.budget)  # fmt: skip
 
     def to_dict(self, *, explain: bool = False) -> dict[str, Any]:
         """``convcost advise SPEC -f json``."""
@@ -337,7 +340,8 @@ def analyze(
         at,
         scaling=_scaling(width_multiplier, divisor, resolution, at),
     )
-    return Report(spec, loaded.description, loaded.budget, analysis, loaded.warnings)
+    name = getattr(loaded.network, "name", "")
+    return Report(spec, loaded.description, loaded.budget, analysis, loaded.warnings, name)
 
 
 def compare(
@@ -397,7 +401,7 @@ def advise(
     listed, and ``apply`` (``bottleneck=CIN/4``, ``separable``, ``grouped=4``) substitutes
     them in a copy of the network; ``width_multiplier``, ``divisor`` and ``resolution`` as
     for ``analyze``."""
-    from convcost.analyses.advise import UnknownLayer, parse_choice
+    from convcost.analyses.advise import Source, UnknownLayer, baked, parse_choice
     from convcost.analyses.advise import advise as run_advise
 
     loaded = analyze(spec, batch=batch, no_bias=no_bias, max_layers=max_layers,
@@ -412,9 +416,12 @@ def advise(
     if top is not None:
         _at_least_1("top", top)
     choice = None if apply is None else parse_choice(apply)
+    scaled = str(_scaling(width_multiplier, divisor, resolution, _input_shape(input_shape)))
+    held = baked(scaled, _input_shape(input_shape), no_bias)
+    source = Source(loaded.name, loaded.budget, held)
     try:
         return AdviceReport(run_advise(loaded.analysis, spec, by, chosen_widths, groups, top,
-                                       names, settings, choice))  # fmt: skip
+                                       names, settings, choice, source))  # fmt: skip
     except UnknownLayer as error:
         raise ConvcostError(f"layers: {error.message}") from None
 

@@ -1019,7 +1019,7 @@ def advise(
     1×1 bottleneck in front of it (Cin/2, Cin/4, --width; suggested below the break-even
     width b*), a depthwise-separable pair or a grouped conv (--groups) would save, ranked by
     what the best one saves, with its share of the network's total."""
-    from convcost.analyses.advise import UnknownLayer, check_by, parse_choice
+    from convcost.analyses.advise import Source, UnknownLayer, baked, check_by, parse_choice
     from convcost.analyses.advise import advise as run_advise
     from convcost.render.escape import visible
 
@@ -1036,9 +1036,11 @@ def advise(
     except ConvcostError as error:
         _fail(f"convcost advise: {error.message}")
     loaded, report = _analyzed(spec, no_bias, batch, max_layers, costing, input_shape, scaling)
+    held = baked(str(scaling), _input_shape(input_shape), no_bias)
+    source = Source(getattr(loaded.network, "name", ""), loaded.budget, held)
     try:
         result = run_advise(report, spec, by.value, tuple(width or ()), groups, top, names,
-                            costing, choice)  # fmt: skip
+                            costing, choice, source)  # fmt: skip
     except UnknownLayer as error:
         _fail(f"convcost advise: --layers: {error.message}")
     except ConvcostError as error:
@@ -1059,7 +1061,8 @@ def _write_config(result: Any, output: str) -> None:
     from convcost.frontends.configwrite import config_text
 
     applied, description = result.applied, result.applied_description
-    text = _guard(lambda: config_text(applied.graph, "", description))
+    source = result.source
+    text = _guard(lambda: config_text(applied.graph, source.name, description, source.budget))
     if output == "-":
         sys.stdout.write(text)
         return

@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from convcost.analyses.compare import Ratio, break_even_width
+from convcost.analyses.quantities import Limit
 from convcost.analyses.ranking import MIN_GROUPS, By
 from convcost.core.analysis import analyze
 from convcost.core.costing import Substitution, cost
@@ -111,6 +112,29 @@ class LayerAdvice(NamedTuple):
         return self.result.output_shape.c, layer.kernel[0] * layer.kernel[1]
 
 
+class Source(NamedTuple):
+    """What the config ``--apply`` writes keeps of the spec advised on: its config's
+    ``name:`` and ``budget:`` (so that ``check`` holds the new network to them), and the
+    options it was analysed with whose effect the written widths and input hold
+    (``width multiplier 0.5``, ``no bias``), said in its ``description:``."""
+
+    name: str = ""
+    budget: tuple[Limit, ...] = ()
+    baked: tuple[str, ...] = ()
+
+
+NO_SOURCE = Source()
+
+
+def baked(scaling: str, input_shape: Shape | None, no_bias: bool) -> tuple[str, ...]:
+    """The options in a ``Source``'s ``baked``: ``scaling`` as ``Scaling`` says it."""
+    return (
+        ((scaling,) if scaling else ())
+        + ((f"input {input_shape}",) if input_shape is not None else ())
+        + (("no bias",) if no_bias else ())
+    )
+
+
 class Advice(NamedTuple):
     """Every spatial conv's substitutes, ranked by what the best saves (``by``)."""
 
@@ -122,6 +146,7 @@ class Advice(NamedTuple):
     pointwise: int  # 1×1 convs: not advised
     depthwise: int  # depthwise convs: already separable
     applied: Applied | None = None
+    source: Source = NO_SOURCE
 
     @property
     def applied_description(self) -> str:
@@ -130,9 +155,12 @@ class Advice(NamedTuple):
         if applied is None:
             return ""
         layers = ", ".join(name for name, _ in applied.layers) or "no layer"
-        return (
-            f"{self.title} with {applied.substitute} applied to {layers} (convcost advise --apply)"
-        )
+        said = (f"{self.source.name or self.title} with {applied.substitute} applied to "
+                f"{layers} (convcost advise --apply)")  # fmt: skip
+        if self.source.baked:
+            said += (f"; at {', '.join(self.source.baked)}, which this config's widths and "
+                     "input hold: analyse it without those options")  # fmt: skip
+        return said
 
     @property
     def metric_key(self) -> str:
@@ -349,11 +377,13 @@ def advise(
     names: Sequence[str] = (),
     settings: Settings | None = None,
     apply: Choice | None = None,
+    source: Source = NO_SOURCE,
 ) -> Advice:
     """Every spatial conv of ``report`` (analysed and costed by ``settings``) with its
     substitutes: bottlenecks of Cin/2, Cin/4 and ``widths`` channels, a depthwise-separable
     pair and, with ``groups``, a grouped conv; ranked by what the best suggested one saves
-    in ``by``. ``top`` or ``names`` choose the layers listed (and ``apply``'d)."""
+    in ``by``. ``top`` or ``names`` choose the layers listed (and ``apply``'d); ``source``:
+    what the written config keeps of the spec."""
     ranked_by = check_by(by, settings)
     if groups is not None and groups < MIN_GROUPS:
         raise ConvcostError(f"groups={groups}: a grouped conv has at least {MIN_GROUPS} groups")
@@ -374,7 +404,7 @@ def advise(
         ranked, shown = _named_first(ranked, names, report)
     elif top is not None:
         shown = min(top, len(ranked))
-    advice = Advice(title, report, by, tuple(ranked), shown, pointwise, depthwise)
+    advice = Advice(title, report, by, tuple(ranked), shown, pointwise, depthwise, None, source)
     if apply is not None:
         advice = advice._replace(applied=_apply(advice, network, apply))
     return advice
@@ -500,7 +530,9 @@ def _apply(advice: Advice, network: _Network, choice: Choice) -> Applied:
             continue
         if not candidate.suggested:
             metric, added = METRICS[BY[advice.by]], -(candidate.saving or 0)
-            more = f" (it would add {added:,})" if isinstance(added, int) else ""
+            more = ""
+            if isinstance(added, int):
+                more = f" (it would add {added:,})" if added else " (it would be the same)"
             skipped.append((result.name, f"it saves no {metric.title}{more}"))
             continue
         replacements[layer_advice.at] = candidate.layers
@@ -510,9 +542,9 @@ def _apply(advice: Advice, network: _Network, choice: Choice) -> Applied:
             raise ConvcostError(f"--apply {choice.text}: the network has no spatial convolution "
                                 "to apply it to; no config written")  # fmt: skip
         why = "; ".join(f"{name}: {reason}" for name, reason in skipped)
-        listed = "the layer listed" if advice.shown == 1 else f"the {advice.shown} layers listed"
-        raise ConvcostError(f"--apply {choice.text}: applies to none of {listed} ({why}); no "
-                            "config written")  # fmt: skip
+        listed = ("does not apply to the layer listed" if advice.shown == 1
+                  else f"applies to none of the {advice.shown} layers listed")  # fmt: skip
+        raise ConvcostError(f"--apply {choice.text}: {listed} ({why}); no config written")
     report = network.report
     assert report.graph is not None
     graph = substituted(report.graph, replacements)

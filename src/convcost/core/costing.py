@@ -272,7 +272,8 @@ class Substitution:
     replaced layer's input lives until its last reader, its output from the chain's end,
     as before). At the chain's step ``j`` the other tensors of the layer's step are alive
     with the tensor the step reads and the one it makes; the layer's input stays alive
-    after the first step only if a later layer or the network's end reads it.
+    after the first step only if a later layer reads it or the network gives it out (the
+    network's end is then the chain's last step, when the layer was the last).
     """
 
     def __init__(self, report: Report, settings: Settings | None = None) -> None:
@@ -283,6 +284,9 @@ class Substitution:
         self.live, _ = _inference_memory(graph, report, value_bytes, facts)
         self.sizes, _, self.last, self.buffer_of = _buffers(graph, report, self.per_value, facts)
         self.nodes, self.facts = graph.nodes, facts
+        # Buffers the network gives out: they live to its end, which a chain in place of
+        # the last layer moves to the chain's last step.
+        self.outputs = {self.buffer_of[output] for output in graph.outputs}
         self.before = list(accumulate(self.live, max, initial=0))  # before[i]: steps < i
         self.after = list(accumulate(reversed(self.live), max, initial=0))[::-1]  # steps ≥ i
 
@@ -295,7 +299,7 @@ class Substitution:
         reads = 0 if source == INPUT else self.buffer_of[source]
         x, y = self.sizes[reads], self.sizes[self.buffer_of[index]]
         others = self.live[index] - x - y
-        stays = x if self.last[reads] > index else 0
+        stays = x if self.last[reads] > index or reads in self.outputs else 0
         sizes = [shape.elements * self.per_value for shape in made] + [y]
         most = max(self.before[index], self.after[index + 1])
         previous, first = x, True

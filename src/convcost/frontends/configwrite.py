@@ -12,11 +12,14 @@ written as ``group:``: a block's or a repeat's label is not kept.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
+from convcost.analyses.quantities import Limit
 from convcost.core.errors import ConvcostError
 from convcost.core.graph import INPUT, Graph, GraphNode
 from convcost.core.kinds import all_kinds
 from convcost.core.kinds.base import Layer
+from convcost.core.metrics import METRICS
 
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Words YAML 1.1 reads as booleans or null: quoted, so that a layer's name stays text.
@@ -89,13 +92,19 @@ def layer_settings(layer: Layer) -> list[tuple[str, str]]:
     return pairs
 
 
-def config_text(graph: Graph, name: str = "", description: str = "") -> str:
-    """``graph`` as a YAML config (see the module's docstring)."""
+def config_text(
+    graph: Graph, name: str = "", description: str = "", budget: Sequence[Limit] = ()
+) -> str:
+    """``graph`` as a YAML config (see the module's docstring), with ``budget:``."""
     lines: list[str] = []
     if name:
         lines.append(f"name: {text(name)}")
     if description:
         lines.append(f"description: {text(description)}")
+    if budget:
+        lines.append("budget:")
+        lines.extend(f"  {METRICS[limit.metric].budget_name}: {_quantity(limit)}"
+                     for limit in budget)  # fmt: skip
     shape = graph.input_shape
     if shape.flat:
         raise ConvcostError("a network whose input is a flat vector cannot be written as a config")
@@ -127,6 +136,16 @@ def config_text(graph: Graph, name: str = "", description: str = "") -> str:
         indent = "  " * (2 * len(opened) + 1)
         lines.append(f"{indent}- {{{_node(graph, index, node, separator)}}}")
     return "\n".join(lines) + "\n"
+
+
+def _quantity(limit: Limit) -> str:
+    """A budget's limit as the config reads it back exactly: a count, or seconds with
+    their unit (every digit of the float, none in an exponent)."""
+    if isinstance(limit.value, int):
+        return str(limit.value)
+    from decimal import Decimal  # only here: it is slow to import
+
+    return format(Decimal(repr(limit.value)), "f") + "s"
 
 
 def _path(graph: Graph, scope: int) -> list[int]:

@@ -27,6 +27,7 @@ from convcost.core.errors import ConvcostError, Faults, Location, did_you_mean, 
 from convcost.core.fields import bounded_name, positive_int
 from convcost.core.kinds import build_layer, lookup, recipe
 from convcost.core.kinds.base import Layer
+from convcost.core.kinds.merges import Merge
 from convcost.core.limits import MAX_LAYERS
 from convcost.frontends.expressions import (
     has_parameters,
@@ -403,6 +404,8 @@ class Builder:
         node = self._layer(kind, settings, key_at, None if repeat else name, kind_at)
         if sources_node is not None:
             names, places = _sources(sources_node)
+            if len(names) > 1 and not isinstance(node.layer, Merge):
+                raise ConvcostError(_ONE_SOURCE.format(kind=kind, n=len(names)), sources_node.at)
             node = node._replace(sources=names, sources_at=places)
         if repeat is None:
             return [node]
@@ -792,6 +795,13 @@ def _name(node: YNode | None) -> str | None:
         return bounded_name(str(node.value))
     except ConvcostError as error:
         raise error.located(node.at) from None
+
+
+_ONE_SOURCE = (
+    "from: a {kind} reads one layer, but this names {n}; only a merge (concat, add, mul) reads "
+    "several: merge them first ({{type: add, from: [a, b], name: m}}) and give the {kind} "
+    "from: m, or name one layer"
+)
 
 
 def _sources(node: YNode) -> tuple[tuple[str, ...], tuple[Location, ...]]:

@@ -19,7 +19,7 @@ from convcost.render.numbers import figure, fixed
 from convcost.render.registry import Format, Options, writer
 
 if TYPE_CHECKING:
-    from convcost.analyses.advise import Advice, Candidate, LayerAdvice
+    from convcost.analyses.advise import Advice, Candidate, LayerAdvice, Number
     from convcost.analyses.compare import Ratio
 
 _ADVICE = "convcost.analyses.advise.Advice"
@@ -148,21 +148,35 @@ def _footer(advice: Advice) -> list[str]:
 def _applied_lines(advice: Advice) -> list[str]:
     applied = advice.applied
     assert applied is not None
-    before, after = advice.report.totals, applied.report.totals
     changes = ", ".join(
-        f"{label} {before_value:,} → {after_value:,} ({_percent(before_value, after_value)})"
-        for label, before_value, after_value in (
-            ("MACs", before.macs, after.macs),
-            ("params", before.params, after.params),
-        )
+        f"{label} {figure(old, unit)} → {figure(new, unit)} ({_percent(old, new)})"
+        for label, unit, old, new in _applied_figures(advice)
     )
     # The layers skipped are named on stderr (convcost advise), in JSON as "skipped".
     return [f"applied {applied.substitute} to {_count(len(applied.layers), 'layer')}: {changes}"]
 
 
-def _percent(before: int, after: int) -> str:
+def _applied_figures(advice: Advice) -> list[tuple[str, str, Number | None, Number | None]]:
+    """MACs, params and the metric ranked by (peak memory, time), each before and after
+    ``--apply``: its title, unit and values."""
+    applied = advice.applied
+    assert applied is not None
+    keys = ["macs", "params"]
+    if advice.metric_key not in keys:
+        keys.append(advice.metric_key)
+    before, after = advice.report.totals, applied.report.totals
+    label = {"macs": "MACs", "params": "params"}
+    return [(label.get(key, METRICS[key].title), METRICS[key].unit, METRICS[key].read(before),
+             METRICS[key].read(after)) for key in keys]  # fmt: skip
+
+
+def _percent(before: Number | None, after: Number | None) -> str:
+    if not before or after is None:
+        return "-"
     sign = "−" if after < before else "+"
-    return f"{sign}{fixed(100 * abs(after - before), before, 1)} %" if before else "-"
+    if isinstance(before, int) and isinstance(after, int):
+        return f"{sign}{fixed(100 * abs(after - before), before, 1)} %"
+    return f"{sign}{100 * abs(after - before) / before:.1f} %"
 
 
 def _explain_lines(advice: Advice) -> list[str]:
@@ -324,4 +338,9 @@ def advise_json(advice: Advice, options: Options) -> str:
             "macs": applied.report.totals.macs,
             "params": applied.report.totals.params,
         }
+        if advice.metric_key not in ("macs", "params"):
+            # the metric ranked by, before and after (peak memory, time)
+            totals = (advice.report.totals, applied.report.totals)
+            data["applied"][advice.metric_key] = dict(zip(("before", "after"), (
+                METRICS[advice.metric_key].read(t) for t in totals), strict=True))  # fmt: skip
     return json_text(data)
