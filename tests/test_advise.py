@@ -3,6 +3,8 @@ config, which re-analyses to the totals advise predicted and builds in PyTorch."
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import random
 from fractions import Fraction
@@ -589,11 +591,33 @@ def test_csv_writes_as_analyze_does(runner: CliRunner) -> None:
     result = runner.invoke(app, ["advise", "vgg16", "--top", "1", "-f", "csv"])
     rows = result.stdout.splitlines()
     share = repr(822083584 / 15470264320)
-    assert rows[1] == ("1,conv9,3x3 s1 p1,28x28x512,1849688064,460.8,bottleneck 256 (Cin/2),"
-                       f"1027604480,1311488,822083584,{share},yes,")  # fmt: skip
+    assert rows[1] == ("1,conv9,3x3 s1 p1,28x28x512,28x28x512,1849688064,2359808,460.8,2304/5,"
+                       f"macs,bottleneck,256,bottleneck 256 (Cin/2),1027604480,1311488,822083584,"
+                       f"{share},yes,no,")  # fmt: skip
     timed = runner.invoke(app, ["advise", "vgg16", "--top", "1", "-f", "csv", "--by", "time",
                                 "--device", "a100"]).stdout.splitlines()  # fmt: skip
-    assert timed[1].split(",")[3:6] == ["28x28x512", "1849688064", "460.8"]
+    assert timed[1].split(",")[3:8] == ["28x28x512", "28x28x512", "1849688064", "2359808",
+                                        "460.8"]  # fmt: skip
+
+
+@pytest.mark.parametrize("by", ["macs", "params", "memory"])
+def test_csv_carries_the_json_records_fields_by_their_names(runner: CliRunner, by: str) -> None:
+    args = ["advise", "googlenet", "--top", "3", "--by", by]
+    rows = list(csv.DictReader(io.StringIO(runner.invoke(app, [*args, "-f", "csv"]).stdout)))
+    layers = json.loads(runner.invoke(app, [*args, "-f", "json"]).stdout)["layers"]
+    records = [(layer, sub) for layer in layers for sub in layer["substitutes"]]
+    assert len(rows) == len(records) > 3
+    renamed = {"macs": "substitute_macs", "params": "substitute_params"}
+    for row, (layer, sub) in zip(rows, records, strict=True):
+        fields = {k: v for k, v in layer.items() if k != "substitutes"}
+        fields |= {renamed.get(k, k): v for k, v in sub.items() if k != "layers"}
+        assert list(row) == list(fields)
+        for key, value in fields.items():
+            if key in ("input", "output"):
+                value = value.replace("×", "x")
+            elif isinstance(value, bool):
+                value = "yes" if value else "no"
+            assert row[key] == ("" if value is None else str(value)), key
 
 
 def test_by_params_ranks_by_the_params_break_even(runner: CliRunner) -> None:
