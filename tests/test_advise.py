@@ -3,6 +3,8 @@ config, which re-analyses to the totals advise predicted and builds in PyTorch."
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import random
 from fractions import Fraction
@@ -12,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from convcost.analyses.advise import Advice, Candidate, Choice, advise, parse_choice, substituted
+from convcost.analyses.diff import diff
 from convcost.cli import app
 from convcost.core.analysis import analyze
 from convcost.core.costing import cost
@@ -190,14 +193,57 @@ def test_a_network_written_as_a_config_reads_back_the_same(model: str) -> None:
     report = analyze_spec(model)[1]
     assert report.graph is not None
     again = analyze_network(parse_config(config_text(report.graph), "new.yaml"))
-    # (A concat: construct's merge shows what its branches read as its input; written as a
-    # merge with from:, it shows its first input: the one figure that is not kept.)
-    assert [(r.name, r.layer, r.output_shape) for r in again.layers] == [
-        (r.name, r.layer, r.output_shape) for r in report.layers
+    assert [(r.name, r.layer, r.input_shape, r.output_shape) for r in again.layers] == [
+        (r.name, r.layer, r.input_shape, r.output_shape) for r in report.layers
     ]
     assert again.graph is not None
     assert [n.inputs for n in again.graph.nodes] == [n.inputs for n in report.graph.nodes]
     assert again.totals[:5] == report.totals[:5]
+    assert diff(report, again).listed(show_all=False) == ()
+
+
+def test_a_concat_whose_merge_the_reader_would_name_otherwise_is_written_with_from() -> None:
+    graph = analyze_spec("inception_3a")[1].graph
+    assert graph is not None
+    nodes = [n._replace(local="joined") if n.local == "concat1" else n for n in graph.nodes]
+    renamed = graph._replace(nodes=tuple(nodes))
+    written = config_text(renamed)
+    assert "concat:" not in written and "{type: concat, name: joined, from: [" in written
+    again = analyze_network(parse_config(written, "new.yaml")).graph
+    assert again is not None
+    assert [(n.name, n.inputs) for n in again.nodes] == [(n.name, n.inputs) for n in nodes]
+
+
+DIFFED = [
+    ("googlenet", "separable", 2),
+    ("googlenet", "bottleneck=CIN/4", 3),
+    ("inception_3a", "separable", 2),
+    ("resnet50", "grouped=4", 3),
+    ("mobilenet_v2", "bottleneck=CIN/2", 1),
+    ("unet", "separable", 2),
+    ("squeezenet1_0", "separable", 2),
+    ("shufflenet_v2_x1_0", "bottleneck=CIN/2", 1),
+]
+
+
+@pytest.mark.parametrize(("model", "substitute", "top"), DIFFED)
+def test_diff_of_the_applied_config_lists_the_substituted_layers_only(
+    runner: CliRunner, tmp_path: Path, model: str, substitute: str, top: int
+) -> None:
+    # Concats are written with their branches, so that a merge shows the input it showed.
+    written = tmp_path / "new.yaml"
+    args = ["advise", model, "--apply", substitute, "--top", str(top), "-o", str(written)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.stderr
+    old, new = analyze_spec(model)[1], analyze_spec(str(written))[1]
+    advice = _advice(model, top=top, apply=parse_choice(substitute))
+    assert advice.applied is not None
+    changed = {name for name, _ in advice.applied.layers}
+    before = {r.name for r in old.layers}
+    added = {r.name for r in new.layers} - before
+    assert len(added) == len(changed) * (0 if substitute.startswith("grouped") else 1)
+    listed = {(c.name, c.status) for c in diff(old, new).listed(show_all=False)}
+    assert listed == {(n, "changed") for n in changed} | {(n, "added") for n in added}
 
 
 def test_from_the_separator_alone_reads_the_networks_input() -> None:
@@ -545,11 +591,33 @@ def test_csv_writes_as_analyze_does(runner: CliRunner) -> None:
     result = runner.invoke(app, ["advise", "vgg16", "--top", "1", "-f", "csv"])
     rows = result.stdout.splitlines()
     share = repr(822083584 / 15470264320)
-    assert rows[1] == ("1,conv9,3x3 s1 p1,28x28x512,1849688064,460.8,bottleneck 256 (Cin/2),"
-                       f"1027604480,1311488,822083584,{share},yes,")  # fmt: skip
+    assert rows[1] == ("1,conv9,3x3 s1 p1,28x28x512,28x28x512,1849688064,2359808,460.8,2304/5,"
+                       f"macs,bottleneck,256,bottleneck 256 (Cin/2),1027604480,1311488,822083584,"
+                       f"{share},yes,no,")  # fmt: skip
     timed = runner.invoke(app, ["advise", "vgg16", "--top", "1", "-f", "csv", "--by", "time",
                                 "--device", "a100"]).stdout.splitlines()  # fmt: skip
-    assert timed[1].split(",")[3:6] == ["28x28x512", "1849688064", "460.8"]
+    assert timed[1].split(",")[3:8] == ["28x28x512", "28x28x512", "1849688064", "2359808",
+                                        "460.8"]  # fmt: skip
+
+
+@pytest.mark.parametrize("by", ["macs", "params", "memory"])
+def test_csv_carries_the_json_records_fields_by_their_names(runner: CliRunner, by: str) -> None:
+    args = ["advise", "googlenet", "--top", "3", "--by", by]
+    rows = list(csv.DictReader(io.StringIO(runner.invoke(app, [*args, "-f", "csv"]).stdout)))
+    layers = json.loads(runner.invoke(app, [*args, "-f", "json"]).stdout)["layers"]
+    records = [(layer, sub) for layer in layers for sub in layer["substitutes"]]
+    assert len(rows) == len(records) > 3
+    renamed = {"macs": "substitute_macs", "params": "substitute_params"}
+    for row, (layer, sub) in zip(rows, records, strict=True):
+        fields = {k: v for k, v in layer.items() if k != "substitutes"}
+        fields |= {renamed.get(k, k): v for k, v in sub.items() if k != "layers"}
+        assert list(row) == list(fields)
+        for key, value in fields.items():
+            if key in ("input", "output"):
+                value = value.replace("×", "x")
+            elif isinstance(value, bool):
+                value = "yes" if value else "no"
+            assert row[key] == ("" if value is None else str(value)), key
 
 
 def test_by_params_ranks_by_the_params_break_even(runner: CliRunner) -> None:

@@ -93,7 +93,7 @@ def _refusal(layer: str) -> str:
     [
         ("{type: add, from: [c1, nope]}",
          "net.yaml:5:28: from: 'nope' names no layer before this one (write a name as analyze "
-         "prints it)"),
+         "prints it, or '/', the separator alone, for the network's input)"),
         ("{type: add, from: [c1, later]}",
          "net.yaml:5:28: from: 'later' names 'later', which comes later; a layer reads only "
          "layers before it"),
@@ -141,8 +141,30 @@ def test_cli_reads_a_graph_and_exits_2_on_a_bad_link(runner: CliRunner, tmp_path
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == (
         f"{bad}:4:31: from: 'x' names no layer before this one (write a name as analyze "
-        "prints it)\n"
+        "prints it, or '/', the separator alone, for the network's input)\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ('input: 8x8x4\nlayers:\n  - {type: relu, name: "/"}\n',
+         "net.yaml:3:12: a layer or group cannot be named '/', the separator alone: from: '/' "
+         "reads the network's input"),
+        ('input: 8x8x4\nseparator: "."\nlayers:\n  - relu name=a\n  - name: "."\n'
+         "    group: [relu]\n",
+         "net.yaml:6:5: a layer or group cannot be named '.', the separator alone: from: '.' "
+         "reads the network's input"),
+        ('input: 8x8x4\nseparator: "."\nlayers:\n  - relu name=a\n'
+         "  - {type: relu, from: /}\n",
+         "net.yaml:5:24: from: '/' names no layer before this one (write a name as analyze "
+         "prints it, or '.', the separator alone, for the network's input)"),
+    ],
+)  # fmt: skip
+def test_the_separator_alone_names_the_input_and_nothing_else(config: str, message: str) -> None:
+    with pytest.raises(ConvcostError) as caught:
+        _analyze(config)
+    assert caught.value.render() == message
 
 
 def test_fpn_like_config_matches_a_torch_fpn() -> None:

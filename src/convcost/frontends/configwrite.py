@@ -2,7 +2,10 @@
 reader's inverse: tests/test_advise.py reads every zoo model back through it): every node
 a layer with its name and the settings that differ from its kind's defaults, named groups
 for scopes, ``from:`` where a layer reads other than the layer before it (full names, so
-no lookup can find another), merges as ``{type: concat|add|mul, from: [...]}``.
+no lookup can find another), merges as ``{type: concat|add|mul, from: [...]}``. A concat
+whose branches read one layer is written in the language's branch form, ``concat:
+[{layers: [...]}, ...]``, so that it reads back showing that layer as its input (as
+``analyze`` and ``diff`` show it), where it reads back as the same graph.
 
 The network's input is written ``from: /`` (the separator alone). What a config cannot say is
 refused: a group left and come back to, an operator convcost does not count. Groups are
@@ -11,6 +14,7 @@ written as ``group:``: a block's or a repeat's label is not kept.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 
@@ -113,29 +117,125 @@ def config_text(
     if separator != "/":
         lines.append(f"separator: {text(separator)}")
     lines.append("layers:")
-    scopes = graph.scopes
-    opened: list[int] = []  # the scopes open, outermost first
-    seen: set[int] = set()
-    for index, node in enumerate(graph.nodes):
-        path = _path(graph, node.scope)
+    flat = _Writer(graph, branches=False).text()
+    try:
+        layers = _Writer(graph, branches=True).text()
+    except ConvcostError:  # a branch's layer in a group outside the concat's, say
+        layers = flat
+    if layers != flat and not _reads_back(graph, lines, layers):
+        layers = flat
+    return "\n".join(lines) + "\n" + layers
+
+
+def _reads_back(graph: Graph, head: list[str], layers: str) -> bool:
+    """Whether ``layers`` (concats written with branches) reads back as ``graph``: a concat's
+    merge takes the name the reader gives it, which the graph's may not be."""
+    from convcost.frontends.config import parse_config  # only here: the reader is large
+    from convcost.frontends.tree import lower
+
+    try:
+        again = lower(parse_config("\n".join(head) + "\n" + layers, "written.yaml"))
+    except ConvcostError:
+        return False
+    return _key(again) == _key(graph)
+
+
+def _key(graph: Graph) -> list[tuple[object, ...]]:
+    return [(n.name, n.layer, n.inputs, n.shown_input) for n in graph.nodes]
+
+
+class _Writer:
+    """The layers of a graph as the items of ``layers:``: scopes as groups, and (with
+    ``branches``) each concat whose branches read one layer in the config language's own
+    form, ``concat: [{layers: [...]}, ...]``, so that it shows that layer as its input."""
+
+    def __init__(self, graph: Graph, branches: bool) -> None:
+        self.graph, self.nodes, self.scopes = graph, graph.nodes, graph.scopes
+        self.lines: list[str] = []
+        self.seen: set[int] = set()
+        # The first node of a concat's branches → the concats whose branches start there.
+        self.regions: dict[int, list[int]] = {}
+        for index, node in enumerate(graph.nodes if branches else ()):
+            source, ends = node.shown_input, node.inputs
+            if source is None or node.joins != "branch" or ends[-1] != index - 1:
+                continue
+            if source < ends[0] and all(a < b for a, b in itertools.pairwise(ends)):
+                self.regions.setdefault(source + 1, []).insert(0, index)
+
+    def text(self) -> str:
+        self.items(0, len(self.nodes), [], INPUT, "  ")
+        return "\n".join(self.lines) + "\n"
+
+    def items(self, low: int, high: int, base: list[int], before: int, indent: str) -> None:
+        """Nodes ``low`` to ``high`` (not included) in the scopes ``base``, the first reading
+        ``before`` unless it says otherwise."""
+        opened: list[int] = []  # the scopes open below base, outermost first
+        index = low
+        while index < high:
+            node = self.nodes[index]
+            concat = next((c for c in self.regions.get(index, ()) if c < high), None)
+            if concat is not None:
+                index = self.concat(concat, base, opened, indent)
+                continue
+            self.enter(self._below(node.scope, base), opened, indent)
+            line = _node(self.graph, node, before if index == low else index - 1)
+            self.lines.append(f"{indent}{'    ' * len(opened)}- {{{line}}}")
+            index += 1
+
+    def concat(self, index: int, base: list[int], opened: list[int], indent: str) -> int:
+        """The concat ``index`` with its branches; the index after it."""
+        node, scopes = self.nodes[index], self.scopes
+        path = self._below(node.scope, base)
+        named = bool(path) and scopes[path[-1]].kind == "concat"
+        self.enter(path[:-1] if named else path, opened, indent)
+        at = indent + "    " * len(opened)
+        inner = base + opened
+        if named:
+            self.seen.add(path[-1])
+            inner = [*inner, path[-1]]
+        name = scopes[path[-1]].local if named else ""
+        self.lines += [f"{at}- name: {text(name)}", f"{at}  concat:"]
+        source = node.shown_input
+        assert source is not None
+        before = source
+        for end in node.inputs:
+            below = {tuple(self._below(self.nodes[i].scope, inner)[:1])
+                     for i in range(before + 1, end + 1)}  # fmt: skip
+            (first,) = below if len(below) == 1 else ((),)
+            if first and scopes[first[0]].kind == "branch" and first[0] not in self.seen:
+                self.seen.add(first[0])
+                self.lines.append(f"{at}    - name: {text(scopes[first[0]].local)}")
+                self.lines.append(f"{at}      layers:")
+                self.items(before + 1, end + 1, [*inner, first[0]], source, at + "        ")
+            else:
+                self.lines.append(f"{at}    - layers:")
+                self.items(before + 1, end + 1, inner, source, at + "        ")
+            before = end
+        return index + 1
+
+    def _below(self, scope: int, base: list[int]) -> list[int]:
+        path = _path(self.graph, scope)
+        if path[: len(base)] != base:
+            raise ConvcostError("a layer of a concat's branch is outside the concat's group")
+        return path[len(base) :]
+
+    def enter(self, path: list[int], opened: list[int], indent: str) -> None:
+        """Close the groups ``opened`` that ``path`` is not in, open those it is in."""
         keep = 0
         while keep < len(opened) and keep < len(path) and opened[keep] == path[keep]:
             keep += 1
         del opened[keep:]
         for scope in path[keep:]:
-            if scope in seen:
+            if scope in self.seen:
                 raise ConvcostError(
-                    f"the group '{scopes[scope].name}' is left and come back to; a config "
-                    "writes a group's layers together"
+                    f"the group '{self.scopes[scope].name}' is left and come back to; a "
+                    "config writes a group's layers together"
                 )
-            seen.add(scope)
-            indent = "  " * (2 * len(opened) + 1)
-            lines.append(f"{indent}- name: {text(scopes[scope].local)}")
-            lines.append(f"{indent}  group:")
+            self.seen.add(scope)
+            at = indent + "    " * len(opened)
+            self.lines.append(f"{at}- name: {text(self.scopes[scope].local)}")
+            self.lines.append(f"{at}  group:")
             opened.append(scope)
-        indent = "  " * (2 * len(opened) + 1)
-        lines.append(f"{indent}- {{{_node(graph, index, node, separator)}}}")
-    return "\n".join(lines) + "\n"
 
 
 def _quantity(limit: Limit) -> str:
@@ -156,10 +256,12 @@ def _path(graph: Graph, scope: int) -> list[int]:
     return path[::-1]
 
 
-def _node(graph: Graph, index: int, node: GraphNode, separator: str) -> str:
+def _node(graph: Graph, node: GraphNode, before: int) -> str:
+    """A node as the flow mapping of its settings; ``from:`` unless it reads ``before``."""
     pairs = layer_settings(node.layer)
     pairs.insert(1, ("name", text(node.local)))
-    if node.inputs != (index - 1,):
+    if node.inputs != (before,):
+        separator = graph.separator
         names = [text(separator + ("" if i == INPUT else graph.nodes[i].name))
                  for i in node.inputs]  # fmt: skip
         pairs.insert(2, ("from", names[0] if len(names) == 1 else f"[{', '.join(names)}]"))

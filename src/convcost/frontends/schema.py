@@ -32,7 +32,7 @@ _FROM = {
         {"type": "array", "minItems": 1, "items": {"type": ["string", "integer"]}},
     ],
     "description": "the layers this one reads, by name as analyze prints them (or relative to "
-    "its group), the separator alone (/) for the network's input; without from: a layer "
+    "its group), the separator alone for the network's input; without from: a layer "
     "reads the one before it",
 }
 _LAYERS = {"$ref": "#/$defs/layers"}

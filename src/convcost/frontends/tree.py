@@ -199,6 +199,13 @@ class _Scope:
         names = self.names
         if names.full is None:
             if not name or names.separator in name:
+                if name == names.separator:  # from: with the separator alone reads the input
+                    raise ConvcostError(
+                        f"a layer or group cannot be named '{name}', the separator alone: "
+                        f"from: '{name}' reads the network's input",
+                        location,
+                        field="name",
+                    )
                 names.compound = True
             return name
         full = self.prefix + (name or stem)
@@ -516,7 +523,10 @@ class _Lowering:
         hint = f"did you mean '{inside[0]}'? " if len(inside) == 1 else ""
         hint = hint or did_you_mean(candidates[-1], list(self.names))
         return f"from: '{name}' names no layer before this one; {hint}".rstrip("; ") + (
-            "" if hint else " (write a name as analyze prints it)"
+            ""
+            if hint
+            else f" (write a name as analyze prints it, or '{self.separator}', the separator "
+            "alone, for the network's input)"
         )
 
 

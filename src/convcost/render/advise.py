@@ -260,24 +260,31 @@ def advise_markdown(advice: Advice, options: Options) -> str:
 
 @writer(_ADVICE, Format.csv)
 def advise_csv(advice: Advice, options: Options) -> str:
-    """As ``analyze -f csv`` writes: shapes ``16x16x8``, ratios as decimals."""
+    """As ``analyze -f csv`` writes (shapes ``16x16x8``, ratios as decimals), a row a
+    substitute: the fields of JSON's layer and substitute records, by their names (the
+    substitute's ``macs`` and ``params`` as ``substitute_macs``, ``substitute_params``)."""
     out = io.StringIO()
     write = csv.writer(out, lineterminator="\n").writerow
-    write(["rank", "layer", "conv", "input", "macs", "break_even", "substitute",
-           "substitute_macs", "substitute_params", f"saves_{advice.by}", "share", "suggested",
+    write(["rank", "name", "config", "input", "output", "macs", "params", "break_even",
+           "break_even_exact", "break_even_metric", "substitute", "value", "label",
+           "substitute_macs", "substitute_params", "saves", "share", "suggested", "best",
            "note"])  # fmt: skip
     for rank, layer in enumerate(advice.layers[: advice.shown], 1):
         result = layer.result
         b = layer.break_even
         for candidate in layer.candidates:
-            path, share, saving = candidate.path, advice.share(candidate), candidate.saving
+            path, share, saving = candidate.path, advice.share(candidate), advice.saving(candidate)
             write([rank, visible(result.name), result.config, result.input_shape.ascii,
-                   result.macs, "" if b is None else float(b), candidate.label,
+                   result.output_shape.ascii, result.macs, result.params,
+                   "" if b is None else float(b), "" if b is None else str(b),
+                   "" if b is None else layer.break_even_metric, candidate.kind,
+                   "" if candidate.value is None else candidate.value, candidate.label,
                    "" if path is None else path.totals.macs,
                    "" if path is None else path.totals.params,
                    "" if saving is None else saving,
                    "" if share is None else float(share),
                    "yes" if candidate.suggested else "no",
+                   "yes" if candidate is layer.best else "no",
                    _note(layer, candidate)])  # fmt: skip
     return out.getvalue().rstrip("\n")
 
