@@ -40,7 +40,8 @@ def _known(metric: Metric) -> Callable[[Figures], Number]:
     read = metric.read
     if metric.of_shapes:
         return read
-    return lambda f: None if getattr(f, "counted", True) is False else read(f)
+    # Every Figures (a layer's result or totals) says whether it was counted.
+    return lambda f: read(f) if f.counted else None
 
 
 def metric_column(key: str, style: Literal["grouped", "short"] = "grouped",
@@ -52,7 +53,7 @@ def metric_column(key: str, style: Literal["grouped", "short"] = "grouped",
 
     def text(f: Figures) -> str:
         value = read(f)
-        if value is None and getattr(f, "counted", True) is False:
+        if value is None and not f.counted:
             return UNKNOWN
         return short(int(value or 0)) if style == "short" else figure(value, unit)
 
