@@ -228,6 +228,18 @@ MaxLayersOption = Annotated[
         f"{MAX_LAYERS:,}).",
     ),
 ]
+SpecArgument = Annotated[
+    str,
+    typer.Argument(
+        metavar="SPEC",
+        autocompletion=_complete_spec,
+        help="A YAML config file, - for standard input, a built-in model (see convcost models) "
+        "or an inline spec.",
+    ),
+]
+OutputOption = Annotated[
+    str, typer.Option("--output", "-o", metavar="FILE", help="Where to write (- : stdout).")
+]
 InputShapeOption = Annotated[
     str | None,
     typer.Option(
@@ -559,15 +571,7 @@ def shape(
 @_with_cost_options()
 @_with_scaling_options
 def analyze(
-    spec: Annotated[
-        str,
-        typer.Argument(
-            metavar="SPEC",
-            autocompletion=_complete_spec,
-            help="A YAML config file, - for standard input, a built-in model (see convcost "
-            "models) or an inline spec.",
-        ),
-    ],
+    spec: SpecArgument,
     batch: BatchOption = 1,
     no_bias: NoBiasOption = False,
     unit: UnitOption = Unit.macs,
@@ -642,17 +646,8 @@ def _analyzed(spec: str, no_bias: bool, batch: int, max_layers: int, costing: An
 @_with_cost_options()
 @_with_scaling_options
 def report(
-    spec: Annotated[
-        str,
-        typer.Argument(
-            metavar="SPEC",
-            autocompletion=_complete_spec,
-            help="A config file, - for standard input, a built-in model or an inline spec.",
-        ),
-    ],
-    output: Annotated[
-        str, typer.Option("--output", "-o", metavar="FILE", help="Where to write (- : stdout).")
-    ],
+    spec: SpecArgument,
+    output: OutputOption,
     batch: BatchOption = 1,
     no_bias: NoBiasOption = False,
     depth: Annotated[
@@ -940,14 +935,7 @@ def diff(
 @_with_cost_options()
 @_with_scaling_options
 def advise(
-    spec: Annotated[
-        str,
-        typer.Argument(
-            metavar="SPEC",
-            autocompletion=_complete_spec,
-            help="A config file, - for standard input, a built-in model or an inline spec.",
-        ),
-    ],
+    spec: SpecArgument,
     by: Annotated[
         By, typer.Option(help="Rank by macs, params, memory (peak) or time (needs --device).")
     ] = By.macs,
@@ -1057,20 +1045,12 @@ def advise(
 
 def _write_config(result: Any, output: str) -> None:
     """``advise --apply``'s network as a YAML config, to ``output`` (- : stdout)."""
-    from convcost.exits import EXIT_OUTPUT_FAILED
     from convcost.frontends.configwrite import config_text
 
     applied, description = result.applied, result.applied_description
     source = result.source
     text = _guard(lambda: config_text(applied.graph, source.name, description, source.budget))
-    if output == "-":
-        sys.stdout.write(text)
-        return
-    try:
-        with open(output, "w", encoding="utf-8") as file:
-            file.write(text)
-    except OSError as error:
-        _fail(f"convcost advise: cannot write {output}: {error.strerror}", EXIT_OUTPUT_FAILED)
+    _write(output, text.encode(), "advise")
 
 
 @app.command(
@@ -1079,17 +1059,8 @@ def _write_config(result: Any, output: str) -> None:
 )
 @_with_scaling_options
 def export(
-    spec: Annotated[
-        str,
-        typer.Argument(
-            metavar="SPEC",
-            autocompletion=_complete_spec,
-            help="A config file, - for standard input, a built-in model or an inline spec.",
-        ),
-    ],
-    output: Annotated[
-        str, typer.Option("--output", "-o", metavar="FILE", help="Where to write (- : stdout).")
-    ],
+    spec: SpecArgument,
+    output: OutputOption,
     batch: BatchOption = 1,
     no_bias: NoBiasOption = False,
     opset: Annotated[
