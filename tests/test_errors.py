@@ -245,6 +245,12 @@ CASES = [
         "net.yaml:2:10: 'padding=0,1' is split at its comma: in a flow list [a, b] a comma separates items; write padding=0x1, or quote the item: \"conv 3x3 8 padding=0,1\"\n",
     ),
     (
+        "a name that is the separator alone",
+        "yaml",
+        'input: 8x8x3\nlayers:\n  - {type: relu, name: "/"}\n',
+        "net.yaml:3:12: a layer or group cannot be named '/', the separator alone: from: '/' reads the network's input\n",
+    ),
+    (
         "start: without repeat:",
         "yaml",
         "input: 8x8x3\nlayers:\n  - group: [relu]\n    start: 1\n",
