@@ -383,10 +383,40 @@ def test_an_inserted_name_that_is_taken_gets_a_number(runner: CliRunner, tmp_pat
     ]
 
 
-def test_vgg16_top_2_table(runner: CliRunner) -> None:
-    result = runner.invoke(app, ["advise", "vgg16", "--top", "2"])
+def _last_line(stdout: str) -> str:
+    """The summary line that ends the output, its wrapping undone (the runner's 100 columns)."""
+    lines = stdout.splitlines()
+    start = max(i for i, line in enumerate(lines) if line.startswith("applied "))
+    return " ".join(lines[start:])
+
+
+def test_vgg16_top_2_table() -> None:
+    # Off a terminal, COLUMNS unset: the table at its natural width.
+    natural = CliRunner(env={"COLUMNS": None, "NO_COLOR": "1", "TERM": "dumb"})
+    result = natural.invoke(app, ["advise", "vgg16", "--top", "2"])
     assert result.exit_code == 0
     assert result.stdout == VGG16_TOP_2
+
+
+@pytest.mark.parametrize("columns", [40, 60, 80, 100])
+def test_the_table_fits_the_width_names_whole(columns: int) -> None:
+    narrow = CliRunner(env={"COLUMNS": str(columns), "NO_COLOR": "1", "TERM": "dumb"})
+    result = narrow.invoke(app, ["advise", "googlenet", "--top", "3", "--width", "16"])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert max(map(len, lines)) <= columns
+    for name in ("conv2/3x3", "inception_3b/3x3", "conv1/7x7_s2", "separable", "best"):
+        assert name in result.stdout  # never cut or split
+    assert "…" not in result.stdout
+
+
+def test_a_terminal_too_narrow_for_any_table_gets_a_block_per_row() -> None:
+    narrow = CliRunner(env={"COLUMNS": "30", "NO_COLOR": "1", "TERM": "dumb"})
+    result = narrow.invoke(app, ["advise", "vgg16", "--top", "1"])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert "1  conv9" in lines  # the block's head: rank and layer
+    assert max(map(len, lines)) <= 30 and "─" not in result.stdout
 
 
 VGG16_TOP_2 = """\
@@ -678,7 +708,7 @@ def test_the_table_says_what_was_applied(runner: CliRunner, tmp_path: Path) -> N
                                  "bottleneck=CIN/4", "-o", str(out)])  # fmt: skip
     assert result.exit_code == 0
     # conv9: 1,849,688,064 MACs, 513,802,240 behind Cin/4 (see the API test below)
-    assert result.stdout.splitlines()[-1] == (
+    assert _last_line(result.stdout) == (
         "applied bottleneck=CIN/4 to 1 layer: MACs 15,470,264,320 → 14,134,378,496 (−8.6 %), "
         "params 138,357,544 → 136,653,736 (−1.2 %)"
     )
@@ -781,7 +811,7 @@ def test_apply_by_memory_says_the_peak_before_and_after(runner: CliRunner, tmp_p
     spec, out = "16x16x32 | conv 3x3 32 | conv 3x3 64", tmp_path / "new.yaml"
     args = ["advise", spec, "--by", "memory", "--apply", "bottleneck=CIN/4", "-o", str(out)]
     table = runner.invoke(app, args)
-    assert table.stdout.splitlines()[-1] == (
+    assert _last_line(table.stdout) == (
         "applied bottleneck=CIN/4 to 1 layer: MACs 7,077,888 → 3,604,480 (−49.1 %), params "
         "27,744 → 14,184 (−48.9 %), peak memory 98,304 → 73,728 (−25.0 %)"
     )

@@ -24,11 +24,14 @@ def test_zoo_table_is_the_tools_own(runner: CliRunner) -> None:
 
 def test_shown_commands_print_what_the_readme_shows(runner: CliRunner) -> None:
     # Every "$ convcost ..." block in the README, run, prints exactly what follows it.
-    blocks = re.findall(r"```text\n\$ (convcost [^\n]*)\n(.*?)```", README, flags=re.S)
+    # A block may set the terminal's width first ("$ COLUMNS=140 convcost ...").
+    blocks = re.findall(
+        r"```text\n\$ (?:COLUMNS=(\d+) )?(convcost [^\n]*)\n(.*?)```", README, flags=re.S
+    )
     assert len(blocks) >= 2
-    for command, shown in blocks:
+    for columns, command, shown in blocks:
         args = [a.strip("'") for a in re.findall(r"'[^']*'|\S+", command)][1:]
-        result = runner.invoke(app, args)
+        result = runner.invoke(app, args, env={"COLUMNS": columns} if columns else None)
         assert result.stdout + result.stderr == shown, command
 
 

@@ -10,8 +10,6 @@ import csv
 import io
 from typing import TYPE_CHECKING, Any
 
-from rich.cells import cell_len
-
 from convcost.core.metrics import METRICS
 from convcost.render.escape import md_cell, md_code, visible
 from convcost.render.explain import explain_layer
@@ -111,11 +109,6 @@ def _title(advice: Advice, options: Options) -> str:
     whose = "its" if advice.shown == 1 else "their"
     return (f"{options.title or advice.title}: {listed} {convs} by what {whose} best substitute "
             f"saves in {metric.title} (network: {total})")  # fmt: skip
-
-
-def _padded(cell: str, width: int, right: bool) -> str:
-    fill = " " * (width - cell_len(cell))
-    return fill + cell if right else cell + fill
 
 
 def _count(n: int, what: str) -> str:
@@ -219,24 +212,19 @@ def _nothing(advice: Advice, options: Options) -> str:
 
 
 @writer(_ADVICE, Format.table)
-def advise_table(advice: Advice, options: Options) -> str:
+def advise_table(advice: Advice, options: Options) -> str | None:
     if not advice.layers:
         return _nothing(advice, options)
+    from convcost.render.table import print_grid  # Rich: only for the table
+
     header = _header(advice)
-    rows = [header, *_rows(advice)]
-    # Widths in terminal cells: a CJK or emoji name takes two a character.
-    widths = [max(cell_len(row[i]) for row in rows) for i in range(len(header))]
-    lines = [_title(advice, options), ""]
-    for n, row in enumerate(rows):
-        cells = [_padded(cell, w, i in _RIGHT)
-                 for i, (cell, w) in enumerate(zip(row, widths, strict=True))]  # fmt: skip
-        lines.append((" " + "  ".join(cells)).rstrip())
-        if n == 0:
-            lines.append(" " + "─" * (sum(widths) + 2 * (len(widths) - 1)))
-    lines += ["", *_footer(advice)]
-    if options.explain:
-        lines += ["", *_explain_lines(advice)]
-    return "\n".join(lines)
+    after = [*_footer(advice), *(["", *_explain_lines(advice)] if options.explain else [])]
+    right = [h for i, h in enumerate(header) if i in _RIGHT]
+    # On a narrow terminal the input, the conv's settings and the figures before and after
+    # give way first, then the share and b*: the layer, the substitute and what it saves stay.
+    give_way = [header[3], header[2], header[7], header[4], header[9], header[5]]
+    print_grid(_title(advice, options), header, right, _rows(advice), give_way, after, head=2)
+    return None
 
 
 @writer(_ADVICE, Format.markdown)

@@ -439,20 +439,40 @@ def _grid(headers: Sequence[str], right: Sequence[str] = (),
 
 def _print_rows(
     console: Console, title: str | None, columns: dict[str, _Cell], rows: list[_Row],
-    give_way: list[str],
+    give_way: list[str], head: int = 1,
 ) -> None:  # fmt: skip
     """A table of text cells as analyze's is laid out (``_print_table``); where no columns
-    fit, a block per row: its first cell, then ``header value`` for the others."""
+    fit, a block per row: its first ``head`` cells, then ``header value`` for the others
+    (a row whose head is empty goes on the block above)."""
     headers = list(columns)
 
     def narrow() -> None:
         for row in rows:
-            _say(console, row.cells[0], "bold" if row.bold else None, _HEAD_HANGING)
-            shown = [(h, c) for h, c in zip(headers[1:], row.cells[1:], strict=True) if c]
+            style = "bold" if row.bold else None
+            first = "  ".join(c for c in row.cells[:head] if c)
+            if first:
+                _say(console, first, style, _HEAD_HANGING)
+            pairs = zip(headers[head:], row.cells[head:], strict=True)
+            shown = [(h, c) for h, c in pairs if c]
             if shown:
-                _pack(console, _items(shown), "  ", style="bold" if row.bold else None)
+                _pack(console, _items(shown), "  ", style=style)
 
     _print_table(console, title, columns, rows, _choices(headers, give_way), narrow)
+
+
+def print_grid(
+    title: str, headers: Sequence[str], right: Sequence[str], rows: Sequence[Sequence[str]],
+    give_way: list[str], after: Sequence[str] = (), head: int = 1,
+) -> None:  # fmt: skip
+    """A table of text cells (``right``: the right-aligned headers) laid out as every
+    table is: its natural width off a terminal, the widest that fits on one (``give_way``:
+    the columns dropped first, in order), else a block per row headed by its first ``head``
+    cells; then the lines ``after``, wrapped between words."""
+    columns = _grid(headers, right)
+    with _console() as console:
+        _print_rows(console, title, columns, [_Row(r) for r in rows], give_way, head)
+        for line in after:
+            _say(console, line)
 
 
 def _explain(console: Console, results: list[tuple[str, LayerResult]], unit: str) -> None:
