@@ -83,6 +83,15 @@ def at_most(
     return Row(target, tree.label, measured, baseline, ratio, f"≤ {limit:g}×", ratio <= limit, unit)
 
 
+def at_most_each(target: str, trees: list[Tree], seconds: list[float], limit: float) -> list[Row]:
+    """``at_most`` for each tree, from times measured as (baseline, measured) pairs in the
+    trees' order."""
+    return [
+        at_most(target, tree, seconds[2 * i + 1], seconds[2 * i], limit)
+        for i, tree in enumerate(trees)
+    ]
+
+
 def faster(target: str, tree: Tree, measured: float, baseline: float, factor: float) -> Row:
     """A time that must be ``factor`` times shorter than its baseline's at least."""
     ratio = baseline / measured
@@ -279,16 +288,7 @@ def tables(trees: list[Tree], repeat: int, folder: Path) -> list[Row]:
         )
     ]
     seconds = walls(commands, max(3, repeat // 2))
-    return [
-        at_most(
-            "table: 10,000-layer table to a pipe vs its CSV",
-            tree,
-            seconds[2 * i + 1],
-            seconds[2 * i],
-            1.3,
-        )
-        for i, tree in enumerate(trees)
-    ]
+    return at_most_each("table: 10,000-layer table to a pipe vs its CSV", trees, seconds, 1.3)
 
 
 def advise_run(trees: list[Tree], repeat: int, folder: Path) -> list[Row]:
@@ -298,11 +298,7 @@ def advise_run(trees: list[Tree], repeat: int, folder: Path) -> list[Row]:
     big = [path, "-f", "csv", "--max-layers", "20000"]
     commands = [c for tree in trees for c in (tree.run("analyze", *big), tree.run("advise", *big))]
     seconds = walls(commands, repeat)
-    return [
-        at_most("advise: 10,000-layer YAML vs analyze of it", tree, seconds[2 * i + 1],
-                seconds[2 * i], 2)
-        for i, tree in enumerate(trees)
-    ]  # fmt: skip
+    return at_most_each("advise: 10,000-layer YAML vs analyze of it", trees, seconds, 2)
 
 
 def resnet_floor(trees: list[Tree], repeat: int) -> list[Row]:
@@ -314,16 +310,7 @@ def resnet_floor(trees: list[Tree], repeat: int) -> list[Row]:
         for c in (tree.code("import typer, yaml"), tree.run("analyze", "resnet50", "-f", "csv"))
     ]
     seconds = walls(commands, repeat)
-    return [
-        at_most(
-            "resnet50: whole run vs import typer, yaml",
-            tree,
-            seconds[2 * i + 1],
-            seconds[2 * i],
-            1.3,
-        )
-        for i, tree in enumerate(trees)
-    ]
+    return at_most_each("resnet50: whole run vs import typer, yaml", trees, seconds, 1.3)
 
 
 def peers(trees: list[Tree], details: bool) -> list[Row]:

@@ -148,43 +148,9 @@ training memory (adam): 1.58 MB = params
 state 0.01 MB + buffers 0.00 MB + saved
 activations 1.57 MB
 """,
-    60: """\
-long names  (batch 64)
-
- layer               op                 output        FLOPs
- ──────────────────────────────────────────────────────────
- stem_convolution_1  conv 3x3 s1 same   16×16×8  18,874,368
-                     no bias
- downsample          group              16×16×8   2,228,224
- head                globalavgpool      1×1×8             0
- total                                  1×1×8    21,102,592
-
-params + buffers: 648 (Keras: trainable 648 + non-trainable
-BatchNorm moving mean/variance 0)
-params size: 0.00 MB (648 × 4 B, fp32)
-peak activation memory: 1.05 MB at stem_convolution_1 (fp32,
-batch 64)
-training memory (adam): 1.58 MB = params 0.00 MB + gradients
-0.00 MB + optimizer state 0.01 MB + buffers 0.00 MB + saved
-activations 1.57 MB
-""",
-    120: """\
-long names  (batch 64)
-
- layer               op                  input    output        FLOPs      ≈  % FLOPs          params  buffers  outputs
- ──────────────────────────────────────────────────────────────────────────────────────────────────────────────────────
- stem_convolution_1  conv 3x3 s1 same    16×16×8  16×16×8  18,874,368  18.9M   89.4 █████████     576        0   131.1k
-                     no bias
- downsample          group               16×16×8  16×16×8   2,228,224   2.2M   10.6 █              72        0   262.1k
- head                globalavgpool       16×16×8  1×1×8             0      0    0.0                 0        0      512
- total                                   16×16×8  1×1×8    21,102,592  21.1M  100.0               648        0   393.7k
-
-params + buffers: 648 (Keras: trainable 648 + non-trainable BatchNorm moving mean/variance 0)
-params size: 0.00 MB (648 × 4 B, fp32)
-peak activation memory: 1.05 MB at stem_convolution_1 (fp32, batch 64)
-training memory (adam): 1.58 MB = params 0.00 MB + gradients 0.00 MB + optimizer state 0.01 MB + buffers 0.00 MB + saved
-activations 1.57 MB
-""",
+    # where a table fits, a terminal shows what COLUMNS of its width gives
+    60: FITTED[60],
+    120: FITTED[120],
 }
 
 
